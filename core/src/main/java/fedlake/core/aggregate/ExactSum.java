@@ -1,0 +1,102 @@
+package fedlake.core.aggregate;
+
+import java.io.Serializable;
+
+/**
+ * Per-parameter sums of {@code weight * value} (float values, integer weights) kept in 128-bit
+ * fixed point with 64 fractional bits. Each term is converted on its own and integers add
+ * associatively, so the sums do not depend on the order of terms or on how partial sums are merged:
+ * the same updates always give the same model, whatever the file or partition order.
+ *
+ * <p>Memory is 16 bytes a parameter, independent of the number of terms. A term is exact when the
+ * weight is below 2^39; fractions below 2^-64 of a term are truncated (toward zero).
+ */
+public final class ExactSum implements Serializable {
+  private static final long serialVersionUID = 1L;
+  private static final int FRACTION_BITS = 64;
+  private static final double TWO_POW_64 = 0x1p64;
+
+  private final long[] high;
+  private final long[] low;
+
+  public ExactSum(int size) {
+    high = new long[size];
+    low = new long[size];
+  }
+
+  public int size() {
+    return high.length;
+  }
+
+  /** Adds {@code weight * value} to parameter {@code index}. */
+  public void add(int index, float value, long weight) {
+    if (weight < 0 || weight >= (1L << 39)) {
+      throw new IllegalArgumentException("weight must be in [0, 2^39), got " + weight);
+    }
+    int bits = Float.floatToRawIntBits(value);
+    int exponentField = (bits >>> 23) & 0xff;
+    if (exponentField == 0xff) {
+      throw new IllegalArgumentException("cannot sum a non-finite value: " + value);
+    }
+    long mantissa = bits & 0x7fffff;
+    int exponent;
+    if (exponentField == 0) {
+      exponent = -149; // subnormal: value = mantissa * 2^-149
+    } else {
+      mantissa |= 0x800000;
+      exponent = exponentField - 150;
+    }
+    long magnitude = mantissa * weight; // < 2^63
+    if (magnitude == 0) {
+      return;
+    }
+    int shift = exponent + FRACTION_BITS;
+    long hi;
+    long lo;
+    if (shift >= 64) {
+      if (shift - 64 > Long.numberOfLeadingZeros(magnitude) - 2) {
+        throw new ArithmeticException("weighted value " + value + " x " + weight + " overflows the 128-bit sum");
+      }
+      hi = magnitude << (shift - 64);
+      lo = 0;
+    } else if (shift > 0) {
+      hi = magnitude >>> (64 - shift);
+      lo = magnitude << shift;
+    } else if (shift == 0) {
+      hi = 0;
+      lo = magnitude;
+    } else {
+      hi = 0;
+      lo = shift <= -64 ? 0 : magnitude >>> -shift;
+    }
+    if (bits < 0) { // negate the 128-bit magnitude
+      lo = ~lo + 1;
+      hi = ~hi + (lo == 0 ? 1 : 0);
+    }
+    addRaw(index, hi, lo);
+  }
+
+  private void addRaw(int index, long hi, long lo) {
+    long sum = low[index] + lo;
+    long carry = Long.compareUnsigned(sum, lo) < 0 ? 1 : 0;
+    low[index] = sum;
+    high[index] += hi + carry;
+  }
+
+  /** Adds every sum of {@code other} (same size) into this one. */
+  public void merge(ExactSum other) {
+    if (other.size() != size()) {
+      throw new IllegalArgumentException("cannot merge sums of " + other.size() + " and " + size() + " parameters");
+    }
+    for (int i = 0; i < high.length; i++) {
+      addRaw(i, other.high[i], other.low[i]);
+    }
+  }
+
+  /** The sum at {@code index}, rounded once to double. */
+  public double get(int index) {
+    // high * 2^64 + unsigned(low), scaled by 2^-64; both parts are exact in double for sums < 2^53
+    double unsignedLow = (low[index] >>> 1) * 2.0 + (low[index] & 1);
+    return high[index] + unsignedLow / TWO_POW_64;
+  }
+}

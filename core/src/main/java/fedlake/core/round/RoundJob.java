@@ -1,0 +1,269 @@
+package fedlake.core.round;
+
+import fedlake.core.aggregate.FedAvg;
+import fedlake.core.aggregate.Strategy;
+import fedlake.core.model.Models;
+import fedlake.core.store.Latest;
+import fedlake.core.store.Store;
+import fedlake.schema.Model;
+import fedlake.schema.RoundHistory;
+import fedlake.schema.UpdateAudit;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.LongSupplier;
+import java.util.stream.Collectors;
+
+/**
+ * Aggregates the current round: checks every update file, keeps one valid update per site (its
+ * latest), aggregates per cluster, then writes the next round's models, the audit and the history,
+ * and moves the model pointer last. Rerunning after a crash rewrites the same files with the same
+ * content; rerunning after success does nothing.
+ */
+public final class RoundJob {
+  private final Store store;
+  private Strategy strategy = new FedAvg();
+  private UpdateScanner scanner;
+  private double maxAbsValue = UpdateValidator.MAX_ABS_VALUE_DEFAULT;
+  private Integer expectedRound;
+  private LongSupplier clock = System::currentTimeMillis;
+
+  public RoundJob(Store store) {
+    this.store = store;
+    this.scanner = new LocalScanner(store.conf());
+  }
+
+  public RoundJob strategy(Strategy value) {
+    this.strategy = java.util.Objects.requireNonNull(value, "strategy");
+    return this;
+  }
+
+  public RoundJob scanner(UpdateScanner value) {
+    this.scanner = java.util.Objects.requireNonNull(value, "scanner");
+    return this;
+  }
+
+  public RoundJob maxAbsValue(double value) {
+    if (!(value > 0)) {
+      throw new IllegalArgumentException("max-abs-value must be positive, got " + value);
+    }
+    this.maxAbsValue = value;
+    return this;
+  }
+
+  /** Aggregate this round only: a finished round is a no-op, a future round an error. */
+  public RoundJob round(Integer value) {
+    this.expectedRound = value;
+    return this;
+  }
+
+  public RoundJob clock(LongSupplier value) {
+    this.clock = value;
+    return this;
+  }
+
+  public RoundResult execute() {
+    long started = clock.getAsLong();
+    Latest latest = store.requireLatest();
+    int round = latest.round();
+    if (expectedRound != null && expectedRound != round) {
+      if (expectedRound < round) {
+        return new RoundResult(expectedRound, RoundResult.Status.ALREADY_DONE,
+            "Round " + expectedRound + " was aggregated already (current round is " + round + "); nothing to do",
+            List.of(), List.of(), List.of());
+      }
+      throw new IllegalStateException("Cannot aggregate round " + expectedRound + ": the current round is " + round);
+    }
+    Map<Integer, Model> bases = new TreeMap<>();
+    latest.versions().forEach((cluster, version) -> {
+      Model model = store.readModel(round, cluster);
+      if (!model.getVersion().equals(version)) {
+        throw new IllegalStateException("Model pointer names " + version + " for cluster " + cluster
+            + " but " + store.modelFile(round, cluster) + " holds " + model.getVersion());
+      }
+      bases.put(cluster, model);
+    });
+    UpdateValidator validator = new UpdateValidator(round, bases, store.registeredSites().orElse(null), maxAbsValue);
+    List<UpdateFile> files = store.listUpdates(round).stream()
+        .map(s -> new UpdateFile(s.getPath().toString(), s.getLen()))
+        .toList();
+
+    List<UpdateCheck> checks = keepLatestPerSite(scanner.check(files, validator));
+    List<UpdateCheck> accepted = checks.stream().filter(UpdateCheck::accepted).toList();
+    long checked = clock.getAsLong();
+
+    Map<Integer, Strategy.Accumulator> sums = accepted.isEmpty() ? Map.of() : scanner.aggregate(accepted, validator, strategy);
+    long created = clock.getAsLong();
+    List<Model> next = new ArrayList<>();
+    Map<Integer, Model> nextByCluster = new HashMap<>();
+    if (!accepted.isEmpty()) {
+      for (Model base : bases.values()) {
+        Strategy.Accumulator sum = sums.get(base.getCluster());
+        float[] parameters = sum == null ? Models.parameters(base) : sum.result(base);
+        Model model = Models.derive(base, parameters, round + 1, sum == null ? "carried" : strategy.name(),
+            sum == null ? 0 : sum.count(), created);
+        next.add(model);
+        nextByCluster.put(base.getCluster(), model);
+      }
+    }
+    long aggregated = clock.getAsLong();
+
+    List<UpdateAudit> audit = audit(round, checks, aggregated);
+    try {
+      for (Model model : next) {
+        store.writeModel(model);
+      }
+      store.writeAudit(round, audit);
+      long written = clock.getAsLong();
+      List<RoundHistory> history = new ArrayList<>();
+      for (Model base : bases.values()) {
+        history.add(historyRow(round, base, nextByCluster.get(base.getCluster()), checks, started,
+            checked - started, aggregated - checked, written - aggregated, written - started));
+      }
+      store.writeHistory(round, history);
+      if (next.isEmpty()) {
+        return new RoundResult(round, RoundResult.Status.NO_VALID_UPDATES, history.get(0).getMessage(), List.of(), history, audit);
+      }
+      TreeMap<Integer, String> versions = new TreeMap<>();
+      next.forEach(m -> versions.put(m.getCluster(), m.getVersion()));
+      store.movePointer(new Latest(round + 1, versions));
+      String message = "Round " + round + ": published " + versions.values() + " from " + accepted.size()
+          + " update(s), rejected " + (checks.size() - accepted.size());
+      return new RoundResult(round, RoundResult.Status.PUBLISHED, message, next, history, audit);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot publish round " + round + " to " + store.root() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Of several valid uploads of one site, the latest (then largest update id) counts. */
+  static List<UpdateCheck> keepLatestPerSite(List<UpdateCheck> checks) {
+    Comparator<UpdateCheck> newest = Comparator.comparingLong(UpdateCheck::createdTime)
+        .thenComparing(UpdateCheck::updateId)
+        .thenComparing(UpdateCheck::file);
+    Map<String, UpdateCheck> winners = new HashMap<>();
+    for (UpdateCheck check : checks) {
+      if (check.accepted()) {
+        winners.merge(check.site(), check, (a, b) -> newest.compare(a, b) >= 0 ? a : b);
+      }
+    }
+    List<UpdateCheck> resolved = new ArrayList<>();
+    for (UpdateCheck check : checks) {
+      UpdateCheck winner = check.accepted() ? winners.get(check.site()) : null;
+      if (winner != null && winner != check) {
+        resolved.add(check.reject("superseded: site " + check.site() + " uploaded again for this round ("
+            + winner.file() + "); its latest valid update counts"));
+      } else {
+        resolved.add(check);
+      }
+    }
+    resolved.sort(Comparator.comparing(UpdateCheck::file));
+    return resolved;
+  }
+
+  private static List<UpdateAudit> audit(int round, List<UpdateCheck> checks, long now) {
+    List<UpdateAudit> rows = new ArrayList<>();
+    for (UpdateCheck c : checks) {
+      rows.add(UpdateAudit.newBuilder()
+          .setRound(round)
+          .setFile(c.file())
+          .setFileBytes(c.fileBytes())
+          .setStatus(c.accepted() ? "accepted" : "rejected")
+          .setReason(c.reason())
+          .setSite(c.site())
+          .setUpdateId(c.updateId())
+          .setCluster(c.accepted() ? c.cluster() : null)
+          .setNumExamples(c.site() == null ? null : c.numExamples())
+          .setUpdateNorm(c.updateNorm())
+          .setCheckedTime(Instant.ofEpochMilli(now))
+          .build());
+    }
+    return rows;
+  }
+
+  private RoundHistory historyRow(int round, Model base, Model published, List<UpdateCheck> checks, long started,
+      long validateMillis, long aggregateMillis, long publishMillis, long totalMillis) {
+    int cluster = base.getCluster();
+    List<UpdateCheck> mine = checks.stream()
+        .filter(c -> c.accepted() && c.cluster() == cluster)
+        .sorted(Comparator.comparing(UpdateCheck::file))
+        .toList();
+    long rejected = checks.stream().filter(c -> !c.accepted()).count();
+    long examples = mine.stream().mapToLong(UpdateCheck::numExamples).sum();
+    Double loss = null;
+    Double accuracy = null;
+    Double normMin = null;
+    Double normMean = null;
+    Double normMax = null;
+    if (!mine.isEmpty()) {
+      double lossSum = 0;
+      double accuracySum = 0;
+      double normSum = 0;
+      normMin = Double.POSITIVE_INFINITY;
+      normMax = 0.0;
+      for (UpdateCheck c : mine) {
+        lossSum += c.localLoss() * c.numExamples();
+        accuracySum += c.localAccuracy() * c.numExamples();
+        normSum += c.updateNorm();
+        normMin = Math.min(normMin, c.updateNorm());
+        normMax = Math.max(normMax, c.updateNorm());
+      }
+      loss = lossSum / examples;
+      accuracy = accuracySum / examples;
+      normMean = normSum / mine.size();
+    }
+    String message;
+    String status;
+    if (published == null) {
+      status = "no-valid-updates";
+      message = checks.isEmpty()
+          ? "No update files for round " + round + "; nothing published"
+          : "No valid update among " + checks.size() + " file(s) for round " + round + "; nothing published";
+    } else {
+      status = "published";
+      message = mine.isEmpty()
+          ? "No update for cluster " + cluster + "; carried its model forward as " + published.getVersion()
+          : "Aggregated " + mine.size() + " update(s) with " + strategy.name() + " into " + published.getVersion();
+    }
+    return RoundHistory.newBuilder()
+        .setRound(round)
+        .setCluster(cluster)
+        .setStatus(status)
+        .setMessage(message + (rejected > 0 ? "; rejected " + rejected + " file(s), see audit" : ""))
+        .setStrategy(strategy.name())
+        .setBaseModelVersion(base.getVersion())
+        .setPublishedModelVersion(published == null ? null : published.getVersion())
+        .setParticipants(mine.size())
+        .setRejected((int) rejected)
+        .setParticipantSites(mine.stream().map(UpdateCheck::site).sorted().collect(Collectors.toList()))
+        .setTotalExamples(examples)
+        .setWeightedLocalLoss(loss)
+        .setWeightedLocalAccuracy(accuracy)
+        .setUpdateNormMin(normMin)
+        .setUpdateNormMean(normMean)
+        .setUpdateNormMax(normMax)
+        .setModelChangeNorm(published == null ? null : distance(Models.parameters(base), Models.parameters(published)))
+        .setProbeAccuracy(null)
+        .setCalibrated(false)
+        .setStartedTime(Instant.ofEpochMilli(started))
+        .setValidateMillis(validateMillis)
+        .setAggregateMillis(aggregateMillis)
+        .setPublishMillis(publishMillis)
+        .setTotalMillis(totalMillis)
+        .build();
+  }
+
+  private static double distance(float[] a, float[] b) {
+    double squares = 0;
+    for (int i = 0; i < a.length; i++) {
+      double d = (double) a[i] - b[i];
+      squares += d * d;
+    }
+    return Math.sqrt(squares);
+  }
+}

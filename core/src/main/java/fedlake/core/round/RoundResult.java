@@ -1,0 +1,34 @@
+package fedlake.core.round;
+
+import fedlake.schema.Model;
+import fedlake.schema.RoundHistory;
+import fedlake.schema.UpdateAudit;
+import java.util.List;
+
+/** Outcome of aggregating one round. */
+public record RoundResult(
+    int round,
+    Status status,
+    String message,
+    List<Model> published,
+    List<RoundHistory> history,
+    List<UpdateAudit> audit) {
+
+  /** What the round job did. */
+  public enum Status {
+    /** Models for round + 1 were published. */
+    PUBLISHED,
+    /** No update was valid: nothing was published, history and audit say why. */
+    NO_VALID_UPDATES,
+    /** The round had been aggregated before; nothing was written. */
+    ALREADY_DONE
+  }
+
+  public long accepted() {
+    return audit.stream().filter(a -> "accepted".equals(a.getStatus())).count();
+  }
+
+  public long rejected() {
+    return audit.size() - accepted();
+  }
+}

@@ -1,0 +1,81 @@
+package fedlake.core.store;
+
+import fedlake.core.InvalidInputException;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.avro.Schema;
+import org.apache.avro.specific.SpecificData;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.parquet.avro.AvroParquetReader;
+import org.apache.parquet.avro.AvroParquetWriter;
+import org.apache.parquet.avro.AvroReadSupport;
+import org.apache.parquet.avro.AvroWriteSupport;
+import org.apache.parquet.hadoop.ParquetFileWriter;
+import org.apache.parquet.hadoop.ParquetReader;
+import org.apache.parquet.hadoop.ParquetWriter;
+import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+import org.apache.parquet.hadoop.util.HadoopInputFile;
+import org.apache.parquet.hadoop.util.HadoopOutputFile;
+
+/** Reads and writes Avro records as Parquet files through the Hadoop FileSystem API. */
+public final class ParquetFiles {
+  private ParquetFiles() {}
+
+  /** Writes {@code records} to {@code path} (overwriting it); not atomic, see {@link Store}. */
+  public static <T extends SpecificRecord> void write(Path path, Configuration conf, Schema schema, Iterable<T> records)
+      throws IOException {
+    Configuration writeConf = new Configuration(conf);
+    writeConf.setBoolean(AvroWriteSupport.WRITE_OLD_LIST_STRUCTURE, false);
+    try (ParquetWriter<T> writer = AvroParquetWriter.<T>builder(HadoopOutputFile.fromPath(path, writeConf))
+        .withSchema(schema)
+        .withDataModel(SpecificData.getForSchema(schema))
+        .withConf(writeConf)
+        .withCompressionCodec(CompressionCodecName.SNAPPY)
+        .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
+        .build()) {
+      for (T record : records) {
+        writer.write(record);
+      }
+    }
+  }
+
+  /**
+   * Reads every record of {@code path} as {@code schema}'s class. A file that is not Parquet, is
+   * truncated or does not fit the schema raises {@link InvalidInputException} naming the file.
+   */
+  public static <T extends SpecificRecord> List<T> read(Path path, Configuration conf, Schema schema) {
+    Configuration readConf = new Configuration(conf);
+    AvroReadSupport.setAvroReadSchema(readConf, schema);
+    AvroReadSupport.setAvroDataSupplier(readConf, org.apache.parquet.avro.SpecificDataSupplier.class);
+    List<T> records = new ArrayList<>();
+    try (ParquetReader<T> reader = AvroParquetReader.<T>builder(HadoopInputFile.fromPath(path, readConf))
+        .withDataModel(SpecificData.getForSchema(schema))
+        .withConf(readConf)
+        .build()) {
+      for (T record = reader.read(); record != null; record = reader.read()) {
+        records.add(record);
+      }
+    } catch (InvalidInputException e) {
+      throw e;
+    } catch (IOException | RuntimeException e) {
+      throw new InvalidInputException(path.toString(), describe(e), e);
+    }
+    return records;
+  }
+
+  private static String describe(Throwable e) {
+    String text = e.getMessage();
+    Throwable root = e;
+    while (root.getCause() != null && root.getCause() != root) {
+      root = root.getCause();
+    }
+    if (text != null && text.contains("is not a Parquet file")) {
+      return "not a readable Parquet file: truncated or corrupt (no valid footer)";
+    }
+    String rootText = root == e ? "" : "; cause: " + root.getClass().getSimpleName() + ": " + root.getMessage();
+    return "cannot read as Parquet (" + e.getClass().getSimpleName() + ": " + text + rootText + ")";
+  }
+}

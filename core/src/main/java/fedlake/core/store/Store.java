@@ -1,0 +1,380 @@
+package fedlake.core.store;
+
+import fedlake.core.InvalidInputException;
+import fedlake.schema.Model;
+import fedlake.schema.RoundHistory;
+import fedlake.schema.Update;
+import fedlake.schema.UpdateAudit;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.avro.Schema;
+import org.apache.avro.specific.SpecificRecord;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocalFileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * The federation's object-store layout under one root URI ({@code file://} or {@code s3a://}),
+ * and the only code that writes to it. See docs/storage.md.
+ *
+ * <pre>
+ * ROOT/models/_LATEST                         pointer: current round and its model files
+ * ROOT/models/round-000003/cluster-0.parquet  model of cluster 0 that round 3 trains from
+ * ROOT/updates/round-000003/SITE-UUID.parquet one upload of SITE for round 3
+ * ROOT/history/round-000003.parquet           round-history rows of round 3
+ * ROOT/audit/round-000003.parquet             one audit row per update file of round 3
+ * </pre>
+ *
+ * <p>Every file becomes visible complete or not at all: on object stores the object appears when
+ * its upload completes; on file systems it is written under a hidden name and renamed. Readers skip
+ * names starting with '.' or '_'. The pointer is written last, after the files it names.
+ */
+public final class Store {
+  public static final String LATEST = "_LATEST";
+  private static final Pattern SITE = Pattern.compile("[A-Za-z0-9._-]{1,128}");
+  private static final Pattern ROUND_DIR = Pattern.compile("round-(\\d{6,})");
+  private static final Set<String> OBJECT_STORES = Set.of("s3a", "s3", "s3n", "gs", "abfs", "abfss", "wasb", "oss");
+
+  private final URI root;
+  private final Path rootPath;
+  private final Configuration conf;
+  private final FileSystem fs;
+  private final boolean objectStore;
+
+  private Store(URI root, Configuration conf) throws IOException {
+    this.root = root;
+    this.rootPath = new Path(root);
+    this.conf = conf;
+    FileSystem fileSystem = rootPath.getFileSystem(conf);
+    // The raw local file system renames atomically and writes no .crc side files.
+    this.fs = fileSystem instanceof LocalFileSystem local ? local.getRawFileSystem() : fileSystem;
+    this.objectStore = OBJECT_STORES.contains(fs.getUri().getScheme());
+  }
+
+  /** Opens the store at {@code uri}; a plain path means a local directory. */
+  public static Store open(String uri, Configuration conf) {
+    if (uri == null || uri.isBlank()) {
+      throw new IllegalArgumentException("Cannot open store: no store URI given (use --store file:///path or s3a://bucket/prefix)");
+    }
+    URI parsed = URI.create(uri.contains("://") ? uri : new java.io.File(uri).getAbsoluteFile().toURI().toString());
+    try {
+      return new Store(parsed, conf);
+    } catch (IOException | RuntimeException e) {
+      throw new IllegalArgumentException("Cannot open store " + uri + ": " + e.getMessage(), e);
+    }
+  }
+
+  public static Store open(String uri) {
+    return open(uri, new Configuration());
+  }
+
+  /** Hadoop configuration entries to rebuild this store elsewhere (a Spark executor). */
+  public static Map<String, String> settings(Configuration conf) {
+    Map<String, String> map = new TreeMap<>();
+    for (Map.Entry<String, String> e : conf) {
+      map.put(e.getKey(), e.getValue());
+    }
+    return map;
+  }
+
+  public static Configuration configuration(Map<String, String> settings) {
+    Configuration conf = new Configuration(false);
+    settings.forEach(conf::set);
+    return conf;
+  }
+
+  public URI root() {
+    return root;
+  }
+
+  public Configuration conf() {
+    return conf;
+  }
+
+  public FileSystem fileSystem() {
+    return fs;
+  }
+
+  /** Checks that a site id is safe to put into a file name. */
+  public static String checkSite(String site) {
+    if (site == null || !SITE.matcher(site).matches()) {
+      throw new IllegalArgumentException("Invalid site id '" + site + "': use 1-128 letters, digits, '.', '_' or '-'");
+    }
+    return site;
+  }
+
+  // ---- layout ---------------------------------------------------------------------------------
+
+  public static String roundName(int round) {
+    return String.format("round-%06d", round);
+  }
+
+  public Path modelsDir() {
+    return new Path(rootPath, "models");
+  }
+
+  public Path modelFile(int round, int cluster) {
+    return new Path(new Path(modelsDir(), roundName(round)), "cluster-" + cluster + ".parquet");
+  }
+
+  public Path latestPointer() {
+    return new Path(modelsDir(), LATEST);
+  }
+
+  public Path updatesDir(int round) {
+    return new Path(new Path(rootPath, "updates"), roundName(round));
+  }
+
+  public Path historyFile(int round) {
+    return new Path(new Path(rootPath, "history"), roundName(round) + ".parquet");
+  }
+
+  public Path auditFile(int round) {
+    return new Path(new Path(rootPath, "audit"), roundName(round) + ".parquet");
+  }
+
+  public Path path(String relative) {
+    return new Path(rootPath, relative);
+  }
+
+  // ---- writing --------------------------------------------------------------------------------
+
+  /** Writes a file so that readers see it complete or not at all, replacing any earlier one. */
+  public void writeAtomically(Path target, FileWriter writer) throws IOException {
+    if (objectStore) {
+      writer.write(target);
+      return;
+    }
+    Path temporary = new Path(target.getParent(), "." + target.getName() + "." + UUID.randomUUID() + ".tmp");
+    try {
+      fs.mkdirs(target.getParent());
+      writer.write(temporary);
+      if (!fs.rename(temporary, target)) {
+        fs.delete(target, false);
+        if (!fs.rename(temporary, target)) {
+          throw new IOException("Cannot rename " + temporary + " to " + target);
+        }
+      }
+    } finally {
+      if (fs.exists(temporary)) {
+        fs.delete(temporary, false);
+      }
+    }
+  }
+
+  /** Writing callback for {@link #writeAtomically}. */
+  @FunctionalInterface
+  public interface FileWriter {
+    void write(Path path) throws IOException;
+  }
+
+  public <T extends SpecificRecord> void writeRecords(Path target, Schema schema, List<T> records) throws IOException {
+    writeAtomically(target, path -> ParquetFiles.write(path, conf, schema, records));
+  }
+
+  public <T extends SpecificRecord> List<T> readRecords(Path file, Schema schema) {
+    return ParquetFiles.read(file, conf, schema);
+  }
+
+  // ---- models ---------------------------------------------------------------------------------
+
+  /** The pointer to the current round's models, or empty when the federation has none yet. */
+  public Optional<Latest> latest() {
+    Path pointer = latestPointer();
+    try {
+      if (!fs.exists(pointer)) {
+        return Optional.empty();
+      }
+      Properties properties = new Properties();
+      try (InputStream in = fs.open(pointer)) {
+        properties.load(new java.io.InputStreamReader(in, StandardCharsets.UTF_8));
+      }
+      return Optional.of(Latest.parse(properties, pointer.toString()));
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read model pointer " + pointer, e);
+    }
+  }
+
+  /** The current round's models, or an error telling the user to run init. */
+  public Latest requireLatest() {
+    return latest().orElseThrow(() -> new IllegalStateException(
+        "No model published yet in " + root + ": run 'fedlake init --store " + root + " ...' first"));
+  }
+
+  public Model readModel(int round, int cluster) {
+    Path file = modelFile(round, cluster);
+    List<Model> models = readRecords(file, Model.getClassSchema());
+    if (models.size() != 1) {
+      throw new InvalidInputException(file.toString(), "expected one model row, found " + models.size());
+    }
+    return models.get(0);
+  }
+
+  /** Writes one model file (atomically); readers do not see it until {@link #movePointer} names it. */
+  public void writeModel(Model model) throws IOException {
+    writeRecords(modelFile(model.getRound(), model.getCluster()), Model.getClassSchema(), List.of(model));
+  }
+
+  /** Makes {@code latest} the current round; call only after every file it names is written. */
+  public void movePointer(Latest latest) throws IOException {
+    writeAtomically(latestPointer(), path -> {
+      try (OutputStream out = fs.create(path, true)) {
+        out.write(latest.format().getBytes(StandardCharsets.UTF_8));
+      }
+    });
+  }
+
+  /**
+   * Publishes the models of {@code round}: writes every model file, then moves the pointer.
+   * Until the pointer moves, readers keep seeing the previous round's models.
+   */
+  public Latest publish(int round, List<Model> models) throws IOException {
+    if (models.isEmpty()) {
+      throw new IllegalArgumentException("Cannot publish round " + round + ": no models");
+    }
+    TreeMap<Integer, String> versions = new TreeMap<>();
+    for (Model model : models) {
+      if (model.getRound() != round) {
+        throw new IllegalArgumentException("Cannot publish round " + round + ": model " + model.getVersion()
+            + " is for round " + model.getRound());
+      }
+      writeModel(model);
+      versions.put(model.getCluster(), model.getVersion());
+    }
+    Latest latest = new Latest(round, versions);
+    movePointer(latest);
+    return latest;
+  }
+
+  /** Sites allowed to upload, from ROOT/_sites (one id a line), or empty when any site may. */
+  public Optional<Set<String>> registeredSites() {
+    Path file = new Path(rootPath, "_sites");
+    try {
+      if (!fs.exists(file)) {
+        return Optional.empty();
+      }
+      try (InputStream in = fs.open(file)) {
+        String text = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        Set<String> sites = new java.util.TreeSet<>();
+        for (String line : text.split("\\R")) {
+          if (!line.isBlank() && !line.startsWith("#")) {
+            sites.add(checkSite(line.trim()));
+          }
+        }
+        return Optional.of(sites);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read site registry " + file, e);
+    }
+  }
+
+  /** Writes the site registry ROOT/_sites. */
+  public void registerSites(java.util.Collection<String> sites) throws IOException {
+    StringBuilder text = new StringBuilder("# sites allowed to upload updates, one a line\n");
+    for (String site : new java.util.TreeSet<>(sites)) {
+      text.append(checkSite(site)).append('\n');
+    }
+    writeAtomically(new Path(rootPath, "_sites"), path -> {
+      try (OutputStream out = fs.create(path, true)) {
+        out.write(text.toString().getBytes(StandardCharsets.UTF_8));
+      }
+    });
+  }
+
+  // ---- updates --------------------------------------------------------------------------------
+
+  /** Writes one site's update for its round; returns the file. */
+  public Path writeUpdate(Update update) throws IOException {
+    checkSite(update.getSite());
+    Path file = new Path(updatesDir(update.getRound()), update.getSite() + "--" + update.getUpdateId() + ".parquet");
+    writeRecords(file, Update.getClassSchema(), List.of(update));
+    return file;
+  }
+
+  /** Visible update files of a round, sorted by name; empty when the folder does not exist. */
+  public List<FileStatus> listUpdates(int round) {
+    return listVisible(updatesDir(round), ".parquet");
+  }
+
+  public List<FileStatus> listVisible(Path dir, String suffix) {
+    try {
+      if (!fs.exists(dir)) {
+        return List.of();
+      }
+      List<FileStatus> files = new ArrayList<>();
+      for (FileStatus status : fs.listStatus(dir)) {
+        String name = status.getPath().getName();
+        if (status.isFile() && !name.startsWith(".") && !name.startsWith("_") && name.endsWith(suffix)) {
+          files.add(status);
+        }
+      }
+      files.sort(Comparator.comparing(s -> s.getPath().getName()));
+      return files;
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot list " + dir, e);
+    }
+  }
+
+  // ---- history and audit ----------------------------------------------------------------------
+
+  public void writeHistory(int round, List<RoundHistory> rows) throws IOException {
+    writeRecords(historyFile(round), RoundHistory.getClassSchema(), rows);
+  }
+
+  public void writeAudit(int round, List<UpdateAudit> rows) throws IOException {
+    writeRecords(auditFile(round), UpdateAudit.getClassSchema(), rows);
+  }
+
+  /** All round-history rows, ordered by round and cluster. */
+  public List<RoundHistory> readHistory() {
+    List<RoundHistory> rows = new ArrayList<>();
+    for (FileStatus file : listVisible(new Path(rootPath, "history"), ".parquet")) {
+      rows.addAll(readRecords(file.getPath(), RoundHistory.getClassSchema()));
+    }
+    rows.sort(Comparator.comparingInt(RoundHistory::getRound).thenComparingInt(RoundHistory::getCluster));
+    return rows;
+  }
+
+  public List<UpdateAudit> readAudit(int round) {
+    Path file = auditFile(round);
+    try {
+      return fs.exists(file) ? readRecords(file, UpdateAudit.getClassSchema()) : List.of();
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read " + file, e);
+    }
+  }
+
+  /** Rounds that have a history file, ascending. */
+  public List<Integer> historyRounds() {
+    List<Integer> rounds = new ArrayList<>();
+    for (FileStatus file : listVisible(new Path(rootPath, "history"), ".parquet")) {
+      Matcher m = ROUND_DIR.matcher(file.getPath().getName());
+      if (m.lookingAt()) {
+        rounds.add(Integer.parseInt(m.group(1)));
+      }
+    }
+    return rounds;
+  }
+
+  @Override
+  public String toString() {
+    return root.toString();
+  }
+}

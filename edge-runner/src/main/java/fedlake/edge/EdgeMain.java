@@ -1,0 +1,82 @@
+package fedlake.edge;
+
+import fedlake.core.cli.Args;
+import fedlake.core.data.Dataset;
+import fedlake.core.data.DatasetFiles;
+import fedlake.core.store.Store;
+import fedlake.core.train.TrainSettings;
+import java.io.PrintStream;
+import java.util.Set;
+import org.apache.hadoop.conf.Configuration;
+
+/**
+ * The edge runner CLI: {@code fedlake edge train --store URI --site ID --data PATH [options]}.
+ * Exit codes: 0 done, 1 unexpected failure, 2 bad usage or bad input.
+ */
+public final class EdgeMain {
+  public static final String USAGE = String.join("\n",
+      "usage: fedlake edge train --store URI --site ID --data PATH [options]",
+      "  --data PATH            embeddings: a .parquet file/folder (DatasetRow), a folder with X.npy + y.npy, or NAME_X.npy",
+      "  --cluster C            cluster whose model to train (default 0)",
+      "  --epochs E             local epochs (default " + TrainSettings.EPOCHS_DEFAULT + ")",
+      "  --batch-size B         examples per step (default " + TrainSettings.BATCH_SIZE_DEFAULT + ")",
+      "  --learning-rate LR     SGD step size (default " + TrainSettings.LEARNING_RATE_DEFAULT + ")",
+      "  --momentum M           SGD momentum (default " + TrainSettings.MOMENTUM_DEFAULT + ")",
+      "  --weight-decay WD      L2 penalty on weights (default " + TrainSettings.WEIGHT_DECAY_DEFAULT + ")",
+      "  --plain-loss           plain cross-entropy instead of the class-balanced local loss",
+      "  --seed S               shuffling seed (default 0)",
+      "  --quiet                no progress output");
+
+  private EdgeMain() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.out, System.err));
+  }
+
+  public static int run(String[] args, PrintStream out, PrintStream err) {
+    if (args.length == 0 || !"train".equals(args[0])) {
+      err.println(USAGE);
+      return 2;
+    }
+    try {
+      train(java.util.Arrays.copyOfRange(args, 1, args.length), out);
+      return 0;
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      err.println("fedlake edge: " + e.getMessage());
+      return 2;
+    } catch (RuntimeException e) {
+      err.println("fedlake edge: unexpected failure");
+      e.printStackTrace(err);
+      return 1;
+    }
+  }
+
+  public static EdgeTrain.Result train(String[] argv, PrintStream out) {
+    Args args = new Args("edge train", argv,
+        Set.of("store", "site", "data", "cluster", "epochs", "batch-size", "learning-rate", "momentum", "weight-decay", "seed"),
+        Set.of("plain-loss", "quiet"));
+    TrainSettings settings = settings(args);
+    Configuration conf = new Configuration();
+    Store store = Store.open(args.required("store"), conf);
+    String site = Store.checkSite(args.required("site"));
+    Dataset data = DatasetFiles.read(args.required("data"), conf);
+    return new EdgeTrain(store, site, data)
+        .settings(settings)
+        .cluster(args.integer("cluster", 0))
+        .progress(args.flag("quiet") ? null : out)
+        .execute();
+  }
+
+  /** Training settings from the options shared by every command that trains. */
+  public static TrainSettings settings(Args args) {
+    return new TrainSettings(
+        args.integer("epochs", TrainSettings.EPOCHS_DEFAULT),
+        args.integer("batch-size", TrainSettings.BATCH_SIZE_DEFAULT),
+        args.number("learning-rate", TrainSettings.LEARNING_RATE_DEFAULT),
+        args.number("momentum", TrainSettings.MOMENTUM_DEFAULT),
+        args.number("weight-decay", TrainSettings.WEIGHT_DECAY_DEFAULT),
+        args.longValue("seed", 0),
+        !args.flag("plain-loss"));
+  }
+
+}

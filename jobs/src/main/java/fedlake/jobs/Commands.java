@@ -1,0 +1,86 @@
+package fedlake.jobs;
+
+import fedlake.core.Federation;
+import fedlake.core.cli.Args;
+import fedlake.core.round.RoundJob;
+import fedlake.core.round.RoundResult;
+import fedlake.core.store.Store;
+import fedlake.schema.Model;
+import fedlake.schema.RoundHistory;
+import fedlake.schema.UpdateAudit;
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.SparkSession;
+
+/** The server-side commands that need no simulation: init, round, history. */
+final class Commands {
+  private Commands() {}
+
+  static int init(String[] argv, PrintStream out) {
+    Args args = new Args("init", argv, Set.of("store", "dim", "classes", "clusters", "logit-scale", "sites"), Set.of());
+    Store store = Store.open(args.required("store"), new Configuration());
+    Federation federation = new Federation(store)
+        .dimension(args.integer("dim", 0))
+        .classes(args.integer("classes", 0))
+        .clusters(args.integer("clusters", 1))
+        .logitScale((float) args.number("logit-scale", fedlake.core.model.Models.DEFAULT_LOGIT_SCALE));
+    if (args.has("sites")) {
+      federation.sites(Arrays.stream(args.required("sites").split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList());
+    }
+    List<Model> models = federation.execute();
+    out.printf("Initialised %s: round 0, %d x %d head, models %s%n", store.root(), models.get(0).getClassCount(),
+        models.get(0).getDimension(), models.stream().map(Model::getVersion).toList());
+    return 0;
+  }
+
+  static int round(String[] argv, PrintStream out) {
+    Args args = new Args("round", argv, Set.of("store", "round", "max-abs-value", "master"), Set.of());
+    String uri = args.required("store");
+    SparkSession spark = Spark.session("fedlake-round", args.string("master", null));
+    try {
+      Store store = Store.open(uri, spark.sparkContext().hadoopConfiguration());
+      RoundResult result = new RoundJob(store)
+          .scanner(new SparkScanner(spark))
+          .round(args.has("round") ? args.integer("round", 0) : null)
+          .maxAbsValue(args.number("max-abs-value", fedlake.core.round.UpdateValidator.MAX_ABS_VALUE_DEFAULT))
+          .execute();
+      report(result, out);
+      return result.status() == RoundResult.Status.NO_VALID_UPDATES ? 3 : 0;
+    } finally {
+      spark.stop();
+    }
+  }
+
+  static void report(RoundResult result, PrintStream out) {
+    out.println(result.message());
+    for (UpdateAudit a : result.audit()) {
+      if (!"accepted".equals(a.getStatus())) {
+        out.println("  rejected " + a.getFile() + ": " + a.getReason());
+      }
+    }
+  }
+
+  static int history(String[] argv, PrintStream out) {
+    Args args = new Args("history", argv, Set.of("store", "audit"), Set.of());
+    Store store = Store.open(args.required("store"), new Configuration());
+    List<RoundHistory> rows = store.readHistory();
+    if (rows.isEmpty()) {
+      out.println("No round history in " + store.root() + " yet");
+      return 0;
+    }
+    HistoryTable.print(out, rows);
+    if (args.has("audit")) {
+      int round = args.integer("audit", 0);
+      out.println();
+      out.println("Audit of round " + round + ":");
+      for (UpdateAudit a : store.readAudit(round)) {
+        out.printf("  %-8s %-12s %s%s%n", a.getStatus(), a.getSite() == null ? "?" : a.getSite(), a.getFile(),
+            a.getReason() == null ? "" : "  -- " + a.getReason());
+      }
+    }
+    return 0;
+  }
+}

@@ -1,0 +1,75 @@
+package fedlake.jobs;
+
+import fedlake.edge.EdgeMain;
+import java.io.PrintStream;
+import java.util.Arrays;
+
+/**
+ * Entry point of {@code bin/fedlake} and of the spark-submit jar. Exit codes: 0 done, 1 unexpected
+ * failure, 2 bad usage or input, 3 a round with no valid update.
+ */
+public final class FedlakeMain {
+  static final String USAGE = String.join("\n",
+      "usage: fedlake <command> [options]",
+      "  demo                                   run a small federation end to end on a local store",
+      "  init --store URI --dim D --classes C   start a federation with a round-0 model",
+      "  edge train --store URI --site ID --data PATH   train at a site and upload an update (no Spark)",
+      "  round --store URI                      aggregate the current round (Spark)",
+      "  history --store URI [--audit ROUND]    print the round history",
+      "  simulate --data DIR --sites N --alpha A --rounds R --seed S   federated simulation on embeddings",
+      "Run 'fedlake <command> --help' for a command's options.");
+
+  private FedlakeMain() {}
+
+  public static void main(String[] args) {
+    int code = run(args, System.out, System.err);
+    System.out.flush();
+    System.exit(code);
+  }
+
+  public static int run(String[] args, PrintStream out, PrintStream err) {
+    if (args.length == 0 || args[0].equals("--help") || args[0].equals("help")) {
+      out.println(USAGE);
+      return args.length == 0 ? 2 : 0;
+    }
+    String command = args[0];
+    String[] rest = Arrays.copyOfRange(args, 1, args.length);
+    if (Arrays.asList(rest).contains("--help")) {
+      out.println(help(command));
+      return 0;
+    }
+    try {
+      return switch (command) {
+        case "edge" -> EdgeMain.run(rest, out, err);
+        case "init" -> Commands.init(rest, out);
+        case "round" -> Commands.round(rest, out);
+        case "history" -> Commands.history(rest, out);
+        case "simulate" -> Simulate.fromArgs(rest).progress(out).execute().exitCode();
+        case "demo" -> Demo.fromArgs(rest, out).execute();
+        default -> {
+          err.println("fedlake: unknown command '" + command + "'\n" + USAGE);
+          yield 2;
+        }
+      };
+    } catch (IllegalArgumentException | IllegalStateException e) {
+      err.println("fedlake " + command + ": " + e.getMessage());
+      return 2;
+    } catch (RuntimeException e) {
+      err.println("fedlake " + command + ": unexpected failure");
+      e.printStackTrace(err);
+      return 1;
+    }
+  }
+
+  private static String help(String command) {
+    return switch (command) {
+      case "edge" -> EdgeMain.USAGE;
+      case "init" -> "usage: fedlake init --store URI --dim D --classes C [--clusters K] [--logit-scale S] [--sites a,b,c]";
+      case "round" -> "usage: fedlake round --store URI [--round R] [--max-abs-value V] [--master M]";
+      case "history" -> "usage: fedlake history --store URI [--audit ROUND]";
+      case "simulate" -> Simulate.USAGE;
+      case "demo" -> Demo.USAGE;
+      default -> USAGE;
+    };
+  }
+}

@@ -1,5 +1,7 @@
 package fedlake.core;
 
+import fedlake.core.aggregate.FedAvg;
+import fedlake.core.aggregate.Scaffold;
 import fedlake.core.model.Head;
 import fedlake.core.model.Models;
 import fedlake.core.store.Store;
@@ -20,6 +22,7 @@ public final class Federation {
   private Collection<String> sites;
   private Head initial;
   private String strategy = "init";
+  private String aggregation = Scaffold.NAME;
 
   public Federation(Store store) {
     this.store = store;
@@ -57,6 +60,15 @@ public final class Federation {
     return this;
   }
 
+  /** Aggregation strategy of the federation: {@code scaffold} (default) or {@code fedavg}. */
+  public Federation aggregation(String value) {
+    if (!Scaffold.NAME.equals(value) && !FedAvg.NAME.equals(value)) {
+      throw new IllegalArgumentException("init: --strategy must be 'scaffold' or 'fedavg', got '" + value + "'");
+    }
+    this.aggregation = value;
+    return this;
+  }
+
   /** Only these sites may upload (registry ROOT/_sites); without it any site may. */
   public Federation sites(Collection<String> value) {
     this.sites = value;
@@ -86,7 +98,7 @@ public final class Federation {
     long now = System.currentTimeMillis();
     List<Model> models = new ArrayList<>();
     for (int cluster = 0; cluster < clusters; cluster++) {
-      models.add(Models.initialHead(head, cluster, strategy, now));
+      models.add(Models.initialHead(head, cluster, strategy, Scaffold.NAME.equals(aggregation), now));
     }
     try {
       if (sites != null) {

@@ -23,7 +23,8 @@ public final class EdgeMain {
       "  --learning-rate LR     SGD step size (default " + TrainSettings.LEARNING_RATE_DEFAULT + ")",
       "  --momentum M           SGD momentum (default " + TrainSettings.MOMENTUM_DEFAULT + ")",
       "  --weight-decay WD      L2 penalty on weights (default " + TrainSettings.WEIGHT_DECAY_DEFAULT + ")",
-      "  --plain-loss           plain cross-entropy instead of the class-balanced local loss",
+      "  --balanced-loss        add log(local class prior) to the logits while training (default: plain cross-entropy)",
+      "  --state-dir DIR        where the site keeps its SCAFFOLD control variate (default ~/.fedlake/state)",
       "  --seed S               shuffling seed (default 0)",
       "  --quiet                no progress output");
 
@@ -53,8 +54,9 @@ public final class EdgeMain {
 
   public static EdgeTrain.Result train(String[] argv, PrintStream out) {
     Args args = new Args("edge train", argv,
-        Set.of("store", "site", "data", "cluster", "epochs", "batch-size", "learning-rate", "momentum", "weight-decay", "seed"),
-        Set.of("plain-loss", "quiet"));
+        Set.of("store", "site", "data", "cluster", "epochs", "batch-size", "learning-rate", "momentum", "weight-decay", "seed",
+            "state-dir"),
+        Set.of("balanced-loss", "quiet"));
     TrainSettings settings = settings(args);
     Configuration conf = new Configuration();
     Store store = Store.open(args.required("store"), conf);
@@ -63,6 +65,7 @@ public final class EdgeMain {
     return new EdgeTrain(store, site, data)
         .settings(settings)
         .cluster(args.integer("cluster", 0))
+        .stateDir(args.has("state-dir") ? java.nio.file.Path.of(args.required("state-dir")) : EdgeTrain.defaultStateDir())
         .progress(args.flag("quiet") ? null : out)
         .execute();
   }
@@ -76,7 +79,7 @@ public final class EdgeMain {
         args.number("momentum", TrainSettings.MOMENTUM_DEFAULT),
         args.number("weight-decay", TrainSettings.WEIGHT_DECAY_DEFAULT),
         args.longValue("seed", 0),
-        !args.flag("plain-loss"));
+        args.flag("balanced-loss"));
   }
 
 }

@@ -2,6 +2,7 @@ package fedlake.edge;
 
 import fedlake.core.InvalidInputException;
 import fedlake.core.data.Dataset;
+import fedlake.core.data.Npy;
 import fedlake.core.model.FloatArrays;
 import fedlake.core.model.Head;
 import fedlake.core.model.Models;
@@ -14,6 +15,9 @@ import fedlake.schema.Update;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.UUID;
 
@@ -30,6 +34,7 @@ public final class EdgeTrain {
   private TrainSettings settings = TrainSettings.defaults(0);
   private int cluster = 0;
   private PrintStream out = null;
+  private Path stateDir = defaultStateDir();
 
   public EdgeTrain(Store store, String site, Dataset data) {
     this.store = store;
@@ -45,6 +50,16 @@ public final class EdgeTrain {
   public EdgeTrain cluster(int value) {
     this.cluster = value;
     return this;
+  }
+
+  /** Folder for the site's own state (its SCAFFOLD control variate); default ~/.fedlake/state. */
+  public EdgeTrain stateDir(Path value) {
+    this.stateDir = value;
+    return this;
+  }
+
+  public static Path defaultStateDir() {
+    return Path.of(System.getProperty("user.home"), ".fedlake", "state");
   }
 
   /** Where progress goes; null for none. */
@@ -77,8 +92,33 @@ public final class EdgeTrain {
     Head head = Models.head(model);
     log("site %s: round %d, model %s, %d examples x %d dims, %d classes",
         site, latest.round(), version, data.size(), data.dimension(), model.getClassCount());
-    LocalTrainer.Result trained = LocalTrainer.train(head, data, settings,
+    boolean scaffold = !model.getControlVariate().isEmpty();
+    float[] serverControl = scaffold ? FloatArrays.toArray(model.getControlVariate()) : null;
+    Path stateFile = scaffold ? stateFile(cluster) : null;
+    float[] siteControl = scaffold ? readState(stateFile, serverControl.length) : null;
+    float[] correction = null;
+    if (scaffold) {
+      correction = new float[serverControl.length];
+      for (int i = 0; i < correction.length; i++) {
+        correction[i] = serverControl[i] - siteControl[i];
+      }
+    }
+    LocalTrainer.Result trained = LocalTrainer.train(head, data, settings, correction,
         out == null ? LocalTrainer.Progress.NONE : (epoch, epochs, loss) -> log("  epoch %d/%d  loss %.4f", epoch, epochs, loss));
+    float[] controlDelta = new float[0];
+    float[] nextSiteControl = null;
+    if (scaffold && trained.steps() > 0) {
+      // SCAFFOLD option II: c_i+ = c_i - c + (x - y) / (K * lr), with x the base and y the trained parameters
+      float[] base = concat(head.weights(), head.bias());
+      float[] local = concat(trained.head().weights(), trained.head().bias());
+      double step = trained.steps() * settings.learningRate();
+      controlDelta = new float[base.length];
+      nextSiteControl = new float[base.length];
+      for (int i = 0; i < base.length; i++) {
+        nextSiteControl[i] = (float) (siteControl[i] - serverControl[i] + (base[i] - local[i]) / step);
+        controlDelta[i] = nextSiteControl[i] - siteControl[i];
+      }
+    }
     Update update = Update.newBuilder()
         .setUpdateId(UUID.randomUUID().toString())
         .setSite(site)
@@ -93,6 +133,7 @@ public final class EdgeTrain {
         .setLocalSteps(trained.steps())
         .setWeights(FloatArrays.asList(trained.head().weights()))
         .setBias(FloatArrays.asList(trained.head().bias()))
+        .setControlDelta(FloatArrays.asList(controlDelta))
         .setLocalLoss(trained.loss())
         .setLocalAccuracy(trained.accuracy())
         .setLabelHistogram(FloatArrays.asList(data.labelHistogram(model.getClassCount())))
@@ -105,9 +146,56 @@ public final class EdgeTrain {
     } catch (IOException e) {
       throw new UncheckedIOException("Site " + site + " cannot upload its update to " + store.root() + ": " + e.getMessage(), e);
     }
+    if (nextSiteControl != null) {
+      writeState(stateFile, nextSiteControl);
+    }
     long millis = System.currentTimeMillis() - started;
     log("site %s: wrote %s (loss %.4f, accuracy %.3f, %d steps, %d ms)", site, file, trained.loss(), trained.accuracy(), trained.steps(), millis);
     return new Result(file, latest.round(), version, data.size(), trained.steps(), trained.loss(), trained.accuracy(), millis);
+  }
+
+  private static float[] concat(float[] a, float[] b) {
+    float[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, all, a.length, b.length);
+    return all;
+  }
+
+  /** The site's state file for this store and cluster: STATE_DIR/<hash of store URI>/<site>-cluster-<c>.npy. */
+  Path stateFile(int clusterId) {
+    try {
+      byte[] hash = java.security.MessageDigest.getInstance("SHA-256")
+          .digest(store.root().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      return stateDir.resolve(java.util.HexFormat.of().formatHex(hash, 0, 6)).resolve(site + "-cluster-" + clusterId + ".npy");
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private float[] readState(Path file, int size) {
+    if (!Files.exists(file)) {
+      return new float[size];
+    }
+    Npy.Array array = Npy.read(file);
+    if (array.values().length != size) {
+      log("site %s: ignoring state %s (%d values, model has %d parameters)", site, file, array.values().length, size);
+      return new float[size];
+    }
+    float[] values = new float[size];
+    for (int i = 0; i < size; i++) {
+      values[i] = (float) array.values()[i];
+    }
+    return values;
+  }
+
+  private void writeState(Path file, float[] values) {
+    try {
+      Files.createDirectories(file.getParent());
+      Path temporary = file.resolveSibling("." + file.getFileName() + "." + UUID.randomUUID() + ".tmp");
+      Npy.writeFloat32(temporary, values, 1, values.length);
+      Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Site " + site + " cannot save its state to " + file + ": " + e.getMessage(), e);
+    }
   }
 
   private void log(String format, Object... args) {

@@ -20,13 +20,14 @@ final class Commands {
   private Commands() {}
 
   static int init(String[] argv, PrintStream out) {
-    Args args = new Args("init", argv, Set.of("store", "dim", "classes", "clusters", "logit-scale", "sites"), Set.of());
+    Args args = new Args("init", argv, Set.of("store", "dim", "classes", "clusters", "logit-scale", "sites", "strategy"), Set.of());
     Store store = Store.open(args.required("store"), new Configuration());
     Federation federation = new Federation(store)
         .dimension(args.integer("dim", 0))
         .classes(args.integer("classes", 0))
         .clusters(args.integer("clusters", 1))
-        .logitScale((float) args.number("logit-scale", fedlake.core.model.Models.DEFAULT_LOGIT_SCALE));
+        .logitScale((float) args.number("logit-scale", fedlake.core.model.Models.DEFAULT_LOGIT_SCALE))
+        .aggregation(args.string("strategy", fedlake.core.aggregate.Scaffold.NAME));
     if (args.has("sites")) {
       federation.sites(Arrays.stream(args.required("sites").split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList());
     }

@@ -110,7 +110,7 @@ public final class Demo {
         long started = System.nanoTime();
         for (int s = 0; s < sites; s++) {
           EdgeMain.train(new String[] {"--store", storeUri, "--site", Simulate.siteName(s), "--data", siteFiles.get(s).toString(),
-              "--seed", Long.toString(seed * 1000 + round * sites + s), "--quiet"}, out);
+              "--seed", Long.toString(seed * 1000 + round * sites + s), "--state-dir", dir.resolve("site-state").toString(), "--quiet"}, out);
         }
         if (round == 1) {
           uploadCorruptFile(store, round);

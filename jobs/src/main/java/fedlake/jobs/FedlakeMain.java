@@ -66,7 +66,7 @@ public final class FedlakeMain {
   private static String help(String command) {
     return switch (command) {
       case "edge" -> EdgeMain.USAGE;
-      case "init" -> "usage: fedlake init --store URI --dim D --classes C [--clusters K] [--logit-scale S] [--sites a,b,c]";
+      case "init" -> "usage: fedlake init --store URI --dim D --classes C [--strategy scaffold|fedavg] [--clusters K] [--logit-scale S] [--sites a,b,c]";
       case "round" -> "usage: fedlake round --store URI [--round R] [--max-abs-value V] [--master M]";
       case "history" -> "usage: fedlake history --store URI [--audit ROUND]";
       case "simulate" -> Simulate.USAGE;

@@ -48,7 +48,8 @@ public final class Simulate {
       "  --report-json FILE    write the per-round report as JSON",
       "  --plot FILE           write test accuracy per round as a PNG chart",
       "  --master M            Spark master (default local[*])",
-      "  plus the edge runner's --batch-size, --learning-rate, --momentum, --weight-decay, --plain-loss");
+      "  --strategy S          scaffold (default) or fedavg",
+      "  plus the edge runner's --batch-size, --learning-rate, --momentum, --weight-decay, --balanced-loss");
 
   private String dataDir;
   private int sites = 10;
@@ -59,14 +60,15 @@ public final class Simulate {
   private String storeUri;
   private Path reportJson;
   private Path plot;
+  private String strategy = fedlake.core.aggregate.Scaffold.NAME;
   private String master;
   private PrintStream out;
 
   public static Simulate fromArgs(String[] argv) {
     Args args = new Args("simulate", argv,
         Set.of("data", "sites", "alpha", "rounds", "seed", "local-epochs", "store", "report-json", "plot", "master",
-            "batch-size", "learning-rate", "momentum", "weight-decay"),
-        Set.of("plain-loss"));
+            "batch-size", "learning-rate", "momentum", "weight-decay", "strategy"),
+        Set.of("balanced-loss"));
     Simulate simulate = new Simulate()
         .data(args.required("data"))
         .sites(args.integer("sites", 10))
@@ -74,6 +76,7 @@ public final class Simulate {
         .rounds(args.integer("rounds", 10))
         .seed(args.longValue("seed", 0))
         .settings(EdgeMain.settings(args).withEpochs(args.integer("local-epochs", TrainSettings.EPOCHS_DEFAULT)));
+    simulate.strategy = args.string("strategy", fedlake.core.aggregate.Scaffold.NAME);
     simulate.storeUri = args.string("store", null);
     simulate.master = args.string("master", null);
     if (args.has("report-json")) {
@@ -183,7 +186,8 @@ public final class Simulate {
     ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
     try {
       Store store = Store.open(uri, spark.sparkContext().hadoopConfiguration());
-      new Federation(store).dimension(train.dimension()).classes(classes).execute();
+      new Federation(store).dimension(train.dimension()).classes(classes).aggregation(strategy).execute();
+      Path states = Files.createTempDirectory("fedlake-site-states-");
       List<RoundReport> history = new ArrayList<>();
       Head.Evaluation initial = Models.head(store.readModel(0, 0)).evaluate(test);
       history.add(new RoundReport(0, initial.accuracy(), initial.loss(), 0, 0, 0, null, 0));
@@ -195,7 +199,7 @@ public final class Simulate {
         List<Future<EdgeTrain.Result>> running = new ArrayList<>();
         for (int s = 0; s < sites; s++) {
           TrainSettings siteSettings = settings.withSeed(seed * 1_000_003L + round * 10_007L + s);
-          EdgeTrain edge = new EdgeTrain(store, siteName(s), siteData.get(s)).settings(siteSettings);
+          EdgeTrain edge = new EdgeTrain(store, siteName(s), siteData.get(s)).settings(siteSettings).stateDir(states);
           running.add(pool.submit(edge::execute));
         }
         for (Future<EdgeTrain.Result> f : running) {
@@ -228,6 +232,8 @@ public final class Simulate {
       }
       log("final test accuracy %.4f", report.finalTestAccuracy());
       return report;
+    } catch (IOException e) {
+      throw new UncheckedIOException("simulate: " + e.getMessage(), e);
     } catch (java.util.concurrent.ExecutionException e) {
       Throwable cause = e.getCause();
       if (cause instanceof RuntimeException runtime) {

@@ -13,6 +13,11 @@ public interface Strategy extends Serializable {
   /** Name recorded in models and history, such as {@code fedavg}. */
   String name();
 
+  /** The strategy a model chain runs: SCAFFOLD when the model carries a control variate, else FedAvg. */
+  static Strategy forModel(Model base) {
+    return base.getControlVariate().isEmpty() ? new FedAvg() : new Scaffold();
+  }
+
   /** An empty accumulator for updates of {@code base}. */
   Accumulator newAccumulator(Model base);
 
@@ -29,5 +34,10 @@ public interface Strategy extends Serializable {
 
     /** The aggregated parameters laid out as the base model's, or null when nothing was added. */
     float[] result(Model base);
+
+    /** The next model's control variate, or null to keep the base model's (strategies without one). */
+    default float[] controlVariate(Model base) {
+      return null;
+    }
   }
 }

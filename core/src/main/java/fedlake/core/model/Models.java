@@ -48,6 +48,12 @@ public final class Models {
    * same aggregation always yields the same version.
    */
   public static Model derive(Model base, float[] parameters, int round, String strategy, int participants, long createdTime) {
+    return derive(base, parameters, null, round, strategy, participants, createdTime);
+  }
+
+  /** As {@link #derive(Model, float[], int, String, int, long)}, with a new control variate (null keeps the base's). */
+  public static Model derive(Model base, float[] parameters, float[] controlVariate, int round, String strategy,
+      int participants, long createdTime) {
     int w = base.getWeights().size();
     int b = base.getBias().size();
     if (parameters.length != w + b + base.getCacheKeys().size()) {
@@ -59,6 +65,7 @@ public final class Models {
         .setWeights(FloatArrays.asList(java.util.Arrays.copyOfRange(parameters, 0, w)))
         .setBias(FloatArrays.asList(java.util.Arrays.copyOfRange(parameters, w, w + b)))
         .setCacheKeys(FloatArrays.asList(java.util.Arrays.copyOfRange(parameters, w + b, parameters.length)))
+        .setControlVariate(controlVariate == null ? base.getControlVariate() : FloatArrays.asList(controlVariate))
         .setParentVersion(base.getVersion())
         .setStrategy(strategy)
         .setParticipants(participants)
@@ -69,8 +76,8 @@ public final class Models {
     return model;
   }
 
-  /** An initial head model for round 0. */
-  public static Model initialHead(Head head, int cluster, String strategy, long createdTime) {
+  /** An initial head model for round 0; {@code scaffold} adds a zero control variate. */
+  public static Model initialHead(Head head, int cluster, String strategy, boolean scaffold, long createdTime) {
     Model model = Model.newBuilder()
         .setVersion("")
         .setKind(HEAD)
@@ -81,6 +88,7 @@ public final class Models {
         .setLogitScale(head.logitScale())
         .setWeights(FloatArrays.asList(head.weights().clone()))
         .setBias(FloatArrays.asList(head.bias().clone()))
+        .setControlVariate(FloatArrays.asList(scaffold ? new float[head.weights().length + head.bias().length] : new float[0]))
         .setParentVersion(null)
         .setStrategy(strategy)
         .setParticipants(0)
@@ -98,10 +106,12 @@ public final class Models {
           + model.getLogitScale() + "|" + model.getParentVersion() + "|" + model.getCacheLabels() + "|"
           + model.getCacheAlpha() + "|" + model.getCacheBeta() + "|").getBytes(java.nio.charset.StandardCharsets.UTF_8));
       ByteBuffer buffer = ByteBuffer.allocate(4);
-      for (float v : parameters(model)) {
-        buffer.clear();
-        buffer.putFloat(v);
-        digest.update(buffer.array());
+      for (float[] values : new float[][] {parameters(model), FloatArrays.toArray(model.getControlVariate())}) {
+        for (float v : values) {
+          buffer.clear();
+          buffer.putFloat(v);
+          digest.update(buffer.array());
+        }
       }
       return "r" + model.getRound() + "-c" + model.getCluster() + "-" + HexFormat.of().formatHex(digest.digest(), 0, 6);
     } catch (NoSuchAlgorithmException e) {

@@ -1,6 +1,5 @@
 package fedlake.core.round;
 
-import fedlake.core.aggregate.FedAvg;
 import fedlake.core.aggregate.Strategy;
 import fedlake.core.model.Models;
 import fedlake.core.store.Latest;
@@ -28,7 +27,7 @@ import java.util.stream.Collectors;
  */
 public final class RoundJob {
   private final Store store;
-  private Strategy strategy = new FedAvg();
+  private Strategy strategy;
   private UpdateScanner scanner;
   private double maxAbsValue = UpdateValidator.MAX_ABS_VALUE_DEFAULT;
   private Integer expectedRound;
@@ -39,6 +38,7 @@ public final class RoundJob {
     this.scanner = new LocalScanner(store.conf());
   }
 
+  /** Overrides the strategy the base model implies (see {@link Strategy#forModel}). */
   public RoundJob strategy(Strategy value) {
     this.strategy = java.util.Objects.requireNonNull(value, "strategy");
     return this;
@@ -89,6 +89,7 @@ public final class RoundJob {
       }
       bases.put(cluster, model);
     });
+    Strategy strategy = this.strategy != null ? this.strategy : Strategy.forModel(bases.values().iterator().next());
     UpdateValidator validator = new UpdateValidator(round, bases, store.registeredSites().orElse(null), maxAbsValue);
     List<UpdateFile> files = store.listUpdates(round).stream()
         .map(s -> new UpdateFile(s.getPath().toString(), s.getLen()))
@@ -106,8 +107,8 @@ public final class RoundJob {
       for (Model base : bases.values()) {
         Strategy.Accumulator sum = sums.get(base.getCluster());
         float[] parameters = sum == null ? Models.parameters(base) : sum.result(base);
-        Model model = Models.derive(base, parameters, round + 1, sum == null ? "carried" : strategy.name(),
-            sum == null ? 0 : sum.count(), created);
+        Model model = Models.derive(base, parameters, sum == null ? null : sum.controlVariate(base), round + 1,
+            sum == null ? "carried" : strategy.name(), sum == null ? 0 : sum.count(), created);
         next.add(model);
         nextByCluster.put(base.getCluster(), model);
       }
@@ -123,7 +124,7 @@ public final class RoundJob {
       long written = clock.getAsLong();
       List<RoundHistory> history = new ArrayList<>();
       for (Model base : bases.values()) {
-        history.add(historyRow(round, base, nextByCluster.get(base.getCluster()), checks, started,
+        history.add(historyRow(strategy, round, base, nextByCluster.get(base.getCluster()), checks, started,
             checked - started, aggregated - checked, written - aggregated, written - started));
       }
       store.writeHistory(round, history);
@@ -186,7 +187,7 @@ public final class RoundJob {
     return rows;
   }
 
-  private RoundHistory historyRow(int round, Model base, Model published, List<UpdateCheck> checks, long started,
+  private static RoundHistory historyRow(Strategy strategy, int round, Model base, Model published, List<UpdateCheck> checks, long started,
       long validateMillis, long aggregateMillis, long publishMillis, long totalMillis) {
     int cluster = base.getCluster();
     List<UpdateCheck> mine = checks.stream()

@@ -105,8 +105,16 @@ public final class UpdateValidator implements Serializable {
     if (shape == null) {
       shape = length("cacheKeys", u.getCacheKeys().size(), base.getCacheKeys().size());
     }
+    if (shape == null && !u.getControlDelta().isEmpty()) {
+      shape = length("controlDelta", u.getControlDelta().size(), base.getWeights().size() + base.getBias().size() + base.getCacheKeys().size());
+    }
     if (shape != null) {
       return shape;
+    }
+    for (Float v : u.getControlDelta()) {
+      if (!Float.isFinite(v) || Math.abs(v) > maxAbsValue) {
+        return "controlDelta holds " + v + ", not a finite value within " + maxAbsValue;
+      }
     }
     if (u.getNumExamples() <= 0) {
       return "numExamples must be positive, got " + u.getNumExamples();

@@ -5,8 +5,10 @@ import fedlake.core.model.Head;
 import java.util.SplittableRandom;
 
 /**
- * Trains a softmax head on a site's labelled embeddings with minibatch SGD (momentum) on
- * cross-entropy. The encoder stays frozen: only W and b change.
+ * Trains a softmax head on a site's labelled embeddings with minibatch SGD (optional momentum) on
+ * cross-entropy. The encoder stays frozen: only W and b change. With a SCAFFOLD correction
+ * {@code c - c_i} every step's gradient is shifted by it, which removes the drift of sites whose
+ * labels differ from the federation's.
  */
 public final class LocalTrainer {
   private LocalTrainer() {}
@@ -23,6 +25,13 @@ public final class LocalTrainer {
   public record Result(Head head, int steps, double loss, double accuracy) {}
 
   public static Result train(Head start, Dataset data, TrainSettings settings, Progress progress) {
+    return train(start, data, settings, null, progress);
+  }
+
+  /**
+   * @param correction gradient correction laid out as weights then bias ({@code c - c_i} of SCAFFOLD), or null
+   */
+  public static Result train(Head start, Dataset data, TrainSettings settings, float[] correction, Progress progress) {
     Head head = start.copy();
     int n = data.size();
     int dimension = head.dimension();
@@ -35,6 +44,10 @@ public final class LocalTrainer {
     float[] weights = head.weights();
     float[] bias = head.bias();
     float scale = head.logitScale();
+    if (correction != null && correction.length != weights.length + bias.length) {
+      throw new IllegalArgumentException("Cannot train: correction has " + correction.length + " values, model has "
+          + (weights.length + bias.length) + " parameters");
+    }
 
     double[] adjustment = new double[classes];
     if (settings.balancedLoss()) {
@@ -97,12 +110,13 @@ public final class LocalTrainer {
         }
         float inverse = 1f / (end - start0);
         for (int i = 0; i < weights.length; i++) {
-          float g = gradW[i] * inverse + decay * weights[i];
+          float g = gradW[i] * inverse + decay * weights[i] + (correction == null ? 0f : correction[i]);
           velocityW[i] = momentum * velocityW[i] + g;
           weights[i] -= lr * velocityW[i];
         }
         for (int c = 0; c < classes; c++) {
-          velocityB[c] = momentum * velocityB[c] + gradB[c] * inverse;
+          float g = gradB[c] * inverse + (correction == null ? 0f : correction[weights.length + c]);
+          velocityB[c] = momentum * velocityB[c] + g;
           bias[c] -= lr * velocityB[c];
         }
         steps++;

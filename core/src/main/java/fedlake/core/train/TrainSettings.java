@@ -14,12 +14,14 @@ package fedlake.core.train;
  */
 public record TrainSettings(int epochs, int batchSize, double learningRate, double momentum, double weightDecay,
     long seed, boolean balancedLoss) {
-  public static final int EPOCHS_DEFAULT = 2;
-  public static final int BATCH_SIZE_DEFAULT = 32;
-  public static final double LEARNING_RATE_DEFAULT = 0.5;
-  public static final double MOMENTUM_DEFAULT = 0.9;
+  // Chosen on Dirichlet-split CLIP embeddings (caltech101, oxford_pets, dtd; 20 sites, alpha 0.1, logit scale 10):
+  // with SCAFFOLD these are stable across seeds; larger steps or momentum oscillate under strong label skew.
+  public static final int EPOCHS_DEFAULT = 5;
+  public static final int BATCH_SIZE_DEFAULT = 16;
+  public static final double LEARNING_RATE_DEFAULT = 0.3;
+  public static final double MOMENTUM_DEFAULT = 0.0;
   public static final double WEIGHT_DECAY_DEFAULT = 0.0;
-  public static final boolean BALANCED_LOSS_DEFAULT = true;
+  public static final boolean BALANCED_LOSS_DEFAULT = false;
 
   public TrainSettings {
     if (epochs < 0) {

@@ -10,6 +10,7 @@ import fedlake.core.model.Models;
 import fedlake.core.round.RoundJob;
 import fedlake.core.round.RoundResult;
 import fedlake.core.store.Store;
+import fedlake.core.store.StoreConfig;
 import fedlake.core.train.TrainSettings;
 import fedlake.edge.EdgeMain;
 import fedlake.edge.EdgeTrain;
@@ -47,7 +48,8 @@ public final class Simulate {
       "  --store URI           store to use (default: a new temporary folder)",
       "  --report-json FILE    write the per-round report as JSON",
       "  --master M            Spark master (default local[*])",
-      "  plus the edge runner's --batch-size, --learning-rate, --momentum, --weight-decay, --plain-loss");
+      "  plus the edge runner's --batch-size, --learning-rate, --momentum, --weight-decay, --plain-loss",
+      StoreConfig.USAGE);
 
   private String dataDir;
   private int sites = 10;
@@ -56,6 +58,7 @@ public final class Simulate {
   private long seed = 0;
   private TrainSettings settings = TrainSettings.defaults(0);
   private String storeUri;
+  private StoreConfig storeConfig = StoreConfig.empty();
   private Path reportJson;
   private String master;
   private PrintStream out;
@@ -63,7 +66,7 @@ public final class Simulate {
   public static Simulate fromArgs(String[] argv) {
     Args args = new Args("simulate", argv,
         Set.of("data", "sites", "alpha", "rounds", "seed", "local-epochs", "store", "report-json", "master",
-            "batch-size", "learning-rate", "momentum", "weight-decay"),
+            "batch-size", "learning-rate", "momentum", "weight-decay", StoreConfig.OPTION),
         Set.of("plain-loss"));
     Simulate simulate = new Simulate()
         .data(args.required("data"))
@@ -73,6 +76,7 @@ public final class Simulate {
         .seed(args.longValue("seed", 0))
         .settings(EdgeMain.settings(args).withEpochs(args.integer("local-epochs", TrainSettings.EPOCHS_DEFAULT)));
     simulate.storeUri = args.string("store", null);
+    simulate.storeConfig = StoreConfig.of(args);
     simulate.master = args.string("master", null);
     if (args.has("report-json")) {
       simulate.reportJson = Path.of(args.required("report-json"));
@@ -121,6 +125,12 @@ public final class Simulate {
 
   public Simulate store(String uri) {
     this.storeUri = uri;
+    return this;
+  }
+
+  /** Hadoop settings for the store (s3a endpoint, credentials), applied over the Spark session's. */
+  public Simulate storeConfig(StoreConfig value) {
+    this.storeConfig = java.util.Objects.requireNonNull(value, "storeConfig");
     return this;
   }
 
@@ -177,7 +187,7 @@ public final class Simulate {
     SparkSession spark = Spark.session("fedlake-simulate", master);
     ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
     try {
-      Store store = Store.open(uri, spark.sparkContext().hadoopConfiguration());
+      Store store = Store.open(uri, storeConfig.applyTo(spark.sparkContext().hadoopConfiguration()));
       new Federation(store).dimension(train.dimension()).classes(classes).execute();
       List<RoundReport> history = new ArrayList<>();
       Head.Evaluation initial = Models.head(store.readModel(0, 0)).evaluate(test);

@@ -76,7 +76,7 @@ public final class Demo {
     Path dataDir = dir.resolve("data");
     String storeUri = dir.resolve("store").toUri().toString();
     Configuration conf = new Configuration();
-    GaussianClasses generator = new GaussianClasses(CLASSES, DIMENSION, 1.6, seed);
+    GaussianClasses generator = new GaussianClasses(CLASSES, DIMENSION, 2.2, seed);
     Dataset train = generator.sample(60, seed + 1, "demo-train");
     Dataset test = generator.sample(40, seed + 2, "demo-test");
     int[][] split = DirichletSplit.split(train.labels(), sites, alpha, seed);
@@ -99,10 +99,12 @@ public final class Demo {
 
     Store store = Store.open(storeUri, conf);
     new Federation(store).dimension(DIMENSION).classes(CLASSES).execute();
+    List<Double> accuracies = new ArrayList<>();
     SparkSession spark = Spark.session("fedlake-demo", null);
     try {
       store = Store.open(storeUri, spark.sparkContext().hadoopConfiguration());
       SparkScanner scanner = new SparkScanner(spark);
+      accuracies.add(Models.head(store.readModel(0, 0)).evaluate(test).accuracy());
       out.printf("%5s %6s %8s %8s %10s %9s %8s  %s%n", "round", "sites", "rejected", "examples", "local-loss", "test-acc", "seconds", "published model");
       for (int round = 0; round < rounds; round++) {
         long started = System.nanoTime();
@@ -117,6 +119,7 @@ public final class Demo {
         RoundHistory h = result.history().get(0);
         double accuracy = result.published().isEmpty() ? Double.NaN
             : Models.head(result.published().get(0)).evaluate(test).accuracy();
+        accuracies.add(accuracy);
         out.printf("%5d %6d %8d %8d %10.4f %9.3f %8.2f  %s%n", round, h.getParticipants(), h.getRejected(), h.getTotalExamples(),
             h.getWeightedLocalLoss(), accuracy, (System.nanoTime() - started) / 1e9, h.getPublishedModelVersion());
         for (UpdateAudit a : result.audit()) {
@@ -128,10 +131,15 @@ public final class Demo {
     } finally {
       spark.stop();
     }
+    Path plot = dir.resolve("accuracy.png");
+    LinePlot.write(plot, "fedlake demo: test accuracy of the published model", "round", "test accuracy",
+        List.of(new LinePlot.Series("published model", java.util.stream.IntStream.range(0, accuracies.size()).asDoubleStream().toArray(),
+            accuracies.stream().mapToDouble(Double::doubleValue).toArray())));
     String history = dir.resolve("store/history").toString();
     out.println();
     out.println("Round history (Parquet, one file a round): " + history);
     out.println("Update audit:                              " + dir.resolve("store/audit"));
+    out.println("Accuracy per round (PNG):                  " + plot);
     out.println("Read it with DuckDB:");
     out.println("  duckdb -c \"SELECT round, participants, rejected, totalExamples, round(weightedLocalLoss, 4) AS loss"
         + " FROM '" + history + "/*.parquet' ORDER BY round\"");

@@ -18,6 +18,7 @@ public final class FedlakeMain {
       "  round --store URI                      aggregate the current round (Spark)",
       "  history --store URI [--audit ROUND]    print the round history",
       "  simulate --data DIR --sites N --alpha A --rounds R --seed S   federated simulation on embeddings",
+      "  bench aggregate                        streaming aggregation vs. an in-memory reference (time, heap)",
       "Run 'fedlake <command> --help' for a command's options.");
 
   private FedlakeMain() {}
@@ -47,6 +48,7 @@ public final class FedlakeMain {
         case "history" -> Commands.history(rest, out);
         case "simulate" -> Simulate.fromArgs(rest).progress(out).execute().exitCode();
         case "demo" -> Demo.fromArgs(rest, out).execute();
+        case "bench" -> Bench.run(rest, out);
         default -> {
           err.println("fedlake: unknown command '" + command + "'\n" + USAGE);
           yield 2;
@@ -74,6 +76,7 @@ public final class FedlakeMain {
       case "history" -> "usage: fedlake history --store URI [--audit ROUND] [--conf KEY=VALUE]\n" + StoreConfig.USAGE;
       case "simulate" -> Simulate.USAGE;
       case "demo" -> Demo.USAGE;
+      case "bench" -> Bench.USAGE;
       default -> USAGE;
     };
   }

@@ -47,6 +47,7 @@ public final class Simulate {
       "  --local-epochs E      local epochs per round (default " + TrainSettings.EPOCHS_DEFAULT + ")",
       "  --store URI           store to use (default: a new temporary folder)",
       "  --report-json FILE    write the per-round report as JSON",
+      "  --plot FILE           write test accuracy per round as a PNG chart",
       "  --master M            Spark master (default local[*])",
       "  plus the edge runner's --batch-size, --learning-rate, --momentum, --weight-decay, --plain-loss",
       StoreConfig.USAGE);
@@ -60,12 +61,13 @@ public final class Simulate {
   private String storeUri;
   private StoreConfig storeConfig = StoreConfig.empty();
   private Path reportJson;
+  private Path plot;
   private String master;
   private PrintStream out;
 
   public static Simulate fromArgs(String[] argv) {
     Args args = new Args("simulate", argv,
-        Set.of("data", "sites", "alpha", "rounds", "seed", "local-epochs", "store", "report-json", "master",
+        Set.of("data", "sites", "alpha", "rounds", "seed", "local-epochs", "store", "report-json", "plot", "master",
             "batch-size", "learning-rate", "momentum", "weight-decay", StoreConfig.OPTION),
         Set.of("plain-loss"));
     Simulate simulate = new Simulate()
@@ -80,6 +82,9 @@ public final class Simulate {
     simulate.master = args.string("master", null);
     if (args.has("report-json")) {
       simulate.reportJson = Path.of(args.required("report-json"));
+    }
+    if (args.has("plot")) {
+      simulate.plot = Path.of(args.required("plot"));
     }
     return simulate;
   }
@@ -223,6 +228,13 @@ public final class Simulate {
       if (reportJson != null) {
         writeJson(report, reportJson);
         log("report written to %s", reportJson);
+      }
+      if (plot != null) {
+        double[] x = history.stream().mapToDouble(RoundReport::round).toArray();
+        double[] y = history.stream().mapToDouble(RoundReport::testAccuracy).toArray();
+        LinePlot.write(plot, "fedlake simulate: " + Path.of(dataDir).getFileName() + ", " + sites + " sites, alpha " + alpha,
+            "round", "test accuracy", List.of(new LinePlot.Series("published model", x, y)));
+        log("plot written to %s", plot);
       }
       log("final test accuracy %.4f", report.finalTestAccuracy());
       return report;

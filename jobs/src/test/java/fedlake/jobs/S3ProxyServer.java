@@ -24,7 +24,7 @@ final class S3ProxyServer implements AutoCloseable {
   static final String JAR_PROPERTY = "fedlake.s3proxy.jar";
   static final String ACCESS_KEY = "fedlake-test-access-key";
   static final String SECRET_KEY = "fedlake-test-secret-key";
-  private static final long START_TIMEOUT_MILLIS = 30_000;
+  private static final long START_TIMEOUT_MILLIS = 60_000;
   private static final int START_ATTEMPTS = 3;
 
   private final String jar;

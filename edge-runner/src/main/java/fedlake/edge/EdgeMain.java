@@ -4,6 +4,7 @@ import fedlake.core.cli.Args;
 import fedlake.core.data.Dataset;
 import fedlake.core.data.DatasetFiles;
 import fedlake.core.store.Store;
+import fedlake.core.store.StoreConfig;
 import fedlake.core.train.TrainSettings;
 import java.io.PrintStream;
 import java.util.Set;
@@ -11,7 +12,7 @@ import org.apache.hadoop.conf.Configuration;
 
 /**
  * The edge runner CLI: {@code fedlake edge train --store URI --site ID --data PATH [options]}.
- * Exit codes: 0 done, 1 unexpected failure, 2 bad usage or bad input.
+ * Exit codes: 0 done, 1 the store could not be read or written, or an unexpected failure, 2 bad usage or bad input.
  */
 public final class EdgeMain {
   public static final String USAGE = String.join("\n",
@@ -26,7 +27,8 @@ public final class EdgeMain {
       "  --balanced-loss        add log(local class prior) to the logits while training (default: plain cross-entropy)",
       "  --state-dir DIR        where the site keeps its SCAFFOLD control variate (default ~/.fedlake/state)",
       "  --seed S               shuffling seed (default 0)",
-      "  --quiet                no progress output");
+      "  --quiet                no progress output",
+      StoreConfig.USAGE);
 
   private EdgeMain() {}
 
@@ -45,6 +47,9 @@ public final class EdgeMain {
     } catch (IllegalArgumentException | IllegalStateException e) {
       err.println("fedlake edge: " + e.getMessage());
       return 2;
+    } catch (java.io.UncheckedIOException e) {
+      err.println("fedlake edge: " + StoreConfig.describeFailure(e));
+      return 1;
     } catch (RuntimeException e) {
       err.println("fedlake edge: unexpected failure");
       e.printStackTrace(err);
@@ -55,10 +60,10 @@ public final class EdgeMain {
   public static EdgeTrain.Result train(String[] argv, PrintStream out) {
     Args args = new Args("edge train", argv,
         Set.of("store", "site", "data", "cluster", "epochs", "batch-size", "learning-rate", "momentum", "weight-decay", "seed",
-            "state-dir"),
+            "state-dir", StoreConfig.OPTION),
         Set.of("balanced-loss", "quiet"));
     TrainSettings settings = settings(args);
-    Configuration conf = new Configuration();
+    Configuration conf = StoreConfig.of(args).hadoop();
     Store store = Store.open(args.required("store"), conf);
     String site = Store.checkSite(args.required("site"));
     Dataset data = DatasetFiles.read(args.required("data"), conf);

@@ -5,6 +5,7 @@ import fedlake.core.cli.Args;
 import fedlake.core.round.RoundJob;
 import fedlake.core.round.RoundResult;
 import fedlake.core.store.Store;
+import fedlake.core.store.StoreConfig;
 import fedlake.schema.Model;
 import fedlake.schema.RoundHistory;
 import fedlake.schema.UpdateAudit;
@@ -12,7 +13,6 @@ import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 
 /** The server-side commands that need no simulation: init, round, history. */
@@ -20,8 +20,9 @@ final class Commands {
   private Commands() {}
 
   static int init(String[] argv, PrintStream out) {
-    Args args = new Args("init", argv, Set.of("store", "dim", "classes", "clusters", "logit-scale", "sites", "strategy"), Set.of());
-    Store store = Store.open(args.required("store"), new Configuration());
+    Args args = new Args("init", argv, Set.of("store", "dim", "classes", "clusters", "logit-scale", "sites", "strategy",
+        StoreConfig.OPTION), Set.of());
+    Store store = Store.open(args.required("store"), StoreConfig.of(args).hadoop());
     Federation federation = new Federation(store)
         .dimension(args.integer("dim", 0))
         .classes(args.integer("classes", 0))
@@ -38,11 +39,13 @@ final class Commands {
   }
 
   static int round(String[] argv, PrintStream out) {
-    Args args = new Args("round", argv, Set.of("store", "round", "max-abs-value", "master"), Set.of());
+    Args args = new Args("round", argv, Set.of("store", "round", "max-abs-value", "master", StoreConfig.OPTION), Set.of());
     String uri = args.required("store");
+    StoreConfig storeConfig = StoreConfig.of(args);
     SparkSession spark = Spark.session("fedlake-round", args.string("master", null));
     try {
-      Store store = Store.open(uri, spark.sparkContext().hadoopConfiguration());
+      // SparkScanner hands the driver's Hadoop configuration to the tasks, so these settings reach them too.
+      Store store = Store.open(uri, storeConfig.applyTo(spark.sparkContext().hadoopConfiguration()));
       RoundResult result = new RoundJob(store)
           .scanner(new SparkScanner(spark))
           .round(args.has("round") ? args.integer("round", 0) : null)
@@ -65,8 +68,8 @@ final class Commands {
   }
 
   static int history(String[] argv, PrintStream out) {
-    Args args = new Args("history", argv, Set.of("store", "audit"), Set.of());
-    Store store = Store.open(args.required("store"), new Configuration());
+    Args args = new Args("history", argv, Set.of("store", "audit", StoreConfig.OPTION), Set.of());
+    Store store = Store.open(args.required("store"), StoreConfig.of(args).hadoop());
     List<RoundHistory> rows = store.readHistory();
     if (rows.isEmpty()) {
       out.println("No round history in " + store.root() + " yet");

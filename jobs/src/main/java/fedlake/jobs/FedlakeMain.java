@@ -1,12 +1,13 @@
 package fedlake.jobs;
 
+import fedlake.core.store.StoreConfig;
 import fedlake.edge.EdgeMain;
 import java.io.PrintStream;
 import java.util.Arrays;
 
 /**
- * Entry point of {@code bin/fedlake} and of the spark-submit jar. Exit codes: 0 done, 1 unexpected
- * failure, 2 bad usage or input, 3 a round with no valid update.
+ * Entry point of {@code bin/fedlake} and of the spark-submit jar. Exit codes: 0 done, 1 the store could
+ * not be read or written, or an unexpected failure, 2 bad usage or input, 3 a round with no valid update.
  */
 public final class FedlakeMain {
   static final String USAGE = String.join("\n",
@@ -56,6 +57,9 @@ public final class FedlakeMain {
     } catch (IllegalArgumentException | IllegalStateException e) {
       err.println("fedlake " + command + ": " + e.getMessage());
       return 2;
+    } catch (java.io.UncheckedIOException e) {
+      err.println("fedlake " + command + ": " + StoreConfig.describeFailure(e));
+      return 1;
     } catch (RuntimeException e) {
       err.println("fedlake " + command + ": unexpected failure");
       e.printStackTrace(err);
@@ -66,9 +70,10 @@ public final class FedlakeMain {
   private static String help(String command) {
     return switch (command) {
       case "edge" -> EdgeMain.USAGE;
-      case "init" -> "usage: fedlake init --store URI --dim D --classes C [--strategy scaffold|fedavg] [--clusters K] [--logit-scale S] [--sites a,b,c]";
-      case "round" -> "usage: fedlake round --store URI [--round R] [--max-abs-value V] [--master M]";
-      case "history" -> "usage: fedlake history --store URI [--audit ROUND]";
+      case "init" -> "usage: fedlake init --store URI --dim D --classes C [--strategy scaffold|fedavg] [--clusters K] [--logit-scale S] [--sites a,b,c] [--conf KEY=VALUE]\n"
+          + StoreConfig.USAGE;
+      case "round" -> "usage: fedlake round --store URI [--round R] [--max-abs-value V] [--master M] [--conf KEY=VALUE]\n" + StoreConfig.USAGE;
+      case "history" -> "usage: fedlake history --store URI [--audit ROUND] [--conf KEY=VALUE]\n" + StoreConfig.USAGE;
       case "simulate" -> Simulate.USAGE;
       case "demo" -> Demo.USAGE;
       case "bench" -> Bench.USAGE;

@@ -10,6 +10,7 @@ import fedlake.core.model.Models;
 import fedlake.core.round.RoundJob;
 import fedlake.core.round.RoundResult;
 import fedlake.core.store.Store;
+import fedlake.core.store.StoreConfig;
 import fedlake.core.train.TrainSettings;
 import fedlake.edge.EdgeMain;
 import fedlake.edge.EdgeTrain;
@@ -49,7 +50,8 @@ public final class Simulate {
       "  --plot FILE           write test accuracy per round as a PNG chart",
       "  --master M            Spark master (default local[*])",
       "  --strategy S          scaffold (default) or fedavg",
-      "  plus the edge runner's --batch-size, --learning-rate, --momentum, --weight-decay, --balanced-loss");
+      "  plus the edge runner's --batch-size, --learning-rate, --momentum, --weight-decay, --balanced-loss",
+      StoreConfig.USAGE);
 
   private String dataDir;
   private int sites = 10;
@@ -58,6 +60,7 @@ public final class Simulate {
   private long seed = 0;
   private TrainSettings settings = TrainSettings.defaults(0);
   private String storeUri;
+  private StoreConfig storeConfig = StoreConfig.empty();
   private Path reportJson;
   private Path plot;
   private String strategy = fedlake.core.aggregate.Scaffold.NAME;
@@ -67,7 +70,7 @@ public final class Simulate {
   public static Simulate fromArgs(String[] argv) {
     Args args = new Args("simulate", argv,
         Set.of("data", "sites", "alpha", "rounds", "seed", "local-epochs", "store", "report-json", "plot", "master",
-            "batch-size", "learning-rate", "momentum", "weight-decay", "strategy"),
+            "batch-size", "learning-rate", "momentum", "weight-decay", "strategy", StoreConfig.OPTION),
         Set.of("balanced-loss"));
     Simulate simulate = new Simulate()
         .data(args.required("data"))
@@ -78,6 +81,7 @@ public final class Simulate {
         .settings(EdgeMain.settings(args).withEpochs(args.integer("local-epochs", TrainSettings.EPOCHS_DEFAULT)));
     simulate.strategy = args.string("strategy", fedlake.core.aggregate.Scaffold.NAME);
     simulate.storeUri = args.string("store", null);
+    simulate.storeConfig = StoreConfig.of(args);
     simulate.master = args.string("master", null);
     if (args.has("report-json")) {
       simulate.reportJson = Path.of(args.required("report-json"));
@@ -129,6 +133,12 @@ public final class Simulate {
 
   public Simulate store(String uri) {
     this.storeUri = uri;
+    return this;
+  }
+
+  /** Hadoop settings for the store (s3a endpoint, credentials), applied over the Spark session's. */
+  public Simulate storeConfig(StoreConfig value) {
+    this.storeConfig = java.util.Objects.requireNonNull(value, "storeConfig");
     return this;
   }
 
@@ -185,7 +195,7 @@ public final class Simulate {
     SparkSession spark = Spark.session("fedlake-simulate", master);
     ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
     try {
-      Store store = Store.open(uri, spark.sparkContext().hadoopConfiguration());
+      Store store = Store.open(uri, storeConfig.applyTo(spark.sparkContext().hadoopConfiguration()));
       new Federation(store).dimension(train.dimension()).classes(classes).aggregation(strategy).execute();
       Path states = Files.createTempDirectory("fedlake-site-states-");
       List<RoundReport> history = new ArrayList<>();

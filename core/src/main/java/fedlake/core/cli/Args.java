@@ -7,12 +7,15 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Command-line options of the form {@code --name value} and {@code --flag}. Unknown options,
- * missing values and malformed numbers raise {@link IllegalArgumentException} with a one-line message.
+ * Command-line options of the form {@code --name value} and {@code --flag}. An option given twice
+ * keeps its last value ({@link #all} returns every value, for repeatable options such as
+ * {@code --conf}). Unknown options, missing values and malformed numbers raise
+ * {@link IllegalArgumentException} with a one-line message.
  */
 public final class Args {
   private final String command;
   private final Map<String, String> values = new LinkedHashMap<>();
+  private final Map<String, List<String>> allValues = new LinkedHashMap<>();
   private final List<String> positional = new ArrayList<>();
 
   /**
@@ -44,6 +47,7 @@ public final class Args {
           inline = args[++i];
         }
         values.put(name, inline);
+        allValues.computeIfAbsent(name, key -> new ArrayList<>()).add(inline);
       } else {
         List<String> known = new ArrayList<>(options);
         known.addAll(flags);
@@ -55,6 +59,11 @@ public final class Args {
 
   public List<String> positional() {
     return positional;
+  }
+
+  /** Every value given for a repeatable option, in command-line order; empty when absent. */
+  public List<String> all(String name) {
+    return List.copyOf(allValues.getOrDefault(name, List.of()));
   }
 
   public boolean has(String name) {

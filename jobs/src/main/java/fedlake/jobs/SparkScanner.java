@@ -24,13 +24,24 @@ import org.apache.spark.sql.SparkSession;
  */
 public final class SparkScanner implements UpdateScanner {
   private final JavaSparkContext context;
+  private Integer partitions;
 
   public SparkScanner(SparkSession spark) {
     this.context = JavaSparkContext.fromSparkContext(spark.sparkContext());
   }
 
+  /** Spread the files over at most this many tasks (default: twice the default parallelism). */
+  public SparkScanner partitions(int value) {
+    if (value < 1) {
+      throw new IllegalArgumentException("partitions must be at least 1, got " + value);
+    }
+    this.partitions = value;
+    return this;
+  }
+
   private int slices(int files) {
-    return Math.max(1, Math.min(files, context.defaultParallelism() * 2));
+    int wanted = partitions != null ? partitions : context.defaultParallelism() * 2;
+    return Math.max(1, Math.min(files, wanted));
   }
 
   private Broadcast<Map<String, String>> hadoopSettings() {

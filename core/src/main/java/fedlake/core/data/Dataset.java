@@ -11,6 +11,7 @@ public final class Dataset {
   public static final int UNLABELLED = -1;
 
   private final String source;
+  private final String labelSource;
   private final int dimension;
   private final float[] features;
   private final int[] labels;
@@ -20,6 +21,11 @@ public final class Dataset {
    * negative labels, naming {@code source} and the row.
    */
   public static Dataset of(String source, float[] features, int[] labels, int dimension) {
+    return of(source, source, features, labels, dimension);
+  }
+
+  /** As {@link #of(String, float[], int[], int)} with labels read from another file, named in label errors. */
+  public static Dataset of(String source, String labelSource, float[] features, int[] labels, int dimension) {
     if (dimension <= 0) {
       throw new InvalidInputException(source, "embedding dimension must be positive, got " + dimension);
     }
@@ -46,14 +52,15 @@ public final class Dataset {
         normalised[offset + j] *= scale;
       }
       if (labels[row] < UNLABELLED) {
-        throw new InvalidInputException(source, "row " + row + " has a negative label " + labels[row]);
+        throw new InvalidInputException(labelSource, "row " + row + " has a negative label " + labels[row]);
       }
     }
-    return new Dataset(source, dimension, normalised, labels.clone());
+    return new Dataset(source, labelSource, dimension, normalised, labels.clone());
   }
 
-  private Dataset(String source, int dimension, float[] features, int[] labels) {
+  private Dataset(String source, String labelSource, int dimension, float[] features, int[] labels) {
     this.source = source;
+    this.labelSource = labelSource;
     this.dimension = dimension;
     this.features = features;
     this.labels = labels;
@@ -61,6 +68,11 @@ public final class Dataset {
 
   public String source() {
     return source;
+  }
+
+  /** Where the labels came from: {@link #source()} unless they were read from a separate file. */
+  public String labelSource() {
+    return labelSource;
   }
 
   public int dimension() {
@@ -113,17 +125,17 @@ public final class Dataset {
       System.arraycopy(features, rows[i] * dimension, f, i * dimension, dimension);
       l[i] = labels[rows[i]];
     }
-    return new Dataset(source, dimension, f, l);
+    return new Dataset(source, labelSource, dimension, f, l);
   }
 
   /** Rejects labels outside [0, classCount) and unlabelled rows when training needs labels. */
   public void requireLabelsBelow(int classCount) {
     for (int row = 0; row < labels.length; row++) {
       if (labels[row] == UNLABELLED) {
-        throw new InvalidInputException(source, "row " + row + " has no label; local training needs labelled rows");
+        throw new InvalidInputException(labelSource, "row " + row + " has no label; local training needs labelled rows");
       }
       if (labels[row] >= classCount) {
-        throw new InvalidInputException(source, "row " + row + " has label " + labels[row]
+        throw new InvalidInputException(labelSource, "row " + row + " has label " + labels[row]
             + " but the model has " + classCount + " classes (0.." + (classCount - 1) + ")");
       }
     }

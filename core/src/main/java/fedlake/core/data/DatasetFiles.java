@@ -93,7 +93,7 @@ public final class DatasetFiles {
       }
       labels[i] = (int) v;
     }
-    return Dataset.of(xFile.toString(), features, labels, x.columns());
+    return Dataset.of(xFile.toString(), yFile.toString(), features, labels, x.columns());
   }
 
   private static Npy.Array readArray(FileSystem fs, Path file) throws IOException {

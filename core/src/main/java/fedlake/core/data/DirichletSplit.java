@@ -20,8 +20,9 @@ public final class DirichletSplit {
     if (!(alpha > 0) || !Double.isFinite(alpha)) {
       throw new IllegalArgumentException("--alpha must be positive, got " + alpha);
     }
-    if (labels.length < sites) {
-      throw new IllegalArgumentException("Cannot split " + labels.length + " rows over " + sites + " sites");
+    long labelled = java.util.Arrays.stream(labels).filter(label -> label >= 0).count();
+    if (labelled < sites) {
+      throw new IllegalArgumentException("Cannot split " + labelled + " labelled rows over " + sites + " sites");
     }
     SplittableRandom random = new SplittableRandom(seed);
     int classes = 0;

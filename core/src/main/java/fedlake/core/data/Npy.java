@@ -57,37 +57,49 @@ public final class Npy {
         throw new InvalidInputException(name, "not a .npy file (bad magic number)");
       }
     }
-    int major = in.readUnsignedByte();
-    in.readUnsignedByte();
-    int headerLength;
-    if (major == 1) {
-      headerLength = Short.toUnsignedInt(Short.reverseBytes(in.readShort()));
-    } else if (major == 2 || major == 3) {
-      headerLength = Integer.reverseBytes(in.readInt());
-    } else {
-      throw new InvalidInputException(name, "unsupported .npy format version " + major);
+    int major;
+    int headerLength = -1;
+    byte[] headerBytes;
+    try {
+      major = in.readUnsignedByte();
+      in.readUnsignedByte();
+      if (major == 1) {
+        headerLength = Short.toUnsignedInt(Short.reverseBytes(in.readShort()));
+      } else if (major == 2 || major == 3) {
+        headerLength = Integer.reverseBytes(in.readInt());
+      } else {
+        throw new InvalidInputException(name, "unsupported .npy format version " + major);
+      }
+      if (headerLength < 0) {
+        throw new InvalidInputException(name, "malformed .npy header length " + Integer.toUnsignedString(headerLength));
+      }
+      headerBytes = new byte[headerLength];
+      in.readFully(headerBytes);
+    } catch (EOFException e) {
+      throw new InvalidInputException(name, headerLength < 0
+          ? "truncated: the file ends inside its header"
+          : "truncated: the file ends inside its " + headerLength + "-byte header");
     }
-    byte[] headerBytes = new byte[headerLength];
-    in.readFully(headerBytes);
     String header = new String(headerBytes, StandardCharsets.ISO_8859_1);
     String descr = group(DESCR, header, name, "descr");
     if ("True".equals(group(FORTRAN, header, name, "fortran_order"))) {
       throw new InvalidInputException(name, "Fortran-ordered arrays are not supported; save with C order");
     }
     int[] shape = parseShape(group(SHAPE, header, name, "shape"), name);
-    long count = 1;
-    for (int d : shape) {
-      count *= d;
-    }
-    if (count > Integer.MAX_VALUE - 8) {
-      throw new InvalidInputException(name, "array too large: " + count + " values");
-    }
     int width;
     switch (descr) {
       case "<f4", "<i4", "|i4" -> width = 4;
       case "<f8", "<i8", "|i8" -> width = 8;
       default -> throw new InvalidInputException(
           name, "unsupported dtype '" + descr + "' (expected little-endian float32, float64, int32 or int64)");
+    }
+    long count = 1;
+    for (int d : shape) {
+      count *= d;
+    }
+    if (count > (Integer.MAX_VALUE - 8) / width) {
+      throw new InvalidInputException(name, "array too large: " + count + " values of " + descr + " ("
+          + java.math.BigInteger.valueOf(count).multiply(java.math.BigInteger.valueOf(width)) + " bytes)");
     }
     byte[] data = new byte[(int) count * width];
     try {
@@ -127,6 +139,9 @@ public final class Npy {
           shape[n++] = Integer.parseInt(p);
         } catch (NumberFormatException e) {
           throw new InvalidInputException(name, "malformed .npy shape (" + text + ")");
+        }
+        if (shape[n - 1] < 0) {
+          throw new InvalidInputException(name, "malformed .npy shape (" + text + "): negative dimension");
         }
       }
     }

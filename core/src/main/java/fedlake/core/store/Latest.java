@@ -41,9 +41,20 @@ public record Latest(int round, SortedMap<Integer, String> versions) {
     TreeMap<Integer, String> versions = new TreeMap<>();
     for (String key : properties.stringPropertyNames()) {
       if (key.startsWith("cluster.")) {
-        versions.put(Integer.parseInt(key.substring("cluster.".length())), properties.getProperty(key));
+        versions.put(number(key.substring("cluster.".length()), key, file), properties.getProperty(key).trim());
       }
     }
-    return new Latest(Integer.parseInt(round.trim()), versions);
+    if (versions.isEmpty()) {
+      throw new InvalidInputException(file, "model pointer names no cluster model");
+    }
+    return new Latest(number(round, "round", file), versions);
+  }
+
+  private static int number(String text, String key, String file) {
+    try {
+      return Integer.parseInt(text.trim());
+    } catch (NumberFormatException e) {
+      throw new InvalidInputException(file, "model pointer has a malformed '" + key + "': '" + text + "' is not a whole number");
+    }
   }
 }

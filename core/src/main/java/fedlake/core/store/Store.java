@@ -176,6 +176,12 @@ public final class Store {
       if (fs.exists(temporary)) {
         fs.delete(temporary, false);
       }
+      // Writers that go through the checksummed local file system leave .NAME.crc beside the
+      // temporary file; the raw rename does not move it, so drop it here.
+      Path checksum = new Path(temporary.getParent(), "." + temporary.getName() + ".crc");
+      if (fs.exists(checksum)) {
+        fs.delete(checksum, false);
+      }
     }
   }
 

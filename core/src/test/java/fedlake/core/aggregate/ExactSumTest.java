@@ -1,0 +1,99 @@
+package fedlake.core.aggregate;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import org.junit.jupiter.api.Test;
+
+class ExactSumTest {
+  @Test
+  void sumsWeightedFloatsExactly() {
+    ExactSum sum = new ExactSum(3);
+    sum.add(0, 0.1f, 3);
+    sum.add(0, 0.2f, 1);
+    sum.add(1, -2.5f, 4);
+    sum.add(1, 0.75f, 2);
+    sum.add(2, 1e4f, (1L << 39) - 1);
+    assertEquals(3.0 * 0.1f + 0.2f, sum.get(0), 0.0);
+    assertEquals(-8.5, sum.get(1), 0.0);
+    assertEquals(1e4 * ((1L << 39) - 1), sum.get(2), 0.0);
+  }
+
+  @Test
+  void carriesAcrossTheFractionWordBothWays() {
+    ExactSum sum = new ExactSum(2);
+    for (int i = 0; i < 4; i++) {
+      sum.add(0, 0.75f, 1);
+    }
+    assertEquals(3.0, sum.get(0), 0.0);
+    sum.add(1, -0.75f, 1);
+    sum.add(1, 0.25f, 1);
+    assertEquals(-0.5, sum.get(1), 0.0);
+    sum.add(1, 0.5f, 1);
+    assertEquals(0.0, sum.get(1), 0.0);
+    sum.add(1, -3.0f, 5);
+    sum.add(1, 0.125f, 7);
+    assertEquals(-15 + 0.875, sum.get(1), 0.0);
+  }
+
+  @Test
+  void keepsSixtyFourFractionBitsAndTruncatesBelow() {
+    ExactSum sum = new ExactSum(3);
+    sum.add(0, 0x1p-64f, 1);
+    sum.add(1, 0x1p-70f, 1000);
+    sum.add(2, Float.MIN_VALUE, 1);
+    assertEquals(0x1p-64, sum.get(0), 0.0);
+    // the term 1000 x 2^-70 is formed exactly, then its bits below 2^-64 are dropped: floor(1000 / 64) = 15
+    assertEquals(15 * 0x1p-64, sum.get(1), 0.0);
+    assertEquals(0.0, sum.get(2), 0.0);
+  }
+
+  @Test
+  void mergeEqualsAddingEverythingToOneSum() {
+    ExactSum left = new ExactSum(2);
+    ExactSum right = new ExactSum(2);
+    ExactSum all = new ExactSum(2);
+    float[] values = {0.3f, -7.25f, 1e-5f, 123.456f, -0.001f};
+    for (int i = 0; i < values.length; i++) {
+      (i % 2 == 0 ? left : right).add(0, values[i], i + 1);
+      (i % 2 == 0 ? right : left).add(1, -values[i], 2 * i + 1);
+      all.add(0, values[i], i + 1);
+      all.add(1, -values[i], 2 * i + 1);
+    }
+    left.merge(right);
+    assertEquals(Double.doubleToLongBits(all.get(0)), Double.doubleToLongBits(left.get(0)));
+    assertEquals(Double.doubleToLongBits(all.get(1)), Double.doubleToLongBits(left.get(1)));
+  }
+
+  @Test
+  void rejectsNonFiniteValues() {
+    ExactSum sum = new ExactSum(1);
+    IllegalArgumentException nan = assertThrows(IllegalArgumentException.class, () -> sum.add(0, Float.NaN, 1));
+    assertEquals("cannot sum a non-finite value: NaN", nan.getMessage());
+    IllegalArgumentException infinite = assertThrows(IllegalArgumentException.class,
+        () -> sum.add(0, Float.NEGATIVE_INFINITY, 1));
+    assertEquals("cannot sum a non-finite value: -Infinity", infinite.getMessage());
+  }
+
+  @Test
+  void rejectsWeightsOutsideTheExactRange() {
+    ExactSum sum = new ExactSum(1);
+    IllegalArgumentException big = assertThrows(IllegalArgumentException.class, () -> sum.add(0, 1f, 1L << 39));
+    assertEquals("weight must be in [0, 2^39), got 549755813888", big.getMessage());
+    IllegalArgumentException negative = assertThrows(IllegalArgumentException.class, () -> sum.add(0, 1f, -1));
+    assertEquals("weight must be in [0, 2^39), got -1", negative.getMessage());
+  }
+
+  @Test
+  void refusesValuesThatOverflow() {
+    ExactSum sum = new ExactSum(1);
+    ArithmeticException e = assertThrows(ArithmeticException.class, () -> sum.add(0, Float.MAX_VALUE, 1));
+    assertEquals("weighted value 3.4028235E38 x 1 overflows the 128-bit sum", e.getMessage());
+  }
+
+  @Test
+  void refusesToMergeDifferentSizes() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new ExactSum(2).merge(new ExactSum(3)));
+    assertEquals("cannot merge sums of 3 and 2 parameters", e.getMessage());
+  }
+}

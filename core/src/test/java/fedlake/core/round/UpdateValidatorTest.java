@@ -1,0 +1,196 @@
+package fedlake.core.round;
+
+import static fedlake.core.Fixtures.floats;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import fedlake.core.Fixtures;
+import fedlake.core.model.FloatArrays;
+import fedlake.schema.ClassStatistics;
+import fedlake.schema.Model;
+import fedlake.schema.Update;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+
+class UpdateValidatorTest {
+  private static final String FILE = "file:/store/updates/round-000000/site-a--1.parquet";
+
+  /** Round 0, cluster 0, 2 classes x 2 dimensions. */
+  private final Model base = Fixtures.headModel(0, 2, 2, floats(0.5, 0, 0, 0.5), floats(0, 0));
+  private final UpdateValidator validator = new UpdateValidator(0, Map.of(0, base), null, 1e4);
+
+  /** Valid: differs from the base by (3, 0, 0, 0 | 0, 4), a change of norm 5. */
+  private Update.Builder good() {
+    return Fixtures.update(base, "site-a", 10, floats(3.5, 0, 0, 0.5), floats(0, 4));
+  }
+
+  private String reason(Update.Builder update) {
+    return reason(validator, update);
+  }
+
+  private static String reason(UpdateValidator validator, Update.Builder update) {
+    UpdateCheck check = validator.check(FILE, 1234, update.build());
+    assertEquals(FILE, check.file());
+    assertEquals(1234, check.fileBytes());
+    return check.reason();
+  }
+
+  @Test
+  void acceptsAValidUpdateAndMeasuresItsChange() {
+    UpdateCheck check = validator.check(FILE, 1234, good().build());
+    assertTrue(check.accepted(), "rejected: " + check.reason());
+    assertNull(check.reason());
+    assertEquals(5.0, check.updateNorm(), 0.0);
+    assertEquals("site-a", check.site());
+    assertEquals(0, check.cluster());
+    assertEquals(10, check.numExamples());
+    assertEquals(1_000_000L, check.createdTime());
+    assertEquals(0.5, check.localLoss(), 0.0);
+    assertEquals(0.75, check.localAccuracy(), 0.0);
+  }
+
+  @Test
+  void wrongRound() {
+    assertEquals("wrong round: update is for round 1, the current round is 0", reason(good().setRound(1)));
+  }
+
+  @Test
+  void staleBaseVersion() {
+    assertEquals("stale base model: trained from r0-c0-0123456789ab, the current model is " + base.getVersion(),
+        reason(good().setBaseModelVersion("r0-c0-0123456789ab")));
+  }
+
+  @Test
+  void kindMismatch() {
+    assertEquals("model kind mismatch: update is a 'cache' model, the federation's model is 'head'",
+        reason(good().setKind("cache")));
+  }
+
+  @Test
+  void dimensionMismatch() {
+    assertEquals("dimension mismatch: update has 3, model expects 2", reason(good().setDimension(3)));
+  }
+
+  @Test
+  void classCountMismatch() {
+    assertEquals("class count mismatch: update has 5, model expects 2", reason(good().setClassCount(5)));
+  }
+
+  @Test
+  void wrongWeightLength() {
+    assertEquals("weights has 3 values, model expects 4", reason(good().setWeights(FloatArrays.asList(floats(1, 2, 3)))));
+  }
+
+  @Test
+  void wrongBiasLength() {
+    assertEquals("bias has 1 values, model expects 2", reason(good().setBias(FloatArrays.asList(floats(1)))));
+  }
+
+  @Test
+  void cacheKeysOnAHead() {
+    assertEquals("cacheKeys has 2 values, model expects 0", reason(good().setCacheKeys(FloatArrays.asList(floats(1, 0)))));
+  }
+
+  @Test
+  void nanParameter() {
+    assertEquals("non-finite parameter NaN at index 1",
+        reason(good().setWeights(FloatArrays.asList(floats(0, Double.NaN, 0, 0)))));
+  }
+
+  @Test
+  void infiniteBias() {
+    assertEquals("non-finite parameter -Infinity at index 5",
+        reason(good().setBias(FloatArrays.asList(floats(0, Double.NEGATIVE_INFINITY)))));
+  }
+
+  @Test
+  void hugeValueOverTheLimit() {
+    assertEquals("parameter 20000.0 at index 2 exceeds the limit of 10000.0 in absolute value",
+        reason(good().setWeights(FloatArrays.asList(floats(0, 0, 20000, 0)))));
+    assertEquals("parameter -10000.001 at index 4 exceeds the limit of 10000.0 in absolute value",
+        reason(good().setBias(FloatArrays.asList(floats(-10000.001, 0)))));
+    UpdateValidator strict = new UpdateValidator(0, Map.of(0, base), null, 2.0);
+    assertEquals("parameter 3.5 at index 0 exceeds the limit of 2.0 in absolute value", reason(strict, good()));
+    assertNull(reason(good().setWeights(FloatArrays.asList(floats(10000, -10000, 0, 0)))), "the limit itself is allowed");
+  }
+
+  @Test
+  void numExamplesMustBePositive() {
+    assertEquals("numExamples must be positive, got 0", reason(good().setNumExamples(0)));
+    assertEquals("numExamples must be positive, got -3", reason(good().setNumExamples(-3)));
+    assertEquals("numExamples 549755813888 is implausibly large", reason(good().setNumExamples(1L << 39)));
+  }
+
+  @Test
+  void histogramOfTheWrongLength() {
+    assertEquals("labelHistogram has 3 entries, model has 2 classes",
+        reason(good().setLabelHistogram(FloatArrays.asList(new long[] {5, 5, 0}))));
+  }
+
+  @Test
+  void histogramWithANegativeCount() {
+    assertEquals("labelHistogram has negative count -1 for class 1",
+        reason(good().setLabelHistogram(FloatArrays.asList(new long[] {10, -1}))));
+  }
+
+  @Test
+  void histogramCountingMoreThanNumExamples() {
+    assertEquals("labelHistogram counts 11 examples, more than numExamples 10",
+        reason(good().setLabelHistogram(FloatArrays.asList(new long[] {6, 5}))));
+  }
+
+  @Test
+  void unknownSiteWithARegistry() {
+    UpdateValidator registered = new UpdateValidator(0, Map.of(0, base), Set.of("site-a", "site-b"), 1e4);
+    assertNull(reason(registered, good()));
+    assertEquals("unknown site 'site-z': not registered in the federation", reason(registered, good().setSite("site-z")));
+  }
+
+  @Test
+  void invalidSiteId() {
+    assertEquals("invalid site id '../other'", reason(good().setSite("../other")));
+  }
+
+  @Test
+  void unknownCluster() {
+    assertEquals("unknown cluster 3: round 0 has models for clusters [0]", reason(good().setCluster(3)));
+  }
+
+  @Test
+  void nonFiniteLocalMetrics() {
+    assertEquals("non-finite localLoss NaN", reason(good().setLocalLoss(Double.NaN)));
+    assertEquals("non-finite localAccuracy Infinity", reason(good().setLocalAccuracy(Double.POSITIVE_INFINITY)));
+  }
+
+  @Test
+  void classStatisticsAreChecked() {
+    ClassStatistics ok = new ClassStatistics(1, 4L, FloatArrays.asList(floats(0.6, 0.8)), FloatArrays.asList(floats(0.1, 0.1)), null);
+    assertNull(reason(good().setClassStatistics(List.of(ok))));
+    ClassStatistics outside = ClassStatistics.newBuilder(ok).setClassId(2).build();
+    assertEquals("class statistics for class 2 outside 0..1", reason(good().setClassStatistics(List.of(outside))));
+    assertEquals("class statistics for class 1 appear twice", reason(good().setClassStatistics(List.of(ok, ok))));
+    ClassStatistics shortMean = ClassStatistics.newBuilder(ok).setMean(FloatArrays.asList(floats(1))).build();
+    assertEquals("class 1 mean has 1 values, model expects 2", reason(good().setClassStatistics(List.of(shortMean))));
+    ClassStatistics negative = ClassStatistics.newBuilder(ok).setVariance(FloatArrays.asList(floats(0.1, -0.5))).build();
+    assertEquals("class statistics for class 1 hold a negative variance -0.5", reason(good().setClassStatistics(List.of(negative))));
+  }
+
+  @Test
+  void rejectionKeepsTheFactsForTheAudit() {
+    UpdateCheck check = validator.check(FILE, 99, good().setRound(4).build());
+    assertEquals("site-a", check.site());
+    assertEquals(10, check.numExamples());
+    assertNull(check.updateNorm());
+  }
+
+  @Test
+  void limitMustBePositive() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new UpdateValidator(0, Map.of(0, base), null, 0));
+    assertEquals("max-abs-value must be positive, got 0.0", e.getMessage());
+  }
+}

@@ -22,7 +22,7 @@ public final class Federation {
   private Collection<String> sites;
   private Head initial;
   private String strategy = "init";
-  private String aggregation = Scaffold.NAME;
+  private String aggregation = FedAvg.NAME;
 
   public Federation(Store store) {
     this.store = store;
@@ -60,7 +60,7 @@ public final class Federation {
     return this;
   }
 
-  /** Aggregation strategy of the federation: {@code scaffold} (default) or {@code fedavg}. */
+  /** Aggregation strategy of the federation: {@code fedavg} (default) or {@code scaffold}. */
   public Federation aggregation(String value) {
     if (!Scaffold.NAME.equals(value) && !FedAvg.NAME.equals(value)) {
       throw new IllegalArgumentException("init: --strategy must be 'scaffold' or 'fedavg', got '" + value + "'");

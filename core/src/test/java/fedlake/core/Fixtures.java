@@ -15,7 +15,7 @@ public final class Fixtures {
 
   /** A round-0 head model of cluster {@code cluster} with the given parameters and logit scale 10. */
   public static Model headModel(int cluster, int dimension, int classCount, float[] weights, float[] bias) {
-    return Models.initialHead(new Head(dimension, classCount, Models.DEFAULT_LOGIT_SCALE, weights, bias), cluster, "init", 0L);
+    return Models.initialHead(new Head(dimension, classCount, Models.DEFAULT_LOGIT_SCALE, weights, bias), cluster, "init", false, 0L);
   }
 
   /** A round-0 zero head. */

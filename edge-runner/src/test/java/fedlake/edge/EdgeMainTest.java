@@ -14,6 +14,7 @@ import fedlake.core.round.RoundJob;
 import fedlake.core.round.RoundResult;
 import fedlake.core.round.UpdateReader;
 import fedlake.core.store.Store;
+import fedlake.core.train.TrainSettings;
 import fedlake.schema.Model;
 import fedlake.schema.Update;
 import java.io.ByteArrayOutputStream;
@@ -217,7 +218,7 @@ class EdgeMainTest {
     assertEquals("head", ua.getKind());
     assertEquals(30, ua.getNumExamples());
     assertEquals(3, ua.getLocalEpochs());
-    assertEquals(3, ua.getLocalSteps(), "30 examples in batches of 32, 3 epochs");
+    assertEquals(6, ua.getLocalSteps(), "30 examples in batches of 16 (2 steps an epoch), 3 epochs");
     assertEquals(List.of(10L, 10L, 10L), ua.getLabelHistogram());
     assertEquals(CLASSES * DIMENSION, ua.getWeights().size());
     assertTrue(ua.getLocalAccuracy() >= 0.9, "well separated classes, local accuracy " + ua.getLocalAccuracy());
@@ -226,7 +227,7 @@ class EdgeMainTest {
     Update ub = onlyUpdate("site-b");
     assertEquals(18, ub.getNumExamples());
     assertEquals(List.of(6L, 6L, 6L), ub.getLabelHistogram());
-    assertEquals(2, ub.getLocalEpochs());
+    assertEquals(TrainSettings.EPOCHS_DEFAULT, ub.getLocalEpochs());
 
     // the server accepts both and averages them 30 : 18
     RoundResult round = new RoundJob(store).execute();

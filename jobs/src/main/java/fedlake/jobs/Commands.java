@@ -28,7 +28,7 @@ final class Commands {
         .classes(args.integer("classes", 0))
         .clusters(args.integer("clusters", 1))
         .logitScale((float) args.number("logit-scale", fedlake.core.model.Models.DEFAULT_LOGIT_SCALE))
-        .aggregation(args.string("strategy", fedlake.core.aggregate.Scaffold.NAME));
+        .aggregation(args.string("strategy", fedlake.core.aggregate.FedAvg.NAME));
     if (args.has("sites")) {
       federation.sites(Arrays.stream(args.required("sites").split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList());
     }

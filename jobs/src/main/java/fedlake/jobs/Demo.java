@@ -98,7 +98,7 @@ public final class Demo {
     out.printf("  store:     %s%n%n", storeUri);
 
     Store store = Store.open(storeUri, conf);
-    new Federation(store).dimension(DIMENSION).classes(CLASSES).execute();
+    new Federation(store).dimension(DIMENSION).classes(CLASSES).aggregation(fedlake.core.aggregate.Scaffold.NAME).execute();
     List<Double> accuracies = new ArrayList<>();
     SparkSession spark = Spark.session("fedlake-demo", null);
     try {

@@ -76,10 +76,10 @@ class LocalTrainerTest {
     double best = centres.evaluate(test).accuracy();
     String figures = String.format("train acc %.4f loss %.4f, test acc %.4f loss %.4f (nearest centre %.4f), epoch losses %s",
         result.accuracy(), result.loss(), held.accuracy(), held.loss(), best, java.util.Arrays.toString(epochLosses));
-    assertEquals(30, result.steps(), figures); // 3 epochs x ceil(320 / 32)
-    // measured: train acc 1.0000 loss 0.0073, test acc 0.8781 loss 1.1037, nearest centre 0.9375
+    assertEquals(60, result.steps(), figures); // 3 epochs x ceil(320 / 16)
+    // measured: train acc 1.0000 loss 0.0865, test acc 0.8938 loss 0.3427, nearest centre 0.9375
     assertTrue(result.accuracy() >= 0.97, "train accuracy too low: " + figures);
-    assertTrue(result.loss() < 0.05, "train loss too high: " + figures);
+    assertTrue(result.loss() < 0.15, "train loss too high: " + figures);
     assertTrue(held.accuracy() >= 0.84, "test accuracy too low: " + figures);
     assertTrue(held.accuracy() >= best - 0.1, "test accuracy too far below the nearest-centre rule: " + figures);
     assertTrue(held.loss() < chance, "test loss not below chance: " + figures);

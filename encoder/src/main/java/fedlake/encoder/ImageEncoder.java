@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.hadoop.conf.Configuration;
 
 /**
  * A frozen image encoder: a TorchScript (or ONNX) model run through DJL on the CPU, fed with
@@ -67,24 +68,28 @@ public final class ImageEncoder implements AutoCloseable {
    * or a model that cannot run on CLIP input raises {@link InvalidInputException} naming the model.
    */
   public static ImageEncoder load(EncoderSettings settings) {
+    return load(settings, null);
+  }
+
+  /**
+   * Like {@link #load(EncoderSettings)}; {@code conf} (may be null) holds the Hadoop settings used to
+   * download a model from a Hadoop file system URL such as {@code s3a://bucket/clip.pt}.
+   */
+  public static ImageEncoder load(EncoderSettings settings, Configuration conf) {
     String location = settings.model();
+    Path path = ModelFiles.local(location, conf);
+    if (!Files.exists(path)) {
+      throw new InvalidInputException(location, "cannot load encoder model: no such file or directory");
+    }
     Criteria.Builder<PixelBatch, float[][]> criteria = Criteria.builder()
         .setTypes(PixelBatch.class, float[][].class)
         .optEngine(settings.engine())
         .optDevice(Device.cpu())
+        .optModelPath(path)
         .optTranslator(new PixelTranslator(settings.imageSize()));
     if (settings.engine().equals(EncoderSettings.PYTORCH)) {
       // weights saved from a GPU are mapped to the CPU instead of failing
       criteria.optOption("mapLocation", "true");
-    }
-    if (isUrl(location)) {
-      criteria.optModelUrls(location);
-    } else {
-      Path path = Path.of(location);
-      if (!Files.exists(path)) {
-        throw new InvalidInputException(location, "cannot load encoder model: no such file or directory");
-      }
-      criteria.optModelPath(path.toAbsolutePath());
     }
     ZooModel<PixelBatch, float[][]> model;
     try {
@@ -101,8 +106,8 @@ public final class ImageEncoder implements AutoCloseable {
    * The encoder of {@code settings} loaded once per JVM (a Spark executor) and kept until the JVM
    * exits. A failed load is not remembered: the next call tries again.
    */
-  public static ImageEncoder shared(EncoderSettings settings) {
-    return SHARED.computeIfAbsent(settings, ImageEncoder::load);
+  public static ImageEncoder shared(EncoderSettings settings, Configuration conf) {
+    return SHARED.computeIfAbsent(settings, key -> load(key, conf));
   }
 
   public EncoderSettings settings() {

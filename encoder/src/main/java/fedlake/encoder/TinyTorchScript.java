@@ -18,26 +18,61 @@ import java.util.zip.ZipOutputStream;
  * Writes a small TorchScript module file ({@code .pt}) without Python, in the archive layout that
  * {@code torch.jit.save} produces: {@code code/__torch__.py} holds the TorchScript source of the
  * module class, {@code data.pkl} a protocol-2 pickle of the module object whose tensors point to
- * raw little-endian storages under {@code data/}. The tests save an encoder with it and load it back
- * through DJL exactly as a real CLIP export is loaded, so they exercise the production loading path.
+ * raw little-endian storages under {@code data/}. Tests and demos save a small encoder with it and
+ * load it back through DJL exactly as a real CLIP export is loaded ({@link ImageEncoder#load}), so
+ * they exercise the production loading path without downloading weights.
  *
  * <p>The module built by {@link #quadrantLinear}: {@code x[N,3,H,W] -> adaptive_avg_pool2d(2x2) ->
  * flatten (index c*4 + row*2 + column) -> linear(weight[D,12], bias[D])}, whose answer the tests
  * compute by hand from the preprocessed pixels.
  */
-final class TinyTorchScript {
+public final class TinyTorchScript {
   private final String className;
   private final String forwardSource;
   private final Map<String, float[]> tensors = new LinkedHashMap<>();
   private final Map<String, long[]> shapes = new LinkedHashMap<>();
+
+  /**
+   * The quadrant-mean + linear encoder with {@code dimension} outputs and weights drawn from a
+   * standard normal distribution seeded by {@code seed}.
+   */
+  public static TinyTorchScript quadrantLinear(int dimension, long seed) {
+    java.util.Random random = new java.util.Random(seed);
+    float[][] weight = new float[dimension][12];
+    float[] bias = new float[dimension];
+    for (int row = 0; row < dimension; row++) {
+      for (int column = 0; column < 12; column++) {
+        weight[row][column] = (float) random.nextGaussian();
+      }
+      bias[row] = (float) (0.1 * random.nextGaussian());
+    }
+    return quadrantLinear(weight, bias);
+  }
+
+  /** The values of parameter {@code name} ({@code weight} row by row, or {@code bias}). */
+  public float[] parameter(String name) {
+    float[] values = tensors.get(name);
+    if (values == null) {
+      throw new IllegalArgumentException("no parameter '" + name + "', have " + tensors.keySet());
+    }
+    return values.clone();
+  }
 
   private TinyTorchScript(String className, String forwardSource) {
     this.className = className;
     this.forwardSource = forwardSource;
   }
 
-  /** The quadrant-mean + linear encoder described in the class comment. */
-  static TinyTorchScript quadrantLinear(float[][] weight, float[] bias) {
+  /**
+   * The quadrant-mean + linear encoder described in the class comment.
+   *
+   * @param weight D rows of 12 values (index {@code channel * 4 + row * 2 + column} of the 2x2 grid)
+   * @param bias D values
+   */
+  public static TinyTorchScript quadrantLinear(float[][] weight, float[] bias) {
+    if (weight.length == 0 || weight.length != bias.length) {
+      throw new IllegalArgumentException("weight has " + weight.length + " rows, bias " + bias.length + " values; expected the same, at least 1");
+    }
     String forward = String.join("\n",
         "  def forward(self: __torch__.QuadrantLinear,",
         "    x: Tensor) -> Tensor:",
@@ -61,7 +96,7 @@ final class TinyTorchScript {
   }
 
   /** Writes the module to {@code file} as a TorchScript zip archive. */
-  void save(Path file) throws IOException {
+  public void save(Path file) throws IOException {
     String archive = "encoder";
     try (OutputStream out = Files.newOutputStream(file); ZipOutputStream zip = new ZipOutputStream(out)) {
       store(zip, archive + "/data.pkl", modulePickle());

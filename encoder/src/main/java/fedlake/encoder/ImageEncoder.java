@@ -201,12 +201,6 @@ public final class ImageEncoder implements AutoCloseable {
     model.close();
   }
 
-  static boolean isUrl(String location) {
-    int colon = location.indexOf(':');
-    // "C:\..." style drive letters are one character long; schemes are longer
-    return colon > 1 && location.substring(0, colon).matches("[A-Za-z][A-Za-z0-9+.-]*");
-  }
-
   /** First line of the deepest message in the cause chain: PyTorch errors carry a C++ trace after it. */
   static String firstLine(Throwable error) {
     String message = null;

@@ -31,7 +31,7 @@ public final class ModelFiles {
 
   /** The local file or folder holding the model at {@code location}. */
   public static Path local(String location, Configuration conf) {
-    if (!ImageEncoder.isUrl(location)) {
+    if (!isUrl(location)) {
       return Path.of(location).toAbsolutePath();
     }
     URI uri = URI.create(location);
@@ -56,6 +56,12 @@ public final class ModelFiles {
     } catch (IOException | RuntimeException e) {
       throw new InvalidInputException(location, "cannot download encoder model (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
     }
+  }
+
+  /** True for {@code scheme:...} locations; a Windows drive letter ({@code C:\\...}) is a path. */
+  public static boolean isUrl(String location) {
+    int colon = location.indexOf(':');
+    return colon > 1 && location.substring(0, colon).matches("[A-Za-z][A-Za-z0-9+.-]*");
   }
 
   private static InputStream open(URI uri, Configuration conf) throws IOException {

@@ -19,6 +19,7 @@ public final class FedlakeMain {
       "  history --store URI [--audit ROUND]    print the round history",
       "  simulate --data DIR --sites N --alpha A --rounds R --seed S   federated simulation on embeddings",
       "  bench aggregate                        streaming aggregation vs. an in-memory reference (time, heap)",
+      "  embed-images --images DIR --model PATH_OR_URL --out FILE.parquet [--per-class M --seed S]   embed images per class (Spark, DJL)",
       "Run 'fedlake <command> --help' for a command's options.");
 
   private FedlakeMain() {}
@@ -49,6 +50,7 @@ public final class FedlakeMain {
         case "simulate" -> Simulate.fromArgs(rest).progress(out).execute().exitCode();
         case "demo" -> Demo.fromArgs(rest, out).execute();
         case "bench" -> Bench.run(rest, out);
+        case "embed-images" -> EmbedImages.run(rest, out);
         default -> {
           err.println("fedlake: unknown command '" + command + "'\n" + USAGE);
           yield 2;
@@ -77,6 +79,7 @@ public final class FedlakeMain {
       case "simulate" -> Simulate.USAGE;
       case "demo" -> Demo.USAGE;
       case "bench" -> Bench.USAGE;
+      case "embed-images" -> EmbedImages.USAGE;
       default -> USAGE;
     };
   }

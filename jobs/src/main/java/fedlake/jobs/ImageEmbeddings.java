@@ -167,7 +167,8 @@ public final class ImageEmbeddings {
     try {
       count = frame.count();
       dimension = count == 0 ? 0 : frame.select("embedding").first().getList(0).size();
-    } catch (RuntimeException e) {
+    } catch (Exception e) {
+      // Spark 4's SparkException is checked, but Scala code throws it undeclared
       frame.unpersist();
       throw unwrap(e);
     }
@@ -189,7 +190,7 @@ public final class ImageEmbeddings {
    * Spark wraps a task's exception in a SparkException ("Job aborted due to stage failure ...");
    * hand the user the fedlake error inside it instead.
    */
-  static RuntimeException unwrap(RuntimeException failure) {
+  static RuntimeException unwrap(Exception failure) {
     for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
       if (t instanceof InvalidInputException bad) {
         return new InvalidInputException(bad.file(), bad.reason(), failure);
@@ -198,7 +199,7 @@ public final class ImageEmbeddings {
         return new IllegalStateException(state.getMessage(), failure);
       }
     }
-    return failure;
+    return failure instanceof RuntimeException runtime ? runtime : new RuntimeException(failure.getMessage(), failure);
   }
 
   /** A distinct image: its first row's id and how many rows it gives. */

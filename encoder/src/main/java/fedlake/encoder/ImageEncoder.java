@@ -81,12 +81,24 @@ public final class ImageEncoder implements AutoCloseable {
     if (!Files.exists(path)) {
       throw new InvalidInputException(location, "cannot load encoder model: no such file or directory");
     }
+    if (!ai.djl.engine.Engine.getAllEngines().contains(settings.engine())) {
+      throw new InvalidInputException(location, "cannot load encoder model: the " + settings.engine()
+          + " engine is not on the classpath (engines present: " + new java.util.TreeSet<>(ai.djl.engine.Engine.getAllEngines())
+          + "; for .onnx models add ai.djl.onnxruntime:onnxruntime-engine, see docs/images.md)");
+    }
     Criteria.Builder<PixelBatch, float[][]> criteria = Criteria.builder()
         .setTypes(PixelBatch.class, float[][].class)
         .optEngine(settings.engine())
         .optDevice(Device.cpu())
-        .optModelPath(path)
         .optTranslator(new PixelTranslator(settings.imageSize()));
+    String fileName = path.getFileName() == null ? "" : path.getFileName().toString();
+    String extension = settings.engine().equals(EncoderSettings.PYTORCH) ? ".pt" : ".onnx";
+    if (Files.isRegularFile(path) && fileName.endsWith(extension) && fileName.length() > extension.length()) {
+      // the folder plus the model name, which DJL resolves to NAME.pt, without its "non-archive file" warning
+      criteria.optModelPath(path.getParent()).optModelName(fileName.substring(0, fileName.length() - extension.length()));
+    } else {
+      criteria.optModelPath(path);
+    }
     if (settings.engine().equals(EncoderSettings.PYTORCH)) {
       // weights saved from a GPU are mapped to the CPU instead of failing
       criteria.optOption("mapLocation", "true");

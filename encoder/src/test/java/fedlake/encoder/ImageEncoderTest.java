@@ -180,4 +180,15 @@ class ImageEncoderTest {
     assertTrue(e.getMessage().startsWith(wrong + ": loaded, but running it on one 1x3x224x224 image failed: "), e.getMessage());
     assertEquals(1, e.getMessage().lines().count(), e.getMessage());
   }
+
+  @Test
+  void onnxModelNeedsTheOnnxRuntimeEngine() throws IOException {
+    Files.createDirectories(dir.resolve("onnx"));
+    Path onnx = Files.writeString(dir.resolve("onnx/clip.onnx"), "an ONNX graph would be here");
+    EncoderSettings settings = EncoderSettings.of(onnx.toString());
+    assertEquals(EncoderSettings.ONNX_RUNTIME, settings.engine());
+    InvalidInputException e = assertThrows(InvalidInputException.class, () -> ImageEncoder.load(settings));
+    assertEquals(onnx + ": cannot load encoder model: the OnnxRuntime engine is not on the classpath (engines present: [PyTorch, RPC]; "
+        + "for .onnx models add ai.djl.onnxruntime:onnxruntime-engine, see docs/images.md)", e.getMessage());
+  }
 }

@@ -57,11 +57,15 @@ class ImageEmbeddingsBench extends SparkTestBase {
       direct.embedFiles(files);
       double seconds = (System.nanoTime() - start) / 1e9;
       direct.close();
-      ImageEmbeddings.Result result = ImageEmbeddings.of(spark()).images(images.toString()).model(settings).execute();
-      assertEquals(files.size(), result.rowCount());
-      result.rows().unpersist();
-      report.append(String.format(Locale.ROOT, "%s: load %.1f s; one JVM thread %.1f images/s; Spark local[2] %.1f images/s (%d images, %.1f s)%n",
-          model.getFileName(), load, files.size() / seconds, result.imagesPerSecond(), result.images(), result.seconds()));
+      // first run loads the model on the executor; the second finds it loaded, as later tasks do
+      ImageEmbeddings.Result cold = ImageEmbeddings.of(spark()).images(images.toString()).model(settings).execute();
+      cold.rows().unpersist();
+      ImageEmbeddings.Result warm = ImageEmbeddings.of(spark()).images(images.toString()).model(settings).execute();
+      assertEquals(files.size(), warm.rowCount());
+      warm.rows().unpersist();
+      report.append(String.format(Locale.ROOT,
+          "%s: load %.1f s; one JVM thread %.1f images/s; Spark local[2] %.1f images/s with model load, %.1f images/s loaded (%d images, %.1f s)%n",
+          model.getFileName(), load, files.size() / seconds, cold.imagesPerSecond(), warm.imagesPerSecond(), warm.images(), warm.seconds()));
     }
     System.out.print(report);
   }

@@ -64,6 +64,7 @@ public final class ClusterJob {
   public static final int K_MIN_DEFAULT = 2;
   public static final int K_MAX_DEFAULT = 8;
   public static final int MIN_SIZE_DEFAULT = 2;
+  private static final long ROWS_PER_PARTITION = 25_000;
 
   private final SparkSession spark;
   private final Store store;
@@ -230,7 +231,10 @@ public final class ClusterJob {
     StructType schema = new StructType(new StructField[] {
         new StructField("id", DataTypes.LongType, false, Metadata.empty()),
         new StructField("features", new VectorUDT(), false, Metadata.empty())});
-    Dataset<Row> frame = spark.createDataFrame(points.map(p -> RowFactory.create(p.id(), Vectors.dense(p.features()))), schema);
+    // MLlib iterates over the frame many times: few, large partitions keep the per-task cost down
+    int partitions = (int) Math.max(1, Math.min(points.getNumPartitions(), (n + ROWS_PER_PARTITION - 1) / ROWS_PER_PARTITION));
+    Dataset<Row> frame = spark.createDataFrame(points.map(p -> RowFactory.create(p.id(), Vectors.dense(p.features()))), schema)
+        .coalesce(partitions);
     frame.persist(StorageLevel.MEMORY_AND_DISK());
     try {
       Map<Integer, Double> silhouettes = new TreeMap<>();
@@ -254,8 +258,13 @@ public final class ClusterJob {
           double s = fitted.sizes().size() > 1 ? silhouette(fitted.predictions()) : Double.NaN;
           silhouettes.put(candidate, s);
           if (s > best) {
+            if (chosen != null) {
+              chosen.predictions().unpersist(false);
+            }
             best = s;
             chosen = fitted;
+          } else {
+            fitted.predictions().unpersist(false);
           }
         }
         if (chosen == null) { // fewer than three profiles, or no k split them
@@ -370,6 +379,7 @@ public final class ClusterJob {
           bySite, outcome.collapsed(), outcome.emptied(), outcome.warnings(), System.currentTimeMillis() - started);
     } finally {
       frame.unpersist(false);
+      spark.sharedState().cacheManager().clearCache();
     }
   }
 

@@ -27,7 +27,7 @@ final class ClusterCommands {
       "  --k K                  number of clusters, or auto (default) to choose by silhouette over --k-range",
       "  --k-range MIN..MAX     (default " + ClusterJob.K_MIN_DEFAULT + ".." + ClusterJob.K_MAX_DEFAULT + ")",
       "  --min-size N           clusters with fewer sites are dissolved into the nearest other (default " + ClusterJob.MIN_SIZE_DEFAULT + ")",
-      "  --weights H,D,E        weights of label histogram, update direction, embedding mean (default 1,1,1)",
+      "  --weights H,D,P,E      weights of label histogram, update direction, position, embedding mean (default 1,1,1,1)",
       "  --choice-margin M      a site's own lowest-loss choice wins within (1 + M) x its nearest distance (default "
           + Assigner.CHOICE_MARGIN_DEFAULT + ")",
       "  --separable-silhouette S   silhouette from which one cluster for all counts as a collapse (default "
@@ -82,7 +82,7 @@ final class ClusterCommands {
           .separableSilhouette(args.number("separable-silhouette", ClusterEvents.SEPARABLE_SILHOUETTE_DEFAULT))
           .seed(args.longValue("seed", 0));
       if (args.has("weights")) {
-        job.weights(ProfileFeatures.parse(args.required("weights"), true));
+        job.weights(ProfileFeatures.parse(args.required("weights")));
       }
       result = job.execute();
     } finally {

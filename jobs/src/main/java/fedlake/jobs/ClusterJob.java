@@ -67,6 +67,7 @@ public final class ClusterJob {
   private static final long ROWS_PER_PARTITION = 25_000;
 
   private final SparkSession spark;
+  private final List<Dataset<Row>> cached = new ArrayList<>();
   private final Store store;
   private Integer round;
   private String algorithm = KMEANS;
@@ -75,7 +76,7 @@ public final class ClusterJob {
   private int kMax = K_MAX_DEFAULT;
   private int minSize = MIN_SIZE_DEFAULT;
   private long seed = 0;
-  private ProfileFeatures weights = ProfileFeatures.defaults(true);
+  private ProfileFeatures weights = ProfileFeatures.defaults();
   private double choiceMargin = Assigner.CHOICE_MARGIN_DEFAULT;
   private double separableSilhouette = ClusterEvents.SEPARABLE_SILHOUETTE_DEFAULT;
 
@@ -196,10 +197,14 @@ public final class ClusterJob {
     int classCount = first.getList(0).size();
     int projected = first.getList(1).size();
     boolean embedding = weights.embeddingWeight() > 0 && table.filter(functions.col("embeddingMean").isNull()).isEmpty();
-    ProfileFeatures features = weights.withEmbedding(embedding);
+    boolean hasPosition = java.util.Arrays.asList(table.columns()).contains("position");
+    boolean position = hasPosition && weights.positionWeight() > 0
+        && table.filter(functions.col("position").isNull().or(functions.size(functions.col("position")).notEqual(projected))).isEmpty();
+    ProfileFeatures features = weights.withBlocks(position, embedding);
+    Dataset<Row> withPosition = hasPosition ? table : table.withColumn("position", functions.lit(null).cast("array<float>"));
 
-    JavaRDD<Row> checked = table.select("site", "cluster", "clusterChoice", "choiceInformative", "labelHistogram",
-        "direction", "embeddingMean", "_file").javaRDD();
+    JavaRDD<Row> checked = withPosition.select("site", "cluster", "clusterChoice", "choiceInformative", "labelHistogram",
+        "direction", "embeddingMean", "_file", "position").javaRDD();
     List<Row> bad = checked.filter(row -> ProfileFeatures.problem(profile(row), classCount, projected) != null).take(1);
     if (!bad.isEmpty()) {
       Row row = bad.get(0);
@@ -379,7 +384,8 @@ public final class ClusterJob {
           bySite, outcome.collapsed(), outcome.emptied(), outcome.warnings(), System.currentTimeMillis() - started);
     } finally {
       frame.unpersist(false);
-      spark.sharedState().cacheManager().clearCache();
+      cached.forEach(d -> d.unpersist(false));
+      cached.clear();
     }
   }
 
@@ -432,6 +438,7 @@ public final class ClusterJob {
       }
     }
     predictions = predictions.select("id", "features", "prediction").persist(StorageLevel.MEMORY_AND_DISK());
+    cached.add(predictions);
     Map<Integer, Long> sizes = new TreeMap<>();
     for (Row row : predictions.groupBy("prediction").count().collectAsList()) {
       sizes.put(row.getInt(0), row.getLong(1));
@@ -497,6 +504,7 @@ public final class ClusterJob {
     p.setLabelHistogram(row.getList(4));
     p.setDirection(row.getList(5));
     p.setEmbeddingMean(row.isNullAt(6) ? null : row.getList(6));
+    p.setPosition(row.isNullAt(8) ? null : row.getList(8));
     return p;
   }
 

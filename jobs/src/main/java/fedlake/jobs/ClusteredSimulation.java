@@ -54,7 +54,7 @@ public final class ClusteredSimulation {
       "  --algorithm A         kmeans (default), bisecting or gmm",
       "  --k-range MIN..MAX    range for --clusters auto (default " + ClusterJob.K_MIN_DEFAULT + ".." + ClusterJob.K_MAX_DEFAULT + ")",
       "  --min-size N          smallest cluster kept (default " + ClusterJob.MIN_SIZE_DEFAULT + ")",
-      "  --weights H,D,E       profile weights: label histogram, update direction, embedding mean (default 1,1,1)",
+      "  --weights H,D,P,E     profile weights: label histogram, update direction, position, embedding mean (default 1,1,1,1)",
       "  --sites N --alpha A --rounds R --seed S --local-epochs E --store URI --report-json FILE --master M --strategy S",
       "                        as for the single-dataset simulate; the global-model baseline runs in URI-global",
       "  --no-baseline         skip the global-model baseline",
@@ -67,7 +67,7 @@ public final class ClusteredSimulation {
   private String algorithm = ClusterJob.KMEANS;
   private String kRange = ClusterJob.K_MIN_DEFAULT + ".." + ClusterJob.K_MAX_DEFAULT;
   private int minSize = ClusterJob.MIN_SIZE_DEFAULT;
-  private ProfileFeatures weights = ProfileFeatures.defaults(true);
+  private ProfileFeatures weights = ProfileFeatures.defaults();
   private int sites = 10;
   private double alpha = 0.5;
   private int rounds = 10;
@@ -122,7 +122,7 @@ public final class ClusteredSimulation {
     s.kRange = args.string("k-range", s.kRange);
     s.minSize = args.integer("min-size", ClusterJob.MIN_SIZE_DEFAULT);
     if (args.has("weights")) {
-      s.weights = ProfileFeatures.parse(args.required("weights"), true);
+      s.weights = ProfileFeatures.parse(args.required("weights"));
     }
     s.sites = args.integer("sites", 10);
     if (s.sites < s.dataDirs.size()) {

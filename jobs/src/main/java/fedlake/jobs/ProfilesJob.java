@@ -109,6 +109,7 @@ public final class ProfilesJob {
     JavaSparkContext context = JavaSparkContext.fromSparkContext(spark.sparkContext());
     Broadcast<Map<String, String>> settings = context.broadcast(new HashMap<>(Store.settings(context.hadoopConfiguration())));
     Broadcast<Map<Integer, Model>> models = context.broadcast(new HashMap<>(bases));
+    Broadcast<Model> origin = context.broadcast(store.readModel(0, 0));
     ProfileBuilder builder = new ProfileBuilder(new RandomProjection(projectionDimension, projectionSeed));
     String stagingUri = staging.toString();
     long now = System.currentTimeMillis();
@@ -123,7 +124,7 @@ public final class ProfilesJob {
             while (part.hasNext()) {
               UpdateCheck check = part.next();
               Update update = reader.read(check.file());
-              profiles.add(builder.build(update, models.value().get(update.getCluster()), informative, now));
+              profiles.add(builder.build(update, models.value().get(update.getCluster()), origin.value(), informative, now));
             }
             if (!profiles.isEmpty()) {
               ParquetFiles.write(new Path(stagingUri, String.format("part-%05d.parquet", index)), conf,

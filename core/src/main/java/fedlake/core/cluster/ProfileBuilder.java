@@ -28,12 +28,18 @@ public final class ProfileBuilder implements Serializable {
   }
 
   /**
+   * @param origin the federation's initial model (round 0, cluster 0), the common reference of {@code position}
    * @param choiceInformative whether the models the site could choose among differed (see
    *     {@link SiteProfile#getChoiceInformative()})
    */
-  public SiteProfile build(Update update, Model base, boolean choiceInformative, long now) {
+  public SiteProfile build(Update update, Model base, Model origin, boolean choiceInformative, long now) {
     float[] parameters = Models.parameters(update);
     float[] reference = Models.parameters(base);
+    float[] start = Models.parameters(origin);
+    if (start.length != parameters.length) {
+      throw new IllegalArgumentException("Cannot profile update " + update.getUpdateId() + " of site " + update.getSite()
+          + ": it has " + parameters.length + " parameters, the federation's initial model " + origin.getVersion() + " has " + start.length);
+    }
     if (parameters.length != reference.length) {
       throw new IllegalArgumentException("Cannot profile update " + update.getUpdateId() + " of site " + update.getSite()
           + ": it has " + parameters.length + " parameters, its base model " + base.getVersion() + " has " + reference.length);
@@ -45,6 +51,13 @@ public final class ProfileBuilder implements Serializable {
     double norm = RandomProjection.normalise(delta);
     double[] direction = projection.project(delta);
     RandomProjection.normalise(direction);
+    double[] moved = new double[parameters.length];
+    for (int i = 0; i < moved.length; i++) {
+      moved[i] = (double) parameters[i] - start[i];
+    }
+    RandomProjection.normalise(moved);
+    double[] position = projection.project(moved);
+    RandomProjection.normalise(position);
 
     return SiteProfile.newBuilder()
         .setRound(update.getRound())
@@ -58,6 +71,7 @@ public final class ProfileBuilder implements Serializable {
         .setLabelHistogram(histogram(update.getLabelHistogram()))
         .setDirection(floats(direction))
         .setUpdateNorm(norm)
+        .setPosition(floats(position))
         .setEmbeddingMean(embeddingMean(update.getClassStatistics(), base.getDimension()))
         .setProjectionSeed(projection.seed())
         .setCreatedTime(Instant.ofEpochMilli(now))

@@ -6,48 +6,49 @@ import java.util.List;
 
 /**
  * Turns a profile into the vector the cluster job clusters: {@code [h * sqrt(histogram),
- * d * direction, e * embeddingMean]}. The square root makes the histogram block a unit vector whose
- * Euclidean distances are Hellinger distances; the other blocks are unit vectors already, so the
- * weights say how much each block counts. The embedding block is used only when every profile of
- * the round has one.
+ * d * direction, p * position, e * embeddingMean]}. The square root makes the histogram block a unit
+ * vector whose Euclidean distances are Hellinger distances; the other blocks are unit vectors already,
+ * so the weights say how much each block counts. The position and embedding blocks are used only when
+ * every profile of the round has one.
  */
-public record ProfileFeatures(double histogramWeight, double directionWeight, double embeddingWeight,
-    boolean useEmbedding) implements Serializable {
-  public static final double HISTOGRAM_WEIGHT_DEFAULT = 1.0;
-  public static final double DIRECTION_WEIGHT_DEFAULT = 1.0;
-  public static final double EMBEDDING_WEIGHT_DEFAULT = 1.0;
+public record ProfileFeatures(double histogramWeight, double directionWeight, double positionWeight, double embeddingWeight,
+    boolean usePosition, boolean useEmbedding) implements Serializable {
+  public static final String WEIGHTS_DEFAULT = "1,1,1,1";
 
   public ProfileFeatures {
-    for (double w : new double[] {histogramWeight, directionWeight, embeddingWeight}) {
+    for (double w : new double[] {histogramWeight, directionWeight, positionWeight, embeddingWeight}) {
       if (!(w >= 0) || !Double.isFinite(w)) {
         throw new IllegalArgumentException("profile weights must be finite and >= 0, got " + w);
       }
     }
-    if (histogramWeight + directionWeight + (useEmbedding ? embeddingWeight : 0) == 0) {
+    if (histogramWeight + directionWeight + positionWeight + embeddingWeight == 0) {
       throw new IllegalArgumentException("at least one profile weight must be positive");
     }
   }
 
-  public static ProfileFeatures defaults(boolean useEmbedding) {
-    return new ProfileFeatures(HISTOGRAM_WEIGHT_DEFAULT, DIRECTION_WEIGHT_DEFAULT, EMBEDDING_WEIGHT_DEFAULT, useEmbedding);
+  public static ProfileFeatures defaults() {
+    return parse(WEIGHTS_DEFAULT);
   }
 
-  /** Parses "h,d,e" (histogram, direction, embedding weights). */
-  public static ProfileFeatures parse(String text, boolean useEmbedding) {
+  /** Parses "h,d,p,e" (histogram, direction, position, embedding weights); the blocks are switched on per round. */
+  public static ProfileFeatures parse(String text) {
     String[] parts = text.split(",");
-    if (parts.length != 3) {
-      throw new IllegalArgumentException("--weights expects three numbers 'histogram,direction,embedding', got '" + text + "'");
+    String usage = "--weights expects four numbers 'histogram,direction,position,embedding', got '" + text + "'";
+    if (parts.length != 4) {
+      throw new IllegalArgumentException(usage);
     }
     try {
       return new ProfileFeatures(Double.parseDouble(parts[0].trim()), Double.parseDouble(parts[1].trim()),
-          Double.parseDouble(parts[2].trim()), useEmbedding);
+          Double.parseDouble(parts[2].trim()), Double.parseDouble(parts[3].trim()), true, true);
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--weights expects three numbers 'histogram,direction,embedding', got '" + text + "'");
+      throw new IllegalArgumentException(usage);
     }
   }
 
-  public ProfileFeatures withEmbedding(boolean value) {
-    return new ProfileFeatures(histogramWeight, directionWeight, embeddingWeight, value);
+  /** These weights with the optional blocks switched on only where weighted and present. */
+  public ProfileFeatures withBlocks(boolean position, boolean embedding) {
+    return new ProfileFeatures(histogramWeight, directionWeight, positionWeight, embeddingWeight,
+        position && positionWeight > 0, embedding && embeddingWeight > 0);
   }
 
   /**
@@ -62,12 +63,18 @@ public record ProfileFeatures(double histogramWeight, double directionWeight, do
     if (p.getDirection().size() != projectionDimension) {
       return where + "direction has " + p.getDirection().size() + " values, other profiles have " + projectionDimension;
     }
+    if (p.getPosition() != null && !p.getPosition().isEmpty() && p.getPosition().size() != projectionDimension) {
+      return where + "position has " + p.getPosition().size() + " values, direction has " + projectionDimension;
+    }
     if (p.getEmbeddingMean() != null && p.getEmbeddingMean().size() != projectionDimension) {
       return where + "embeddingMean has " + p.getEmbeddingMean().size() + " values, direction has " + projectionDimension;
     }
     String bad = nonFinite("labelHistogram", p.getLabelHistogram());
     if (bad == null) {
       bad = nonFinite("direction", p.getDirection());
+    }
+    if (bad == null && p.getPosition() != null) {
+      bad = nonFinite("position", p.getPosition());
     }
     if (bad == null && p.getEmbeddingMean() != null) {
       bad = nonFinite("embeddingMean", p.getEmbeddingMean());
@@ -94,7 +101,7 @@ public record ProfileFeatures(double histogramWeight, double directionWeight, do
   }
 
   public int length(int classCount, int projectionDimension) {
-    return classCount + projectionDimension + (useEmbedding ? projectionDimension : 0);
+    return classCount + projectionDimension + (usePosition ? projectionDimension : 0) + (useEmbedding ? projectionDimension : 0);
   }
 
   /** The feature vector of a profile that passed {@link #problem}. */
@@ -107,13 +114,22 @@ public record ProfileFeatures(double histogramWeight, double directionWeight, do
     for (int c = 0; c < classes; c++) {
       v[c] = histogramWeight * Math.sqrt(histogram.get(c));
     }
+    int offset = classes;
     for (int k = 0; k < projected; k++) {
-      v[classes + k] = directionWeight * direction.get(k);
+      v[offset + k] = directionWeight * direction.get(k);
+    }
+    offset += projected;
+    if (usePosition) {
+      List<Float> position = p.getPosition();
+      for (int k = 0; k < projected; k++) {
+        v[offset + k] = positionWeight * position.get(k);
+      }
+      offset += projected;
     }
     if (useEmbedding) {
       List<Float> embedding = p.getEmbeddingMean();
       for (int k = 0; k < projected; k++) {
-        v[classes + projected + k] = embeddingWeight * embedding.get(k);
+        v[offset + k] = embeddingWeight * embedding.get(k);
       }
     }
     return v;

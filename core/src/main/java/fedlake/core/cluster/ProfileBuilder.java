@@ -51,13 +51,18 @@ public final class ProfileBuilder implements Serializable {
     double norm = RandomProjection.normalise(delta);
     double[] direction = projection.project(delta);
     RandomProjection.normalise(direction);
-    double[] moved = new double[parameters.length];
-    for (int i = 0; i < moved.length; i++) {
-      moved[i] = (double) parameters[i] - start[i];
+    // Trained from the initial model itself, position would repeat direction: leave it out (the cluster job
+    // then clusters on the histogram and the direction, which all measure from the same model).
+    double[] position = new double[0];
+    if (!java.util.Arrays.equals(reference, start)) {
+      double[] moved = new double[parameters.length];
+      for (int i = 0; i < moved.length; i++) {
+        moved[i] = (double) parameters[i] - start[i];
+      }
+      RandomProjection.normalise(moved);
+      position = projection.project(moved);
+      RandomProjection.normalise(position);
     }
-    RandomProjection.normalise(moved);
-    double[] position = projection.project(moved);
-    RandomProjection.normalise(position);
 
     return SiteProfile.newBuilder()
         .setRound(update.getRound())

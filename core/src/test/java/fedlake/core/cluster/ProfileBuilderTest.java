@@ -38,6 +38,8 @@ class ProfileBuilderTest {
     assertEquals(8, p.getDirection().size());
     assertEquals(0, p.getClusterChoice());
     assertNull(p.getEmbeddingMean(), "no statistics reported");
+    SiteProfile first = builder.build(Fixtures.update(origin, "a", 4, floats(4, 1, 1, 1), floats(0, 0)).build(), origin, origin, false, 0);
+    assertEquals(List.of(), first.getPosition(), "trained from the initial model: position would repeat direction");
     // an update along the same line from another base has the same direction
     Model other = Fixtures.headModel(0, 2, 2, floats(0, 1, 1, 1), floats(0, 0));
     SiteProfile q = builder.build(Fixtures.update(other, "b", 4, floats(7, 1, 1, 1), floats(0, 0)).build(), other, origin, true, 0);

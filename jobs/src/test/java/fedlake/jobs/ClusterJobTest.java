@@ -63,7 +63,8 @@ class ClusterJobTest extends SparkTestBase {
   @Test
   void bisectingAndGaussianMixtureFindTheSameGroups() throws IOException {
     Store store = store();
-    SyntheticProfiles.Generated g = SyntheticProfiles.generate(60, 3, CLASSES, PROJECTED, 0.3, 0, 5);
+    // a Gaussian mixture fits a covariance per cluster: it needs many sites per dimension
+    SyntheticProfiles.Generated g = SyntheticProfiles.generate(150, 3, 3, 4, 0.2, 0, 5);
     SyntheticProfiles.write(store, 0, g.profiles(), 1);
     for (String algorithm : List.of(ClusterJob.BISECTING, ClusterJob.GMM)) {
       ClusterJob.Result result = new ClusterJob(spark(), store).round(0).algorithm(algorithm).k(3).execute();

@@ -29,8 +29,6 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.clustering.BisectingKMeans;
 import org.apache.spark.ml.clustering.BisectingKMeansModel;
-import org.apache.spark.ml.clustering.GaussianMixture;
-import org.apache.spark.ml.clustering.GaussianMixtureModel;
 import org.apache.spark.ml.clustering.KMeans;
 import org.apache.spark.ml.clustering.KMeansModel;
 import org.apache.spark.ml.evaluation.ClusteringEvaluator;
@@ -427,9 +425,19 @@ public final class ClusterJob {
         predictions = model.transform(frame);
       }
       case GMM -> {
-        GaussianMixtureModel model = new GaussianMixture().setK(clusters).setSeed(fitSeed).setFeaturesCol("features").fit(frame);
-        centres = java.util.Arrays.stream(model.gaussians()).map(g -> g.mean()).toArray(Vector[]::new);
-        predictions = model.transform(frame);
+        // MLlib's random start often leaves a component empty; start from k-means instead (as is usual for GMMs)
+        KMeansModel start = new KMeans().setK(clusters).setSeed(fitSeed).setMaxIter(50).setFeaturesCol("features").fit(frame);
+        org.apache.spark.mllib.clustering.GaussianMixtureModel model = new org.apache.spark.mllib.clustering.GaussianMixture()
+            .setK(clusters).setSeed(fitSeed).setInitialModel(initialMixture(start, frame))
+            .run(frame.select("features").javaRDD().map(r -> org.apache.spark.mllib.linalg.Vectors.fromML(r.<Vector>getAs(0))).rdd());
+        centres = java.util.Arrays.stream(model.gaussians()).map(g -> g.mu().asML()).toArray(Vector[]::new);
+        org.apache.spark.mllib.clustering.GaussianMixtureModel fitted = model;
+        JavaRDD<Row> rows = frame.javaRDD().map(r -> RowFactory.create(r.getLong(0), r.get(1),
+            fitted.predict(org.apache.spark.mllib.linalg.Vectors.fromML(r.<Vector>getAs(1)))));
+        predictions = spark.createDataFrame(rows, new StructType(new StructField[] {
+            new StructField("id", DataTypes.LongType, false, Metadata.empty()),
+            new StructField("features", new VectorUDT(), false, Metadata.empty()),
+            new StructField("prediction", DataTypes.IntegerType, false, Metadata.empty())}));
       }
       default -> {
         KMeansModel model = new KMeans().setK(clusters).setSeed(fitSeed).setMaxIter(50).setFeaturesCol("features").fit(frame);
@@ -448,6 +456,62 @@ public final class ClusterJob {
       arrays[i] = centres[i].toArray();
     }
     return new Fitted(clusters, predictions, arrays, sizes);
+  }
+
+  /** A mixture with k-means' centres, weights by cluster size, and the pooled per-dimension variance (plus a floor). */
+  private static org.apache.spark.mllib.clustering.GaussianMixtureModel initialMixture(KMeansModel start, Dataset<Row> frame) {
+    Vector[] centres = start.clusterCenters();
+    int k = centres.length;
+    int d = centres[0].size();
+    Broadcast<Vector[]> shared = JavaSparkContext.fromSparkContext(frame.sparkSession().sparkContext()).broadcast(centres);
+    double[] totals = frame.javaRDD().map(r -> {
+      Vector x = r.<Vector>getAs(1);
+      Vector[] c = shared.value();
+      int best = 0;
+      double bestDistance = Double.POSITIVE_INFINITY;
+      for (int i = 0; i < c.length; i++) {
+        double dist = Vectors.sqdist(x, c[i]);
+        if (dist < bestDistance) {
+          bestDistance = dist;
+          best = i;
+        }
+      }
+      double[] row = new double[c.length + x.size()];
+      row[best] = 1;
+      for (int j = 0; j < x.size(); j++) {
+        double diff = x.apply(j) - c[best].apply(j);
+        row[c.length + j] = diff * diff;
+      }
+      return row;
+    }).reduce((a, b) -> {
+      double[] sum = a.clone();
+      for (int i = 0; i < sum.length; i++) {
+        sum[i] += b[i];
+      }
+      return sum;
+    });
+    double n = 0;
+    for (int i = 0; i < k; i++) {
+      n += totals[i];
+    }
+    double[] weights = new double[k];
+    org.apache.spark.mllib.stat.distribution.MultivariateGaussian[] gaussians =
+        new org.apache.spark.mllib.stat.distribution.MultivariateGaussian[k];
+    double[] variance = new double[d * d];
+    for (int j = 0; j < d; j++) {
+      variance[j * d + j] = Math.max(totals[k + j] / n, 1e-4);
+    }
+    double weightSum = 0;
+    for (int i = 0; i < k; i++) {
+      weightSum += Math.max(totals[i], 1);
+    }
+    for (int i = 0; i < k; i++) {
+      weights[i] = Math.max(totals[i], 1) / weightSum;
+      gaussians[i] = new org.apache.spark.mllib.stat.distribution.MultivariateGaussian(
+          org.apache.spark.mllib.linalg.Vectors.fromML(centres[i]),
+          org.apache.spark.mllib.linalg.Matrices.dense(d, d, variance.clone()));
+    }
+    return new org.apache.spark.mllib.clustering.GaussianMixtureModel(weights, gaussians);
   }
 
   private static double silhouette(Dataset<Row> predictions) {

@@ -32,6 +32,8 @@ final class ClusterCommands {
           + Assigner.CHOICE_MARGIN_DEFAULT + ")",
       "  --separable-silhouette S   silhouette from which one cluster for all counts as a collapse (default "
           + ClusterEvents.SEPARABLE_SILHOUETTE_DEFAULT + ")",
+      "  --k-change-margin M    with --k auto, keep the previous number of clusters unless another k's silhouette is",
+      "                         higher by M or more (default " + ClusterJob.K_CHANGE_MARGIN_DEFAULT + ")",
       "  --seed S               seed of the algorithm (default 0)",
       StoreConfig.USAGE);
 
@@ -65,7 +67,7 @@ final class ClusterCommands {
 
   static int cluster(String[] argv, PrintStream out) {
     Args args = new Args("cluster", argv, Set.of("store", "round", "algorithm", "k", "k-range", "min-size", "weights",
-        "choice-margin", "separable-silhouette", "seed", "master", StoreConfig.OPTION), Set.of());
+        "choice-margin", "separable-silhouette", "k-change-margin", "seed", "master", StoreConfig.OPTION), Set.of());
     String uri = args.required("store");
     StoreConfig storeConfig = StoreConfig.of(args);
     ClusterJob.Result result;
@@ -80,6 +82,7 @@ final class ClusterCommands {
           .minSize(args.integer("min-size", ClusterJob.MIN_SIZE_DEFAULT))
           .choiceMargin(args.number("choice-margin", Assigner.CHOICE_MARGIN_DEFAULT))
           .separableSilhouette(args.number("separable-silhouette", ClusterEvents.SEPARABLE_SILHOUETTE_DEFAULT))
+          .kChangeMargin(args.number("k-change-margin", ClusterJob.K_CHANGE_MARGIN_DEFAULT))
           .seed(args.longValue("seed", 0));
       if (args.has("weights")) {
         job.weights(ProfileFeatures.parse(args.required("weights")));

@@ -62,6 +62,7 @@ public final class ClusterJob {
   public static final int K_MIN_DEFAULT = 2;
   public static final int K_MAX_DEFAULT = 8;
   public static final int MIN_SIZE_DEFAULT = 2;
+  public static final double K_CHANGE_MARGIN_DEFAULT = 0.05;
   private static final long ROWS_PER_PARTITION = 25_000;
 
   private final SparkSession spark;
@@ -77,6 +78,7 @@ public final class ClusterJob {
   private ProfileFeatures weights = ProfileFeatures.defaults();
   private double choiceMargin = Assigner.CHOICE_MARGIN_DEFAULT;
   private double separableSilhouette = ClusterEvents.SEPARABLE_SILHOUETTE_DEFAULT;
+  private double kChangeMargin = K_CHANGE_MARGIN_DEFAULT;
 
   public ClusterJob(SparkSession spark, Store store) {
     this.spark = spark;
@@ -163,6 +165,15 @@ public final class ClusterJob {
       throw new IllegalArgumentException("cluster: --choice-margin must be >= 0, got " + value);
     }
     this.choiceMargin = value;
+    return this;
+  }
+
+  /** How much higher another k's silhouette must be to change the previous assignment's number of clusters. */
+  public ClusterJob kChangeMargin(double value) {
+    if (!(value >= 0)) {
+      throw new IllegalArgumentException("cluster: --k-change-margin must be >= 0, got " + value);
+    }
+    this.kChangeMargin = value;
     return this;
   }
 
@@ -255,25 +266,30 @@ public final class ClusterJob {
         kChosenBy = "silhouette";
         int top = (int) Math.min(kMax, n - 1);
         chosen = null;
+        Fitted keep = null;
         double best = Double.NEGATIVE_INFINITY;
+        // the number of clusters of the previous assignment: kept unless another k is clearly better
+        int previousK = ClusterStore.latestBefore(store, round).map(a -> a.sizes().size()).orElse(-1);
         for (int candidate = kMin; candidate <= top; candidate++) {
           Fitted fitted = fit(frame, candidate, round);
           double s = fitted.sizes().size() > 1 ? silhouette(fitted.predictions()) : Double.NaN;
           silhouettes.put(candidate, s);
+          if (candidate == previousK && !Double.isNaN(s)) {
+            keep = fitted;
+          }
           if (s > best) {
-            if (chosen != null) {
-              chosen.predictions().unpersist(false);
-            }
             best = s;
             chosen = fitted;
-          } else {
-            fitted.predictions().unpersist(false);
           }
         }
         if (chosen == null) { // fewer than three profiles, or no k split them
           chosen = fit(frame, 1, round);
         } else {
           separability = best;
+          if (keep != null && keep != chosen && best - silhouettes.get(previousK) < kChangeMargin) {
+            chosen = keep;
+            kChosenBy = "silhouette (kept)";
+          }
         }
       }
       Double silhouette = silhouettes.get(chosen.k());
@@ -599,7 +615,7 @@ public final class ClusterJob {
         "Round %d: %d site(s) in %d cluster(s) (%s, k=%d by %s%s); sizes %s%n", r.round(), r.sites(), r.sizes().size(),
         r.algorithm(), r.k(), r.kChosenBy(), r.silhouette() == null ? "" : String.format(Locale.ROOT, ", silhouette %.3f", r.silhouette()),
         r.sizes()));
-    if (!r.silhouettes().isEmpty() && "silhouette".equals(r.kChosenBy())) {
+    if (!r.silhouettes().isEmpty() && r.kChosenBy().startsWith("silhouette")) {
       text.append("  silhouette by k: ");
       r.silhouettes().forEach((kk, s) -> text.append(String.format(Locale.ROOT, "%d=%.3f ", kk, s)));
       text.append('\n');

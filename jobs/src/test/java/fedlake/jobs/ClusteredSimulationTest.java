@@ -31,21 +31,26 @@ class ClusteredSimulationTest extends SparkTestBase {
   @TempDir
   Path dir;
 
-  private Path dataset(String name, long seed) throws IOException {
-    GaussianClasses generator = new GaussianClasses(CLASSES, DIMENSION, 1.0, seed);
+  /** The same classes in both datasets, but dataset b names class c as c + 1 (mod 6): one model cannot serve both. */
+  private Path dataset(String name, int shift, long seed) throws IOException {
+    GaussianClasses generator = new GaussianClasses(CLASSES, DIMENSION, 1.0, 1);
     Path folder = Files.createDirectories(dir.resolve(name));
     for (String split : List.of("train", "test")) {
       Dataset data = generator.sample(split.equals("train") ? 24 : 20, seed * 10 + split.length(), split);
+      int[] labels = data.labels().clone();
+      for (int i = 0; i < labels.length; i++) {
+        labels[i] = (labels[i] + shift) % CLASSES;
+      }
       Npy.writeFloat32(folder.resolve(split + "_X.npy"), data.features(), data.size(), data.dimension());
-      Npy.writeInt32(folder.resolve(split + "_y.npy"), data.labels());
+      Npy.writeInt32(folder.resolve(split + "_y.npy"), labels);
     }
     return folder;
   }
 
   @Test
   void clusteringSeparatesDatasetsWhoseLabelsMeanDifferentThings() throws IOException {
-    Path a = dataset("a", 1);
-    Path b = dataset("b", 2);
+    Path a = dataset("a", 0, 1);
+    Path b = dataset("b", 1, 2);
     Path report = dir.resolve("report.json");
     String store = dir.resolve("store").toUri().toString();
     spark();
@@ -67,7 +72,7 @@ class ClusteredSimulationTest extends SparkTestBase {
     double global = json.get("global_mean_site_accuracy").asDouble();
     String figures = "ARI " + ari + ", per-site accuracy " + clustered + " clustered vs " + global + " global\n" + printed;
     assertEquals(1.0, ari, 1e-12, figures);
-    assertTrue(clustered >= global + 0.2, figures);
+    assertTrue(clustered >= global + 0.3, figures);
     assertTrue(clustered >= 0.8, figures);
     for (JsonNode site : json.get("site_reports")) {
       int index = Integer.parseInt(site.get("site").asText().substring("site-".length()));

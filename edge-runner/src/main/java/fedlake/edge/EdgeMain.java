@@ -18,7 +18,7 @@ public final class EdgeMain {
   public static final String USAGE = String.join("\n",
       "usage: fedlake edge train --store URI --site ID --data PATH [options]",
       "  --data PATH            embeddings: a .parquet file/folder (DatasetRow), a folder with X.npy + y.npy, or NAME_X.npy",
-      "  --cluster C            cluster whose model to train (default 0)",
+      "  --cluster C            cluster whose model to train (default: the site's assignment, else lowest local loss)",
       "  --epochs E             local epochs (default " + TrainSettings.EPOCHS_DEFAULT + ")",
       "  --batch-size B         examples per step (default " + TrainSettings.BATCH_SIZE_DEFAULT + ")",
       "  --learning-rate LR     SGD step size (default " + TrainSettings.LEARNING_RATE_DEFAULT + ")",
@@ -67,9 +67,12 @@ public final class EdgeMain {
     Store store = Store.open(args.required("store"), conf);
     String site = Store.checkSite(args.required("site"));
     Dataset data = DatasetFiles.read(args.required("data"), conf);
-    return new EdgeTrain(store, site, data)
+    EdgeTrain edge = new EdgeTrain(store, site, data);
+    if (args.has("cluster")) {
+      edge.cluster(args.integer("cluster", 0));
+    }
+    return edge
         .settings(settings)
-        .cluster(args.integer("cluster", 0))
         .stateDir(args.has("state-dir") ? java.nio.file.Path.of(args.required("state-dir")) : EdgeTrain.defaultStateDir())
         .progress(args.flag("quiet") ? null : out)
         .execute();

@@ -1,6 +1,7 @@
 package fedlake.edge;
 
 import fedlake.core.InvalidInputException;
+import fedlake.core.cluster.ClusterSelection;
 import fedlake.core.data.Dataset;
 import fedlake.core.data.Npy;
 import fedlake.core.model.FloatArrays;
@@ -32,7 +33,7 @@ public final class EdgeTrain {
   private final String site;
   private final Dataset data;
   private TrainSettings settings = TrainSettings.defaults(0);
-  private int cluster = 0;
+  private Integer cluster = null;
   private PrintStream out = null;
   private Path stateDir = defaultStateDir();
 
@@ -47,6 +48,7 @@ public final class EdgeTrain {
     return this;
   }
 
+  /** Train this cluster's model; without it the site's assignment decides, else the lowest local loss (IFCA). */
   public EdgeTrain cluster(int value) {
     this.cluster = value;
     return this;
@@ -75,6 +77,11 @@ public final class EdgeTrain {
   public Result execute() {
     long started = System.currentTimeMillis();
     Latest latest = store.requireLatest();
+    ClusterSelection.Selection selection = ClusterSelection.select(store, latest, site, this.cluster, data);
+    int cluster = selection.cluster();
+    if (selection.choice() != null) {
+      log("site %s: no assignment; local loss per cluster %s, chose cluster %d", site, selection.losses(), cluster);
+    }
     String version = latest.version(cluster);
     Model model = store.readModel(latest.round(), cluster);
     if (!Models.HEAD.equals(model.getKind())) {
@@ -137,6 +144,7 @@ public final class EdgeTrain {
         .setLocalLoss(trained.loss())
         .setLocalAccuracy(trained.accuracy())
         .setLabelHistogram(FloatArrays.asList(data.labelHistogram(model.getClassCount())))
+        .setClusterChoice(selection.choice())
         .setRunnerVersion(VERSION)
         .setCreatedTime(Instant.now())
         .build();

@@ -32,11 +32,15 @@ import org.apache.hadoop.fs.FileStatus;
  * on the same update files. Prints ratios; asserts nothing.
  */
 final class Bench {
-  static final String USAGE = "usage: fedlake bench aggregate [--updates 25,100,400] [--dim 512] [--classes 100]";
+  static final String USAGE = "usage: fedlake bench aggregate [--updates 25,100,400] [--dim 512] [--classes 100]\n"
+      + "       fedlake bench cluster [--profiles 100000] [--reference 10000] [--algorithm kmeans] [--k auto|K]";
 
   private Bench() {}
 
   static int run(String[] argv, PrintStream out) {
+    if (argv.length > 0 && "cluster".equals(argv[0])) {
+      return ClusterBench.run(java.util.Arrays.copyOfRange(argv, 1, argv.length), out);
+    }
     if (argv.length == 0 || !"aggregate".equals(argv[0])) {
       throw new IllegalArgumentException(USAGE);
     }

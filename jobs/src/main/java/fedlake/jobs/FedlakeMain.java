@@ -18,8 +18,12 @@ public final class FedlakeMain {
       "  round --store URI                      aggregate the current round (Spark)",
       "  history --store URI [--audit ROUND]    print the round history",
       "  simulate --data DIR --sites N --alpha A --rounds R --seed S   federated simulation on embeddings",
+      "  simulate --data DIR1,DIR2,... --clusters auto|K   clustered FL: one model per cluster of similar sites",
+      "  profiles --store URI                   build the current round's site profiles (Spark)",
+      "  cluster --store URI [--algorithm kmeans|bisecting|gmm] [--k auto|K]   cluster the profiles (Spark MLlib)",
       "  bench aggregate                        streaming aggregation vs. an in-memory reference (time, heap)",
       "  embed-images --images DIR --model PATH_OR_URL --out FILE.parquet [--per-class M --seed S]   embed images per class (Spark, DJL)",
+      "  bench cluster [--profiles 100000]      cluster job time and peak memory vs. a 10,000-profile reference",
       "Run 'fedlake <command> --help' for a command's options.");
 
   private FedlakeMain() {}
@@ -47,7 +51,11 @@ public final class FedlakeMain {
         case "init" -> Commands.init(rest, out);
         case "round" -> Commands.round(rest, out);
         case "history" -> Commands.history(rest, out);
-        case "simulate" -> Simulate.fromArgs(rest).progress(out).execute().exitCode();
+        case "simulate" -> ClusteredSimulation.wanted(rest)
+            ? ClusteredSimulation.fromArgs(rest).progress(out).execute().exitCode()
+            : Simulate.fromArgs(rest).progress(out).execute().exitCode();
+        case "profiles" -> ClusterCommands.profiles(rest, out);
+        case "cluster" -> ClusterCommands.cluster(rest, out);
         case "demo" -> Demo.fromArgs(rest, out).execute();
         case "bench" -> Bench.run(rest, out);
         case "embed-images" -> EmbedImages.run(rest, out);
@@ -76,7 +84,9 @@ public final class FedlakeMain {
           + StoreConfig.USAGE;
       case "round" -> "usage: fedlake round --store URI [--round R] [--max-abs-value V] [--master M] [--conf KEY=VALUE]\n" + StoreConfig.USAGE;
       case "history" -> "usage: fedlake history --store URI [--audit ROUND] [--conf KEY=VALUE]\n" + StoreConfig.USAGE;
-      case "simulate" -> Simulate.USAGE;
+      case "simulate" -> Simulate.USAGE + "\n\n" + ClusteredSimulation.USAGE;
+      case "profiles" -> ClusterCommands.PROFILES_USAGE;
+      case "cluster" -> ClusterCommands.CLUSTER_USAGE;
       case "demo" -> Demo.USAGE;
       case "bench" -> Bench.USAGE;
       case "embed-images" -> EmbedImages.USAGE;

@@ -1,6 +1,7 @@
 package fedlake.core.round;
 
 import fedlake.core.aggregate.Strategy;
+import fedlake.core.cluster.ClusterPlan;
 import fedlake.core.model.Models;
 import fedlake.core.store.Latest;
 import fedlake.core.store.Store;
@@ -15,6 +16,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
@@ -90,12 +92,16 @@ public final class RoundJob {
       bases.put(cluster, model);
     });
     Strategy strategy = this.strategy != null ? this.strategy : Strategy.forModel(bases.values().iterator().next());
-    UpdateValidator validator = new UpdateValidator(round, bases, store.registeredSites().orElse(null), maxAbsValue);
+    ClusterPlan plan = ClusterPlan.forRound(store, round, bases.keySet());
+    SortedMap<Integer, Model> targets = plan.bases(bases);
+    UpdateValidator validator = new UpdateValidator(round, bases, store.registeredSites().orElse(null), maxAbsValue)
+        .withAssignments(plan.training(), plan.trainingFile())
+        .withAggregationBases(targets);
     List<UpdateFile> files = store.listUpdates(round).stream()
         .map(s -> new UpdateFile(s.getPath().toString(), s.getLen()))
         .toList();
 
-    List<UpdateCheck> checks = keepLatestPerSite(scanner.check(files, validator));
+    List<UpdateCheck> checks = plan.retarget(keepLatestPerSite(scanner.check(files, validator)));
     List<UpdateCheck> accepted = checks.stream().filter(UpdateCheck::accepted).toList();
     long checked = clock.getAsLong();
 
@@ -104,7 +110,7 @@ public final class RoundJob {
     List<Model> next = new ArrayList<>();
     Map<Integer, Model> nextByCluster = new HashMap<>();
     if (!accepted.isEmpty()) {
-      for (Model base : bases.values()) {
+      for (Model base : targets.values()) {
         Strategy.Accumulator sum = sums.get(base.getCluster());
         float[] parameters = sum == null ? Models.parameters(base) : sum.result(base);
         Model model = Models.derive(base, parameters, sum == null ? null : sum.controlVariate(base), round + 1,
@@ -123,7 +129,7 @@ public final class RoundJob {
       store.writeAudit(round, audit);
       long written = clock.getAsLong();
       List<RoundHistory> history = new ArrayList<>();
-      for (Model base : bases.values()) {
+      for (Model base : targets.values()) {
         history.add(historyRow(strategy, round, base, nextByCluster.get(base.getCluster()), checks, started,
             checked - started, aggregated - checked, written - aggregated, written - started));
       }
@@ -143,7 +149,7 @@ public final class RoundJob {
   }
 
   /** Of several valid uploads of one site, the latest (then largest update id) counts. */
-  static List<UpdateCheck> keepLatestPerSite(List<UpdateCheck> checks) {
+  public static List<UpdateCheck> keepLatestPerSite(List<UpdateCheck> checks) {
     Comparator<UpdateCheck> newest = Comparator.comparingLong(UpdateCheck::createdTime)
         .thenComparing(UpdateCheck::updateId)
         .thenComparing(UpdateCheck::file);

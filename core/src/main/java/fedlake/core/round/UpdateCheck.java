@@ -27,6 +27,11 @@ public record UpdateCheck(
     return reason == null;
   }
 
+  /** The same facts, aggregated into {@code target} (the site's cluster assignment). */
+  public UpdateCheck withCluster(int target) {
+    return new UpdateCheck(file, fileBytes, site, updateId, target, createdTime, numExamples, localLoss, localAccuracy, updateNorm, reason);
+  }
+
   public UpdateCheck reject(String why) {
     return new UpdateCheck(file, fileBytes, site, updateId, cluster, createdTime, numExamples, localLoss, localAccuracy, updateNorm, why);
   }

@@ -51,7 +51,9 @@ public final class UpdateReader {
       if (!again.accepted()) { // the file changed after it was checked
         throw new IllegalStateException("Update " + check.file() + " changed during the round: " + again.reason());
       }
-      accumulators.computeIfAbsent(update.getCluster(), c -> strategy.newAccumulator(validator.base(c)))
+      // the check's cluster is the update's own, or its site's assigned cluster (see ClusterPlan)
+      int target = check.cluster() != null ? check.cluster() : update.getCluster();
+      accumulators.computeIfAbsent(target, c -> strategy.newAccumulator(validator.aggregationBase(c)))
           .add(update, Models.parameters(update));
     }
   }

@@ -23,6 +23,9 @@ public final class UpdateValidator implements Serializable {
   private final Map<Integer, Model> bases;
   private final Set<String> registeredSites;
   private final double maxAbsValue;
+  private Map<String, Integer> assignments = Map.of();
+  private String assignmentsFile;
+  private Map<Integer, Model> aggregationBases;
 
   /**
    * @param bases the current round's model of each cluster
@@ -41,6 +44,31 @@ public final class UpdateValidator implements Serializable {
 
   public Model base(int cluster) {
     return bases.get(cluster);
+  }
+
+  /**
+   * Requires every site named in {@code assignments} (site to cluster, from {@code file}) to upload an
+   * update of its assigned cluster: a site that trains another cluster's model is rejected, so that it
+   * cannot pull a cluster it does not belong to. Unassigned sites may train any cluster (IFCA).
+   */
+  public UpdateValidator withAssignments(Map<String, Integer> value, String file) {
+    this.assignments = value == null ? Map.of() : Map.copyOf(value);
+    this.assignmentsFile = file;
+    return this;
+  }
+
+  /** Bases of the clusters updates are aggregated into, including new clusters; defaults to the round's models. */
+  public UpdateValidator withAggregationBases(Map<Integer, Model> value) {
+    this.aggregationBases = Map.copyOf(value);
+    return this;
+  }
+
+  public Model aggregationBase(int cluster) {
+    Model base = aggregationBases != null ? aggregationBases.get(cluster) : bases.get(cluster);
+    if (base == null) {
+      throw new IllegalStateException("Round " + round + " has no model to aggregate cluster " + cluster + " into");
+    }
+    return base;
   }
 
   /** Checks an update read from {@code file}. */
@@ -85,6 +113,10 @@ public final class UpdateValidator implements Serializable {
     Model base = bases.get(u.getCluster());
     if (base == null) {
       return "unknown cluster " + u.getCluster() + ": round " + round + " has models for clusters " + new java.util.TreeSet<>(bases.keySet());
+    }
+    Integer assigned = assignments.get(u.getSite());
+    if (assigned != null && assigned.intValue() != u.getCluster()) {
+      return "cluster " + u.getCluster() + " disagrees with the site's assignment to cluster " + assigned + " (" + assignmentsFile + ")";
     }
     if (!base.getKind().equals(u.getKind())) {
       return "model kind mismatch: update is a '" + u.getKind() + "' model, the federation's model is '" + base.getKind() + "'";

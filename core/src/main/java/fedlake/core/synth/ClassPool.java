@@ -50,6 +50,11 @@ public final class ClassPool implements Serializable {
     return count;
   }
 
+  /** Whether the pool holds the full covariance (every contribution carried one). */
+  public boolean hasCovariance() {
+    return count > 0 && !diagonalOnly && secondFull != null;
+  }
+
   /** Adds one site's statistics of this class (values are rounded to float first, as sites report them). */
   public ClassPool add(ClassMoments s) {
     if (s.classId() != classId) {

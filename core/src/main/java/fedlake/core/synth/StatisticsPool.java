@@ -20,6 +20,19 @@ public final class StatisticsPool implements Serializable {
     this.dimension = dimension;
   }
 
+  /** A pool made of per-class pools merged elsewhere (a Spark job), with the number of sites behind them. */
+  public static StatisticsPool of(int dimension, Collection<ClassPool> pools, int contributions) {
+    StatisticsPool pool = new StatisticsPool(dimension);
+    pools.forEach(p -> pool.pools.merge(p.classId(), p, ClassPool::merge));
+    pool.contributions = contributions;
+    return pool;
+  }
+
+  /** The per-class pools, by class id; do not modify. */
+  public Map<Integer, ClassPool> pools() {
+    return pools;
+  }
+
   /** Adds the statistics one site reported (at most one entry a class). */
   public StatisticsPool add(Collection<ClassMoments> site) {
     for (ClassMoments s : site) {

@@ -78,27 +78,41 @@ public final class SyntheticTable {
   }
 
   /**
-   * The rows of class {@code classId}: exactly {@code perClass} embeddings from the class's own
-   * random stream. Checks what the source returned (count, dimension, finite values).
+   * Exactly {@code perClass} embeddings of class {@code classId} from the class's own random stream,
+   * checked (count, dimension, finite values): what a Spark task computes for one class.
    */
-  public static List<SyntheticRow> rows(SyntheticSource source, int classId, int perClass, long seed) {
+  public static ClassEmbeddings embeddings(SyntheticSource source, int classId, int perClass, long seed) {
     ClassEmbeddings embeddings = source.embeddings(classId, perClass, Seeds.forClass(seed, classId));
-    if (embeddings.classId() != classId || embeddings.rows() != perClass || embeddings.dimension() != source.dimension()) {
-      throw new IllegalStateException("source '" + source.name() + "' returned " + embeddings.rows() + " rows of dimension "
+    return check(source.name(), embeddings, classId, perClass, source.dimension());
+  }
+
+  /** Checks what a source returned for one class. */
+  public static ClassEmbeddings check(String source, ClassEmbeddings embeddings, int classId, int perClass, int dimension) {
+    if (embeddings.classId() != classId || embeddings.rows() != perClass || embeddings.dimension() != dimension) {
+      throw new IllegalStateException("source '" + source + "' returned " + embeddings.rows() + " rows of dimension "
           + embeddings.dimension() + " for class " + embeddings.classId() + ", expected " + perClass + " of dimension "
-          + source.dimension() + " for class " + classId);
+          + dimension + " for class " + classId);
     }
-    List<SyntheticRow> rows = new ArrayList<>(perClass);
-    for (int i = 0; i < perClass; i++) {
-      float[] row = embeddings.row(i);
-      for (float v : row) {
-        if (!Float.isFinite(v)) {
-          throw new IllegalStateException("source '" + source.name() + "' produced a non-finite value for class " + classId);
-        }
+    for (float v : embeddings.values()) {
+      if (!Float.isFinite(v)) {
+        throw new IllegalStateException("source '" + source + "' produced a non-finite value for class " + classId);
       }
-      rows.add(new SyntheticRow(classId, i, FloatArrays.asList(row), source.name(), seed));
+    }
+    return embeddings;
+  }
+
+  /** The table rows of one class's embeddings. */
+  public static List<SyntheticRow> toRows(ClassEmbeddings embeddings, String source, long seed) {
+    List<SyntheticRow> rows = new ArrayList<>(embeddings.rows());
+    for (int i = 0; i < embeddings.rows(); i++) {
+      rows.add(new SyntheticRow(embeddings.classId(), i, FloatArrays.asList(embeddings.row(i)), source, seed));
     }
     return rows;
+  }
+
+  /** The rows of class {@code classId}: {@link #embeddings} as table rows. */
+  public static List<SyntheticRow> rows(SyntheticSource source, int classId, int perClass, long seed) {
+    return toRows(embeddings(source, classId, perClass, seed), source.name(), seed);
   }
 
   /** Every row of the table in this JVM, class by class (what the Spark job does in partitions). */

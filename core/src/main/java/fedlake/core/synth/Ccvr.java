@@ -108,6 +108,7 @@ public final class Ccvr implements Calibrator {
       return new Outcome(parameters, false, before, before, "calibration skipped: it applies to heads, the model is a '"
           + base.getKind() + "'");
     }
+    long started = System.nanoTime();
     StatisticsPool pool = pooler.pool(accepted.stream().map(UpdateCheck::file).toList(), classes, d);
     if (pool.isEmpty()) {
       return new Outcome(parameters, false, before, before, "calibration skipped: no accepted update carried class statistics "
@@ -125,6 +126,7 @@ public final class Ccvr implements Calibrator {
       java.util.Arrays.fill(labels, row, row + perClass, c);
       row += perClass;
     }
+    long sampled = System.nanoTime();
     Dataset virtual = Dataset.of("virtual features of round " + round, features, labels, d);
     Head start = fromScratch ? Head.zeros(d, classes, aggregated.logitScale()) : aggregated;
     TrainSettings settings = new TrainSettings(epochs, batchSize, learningRate, 0, 0, roundSeed, false);
@@ -138,10 +140,12 @@ public final class Ccvr implements Calibrator {
     float[] result = parameters.clone();
     System.arraycopy(fitted.weights(), 0, result, 0, fitted.weights().length);
     System.arraycopy(fitted.bias(), 0, result, fitted.weights().length, classes);
+    long fittedTime = System.nanoTime();
     Double after = probe == null ? null : fitted.evaluate(probe).accuracy();
     String message = String.format(Locale.ROOT, "CCVR: re-fitted the head %s on %d virtual embeddings per class of %d classes "
-        + "(%s covariance pooled from %d update(s)), %d epoch(s)%s", fromScratch ? "from zeros" : "from the aggregate", perClass,
+        + "(%s covariance pooled from %d update(s)), %d epoch(s) (%.1f s pooling and sampling, %.1f s fitting)%s", fromScratch ? "from zeros" : "from the aggregate", perClass,
         pooled.size(), source.parameters().get("covariance"), pool.contributions(), epochs,
+        (sampled - started) / 1e9, (fittedTime - sampled) / 1e9,
         probe == null ? "" : String.format(Locale.ROOT, "; probe accuracy %.4f -> %.4f", before, after));
     return new Outcome(result, true, before, after, message);
   }

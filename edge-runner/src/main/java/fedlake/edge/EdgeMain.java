@@ -27,6 +27,8 @@ public final class EdgeMain {
       "  --balanced-loss        add log(local class prior) to the logits while training (default: plain cross-entropy)",
       "  --state-dir DIR        where the site keeps its SCAFFOLD control variate (default ~/.fedlake/state)",
       "  --seed S               shuffling seed (default 0)",
+      "  --site-stats           also upload per-class count, mean and spread of the local embeddings (opt-in; see docs/synthetic.md)",
+      "  --site-stats-spread S  covariance (default: full matrix, needed for calibration) or variance (diagonal only)",
       "  --quiet                no progress output",
       StoreConfig.USAGE);
 
@@ -60,8 +62,8 @@ public final class EdgeMain {
   public static EdgeTrain.Result train(String[] argv, PrintStream out) {
     Args args = new Args("edge train", argv,
         Set.of("store", "site", "data", "cluster", "epochs", "batch-size", "learning-rate", "momentum", "weight-decay", "seed",
-            "state-dir", StoreConfig.OPTION),
-        Set.of("balanced-loss", "quiet"));
+            "state-dir", "site-stats-spread", StoreConfig.OPTION),
+        Set.of("balanced-loss", "quiet", "site-stats"));
     TrainSettings settings = settings(args);
     Configuration conf = StoreConfig.of(args).hadoop();
     Store store = Store.open(args.required("store"), conf);
@@ -75,7 +77,19 @@ public final class EdgeMain {
         .settings(settings)
         .stateDir(args.has("state-dir") ? java.nio.file.Path.of(args.required("state-dir")) : EdgeTrain.defaultStateDir())
         .progress(args.flag("quiet") ? null : out)
+        .siteStatistics(siteStatistics(args))
         .execute();
+  }
+
+  /** The spread of the opt-in site statistics, or null when {@code --site-stats} is absent. */
+  public static fedlake.core.synth.ClassMoments.Spread siteStatistics(Args args) {
+    if (!args.flag("site-stats")) {
+      if (args.has("site-stats-spread")) {
+        throw new IllegalArgumentException("--site-stats-spread needs --site-stats");
+      }
+      return null;
+    }
+    return fedlake.core.synth.ClassMoments.Spread.parse(args.string("site-stats-spread", "covariance"), "--site-stats-spread");
   }
 
   /** Training settings from the options shared by every command that trains. */

@@ -36,6 +36,7 @@ public final class EdgeTrain {
   private Integer cluster = null;
   private PrintStream out = null;
   private Path stateDir = defaultStateDir();
+  private fedlake.core.synth.ClassMoments.Spread siteStatistics;
 
   public EdgeTrain(Store store, String site, Dataset data) {
     this.store = store;
@@ -57,6 +58,16 @@ public final class EdgeTrain {
   /** Folder for the site's own state (its SCAFFOLD control variate); default ~/.fedlake/state. */
   public EdgeTrain stateDir(Path value) {
     this.stateDir = value;
+    return this;
+  }
+
+  /**
+   * Opt in to reporting per-class statistics of the local embeddings (count, mean, variance and with
+   * {@code COVARIANCE} the full covariance) with the update; null (default) reports none. See
+   * docs/synthetic.md for what they reveal.
+   */
+  public EdgeTrain siteStatistics(fedlake.core.synth.ClassMoments.Spread value) {
+    this.siteStatistics = value;
     return this;
   }
 
@@ -145,6 +156,8 @@ public final class EdgeTrain {
         .setLocalAccuracy(trained.accuracy())
         .setLabelHistogram(FloatArrays.asList(data.labelHistogram(model.getClassCount())))
         .setClusterChoice(selection.choice())
+        .setClassStatistics(siteStatistics == null ? null : fedlake.core.synth.ClassMoments.of(data, model.getClassCount(), siteStatistics)
+            .stream().map(fedlake.core.synth.ClassMoments::toAvro).toList())
         .setRunnerVersion(VERSION)
         .setCreatedTime(Instant.now())
         .build();

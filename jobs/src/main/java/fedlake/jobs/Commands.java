@@ -17,15 +17,27 @@ import org.apache.spark.sql.SparkSession;
 
 /** The server-side commands that need no simulation: init, round, history. */
 final class Commands {
+  static final String INIT_BOOTSTRAP_USAGE = String.join("\n",
+      "  --bootstrap zero-shot --text FILE [--zero-shot-scale 100]   round-0 head from class text embeddings",
+      "  --bootstrap synthetic --synthetic TABLE [--seed S]         round-0 head trained on a synthetic table",
+      "                        (a Parquet file or the NAME of ROOT/synthetic/NAME.parquet); --dim and --classes optional");
+  static final String ROUND_CALIBRATION_USAGE = String.join("\n",
+      "  --calibrate           CCVR: re-fit the aggregated head on virtual features sampled from the pooled class statistics",
+      "                        of the accepted updates; --calibration-per-class M, --calibration-epochs E,",
+      "                        --calibration-learning-rate LR, --calibration-batch-size B, --calibration-shrinkage S,",
+      "                        --calibrate-from-scratch, --seed S, --probe PATH (labelled data: accuracy before/after in history)");
+
   private Commands() {}
 
   static int init(String[] argv, PrintStream out) {
-    Args args = new Args("init", argv, Set.of("store", "dim", "classes", "clusters", "logit-scale", "sites", "strategy",
-        StoreConfig.OPTION), Set.of());
+    Args args = new Args("init", argv, Preparation.union(Set.of("store", "dim", "classes", "clusters", "logit-scale", "sites", "strategy",
+        StoreConfig.OPTION), Preparation.INIT_OPTIONS), Set.of());
     Store store = Store.open(args.required("store"), StoreConfig.of(args).hadoop());
-    Federation federation = new Federation(store)
-        .dimension(args.integer("dim", 0))
-        .classes(args.integer("classes", 0))
+    Federation federation = new Federation(store);
+    if (!Preparation.initBootstrap(args, federation, store, (float) args.number("logit-scale", fedlake.core.model.Models.DEFAULT_LOGIT_SCALE))) {
+      federation.dimension(args.integer("dim", 0)).classes(args.integer("classes", 0));
+    }
+    federation
         .clusters(args.integer("clusters", 1))
         .logitScale((float) args.number("logit-scale", fedlake.core.model.Models.DEFAULT_LOGIT_SCALE))
         .aggregation(args.string("strategy", fedlake.core.aggregate.FedAvg.NAME));
@@ -39,7 +51,9 @@ final class Commands {
   }
 
   static int round(String[] argv, PrintStream out) {
-    Args args = new Args("round", argv, Set.of("store", "round", "max-abs-value", "master", StoreConfig.OPTION), Set.of());
+    Args args = new Args("round", argv, Preparation.union(Set.of("store", "round", "max-abs-value", "master", StoreConfig.OPTION),
+        Preparation.ROUND_OPTIONS), Preparation.ROUND_FLAGS);
+    Preparation calibration = Preparation.calibrationFromArgs("round", args);
     String uri = args.required("store");
     StoreConfig storeConfig = StoreConfig.of(args);
     SparkSession spark = Spark.session("fedlake-round", args.string("master", null));
@@ -50,6 +64,8 @@ final class Commands {
           .scanner(new SparkScanner(spark))
           .round(args.has("round") ? args.integer("round", 0) : null)
           .maxAbsValue(args.number("max-abs-value", fedlake.core.round.UpdateValidator.MAX_ABS_VALUE_DEFAULT))
+          .calibration(calibration.calibrator(new SparkStatisticsPooler(spark),
+              args.has("probe") ? fedlake.core.data.DatasetFiles.read(args.required("probe"), store.conf()) : null, args.longValue("seed", 0)))
           .execute();
       report(result, out);
       return result.status() == RoundResult.Status.NO_VALID_UPDATES ? 3 : 0;

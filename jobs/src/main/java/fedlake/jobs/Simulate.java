@@ -51,6 +51,7 @@ public final class Simulate {
       "  --master M            Spark master (default local[*])",
       "  --strategy S          scaffold (default) or fedavg",
       "  plus the edge runner's --batch-size, --learning-rate, --momentum, --weight-decay, --balanced-loss",
+      Preparation.USAGE,
       StoreConfig.USAGE);
 
   private String dataDir;
@@ -66,12 +67,13 @@ public final class Simulate {
   private String strategy = fedlake.core.aggregate.Scaffold.NAME;
   private String master;
   private PrintStream out;
+  private Preparation preparation = Preparation.none();
 
   public static Simulate fromArgs(String[] argv) {
     Args args = new Args("simulate", argv,
-        Set.of("data", "sites", "alpha", "rounds", "seed", "local-epochs", "store", "report-json", "plot", "master",
-            "batch-size", "learning-rate", "momentum", "weight-decay", "strategy", StoreConfig.OPTION),
-        Set.of("balanced-loss"));
+        Preparation.union(Set.of("data", "sites", "alpha", "rounds", "seed", "local-epochs", "store", "report-json", "plot", "master",
+            "batch-size", "learning-rate", "momentum", "weight-decay", "strategy", StoreConfig.OPTION), Preparation.OPTIONS),
+        Preparation.union(Set.of("balanced-loss"), Preparation.FLAGS));
     Simulate simulate = new Simulate()
         .data(args.required("data"))
         .sites(args.integer("sites", 10))
@@ -83,6 +85,7 @@ public final class Simulate {
     simulate.storeUri = args.string("store", null);
     simulate.storeConfig = StoreConfig.of(args);
     simulate.master = args.string("master", null);
+    simulate.preparation = Preparation.fromArgs("simulate", args);
     if (args.has("report-json")) {
       simulate.reportJson = Path.of(args.required("report-json"));
     }
@@ -147,6 +150,12 @@ public final class Simulate {
     return this;
   }
 
+  /** Bootstrap, site statistics and calibration options. */
+  public Simulate preparation(Preparation value) {
+    this.preparation = java.util.Objects.requireNonNull(value, "preparation");
+    return this;
+  }
+
   public Simulate progress(PrintStream value) {
     this.out = value;
     return this;
@@ -196,7 +205,9 @@ public final class Simulate {
     ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
     try {
       Store store = Store.open(uri, storeConfig.applyTo(spark.sparkContext().hadoopConfiguration()));
-      new Federation(store).dimension(train.dimension()).classes(classes).aggregation(strategy).execute();
+      Federation federation = new Federation(store).dimension(train.dimension()).classes(classes).aggregation(strategy);
+      preparation.bootstrap(spark, store, federation, classes, train.dimension(), Models.DEFAULT_LOGIT_SCALE, seed, line -> log("%s", line));
+      federation.execute();
       Path states = Files.createTempDirectory("fedlake-site-states-");
       List<RoundReport> history = new ArrayList<>();
       Head.Evaluation initial = Models.head(store.readModel(0, 0)).evaluate(test);
@@ -209,13 +220,15 @@ public final class Simulate {
         List<Future<EdgeTrain.Result>> running = new ArrayList<>();
         for (int s = 0; s < sites; s++) {
           TrainSettings siteSettings = settings.withSeed(seed * 1_000_003L + round * 10_007L + s);
-          EdgeTrain edge = new EdgeTrain(store, siteName(s), siteData.get(s)).settings(siteSettings).stateDir(states);
+          EdgeTrain edge = new EdgeTrain(store, siteName(s), siteData.get(s)).settings(siteSettings).stateDir(states)
+              .siteStatistics(preparation.siteStatistics());
           running.add(pool.submit(edge::execute));
         }
         for (Future<EdgeTrain.Result> f : running) {
           f.get();
         }
-        RoundResult result = new RoundJob(store).scanner(scanner).round(round).execute();
+        RoundResult result = new RoundJob(store).scanner(scanner).round(round)
+            .calibration(preparation.calibrator(new SparkStatisticsPooler(spark), test, seed)).execute();
         if (result.status() != RoundResult.Status.PUBLISHED) {
           throw new IllegalStateException("simulate: round " + round + " published nothing: " + result.message());
         }
@@ -227,6 +240,9 @@ public final class Simulate {
             h.getRejected(), h.getTotalExamples(), h.getWeightedLocalLoss(), seconds));
         log("%5d %9.4f %9.4f %6d %8d %10.4f %8.2f", round + 1, evaluation.accuracy(), evaluation.loss(),
             h.getParticipants(), h.getRejected(), h.getWeightedLocalLoss(), seconds);
+        if (h.getCalibrationMessage() != null) {
+          log("      %s", h.getCalibrationMessage());
+        }
       }
       Report report = new Report(dataDir, sites, alpha, rounds, seed, classes, train.dimension(), sizes, history, uri);
       if (reportJson != null) {

@@ -14,7 +14,8 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads and writes NumPy {@code .npy} files (format versions 1-3, C order, little-endian) holding
+ * Reads and writes NumPy {@code .npy} files (format versions 1-3, little-endian; C or Fortran order on read,
+ * always returned row-major) holding
  * float32/float64/int32/int64 arrays of one or two dimensions.
  */
 public final class Npy {
@@ -82,9 +83,7 @@ public final class Npy {
     }
     String header = new String(headerBytes, StandardCharsets.ISO_8859_1);
     String descr = group(DESCR, header, name, "descr");
-    if ("True".equals(group(FORTRAN, header, name, "fortran_order"))) {
-      throw new InvalidInputException(name, "Fortran-ordered arrays are not supported; save with C order");
-    }
+    boolean fortran = "True".equals(group(FORTRAN, header, name, "fortran_order"));
     int[] shape = parseShape(group(SHAPE, header, name, "shape"), name);
     int width;
     switch (descr) {
@@ -116,6 +115,17 @@ public final class Npy {
         case "<i4", "|i4" -> buffer.getInt();
         default -> buffer.getLong();
       };
+    }
+    if (fortran && shape.length == 2) { // column-major on disk: transpose into row-major
+      int rows = shape[0];
+      int columns = shape[1];
+      double[] rowMajor = new double[values.length];
+      for (int c = 0; c < columns; c++) {
+        for (int r = 0; r < rows; r++) {
+          rowMajor[r * columns + c] = values[c * rows + r];
+        }
+      }
+      values = rowMajor;
     }
     return new Array(shape, values);
   }

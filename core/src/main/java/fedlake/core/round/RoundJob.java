@@ -34,6 +34,7 @@ public final class RoundJob {
   private double maxAbsValue = UpdateValidator.MAX_ABS_VALUE_DEFAULT;
   private Integer expectedRound;
   private LongSupplier clock = System::currentTimeMillis;
+  private Calibrator calibrator;
 
   public RoundJob(Store store) {
     this.store = store;
@@ -62,6 +63,12 @@ public final class RoundJob {
   /** Aggregate this round only: a finished round is a no-op, a future round an error. */
   public RoundJob round(Integer value) {
     this.expectedRound = value;
+    return this;
+  }
+
+  /** Re-fits each cluster's aggregated parameters before publishing (null: none); recorded in the history. */
+  public RoundJob calibration(Calibrator value) {
+    this.calibrator = value;
     return this;
   }
 
@@ -109,10 +116,17 @@ public final class RoundJob {
     long created = clock.getAsLong();
     List<Model> next = new ArrayList<>();
     Map<Integer, Model> nextByCluster = new HashMap<>();
+    Map<Integer, Calibrator.Outcome> calibrations = new HashMap<>();
     if (!accepted.isEmpty()) {
       for (Model base : targets.values()) {
         Strategy.Accumulator sum = sums.get(base.getCluster());
         float[] parameters = sum == null ? Models.parameters(base) : sum.result(base);
+        if (sum != null && calibrator != null) {
+          Calibrator.Outcome outcome = calibrator.calibrate(round, base, parameters,
+              accepted.stream().filter(c -> c.cluster() == base.getCluster()).sorted(Comparator.comparing(UpdateCheck::file)).toList());
+          calibrations.put(base.getCluster(), outcome);
+          parameters = outcome.parameters();
+        }
         Model model = Models.derive(base, parameters, sum == null ? null : sum.controlVariate(base), round + 1,
             sum == null ? "carried" : strategy.name(), sum == null ? 0 : sum.count(), created);
         next.add(model);
@@ -130,8 +144,8 @@ public final class RoundJob {
       long written = clock.getAsLong();
       List<RoundHistory> history = new ArrayList<>();
       for (Model base : targets.values()) {
-        history.add(historyRow(strategy, round, base, nextByCluster.get(base.getCluster()), checks, started,
-            checked - started, aggregated - checked, written - aggregated, written - started));
+        history.add(withCalibration(historyRow(strategy, round, base, nextByCluster.get(base.getCluster()), checks, started,
+            checked - started, aggregated - checked, written - aggregated, written - started), calibrations.get(base.getCluster())));
       }
       store.writeHistory(round, history);
       if (next.isEmpty()) {
@@ -263,6 +277,16 @@ public final class RoundJob {
         .setPublishMillis(publishMillis)
         .setTotalMillis(totalMillis)
         .build();
+  }
+
+  private static RoundHistory withCalibration(RoundHistory row, Calibrator.Outcome outcome) {
+    if (outcome != null) {
+      row.setCalibrated(outcome.calibrated());
+      row.setProbeAccuracy(outcome.probeAfter());
+      row.setProbeAccuracyBeforeCalibration(outcome.probeBefore());
+      row.setCalibrationMessage(outcome.message());
+    }
+    return row;
   }
 
   private static double distance(float[] a, float[] b) {

@@ -17,6 +17,8 @@ import java.util.regex.Pattern;
 public final class UpdateValidator implements Serializable {
   private static final long serialVersionUID = 1L;
   public static final double MAX_ABS_VALUE_DEFAULT = 1.0e4;
+  /** Largest |mean|, variance or |covariance| entry of unit-length embeddings, with room for rounding. */
+  private static final double STATISTICS_BOUND = 1.001;
   private static final Pattern SITE = Pattern.compile("[A-Za-z0-9._-]{1,128}");
 
   private final int round;
@@ -174,7 +176,19 @@ public final class UpdateValidator implements Serializable {
     if (labelled > u.getNumExamples()) {
       return "labelHistogram counts " + labelled + " examples, more than numExamples " + u.getNumExamples();
     }
-    return u.getClassStatistics() == null ? null : statisticsProblem(u.getClassStatistics(), base);
+    if (u.getClassStatistics() == null) {
+      return null;
+    }
+    String statistics = statisticsProblem(u.getClassStatistics(), base);
+    if (statistics == null) {
+      for (ClassStatistics s : u.getClassStatistics()) {
+        if (s.getCount() != histogram.get(s.getClassId())) {
+          return "class statistics for class " + s.getClassId() + " count " + s.getCount() + " examples, labelHistogram has "
+              + histogram.get(s.getClassId());
+        }
+      }
+    }
+    return statistics;
   }
 
   private static String length(String field, int actual, int expected) {
@@ -183,11 +197,20 @@ public final class UpdateValidator implements Serializable {
 
   /** Checks reported per-class statistics; also used by the jobs that pool them. */
   public static String statisticsProblem(List<ClassStatistics> statistics, Model base) {
+    return statisticsProblem(statistics, base.getClassCount(), base.getDimension());
+  }
+
+  /**
+   * Checks per-class statistics for {@code classCount} classes of {@code dimension}-long
+   * embeddings: known classes, each once, positive counts, right lengths, finite values, and values
+   * that statistics of unit-length embeddings can take (|mean|, variance, |covariance| at most 1).
+   */
+  public static String statisticsProblem(List<ClassStatistics> statistics, int classCount, int dimension) {
     java.util.Set<Integer> seen = new java.util.HashSet<>();
     for (ClassStatistics s : statistics) {
       int c = s.getClassId();
-      if (c < 0 || c >= base.getClassCount()) {
-        return "class statistics for class " + c + " outside 0.." + (base.getClassCount() - 1);
+      if (c < 0 || c >= classCount) {
+        return "class statistics for class " + c + " outside 0.." + (classCount - 1);
       }
       if (!seen.add(c)) {
         return "class statistics for class " + c + " appear twice";
@@ -195,12 +218,15 @@ public final class UpdateValidator implements Serializable {
       if (s.getCount() <= 0) {
         return "class statistics for class " + c + " have count " + s.getCount() + " (must be positive)";
       }
-      String shape = length("class " + c + " mean", s.getMean().size(), base.getDimension());
+      if (s.getCount() >= (1L << 39)) {
+        return "class statistics for class " + c + " have count " + s.getCount() + ", implausibly large";
+      }
+      String shape = length("class " + c + " mean", s.getMean().size(), dimension);
       if (shape == null) {
-        shape = length("class " + c + " variance", s.getVariance().size(), base.getDimension());
+        shape = length("class " + c + " variance", s.getVariance().size(), dimension);
       }
       if (shape == null && s.getCovariance() != null) {
-        shape = length("class " + c + " covariance", s.getCovariance().size(), base.getDimension() * base.getDimension());
+        shape = length("class " + c + " covariance", s.getCovariance().size(), dimension * dimension);
       }
       if (shape != null) {
         return shape;
@@ -212,6 +238,9 @@ public final class UpdateValidator implements Serializable {
         for (Float v : values) {
           if (!Float.isFinite(v)) {
             return "class statistics for class " + c + " hold a non-finite value " + v;
+          }
+          if (Math.abs(v) > STATISTICS_BOUND) {
+            return "class statistics for class " + c + " hold " + v + ", impossible for unit-length embeddings (|value| <= 1)";
           }
         }
       }

@@ -27,6 +27,12 @@ public final class ParquetFiles {
   /** Writes {@code records} to {@code path} (overwriting it); not atomic, see {@link Store}. */
   public static <T extends SpecificRecord> void write(Path path, Configuration conf, Schema schema, Iterable<T> records)
       throws IOException {
+    write(path, conf, schema, records, java.util.Map.of());
+  }
+
+  /** As {@link #write(Path, Configuration, Schema, Iterable)}, with key-value metadata in the file footer. */
+  public static <T extends SpecificRecord> void write(Path path, Configuration conf, Schema schema, Iterable<T> records,
+      java.util.Map<String, String> footer) throws IOException {
     Configuration writeConf = new Configuration(conf);
     writeConf.setBoolean(AvroWriteSupport.WRITE_OLD_LIST_STRUCTURE, false);
     try (ParquetWriter<T> writer = AvroParquetWriter.<T>builder(HadoopOutputFile.fromPath(path, writeConf))
@@ -35,6 +41,7 @@ public final class ParquetFiles {
         .withConf(writeConf)
         .withCompressionCodec(CompressionCodecName.SNAPPY)
         .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
+        .withExtraMetaData(footer)
         .build()) {
       for (T record : records) {
         writer.write(record);
@@ -64,6 +71,16 @@ public final class ParquetFiles {
       throw new InvalidInputException(path.toString(), describe(e), e);
     }
     return records;
+  }
+
+  /** The key-value metadata of a Parquet file's footer. */
+  public static java.util.Map<String, String> footer(Path path, Configuration conf) {
+    try (org.apache.parquet.hadoop.ParquetFileReader reader =
+        org.apache.parquet.hadoop.ParquetFileReader.open(HadoopInputFile.fromPath(path, conf))) {
+      return reader.getFooter().getFileMetaData().getKeyValueMetaData();
+    } catch (IOException | RuntimeException e) {
+      throw new InvalidInputException(path.toString(), describe(e), e);
+    }
   }
 
   private static String describe(Throwable e) {

@@ -134,9 +134,16 @@ class NpyTest {
   }
 
   @Test
-  void fortranOrder() throws IOException {
-    Path file = file("fortran.npy", npy(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", new byte[16]));
-    assertEquals(file + ": Fortran-ordered arrays are not supported; save with C order", failure(file).getMessage());
+  void fortranOrderIsReadRowMajor() throws IOException {
+    // [[1, 2, 3], [4, 5, 6]] in column-major order on disk: 1 4 2 5 3 6
+    ByteBuffer body = ByteBuffer.allocate(24).order(ByteOrder.LITTLE_ENDIAN);
+    for (float v : new float[] {1, 4, 2, 5, 3, 6}) {
+      body.putFloat(v);
+    }
+    Path file = file("fortran.npy", npy(1, "{'descr': '<f4', 'fortran_order': True, 'shape': (2, 3), }", body.array()));
+    Npy.Array array = Npy.read(file);
+    assertArrayEquals(new int[] {2, 3}, array.shape());
+    assertArrayEquals(new double[] {1, 2, 3, 4, 5, 6}, array.values());
   }
 
   @Test

@@ -84,6 +84,10 @@ class ClusteredSimulationTest extends SparkTestBase {
     assertEquals(2, written.requireLatest().versions().size(), "one model per cluster");
     assertEquals(List.of(0, 1, 2), ClusterStore.assignmentRounds(written));
     assertEquals(3, Store.open(store + "-global").requireLatest().round(), "the baseline ran in its own store");
+    // the profiles are one Parquet table partitioned by round, readable as a whole
+    List<org.apache.spark.sql.Row> perRound = spark().read().parquet(store + "/profiles").groupBy("round").count().orderBy("round")
+        .collectAsList();
+    assertEquals("[[0,6], [1,6], [2,6]]", perRound.toString());
     System.out.println(figures);
   }
 }

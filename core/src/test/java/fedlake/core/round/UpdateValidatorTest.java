@@ -166,17 +166,35 @@ class UpdateValidatorTest {
     assertEquals("non-finite localAccuracy Infinity", reason(good().setLocalAccuracy(Double.POSITIVE_INFINITY)));
   }
 
+  /** good() with 4 of its 10 examples in class 1, as the statistics below report. */
+  private Update.Builder withStatistics(ClassStatistics... statistics) {
+    return good().setLabelHistogram(List.of(6L, 4L)).setClassStatistics(List.of(statistics));
+  }
+
   @Test
   void classStatisticsAreChecked() {
     ClassStatistics ok = new ClassStatistics(1, 4L, FloatArrays.asList(floats(0.6, 0.8)), FloatArrays.asList(floats(0.1, 0.1)), null);
-    assertNull(reason(good().setClassStatistics(List.of(ok))));
+    assertNull(reason(withStatistics(ok)));
     ClassStatistics outside = ClassStatistics.newBuilder(ok).setClassId(2).build();
-    assertEquals("class statistics for class 2 outside 0..1", reason(good().setClassStatistics(List.of(outside))));
-    assertEquals("class statistics for class 1 appear twice", reason(good().setClassStatistics(List.of(ok, ok))));
+    assertEquals("class statistics for class 2 outside 0..1", reason(withStatistics(outside)));
+    assertEquals("class statistics for class 1 appear twice", reason(withStatistics(ok, ok)));
     ClassStatistics shortMean = ClassStatistics.newBuilder(ok).setMean(FloatArrays.asList(floats(1))).build();
-    assertEquals("class 1 mean has 1 values, model expects 2", reason(good().setClassStatistics(List.of(shortMean))));
+    assertEquals("class 1 mean has 1 values, model expects 2", reason(withStatistics(shortMean)));
     ClassStatistics negative = ClassStatistics.newBuilder(ok).setVariance(FloatArrays.asList(floats(0.1, -0.5))).build();
-    assertEquals("class statistics for class 1 hold a negative variance -0.5", reason(good().setClassStatistics(List.of(negative))));
+    assertEquals("class statistics for class 1 hold a negative variance -0.5", reason(withStatistics(negative)));
+    ClassStatistics negativeCount = ClassStatistics.newBuilder(ok).setCount(-3L).build();
+    assertEquals("class statistics for class 1 have count -3 (must be positive)", reason(withStatistics(negativeCount)));
+    ClassStatistics nan = ClassStatistics.newBuilder(ok).setMean(FloatArrays.asList(floats(0.6, Double.NaN))).build();
+    assertEquals("class statistics for class 1 hold a non-finite value NaN", reason(withStatistics(nan)));
+    ClassStatistics infinite = ClassStatistics.newBuilder(ok).setCovariance(FloatArrays.asList(floats(0.1, 0, Double.POSITIVE_INFINITY, 0.1)))
+        .build();
+    assertEquals("class statistics for class 1 hold a non-finite value Infinity", reason(withStatistics(infinite)));
+    ClassStatistics huge = ClassStatistics.newBuilder(ok).setMean(FloatArrays.asList(floats(3.5, 0.8))).build();
+    assertEquals("class statistics for class 1 hold 3.5, impossible for unit-length embeddings (|value| <= 1)", reason(withStatistics(huge)));
+    ClassStatistics shortCovariance = ClassStatistics.newBuilder(ok).setCovariance(FloatArrays.asList(floats(0.1, 0, 0.1))).build();
+    assertEquals("class 1 covariance has 3 values, model expects 4", reason(withStatistics(shortCovariance)));
+    ClassStatistics moreThanItHas = ClassStatistics.newBuilder(ok).setCount(5L).build();
+    assertEquals("class statistics for class 1 count 5 examples, labelHistogram has 4", reason(withStatistics(moreThanItHas)));
   }
 
   @Test

@@ -181,7 +181,11 @@ public final class EdgeTrain {
 
   private float[] readState(Path file, int size) {
     if (!Files.exists(file)) {
-      return new float[size];
+      file = ClusterMove.previousState(file, site);
+      if (file == null) {
+        return new float[size];
+      }
+      log("site %s: first round in this cluster; starting from its control variate of %s", site, file.getFileName());
     }
     Npy.Array array = Npy.read(file);
     if (array.values().length != size) {

@@ -35,7 +35,7 @@ public final class EdgeTrain {
   private int cluster = 0;
   private PrintStream out = null;
   private Path stateDir = defaultStateDir();
-  private fedlake.core.synth.ClassMoments.Spread siteStatistics;
+  private fedlake.core.synth.SiteStatistics siteStatistics;
 
   public EdgeTrain(Store store, String site, Dataset data) {
     this.store = store;
@@ -60,11 +60,11 @@ public final class EdgeTrain {
   }
 
   /**
-   * Opt in to reporting per-class statistics of the local embeddings (count, mean, variance and with
-   * {@code COVARIANCE} the full covariance) with the update; null (default) reports none. See
+   * Opt in to reporting per-class statistics of the local embeddings (count, mean, variance and
+   * optionally the full covariance) with the update; null (default) reports none. See
    * docs/synthetic.md for what they reveal.
    */
-  public EdgeTrain siteStatistics(fedlake.core.synth.ClassMoments.Spread value) {
+  public EdgeTrain siteStatistics(fedlake.core.synth.SiteStatistics value) {
     this.siteStatistics = value;
     return this;
   }
@@ -148,8 +148,7 @@ public final class EdgeTrain {
         .setLocalLoss(trained.loss())
         .setLocalAccuracy(trained.accuracy())
         .setLabelHistogram(FloatArrays.asList(data.labelHistogram(model.getClassCount())))
-        .setClassStatistics(siteStatistics == null ? null : fedlake.core.synth.ClassMoments.of(data, model.getClassCount(), siteStatistics)
-            .stream().map(fedlake.core.synth.ClassMoments::toAvro).toList())
+        .setClassStatistics(siteStatistics == null ? null : siteStatistics.of(data, model.getClassCount()))
         .setRunnerVersion(VERSION)
         .setCreatedTime(Instant.now())
         .build();

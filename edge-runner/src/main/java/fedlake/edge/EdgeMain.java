@@ -29,6 +29,7 @@ public final class EdgeMain {
       "  --seed S               shuffling seed (default 0)",
       "  --site-stats           also upload per-class count, mean and spread of the local embeddings (opt-in; see docs/synthetic.md)",
       "  --site-stats-spread S  covariance (default: full matrix, needed for calibration) or variance (diagonal only)",
+      "  --site-stats-min-count K  report only classes with at least K local examples (default 1)",
       "  --quiet                no progress output",
       StoreConfig.USAGE);
 
@@ -62,7 +63,7 @@ public final class EdgeMain {
   public static EdgeTrain.Result train(String[] argv, PrintStream out) {
     Args args = new Args("edge train", argv,
         Set.of("store", "site", "data", "cluster", "epochs", "batch-size", "learning-rate", "momentum", "weight-decay", "seed",
-            "state-dir", "site-stats-spread", StoreConfig.OPTION),
+            "state-dir", "site-stats-spread", "site-stats-min-count", StoreConfig.OPTION),
         Set.of("balanced-loss", "quiet", "site-stats"));
     TrainSettings settings = settings(args);
     Configuration conf = StoreConfig.of(args).hadoop();
@@ -81,15 +82,19 @@ public final class EdgeMain {
         .execute();
   }
 
-  /** The spread of the opt-in site statistics, or null when {@code --site-stats} is absent. */
-  public static fedlake.core.synth.ClassMoments.Spread siteStatistics(Args args) {
+  /** The opt-in site statistics, or null when {@code --site-stats} is absent. */
+  public static fedlake.core.synth.SiteStatistics siteStatistics(Args args) {
     if (!args.flag("site-stats")) {
-      if (args.has("site-stats-spread")) {
-        throw new IllegalArgumentException("--site-stats-spread needs --site-stats");
+      for (String option : new String[] {"site-stats-spread", "site-stats-min-count"}) {
+        if (args.has(option)) {
+          throw new IllegalArgumentException("--" + option + " needs --site-stats");
+        }
       }
       return null;
     }
-    return fedlake.core.synth.ClassMoments.Spread.parse(args.string("site-stats-spread", "covariance"), "--site-stats-spread");
+    return new fedlake.core.synth.SiteStatistics(
+        fedlake.core.synth.ClassMoments.Spread.parse(args.string("site-stats-spread", "covariance"), "--site-stats-spread"),
+        args.integer("site-stats-min-count", fedlake.core.synth.SiteStatistics.MINIMUM_COUNT_DEFAULT));
   }
 
   /** Training settings from the options shared by every command that trains. */

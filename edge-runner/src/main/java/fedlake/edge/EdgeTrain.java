@@ -36,7 +36,7 @@ public final class EdgeTrain {
   private Integer cluster = null;
   private PrintStream out = null;
   private Path stateDir = defaultStateDir();
-  private fedlake.core.synth.ClassMoments.Spread siteStatistics;
+  private fedlake.core.synth.SiteStatistics siteStatistics;
 
   public EdgeTrain(Store store, String site, Dataset data) {
     this.store = store;
@@ -62,11 +62,11 @@ public final class EdgeTrain {
   }
 
   /**
-   * Opt in to reporting per-class statistics of the local embeddings (count, mean, variance and with
-   * {@code COVARIANCE} the full covariance) with the update; null (default) reports none. See
+   * Opt in to reporting per-class statistics of the local embeddings (count, mean, variance and
+   * optionally the full covariance) with the update; null (default) reports none. See
    * docs/synthetic.md for what they reveal.
    */
-  public EdgeTrain siteStatistics(fedlake.core.synth.ClassMoments.Spread value) {
+  public EdgeTrain siteStatistics(fedlake.core.synth.SiteStatistics value) {
     this.siteStatistics = value;
     return this;
   }
@@ -156,8 +156,7 @@ public final class EdgeTrain {
         .setLocalAccuracy(trained.accuracy())
         .setLabelHistogram(FloatArrays.asList(data.labelHistogram(model.getClassCount())))
         .setClusterChoice(selection.choice())
-        .setClassStatistics(siteStatistics == null ? null : fedlake.core.synth.ClassMoments.of(data, model.getClassCount(), siteStatistics)
-            .stream().map(fedlake.core.synth.ClassMoments::toAvro).toList())
+        .setClassStatistics(siteStatistics == null ? null : siteStatistics.of(data, model.getClassCount()))
         .setRunnerVersion(VERSION)
         .setCreatedTime(Instant.now())
         .build();
@@ -194,7 +193,11 @@ public final class EdgeTrain {
 
   private float[] readState(Path file, int size) {
     if (!Files.exists(file)) {
-      return new float[size];
+      file = ClusterMove.previousState(file, site);
+      if (file == null) {
+        return new float[size];
+      }
+      log("site %s: first round in this cluster; starting from its control variate of %s", site, file.getFileName());
     }
     Npy.Array array = Npy.read(file);
     if (array.values().length != size) {

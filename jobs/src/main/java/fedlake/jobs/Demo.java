@@ -94,6 +94,7 @@ public final class Demo {
     }
     out.printf("fedlake demo: %d classes, %d-dim embeddings, %d sites (Dirichlet alpha %s), %d rounds%n",
         CLASSES, DIMENSION, sites, alpha, rounds);
+    out.printf("  sites upload class statistics with their updates; the round job calibrates the head on them (CCVR)%n");
     out.printf("  site data: %s (Parquet, one file a site; %d test rows in test.parquet)%n", dataDir, test.size());
     out.printf("  store:     %s%n%n", storeUri);
 
@@ -110,12 +111,15 @@ public final class Demo {
         long started = System.nanoTime();
         for (int s = 0; s < sites; s++) {
           EdgeMain.train(new String[] {"--store", storeUri, "--site", Simulate.siteName(s), "--data", siteFiles.get(s).toString(),
-              "--seed", Long.toString(seed * 1000 + round * sites + s), "--state-dir", dir.resolve("site-state").toString(), "--quiet"}, out);
+              "--seed", Long.toString(seed * 1000 + round * sites + s), "--state-dir", dir.resolve("site-state").toString(), "--quiet",
+              "--site-stats"}, out);
         }
         if (round == 1) {
           uploadCorruptFile(store, round);
         }
-        RoundResult result = new RoundJob(store).scanner(scanner).round(round).execute();
+        // sites report class statistics (--site-stats); the round job re-fits the head on virtual features (CCVR)
+        RoundResult result = new RoundJob(store).scanner(scanner).round(round)
+            .calibration(new fedlake.core.synth.Ccvr(new SparkStatisticsPooler(spark)).seed(seed).probe(test)).execute();
         RoundHistory h = result.history().get(0);
         double accuracy = result.published().isEmpty() ? Double.NaN
             : Models.head(result.published().get(0)).evaluate(test).accuracy();
@@ -126,6 +130,10 @@ public final class Demo {
           if (!"accepted".equals(a.getStatus())) {
             out.printf("      rejected %s: %s%n", Path.of(java.net.URI.create(a.getFile())).getFileName(), a.getReason());
           }
+        }
+        if (h.getCalibrated()) {
+          out.printf("      calibrated (CCVR on pooled site statistics): test accuracy %.3f before, %.3f after%n",
+              h.getProbeAccuracyBeforeCalibration(), h.getProbeAccuracy());
         }
       }
     } finally {

@@ -9,7 +9,6 @@ import fedlake.core.round.Calibrator;
 import fedlake.core.store.Store;
 import fedlake.core.synth.Bootstraps;
 import fedlake.core.synth.Ccvr;
-import fedlake.core.synth.ClassMoments;
 import fedlake.core.synth.SyntheticTable;
 import fedlake.core.synth.TextEmbeddings;
 import fedlake.core.synth.TextSource;
@@ -26,7 +25,7 @@ import org.apache.spark.sql.SparkSession;
 public final class Preparation {
   public static final String NONE = "none";
   public static final String CACHE = "cache";
-  static final Set<String> OPTIONS = Set.of("bootstrap", "text", "synthetic-per-class", "site-stats-spread",
+  static final Set<String> OPTIONS = Set.of("bootstrap", "text", "synthetic-per-class", "site-stats-spread", "site-stats-min-count",
       "calibration-per-class", "calibration-epochs", "calibration-learning-rate", "calibration-batch-size", "calibration-shrinkage",
       "zero-shot-scale", "text-noise");
   static final Set<String> FLAGS = Set.of("calibrate", "site-stats", "calibrate-from-scratch");
@@ -36,7 +35,7 @@ public final class Preparation {
       "  --text FILE           class text embeddings (.npy classes x dim, or Parquet DatasetRow with label = class)",
       "  --synthetic-per-class M  rows per class of the synthetic bootstrap table (default " + Synthesize.PER_CLASS_DEFAULT + ")",
       "  --site-stats          sites upload per-class statistics with their updates (opt-in; see docs/synthetic.md)",
-      "  --site-stats-spread S covariance (default) or variance",
+      "  --site-stats-spread S covariance (default) or variance; --site-stats-min-count K (default 1)",
       "  --calibrate           CCVR: after aggregation re-fit the head on virtual features from the pooled statistics",
       "                        (needs --site-stats); also --calibration-per-class M (default " + Ccvr.PER_CLASS_DEFAULT + "),",
       "                        --calibration-epochs E (" + Ccvr.EPOCHS_DEFAULT + "), --calibration-learning-rate LR ("
@@ -48,7 +47,7 @@ public final class Preparation {
   private int syntheticPerClass = Synthesize.PER_CLASS_DEFAULT;
   private double textNoise = TextSource.NOISE_DEFAULT;
   private double zeroShotScale = Bootstraps.ZERO_SHOT_SCALE_DEFAULT;
-  private ClassMoments.Spread siteStatistics;
+  private fedlake.core.synth.SiteStatistics siteStatistics;
   private boolean calibrate;
   private int calibrationPerClass = Ccvr.PER_CLASS_DEFAULT;
   private int calibrationEpochs = Ccvr.EPOCHS_DEFAULT;
@@ -173,8 +172,8 @@ public final class Preparation {
     return bootstrap;
   }
 
-  /** Spread of the statistics sites report, or null when they report none. */
-  public ClassMoments.Spread siteStatistics() {
+  /** The statistics sites report, or null when they report none. */
+  public fedlake.core.synth.SiteStatistics siteStatistics() {
     return siteStatistics;
   }
 

@@ -116,7 +116,7 @@ class SynthesizeTest extends SparkTestBase {
       int site = s;
       int[] rows = java.util.stream.IntStream.range(0, train.size()).filter(r -> r % 3 == site).toArray();
       new EdgeTrain(store, "site-" + s, train.select(rows)).settings(TrainSettings.defaults(s)).stateDir(dir.resolve("state"))
-          .siteStatistics(ClassMoments.Spread.COVARIANCE).execute();
+          .siteStatistics(fedlake.core.synth.SiteStatistics.of(ClassMoments.Spread.COVARIANCE)).execute();
     }
     new RoundJob(store).execute();
     Synthesize.Result result = new Synthesize(spark(), store).statisticsOfRound(0).perClass(6).seed(2).name("stats").execute();

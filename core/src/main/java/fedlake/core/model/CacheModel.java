@@ -15,6 +15,11 @@ package fedlake.core.model;
  * keys in place.
  */
 public final class CacheModel implements Classifier {
+  /** Default weight of the cache logits; see docs/cache.md for how it was chosen. */
+  public static final float ALPHA_DEFAULT = 1f;
+  /** Default sharpness of the affinities (Tip-Adapter's); see docs/cache.md. */
+  public static final float BETA_DEFAULT = 5.5f;
+
   private final Head head;
   private final float[] keys;
   private final int[] labels;

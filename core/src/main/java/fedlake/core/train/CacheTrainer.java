@@ -61,16 +61,20 @@ public final class CacheTrainer {
       }
     }
     float scale = head.logitScale();
-    double alphaBeta = (double) model.alpha() * model.beta();
+    float alpha = model.alpha();
+    float beta = model.beta();
+    int batchSize = settings.batchSize();
     float[] gradW = trainHead ? new float[weights.length] : null;
     float[] gradB = trainHead ? new float[classes] : null;
     float[] velocityW = trainHead ? new float[weights.length] : null;
     float[] velocityB = trainHead ? new float[classes] : null;
     float[] gradK = new float[keys.length];
-    double[] shrink = new double[size];
     float[] velocityK = new float[keys.length];
+    // per step: cosines and affinities of every (row, key), and dL/dz of every (row, class)
+    float[] cosine = new float[batchSize * size];
+    double[] affinity = new double[batchSize * size];
+    double[] dLogits = new double[batchSize * classes];
     double[] logits = new double[classes];
-    double[] affinity = new double[size];
     int[] order = new int[n];
     for (int i = 0; i < n; i++) {
       order[i] = i;
@@ -83,19 +87,25 @@ public final class CacheTrainer {
     for (int epoch = 0; epoch < settings.epochs(); epoch++) {
       shuffle(order, random);
       double epochLoss = 0;
-      for (int first = 0; first < n; first += settings.batchSize()) {
-        int end = Math.min(n, first + settings.batchSize());
-        Arrays.fill(gradK, 0f);
-        Arrays.fill(shrink, 0);
-        if (trainHead) {
-          Arrays.fill(gradW, 0f);
-          Arrays.fill(gradB, 0f);
+      for (int first = 0; first < n; first += batchSize) {
+        int rows = Math.min(n, first + batchSize) - first;
+        // forward, key by key so each key row is read once per step
+        for (int k = 0; k < size; k++) {
+          int w = k * dimension;
+          float inverse = inverseNorms[k];
+          for (int r = 0; r < rows; r++) {
+            float cos = CacheModel.dot(keys, w, x, order[first + r] * dimension, dimension) * inverse;
+            cosine[r * size + k] = cos;
+            affinity[r * size + k] = Math.exp(-beta * (1 - (double) cos));
+          }
         }
-        for (int i = first; i < end; i++) {
-          int row = order[i];
-          int offset = row * dimension;
+        for (int r = 0; r < rows; r++) {
+          int row = order[first + r];
           int label = data.label(row);
-          model.logits(x, offset, logits, affinity);
+          head.logits(x, row * dimension, logits);
+          for (int k = 0; k < size; k++) {
+            logits[keyLabels[k]] += alpha * affinity[r * size + k];
+          }
           double max = Double.NEGATIVE_INFINITY;
           for (int c = 0; c < classes; c++) {
             logits[c] += adjustment[c];
@@ -107,26 +117,43 @@ public final class CacheTrainer {
             sum += logits[c];
           }
           epochLoss += -Math.log(logits[label] / sum);
-          for (int c = 0; c < classes; c++) { // logits now hold dL/dz_c
-            logits[c] = logits[c] / sum - (c == label ? 1 : 0);
+          for (int c = 0; c < classes; c++) {
+            dLogits[r * classes + c] = logits[c] / sum - (c == label ? 1 : 0);
           }
-          for (int k = 0; k < size; k++) {
-            double g = logits[keyLabels[k]] * alphaBeta * affinity[k] * inverseNorms[k];
+        }
+        // backward: dL/dK_k = sum_r dL/dz_{label_k} * alpha * beta * a_rk * (x_r - cos_rk K_k / |K_k|) / |K_k|
+        float inverseRows = 1f / rows;
+        for (int k = 0; k < size; k++) {
+          int w = k * dimension;
+          int c = keyLabels[k];
+          float inverse = inverseNorms[k];
+          Arrays.fill(gradK, w, w + dimension, 0f);
+          double shrink = 0;
+          for (int r = 0; r < rows; r++) {
+            double g = dLogits[r * classes + c] * alpha * beta * affinity[r * size + k] * inverse;
             if (g == 0) {
               continue;
             }
-            // cos_k = 1 + ln(a_k) / beta; the K_k term is collected in shrink and applied once per step
-            double cos = model.beta() == 0 ? 0 : 1 + Math.log(affinity[k]) / model.beta();
-            shrink[k] += g * cos * inverseNorms[k];
+            shrink += g * cosine[r * size + k] * inverse;
             float gf = (float) g;
-            int w = k * dimension;
+            int offset = order[first + r] * dimension;
             for (int j = 0; j < dimension; j++) {
               gradK[w + j] += gf * x[offset + j];
             }
           }
-          if (trainHead) {
+          float s = (float) shrink;
+          for (int j = 0; j < dimension; j++) {
+            int i = w + j;
+            gradK[i] = (gradK[i] - s * keys[i]) * inverseRows + (correction == null ? 0f : correction[keyOffset + i]);
+          }
+        }
+        if (trainHead) {
+          Arrays.fill(gradW, 0f);
+          Arrays.fill(gradB, 0f);
+          for (int r = 0; r < rows; r++) {
+            int offset = order[first + r] * dimension;
             for (int c = 0; c < classes; c++) {
-              float g = (float) logits[c];
+              float g = (float) dLogits[r * classes + c];
               if (g == 0f) {
                 continue;
               }
@@ -138,31 +165,22 @@ public final class CacheTrainer {
               }
             }
           }
-        }
-        float inverse = 1f / (end - first);
-        for (int k = 0; k < size; k++) {
-          int w = k * dimension;
-          float s = (float) shrink[k];
-          for (int j = 0; j < dimension; j++) {
-            int i = w + j;
-            float g = (gradK[i] - s * keys[i]) * inverse + (correction == null ? 0f : correction[keyOffset + i]);
-            velocityK[i] = momentum * velocityK[i] + g;
-            keys[i] -= lr * velocityK[i];
-          }
-        }
-        model.refreshNorms();
-        if (trainHead) {
           for (int i = 0; i < weights.length; i++) {
-            float g = gradW[i] * inverse + decay * weights[i] + (correction == null ? 0f : correction[i]);
+            float g = gradW[i] * inverseRows + decay * weights[i] + (correction == null ? 0f : correction[i]);
             velocityW[i] = momentum * velocityW[i] + g;
             weights[i] -= lr * velocityW[i];
           }
           for (int c = 0; c < classes; c++) {
-            float g = gradB[c] * inverse + (correction == null ? 0f : correction[weights.length + c]);
+            float g = gradB[c] * inverseRows + (correction == null ? 0f : correction[weights.length + c]);
             velocityB[c] = momentum * velocityB[c] + g;
             bias[c] -= lr * velocityB[c];
           }
         }
+        for (int i = 0; i < keys.length; i++) {
+          velocityK[i] = momentum * velocityK[i] + gradK[i];
+          keys[i] -= lr * velocityK[i];
+        }
+        model.refreshNorms();
         steps++;
       }
       progress.epoch(epoch + 1, settings.epochs(), epochLoss / n);

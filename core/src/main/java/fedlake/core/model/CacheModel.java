@@ -26,6 +26,8 @@ public final class CacheModel implements Classifier {
   private final float alpha;
   private final float beta;
   private final float[] inverseNorms;
+  /** The keys divided by their lengths, transposed: {@code dimension x size}, so scoring runs as vectorisable row updates. */
+  private final float[] unitKeysByDimension;
 
   /**
    * @param keys row-major {@code labels.length x head.dimension()}
@@ -54,6 +56,7 @@ public final class CacheModel implements Classifier {
     this.alpha = alpha;
     this.beta = beta;
     this.inverseNorms = new float[labels.length];
+    this.unitKeysByDimension = new float[keys.length];
     refreshNorms();
   }
 
@@ -103,57 +106,63 @@ public final class CacheModel implements Classifier {
     return inverseNorms;
   }
 
-  /** Recomputes the key lengths after the keys changed. */
+  /** Recomputes the key lengths (and the scoring copy of the keys) after the keys changed. */
   public void refreshNorms() {
     int dimension = head.dimension();
-    for (int k = 0; k < labels.length; k++) {
+    int size = labels.length;
+    for (int k = 0; k < size; k++) {
       double squares = 0;
       for (int j = 0; j < dimension; j++) {
         float v = keys[k * dimension + j];
         squares += (double) v * v;
       }
-      inverseNorms[k] = squares > 0 ? (float) (1 / Math.sqrt(squares)) : 0f;
+      float inverse = squares > 0 ? (float) (1 / Math.sqrt(squares)) : 0f;
+      inverseNorms[k] = inverse;
+      for (int j = 0; j < dimension; j++) {
+        unitKeysByDimension[j * size + k] = keys[k * dimension + j] * inverse;
+      }
+    }
+  }
+
+  /**
+   * Adds {@code cos(x_r, K_k)} of every key to {@code out[r * size + k]} for the {@code count} rows
+   * {@code rows[first..first+count)} of {@code features} (row indices, each {@code dimension} long);
+   * {@code out} must start at zero. The inner loop runs over keys, one dimension at a time, so the
+   * JIT can vectorise it.
+   */
+  public void cosines(float[] features, int[] rows, int first, int count, float[] out) {
+    int dimension = head.dimension();
+    int size = labels.length;
+    for (int j = 0; j < dimension; j++) {
+      int column = j * size;
+      for (int r = 0; r < count; r++) {
+        float v = features[rows[first + r] * dimension + j];
+        if (v == 0f) {
+          continue;
+        }
+        int base = r * size;
+        for (int k = 0; k < size; k++) {
+          out[base + k] += v * unitKeysByDimension[column + k];
+        }
+      }
     }
   }
 
   /** Writes {@code exp(-beta (1 - cos(x, K_k)))} of every key into {@code out} (length size). */
   public void affinities(float[] features, int offset, double[] out) {
     int dimension = head.dimension();
-    for (int k = 0; k < labels.length; k++) {
-      out[k] = Math.exp(-beta * (1 - (double) dot(keys, k * dimension, features, offset, dimension) * inverseNorms[k]));
+    int size = labels.length;
+    float[] cos = new float[size];
+    for (int j = 0; j < dimension; j++) {
+      float v = features[offset + j];
+      int column = j * size;
+      for (int k = 0; k < size; k++) {
+        cos[k] += v * unitKeysByDimension[column + k];
+      }
     }
-  }
-
-  /**
-   * {@code a[aOffset..+n) . b[bOffset..+n)} in float with eight independent partial sums: the inner
-   * loop of both scoring and training, kept simple so the JIT pipelines it.
-   */
-  public static float dot(float[] a, int aOffset, float[] b, int bOffset, int n) {
-    float s0 = 0;
-    float s1 = 0;
-    float s2 = 0;
-    float s3 = 0;
-    float s4 = 0;
-    float s5 = 0;
-    float s6 = 0;
-    float s7 = 0;
-    int j = 0;
-    for (; j + 7 < n; j += 8) {
-      int i = aOffset + j;
-      int k = bOffset + j;
-      s0 += a[i] * b[k];
-      s1 += a[i + 1] * b[k + 1];
-      s2 += a[i + 2] * b[k + 2];
-      s3 += a[i + 3] * b[k + 3];
-      s4 += a[i + 4] * b[k + 4];
-      s5 += a[i + 5] * b[k + 5];
-      s6 += a[i + 6] * b[k + 6];
-      s7 += a[i + 7] * b[k + 7];
+    for (int k = 0; k < size; k++) {
+      out[k] = Math.exp(-beta * (1 - (double) cos[k]));
     }
-    for (; j < n; j++) {
-      s0 += a[aOffset + j] * b[bOffset + j];
-    }
-    return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
   }
 
   @Override

@@ -89,15 +89,10 @@ public final class CacheTrainer {
       double epochLoss = 0;
       for (int first = 0; first < n; first += batchSize) {
         int rows = Math.min(n, first + batchSize) - first;
-        // forward, key by key so each key row is read once per step
-        for (int k = 0; k < size; k++) {
-          int w = k * dimension;
-          float inverse = inverseNorms[k];
-          for (int r = 0; r < rows; r++) {
-            float cos = CacheModel.dot(keys, w, x, order[first + r] * dimension, dimension) * inverse;
-            cosine[r * size + k] = cos;
-            affinity[r * size + k] = Math.exp(-beta * (1 - (double) cos));
-          }
+        Arrays.fill(cosine, 0f);
+        model.cosines(x, order, first, rows, cosine);
+        for (int i = 0; i < rows * size; i++) {
+          affinity[i] = Math.exp(-beta * (1 - (double) cosine[i]));
         }
         for (int r = 0; r < rows; r++) {
           int row = order[first + r];

@@ -17,7 +17,7 @@ import java.util.Locale;
  * class-balanced synthetic keys drawn from per-class statistics pooled over the sites (never the
  * sites' raw rows), the head part from {@code --text} class embeddings or zeros.
  */
-public record SimulateCache(String kind, int perClass, Path text, float alpha, float beta) {
+public record SimulateCache(String kind, int perClass, Path text, Float alpha, float beta) {
   public SimulateCache {
     if (!Models.HEAD.equals(kind) && !Models.CACHE.equals(kind)) {
       throw new IllegalArgumentException("simulate: --model must be 'head' or 'cache', got '" + kind + "'");
@@ -25,7 +25,7 @@ public record SimulateCache(String kind, int perClass, Path text, float alpha, f
     if (perClass < 1) {
       throw new IllegalArgumentException("simulate: --synthetic-per-class must be at least 1, got " + perClass);
     }
-    if (!(alpha >= 0) || !Float.isFinite(alpha)) {
+    if (alpha != null && (!(alpha >= 0) || !Float.isFinite(alpha))) {
       throw new IllegalArgumentException("simulate: --cache-alpha must be finite and >= 0, got " + alpha);
     }
     if (!(beta >= 0) || !Float.isFinite(beta)) {
@@ -38,19 +38,19 @@ public record SimulateCache(String kind, int perClass, Path text, float alpha, f
 
   /** The default: a head model. */
   public static SimulateCache head() {
-    return new SimulateCache(Models.HEAD, CacheBootstrap.SYNTHETIC_PER_CLASS_DEFAULT, null, CacheModel.ALPHA_DEFAULT, CacheModel.BETA_DEFAULT);
+    return new SimulateCache(Models.HEAD, CacheBootstrap.SYNTHETIC_PER_CLASS_DEFAULT, null, null, CacheModel.BETA_DEFAULT);
   }
 
-  /** A cache model with the default settings. */
+  /** A cache model with the default settings (alpha null: {@link CacheModel#defaultAlpha}). */
   public static SimulateCache cache() {
-    return new SimulateCache(Models.CACHE, CacheBootstrap.SYNTHETIC_PER_CLASS_DEFAULT, null, CacheModel.ALPHA_DEFAULT, CacheModel.BETA_DEFAULT);
+    return new SimulateCache(Models.CACHE, CacheBootstrap.SYNTHETIC_PER_CLASS_DEFAULT, null, null, CacheModel.BETA_DEFAULT);
   }
 
   static SimulateCache fromArgs(Args args) {
     return new SimulateCache(args.string("model", Models.HEAD),
         args.integer("synthetic-per-class", CacheBootstrap.SYNTHETIC_PER_CLASS_DEFAULT),
         args.has("text") ? Path.of(args.required("text")) : null,
-        (float) args.number("cache-alpha", CacheModel.ALPHA_DEFAULT),
+        args.has("cache-alpha") ? (float) args.number("cache-alpha", CacheModel.ALPHA_DEFAULT) : null,
         (float) args.number("cache-beta", CacheModel.BETA_DEFAULT));
   }
 
@@ -62,10 +62,11 @@ public record SimulateCache(String kind, int perClass, Path text, float alpha, f
     Dataset keys = CacheBootstrap.syntheticKeys(sites, classes, perClass, seed);
     Head head = text == null ? Head.zeros(dimension, classes, Models.DEFAULT_LOGIT_SCALE)
         : CacheBootstrap.textHead(text, classes, dimension, Models.DEFAULT_LOGIT_SCALE);
-    federation.initialCache(Models.cacheOf(keys, head, alpha, beta), "synthetic");
+    float a = alpha != null ? alpha : CacheModel.defaultAlpha(text != null, head.logitScale());
+    federation.initialCache(Models.cacheOf(keys, head, a, beta), "synthetic");
     if (out != null) {
       out.println(String.format(Locale.ROOT, "cache model: %d synthetic keys (%d per class, from per-class statistics pooled over %d sites),"
-          + " alpha %s, beta %s, head part %s", keys.size(), perClass, sites.size(), alpha, beta, text == null ? "zeros" : "zero-shot from " + text));
+          + " alpha %s, beta %s, head part %s", keys.size(), perClass, sites.size(), a, beta, text == null ? "zeros" : "zero-shot from " + text));
     }
   }
 }

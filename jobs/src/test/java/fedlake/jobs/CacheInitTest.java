@@ -74,6 +74,7 @@ class CacheInitTest {
     assertEquals(0, run.code(), run.err());
     Model model = Store.open(store).readModel(0, 0);
     assertEquals("zero-shot", model.getStrategy());
+    assertEquals(0.1f, model.getCacheAlpha(), 1e-7f, "over a text head the default alpha is logit scale / 100");
     float[] weights = FloatArrays.toArray(model.getWeights());
     assertEquals(1f, weights[0], 1e-7f);
     assertEquals(1f, weights[3], 1e-7f);

@@ -15,10 +15,22 @@ package fedlake.core.model;
  * keys in place.
  */
 public final class CacheModel implements Classifier {
-  /** Default weight of the cache logits; see docs/cache.md for how it was chosen. */
+  /**
+   * Default weight of the cache logits when the head part is zeros: then alpha only sets the softmax
+   * temperature of the cache; see docs/cache.md for the measurements.
+   */
   public static final float ALPHA_DEFAULT = 1f;
   /** Default sharpness of the affinities (Tip-Adapter's); see docs/cache.md. */
   public static final float BETA_DEFAULT = 5.5f;
+
+  /**
+   * The default alpha: {@link #ALPHA_DEFAULT} over a zero head; over a zero-shot text head Tip-Adapter's
+   * alpha of 1 rescaled from CLIP's logit scale of 100 to the head's, {@code logitScale / 100} (0.1 at
+   * fedlake's scale of 10), so the cache and the text logits keep Tip-Adapter's balance.
+   */
+  public static float defaultAlpha(boolean textHead, float logitScale) {
+    return textHead ? logitScale / 100f : ALPHA_DEFAULT;
+  }
 
   private final Head head;
   private final float[] keys;

@@ -2,6 +2,7 @@ package fedlake.core;
 
 import fedlake.core.aggregate.FedAvg;
 import fedlake.core.aggregate.Scaffold;
+import fedlake.core.model.CacheModel;
 import fedlake.core.model.Head;
 import fedlake.core.model.Models;
 import fedlake.core.store.Store;
@@ -21,6 +22,7 @@ public final class Federation {
   private float logitScale = Models.DEFAULT_LOGIT_SCALE;
   private Collection<String> sites;
   private Head initial;
+  private CacheModel initialCache;
   private String strategy = "init";
   private String aggregation = FedAvg.NAME;
 
@@ -78,10 +80,21 @@ public final class Federation {
   /** Start from this head instead of zeros (bootstrap); {@code strategy} says how it was made. */
   public Federation initialHead(Head head, String how) {
     this.initial = head;
+    this.initialCache = null;
     this.strategy = how;
     this.dimension = head.dimension();
     this.classCount = head.classCount();
     this.logitScale = head.logitScale();
+    return this;
+  }
+
+  /**
+   * Start from a Tip-Adapter cache model instead of a head: {@code cache} holds the keys, their
+   * labels, alpha, beta and the head part; {@code strategy} says how it was made.
+   */
+  public Federation initialCache(CacheModel cache, String how) {
+    initialHead(cache.head(), how);
+    this.initialCache = cache;
     return this;
   }
 
@@ -98,7 +111,9 @@ public final class Federation {
     long now = System.currentTimeMillis();
     List<Model> models = new ArrayList<>();
     for (int cluster = 0; cluster < clusters; cluster++) {
-      models.add(Models.initialHead(head, cluster, strategy, Scaffold.NAME.equals(aggregation), now));
+      boolean scaffold = Scaffold.NAME.equals(aggregation);
+      models.add(initialCache != null ? Models.initialCache(initialCache, cluster, strategy, scaffold, now)
+          : Models.initialHead(head, cluster, strategy, scaffold, now));
     }
     try {
       if (sites != null) {

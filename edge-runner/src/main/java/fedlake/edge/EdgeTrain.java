@@ -5,11 +5,11 @@ import fedlake.core.cluster.ClusterSelection;
 import fedlake.core.data.Dataset;
 import fedlake.core.data.Npy;
 import fedlake.core.model.FloatArrays;
-import fedlake.core.model.Head;
 import fedlake.core.model.Models;
 import fedlake.core.store.Latest;
 import fedlake.core.store.Store;
 import fedlake.core.train.LocalTrainer;
+import fedlake.core.train.ModelTrainer;
 import fedlake.core.train.TrainSettings;
 import fedlake.schema.Model;
 import fedlake.schema.Update;
@@ -23,8 +23,8 @@ import java.time.Instant;
 import java.util.UUID;
 
 /**
- * One site's part of a round: fetch the current model of its cluster, train the head on local
- * embeddings, upload the update. No Spark.
+ * One site's part of a round: fetch the current model of its cluster, train it on local embeddings
+ * (a head, or the keys of a cache model), upload the update. No Spark.
  */
 public final class EdgeTrain {
   public static final String VERSION = "0.1.0";
@@ -95,7 +95,7 @@ public final class EdgeTrain {
     }
     String version = latest.version(cluster);
     Model model = store.readModel(latest.round(), cluster);
-    if (!Models.HEAD.equals(model.getKind())) {
+    if (!Models.HEAD.equals(model.getKind()) && !Models.CACHE.equals(model.getKind())) {
       throw new IllegalStateException("Site " + site + " cannot train model " + version + ": kind '" + model.getKind()
           + "' is not supported by this edge runner");
     }
@@ -107,7 +107,6 @@ public final class EdgeTrain {
       throw new InvalidInputException(data.source(), "holds no rows");
     }
     data.requireLabelsBelow(model.getClassCount());
-    Head head = Models.head(model);
     log("site %s: round %d, model %s, %d examples x %d dims, %d classes",
         site, latest.round(), version, data.size(), data.dimension(), model.getClassCount());
     boolean scaffold = !model.getControlVariate().isEmpty();
@@ -121,14 +120,14 @@ public final class EdgeTrain {
         correction[i] = serverControl[i] - siteControl[i];
       }
     }
-    LocalTrainer.Result trained = LocalTrainer.train(head, data, settings, correction,
+    ModelTrainer.Result trained = ModelTrainer.train(model, data, settings, correction,
         out == null ? LocalTrainer.Progress.NONE : (epoch, epochs, loss) -> log("  epoch %d/%d  loss %.4f", epoch, epochs, loss));
     float[] controlDelta = new float[0];
     float[] nextSiteControl = null;
     if (scaffold && trained.steps() > 0) {
       // SCAFFOLD option II: c_i+ = c_i - c + (x - y) / (K * lr), with x the base and y the trained parameters
-      float[] base = concat(head.weights(), head.bias());
-      float[] local = concat(trained.head().weights(), trained.head().bias());
+      float[] base = Models.parameters(model);
+      float[] local = trained.parameters();
       double step = trained.steps() * settings.learningRate();
       controlDelta = new float[base.length];
       nextSiteControl = new float[base.length];
@@ -149,8 +148,9 @@ public final class EdgeTrain {
         .setNumExamples(data.size())
         .setLocalEpochs(settings.epochs())
         .setLocalSteps(trained.steps())
-        .setWeights(FloatArrays.asList(trained.head().weights()))
-        .setBias(FloatArrays.asList(trained.head().bias()))
+        .setWeights(FloatArrays.asList(trained.weights()))
+        .setBias(FloatArrays.asList(trained.bias()))
+        .setCacheKeys(FloatArrays.asList(trained.cacheKeys()))
         .setControlDelta(FloatArrays.asList(controlDelta))
         .setLocalLoss(trained.loss())
         .setLocalAccuracy(trained.accuracy())
@@ -172,12 +172,6 @@ public final class EdgeTrain {
     long millis = System.currentTimeMillis() - started;
     log("site %s: wrote %s (loss %.4f, accuracy %.3f, %d steps, %d ms)", site, file, trained.loss(), trained.accuracy(), trained.steps(), millis);
     return new Result(file, latest.round(), version, data.size(), trained.steps(), trained.loss(), trained.accuracy(), millis);
-  }
-
-  private static float[] concat(float[] a, float[] b) {
-    float[] all = java.util.Arrays.copyOf(a, a.length + b.length);
-    System.arraycopy(b, 0, all, a.length, b.length);
-    return all;
   }
 
   /** The site's state file for this store and cluster: STATE_DIR/<hash of store URI>/<site>-cluster-<c>.npy. */

@@ -30,11 +30,12 @@ final class Commands {
   private Commands() {}
 
   static int init(String[] argv, PrintStream out) {
-    Args args = new Args("init", argv, Preparation.union(Set.of("store", "dim", "classes", "clusters", "logit-scale", "sites", "strategy",
-        StoreConfig.OPTION), Preparation.INIT_OPTIONS), Set.of());
+    Args args = new Args("init", argv, Preparation.union(Preparation.union(Set.of("store", "dim", "classes", "clusters", "logit-scale",
+        "sites", "strategy", StoreConfig.OPTION), Preparation.INIT_OPTIONS), CacheInit.OPTIONS), Set.of());
     Store store = Store.open(args.required("store"), StoreConfig.of(args).hadoop());
     Federation federation = new Federation(store);
-    if (!Preparation.initBootstrap(args, federation, store, (float) args.number("logit-scale", fedlake.core.model.Models.DEFAULT_LOGIT_SCALE))) {
+    boolean cache = fedlake.core.model.Models.CACHE.equals(args.string("model", fedlake.core.model.Models.HEAD));
+    if (cache || !Preparation.initBootstrap(args, federation, store, (float) args.number("logit-scale", fedlake.core.model.Models.DEFAULT_LOGIT_SCALE))) {
       federation.dimension(args.integer("dim", 0)).classes(args.integer("classes", 0));
     }
     federation
@@ -44,9 +45,12 @@ final class Commands {
     if (args.has("sites")) {
       federation.sites(Arrays.stream(args.required("sites").split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList());
     }
+    String kind = CacheInit.configure(args, federation, args.integer("dim", 0), args.integer("classes", 0),
+        (float) args.number("logit-scale", fedlake.core.model.Models.DEFAULT_LOGIT_SCALE), StoreConfig.of(args).hadoop());
     List<Model> models = federation.execute();
-    out.printf("Initialised %s: round 0, %d x %d head, models %s%n", store.root(), models.get(0).getClassCount(),
-        models.get(0).getDimension(), models.stream().map(Model::getVersion).toList());
+    out.printf("Initialised %s: round 0, %d x %d %s, models %s%n", store.root(), models.get(0).getClassCount(),
+        models.get(0).getDimension(), kind.equals("cache") ? "cache model with " + models.get(0).getCacheLabels().size() + " keys" : "head",
+        models.stream().map(Model::getVersion).toList());
     return 0;
   }
 

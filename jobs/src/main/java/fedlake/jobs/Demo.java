@@ -105,7 +105,7 @@ public final class Demo {
     try {
       store = Store.open(storeUri, spark.sparkContext().hadoopConfiguration());
       SparkScanner scanner = new SparkScanner(spark);
-      accuracies.add(Models.head(store.readModel(0, 0)).evaluate(test).accuracy());
+      accuracies.add(Models.classifier(store.readModel(0, 0)).evaluate(test).accuracy());
       out.printf("%5s %6s %8s %8s %10s %9s %8s  %s%n", "round", "sites", "rejected", "examples", "local-loss", "test-acc", "seconds", "published model");
       for (int round = 0; round < rounds; round++) {
         long started = System.nanoTime();
@@ -122,7 +122,7 @@ public final class Demo {
             .calibration(new fedlake.core.synth.Ccvr(new SparkStatisticsPooler(spark)).seed(seed).probe(test)).execute();
         RoundHistory h = result.history().get(0);
         double accuracy = result.published().isEmpty() ? Double.NaN
-            : Models.head(result.published().get(0)).evaluate(test).accuracy();
+            : Models.classifier(result.published().get(0)).evaluate(test).accuracy();
         accuracies.add(accuracy);
         out.printf("%5d %6d %8d %8d %10.4f %9.3f %8.2f  %s%n", round, h.getParticipants(), h.getRejected(), h.getTotalExamples(),
             h.getWeightedLocalLoss(), accuracy, (System.nanoTime() - started) / 1e9, h.getPublishedModelVersion());

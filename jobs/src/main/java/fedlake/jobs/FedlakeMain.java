@@ -83,7 +83,9 @@ public final class FedlakeMain {
     return switch (command) {
       case "edge" -> EdgeMain.USAGE;
       case "init" -> "usage: fedlake init --store URI --dim D --classes C [--strategy fedavg|scaffold] [--clusters K] [--logit-scale S] [--sites a,b,c] [--conf KEY=VALUE]\n"
-          + Commands.INIT_BOOTSTRAP_USAGE + "\n" + StoreConfig.USAGE;
+          + Commands.INIT_BOOTSTRAP_USAGE + "\n"
+          + "       [--model cache --keys PATH [--text FILE] [--cache-alpha A] [--cache-beta B]]\n" + CacheInit.USAGE + "\n"
+          + StoreConfig.USAGE;
       case "round" -> "usage: fedlake round --store URI [--round R] [--max-abs-value V] [--master M] [--conf KEY=VALUE]\n"
           + Commands.ROUND_CALIBRATION_USAGE + "\n" + StoreConfig.USAGE;
       case "synthesize" -> Synthesize.USAGE;

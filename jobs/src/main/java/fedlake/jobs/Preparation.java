@@ -31,7 +31,7 @@ public final class Preparation {
   static final Set<String> FLAGS = Set.of("calibrate", "site-stats", "calibrate-from-scratch");
   static final String USAGE = String.join("\n",
       "  --bootstrap B         round-0 model: none (zeros, default), zero-shot (from --text), synthetic (trained on a",
-      "                        synthetic table sampled around --text), cache",
+      "                        synthetic table sampled around --text); a cache model: --model cache",
       "  --text FILE           class text embeddings (.npy classes x dim, or Parquet DatasetRow with label = class)",
       "  --synthetic-per-class M  rows per class of the synthetic bootstrap table (default " + Synthesize.PER_CLASS_DEFAULT + ")",
       "  --site-stats          sites upload per-class statistics with their updates (opt-in; see docs/synthetic.md)",
@@ -64,7 +64,10 @@ public final class Preparation {
   public static Preparation fromArgs(String command, Args args) {
     Preparation p = new Preparation();
     p.bootstrap = args.string("bootstrap", NONE);
-    if (!Set.of(NONE, Bootstraps.ZERO_SHOT, Bootstraps.SYNTHETIC, CACHE).contains(p.bootstrap)) {
+    if (CACHE.equals(p.bootstrap)) {
+      throw new IllegalArgumentException(command + ": a cache model is bootstrapped with --model cache (its keys are synthetic)");
+    }
+    if (!Set.of(NONE, Bootstraps.ZERO_SHOT, Bootstraps.SYNTHETIC).contains(p.bootstrap)) {
       throw new IllegalArgumentException(command + ": --bootstrap must be none, zero-shot, synthetic or cache, got '" + p.bootstrap + "'");
     }
     p.text = args.string("text", null);
@@ -139,7 +142,7 @@ public final class Preparation {
         }
         return false;
       }
-      case CACHE -> throw new IllegalArgumentException("init: --bootstrap cache needs the cache model, which this build does not have");
+      case CACHE -> throw new IllegalArgumentException("init: a cache model is made with --model cache --keys PATH");
       case Bootstraps.ZERO_SHOT -> {
         TextEmbeddings text = TextEmbeddings.read(args.required("text"), store.conf());
         text.requireShape(classes != null ? classes : text.classCount(), dim != null ? dim : text.dimension());
@@ -189,7 +192,7 @@ public final class Preparation {
       long seed, Consumer<String> log) {
     switch (bootstrap) {
       case NONE -> { }
-      case CACHE -> throw new IllegalArgumentException("--bootstrap cache needs the cache model, which this build does not have");
+      case CACHE -> throw new IllegalArgumentException("a cache model is made with --model cache");
       case Bootstraps.ZERO_SHOT -> {
         TextEmbeddings embeddings = readText(store.conf(), classes, dimension);
         federation.initialHead(Bootstraps.zeroShot(embeddings, logitScale, zeroShotScale), Bootstraps.ZERO_SHOT);

@@ -5,6 +5,8 @@ import fedlake.core.cli.Args;
 import fedlake.core.data.Dataset;
 import fedlake.core.data.DatasetFiles;
 import fedlake.core.data.DirichletSplit;
+import fedlake.core.model.CacheBootstrap;
+import fedlake.core.model.CacheModel;
 import fedlake.core.model.Head;
 import fedlake.core.model.Models;
 import fedlake.core.round.RoundJob;
@@ -50,6 +52,12 @@ public final class Simulate {
       "  --plot FILE           write test accuracy per round as a PNG chart",
       "  --master M            Spark master (default local[*])",
       "  --strategy S          scaffold (default) or fedavg",
+      "  --model K             head (default) or cache: a Tip-Adapter cache whose keys are synthetic samples of every class",
+      "  --synthetic-per-class M   cache keys per class, drawn from per-class statistics pooled over the sites (default "
+          + CacheBootstrap.SYNTHETIC_PER_CLASS_DEFAULT + ")",
+      "  --text FILE           classes x dim .npy of class text embeddings: the cache's zero-shot head part (default zeros)",
+      "  --cache-alpha A       weight of the cache logits (default " + CacheModel.ALPHA_DEFAULT + "; 0.1 with --text)",
+      "  --cache-beta B        sharpness of the key affinities (default " + CacheModel.BETA_DEFAULT + ")",
       "  plus the edge runner's --batch-size, --learning-rate, --momentum, --weight-decay, --balanced-loss",
       Preparation.USAGE,
       StoreConfig.USAGE);
@@ -68,11 +76,13 @@ public final class Simulate {
   private String master;
   private PrintStream out;
   private Preparation preparation = Preparation.none();
+  private SimulateCache cache = SimulateCache.head();
 
   public static Simulate fromArgs(String[] argv) {
     Args args = new Args("simulate", argv,
         Preparation.union(Set.of("data", "sites", "alpha", "rounds", "seed", "local-epochs", "store", "report-json", "plot", "master",
-            "batch-size", "learning-rate", "momentum", "weight-decay", "strategy", StoreConfig.OPTION), Preparation.OPTIONS),
+            "batch-size", "learning-rate", "momentum", "weight-decay", "strategy", StoreConfig.OPTION, "model", "cache-alpha",
+            "cache-beta"), Preparation.OPTIONS),
         Preparation.union(Set.of("balanced-loss"), Preparation.FLAGS));
     Simulate simulate = new Simulate()
         .data(args.required("data"))
@@ -86,6 +96,7 @@ public final class Simulate {
     simulate.storeConfig = StoreConfig.of(args);
     simulate.master = args.string("master", null);
     simulate.preparation = Preparation.fromArgs("simulate", args);
+    simulate.cache = SimulateCache.fromArgs(args);
     if (args.has("report-json")) {
       simulate.reportJson = Path.of(args.required("report-json"));
     }
@@ -131,6 +142,12 @@ public final class Simulate {
 
   public Simulate settings(TrainSettings value) {
     this.settings = value;
+    return this;
+  }
+
+  /** Which model kind to run; {@link SimulateCache#cache()} for a Tip-Adapter cache. */
+  public Simulate model(SimulateCache value) {
+    this.cache = java.util.Objects.requireNonNull(value, "model");
     return this;
   }
 
@@ -206,11 +223,15 @@ public final class Simulate {
     try {
       Store store = Store.open(uri, storeConfig.applyTo(spark.sparkContext().hadoopConfiguration()));
       Federation federation = new Federation(store).dimension(train.dimension()).classes(classes).aggregation(strategy);
-      preparation.bootstrap(spark, store, federation, classes, train.dimension(), Models.DEFAULT_LOGIT_SCALE, seed, line -> log("%s", line));
+      if (cache.kind().equals(Models.CACHE)) {
+        cache.bootstrap(federation, siteData, classes, train.dimension(), seed, out);
+      } else {
+        preparation.bootstrap(spark, store, federation, classes, train.dimension(), Models.DEFAULT_LOGIT_SCALE, seed, line -> log("%s", line));
+      }
       federation.execute();
       Path states = Files.createTempDirectory("fedlake-site-states-");
       List<RoundReport> history = new ArrayList<>();
-      Head.Evaluation initial = Models.head(store.readModel(0, 0)).evaluate(test);
+      Head.Evaluation initial = Models.classifier(store.readModel(0, 0)).evaluate(test);
       history.add(new RoundReport(0, initial.accuracy(), initial.loss(), 0, 0, 0, null, 0));
       log("%5s %9s %9s %6s %8s %10s %8s", "round", "test-acc", "test-loss", "sites", "rejected", "local-loss", "seconds");
       log("%5d %9.4f %9.4f %6s %8s %10s %8s", 0, initial.accuracy(), initial.loss(), "-", "-", "-", "-");
@@ -233,7 +254,7 @@ public final class Simulate {
           throw new IllegalStateException("simulate: round " + round + " published nothing: " + result.message());
         }
         Model next = result.published().get(0);
-        Head.Evaluation evaluation = Models.head(next).evaluate(test);
+        Head.Evaluation evaluation = Models.classifier(next).evaluate(test);
         RoundHistory h = result.history().get(0);
         double seconds = (System.nanoTime() - started) / 1e9;
         history.add(new RoundReport(round + 1, evaluation.accuracy(), evaluation.loss(), h.getParticipants(),

@@ -6,7 +6,7 @@ import fedlake.core.data.Dataset;
  * A softmax head over L2-normalised embeddings: {@code logits = logitScale * W x + b}, with W
  * row-major {@code classCount x dimension}. Mutable: local training updates it in place.
  */
-public final class Head {
+public final class Head implements Classifier {
   private final int dimension;
   private final int classCount;
   private final float logitScale;
@@ -39,10 +39,12 @@ public final class Head {
     return new Head(dimension, classCount, logitScale, weights.clone(), bias.clone());
   }
 
+  @Override
   public int dimension() {
     return dimension;
   }
 
+  @Override
   public int classCount() {
     return classCount;
   }
@@ -61,6 +63,7 @@ public final class Head {
   }
 
   /** Writes the logits of the row at {@code offset} of {@code features} into {@code out}. */
+  @Override
   public void logits(float[] features, int offset, double[] out) {
     for (int c = 0; c < classCount; c++) {
       int w = c * dimension;
@@ -73,39 +76,11 @@ public final class Head {
   }
 
   /** Accuracy and mean cross-entropy on the labelled rows of {@code data}. */
+  @Override
   public Evaluation evaluate(Dataset data) {
-    double[] logits = new double[classCount];
-    long correct = 0;
-    long counted = 0;
-    double loss = 0;
-    float[] features = data.features();
-    for (int row = 0; row < data.size(); row++) {
-      int label = data.label(row);
-      if (label < 0 || label >= classCount) {
-        continue;
-      }
-      logits(features, row * dimension, logits);
-      int best = 0;
-      double max = logits[0];
-      for (int c = 1; c < classCount; c++) {
-        if (logits[c] > max) {
-          max = logits[c];
-          best = c;
-        }
-      }
-      double sum = 0;
-      for (int c = 0; c < classCount; c++) {
-        sum += Math.exp(logits[c] - max);
-      }
-      loss += Math.log(sum) + max - logits[label];
-      if (best == label) {
-        correct++;
-      }
-      counted++;
-    }
-    return counted == 0 ? new Evaluation(0, Double.NaN, Double.NaN) : new Evaluation(counted, (double) correct / counted, loss / counted);
+    return Classifier.super.evaluate(data);
   }
 
-  /** Result of {@link #evaluate}. */
+  /** Result of {@link Classifier#evaluate}, for every model kind. */
   public record Evaluation(long examples, double accuracy, double loss) {}
 }

@@ -1,5 +1,7 @@
 package fedlake.core.model;
 
+import fedlake.core.InvalidInputException;
+import fedlake.core.data.Dataset;
 import fedlake.schema.Model;
 import fedlake.schema.Update;
 import java.nio.ByteBuffer;
@@ -16,9 +18,33 @@ public final class Models {
 
   private Models() {}
 
+  /** The head of a head model, or the head part of a cache model. */
   public static Head head(Model model) {
     return new Head(model.getDimension(), model.getClassCount(), model.getLogitScale(),
         FloatArrays.toArray(model.getWeights()), FloatArrays.toArray(model.getBias()));
+  }
+
+  /** The cache model a {@code cache} model file holds; rejects other kinds. */
+  public static CacheModel cache(Model model) {
+    if (!CACHE.equals(model.getKind())) {
+      throw new IllegalArgumentException("Model " + model.getVersion() + " is a '" + model.getKind() + "' model, not a cache model");
+    }
+    int[] labels = model.getCacheLabels().stream().mapToInt(Integer::intValue).toArray();
+    if ((long) labels.length * model.getDimension() != model.getCacheKeys().size()) {
+      throw new IllegalArgumentException("Model " + model.getVersion() + " has " + model.getCacheKeys().size() + " cache key values for "
+          + labels.length + " labels of dimension " + model.getDimension());
+    }
+    return new CacheModel(head(model), FloatArrays.toArray(model.getCacheKeys()), labels, model.getCacheAlpha(), model.getCacheBeta());
+  }
+
+  /** The scoring side of a model of any kind: its {@link Head} or its {@link CacheModel}. */
+  public static Classifier classifier(Model model) {
+    return switch (model.getKind()) {
+      case HEAD -> head(model);
+      case CACHE -> cache(model);
+      default -> throw new IllegalArgumentException("Model " + model.getVersion() + " has unknown kind '" + model.getKind()
+          + "' (expected '" + HEAD + "' or '" + CACHE + "')");
+    };
   }
 
   /** The parameters an update carries, in the order of {@link #parameters(Model)}. */
@@ -96,6 +122,54 @@ public final class Models {
         .build();
     model.setVersion(version(model));
     return model;
+  }
+
+  /**
+   * An initial cache model for round 0: keys are the rows of {@code keys} (L2-normalised), values
+   * their labels, the head part {@code head} (a zero-shot text classifier or zeros). {@code scaffold}
+   * adds a zero control variate over weights, bias and keys.
+   */
+  public static Model initialCache(CacheModel cache, int cluster, String strategy, boolean scaffold, long createdTime) {
+    Head head = cache.head();
+    int trainable = head.weights().length + head.bias().length + cache.keys().length;
+    Model model = Model.newBuilder()
+        .setVersion("")
+        .setKind(CACHE)
+        .setRound(0)
+        .setCluster(cluster)
+        .setDimension(head.dimension())
+        .setClassCount(head.classCount())
+        .setLogitScale(head.logitScale())
+        .setWeights(FloatArrays.asList(head.weights().clone()))
+        .setBias(FloatArrays.asList(head.bias().clone()))
+        .setCacheKeys(FloatArrays.asList(cache.keys().clone()))
+        .setCacheLabels(java.util.Arrays.stream(cache.labels()).boxed().toList())
+        .setCacheAlpha(cache.alpha())
+        .setCacheBeta(cache.beta())
+        .setControlVariate(FloatArrays.asList(scaffold ? new float[trainable] : new float[0]))
+        .setParentVersion(null)
+        .setStrategy(strategy)
+        .setParticipants(0)
+        .setCreatedTime(java.time.Instant.ofEpochMilli(createdTime))
+        .build();
+    model.setVersion(version(model));
+    return model;
+  }
+
+  /**
+   * A cache whose keys are the labelled rows of {@code keys} (already L2-normalised by {@link Dataset})
+   * and whose head part is {@code head}. Rejects unlabelled rows and labels the head cannot score,
+   * naming the keys' file.
+   */
+  public static CacheModel cacheOf(Dataset keys, Head head, float alpha, float beta) {
+    if (keys.dimension() != head.dimension()) {
+      throw new InvalidInputException(keys.source(), "keys have dimension " + keys.dimension() + ", the model has " + head.dimension());
+    }
+    if (keys.size() == 0) {
+      throw new InvalidInputException(keys.source(), "holds no keys");
+    }
+    keys.requireLabelsBelow(head.classCount());
+    return new CacheModel(head, keys.features().clone(), keys.labels().clone(), alpha, beta);
   }
 
   /** {@code r<round>-c<cluster>-<12 hex digits of SHA-256 over kind, shape, parent and parameters>}. */

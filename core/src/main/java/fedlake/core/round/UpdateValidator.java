@@ -136,8 +136,8 @@ public final class UpdateValidator implements Serializable {
     if (shape == null) {
       shape = length("bias", u.getBias().size(), base.getBias().size());
     }
-    if (shape == null) {
-      shape = length("cacheKeys", u.getCacheKeys().size(), base.getCacheKeys().size());
+    if (shape == null && u.getCacheKeys().size() != base.getCacheKeys().size()) {
+      shape = keyCount(u.getCacheKeys().size(), base);
     }
     if (shape == null && !u.getControlDelta().isEmpty()) {
       shape = length("controlDelta", u.getControlDelta().size(), base.getWeights().size() + base.getBias().size() + base.getCacheKeys().size());
@@ -189,6 +189,13 @@ public final class UpdateValidator implements Serializable {
       }
     }
     return statistics;
+  }
+
+  private static String keyCount(int actual, Model base) {
+    int dimension = base.getDimension();
+    String keys = actual % dimension == 0 ? " (" + actual / dimension + " keys of dimension " + dimension + ")" : "";
+    return "cacheKeys has " + actual + " values" + keys + ", model expects " + base.getCacheKeys().size()
+        + " (" + base.getCacheLabels().size() + " keys of dimension " + dimension + ")";
   }
 
   private static String length(String field, int actual, int expected) {

@@ -53,9 +53,9 @@ public final class Simulate {
       "  --master M            Spark master (default local[*])",
       "  --strategy S          scaffold (default) or fedavg",
       "  --model K             head (default) or cache: a Tip-Adapter cache whose keys are synthetic samples of every class",
-      "  --synthetic-per-class M   cache keys per class, drawn from per-class statistics pooled over the sites (default "
-          + CacheBootstrap.SYNTHETIC_PER_CLASS_DEFAULT + ")",
-      "  --text FILE           classes x dim .npy of class text embeddings: the cache's zero-shot head part (default zeros)",
+      "                        (with --model cache: --synthetic-per-class M keys per class, default "
+          + CacheBootstrap.SYNTHETIC_PER_CLASS_DEFAULT + ", from the sites'",
+      "                        pooled class statistics; --text FILE makes the cache's head part zero-shot)",
       "  --cache-alpha A       weight of the cache logits (default " + CacheModel.ALPHA_DEFAULT + "; 0.1 with --text)",
       "  --cache-beta B        sharpness of the key affinities (default " + CacheModel.BETA_DEFAULT + ")",
       "  plus the edge runner's --batch-size, --learning-rate, --momentum, --weight-decay, --balanced-loss",

@@ -199,6 +199,10 @@ public final class Preparation {
       }
       case Bootstraps.SYNTHETIC -> {
         TextEmbeddings embeddings = readText(store.conf(), classes, dimension);
+        store.latest().ifPresent(latest -> {
+          throw new IllegalStateException("Cannot init " + store.root() + ": it already holds a federation at round " + latest.round()
+              + " (use a new store URI)");
+        });
         Synthesize.Result table = new Synthesize(spark, store)
             .source(new TextSource(embeddings, textNoise))
             .perClass(syntheticPerClass)

@@ -72,6 +72,8 @@ final class Commands {
               args.has("probe") ? fedlake.core.data.DatasetFiles.read(args.required("probe"), store.conf()) : null, args.longValue("seed", 0)))
           .execute();
       report(result, out);
+      result.history().stream().filter(h -> h.getCalibrationMessage() != null)
+          .forEach(h -> out.println("  cluster " + h.getCluster() + ": " + h.getCalibrationMessage()));
       return result.status() == RoundResult.Status.NO_VALID_UPDATES ? 3 : 0;
     } finally {
       spark.stop();

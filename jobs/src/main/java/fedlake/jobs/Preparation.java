@@ -33,7 +33,9 @@ public final class Preparation {
       "  --bootstrap B         round-0 model: none (zeros, default), zero-shot (from --text), synthetic (trained on a",
       "                        synthetic table sampled around --text); a cache model: --model cache",
       "  --text FILE           class text embeddings (.npy classes x dim, or Parquet DatasetRow with label = class)",
-      "  --synthetic-per-class M  rows per class of the synthetic bootstrap table (default " + Synthesize.PER_CLASS_DEFAULT + ")",
+      "  --synthetic-per-class M  rows per class of the synthetic bootstrap table (default " + Synthesize.PER_CLASS_DEFAULT + ");",
+      "                        --text-noise SIGMA its noise (default " + TextSource.NOISE_DEFAULT + "); --zero-shot-scale S (default "
+          + Bootstraps.ZERO_SHOT_SCALE_DEFAULT + ")",
       "  --site-stats          sites upload per-class statistics with their updates (opt-in; see docs/synthetic.md)",
       "  --site-stats-spread S covariance (default) or variance; --site-stats-min-count K (default 1)",
       "  --calibrate           CCVR: after aggregation re-fit the head on virtual features from the pooled statistics",
@@ -200,6 +202,10 @@ public final class Preparation {
       }
       case Bootstraps.SYNTHETIC -> {
         TextEmbeddings embeddings = readText(store.conf(), classes, dimension);
+        store.latest().ifPresent(latest -> {
+          throw new IllegalStateException("Cannot init " + store.root() + ": it already holds a federation at round " + latest.round()
+              + " (use a new store URI)");
+        });
         Synthesize.Result table = new Synthesize(spark, store)
             .source(new TextSource(embeddings, textNoise))
             .perClass(syntheticPerClass)

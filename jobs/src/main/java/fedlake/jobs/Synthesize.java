@@ -185,7 +185,11 @@ public final class Synthesize {
         return current.next();
       }
     };
-    SyntheticTable.write(writer, target, rows, provenance);
+    try {
+      SyntheticTable.write(writer, target, rows, provenance);
+    } finally {
+      generated.release().run();
+    }
     return new Result(target, provenance, (long) generated.classCount() * perClass, generated.classCount());
   }
 
@@ -194,7 +198,8 @@ public final class Synthesize {
   }
 
   /** Per-class embeddings in class order, the provenance's source and its missing classes. */
-  private record Generated(JavaRDD<ClassEmbeddings> classes, SyntheticSource source, List<Integer> missing, int classCount) {}
+  private record Generated(JavaRDD<ClassEmbeddings> classes, SyntheticSource source, List<Integer> missing, int classCount,
+      Runnable release) {}
 
   private Generated fromSource(JavaSparkContext context) {
     List<Integer> classes = SyntheticTable.classesToWrite(source, missingClasses);
@@ -204,7 +209,7 @@ public final class Synthesize {
     int slices = Math.max(1, Math.min(classes.size(), context.defaultParallelism() * 2));
     JavaRDD<ClassEmbeddings> rdd = context.parallelize(classes, slices)
         .map(c -> SyntheticTable.embeddings(shipped.value(), c, perClass, seed));
-    return new Generated(rdd, source, SyntheticTable.missing(source), classes.size());
+    return new Generated(rdd, source, SyntheticTable.missing(source), classes.size(), () -> shipped.destroy());
   }
 
   private Generated fromRound(JavaSparkContext context) {
@@ -255,7 +260,7 @@ public final class Synthesize {
             new ClassGaussian(pair._2().result(), shrinkage).sample(perClass, Seeds.forClass(seed, pair._1())));
         return SyntheticTable.check(GaussianSource.NAME, e, pair._1(), perClass, dimension);
       });
-      return new Generated(rdd, described, SyntheticTable.missing(described), classes.size());
+      return new Generated(rdd, described, SyntheticTable.missing(described), classes.size(), () -> pools.unpersist());
     } catch (RuntimeException e) {
       pools.unpersist();
       throw e;

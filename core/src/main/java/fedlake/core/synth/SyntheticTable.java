@@ -141,7 +141,7 @@ public final class SyntheticTable {
         .setClassCount(source.classCount())
         .setDimension(source.dimension())
         .setMissingClasses(missing)
-        .setParameters(Map.copyOf(source.parameters()))
+        .setParameters(new java.util.LinkedHashMap<>(source.parameters()))
         .setFedlakeVersion(VERSION)
         .setCreatedTime(Instant.ofEpochMilli(now))
         .build();

@@ -56,7 +56,7 @@ public final class Simulate {
       "  --synthetic-per-class M   cache keys per class, drawn from per-class statistics pooled over the sites (default "
           + CacheBootstrap.SYNTHETIC_PER_CLASS_DEFAULT + ")",
       "  --text FILE           classes x dim .npy of class text embeddings: the cache's zero-shot head part (default zeros)",
-      "  --cache-alpha A       weight of the cache logits (default " + CacheModel.ALPHA_DEFAULT + "; 0.1 with --text)",
+      "  --cache-alpha A       weight of the cache logits (default 16 / M, times 0.1 with --text)",
       "  --cache-beta B        sharpness of the key affinities (default " + CacheModel.BETA_DEFAULT + ")",
       "  plus the edge runner's --batch-size, --learning-rate, --momentum, --weight-decay, --balanced-loss",
       StoreConfig.USAGE);

@@ -19,7 +19,7 @@ final class CacheInit {
       "  --model head|cache    model kind (default head); cache: a Tip-Adapter cache model",
       "  --keys PATH           cache keys with their labels: .parquet (DatasetRow), a folder with X.npy + y.npy, or NAME_X.npy",
       "  --text FILE           classes x dim .npy of class text embeddings: the cache's zero-shot head part (default zeros)",
-      "  --cache-alpha A       weight of the cache logits (default " + CacheModel.ALPHA_DEFAULT + " over a zero head, logit-scale / 100 over --text)",
+      "  --cache-alpha A       weight of the cache logits (default 16 / keys per class, times logit-scale / 100 with --text)",
       "  --cache-beta B        sharpness of the key affinities (default " + CacheModel.BETA_DEFAULT + ")");
 
   private CacheInit() {}
@@ -47,7 +47,8 @@ final class CacheInit {
     Dataset keys = DatasetFiles.read(args.required("keys"), conf);
     Head head = args.has("text") ? CacheBootstrap.textHead(Path.of(args.required("text")), classes, dimension, logitScale)
         : Head.zeros(dimension, classes, logitScale);
-    float alpha = (float) args.number("cache-alpha", CacheModel.defaultAlpha(args.has("text"), logitScale));
+    float alpha = (float) args.number("cache-alpha",
+        CacheModel.defaultAlpha(args.has("text"), logitScale, CacheModel.keysPerClass(keys.labels())));
     CacheModel cache = Models.cacheOf(keys, head, alpha, (float) args.number("cache-beta", CacheModel.BETA_DEFAULT));
     federation.initialCache(cache, args.has("text") ? "zero-shot" : "init");
     return kind;

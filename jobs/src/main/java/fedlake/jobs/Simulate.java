@@ -56,7 +56,7 @@ public final class Simulate {
       "                        (with --model cache: --synthetic-per-class M keys per class, default "
           + CacheBootstrap.SYNTHETIC_PER_CLASS_DEFAULT + ", from the sites'",
       "                        pooled class statistics; --text FILE makes the cache's head part zero-shot)",
-      "  --cache-alpha A       weight of the cache logits (default " + CacheModel.ALPHA_DEFAULT + "; 0.1 with --text)",
+      "  --cache-alpha A       weight of the cache logits (default 16 / M, times 0.1 with --text)",
       "  --cache-beta B        sharpness of the key affinities (default " + CacheModel.BETA_DEFAULT + ")",
       "  plus the edge runner's --batch-size, --learning-rate, --momentum, --weight-decay, --balanced-loss",
       Preparation.USAGE,

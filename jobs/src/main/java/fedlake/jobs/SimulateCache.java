@@ -59,7 +59,7 @@ public record SimulateCache(String kind, int perClass, Path text, Float alpha, f
     Dataset keys = CacheBootstrap.syntheticKeys(sites, classes, perClass, seed);
     Head head = text == null ? Head.zeros(dimension, classes, Models.DEFAULT_LOGIT_SCALE)
         : CacheBootstrap.textHead(text, classes, dimension, Models.DEFAULT_LOGIT_SCALE);
-    float a = alpha != null ? alpha : CacheModel.defaultAlpha(text != null, head.logitScale());
+    float a = alpha != null ? alpha : CacheModel.defaultAlpha(text != null, head.logitScale(), perClass);
     federation.initialCache(Models.cacheOf(keys, head, a, beta), "synthetic");
     if (out != null) {
       out.println(String.format(Locale.ROOT, "cache model: %d synthetic keys (%d per class, from per-class statistics pooled over %d sites),"

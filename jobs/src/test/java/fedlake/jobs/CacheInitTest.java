@@ -74,7 +74,8 @@ class CacheInitTest {
     assertEquals(0, run.code(), run.err());
     Model model = Store.open(store).readModel(0, 0);
     assertEquals("zero-shot", model.getStrategy());
-    assertEquals(0.1f, model.getCacheAlpha(), 1e-7f, "over a text head the default alpha is logit scale / 100");
+    // default alpha over a text head: 16 / (1 key a class) * logit scale 10 / 100
+    assertEquals(1.6f, model.getCacheAlpha(), 1e-6f);
     float[] weights = FloatArrays.toArray(model.getWeights());
     assertEquals(1f, weights[0], 1e-7f);
     assertEquals(1f, weights[3], 1e-7f);

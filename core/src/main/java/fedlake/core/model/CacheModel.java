@@ -16,20 +16,34 @@ package fedlake.core.model;
  */
 public final class CacheModel implements Classifier {
   /**
-   * Default weight of the cache logits when the head part is zeros: then alpha only sets the softmax
-   * temperature of the cache; see docs/cache.md for the measurements.
+   * Tip-Adapter's alpha, which goes with its usual 16 keys (shots) per class and CLIP's logit scale of
+   * 100; {@link #defaultAlpha} rescales it to other cache sizes and logit scales (docs/cache.md).
    */
   public static final float ALPHA_DEFAULT = 1f;
+  /** Keys per class that {@link #ALPHA_DEFAULT} goes with. */
+  public static final int ALPHA_KEYS_PER_CLASS = 16;
   /** Default sharpness of the affinities (Tip-Adapter's); see docs/cache.md. */
   public static final float BETA_DEFAULT = 5.5f;
 
   /**
-   * The default alpha: {@link #ALPHA_DEFAULT} over a zero head; over a zero-shot text head Tip-Adapter's
-   * alpha of 1 rescaled from CLIP's logit scale of 100 to the head's, {@code logitScale / 100} (0.1 at
-   * fedlake's scale of 10), so the cache and the text logits keep Tip-Adapter's balance.
+   * The default alpha: Tip-Adapter's 1, times {@code 16 / keysPerClass} so the cache logits of a class
+   * (a sum over its keys) keep their size when the cache holds fewer keys a class, and over a zero-shot
+   * text head also times {@code logitScale / 100}, CLIP's logit scale of 100 rescaled to the head's, so
+   * cache and text logits keep Tip-Adapter's balance. Over a zero head with 4 keys a class: 4; over a
+   * text head at logit scale 10 with 16 keys a class: 0.1. Measured in docs/cache.md.
    */
-  public static float defaultAlpha(boolean textHead, float logitScale) {
-    return textHead ? logitScale / 100f : ALPHA_DEFAULT;
+  public static float defaultAlpha(boolean textHead, float logitScale, double keysPerClass) {
+    if (!(keysPerClass > 0)) {
+      throw new IllegalArgumentException("keys per class must be positive, got " + keysPerClass);
+    }
+    double alpha = ALPHA_DEFAULT * ALPHA_KEYS_PER_CLASS / keysPerClass;
+    return (float) (textHead ? alpha * logitScale / 100 : alpha);
+  }
+
+  /** Mean number of keys per class that has keys. */
+  public static double keysPerClass(int[] labels) {
+    long classes = java.util.Arrays.stream(labels).distinct().count();
+    return classes == 0 ? 1 : (double) labels.length / classes;
   }
 
   private final Head head;

@@ -104,6 +104,15 @@ class CacheModelTest {
   }
 
   @Test
+  void defaultAlphaKeepsTipAdaptersBalance() {
+    assertEquals(1f, CacheModel.defaultAlpha(false, 10f, 16), 0f, "Tip-Adapter's alpha at its 16 keys a class");
+    assertEquals(4f, CacheModel.defaultAlpha(false, 10f, 4), 0f, "a quarter of the keys: four times the weight");
+    assertEquals(0.1f, CacheModel.defaultAlpha(true, 10f, 16), 1e-7f, "text logits at scale 10 instead of CLIP's 100");
+    assertEquals(0.4f, CacheModel.defaultAlpha(true, 10f, 4), 1e-7f);
+    assertEquals(2.5, CacheModel.keysPerClass(new int[] {0, 0, 3, 3, 3}), 0.0);
+  }
+
+  @Test
   void rejectsKeysWithoutMatchingLabels() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> new CacheModel(Head.zeros(2, 2, 10f), floats(1, 0, 0), new int[] {0, 1}, 1f, 1f));

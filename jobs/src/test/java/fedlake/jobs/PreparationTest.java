@@ -76,7 +76,7 @@ class PreparationTest extends SparkTestBase {
     assertEquals(2, history.size());
     for (RoundHistory h : history) {
       assertTrue(h.getCalibrated(), h.getCalibrationMessage());
-      assertTrue(h.getCalibrationMessage().startsWith("CCVR: re-fitted the head from the aggregate on 200 virtual embeddings per class of "
+      assertTrue(h.getCalibrationMessage().startsWith("CCVR: re-fitted the head from the aggregate on 100 virtual embeddings per class of "
           + CLASSES + " classes (full covariance pooled from 3 update(s))"), h.getCalibrationMessage());
       // simulate probes with its test rows: the figure after calibration is the published model's test accuracy
       assertEquals(rounds.get(h.getRound() + 1).get("test_accuracy").asDouble(), h.getProbeAccuracy(), 1e-6);

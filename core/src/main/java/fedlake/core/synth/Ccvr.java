@@ -21,7 +21,7 @@ import java.util.Map;
  * and their bias. Only heads are calibrated; a round without statistics publishes the aggregate.
  */
 public final class Ccvr implements Calibrator {
-  public static final int PER_CLASS_DEFAULT = 200;
+  public static final int PER_CLASS_DEFAULT = 100;
   public static final int EPOCHS_DEFAULT = 5;
   public static final int BATCH_SIZE_DEFAULT = 64;
   public static final double LEARNING_RATE_DEFAULT = 0.3;

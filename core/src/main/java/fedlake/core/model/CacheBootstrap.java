@@ -16,7 +16,7 @@ import java.util.SplittableRandom;
  */
 public final class CacheBootstrap {
   /** Keys per class that {@code simulate --model cache} draws unless told otherwise. */
-  public static final int SYNTHETIC_PER_CLASS_DEFAULT = 4;
+  public static final int SYNTHETIC_PER_CLASS_DEFAULT = 8;
 
   private CacheBootstrap() {}
 

@@ -192,10 +192,17 @@ public final class UpdateValidator implements Serializable {
   }
 
   private static String keyCount(int actual, Model base) {
+    if (base.getCacheKeys().isEmpty()) {
+      return length("cacheKeys", actual, 0);
+    }
     int dimension = base.getDimension();
-    String keys = actual % dimension == 0 ? " (" + actual / dimension + " keys of dimension " + dimension + ")" : "";
+    String keys = actual % dimension == 0 ? " (" + keys(actual / dimension, dimension) + ")" : "";
     return "cacheKeys has " + actual + " values" + keys + ", model expects " + base.getCacheKeys().size()
-        + " (" + base.getCacheLabels().size() + " keys of dimension " + dimension + ")";
+        + " (" + keys(base.getCacheLabels().size(), dimension) + ")";
+  }
+
+  private static String keys(int count, int dimension) {
+    return count + (count == 1 ? " key" : " keys") + " of dimension " + dimension;
   }
 
   private static String length(String field, int actual, int expected) {

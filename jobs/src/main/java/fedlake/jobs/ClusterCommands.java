@@ -32,8 +32,8 @@ final class ClusterCommands {
           + Assigner.CHOICE_MARGIN_DEFAULT + ")",
       "  --separable-silhouette S   silhouette from which one cluster for all counts as a collapse (default "
           + ClusterEvents.SEPARABLE_SILHOUETTE_DEFAULT + ")",
-      "  --k-change-margin M    with --k auto, keep the previous number of clusters unless another k's silhouette is",
-      "                         higher by M or more (default " + ClusterJob.K_CHANGE_MARGIN_DEFAULT + ")",
+      "  --k-change-margin M    keep the previous assignment (warm-started on this round's profiles) unless a fresh",
+      "                         fit's silhouette is higher by M or more (default " + ClusterJob.K_CHANGE_MARGIN_DEFAULT + ")",
       "  --seed S               seed of the algorithm (default 0)",
       StoreConfig.USAGE);
 

@@ -62,7 +62,7 @@ public final class ClusterJob {
   public static final int K_MIN_DEFAULT = 2;
   public static final int K_MAX_DEFAULT = 8;
   public static final int MIN_SIZE_DEFAULT = 2;
-  public static final double K_CHANGE_MARGIN_DEFAULT = 0.05;
+  public static final double K_CHANGE_MARGIN_DEFAULT = 0.1;
   private static final long ROWS_PER_PARTITION = 25_000;
 
   private final SparkSession spark;
@@ -168,7 +168,7 @@ public final class ClusterJob {
     return this;
   }
 
-  /** How much higher another k's silhouette must be to change the previous assignment's number of clusters. */
+  /** How much higher a fresh fit's silhouette must be to replace the previous assignment (warm-started on this round). */
   public ClusterJob kChangeMargin(double value) {
     if (!(value >= 0)) {
       throw new IllegalArgumentException("cluster: --k-change-margin must be >= 0, got " + value);
@@ -251,59 +251,61 @@ public final class ClusterJob {
         .coalesce(partitions);
     frame.persist(StorageLevel.MEMORY_AND_DISK());
     try {
+      // the previous assignment, warm-started on this round's profiles: kept unless a fresh fit is clearly better
+      var previous = ClusterStore.latestBefore(store, round);
+      Map<String, Integer> previousBySite = previous.map(ClusterStore.Assignments::bySite).orElse(Map.of());
+      SortedMap<Integer, double[]> previousCentres = previousCentres(points, previousBySite);
+      Fitted carried = carriedOver(points, previousCentres);
+      Double carriedSilhouette = carried == null ? null : silhouette(carried.predictions());
+
       Map<Integer, Double> silhouettes = new TreeMap<>();
       Fitted chosen;
       String kChosenBy;
       Double separability = null;
+      double best = Double.NEGATIVE_INFINITY;
       if (k != null) {
         chosen = fit(frame, k, round);
         kChosenBy = "fixed";
         if (chosen.sizes().size() > 1) {
           silhouettes.put(k, silhouette(chosen.predictions()));
-          separability = silhouettes.get(k);
+          best = silhouettes.get(k);
+          separability = best;
+        }
+        if (carried != null && carried.k() == k && !(best - carriedSilhouette >= kChangeMargin)) {
+          chosen = carried;
+          kChosenBy = "fixed (previous kept)";
         }
       } else {
         kChosenBy = "silhouette";
         int top = (int) Math.min(kMax, n - 1);
         chosen = null;
-        Fitted keep = null;
-        double best = Double.NEGATIVE_INFINITY;
-        // the number of clusters of the previous assignment: kept unless another k is clearly better
-        int previousK = ClusterStore.latestBefore(store, round).map(a -> a.sizes().size()).orElse(-1);
         for (int candidate = kMin; candidate <= top; candidate++) {
           Fitted fitted = fit(frame, candidate, round);
           double s = fitted.sizes().size() > 1 ? silhouette(fitted.predictions()) : Double.NaN;
           silhouettes.put(candidate, s);
-          if (candidate == previousK && !Double.isNaN(s)) {
-            keep = fitted;
-          }
           if (s > best) {
             best = s;
             chosen = fitted;
           }
         }
-        if (chosen == null) { // fewer than three profiles, or no k split them
+        if (carried != null && !(best - carriedSilhouette >= kChangeMargin)) {
+          chosen = carried;
+          kChosenBy = "previous (kept)";
+          separability = Math.max(best, carriedSilhouette);
+        } else if (chosen == null) { // fewer than three profiles, or no k split them
           chosen = fit(frame, 1, round);
         } else {
           separability = best;
-          if (keep != null && keep != chosen && best - silhouettes.get(previousK) < kChangeMargin) {
-            chosen = keep;
-            kChosenBy = "silhouette (kept)";
-          }
         }
       }
-      Double silhouette = silhouettes.get(chosen.k());
+      Double silhouette = chosen == carried ? carriedSilhouette : silhouettes.get(chosen.k());
       if (silhouette != null && silhouette.isNaN()) {
         silhouette = null;
       }
 
-      // previous clusters, re-centred on this round's profiles of their sites
       Latest latest = store.latest().orElse(null);
       Set<Integer> modelIds = latest == null ? Set.of() : latest.versions().keySet();
-      var previous = ClusterStore.latestBefore(store, round);
-      Map<String, Integer> previousBySite = previous.map(ClusterStore.Assignments::bySite).orElse(Map.of());
       Map<Integer, Integer> previousSizes = previous.map(ClusterStore.Assignments::sizes).orElse(Map.of());
-      SortedMap<Integer, double[]> previousCentres = previousCentres(points, previousBySite);
       Set<Integer> idle = new TreeSet<>(modelIds);
       previousSizes.forEach((id, size) -> {
         if (size > 0) {
@@ -461,17 +463,21 @@ public final class ClusterJob {
         predictions = model.transform(frame);
       }
     }
-    predictions = predictions.select("id", "features", "prediction").persist(StorageLevel.MEMORY_AND_DISK());
-    cached.add(predictions);
-    Map<Integer, Long> sizes = new TreeMap<>();
-    for (Row row : predictions.groupBy("prediction").count().collectAsList()) {
-      sizes.put(row.getInt(0), row.getLong(1));
-    }
     double[][] arrays = new double[centres.length][];
     for (int i = 0; i < centres.length; i++) {
       arrays[i] = centres[i].toArray();
     }
-    return new Fitted(clusters, predictions, arrays, sizes);
+    return fitted(clusters, predictions, arrays);
+  }
+
+  private Fitted fitted(int clusters, Dataset<Row> predictions, double[][] centres) {
+    Dataset<Row> kept = predictions.select("id", "features", "prediction").persist(StorageLevel.MEMORY_AND_DISK());
+    cached.add(kept);
+    Map<Integer, Long> sizes = new TreeMap<>();
+    for (Row row : kept.groupBy("prediction").count().collectAsList()) {
+      sizes.put(row.getInt(0), row.getLong(1));
+    }
+    return new Fitted(clusters, kept, centres, sizes);
   }
 
   /** A mixture with k-means' centres, weights by cluster size, and the pooled per-dimension variance (plus a floor). */
@@ -533,6 +539,35 @@ public final class ClusterJob {
   private static double silhouette(Dataset<Row> predictions) {
     return new ClusteringEvaluator().setFeaturesCol("features").setPredictionCol("prediction")
         .setMetricName("silhouette").setDistanceMeasure("squaredEuclidean").evaluate(predictions);
+  }
+
+  /**
+   * The previous assignment carried over to this round: every site at the nearest of the previous clusters,
+   * re-centred on this round's profiles of their sites (one k-means step warm-started from the previous
+   * partition). Null when fewer than two previous clusters hold sites now.
+   */
+  private Fitted carriedOver(JavaRDD<Point> points, SortedMap<Integer, double[]> previousCentres) {
+    if (previousCentres.size() < 2) {
+      return null;
+    }
+    double[][] centres = previousCentres.values().toArray(double[][]::new);
+    Broadcast<double[][]> shared = JavaSparkContext.fromSparkContext(points.context()).broadcast(centres);
+    JavaRDD<Row> rows = points.map(p -> {
+      double[][] c = shared.value();
+      int nearest = 0;
+      for (int i = 1; i < c.length; i++) {
+        if (CentroidMatching.squaredDistance(p.features(), c[i]) < CentroidMatching.squaredDistance(p.features(), c[nearest])) {
+          nearest = i;
+        }
+      }
+      return RowFactory.create(p.id(), Vectors.dense(p.features()), nearest);
+    });
+    Dataset<Row> predictions = spark.createDataFrame(rows, new StructType(new StructField[] {
+        new StructField("id", DataTypes.LongType, false, Metadata.empty()),
+        new StructField("features", new VectorUDT(), false, Metadata.empty()),
+        new StructField("prediction", DataTypes.IntegerType, false, Metadata.empty())}));
+    Fitted fitted = fitted(centres.length, predictions, centres);
+    return fitted.sizes().size() < 2 ? null : fitted;
   }
 
   private static SortedMap<Integer, double[]> previousCentres(JavaRDD<Point> points, Map<String, Integer> previousBySite) {
@@ -615,7 +650,7 @@ public final class ClusterJob {
         "Round %d: %d site(s) in %d cluster(s) (%s, k=%d by %s%s); sizes %s%n", r.round(), r.sites(), r.sizes().size(),
         r.algorithm(), r.k(), r.kChosenBy(), r.silhouette() == null ? "" : String.format(Locale.ROOT, ", silhouette %.3f", r.silhouette()),
         r.sizes()));
-    if (!r.silhouettes().isEmpty() && r.kChosenBy().startsWith("silhouette")) {
+    if (!r.silhouettes().isEmpty() && r.k() != 1) {
       text.append("  silhouette by k: ");
       r.silhouettes().forEach((kk, s) -> text.append(String.format(Locale.ROOT, "%d=%.3f ", kk, s)));
       text.append('\n');

@@ -88,6 +88,7 @@ class ClusterJobTest extends SparkTestBase {
       SyntheticProfiles.write(store, round, again, round + 1);
       ClusterJob.Result result = new ClusterJob(spark(), store).round(round).execute();
       assertEquals(first, result.assignments(), "round " + round);
+      assertEquals("previous (kept)", result.kChosenBy(), "round " + round);
       int r = round;
       assertTrue(ClusterStore.readHistory(store).stream().filter(h -> h.getRound() == r)
           .allMatch(h -> h.getStatus().equals("assigned") && h.getSites() == 10 && h.getPreviousSites() == 10));
@@ -147,6 +148,38 @@ class ClusterJobTest extends SparkTestBase {
     assertEquals(10, empty.getPreviousSites());
     assertEquals("cluster " + empty.getCluster() + " is empty: it held 10 site(s) in the previous assignment and holds none in round 1",
         empty.getMessage());
+  }
+
+  @Test
+  void thePreviousAssignmentIsReplacedOnlyByAClearlyBetterFit() throws IOException {
+    Store store = store();
+    SyntheticProfiles.Generated g = SyntheticProfiles.generate(30, 3, CLASSES, PROJECTED, 0.3, 0, 7);
+    SyntheticProfiles.write(store, 0, g.profiles(), 1);
+    Map<String, Integer> first = new ClusterJob(spark(), store).round(0).execute().assignments();
+    // round 1: the sites of group 2 now look like one site of group 1
+    SiteProfile model = g.profiles().get(1);
+    List<SiteProfile> next = new ArrayList<>();
+    for (int i = 0; i < g.profiles().size(); i++) {
+      SiteProfile p = g.profiles().get(i);
+      next.add(g.groups()[i] == 2
+          ? SiteProfile.newBuilder(model).setSite(p.getSite()).setRound(1).build()
+          : SiteProfile.newBuilder(p).setRound(1).build());
+    }
+    SyntheticProfiles.write(store, 1, next, 1);
+
+    ClusterJob.Result kept = new ClusterJob(spark(), store).round(1).kChangeMargin(1.0).execute();
+    assertEquals("previous (kept)", kept.kChosenBy());
+    assertEquals(3, kept.sizes().size(), "sizes " + kept.sizes());
+    String site0 = g.profiles().get(0).getSite();
+    assertEquals(first.get(site0), kept.assignments().get(site0));
+
+    ClusterJob.Result changed = new ClusterJob(spark(), store).round(1).execute(); // a rerun replaces round 1's files
+    assertEquals("silhouette", changed.kChosenBy());
+    assertEquals(2, changed.k(), "silhouettes " + changed.silhouettes() + ", previous kept at " + kept.silhouette());
+    assertTrue(changed.silhouette() - kept.silhouette() >= ClusterJob.K_CHANGE_MARGIN_DEFAULT);
+    assertEquals(first.get(site0), changed.assignments().get(site0), "group 0 keeps its id");
+    assertEquals(2, ClusterStore.readAssignments(store, 1).orElseThrow().rows().stream()
+        .map(SiteAssignment::getCluster).distinct().count(), "the rerun's assignment replaced the first");
   }
 
   @Test

@@ -56,10 +56,7 @@ public final class EmbedImages {
     String images = args.required("images");
     String model = args.required("model");
     String output = args.required("out");
-    EncoderSettings encoder = EncoderSettings.of(model)
-        .withBatchSize(args.integer("batch-size", EncoderSettings.BATCH_SIZE_DEFAULT))
-        .withImageSize(args.integer("image-size", ClipPreprocessor.DEFAULT_SIZE))
-        .withEngine(args.string("engine", EncoderSettings.engineFor(model)));
+    EncoderSettings encoder = encoder(args);
     StoreConfig storeConfig = StoreConfig.of(args);
     SparkSession spark = Spark.session("fedlake-embed-images", args.string("master", null));
     try {
@@ -87,6 +84,15 @@ public final class EmbedImages {
     } finally {
       spark.stop();
     }
+  }
+
+  /** The encoder of {@code --model}, {@code --batch-size}, {@code --image-size} and {@code --engine}. */
+  static EncoderSettings encoder(Args args) {
+    String model = args.required("model");
+    return EncoderSettings.of(model)
+        .withBatchSize(args.integer("batch-size", EncoderSettings.BATCH_SIZE_DEFAULT))
+        .withImageSize(args.integer("image-size", ClipPreprocessor.DEFAULT_SIZE))
+        .withEngine(args.string("engine", EncoderSettings.engineFor(model)));
   }
 
   private static void refuseExisting(Path target, Configuration conf, boolean overwrite, String output) {

@@ -17,12 +17,15 @@ import fedlake.core.synth.SyntheticSource;
 import fedlake.core.synth.SyntheticTable;
 import fedlake.core.synth.TextEmbeddings;
 import fedlake.core.synth.TextSource;
+import fedlake.encoder.EncoderSettings;
+import fedlake.encoder.ImageFolders;
 import fedlake.schema.ClassStatistics;
 import fedlake.schema.Model;
 import fedlake.schema.SyntheticProvenance;
 import fedlake.schema.SyntheticRow;
 import fedlake.schema.UpdateAudit;
 import java.io.PrintStream;
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -35,8 +38,10 @@ import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.LongAccumulator;
+import scala.Tuple2;
 
 /**
  * The {@code synthesize} Spark job: writes a class-balanced synthetic embedding table, exactly
@@ -46,7 +51,9 @@ import org.apache.spark.util.LongAccumulator;
  *   <li>{@code site-stats}: samples from each class's Gaussian, with the statistics pooled exactly
  *       across the accepted updates of a store round (read and pooled in Spark tasks, merged by
  *       class) or across the rows of a statistics file;
- *   <li>{@code images}: embeddings of class images (see {@link #imageSource}).
+ *   <li>{@code images}: embeddings of class images (one sub-folder per class) by a frozen encoder,
+ *       through DJL in Spark partitions ({@link ImageEmbeddings}); a class with fewer than M images
+ *       cycles through them in a seeded order, so some rows repeat an image.
  * </ul>
  * Tasks generate one class at a time from the class's own random stream, so the table depends on the
  * seed only, not on partitioning. The driver streams the classes in order into one Parquet file
@@ -68,7 +75,9 @@ public final class Synthesize {
       "              --noise SIGMA (noise length against the unit text embedding, default " + TextSource.NOISE_DEFAULT + ")",
       "  site-stats: --round R (pool the accepted updates of store round R) or --stats FILE (Parquet of",
       "              ClassStatistics rows, pooled per class), [--classes C], [--shrinkage L] (covariance toward diagonal)",
-      "  images:     not in this build",
+      "  images:     --images DIR (one sub-folder of .png/.jpg images per class; class ids by sorted folder name,",
+      "              or line i of --classnames FILE names the folder of class i), --model PATH_OR_URL (TorchScript",
+      "              or ONNX image encoder, see docs/images.md), [--batch-size N] [--image-size 224]",
       "  --master M            Spark master (default local[*])",
       StoreConfig.USAGE);
 
@@ -76,6 +85,7 @@ public final class Synthesize {
   private final Store store;
   private SyntheticSource source;
   private Integer statisticsRound;
+  private ImageInput images;
   private double shrinkage;
   private int perClass = PER_CLASS_DEFAULT;
   private long seed;
@@ -93,8 +103,22 @@ public final class Synthesize {
   public Synthesize source(SyntheticSource value) {
     this.source = java.util.Objects.requireNonNull(value, "source");
     this.statisticsRound = null;
+    this.images = null;
     return this;
   }
+
+  /**
+   * Rows are embeddings of the images under {@code folder} (one sub-folder per class) by
+   * {@code encoder}; {@code classNames} (nullable) names the folder of every class in class order.
+   */
+  public Synthesize images(String folder, EncoderSettings encoder, List<String> classNames) {
+    this.images = new ImageInput(folder, java.util.Objects.requireNonNull(encoder, "encoder"), classNames);
+    this.source = null;
+    this.statisticsRound = null;
+    return this;
+  }
+
+  private record ImageInput(String folder, EncoderSettings encoder, List<String> classNames) {}
 
   /** Rows come from the statistics of the accepted updates of store round {@code round}, pooled in Spark. */
   public Synthesize statisticsOfRound(int round) {
@@ -103,6 +127,7 @@ public final class Synthesize {
     }
     this.statisticsRound = round;
     this.source = null;
+    this.images = null;
     return this;
   }
 
@@ -143,13 +168,13 @@ public final class Synthesize {
   public record Result(Path file, SyntheticProvenance provenance, long rows, int classes) {}
 
   public Result execute() {
-    if (source == null && statisticsRound == null) {
+    if (source == null && statisticsRound == null && images == null) {
       throw new IllegalArgumentException("synthesize: no source given");
     }
     if (out == null && store == null) {
       throw new IllegalArgumentException("synthesize: give --store (table under ROOT/synthetic/) or --out URI");
     }
-    String sourceName = source != null ? source.name() : GaussianSource.NAME;
+    String sourceName = source != null ? source.name() : images != null ? IMAGES : GaussianSource.NAME;
     Path target = out != null ? out
         : SyntheticTable.inStore(store, name != null ? name : sourceName + "-m" + perClass + "-seed" + seed);
     Store writer = out != null ? Store.open(out.getParent().toString(), conf()) : store;
@@ -162,7 +187,7 @@ public final class Synthesize {
       throw new java.io.UncheckedIOException("synthesize: cannot check " + target, e);
     }
     JavaSparkContext context = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    Generated generated = source != null ? fromSource(context) : fromRound(context);
+    Generated generated = source != null ? fromSource(context) : images != null ? fromImages() : fromRound(context);
     SyntheticProvenance provenance = SyntheticTable.provenance(generated.source(), perClass, seed, generated.missing(),
         System.currentTimeMillis());
     Iterable<SyntheticRow> rows = () -> new Iterator<>() {
@@ -249,8 +274,9 @@ public final class Synthesize {
       parameters.put("updates-with-statistics", Long.toString(contributions.value()));
       parameters.put("covariance", pools.values().map(ClassPool::hasCovariance).reduce(Boolean::logicalAnd) ? "full" : "diagonal");
       parameters.put("sites-examples", Long.toString(pools.values().map(ClassPool::count).reduce(Long::sum)));
+      parameters.put("shrinkage", String.format(Locale.ROOT, "%s", shrinkage));
       // the source only answers covers() and parameters() here; the tasks sample from the pools
-      SyntheticSource described = new CoverageSource(classCount, dimension, Set.copyOf(covered), shrinkage, parameters);
+      SyntheticSource described = new CoverageSource(GaussianSource.NAME, classCount, dimension, Set.copyOf(covered), parameters);
       List<Integer> classes = SyntheticTable.classesToWrite(described, missingClasses);
       int perClass = this.perClass;
       long seed = this.seed;
@@ -267,25 +293,84 @@ public final class Synthesize {
     }
   }
 
-  /** Describes the pooled statistics of a round (which classes, parameters) without holding them. */
+  private Generated fromImages() {
+    Model model = store == null ? null : store.latest().map(l -> store.readModel(l.round(), 0)).orElse(null);
+    ImageEmbeddings job = ImageEmbeddings.of(spark).images(images.folder()).model(images.encoder()).perClass(perClass).seed(seed);
+    if (images.classNames() != null) {
+      job.classNames(images.classNames());
+    }
+    ImageEmbeddings.Result result = job.execute();
+    try {
+      int classCount = result.classes().size();
+      int dimension = result.dimension();
+      if (model != null && model.getClassCount() != classCount) {
+        throw new InvalidInputException(images.folder(), "holds " + classCount + " class folder(s), but the federation in "
+            + store.root() + " has " + model.getClassCount() + " classes");
+      }
+      if (model != null && model.getDimension() != dimension) {
+        throw new InvalidInputException(images.encoder().model(), "gives embeddings of " + dimension
+            + " values, but the federation in " + store.root() + " has dimension " + model.getDimension());
+      }
+      Map<String, String> parameters = new LinkedHashMap<>();
+      parameters.put("images", images.folder());
+      parameters.put("model", images.encoder().model());
+      parameters.put("engine", images.encoder().engine());
+      parameters.put("image-size", Integer.toString(images.encoder().imageSize()));
+      parameters.put("distinct-images", Integer.toString(result.images()));
+      parameters.put("classes", String.join(",", result.classes().stream().map(c -> c.name()).toList()));
+      SyntheticSource described = new CoverageSource(IMAGES, classCount, dimension,
+          java.util.stream.IntStream.range(0, classCount).boxed().collect(java.util.stream.Collectors.toSet()), parameters);
+      int perClass = this.perClass;
+      // one class per record, its rows in id order (the image path, '#n' for repeats)
+      JavaRDD<ClassEmbeddings> rdd = result.rows().javaRDD()
+          .mapToPair(row -> new Tuple2<>(row.getInt(1), new Tuple2<>(row.getString(0), floats(row.getList(2)))))
+          .groupByKey()
+          .sortByKey()
+          .map(pair -> {
+            List<Tuple2<String, float[]>> rows = new ArrayList<>();
+            pair._2().forEach(rows::add);
+            rows.sort(java.util.Comparator.comparing(Tuple2::_1));
+            float[] values = new float[rows.size() * dimension];
+            for (int i = 0; i < rows.size(); i++) {
+              System.arraycopy(rows.get(i)._2(), 0, values, i * dimension, dimension);
+            }
+            return SyntheticTable.check(IMAGES, new ClassEmbeddings(pair._1(), dimension, values), pair._1(), perClass, dimension);
+          });
+      return new Generated(rdd, described, List.of(), classCount, () -> result.rows().unpersist());
+    } catch (RuntimeException e) {
+      result.rows().unpersist();
+      throw e;
+    }
+  }
+
+  private static float[] floats(List<Float> values) {
+    float[] out = new float[values.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = values.get(i);
+    }
+    return out;
+  }
+
+  /** Describes a source whose rows are made elsewhere (which classes, parameters) without holding its data. */
   private static final class CoverageSource implements SyntheticSource {
     private static final long serialVersionUID = 1L;
+    private final String name;
     private final int classCount;
     private final int dimension;
     private final Set<Integer> covered;
     private final Map<String, String> parameters;
 
-    CoverageSource(int classCount, int dimension, Set<Integer> covered, double shrinkage, Map<String, String> parameters) {
+    CoverageSource(String name, int classCount, int dimension, Set<Integer> covered, Map<String, String> parameters) {
+      this.name = name;
       this.classCount = classCount;
       this.dimension = dimension;
       this.covered = covered;
       this.parameters = new LinkedHashMap<>(parameters);
-      this.parameters.put("shrinkage", String.format(Locale.ROOT, "%s", shrinkage));
     }
 
     @Override
     public String name() {
-      return GaussianSource.NAME;
+      return name;
     }
 
     @Override
@@ -305,7 +390,7 @@ public final class Synthesize {
 
     @Override
     public ClassEmbeddings embeddings(int classId, int count, java.util.SplittableRandom random) {
-      throw new UnsupportedOperationException("sampled in the Spark tasks");
+      throw new UnsupportedOperationException("made in the Spark tasks");
     }
 
     @Override
@@ -318,7 +403,8 @@ public final class Synthesize {
 
   static int run(String[] argv, PrintStream out) {
     Args args = new Args("synthesize", argv, Set.of("store", "source", "per-class", "seed", "name", "out", "text", "noise", "round",
-        "stats", "classes", "shrinkage", "master", StoreConfig.OPTION), Set.of("skip-missing-classes"));
+        "stats", "classes", "shrinkage", "images", "model", "classnames", "batch-size", "image-size", "engine", "master",
+        StoreConfig.OPTION), Set.of("skip-missing-classes"));
     String sourceName = args.required("source");
     StoreConfig storeConfig = StoreConfig.of(args);
     if (!args.has("store") && !args.has("out")) {
@@ -369,7 +455,8 @@ public final class Synthesize {
                 args.number("shrinkage", 0)));
           }
         }
-        case IMAGES -> job.source(imageSource(args, conf, model));
+        case IMAGES -> job.images(args.required("images"), EmbedImages.encoder(args),
+            args.has("classnames") ? ImageFolders.readClassNames(args.required("classnames"), conf) : null);
         default -> throw new IllegalArgumentException("synthesize: --source must be text, site-stats or images, got '" + sourceName + "'");
       }
       Result result = job.execute();
@@ -381,15 +468,6 @@ public final class Synthesize {
     } finally {
       spark.stop();
     }
-  }
-
-  /**
-   * The extension point of {@code --source images}: a {@link SyntheticSource} whose
-   * {@code embeddings(c, M, random)} encodes (and if need be augments) class c's images into exactly
-   * M unit embeddings. This build has none.
-   */
-  static SyntheticSource imageSource(Args args, Configuration conf, Model model) {
-    throw new IllegalArgumentException("synthesize: --source images is not available in this build");
   }
 
   /**

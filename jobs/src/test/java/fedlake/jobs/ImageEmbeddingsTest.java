@@ -6,9 +6,12 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import fedlake.core.Federation;
 import fedlake.core.InvalidInputException;
 import fedlake.core.data.Dataset;
 import fedlake.core.data.DatasetFiles;
+import fedlake.core.store.Store;
+import fedlake.core.synth.SyntheticTable;
 import fedlake.encoder.ClipPreprocessor;
 import fedlake.encoder.EncoderSettings;
 import fedlake.encoder.ImageEncoder;
@@ -264,5 +267,48 @@ class ImageEmbeddingsTest extends SparkTestBase {
       assertEquals(List.of("embeddings.parquet"), names);
     }
     assertFalse(Files.exists(dir.resolve("out/.embeddings.parquet.tmp")));
+  }
+
+  @Test
+  void synthesizeFromImagesWritesMRowsPerClassWithProvenance() throws IOException {
+    Path images = drawClasses();
+    String storeUri = dir.resolve("store").toUri().toString();
+    Store store = Store.open(storeUri);
+    new Federation(store).dimension(DIMENSION).classes(3).execute();
+    spark();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code = run(out, err, "synthesize", "--store", storeUri, "--source", "images", "--images", images.toString(),
+        "--model", model.toString(), "--per-class", "4", "--seed", "3", "--name", "generated");
+    assertEquals(0, code, "stderr: " + err + "\nstdout: " + out);
+    org.apache.hadoop.fs.Path file = store.path("synthetic/generated.parquet");
+    assertTrue(out.toString(StandardCharsets.UTF_8).startsWith("Wrote " + file + ": 12 rows, 4 per class for 3 of 3 classes, source images, seed 3"),
+        out.toString(StandardCharsets.UTF_8));
+    SyntheticTable.Table table = SyntheticTable.read(file, new Configuration());
+    assertEquals("images", table.provenance().getSource());
+    assertEquals(images.toString(), table.provenance().getParameters().get("images"));
+    assertEquals("green,red,texture", table.provenance().getParameters().get("classes"));
+    assertEquals("6", table.provenance().getParameters().get("distinct-images"));
+    assertEquals(12, table.data().size());
+    for (int i = 0; i < 12; i++) {
+      int c = table.data().label(i);
+      assertEquals(i / 4, c, "class order");
+      if (c < 2) { // green (one image, cycled) and red (three images of one colour)
+        assertArrayEquals(expectedSolid(c == 0 ? GREEN : RED),
+            java.util.Arrays.copyOfRange(table.data().features(), i * DIMENSION, (i + 1) * DIMENSION), TOLERANCE, "row " + i);
+      }
+    }
+
+    // a folder whose classes do not match the federation's: the error names the folder, nothing is written
+    Files.createDirectories(images.resolve("blue"));
+    png(solid(50, 50, 0x0000ff), images.resolve("blue/b.png"));
+    spark();
+    ByteArrayOutputStream err2 = new ByteArrayOutputStream();
+    code = run(new ByteArrayOutputStream(), err2, "synthesize", "--store", storeUri, "--source", "images", "--images", images.toString(),
+        "--model", model.toString(), "--per-class", "4", "--name", "four-classes");
+    assertEquals(2, code);
+    assertEquals("fedlake synthesize: " + images + ": holds 4 class folder(s), but the federation in " + store.root() + " has 3 classes\n",
+        err2.toString(StandardCharsets.UTF_8));
+    assertFalse(Files.exists(dir.resolve("store/synthetic/four-classes.parquet")));
   }
 }

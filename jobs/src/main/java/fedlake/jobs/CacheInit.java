@@ -1,14 +1,17 @@
 package fedlake.jobs;
 
 import fedlake.core.Federation;
+import fedlake.core.InvalidInputException;
 import fedlake.core.cli.Args;
 import fedlake.core.data.Dataset;
 import fedlake.core.data.DatasetFiles;
-import fedlake.core.model.CacheBootstrap;
 import fedlake.core.model.CacheModel;
 import fedlake.core.model.Head;
 import fedlake.core.model.Models;
-import java.nio.file.Path;
+import fedlake.core.store.ParquetFiles;
+import fedlake.core.synth.Bootstraps;
+import fedlake.core.synth.SyntheticTable;
+import fedlake.core.synth.TextEmbeddings;
 import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
 
@@ -44,13 +47,41 @@ final class CacheInit {
     if (!args.has("keys")) {
       throw new IllegalArgumentException("init: --model cache needs --keys PATH (labelled embeddings to use as cache keys)");
     }
-    Dataset keys = DatasetFiles.read(args.required("keys"), conf);
-    Head head = args.has("text") ? CacheBootstrap.textHead(Path.of(args.required("text")), classes, dimension, logitScale)
+    Dataset keys = keys(args.required("keys"), conf);
+    Head head = args.has("text") ? textHead(args.required("text"), classes, dimension, logitScale, conf)
         : Head.zeros(dimension, classes, logitScale);
     float alpha = (float) args.number("cache-alpha",
         CacheModel.defaultAlpha(args.has("text"), logitScale, CacheModel.keysPerClass(keys.labels())));
     CacheModel cache = Models.cacheOf(keys, head, alpha, (float) args.number("cache-beta", CacheModel.BETA_DEFAULT));
     federation.initialCache(cache, args.has("text") ? "zero-shot" : "init");
     return kind;
+  }
+
+  /**
+   * Keys from a synthetic table ({@code fedlake synthesize}, recognised by the provenance in its footer)
+   * or any labelled data set {@link DatasetFiles} reads.
+   */
+  static Dataset keys(String location, Configuration conf) {
+    org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(
+        location.contains("://") ? location : new java.io.File(location).getAbsoluteFile().toURI().toString());
+    try {
+      var fs = path.getFileSystem(conf);
+      if (location.endsWith(".parquet") && fs.isFile(path)
+          && ParquetFiles.footer(path, conf).containsKey(SyntheticTable.PROVENANCE_KEY)) {
+        return SyntheticTable.read(path, conf).data();
+      }
+    } catch (java.io.IOException e) {
+      throw new InvalidInputException(location, "cannot read keys: " + e.getMessage(), e);
+    }
+    return DatasetFiles.read(location, conf);
+  }
+
+  /**
+   * The head part of a cache model from class text embeddings ({@link TextEmbeddings}): W = the unit
+   * text rows, b = 0, so its logits are {@code logitScale * cos(x, text_c)}.
+   */
+  static Head textHead(String location, int classes, int dimension, float logitScale, Configuration conf) {
+    TextEmbeddings text = TextEmbeddings.read(location, conf).requireShape(classes, dimension);
+    return Bootstraps.zeroShot(text, logitScale, logitScale);
   }
 }

@@ -5,7 +5,7 @@ import fedlake.core.cli.Args;
 import fedlake.core.data.Dataset;
 import fedlake.core.data.DatasetFiles;
 import fedlake.core.data.DirichletSplit;
-import fedlake.core.model.CacheBootstrap;
+import fedlake.core.synth.Bootstraps;
 import fedlake.core.model.CacheModel;
 import fedlake.core.model.Head;
 import fedlake.core.model.Models;
@@ -54,7 +54,7 @@ public final class Simulate {
       "  --strategy S          scaffold (default) or fedavg",
       "  --model K             head (default) or cache: a Tip-Adapter cache whose keys are synthetic samples of every class",
       "                        (with --model cache: --synthetic-per-class M keys per class, default "
-          + CacheBootstrap.SYNTHETIC_PER_CLASS_DEFAULT + ", from the sites'",
+          + Bootstraps.CACHE_KEYS_PER_CLASS_DEFAULT + ", from the sites'",
       "                        pooled class statistics; --text FILE makes the cache's head part zero-shot)",
       "  --cache-alpha A       weight of the cache logits (default 16 / M, times 0.1 with --text)",
       "  --cache-beta B        sharpness of the key affinities (default " + CacheModel.BETA_DEFAULT + ")",

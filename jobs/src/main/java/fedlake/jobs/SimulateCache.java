@@ -3,7 +3,7 @@ package fedlake.jobs;
 import fedlake.core.Federation;
 import fedlake.core.cli.Args;
 import fedlake.core.data.Dataset;
-import fedlake.core.model.CacheBootstrap;
+import fedlake.core.synth.Bootstraps;
 import fedlake.core.model.CacheModel;
 import fedlake.core.model.Head;
 import fedlake.core.model.Models;
@@ -35,17 +35,17 @@ public record SimulateCache(String kind, int perClass, Path text, Float alpha, f
 
   /** The default: a head model. */
   public static SimulateCache head() {
-    return new SimulateCache(Models.HEAD, CacheBootstrap.SYNTHETIC_PER_CLASS_DEFAULT, null, null, CacheModel.BETA_DEFAULT);
+    return new SimulateCache(Models.HEAD, Bootstraps.CACHE_KEYS_PER_CLASS_DEFAULT, null, null, CacheModel.BETA_DEFAULT);
   }
 
   /** A cache model with the default settings (alpha null: {@link CacheModel#defaultAlpha}). */
   public static SimulateCache cache() {
-    return new SimulateCache(Models.CACHE, CacheBootstrap.SYNTHETIC_PER_CLASS_DEFAULT, null, null, CacheModel.BETA_DEFAULT);
+    return new SimulateCache(Models.CACHE, Bootstraps.CACHE_KEYS_PER_CLASS_DEFAULT, null, null, CacheModel.BETA_DEFAULT);
   }
 
   static SimulateCache fromArgs(Args args) {
     return new SimulateCache(args.string("model", Models.HEAD),
-        args.integer("synthetic-per-class", CacheBootstrap.SYNTHETIC_PER_CLASS_DEFAULT),
+        args.integer("synthetic-per-class", Bootstraps.CACHE_KEYS_PER_CLASS_DEFAULT),
         args.has("text") && Models.CACHE.equals(args.string("model", Models.HEAD)) ? Path.of(args.required("text")) : null,
         args.has("cache-alpha") ? (float) args.number("cache-alpha", CacheModel.ALPHA_DEFAULT) : null,
         (float) args.number("cache-beta", CacheModel.BETA_DEFAULT));
@@ -56,9 +56,9 @@ public record SimulateCache(String kind, int perClass, Path text, Float alpha, f
     if (!Models.CACHE.equals(kind)) {
       return;
     }
-    Dataset keys = CacheBootstrap.syntheticKeys(sites, classes, perClass, seed);
+    Dataset keys = Bootstraps.cacheKeys(sites, classes, perClass, seed);
     Head head = text == null ? Head.zeros(dimension, classes, Models.DEFAULT_LOGIT_SCALE)
-        : CacheBootstrap.textHead(text, classes, dimension, Models.DEFAULT_LOGIT_SCALE);
+        : CacheInit.textHead(text.toString(), classes, dimension, Models.DEFAULT_LOGIT_SCALE, new org.apache.hadoop.conf.Configuration());
     float a = alpha != null ? alpha : CacheModel.defaultAlpha(text != null, head.logitScale(), perClass);
     federation.initialCache(Models.cacheOf(keys, head, a, beta), "synthetic");
     if (out != null) {

@@ -100,4 +100,28 @@ class CacheInitTest {
     assertEquals("fedlake init: init: --model must be 'head' or 'cache', got 'forest'", kind.err().strip());
     assertTrue(Store.open(store).latest().isEmpty(), "nothing was written");
   }
+
+  @Test
+  void initTakesTheKeysOfASyntheticTable() throws IOException {
+    Path text = dir.resolve("text_X.npy");
+    Npy.writeFloat32(text, new float[] {1, 0, 0, 1, -1, 0}, 3, 2);
+    fedlake.core.synth.TextSource source = new fedlake.core.synth.TextSource(
+        fedlake.core.synth.TextEmbeddings.read(text.toString(), new Configuration()), 0.1);
+    List<fedlake.schema.SyntheticRow> rows = fedlake.core.synth.SyntheticTable.generate(source, 2, 5,
+        fedlake.core.synth.SyntheticTable.MissingClasses.FAIL);
+    Path table = dir.resolve("synthetic.parquet");
+    fedlake.core.synth.SyntheticTable.write(Store.open(dir.toUri().toString()), new org.apache.hadoop.fs.Path(table.toUri()), rows,
+        fedlake.core.synth.SyntheticTable.provenance(source, 2, 5, List.of(), 0));
+    String store = dir.resolve("store").toUri().toString();
+    Run run = run("init", "--store", store, "--dim", "2", "--classes", "3", "--model", "cache", "--keys", table.toString());
+    assertEquals(0, run.code(), run.err());
+    Model model = Store.open(store).readModel(0, 0);
+    assertEquals(List.of(0, 0, 1, 1, 2, 2), model.getCacheLabels());
+    float[] keys = FloatArrays.toArray(model.getCacheKeys());
+    for (int k = 0; k < 6; k++) {
+      fedlake.schema.SyntheticRow row = rows.get(k);
+      assertEquals(row.getEmbedding().get(0), keys[2 * k], 1e-6f, "key " + k);
+      assertEquals(row.getEmbedding().get(1), keys[2 * k + 1], 1e-6f, "key " + k);
+    }
+  }
 }

@@ -7,11 +7,13 @@ import fedlake.core.cluster.ProfileFeatures;
 import fedlake.core.data.Dataset;
 import fedlake.core.data.DatasetFiles;
 import fedlake.core.data.DirichletSplit;
+import fedlake.core.model.Head;
 import fedlake.core.model.Models;
 import fedlake.core.round.RoundJob;
 import fedlake.core.round.RoundResult;
 import fedlake.core.store.Store;
 import fedlake.core.store.StoreConfig;
+import fedlake.core.train.LocalTrainer;
 import fedlake.core.train.TrainSettings;
 import fedlake.edge.EdgeMain;
 import fedlake.edge.EdgeTrain;
@@ -158,10 +160,20 @@ public final class ClusteredSimulation {
   /** One site at the end. */
   public record SiteReport(String site, String dataset, int examples, int cluster, double accuracy, Double globalAccuracy) {}
 
+  /**
+   * What centralised training reaches on the same rows (every site's training rows in one place, the
+   * same linear head): mean per-site test accuracy with one head per dataset, and with one head for
+   * all datasets. Their difference bounds what per-cluster models can gain over one global model.
+   */
+  public record Reference(int epochs, double perDataset, double oneHead) {}
+
+  /** Epochs of the centralised reference heads. */
+  static final int REFERENCE_EPOCHS = 20;
+
   /** The simulation's outcome. */
   public record Report(List<String> data, String labelSpace, int sites, double alpha, int rounds, long seed, int classes,
       String clusters, List<RoundReport> history, List<SiteReport> siteReports, double adjustedRandIndex,
-      double meanSiteAccuracy, Double globalMeanSiteAccuracy, String store, String globalStore) {
+      double meanSiteAccuracy, Double globalMeanSiteAccuracy, Reference reference, String store, String globalStore) {
     public int exitCode() {
       return 0;
     }
@@ -211,6 +223,7 @@ public final class ClusteredSimulation {
         siteData.set(mine.get(i), trains.get(d).select(split[i]));
       }
     }
+    Reference reference = reference(trains, tests, truth, classes);
     String uri = storeUri != null ? storeUri : temporaryStore("fedlake-clustered-");
     String globalUri = storeUri != null ? storeUri.replaceAll("/+$", "") + "-global" : temporaryStore("fedlake-global-");
     log("simulate (clustered): %d datasets, %s label space, %d classes, dim %d; %d sites (alpha %s); clusters %s (%s); store %s",
@@ -220,6 +233,8 @@ public final class ClusteredSimulation {
       log("  dataset %d: %s (%d train / %d test rows, class ids from %d)", d, dataDirs.get(d), trains.get(d).size(),
           tests.get(d).size(), offsets[d]);
     }
+    log("centralised reference (all training rows in one place, %d epochs): mean per-site accuracy %.4f with one head per dataset,"
+        + " %.4f with one head for all", reference.epochs(), reference.perDataset(), reference.oneHead());
 
     SparkSession spark = Spark.session("fedlake-simulate-clustered", master);
     ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
@@ -289,7 +304,7 @@ public final class ClusteredSimulation {
       RoundReport last = history.get(history.size() - 1);
       Report report = new Report(dataDirs, disjoint ? "disjoint" : "shared", sites, alpha, rounds, seed, classes,
           clusters == null ? "auto" : String.valueOf(clusters), history, siteReports, last.adjustedRandIndex(),
-          last.meanSiteAccuracy(), last.globalMeanSiteAccuracy(), uri, global == null ? null : globalUri);
+          last.meanSiteAccuracy(), last.globalMeanSiteAccuracy(), reference, uri, global == null ? null : globalUri);
       log("%-10s %-14s %9s %8s %9s %11s", "site", "dataset", "examples", "cluster", "accuracy", "global-acc");
       for (SiteReport r : siteReports) {
         log("%-10s %-14s %9d %8d %9.4f %11s", r.site(), r.dataset(), r.examples(), r.cluster(), r.accuracy(),
@@ -309,6 +324,35 @@ public final class ClusteredSimulation {
       pool.shutdownNow();
       spark.stop();
     }
+  }
+
+  /** The centralised reference heads, trained with the sites' settings for {@link #REFERENCE_EPOCHS} epochs. */
+  private Reference reference(List<Dataset> trains, List<Dataset> tests, int[] truth, int classes) {
+    TrainSettings central = settings.withSeed(seed).withEpochs(REFERENCE_EPOCHS);
+    int dimension = trains.get(0).dimension();
+    double[] perDataset = new double[trains.size()];
+    int rows = 0;
+    for (int d = 0; d < trains.size(); d++) {
+      Head head = LocalTrainer.train(Head.zeros(dimension, classes, Models.DEFAULT_LOGIT_SCALE), trains.get(d), central,
+          LocalTrainer.Progress.NONE).head();
+      perDataset[d] = head.evaluate(tests.get(d)).accuracy();
+      rows += trains.get(d).size();
+    }
+    float[] features = new float[rows * dimension];
+    int[] labels = new int[rows];
+    int at = 0;
+    for (Dataset train : trains) {
+      System.arraycopy(train.features(), 0, features, at * dimension, train.size() * dimension);
+      System.arraycopy(train.labels(), 0, labels, at, train.size());
+      at += train.size();
+    }
+    Head all = LocalTrainer.train(Head.zeros(dimension, classes, Models.DEFAULT_LOGIT_SCALE),
+        Dataset.of("all training rows", features, labels, dimension), central, LocalTrainer.Progress.NONE).head();
+    double[] oneHead = new double[tests.size()];
+    for (int d = 0; d < tests.size(); d++) {
+      oneHead[d] = all.evaluate(tests.get(d)).accuracy();
+    }
+    return new Reference(REFERENCE_EPOCHS, mean(s -> perDataset[truth[s]]), mean(s -> oneHead[truth[s]]));
   }
 
   private void trainAll(ExecutorService pool, Store store, List<Dataset> siteData, int round, Path states, boolean single) {
@@ -438,7 +482,9 @@ public final class ClusteredSimulation {
     }
     json.append("  ],\n");
     json.append(String.format(Locale.ROOT, "  \"adjusted_rand_index\": %.6f,%n  \"mean_site_accuracy\": %.6f,%n"
-        + "  \"global_mean_site_accuracy\": %s%n}%n", r.adjustedRandIndex(), r.meanSiteAccuracy(), number(r.globalMeanSiteAccuracy())));
+        + "  \"global_mean_site_accuracy\": %s,%n  \"centralised_per_dataset_site_accuracy\": %.6f,%n"
+        + "  \"centralised_one_head_site_accuracy\": %.6f%n}%n", r.adjustedRandIndex(), r.meanSiteAccuracy(),
+        number(r.globalMeanSiteAccuracy()), r.reference().perDataset(), r.reference().oneHead()));
     try {
       if (file.getParent() != null) {
         Files.createDirectories(file.getParent());

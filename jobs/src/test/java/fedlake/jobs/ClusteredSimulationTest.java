@@ -74,6 +74,9 @@ class ClusteredSimulationTest extends SparkTestBase {
     assertEquals(1.0, ari, 1e-12, figures);
     assertTrue(clustered >= global + 0.3, figures);
     assertTrue(clustered >= 0.8, figures);
+    // centralised: one head per dataset solves each; one head for both cannot tell a permuted label from its original
+    assertTrue(json.get("centralised_per_dataset_site_accuracy").asDouble() >= 0.9, figures);
+    assertTrue(json.get("centralised_one_head_site_accuracy").asDouble() <= 0.7, figures);
     for (JsonNode site : json.get("site_reports")) {
       int index = Integer.parseInt(site.get("site").asText().substring("site-".length()));
       assertEquals(index % 2 == 0 ? "a" : "b", site.get("dataset").asText());

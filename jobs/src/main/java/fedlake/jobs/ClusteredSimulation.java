@@ -60,6 +60,7 @@ public final class ClusteredSimulation {
       "  --sites N --alpha A --rounds R --seed S --local-epochs E --store URI --report-json FILE --master M --strategy S",
       "                        as for the single-dataset simulate; the global-model baseline runs in URI-global",
       "  --no-baseline         skip the global-model baseline",
+      "  --plot FILE           PNG: per-site accuracy per round (per-cluster and global models), ARI, centralised reference",
       "  plus the edge runner's --batch-size, --learning-rate, --momentum, --weight-decay, --balanced-loss",
       StoreConfig.USAGE);
 
@@ -78,6 +79,7 @@ public final class ClusteredSimulation {
   private String storeUri;
   private StoreConfig storeConfig = StoreConfig.empty();
   private Path reportJson;
+  private Path plot;
   private String strategy = fedlake.core.aggregate.Scaffold.NAME;
   private String master;
   private boolean baseline = true;
@@ -103,7 +105,7 @@ public final class ClusteredSimulation {
   public static ClusteredSimulation fromArgs(String[] argv) {
     Args args = new Args("simulate", argv,
         Set.of("data", "label-space", "clusters", "algorithm", "k-range", "min-size", "weights", "sites", "alpha", "rounds",
-            "seed", "local-epochs", "store", "report-json", "master", "batch-size", "learning-rate", "momentum",
+            "seed", "local-epochs", "store", "report-json", "plot", "master", "batch-size", "learning-rate", "momentum",
             "weight-decay", "strategy", StoreConfig.OPTION),
         Set.of("balanced-loss", "no-baseline"));
     ClusteredSimulation s = new ClusteredSimulation();
@@ -144,6 +146,9 @@ public final class ClusteredSimulation {
     s.baseline = !args.flag("no-baseline");
     if (args.has("report-json")) {
       s.reportJson = Path.of(args.required("report-json"));
+    }
+    if (args.has("plot")) {
+      s.plot = Path.of(args.required("plot"));
     }
     return s;
   }
@@ -314,6 +319,10 @@ public final class ClusteredSimulation {
         writeJson(report, reportJson);
         log("report written to %s", reportJson);
       }
+      if (plot != null) {
+        plot(report, plot);
+        log("plot written to %s", plot);
+      }
       log("final: adjusted Rand index %.4f; mean per-site test accuracy %.4f with per-cluster models, %s with one global model",
           report.adjustedRandIndex(), report.meanSiteAccuracy(),
           report.globalMeanSiteAccuracy() == null ? "-" : String.format(Locale.ROOT, "%.4f", report.globalMeanSiteAccuracy()));
@@ -324,6 +333,23 @@ public final class ClusteredSimulation {
       pool.shutdownNow();
       spark.stop();
     }
+  }
+
+  /** Per-round accuracy of the per-cluster models, the global model, the centralised references, and the ARI. */
+  private static void plot(Report r, Path file) {
+    double[] x = r.history().stream().mapToDouble(RoundReport::round).toArray();
+    List<LinePlot.Series> series = new ArrayList<>();
+    series.add(new LinePlot.Series("per-cluster models", x, r.history().stream().mapToDouble(RoundReport::meanSiteAccuracy).toArray()));
+    if (r.globalMeanSiteAccuracy() != null) {
+      series.add(new LinePlot.Series("one global model", x,
+          r.history().stream().mapToDouble(h -> h.globalMeanSiteAccuracy() == null ? Double.NaN : h.globalMeanSiteAccuracy()).toArray()));
+    }
+    series.add(new LinePlot.Series("adjusted Rand index", x, r.history().stream().mapToDouble(RoundReport::adjustedRandIndex).toArray()));
+    double[] ends = {x[0], x[x.length - 1]};
+    series.add(new LinePlot.Series(String.format(Locale.ROOT, "centralised: per dataset %.3f, one head %.3f",
+        r.reference().perDataset(), r.reference().oneHead()), ends, new double[] {r.reference().perDataset(), r.reference().perDataset()}));
+    LinePlot.write(file, "fedlake simulate: " + r.data().size() + " datasets, " + r.labelSpace() + " label space, " + r.sites() + " sites",
+        "round", "mean per-site test accuracy / ARI", series);
   }
 
   /** The centralised reference heads, trained with the sites' settings for {@link #REFERENCE_EPOCHS} epochs. */

@@ -58,12 +58,14 @@ class ClusteredSimulationTest extends SparkTestBase {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int code = FedlakeMain.run(new String[] {"simulate", "--data", a + "," + b, "--label-space", "shared", "--sites", "6",
         "--rounds", "3", "--clusters", "auto", "--k-range", "2..3", "--seed", "1", "--store", store,
-        "--report-json", report.toString(), "--master", "local[2]"},
+        "--report-json", report.toString(), "--plot", dir.resolve("clusters.png").toString(), "--master", "local[2]"},
         new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
     String printed = out.toString(StandardCharsets.UTF_8);
     assertEquals(0, code, "stderr: " + err.toString(StandardCharsets.UTF_8) + "\nstdout: " + printed);
 
     JsonNode json = new ObjectMapper().readTree(report.toFile());
+    java.awt.image.BufferedImage chart = javax.imageio.ImageIO.read(dir.resolve("clusters.png").toFile());
+    assertEquals(800, chart.getWidth(), "a PNG chart was written");
     assertEquals("shared", json.get("label_space").asText());
     assertEquals(CLASSES, json.get("classes").asInt(), "shared label space: ids 0..5 in both datasets");
     assertEquals(3, json.get("rounds").size());

@@ -171,7 +171,7 @@ class SynthesizeTest extends SparkTestBase {
     assertEquals("fedlake synthesize: synthesize: round 0 of " + store.root() + " has not been aggregated yet (no round-000000.parquet); "
         + "run 'fedlake round' first\n", notAggregated.err());
     Run images = fedlake("synthesize", "--store", storeUri, "--source", "images", "--master", "local[2]");
-    assertEquals("fedlake synthesize: synthesize: --source images is not available in this build\n", images.err());
+    assertEquals("fedlake synthesize: synthesize: missing required option --images\n", images.err());
 
     assertFalse(Files.exists(dir.resolve("store/synthetic")), "nothing was written");
     assertEquals(0, store.requireLatest().round(), "the federation is untouched");

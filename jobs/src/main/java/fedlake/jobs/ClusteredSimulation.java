@@ -21,7 +21,6 @@ import fedlake.schema.Model;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -229,8 +228,8 @@ public final class ClusteredSimulation {
       }
     }
     Reference reference = reference(trains, tests, truth, classes);
-    String uri = storeUri != null ? storeUri : temporaryStore("fedlake-clustered-");
-    String globalUri = storeUri != null ? storeUri.replaceAll("/+$", "") + "-global" : temporaryStore("fedlake-global-");
+    String uri = storeUri != null ? storeUri : Simulate.temporaryStore("fedlake-clustered-");
+    String globalUri = storeUri != null ? storeUri.replaceAll("/+$", "") + "-global" : Simulate.temporaryStore("fedlake-global-");
     log("simulate (clustered): %d datasets, %s label space, %d classes, dim %d; %d sites (alpha %s); clusters %s (%s); store %s",
         datasets, disjoint ? "disjoint" : "shared", classes, dimension, sites, alpha, clusters == null ? "auto" : clusters,
         algorithm, uri);
@@ -462,14 +461,6 @@ public final class ClusteredSimulation {
     return Simulate.siteName(index);
   }
 
-  private static String temporaryStore(String prefix) {
-    try {
-      return Files.createTempDirectory(prefix).toUri().toString();
-    } catch (IOException e) {
-      throw new UncheckedIOException("simulate: cannot create a temporary store", e);
-    }
-  }
-
   private void log(String format, Object... args) {
     if (out != null) {
       out.println(String.format(Locale.ROOT, format, args));
@@ -511,14 +502,7 @@ public final class ClusteredSimulation {
         + "  \"global_mean_site_accuracy\": %s,%n  \"centralised_per_dataset_site_accuracy\": %.6f,%n"
         + "  \"centralised_one_head_site_accuracy\": %.6f%n}%n", r.adjustedRandIndex(), r.meanSiteAccuracy(),
         number(r.globalMeanSiteAccuracy()), r.reference().perDataset(), r.reference().oneHead()));
-    try {
-      if (file.getParent() != null) {
-        Files.createDirectories(file.getParent());
-      }
-      Files.writeString(file, json.toString(), StandardCharsets.UTF_8);
-    } catch (IOException e) {
-      throw new UncheckedIOException("simulate: cannot write report " + file, e);
-    }
+    Simulate.writeReport(file, json);
   }
 
   private static String number(Double value) {
@@ -526,6 +510,6 @@ public final class ClusteredSimulation {
   }
 
   private static String quote(String text) {
-    return "\"" + text.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    return Simulate.quote(text);
   }
 }

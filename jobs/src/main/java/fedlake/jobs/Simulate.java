@@ -213,7 +213,7 @@ public final class Simulate {
       siteData.add(train.select(rows));
       sizes.add(rows.length);
     }
-    String uri = storeUri != null ? storeUri : temporaryStore();
+    String uri = storeUri != null ? storeUri : temporaryStore("fedlake-simulate-");
     log("simulate: %s, %d train / %d test rows, %d classes, dim %d; %d sites (alpha %s, sizes %d..%d); store %s",
         dataDir, train.size(), test.size(), classes, train.dimension(), sites, alpha,
         sizes.stream().mapToInt(Integer::intValue).min().orElse(0), sizes.stream().mapToInt(Integer::intValue).max().orElse(0), uri);
@@ -300,9 +300,9 @@ public final class Simulate {
     return String.format("site-%03d", index);
   }
 
-  private static String temporaryStore() {
+  static String temporaryStore(String prefix) {
     try {
-      return Files.createTempDirectory("fedlake-simulate-").toUri().toString();
+      return Files.createTempDirectory(prefix).toUri().toString();
     } catch (IOException e) {
       throw new UncheckedIOException("simulate: cannot create a temporary store", e);
     }
@@ -334,17 +334,22 @@ public final class Simulate {
     }
     json.append("  ],\n");
     json.append(String.format(Locale.ROOT, "  \"final_test_accuracy\": %.6f%n}%n", report.finalTestAccuracy()));
+    writeReport(file, json);
+  }
+
+  /** Writes a JSON report, creating its folder. */
+  static void writeReport(Path file, CharSequence json) {
     try {
       if (file.getParent() != null) {
         Files.createDirectories(file.getParent());
       }
-      Files.writeString(file, json.toString(), StandardCharsets.UTF_8);
+      Files.writeString(file, json, StandardCharsets.UTF_8);
     } catch (IOException e) {
       throw new UncheckedIOException("simulate: cannot write report " + file, e);
     }
   }
 
-  private static String quote(String text) {
+  static String quote(String text) {
     return "\"" + text.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
   }
 }

@@ -120,13 +120,8 @@ class ClusterJobTest extends SparkTestBase {
     assertEquals(3, moved);
   }
 
-  @Test
-  void aClusterWhoseSitesMovedIsReportedEmpty() throws IOException {
-    Store store = store();
-    SyntheticProfiles.Generated g = SyntheticProfiles.generate(30, 3, CLASSES, PROJECTED, 0.3, 0, 7);
-    SyntheticProfiles.write(store, 0, g.profiles(), 1);
-    Map<String, Integer> first = new ClusterJob(spark(), store).round(0).k(3).execute().assignments();
-    // round 1: the sites of group 2 now look like group 1
+  /** Round-1 profiles: the sites of group 2 now look exactly like site 1 (of group 1), the others as in round 0. */
+  private static List<SiteProfile> groupTwoLikeSiteOne(SyntheticProfiles.Generated g) {
     SiteProfile model = g.profiles().get(1);
     List<SiteProfile> next = new ArrayList<>();
     for (int i = 0; i < g.profiles().size(); i++) {
@@ -135,7 +130,16 @@ class ClusterJobTest extends SparkTestBase {
           ? SiteProfile.newBuilder(model).setSite(p.getSite()).setRound(1).build()
           : SiteProfile.newBuilder(p).setRound(1).build());
     }
-    SyntheticProfiles.write(store, 1, next, 1);
+    return next;
+  }
+
+  @Test
+  void aClusterWhoseSitesMovedIsReportedEmpty() throws IOException {
+    Store store = store();
+    SyntheticProfiles.Generated g = SyntheticProfiles.generate(30, 3, CLASSES, PROJECTED, 0.3, 0, 7);
+    SyntheticProfiles.write(store, 0, g.profiles(), 1);
+    Map<String, Integer> first = new ClusterJob(spark(), store).round(0).k(3).execute().assignments();
+    SyntheticProfiles.write(store, 1, groupTwoLikeSiteOne(g), 1);
     ClusterJob.Result result = new ClusterJob(spark(), store).round(1).k(2).execute();
     int groupOne = first.get(g.profiles().get(1).getSite());
     int groupTwo = first.get(g.profiles().get(2).getSite());
@@ -156,16 +160,7 @@ class ClusterJobTest extends SparkTestBase {
     SyntheticProfiles.Generated g = SyntheticProfiles.generate(30, 3, CLASSES, PROJECTED, 0.3, 0, 7);
     SyntheticProfiles.write(store, 0, g.profiles(), 1);
     Map<String, Integer> first = new ClusterJob(spark(), store).round(0).execute().assignments();
-    // round 1: the sites of group 2 now look like one site of group 1
-    SiteProfile model = g.profiles().get(1);
-    List<SiteProfile> next = new ArrayList<>();
-    for (int i = 0; i < g.profiles().size(); i++) {
-      SiteProfile p = g.profiles().get(i);
-      next.add(g.groups()[i] == 2
-          ? SiteProfile.newBuilder(model).setSite(p.getSite()).setRound(1).build()
-          : SiteProfile.newBuilder(p).setRound(1).build());
-    }
-    SyntheticProfiles.write(store, 1, next, 1);
+    SyntheticProfiles.write(store, 1, groupTwoLikeSiteOne(g), 1);
 
     ClusterJob.Result kept = new ClusterJob(spark(), store).round(1).kChangeMargin(1.0).execute();
     assertEquals("previous (kept)", kept.kChosenBy());

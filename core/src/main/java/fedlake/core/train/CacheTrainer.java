@@ -53,13 +53,7 @@ public final class CacheTrainer {
       throw new IllegalArgumentException("Cannot train: correction has " + correction.length + " values, model has "
           + (keyOffset + keys.length) + " parameters");
     }
-    double[] adjustment = new double[classes];
-    if (settings.balancedLoss()) {
-      long[] histogram = data.labelHistogram(classes);
-      for (int c = 0; c < classes; c++) {
-        adjustment[c] = histogram[c] == 0 ? Double.NEGATIVE_INFINITY : Math.log((double) histogram[c] / n);
-      }
-    }
+    double[] adjustment = Sgd.logPrior(data, classes, settings.balancedLoss());
     float scale = head.logitScale();
     float alpha = model.alpha();
     float beta = model.beta();
@@ -75,17 +69,13 @@ public final class CacheTrainer {
     double[] affinity = new double[batchSize * size];
     double[] dLogits = new double[batchSize * classes];
     double[] logits = new double[classes];
-    int[] order = new int[n];
-    for (int i = 0; i < n; i++) {
-      order[i] = i;
-    }
+    int[] order = Sgd.identity(n);
     SplittableRandom random = new SplittableRandom(settings.seed());
     int steps = 0;
     float lr = (float) settings.learningRate();
     float momentum = (float) settings.momentum();
-    float decay = (float) settings.weightDecay();
     for (int epoch = 0; epoch < settings.epochs(); epoch++) {
-      shuffle(order, random);
+      Sgd.shuffle(order, random);
       double epochLoss = 0;
       for (int first = 0; first < n; first += batchSize) {
         int rows = Math.min(n, first + batchSize) - first;
@@ -101,19 +91,9 @@ public final class CacheTrainer {
           for (int k = 0; k < size; k++) {
             logits[keyLabels[k]] += alpha * affinity[r * size + k];
           }
-          double max = Double.NEGATIVE_INFINITY;
+          epochLoss += Sgd.softmax(logits, adjustment, label);
           for (int c = 0; c < classes; c++) {
-            logits[c] += adjustment[c];
-            max = Math.max(max, logits[c]);
-          }
-          double sum = 0;
-          for (int c = 0; c < classes; c++) {
-            logits[c] = Math.exp(logits[c] - max);
-            sum += logits[c];
-          }
-          epochLoss += -Math.log(logits[label] / sum);
-          for (int c = 0; c < classes; c++) {
-            dLogits[r * classes + c] = logits[c] / sum - (c == label ? 1 : 0);
+            dLogits[r * classes + c] = logits[c] - (c == label ? 1 : 0);
           }
         }
         // backward: dL/dK_k = sum_r dL/dz_{label_k} * alpha * beta * a_rk * (x_r - cos_rk K_k / |K_k|) / |K_k|
@@ -160,16 +140,7 @@ public final class CacheTrainer {
               }
             }
           }
-          for (int i = 0; i < weights.length; i++) {
-            float g = gradW[i] * inverseRows + decay * weights[i] + (correction == null ? 0f : correction[i]);
-            velocityW[i] = momentum * velocityW[i] + g;
-            weights[i] -= lr * velocityW[i];
-          }
-          for (int c = 0; c < classes; c++) {
-            float g = gradB[c] * inverseRows + (correction == null ? 0f : correction[weights.length + c]);
-            velocityB[c] = momentum * velocityB[c] + g;
-            bias[c] -= lr * velocityB[c];
-          }
+          Sgd.headStep(weights, bias, gradW, gradB, velocityW, velocityB, inverseRows, correction, settings);
         }
         for (int i = 0; i < keys.length; i++) {
           velocityK[i] = momentum * velocityK[i] + gradK[i];
@@ -182,14 +153,5 @@ public final class CacheTrainer {
     }
     fedlake.core.model.Head.Evaluation evaluation = model.evaluate(data);
     return new Result(model, steps, evaluation.loss(), evaluation.accuracy());
-  }
-
-  private static void shuffle(int[] order, SplittableRandom random) {
-    for (int i = order.length - 1; i > 0; i--) {
-      int j = random.nextInt(i + 1);
-      int t = order[i];
-      order[i] = order[j];
-      order[j] = t;
-    }
   }
 }

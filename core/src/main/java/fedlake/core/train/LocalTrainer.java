@@ -49,30 +49,18 @@ public final class LocalTrainer {
           + (weights.length + bias.length) + " parameters");
     }
 
-    double[] adjustment = new double[classes];
-    if (settings.balancedLoss()) {
-      long[] histogram = data.labelHistogram(classes);
-      for (int c = 0; c < classes; c++) {
-        adjustment[c] = histogram[c] == 0 ? Double.NEGATIVE_INFINITY : Math.log((double) histogram[c] / n);
-      }
-    }
+    double[] adjustment = Sgd.logPrior(data, classes, settings.balancedLoss());
 
     float[] velocityW = new float[weights.length];
     float[] velocityB = new float[classes];
     float[] gradW = new float[weights.length];
     float[] gradB = new float[classes];
     double[] logits = new double[classes];
-    int[] order = new int[n];
-    for (int i = 0; i < n; i++) {
-      order[i] = i;
-    }
+    int[] order = Sgd.identity(n);
     SplittableRandom random = new SplittableRandom(settings.seed());
     int steps = 0;
-    float lr = (float) settings.learningRate();
-    float momentum = (float) settings.momentum();
-    float decay = (float) settings.weightDecay();
     for (int epoch = 0; epoch < settings.epochs(); epoch++) {
-      shuffle(order, random);
+      Sgd.shuffle(order, random);
       double epochLoss = 0;
       for (int start0 = 0; start0 < n; start0 += settings.batchSize()) {
         int end = Math.min(n, start0 + settings.batchSize());
@@ -83,19 +71,9 @@ public final class LocalTrainer {
           int offset = row * dimension;
           int label = data.label(row);
           head.logits(x, offset, logits);
-          double max = Double.NEGATIVE_INFINITY;
+          epochLoss += Sgd.softmax(logits, adjustment, label);
           for (int c = 0; c < classes; c++) {
-            logits[c] += adjustment[c];
-            max = Math.max(max, logits[c]);
-          }
-          double sum = 0;
-          for (int c = 0; c < classes; c++) {
-            logits[c] = Math.exp(logits[c] - max);
-            sum += logits[c];
-          }
-          epochLoss += -Math.log(logits[label] / sum);
-          for (int c = 0; c < classes; c++) {
-            double p = logits[c] / sum;
+            double p = logits[c];
             float g = (float) (c == label ? p - 1 : p);
             if (g == 0f) {
               continue;
@@ -108,31 +86,12 @@ public final class LocalTrainer {
             }
           }
         }
-        float inverse = 1f / (end - start0);
-        for (int i = 0; i < weights.length; i++) {
-          float g = gradW[i] * inverse + decay * weights[i] + (correction == null ? 0f : correction[i]);
-          velocityW[i] = momentum * velocityW[i] + g;
-          weights[i] -= lr * velocityW[i];
-        }
-        for (int c = 0; c < classes; c++) {
-          float g = gradB[c] * inverse + (correction == null ? 0f : correction[weights.length + c]);
-          velocityB[c] = momentum * velocityB[c] + g;
-          bias[c] -= lr * velocityB[c];
-        }
+        Sgd.headStep(weights, bias, gradW, gradB, velocityW, velocityB, 1f / (end - start0), correction, settings);
         steps++;
       }
       progress.epoch(epoch + 1, settings.epochs(), epochLoss / n);
     }
     Head.Evaluation evaluation = head.evaluate(data);
     return new Result(head, steps, evaluation.loss(), evaluation.accuracy());
-  }
-
-  private static void shuffle(int[] order, SplittableRandom random) {
-    for (int i = order.length - 1; i > 0; i--) {
-      int j = random.nextInt(i + 1);
-      int t = order[i];
-      order[i] = order[j];
-      order[j] = t;
-    }
   }
 }

@@ -34,6 +34,7 @@ final class ClusterCommands {
           + ClusterEvents.SEPARABLE_SILHOUETTE_DEFAULT + ")",
       "  --k-change-margin M    keep the previous assignment (warm-started on this round's profiles) unless a fresh",
       "                         fit's silhouette is higher by M or more (default " + ClusterJob.K_CHANGE_MARGIN_DEFAULT + ")",
+      "  --restarts N           k-means runs from N seeds and keeps the lowest cost (default " + ClusterJob.RESTARTS_DEFAULT + ")",
       "  --seed S               seed of the algorithm (default 0)",
       StoreConfig.USAGE);
 
@@ -67,7 +68,7 @@ final class ClusterCommands {
 
   static int cluster(String[] argv, PrintStream out) {
     Args args = new Args("cluster", argv, Set.of("store", "round", "algorithm", "k", "k-range", "min-size", "weights",
-        "choice-margin", "separable-silhouette", "k-change-margin", "seed", "master", StoreConfig.OPTION), Set.of());
+        "choice-margin", "separable-silhouette", "k-change-margin", "restarts", "seed", "master", StoreConfig.OPTION), Set.of());
     String uri = args.required("store");
     StoreConfig storeConfig = StoreConfig.of(args);
     ClusterJob.Result result;
@@ -83,6 +84,7 @@ final class ClusterCommands {
           .choiceMargin(args.number("choice-margin", Assigner.CHOICE_MARGIN_DEFAULT))
           .separableSilhouette(args.number("separable-silhouette", ClusterEvents.SEPARABLE_SILHOUETTE_DEFAULT))
           .kChangeMargin(args.number("k-change-margin", ClusterJob.K_CHANGE_MARGIN_DEFAULT))
+          .restarts(args.integer("restarts", ClusterJob.RESTARTS_DEFAULT))
           .seed(args.longValue("seed", 0));
       if (args.has("weights")) {
         job.weights(ProfileFeatures.parse(args.required("weights")));

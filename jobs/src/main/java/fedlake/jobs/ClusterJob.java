@@ -63,6 +63,7 @@ public final class ClusterJob {
   public static final int K_MAX_DEFAULT = 8;
   public static final int MIN_SIZE_DEFAULT = 2;
   public static final double K_CHANGE_MARGIN_DEFAULT = 0.1;
+  public static final int RESTARTS_DEFAULT = 3;
   private static final long ROWS_PER_PARTITION = 25_000;
 
   private final SparkSession spark;
@@ -75,6 +76,7 @@ public final class ClusterJob {
   private int kMax = K_MAX_DEFAULT;
   private int minSize = MIN_SIZE_DEFAULT;
   private long seed = 0;
+  private int restarts = RESTARTS_DEFAULT;
   private ProfileFeatures weights = ProfileFeatures.defaults();
   private double choiceMargin = Assigner.CHOICE_MARGIN_DEFAULT;
   private double separableSilhouette = ClusterEvents.SEPARABLE_SILHOUETTE_DEFAULT;
@@ -147,6 +149,15 @@ public final class ClusterJob {
       throw new IllegalArgumentException("cluster: --min-size must be at least 1, got " + value);
     }
     this.minSize = value;
+    return this;
+  }
+
+  /** k-means (and the k-means start of a mixture) runs from this many seeds and keeps the lowest cost. */
+  public ClusterJob restarts(int value) {
+    if (value < 1) {
+      throw new IllegalArgumentException("cluster: --restarts must be at least 1, got " + value);
+    }
+    this.restarts = value;
     return this;
   }
 
@@ -444,7 +455,7 @@ public final class ClusterJob {
       }
       case GMM -> {
         // MLlib's random start often leaves a component empty; start from k-means instead (as is usual for GMMs)
-        KMeansModel start = new KMeans().setK(clusters).setSeed(fitSeed).setMaxIter(50).setFeaturesCol("features").fit(frame);
+        KMeansModel start = kmeans(frame, clusters, fitSeed);
         org.apache.spark.mllib.clustering.GaussianMixtureModel model = new org.apache.spark.mllib.clustering.GaussianMixture()
             .setK(clusters).setSeed(fitSeed).setInitialModel(initialMixture(start, frame))
             .run(frame.select("features").javaRDD().map(r -> org.apache.spark.mllib.linalg.Vectors.fromML(r.<Vector>getAs(0))).rdd());
@@ -458,7 +469,7 @@ public final class ClusterJob {
             new StructField("prediction", DataTypes.IntegerType, false, Metadata.empty())}));
       }
       default -> {
-        KMeansModel model = new KMeans().setK(clusters).setSeed(fitSeed).setMaxIter(50).setFeaturesCol("features").fit(frame);
+        KMeansModel model = kmeans(frame, clusters, fitSeed);
         centres = model.clusterCenters();
         predictions = model.transform(frame);
       }
@@ -478,6 +489,21 @@ public final class ClusterJob {
       sizes.put(row.getInt(0), row.getLong(1));
     }
     return new Fitted(clusters, kept, centres, sizes);
+  }
+
+  /**
+   * The best of {@link #restarts} MLlib k-means fits from different seeds (lowest within-cluster sum of
+   * squares): one k-means|| start can land in a poor local optimum that merges two groups and splits another.
+   */
+  private KMeansModel kmeans(Dataset<Row> frame, int clusters, long fitSeed) {
+    KMeansModel best = null;
+    for (int r = 0; r < restarts; r++) {
+      KMeansModel model = new KMeans().setK(clusters).setSeed(fitSeed + 104_729L * r).setMaxIter(50).setFeaturesCol("features").fit(frame);
+      if (best == null || model.summary().trainingCost() < best.summary().trainingCost()) {
+        best = model;
+      }
+    }
+    return best;
   }
 
   /** A mixture with k-means' centres, weights by cluster size, and the pooled per-dimension variance (plus a floor). */

@@ -61,6 +61,19 @@ class ClusterJobTest extends SparkTestBase {
   }
 
   @Test
+  void restartsKeepKMeansOutOfAPoorLocalOptimum() throws IOException {
+    Store store = store();
+    // the bench's 4,000 seeded profiles in 5 groups: one k-means|| start merges two groups and splits another
+    SyntheticProfiles.Generated g = SyntheticProfiles.generate(4000, 5, 100, 128, 0.8, 0, 4000);
+    SyntheticProfiles.write(store, 0, g.profiles(), 1);
+    ClusterJob.Result once = new ClusterJob(spark(), store).round(0).k(5).restarts(1).execute();
+    assertTrue(AdjustedRandIndex.of(found(once, g.profiles()), g.groups()) < 0.9, "one start: sizes " + once.sizes());
+    ClusterJob.Result best = new ClusterJob(spark(), store).round(0).k(5).execute();
+    assertEquals(1.0, AdjustedRandIndex.of(found(best, g.profiles()), g.groups()), 1e-12, "sizes " + best.sizes());
+    assertTrue(best.silhouette() > once.silhouette(), once.silhouette() + " -> " + best.silhouette());
+  }
+
+  @Test
   void bisectingAndGaussianMixtureFindTheSameGroups() throws IOException {
     Store store = store();
     // a Gaussian mixture fits a covariance per cluster: it needs many sites per dimension

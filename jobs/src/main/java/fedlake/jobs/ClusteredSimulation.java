@@ -345,7 +345,7 @@ public final class ClusteredSimulation {
     }
     series.add(new LinePlot.Series("adjusted Rand index", x, r.history().stream().mapToDouble(RoundReport::adjustedRandIndex).toArray()));
     double[] ends = {x[0], x[x.length - 1]};
-    series.add(new LinePlot.Series(String.format(Locale.ROOT, "centralised, a head per dataset (%.3f)", r.reference().perDataset()),
+    series.add(new LinePlot.Series("centralised, head per dataset",
         ends, new double[] {r.reference().perDataset(), r.reference().perDataset()}));
     LinePlot.write(file, "fedlake simulate: " + r.data().size() + " datasets, " + r.labelSpace() + " label space, " + r.sites() + " sites",
         "round", "mean per-site test accuracy / ARI", series);

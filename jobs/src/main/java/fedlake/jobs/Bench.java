@@ -117,15 +117,20 @@ final class Bench {
       out.printf("%8d %14.0f %14.0f %12.2f %16.1f %16.1f %12.2f %12.2e%n", updates, streamNanos / 1e6,
           referenceNanos / 1e6, (double) streamNanos / referenceNanos, streamPeak / 1e6, referencePeak / 1e6,
           (double) streamPeak / referencePeak, maxDiff);
-      try (var walk = Files.walk(dir)) {
-        walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
+      deleteTree(dir);
     } catch (IOException e) {
       throw new UncheckedIOException("bench: " + e.getMessage(), e);
     }
   }
 
-  private static void resetPeaks() {
+  /** Deletes a benchmark's scratch folder. */
+  static void deleteTree(java.nio.file.Path dir) throws IOException {
+    try (var walk = Files.walk(dir)) {
+      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+
+  static void resetPeaks() {
     System.gc();
     for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
       if (pool.getType() == MemoryType.HEAP) {
@@ -135,7 +140,7 @@ final class Bench {
   }
 
   /** Sum over heap pools of their peak usage since the last reset. */
-  private static long peakHeap() {
+  static long peakHeap() {
     long peak = 0;
     for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
       if (pool.getType() == MemoryType.HEAP) {

@@ -5,9 +5,6 @@ import fedlake.core.store.Store;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.lang.management.ManagementFactory;
-import java.lang.management.MemoryPoolMXBean;
-import java.lang.management.MemoryType;
 import java.nio.file.Files;
 import java.util.Locale;
 import java.util.Set;
@@ -58,12 +55,11 @@ final class ClusterBench {
       SyntheticProfiles.Generated generated = SyntheticProfiles.generate(count, groups, classes, dimension, 0.8, 0, count);
       SyntheticProfiles.write(store, 0, generated.profiles(), Math.max(1, count / 10_000));
       generated = new SyntheticProfiles.Generated(null, generated.groups()); // let the generator's copy go
-      System.gc();
-      resetPeaks();
+      Bench.resetPeaks(); // collects garbage first
       long started = System.nanoTime();
       ClusterJob.Result result = new ClusterJob(spark, store).round(0).algorithm(algorithm).k(k).kRange(kRange).execute();
       double seconds = (System.nanoTime() - started) / 1e9;
-      long peak = peakHeap();
+      long peak = Bench.peakHeap();
       int[] found = new int[count];
       for (int s = 0; s < count; s++) {
         found[s] = result.assignments().get(String.format("site-%06d", s));
@@ -72,30 +68,10 @@ final class ClusterBench {
       out.printf(Locale.ROOT, "%10d %10.1f %12.0f %14s %8.4f %14.0f%n", count, seconds, peak / 1e6,
           result.k() + (result.silhouette() == null ? "" : String.format(Locale.ROOT, " (%.3f)", result.silhouette())), ari,
           count / seconds);
-      try (var walk = Files.walk(dir)) {
-        walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
+      Bench.deleteTree(dir);
       return new Measure(seconds, peak);
     } catch (IOException e) {
       throw new UncheckedIOException("bench cluster: " + e.getMessage(), e);
     }
-  }
-
-  private static void resetPeaks() {
-    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-      if (pool.getType() == MemoryType.HEAP) {
-        pool.resetPeakUsage();
-      }
-    }
-  }
-
-  private static long peakHeap() {
-    long peak = 0;
-    for (MemoryPoolMXBean pool : ManagementFactory.getMemoryPoolMXBeans()) {
-      if (pool.getType() == MemoryType.HEAP) {
-        peak += pool.getPeakUsage().getUsed();
-      }
-    }
-    return peak;
   }
 }

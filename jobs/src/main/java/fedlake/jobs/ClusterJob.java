@@ -266,7 +266,9 @@ public final class ClusterJob {
       var previous = ClusterStore.latestBefore(store, round);
       Map<String, Integer> previousBySite = previous.map(ClusterStore.Assignments::bySite).orElse(Map.of());
       SortedMap<Integer, double[]> previousCentres = previousCentres(points, previousBySite);
-      Fitted carried = carriedOver(points, previousCentres);
+      Fitted fromPrevious = carriedOver(points, previousCentres);
+      // with a fixed k the previous partition only competes when it has that k
+      Fitted carried = fromPrevious != null && (k == null || fromPrevious.k() == k) ? fromPrevious : null;
       Double carriedSilhouette = carried == null ? null : silhouette(carried.predictions());
 
       Map<Integer, Double> silhouettes = new TreeMap<>();
@@ -282,7 +284,7 @@ public final class ClusterJob {
           best = silhouettes.get(k);
           separability = best;
         }
-        if (carried != null && carried.k() == k && !(best - carriedSilhouette >= kChangeMargin)) {
+        if (carried != null && !(best - carriedSilhouette >= kChangeMargin)) {
           chosen = carried;
           kChosenBy = "fixed (previous kept)";
         }

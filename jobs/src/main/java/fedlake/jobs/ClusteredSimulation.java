@@ -471,14 +471,14 @@ public final class ClusteredSimulation {
     StringBuilder json = new StringBuilder("{\n");
     json.append("  \"data\": [");
     for (int i = 0; i < r.data().size(); i++) {
-      json.append(i > 0 ? ", " : "").append(quote(r.data().get(i)));
+      json.append(i > 0 ? ", " : "").append(Simulate.quote(r.data().get(i)));
     }
     json.append("],\n");
     json.append(String.format(Locale.ROOT, "  \"label_space\": %s,%n  \"sites\": %d,%n  \"alpha\": %s,%n  \"rounds_run\": %d,%n"
-        + "  \"seed\": %d,%n  \"classes\": %d,%n  \"clusters\": %s,%n", quote(r.labelSpace()), r.sites(), r.alpha(), r.rounds(),
-        r.seed(), r.classes(), quote(r.clusters())));
-    json.append("  \"store\": ").append(quote(r.store())).append(",\n");
-    json.append("  \"global_store\": ").append(r.globalStore() == null ? "null" : quote(r.globalStore())).append(",\n");
+        + "  \"seed\": %d,%n  \"classes\": %d,%n  \"clusters\": %s,%n", Simulate.quote(r.labelSpace()), r.sites(), r.alpha(), r.rounds(),
+        r.seed(), r.classes(), Simulate.quote(r.clusters())));
+    json.append("  \"store\": ").append(Simulate.quote(r.store())).append(",\n");
+    json.append("  \"global_store\": ").append(r.globalStore() == null ? "null" : Simulate.quote(r.globalStore())).append(",\n");
     json.append("  \"rounds\": [\n");
     for (int i = 0; i < r.history().size(); i++) {
       RoundReport h = r.history().get(i);
@@ -494,7 +494,7 @@ public final class ClusteredSimulation {
     for (int i = 0; i < r.siteReports().size(); i++) {
       SiteReport s = r.siteReports().get(i);
       json.append(String.format(Locale.ROOT, "    {\"site\": %s, \"dataset\": %s, \"examples\": %d, \"cluster\": %d, "
-              + "\"accuracy\": %.6f, \"global_accuracy\": %s}%s%n", quote(s.site()), quote(s.dataset()), s.examples(), s.cluster(),
+              + "\"accuracy\": %.6f, \"global_accuracy\": %s}%s%n", Simulate.quote(s.site()), Simulate.quote(s.dataset()), s.examples(), s.cluster(),
           s.accuracy(), number(s.globalAccuracy()), i + 1 < r.siteReports().size() ? "," : ""));
     }
     json.append("  ],\n");
@@ -507,9 +507,5 @@ public final class ClusteredSimulation {
 
   private static String number(Double value) {
     return value == null ? "null" : String.format(Locale.ROOT, "%.6f", value);
-  }
-
-  private static String quote(String text) {
-    return Simulate.quote(text);
   }
 }

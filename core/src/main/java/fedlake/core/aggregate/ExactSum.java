@@ -76,6 +76,25 @@ public final class ExactSum implements Serializable {
     addRaw(index, hi, lo);
   }
 
+  /** Adds {@code weight * values[i]} to parameter i for every i; {@code values} has {@link #size()} entries. */
+  public void addAll(float[] values, long weight) {
+    if (values.length != high.length) {
+      throw new IllegalArgumentException("cannot add " + values.length + " values to a sum of " + high.length);
+    }
+    for (int i = 0; i < values.length; i++) {
+      add(i, values[i], weight);
+    }
+  }
+
+  /** Every sum divided by {@code total}, rounded once to float. */
+  public float[] mean(long total) {
+    float[] mean = new float[high.length];
+    for (int i = 0; i < mean.length; i++) {
+      mean[i] = (float) (get(i) / total);
+    }
+    return mean;
+  }
+
   private void addRaw(int index, long hi, long lo) {
     long sum = low[index] + lo;
     long carry = Long.compareUnsigned(sum, lo) < 0 ? 1 : 0;

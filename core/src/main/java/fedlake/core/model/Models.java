@@ -52,6 +52,11 @@ public final class Models {
     return concat(update.getWeights(), update.getBias(), update.getCacheKeys());
   }
 
+  /** Number of trainable parameters of a model: weights, bias and cache keys. */
+  public static int parameterCount(Model model) {
+    return model.getWeights().size() + model.getBias().size() + model.getCacheKeys().size();
+  }
+
   /** All trainable parameters of a model, flattened: weights, bias, then cache keys. */
   public static float[] parameters(Model model) {
     return concat(model.getWeights(), model.getBias(), model.getCacheKeys());

@@ -1,20 +1,31 @@
 package fedlake.core;
 
-import fedlake.core.aggregate.FedAvg;
-import fedlake.core.aggregate.Scaffold;
 import fedlake.core.model.CacheModel;
 import fedlake.core.model.Head;
 import fedlake.core.model.Models;
+import fedlake.core.spec.Specs;
 import fedlake.core.store.Store;
+import fedlake.schema.ClientAlgorithmName;
+import fedlake.schema.ClientSpec;
+import fedlake.schema.FederationSpec;
 import fedlake.schema.Model;
+import fedlake.schema.ModelKind;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
 
-/** Starts a new federation in a store: the round-0 model of every cluster, optionally a site registry. */
+/**
+ * Starts a new federation in a store: writes its spec (version 1), optionally a site registry, then
+ * the round-0 model of every cluster, and moves the pointer last. Every way of making the round-0
+ * model (zeros, a bootstrapped head, a cache model) ends here.
+ */
 public final class Federation {
+  public static final String ZEROS = "zeros";
+
   private final Store store;
   private int dimension;
   private int classCount;
@@ -23,8 +34,11 @@ public final class Federation {
   private Collection<String> sites;
   private Head initial;
   private CacheModel initialCache;
-  private String strategy = "init";
-  private String aggregation = FedAvg.NAME;
+  private String initialization = ZEROS;
+  private String strategy = "fedavg";
+  private Map<String, Double> strategyParameters = Map.of();
+  private Consumer<ClientSpec> client = c -> {};
+  private String change = "init";
 
   public Federation(Store store) {
     this.store = store;
@@ -32,7 +46,7 @@ public final class Federation {
 
   public Federation dimension(int value) {
     if (value <= 0) {
-      throw new IllegalArgumentException("init: --dim must be positive, got " + value);
+      throw new IllegalArgumentException("embedding dimension must be positive, got " + value);
     }
     this.dimension = value;
     return this;
@@ -40,7 +54,7 @@ public final class Federation {
 
   public Federation classes(int value) {
     if (value < 2) {
-      throw new IllegalArgumentException("init: --classes must be at least 2, got " + value);
+      throw new IllegalArgumentException("class count must be at least 2, got " + value);
     }
     this.classCount = value;
     return this;
@@ -48,7 +62,7 @@ public final class Federation {
 
   public Federation clusters(int value) {
     if (value < 1) {
-      throw new IllegalArgumentException("init: --clusters must be at least 1, got " + value);
+      throw new IllegalArgumentException("cluster count must be at least 1, got " + value);
     }
     this.clusters = value;
     return this;
@@ -56,18 +70,32 @@ public final class Federation {
 
   public Federation logitScale(float value) {
     if (!(value > 0) || !Float.isFinite(value)) {
-      throw new IllegalArgumentException("init: --logit-scale must be positive, got " + value);
+      throw new IllegalArgumentException("logit scale must be positive, got " + value);
     }
     this.logitScale = value;
     return this;
   }
 
-  /** Aggregation strategy of the federation: {@code fedavg} (default) or {@code scaffold}. */
-  public Federation aggregation(String value) {
-    if (!Scaffold.NAME.equals(value) && !FedAvg.NAME.equals(value)) {
-      throw new IllegalArgumentException("init: --strategy must be 'scaffold' or 'fedavg', got '" + value + "'");
-    }
-    this.aggregation = value;
+  /** Aggregation strategy (default fedavg) with its parameters (absent ones take its defaults); see docs/strategies.md. */
+  public Federation strategy(String name, Map<String, Double> parameters) {
+    this.strategy = name;
+    this.strategyParameters = Map.copyOf(parameters);
+    return this;
+  }
+
+  public Federation strategy(String name) {
+    return strategy(name, Map.of());
+  }
+
+  /** Adjusts the spec's client section (training settings, proximal mu) after the strategy has set the algorithm. */
+  public Federation client(Consumer<ClientSpec> value) {
+    this.client = value;
+    return this;
+  }
+
+  /** What made this federation, for the spec's record (a command line). */
+  public Federation change(String value) {
+    this.change = value;
     return this;
   }
 
@@ -77,11 +105,11 @@ public final class Federation {
     return this;
   }
 
-  /** Start from this head instead of zeros (bootstrap); {@code strategy} says how it was made. */
+  /** Start from this head instead of zeros (bootstrap); {@code how} says how it was made (zero-shot, synthetic). */
   public Federation initialHead(Head head, String how) {
     this.initial = head;
     this.initialCache = null;
-    this.strategy = how;
+    this.initialization = how;
     this.dimension = head.dimension();
     this.classCount = head.classCount();
     this.logitScale = head.logitScale();
@@ -90,7 +118,7 @@ public final class Federation {
 
   /**
    * Start from a Tip-Adapter cache model instead of a head: {@code cache} holds the keys, their
-   * labels, alpha, beta and the head part; {@code strategy} says how it was made.
+   * labels, alpha, beta and the head part; {@code how} says how it was made.
    */
   public Federation initialCache(CacheModel cache, String how) {
     initialHead(cache.head(), how);
@@ -98,24 +126,46 @@ public final class Federation {
     return this;
   }
 
-  /** Writes the round-0 models and moves the pointer; refuses a store that already has models. */
-  public List<Model> execute() {
+  /** The spec this federation starts under. */
+  public FederationSpec spec() {
     if (dimension <= 0 || classCount <= 0) {
-      throw new IllegalArgumentException("init: --dim and --classes are required");
+      throw new IllegalArgumentException("a federation needs an embedding dimension and a class count");
     }
+    FederationSpec.Builder spec = Specs.defaults(initialCache != null ? ModelKind.CACHE : ModelKind.HEAD, dimension, classCount, clusters,
+        initialization).setChange(change);
+    Specs.setStrategy(spec, strategy, strategyParameters);
+    ClientSpec clientSpec = ClientSpec.newBuilder(spec.getClient()).build();
+    client.accept(clientSpec);
+    spec.setClient(clientSpec);
+    FederationSpec built = spec.build();
+    Specs.check(built);
+    return built;
+  }
+
+  /** Writes the spec and the round-0 models and moves the pointer; refuses a store that already has a federation. */
+  public List<Model> execute() {
+    FederationSpec spec = spec();
     store.latest().ifPresent(latest -> {
       throw new IllegalStateException("Cannot init " + store.root() + ": it already holds a federation at round "
           + latest.round() + " (use a new store URI)");
     });
+    Specs.current(store).ifPresent(existing -> {
+      throw new IllegalStateException("Cannot init " + store.root() + ": it already holds federation spec version "
+          + existing.getSpecVersion() + " (use a new store URI)");
+    });
     Head head = initial != null ? initial : Head.zeros(dimension, classCount, logitScale);
     long now = System.currentTimeMillis();
+    boolean scaffold = spec.getClient().getAlgorithm() == ClientAlgorithmName.SCAFFOLD;
     List<Model> models = new ArrayList<>();
     for (int cluster = 0; cluster < clusters; cluster++) {
-      boolean scaffold = Scaffold.NAME.equals(aggregation);
-      models.add(initialCache != null ? Models.initialCache(initialCache, cluster, strategy, scaffold, now)
-          : Models.initialHead(head, cluster, strategy, scaffold, now));
+      Model model = initialCache != null ? Models.initialCache(initialCache, cluster, initialization, scaffold, now)
+          : Models.initialHead(head, cluster, initialization, scaffold, now);
+      model.setSpecVersion(spec.getSpecVersion());
+      model.setVersion(Models.version(model));
+      models.add(model);
     }
     try {
+      Specs.write(store, spec);
       if (sites != null) {
         store.registerSites(sites);
       }

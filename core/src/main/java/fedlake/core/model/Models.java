@@ -9,6 +9,10 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Arrays;
+import java.time.Instant;
+import fedlake.core.strategy.Aggregate;
+import fedlake.core.strategy.ServerState;
 
 /** Building, converting and identifying models. */
 public final class Models {
@@ -74,41 +78,59 @@ public final class Models {
   }
 
   /**
-   * A new model of the same kind and shape as {@code base} holding {@code parameters} (laid out as
-   * {@link #parameters(Model)}), for {@code round}. Its version is derived from its content, so the
-   * same aggregation always yields the same version.
+   * The model a strategy made from {@code base} for {@code round}: its parameters (laid out as
+   * {@link #parameters(Model)}), its control variate (null keeps the base's) and its server state. Its
+   * version is derived from its content, so the same aggregation always yields the same version.
    */
-  public static Model derive(Model base, float[] parameters, int round, String strategy, int participants, long createdTime) {
-    return derive(base, parameters, null, round, strategy, participants, createdTime);
-  }
-
-  /** As {@link #derive(Model, float[], int, String, int, long)}, with a new control variate (null keeps the base's). */
-  public static Model derive(Model base, float[] parameters, float[] controlVariate, int round, String strategy,
-      int participants, long createdTime) {
+  public static Model derive(Model base, Aggregate aggregate, int round, String strategy, int participants, int specVersion,
+      long createdTime) {
+    float[] parameters = aggregate.parameters();
     int w = base.getWeights().size();
     int b = base.getBias().size();
-    if (parameters.length != w + b + base.getCacheKeys().size()) {
+    if (parameters.length != parameterCount(base)) {
       throw new IllegalArgumentException("Cannot derive a model from " + base.getVersion() + ": expected "
-          + (w + b + base.getCacheKeys().size()) + " parameters, got " + parameters.length);
+          + parameterCount(base) + " parameters, got " + parameters.length);
     }
     Model model = Model.newBuilder(base)
         .setRound(round)
-        .setWeights(FloatArrays.asList(java.util.Arrays.copyOfRange(parameters, 0, w)))
-        .setBias(FloatArrays.asList(java.util.Arrays.copyOfRange(parameters, w, w + b)))
-        .setCacheKeys(FloatArrays.asList(java.util.Arrays.copyOfRange(parameters, w + b, parameters.length)))
-        .setControlVariate(controlVariate == null ? base.getControlVariate() : FloatArrays.asList(controlVariate))
+        .setWeights(FloatArrays.asList(Arrays.copyOfRange(parameters, 0, w)))
+        .setBias(FloatArrays.asList(Arrays.copyOfRange(parameters, w, w + b)))
+        .setCacheKeys(FloatArrays.asList(Arrays.copyOfRange(parameters, w + b, parameters.length)))
+        .setControlVariate(aggregate.controlVariate() == null ? base.getControlVariate() : FloatArrays.asList(aggregate.controlVariate()))
+        .setServerState(ServerState.rows(aggregate.serverState()))
         .setParentVersion(base.getVersion())
+        .setInitialization(null)
         .setStrategy(strategy)
         .setParticipants(participants)
-        .setCreatedTime(java.time.Instant.ofEpochMilli(createdTime))
+        .setSpecVersion(specVersion)
+        .setCreatedTime(Instant.ofEpochMilli(createdTime))
         .setVersion("")
         .build();
     model.setVersion(version(model));
     return model;
   }
 
-  /** An initial head model for round 0; {@code scaffold} adds a zero control variate. */
-  public static Model initialHead(Head head, int cluster, String strategy, boolean scaffold, long createdTime) {
+  /** {@code base} carried unchanged into {@code round} (a cluster no update came for): same parameters and state. */
+  public static Model carry(Model base, int round, int specVersion, long createdTime) {
+    Model model = Model.newBuilder(base)
+        .setRound(round)
+        .setParentVersion(base.getVersion())
+        .setInitialization(null)
+        .setStrategy(null)
+        .setParticipants(0)
+        .setSpecVersion(specVersion)
+        .setCreatedTime(Instant.ofEpochMilli(createdTime))
+        .setVersion("")
+        .build();
+    model.setVersion(version(model));
+    return model;
+  }
+
+  /**
+   * An initial head model for round 0; {@code initialization} says how it was made (zeros, zero-shot,
+   * synthetic); {@code scaffold} adds a zero control variate.
+   */
+  public static Model initialHead(Head head, int cluster, String initialization, boolean scaffold, long createdTime) {
     Model model = Model.newBuilder()
         .setVersion("")
         .setKind(HEAD)
@@ -121,7 +143,8 @@ public final class Models {
         .setBias(FloatArrays.asList(head.bias().clone()))
         .setControlVariate(FloatArrays.asList(scaffold ? new float[head.weights().length + head.bias().length] : new float[0]))
         .setParentVersion(null)
-        .setStrategy(strategy)
+        .setInitialization(initialization)
+        .setStrategy(null)
         .setParticipants(0)
         .setCreatedTime(java.time.Instant.ofEpochMilli(createdTime))
         .build();
@@ -134,7 +157,7 @@ public final class Models {
    * their labels, the head part {@code head} (a zero-shot text classifier or zeros). {@code scaffold}
    * adds a zero control variate over weights, bias and keys.
    */
-  public static Model initialCache(CacheModel cache, int cluster, String strategy, boolean scaffold, long createdTime) {
+  public static Model initialCache(CacheModel cache, int cluster, String initialization, boolean scaffold, long createdTime) {
     Head head = cache.head();
     int trainable = head.weights().length + head.bias().length + cache.keys().length;
     Model model = Model.newBuilder()
@@ -153,7 +176,8 @@ public final class Models {
         .setCacheBeta(cache.beta())
         .setControlVariate(FloatArrays.asList(scaffold ? new float[trainable] : new float[0]))
         .setParentVersion(null)
-        .setStrategy(strategy)
+        .setInitialization(initialization)
+        .setStrategy(null)
         .setParticipants(0)
         .setCreatedTime(java.time.Instant.ofEpochMilli(createdTime))
         .build();
@@ -184,13 +208,15 @@ public final class Models {
       digest.update((model.getKind() + "|" + model.getDimension() + "|" + model.getClassCount() + "|"
           + model.getLogitScale() + "|" + model.getParentVersion() + "|" + model.getCacheLabels() + "|"
           + model.getCacheAlpha() + "|" + model.getCacheBeta() + "|").getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      ByteBuffer buffer = ByteBuffer.allocate(4);
-      for (float[] values : new float[][] {parameters(model), FloatArrays.toArray(model.getControlVariate())}) {
-        for (float v : values) {
-          buffer.clear();
-          buffer.putFloat(v);
-          digest.update(buffer.array());
-        }
+      List<float[]> vectors = new java.util.ArrayList<>(List.of(parameters(model), FloatArrays.toArray(model.getControlVariate())));
+      for (fedlake.schema.StateVector state : model.getServerState()) {
+        digest.update(state.getName().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        vectors.add(FloatArrays.toArray(state.getValues()));
+      }
+      for (float[] values : vectors) {
+        ByteBuffer buffer = ByteBuffer.allocate(values.length * 4);
+        buffer.asFloatBuffer().put(values);
+        digest.update(buffer.array());
       }
       return "r" + model.getRound() + "-c" + model.getCluster() + "-" + HexFormat.of().formatHex(digest.digest(), 0, 6);
     } catch (NoSuchAlgorithmException e) {

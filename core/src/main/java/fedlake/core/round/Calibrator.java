@@ -1,7 +1,7 @@
 package fedlake.core.round;
 
+import fedlake.core.synth.StatisticsPool;
 import fedlake.schema.Model;
-import java.util.List;
 
 /**
  * An optional step of the round job between aggregation and publishing: adjusts one cluster's
@@ -12,9 +12,9 @@ public interface Calibrator {
   /**
    * @param base the cluster's model of this round
    * @param parameters the aggregated parameters, laid out as {@code Models.parameters(base)}; not modified
-   * @param accepted the accepted updates of this cluster, sorted by file
+   * @param statistics the class statistics of the cluster's accepted updates, pooled in the round's scan (empty when none carried any)
    */
-  Outcome calibrate(int round, Model base, float[] parameters, List<UpdateCheck> accepted);
+  Outcome calibrate(int round, Model base, float[] parameters, StatisticsPool statistics);
 
   /**
    * @param parameters what to publish (the input when nothing ran)

@@ -1,33 +1,34 @@
 package fedlake.core.round;
 
-import fedlake.core.aggregate.Strategy;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
-import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
 
 /** Scans update files one after another in this JVM (tests, small federations). */
 public final class LocalScanner implements UpdateScanner {
-  private final UpdateReader reader;
+  private final FileSystem fs;
 
-  public LocalScanner(Configuration conf) {
-    this.reader = new UpdateReader(conf);
+  public LocalScanner(FileSystem fs) {
+    this.fs = fs;
   }
 
   @Override
-  public List<UpdateCheck> check(List<UpdateFile> files, UpdateValidator validator) {
+  public List<UpdateCheck> facts(List<UpdateFile> files, RoundRules rules) {
+    UpdateScan scan = new UpdateScan(fs, rules);
     List<UpdateCheck> checks = new ArrayList<>();
     for (UpdateFile file : files) {
-      checks.add(reader.check(file, validator));
+      checks.add(scan.facts(file));
     }
     return checks;
   }
 
   @Override
-  public Map<Integer, Strategy.Accumulator> aggregate(List<UpdateCheck> accepted, UpdateValidator validator, Strategy strategy) {
-    Map<Integer, Strategy.Accumulator> accumulators = new HashMap<>();
-    reader.aggregate(accepted, validator, strategy, accumulators);
-    return accumulators;
+  public ScanResult scan(List<UpdateFile> files, RoundRules rules) {
+    UpdateScan scan = new UpdateScan(fs, rules);
+    ScanResult result = new ScanResult();
+    for (UpdateFile file : files) {
+      scan.scan(file, result);
+    }
+    return result;
   }
 }

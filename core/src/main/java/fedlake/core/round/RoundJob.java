@@ -1,7 +1,14 @@
 package fedlake.core.round;
 
-import fedlake.core.aggregate.Strategy;
 import fedlake.core.cluster.ClusterPlan;
+import fedlake.core.spec.Specs;
+import fedlake.core.strategy.Aggregate;
+import fedlake.core.strategy.Fold;
+import fedlake.core.strategy.Strategies;
+import fedlake.core.strategy.Strategy;
+import fedlake.core.strategy.StrategySettings;
+import fedlake.core.synth.StatisticsPool;
+import fedlake.schema.FederationSpec;
 import fedlake.core.model.Models;
 import fedlake.core.store.Latest;
 import fedlake.core.store.Store;
@@ -16,42 +23,49 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
 
 /**
- * Aggregates the current round: checks every update file, keeps one valid update per site (its
- * latest), aggregates per cluster, then writes the next round's models, the audit and the history,
- * and moves the model pointer last. Rerunning after a crash rewrites the same files with the same
+ * Aggregates the current round under the federation spec: reads every update file once (check,
+ * fold, statistics in one scan; {@link UpdateScan}), keeps one valid update per site (its latest;
+ * {@link UpdateSelection}), finishes each cluster with the spec's strategy, then writes the next
+ * round's models (with the strategy's server state), the audit and the history, and moves the model
+ * pointer last. Rerunning after a crash rewrites the same files with the same
  * content; rerunning after success does nothing.
  */
 public final class RoundJob {
+  /** Largest update file read when the store has no spec (stores made before specs). */
+  public static final long MAX_UPDATE_BYTES_DEFAULT = 256L << 20;
+
   private final Store store;
   private Strategy strategy;
   private UpdateScanner scanner;
-  private double maxAbsValue = UpdateValidator.MAX_ABS_VALUE_DEFAULT;
+  private Double maxAbsValue;
   private Integer expectedRound;
   private LongSupplier clock = System::currentTimeMillis;
   private Calibrator calibrator;
 
   public RoundJob(Store store) {
     this.store = store;
-    this.scanner = new LocalScanner(store.conf());
+    this.scanner = new LocalScanner(store.fileSystem());
   }
 
-  /** Overrides the strategy the base model implies (see {@link Strategy#forModel}). */
+  /** Overrides the spec's strategy (with its default parameters); for benchmarks and tests. */
   public RoundJob strategy(Strategy value) {
-    this.strategy = java.util.Objects.requireNonNull(value, "strategy");
+    this.strategy = Objects.requireNonNull(value, "strategy");
     return this;
   }
 
   public RoundJob scanner(UpdateScanner value) {
-    this.scanner = java.util.Objects.requireNonNull(value, "scanner");
+    this.scanner = Objects.requireNonNull(value, "scanner");
     return this;
   }
 
+  /** Overrides the spec's largest accepted absolute parameter value. */
   public RoundJob maxAbsValue(double value) {
     if (!(value > 0)) {
       throw new IllegalArgumentException("max-abs-value must be positive, got " + value);
@@ -98,37 +112,53 @@ public final class RoundJob {
       }
       bases.put(cluster, model);
     });
-    Strategy strategy = this.strategy != null ? this.strategy : Strategy.forModel(bases.values().iterator().next());
+    FederationSpec spec = Specs.current(store).orElse(null);
+    Strategy strategy = this.strategy != null ? this.strategy
+        : spec != null ? Specs.strategy(spec) : Strategies.implied(bases.values().iterator().next());
+    StrategySettings settings = this.strategy == null && spec != null ? Specs.settings(spec) : StrategySettings.of(strategy, Map.of());
+    int specVersion = spec == null ? 0 : spec.getSpecVersion();
+    double maxAbs = maxAbsValue != null ? maxAbsValue
+        : spec != null ? spec.getRobustness().getMaxAbsValue() : UpdateValidator.MAX_ABS_VALUE_DEFAULT;
+    long maxBytes = spec != null ? spec.getRobustness().getMaxUpdateBytes() : MAX_UPDATE_BYTES_DEFAULT;
+    int minSites = spec != null ? spec.getRoundPolicy().getMinSites() : 1;
+
     ClusterPlan plan = ClusterPlan.forRound(store, round, bases.keySet());
     SortedMap<Integer, Model> targets = plan.bases(bases);
-    UpdateValidator validator = new UpdateValidator(round, bases, store.registeredSites().orElse(null), maxAbsValue)
+    UpdateValidator validator = new UpdateValidator(round, bases, store.registeredSites().orElse(null), maxAbs)
         .withAssignments(plan.training(), plan.trainingFile())
         .withAggregationBases(targets);
     List<UpdateFile> files = store.listUpdates(round).stream()
         .map(s -> new UpdateFile(s.getPath().toString(), s.getLen()))
         .toList();
-
-    List<UpdateCheck> checks = plan.retarget(keepLatestPerSite(scanner.check(files, validator)));
+    RoundRules rules = new RoundRules(validator, strategy, settings, plan.targets(), calibrator != null, maxBytes);
+    ScanResult scan = UpdateSelection.run(files, rules, scanner);
+    List<UpdateCheck> checks = scan.checks();
     List<UpdateCheck> accepted = checks.stream().filter(UpdateCheck::accepted).toList();
+    boolean enough = !accepted.isEmpty() && accepted.size() >= minSites;
     long checked = clock.getAsLong();
 
-    Map<Integer, Strategy.Accumulator> sums = accepted.isEmpty() ? Map.of() : scanner.aggregate(accepted, validator, strategy);
     long created = clock.getAsLong();
     List<Model> next = new ArrayList<>();
     Map<Integer, Model> nextByCluster = new HashMap<>();
     Map<Integer, Calibrator.Outcome> calibrations = new HashMap<>();
-    if (!accepted.isEmpty()) {
+    if (enough) {
       for (Model base : targets.values()) {
-        Strategy.Accumulator sum = sums.get(base.getCluster());
-        float[] parameters = sum == null ? Models.parameters(base) : sum.result(base);
-        if (sum != null && calibrator != null) {
-          Calibrator.Outcome outcome = calibrator.calibrate(round, base, parameters,
-              accepted.stream().filter(c -> c.cluster() == base.getCluster()).sorted(Comparator.comparing(UpdateCheck::file)).toList());
-          calibrations.put(base.getCluster(), outcome);
-          parameters = outcome.parameters();
+        Fold fold = scan.folds().get(base.getCluster());
+        Model model;
+        if (fold == null || fold.count() == 0) {
+          model = Models.carry(base, round + 1, specVersion, created);
+        } else {
+          Aggregate aggregate = strategy.finish(base, fold, settings);
+          float[] parameters = aggregate.parameters();
+          if (calibrator != null) {
+            StatisticsPool pool = scan.statistics().getOrDefault(base.getCluster(), new StatisticsPool(base.getDimension()));
+            Calibrator.Outcome outcome = calibrator.calibrate(round, base, parameters, pool);
+            calibrations.put(base.getCluster(), outcome);
+            parameters = outcome.parameters();
+          }
+          model = Models.derive(base, new Aggregate(parameters, aggregate.controlVariate(), aggregate.serverState()), round + 1,
+              strategy.name(), fold.count(), specVersion, created);
         }
-        Model model = Models.derive(base, parameters, sum == null ? null : sum.controlVariate(base), round + 1,
-            sum == null ? "carried" : strategy.name(), sum == null ? 0 : sum.count(), created);
         next.add(model);
         nextByCluster.put(base.getCluster(), model);
       }
@@ -144,8 +174,8 @@ public final class RoundJob {
       long written = clock.getAsLong();
       List<RoundHistory> history = new ArrayList<>();
       for (Model base : targets.values()) {
-        history.add(withCalibration(historyRow(strategy, round, base, nextByCluster.get(base.getCluster()), checks, started,
-            checked - started, aggregated - checked, written - aggregated, written - started), calibrations.get(base.getCluster())));
+        history.add(withCalibration(historyRow(strategy, specVersion, minSites, round, base, nextByCluster.get(base.getCluster()), checks,
+            started, checked - started, aggregated - checked, written - aggregated, written - started), calibrations.get(base.getCluster())));
       }
       store.writeHistory(round, history);
       if (next.isEmpty()) {
@@ -155,36 +185,11 @@ public final class RoundJob {
       next.forEach(m -> versions.put(m.getCluster(), m.getVersion()));
       store.movePointer(new Latest(round + 1, versions));
       String message = "Round " + round + ": published " + versions.values() + " from " + accepted.size()
-          + " update(s), rejected " + (checks.size() - accepted.size());
+          + " update(s) with " + strategy.name() + ", rejected " + (checks.size() - accepted.size());
       return new RoundResult(round, RoundResult.Status.PUBLISHED, message, next, history, audit);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot publish round " + round + " to " + store.root() + ": " + e.getMessage(), e);
     }
-  }
-
-  /** Of several valid uploads of one site, the latest (then largest update id) counts. */
-  public static List<UpdateCheck> keepLatestPerSite(List<UpdateCheck> checks) {
-    Comparator<UpdateCheck> newest = Comparator.comparingLong(UpdateCheck::createdTime)
-        .thenComparing(UpdateCheck::updateId)
-        .thenComparing(UpdateCheck::file);
-    Map<String, UpdateCheck> winners = new HashMap<>();
-    for (UpdateCheck check : checks) {
-      if (check.accepted()) {
-        winners.merge(check.site(), check, (a, b) -> newest.compare(a, b) >= 0 ? a : b);
-      }
-    }
-    List<UpdateCheck> resolved = new ArrayList<>();
-    for (UpdateCheck check : checks) {
-      UpdateCheck winner = check.accepted() ? winners.get(check.site()) : null;
-      if (winner != null && winner != check) {
-        resolved.add(check.reject("superseded: site " + check.site() + " uploaded again for this round ("
-            + winner.file() + "); its latest valid update counts"));
-      } else {
-        resolved.add(check);
-      }
-    }
-    resolved.sort(Comparator.comparing(UpdateCheck::file));
-    return resolved;
   }
 
   private static List<UpdateAudit> audit(int round, List<UpdateCheck> checks, long now) {
@@ -207,7 +212,8 @@ public final class RoundJob {
     return rows;
   }
 
-  private static RoundHistory historyRow(Strategy strategy, int round, Model base, Model published, List<UpdateCheck> checks, long started,
+  private static RoundHistory historyRow(Strategy strategy, int specVersion, int minSites, int round, Model base, Model published,
+      List<UpdateCheck> checks, long started,
       long validateMillis, long aggregateMillis, long publishMillis, long totalMillis) {
     int cluster = base.getCluster();
     List<UpdateCheck> mine = checks.stream()
@@ -240,11 +246,14 @@ public final class RoundJob {
     }
     String message;
     String status;
+    long acceptedAll = checks.stream().filter(UpdateCheck::accepted).count();
     if (published == null) {
       status = "no-valid-updates";
       message = checks.isEmpty()
           ? "No update files for round " + round + "; nothing published"
-          : "No valid update among " + checks.size() + " file(s) for round " + round + "; nothing published";
+          : acceptedAll > 0
+              ? "Only " + acceptedAll + " valid update(s) for round " + round + ", the spec asks for at least " + minSites + "; nothing published"
+              : "No valid update among " + checks.size() + " file(s) for round " + round + "; nothing published";
     } else {
       status = "published";
       message = mine.isEmpty()
@@ -257,6 +266,7 @@ public final class RoundJob {
         .setStatus(status)
         .setMessage(message + (rejected > 0 ? "; rejected " + rejected + " file(s), see audit" : ""))
         .setStrategy(strategy.name())
+        .setSpecVersion(specVersion)
         .setBaseModelVersion(base.getVersion())
         .setPublishedModelVersion(published == null ? null : published.getVersion())
         .setParticipants(mine.size())

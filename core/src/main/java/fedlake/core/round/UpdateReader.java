@@ -1,19 +1,15 @@
 package fedlake.core.round;
 
 import fedlake.core.InvalidInputException;
-import fedlake.core.aggregate.Strategy;
-import fedlake.core.model.Models;
 import fedlake.core.store.ParquetFiles;
 import fedlake.schema.Update;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 
 /**
- * The per-file work of a round, shared by every {@link UpdateScanner}: read one update, check it,
- * fold it in. Memory is one update at a time plus one accumulator per cluster.
+ * Reads whole update records (Avro), for jobs that need every field of a few files. The round job
+ * reads columns instead ({@link UpdateScan}).
  */
 public final class UpdateReader {
   private final Configuration conf;
@@ -55,39 +51,5 @@ public final class UpdateReader {
       throw new InvalidInputException(uri, "an update file holds exactly one update, found " + rows.size());
     }
     return rows.get(0);
-  }
-
-  public UpdateCheck check(UpdateFile file, UpdateValidator validator) {
-    Update update;
-    try {
-      update = read(file.uri());
-    } catch (InvalidInputException e) {
-      return UpdateCheck.unreadable(file.uri(), file.bytes(), e.reason());
-    } catch (RuntimeException e) {
-      return UpdateCheck.unreadable(file.uri(), file.bytes(), "cannot read: " + e);
-    }
-    return validator.check(file.uri(), file.bytes(), update);
-  }
-
-  /** Folds {@code accepted} into {@code accumulators} (created on demand per cluster). */
-  public void aggregate(Iterable<UpdateCheck> accepted, UpdateValidator validator, Strategy strategy,
-      Map<Integer, Strategy.Accumulator> accumulators) {
-    for (UpdateCheck check : accepted) {
-      Update update = readParameters(check.file());
-      UpdateCheck again = validator.check(check.file(), check.fileBytes(), update);
-      if (!again.accepted()) { // the file changed after it was checked
-        throw new IllegalStateException("Update " + check.file() + " changed during the round: " + again.reason());
-      }
-      // the check's cluster is the update's own, or its site's assigned cluster (see ClusterPlan)
-      int target = check.cluster() != null ? check.cluster() : update.getCluster();
-      accumulators.computeIfAbsent(target, c -> strategy.newAccumulator(validator.aggregationBase(c)))
-          .add(update, Models.parameters(update));
-    }
-  }
-
-  public static Map<Integer, Strategy.Accumulator> merge(Map<Integer, Strategy.Accumulator> a, Map<Integer, Strategy.Accumulator> b) {
-    Map<Integer, Strategy.Accumulator> merged = new HashMap<>(a);
-    b.forEach((cluster, acc) -> merged.merge(cluster, acc, Strategy.Accumulator::merge));
-    return merged;
   }
 }

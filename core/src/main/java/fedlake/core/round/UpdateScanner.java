@@ -1,17 +1,15 @@
 package fedlake.core.round;
 
-import fedlake.core.aggregate.Strategy;
 import java.util.List;
-import java.util.Map;
 
 /**
- * Reads a round's update files: checks each one, then folds the accepted ones into per-cluster
- * accumulators. {@link LocalScanner} does it in this JVM; the Spark job does it in partitions.
+ * Reads a round's update files: {@link LocalScanner} in this JVM, the Spark job in partitions.
+ * Both run {@link UpdateScan} on every file; results do not depend on the order or the split.
  */
 public interface UpdateScanner {
-  /** One check per file, in any order. */
-  List<UpdateCheck> check(List<UpdateFile> files, UpdateValidator validator);
+  /** The facts of each file, without decoding parameters (one check per file, any order). */
+  List<UpdateCheck> facts(List<UpdateFile> files, RoundRules rules);
 
-  /** Per-cluster accumulators of the given accepted files (cluster taken from each file's check). */
-  Map<Integer, Strategy.Accumulator> aggregate(List<UpdateCheck> accepted, UpdateValidator validator, Strategy strategy);
+  /** Checks every file in one read and folds the accepted ones. */
+  ScanResult scan(List<UpdateFile> files, RoundRules rules);
 }

@@ -1,5 +1,6 @@
 package fedlake.core.round;
 
+import fedlake.core.model.FloatArrays;
 import fedlake.core.model.Models;
 import fedlake.schema.ClassStatistics;
 import fedlake.schema.Model;
@@ -48,6 +49,11 @@ public final class UpdateValidator implements Serializable {
     return bases.get(cluster);
   }
 
+  /** One of the round's models: all have the same kind and shape. */
+  public Model anyBase() {
+    return bases.values().iterator().next();
+  }
+
   /**
    * Requires every site named in {@code assignments} (site to cluster, from {@code file}) to upload an
    * update of its assigned cluster: a site that trains another cluster's model is rejected, so that it
@@ -73,122 +79,166 @@ public final class UpdateValidator implements Serializable {
     return base;
   }
 
-  /** Checks an update read from {@code file}. */
+  /**
+   * Checks an update record read from {@code file}: the same rules as the round job's columnar scan
+   * ({@link UpdateScan}), for callers that hold records.
+   */
   public UpdateCheck check(String file, long fileBytes, Update update) {
-    Integer cluster = update.getCluster();
-    UpdateCheck facts = new UpdateCheck(file, fileBytes, update.getSite(), update.getUpdateId(), cluster,
-        update.getCreatedTime() == null ? 0 : update.getCreatedTime().toEpochMilli(), update.getNumExamples(),
-        update.getLocalLoss(), update.getLocalAccuracy(), null, null);
-    String reason = problem(update);
-    if (reason != null) {
-      return facts.reject(reason);
+    UpdateFacts facts = UpdateFacts.of(update);
+    String reason = problem(facts);
+    if (reason == null) {
+      Model base = bases.get(facts.cluster());
+      reason = shapeProblem(update.getWeights().size(), update.getBias().size(), update.getCacheKeys().size(),
+          update.getControlDelta().size(), base);
     }
-    Model base = bases.get(cluster);
-    float[] parameters = Models.parameters(update);
-    float[] reference = Models.parameters(base);
+    if (reason == null) {
+      reason = controlDeltaProblem(FloatArrays.toArray(update.getControlDelta()));
+    }
+    if (reason == null && update.getClassStatistics() != null) {
+      reason = statisticsProblem(update.getClassStatistics(), facts.labelHistogram(), facts.classCount(), facts.dimension());
+    }
+    if (reason != null) {
+      return facts.check(file, fileBytes, null, reason);
+    }
+    return checkParameters(file, fileBytes, facts, Models.parameters(update));
+  }
+
+  /**
+   * Checks the decoded parameters of an update whose facts passed: finite, within the value limit;
+   * measures their distance to the base. The returned check is accepted or says which value failed.
+   */
+  public UpdateCheck checkParameters(String file, long fileBytes, UpdateFacts facts, float[] parameters) {
+    float[] reference = baseParameters(facts.cluster());
     double squares = 0;
     for (int i = 0; i < parameters.length; i++) {
       float v = parameters[i];
       if (!Float.isFinite(v)) {
-        return facts.reject("non-finite parameter " + v + " at index " + i);
+        return facts.check(file, fileBytes, null, "non-finite parameter " + v + " at index " + i);
       }
       if (Math.abs(v) > maxAbsValue) {
-        return facts.reject("parameter " + v + " at index " + i + " exceeds the limit of " + maxAbsValue + " in absolute value");
+        return facts.check(file, fileBytes, null, "parameter " + v + " at index " + i + " exceeds the limit of " + maxAbsValue + " in absolute value");
       }
       double d = (double) v - reference[i];
       squares += d * d;
     }
-    return new UpdateCheck(facts.file(), fileBytes, facts.site(), facts.updateId(), cluster, facts.createdTime(),
-        facts.numExamples(), facts.localLoss(), facts.localAccuracy(), Math.sqrt(squares), null);
+    return facts.check(file, fileBytes, Math.sqrt(squares), null);
   }
 
-  private String problem(Update u) {
-    if (u.getSite() == null || !SITE.matcher(u.getSite()).matches()) {
-      return "invalid site id '" + u.getSite() + "'";
+  private transient Map<Integer, float[]> baseParameters;
+
+  /** The flattened parameters of a cluster's base, computed once per validator instance (once per task). */
+  private synchronized float[] baseParameters(int cluster) {
+    if (baseParameters == null) {
+      baseParameters = new java.util.HashMap<>();
     }
-    if (registeredSites != null && !registeredSites.contains(u.getSite())) {
-      return "unknown site '" + u.getSite() + "': not registered in the federation";
-    }
-    if (u.getRound() != round) {
-      return "wrong round: update is for round " + u.getRound() + ", the current round is " + round;
-    }
-    Model base = bases.get(u.getCluster());
-    if (base == null) {
-      return "unknown cluster " + u.getCluster() + ": round " + round + " has models for clusters " + new java.util.TreeSet<>(bases.keySet());
-    }
-    Integer assigned = assignments.get(u.getSite());
-    if (assigned != null && assigned.intValue() != u.getCluster()) {
-      return "cluster " + u.getCluster() + " disagrees with the site's assignment to cluster " + assigned + " (" + assignmentsFile + ")";
-    }
-    if (!base.getKind().equals(u.getKind())) {
-      return "model kind mismatch: update is a '" + u.getKind() + "' model, the federation's model is '" + base.getKind() + "'";
-    }
-    if (!base.getVersion().equals(u.getBaseModelVersion())) {
-      return "stale base model: trained from " + u.getBaseModelVersion() + ", the current model is " + base.getVersion();
-    }
-    if (u.getDimension() != base.getDimension()) {
-      return "dimension mismatch: update has " + u.getDimension() + ", model expects " + base.getDimension();
-    }
-    if (u.getClassCount() != base.getClassCount()) {
-      return "class count mismatch: update has " + u.getClassCount() + ", model expects " + base.getClassCount();
-    }
-    String shape = length("weights", u.getWeights().size(), base.getWeights().size());
+    return baseParameters.computeIfAbsent(cluster, c -> Models.parameters(bases.get(c)));
+  }
+
+  /** Why an update's lengths do not fit its base, or null. */
+  public static String shapeProblem(int weights, int bias, int cacheKeys, int controlDelta, Model base) {
+    String shape = length("weights", weights, base.getWeights().size());
     if (shape == null) {
-      shape = length("bias", u.getBias().size(), base.getBias().size());
+      shape = length("bias", bias, base.getBias().size());
     }
-    if (shape == null && u.getCacheKeys().size() != base.getCacheKeys().size()) {
-      shape = keyCount(u.getCacheKeys().size(), base);
+    if (shape == null && cacheKeys != base.getCacheKeys().size()) {
+      shape = keyCount(cacheKeys, base);
     }
-    if (shape == null && !u.getControlDelta().isEmpty()) {
-      shape = length("controlDelta", u.getControlDelta().size(), base.getWeights().size() + base.getBias().size() + base.getCacheKeys().size());
+    if (shape == null && controlDelta != 0) {
+      shape = length("controlDelta", controlDelta, Models.parameterCount(base));
     }
-    if (shape != null) {
-      return shape;
-    }
-    for (Float v : u.getControlDelta()) {
+    return shape;
+  }
+
+  /** Why a control delta is not acceptable (non-finite or beyond the value limit), or null. */
+  public String controlDeltaProblem(float[] controlDelta) {
+    for (float v : controlDelta) {
       if (!Float.isFinite(v) || Math.abs(v) > maxAbsValue) {
         return "controlDelta holds " + v + ", not a finite value within " + maxAbsValue;
       }
     }
-    if (u.getNumExamples() <= 0) {
-      return "numExamples must be positive, got " + u.getNumExamples();
+    return null;
+  }
+
+  /** Largest absolute parameter value accepted. */
+  public double maxAbsValue() {
+    return maxAbsValue;
+  }
+
+  /** Why the facts of an update disqualify it, or null when its parameters are worth decoding. */
+  public String problem(UpdateFacts u) {
+    if (u.site() == null || !SITE.matcher(u.site()).matches() || u.site().startsWith(".") || u.site().startsWith("_")) {
+      return "invalid site id '" + u.site() + "'";
     }
-    if (u.getNumExamples() >= (1L << 39)) {
-      return "numExamples " + u.getNumExamples() + " is implausibly large";
+    if (registeredSites != null && !registeredSites.contains(u.site())) {
+      return "unknown site '" + u.site() + "': not registered in the federation";
     }
-    if (!Double.isFinite(u.getLocalLoss())) {
-      return "non-finite localLoss " + u.getLocalLoss();
+    if (u.round() != round) {
+      return "wrong round: update is for round " + u.round() + ", the current round is " + round;
     }
-    if (!Double.isFinite(u.getLocalAccuracy())) {
-      return "non-finite localAccuracy " + u.getLocalAccuracy();
+    Model base = bases.get(u.cluster());
+    if (base == null) {
+      return "unknown cluster " + u.cluster() + ": round " + round + " has models for clusters " + new java.util.TreeSet<>(bases.keySet());
     }
-    List<Long> histogram = u.getLabelHistogram();
-    if (histogram.size() != base.getClassCount()) {
-      return "labelHistogram has " + histogram.size() + " entries, model has " + base.getClassCount() + " classes";
+    Integer assigned = assignments.get(u.site());
+    if (assigned != null && assigned.intValue() != u.cluster()) {
+      return "cluster " + u.cluster() + " disagrees with the site's assignment to cluster " + assigned + " (" + assignmentsFile + ")";
+    }
+    if (!base.getKind().equals(u.kind())) {
+      return "model kind mismatch: update is a '" + u.kind() + "' model, the federation's model is '" + base.getKind() + "'";
+    }
+    if (!base.getVersion().equals(u.baseModelVersion())) {
+      return "stale base model: trained from " + u.baseModelVersion() + ", the current model is " + base.getVersion();
+    }
+    if (u.dimension() != base.getDimension()) {
+      return "dimension mismatch: update has " + u.dimension() + ", model expects " + base.getDimension();
+    }
+    if (u.classCount() != base.getClassCount()) {
+      return "class count mismatch: update has " + u.classCount() + ", model expects " + base.getClassCount();
+    }
+    if (u.numExamples() <= 0) {
+      return "numExamples must be positive, got " + u.numExamples();
+    }
+    if (u.numExamples() >= (1L << 39)) {
+      return "numExamples " + u.numExamples() + " is implausibly large";
+    }
+    if (u.localSteps() < 0) {
+      return "localSteps must be >= 0, got " + u.localSteps();
+    }
+    if (!Double.isFinite(u.localLoss())) {
+      return "non-finite localLoss " + u.localLoss();
+    }
+    if (!Double.isFinite(u.localAccuracy())) {
+      return "non-finite localAccuracy " + u.localAccuracy();
+    }
+    long[] histogram = u.labelHistogram();
+    if (histogram.length != base.getClassCount()) {
+      return "labelHistogram has " + histogram.length + " entries, model has " + base.getClassCount() + " classes";
     }
     long labelled = 0;
-    for (int c = 0; c < histogram.size(); c++) {
-      if (histogram.get(c) < 0) {
-        return "labelHistogram has negative count " + histogram.get(c) + " for class " + c;
+    for (int c = 0; c < histogram.length; c++) {
+      if (histogram[c] < 0) {
+        return "labelHistogram has negative count " + histogram[c] + " for class " + c;
       }
-      labelled += histogram.get(c);
+      labelled += histogram[c];
     }
-    if (labelled > u.getNumExamples()) {
-      return "labelHistogram counts " + labelled + " examples, more than numExamples " + u.getNumExamples();
+    if (labelled > u.numExamples()) {
+      return "labelHistogram counts " + labelled + " examples, more than numExamples " + u.numExamples();
     }
-    if (u.getClassStatistics() == null) {
-      return null;
-    }
-    String statistics = statisticsProblem(u.getClassStatistics(), base);
-    if (statistics == null) {
-      for (ClassStatistics s : u.getClassStatistics()) {
-        if (s.getCount() != histogram.get(s.getClassId())) {
+    return null;
+  }
+
+  /** Checks reported statistics against the update's own label histogram too. */
+  static String statisticsProblem(List<ClassStatistics> statistics, long[] histogram, int classCount, int dimension) {
+    String problem = statisticsProblem(statistics, classCount, dimension);
+    if (problem == null) {
+      for (ClassStatistics s : statistics) {
+        if (s.getCount() != histogram[s.getClassId()]) {
           return "class statistics for class " + s.getClassId() + " count " + s.getCount() + " examples, labelHistogram has "
-              + histogram.get(s.getClassId());
+              + histogram[s.getClassId()];
         }
       }
     }
-    return statistics;
+    return problem;
   }
 
   private static String keyCount(int actual, Model base) {

@@ -32,6 +32,14 @@ public final class Strategies {
     return strategy;
   }
 
+  /**
+   * The strategy of a store made before federation specs existed: SCAFFOLD when its model carries a
+   * control variate, else FedAvg.
+   */
+  public static Strategy implied(fedlake.schema.Model base) {
+    return named(base.getControlVariate().isEmpty() ? "fedavg" : "scaffold");
+  }
+
   /** Names of every strategy, sorted. */
   public static List<String> names() {
     return List.copyOf(BY_NAME.keySet());

@@ -4,11 +4,9 @@ import fedlake.core.data.Dataset;
 import fedlake.core.model.Head;
 import fedlake.core.model.Models;
 import fedlake.core.round.Calibrator;
-import fedlake.core.round.UpdateCheck;
 import fedlake.core.train.LocalTrainer;
 import fedlake.core.train.TrainSettings;
 import fedlake.schema.Model;
-import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
@@ -27,7 +25,6 @@ public final class Ccvr implements Calibrator {
   public static final double LEARNING_RATE_DEFAULT = 0.3;
   public static final double SHRINKAGE_DEFAULT = 0.0;
 
-  private final StatisticsPooler pooler;
   private int perClass = PER_CLASS_DEFAULT;
   private int epochs = EPOCHS_DEFAULT;
   private int batchSize = BATCH_SIZE_DEFAULT;
@@ -37,9 +34,7 @@ public final class Ccvr implements Calibrator {
   private long seed;
   private Dataset probe;
 
-  public Ccvr(StatisticsPooler pooler) {
-    this.pooler = java.util.Objects.requireNonNull(pooler, "pooler");
-  }
+  public Ccvr() {}
 
   /** Virtual embeddings drawn per class (default {@value #PER_CLASS_DEFAULT}). */
   public Ccvr perClass(int value) {
@@ -99,7 +94,7 @@ public final class Ccvr implements Calibrator {
   }
 
   @Override
-  public Outcome calibrate(int round, Model base, float[] parameters, List<UpdateCheck> accepted) {
+  public Outcome calibrate(int round, Model base, float[] parameters, StatisticsPool pool) {
     int classes = base.getClassCount();
     int d = base.getDimension();
     Head aggregated = head(base, parameters);
@@ -109,7 +104,6 @@ public final class Ccvr implements Calibrator {
           + base.getKind() + "'");
     }
     long started = System.nanoTime();
-    StatisticsPool pool = pooler.pool(accepted.stream().map(UpdateCheck::file).toList(), classes, d);
     if (pool.isEmpty()) {
       return new Outcome(parameters, false, before, before, "calibration skipped: no accepted update carried class statistics "
           + "(sites opt in with edge train --site-stats)");
@@ -143,7 +137,7 @@ public final class Ccvr implements Calibrator {
     long fittedTime = System.nanoTime();
     Double after = probe == null ? null : fitted.evaluate(probe).accuracy();
     String message = String.format(Locale.ROOT, "CCVR: re-fitted the head %s on %d virtual embeddings per class of %d classes "
-        + "(%s covariance pooled from %d update(s)), %d epoch(s) (%.1f s pooling and sampling, %.1f s fitting)%s", fromScratch ? "from zeros" : "from the aggregate", perClass,
+        + "(%s covariance pooled from %d update(s)), %d epoch(s) (%.1f s sampling, %.1f s fitting)%s", fromScratch ? "from zeros" : "from the aggregate", perClass,
         pooled.size(), source.parameters().get("covariance"), pool.contributions(), epochs,
         (sampled - started) / 1e9, (fittedTime - sampled) / 1e9,
         probe == null ? "" : String.format(Locale.ROOT, "; probe accuracy %.4f -> %.4f", before, after));

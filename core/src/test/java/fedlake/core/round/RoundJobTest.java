@@ -128,7 +128,7 @@ class RoundJobTest {
     assertEquals(Instant.ofEpochMilli(1020), next.getCreatedTime());
     assertEquals(Models.version(next), next.getVersion());
     assertTrue(next.getVersion().startsWith("r1-c0-"), next.getVersion());
-    assertEquals("Round 0: published [" + next.getVersion() + "] from 2 update(s), rejected 2", result.message());
+    assertEquals("Round 0: published [" + next.getVersion() + "] from 2 update(s) with fedavg, rejected 2", result.message());
 
     // the pointer moved to the new model, which is what the store now serves
     Latest latest = store.requireLatest();
@@ -240,7 +240,7 @@ class RoundJobTest {
     List<String> names = new ArrayList<>(snapshot().keySet());
     names.removeIf(n -> n.startsWith("updates/round-000000/site-"));
     assertEquals(List.of("audit/round-000000.parquet", "history/round-000000.parquet", "models/_LATEST",
-        "models/round-000000/cluster-0.parquet", "models/round-000001/cluster-0.parquet"), names,
+        "models/round-000000/cluster-0.parquet", "models/round-000001/cluster-0.parquet", "spec/spec-000001.json"), names,
         "no temporary or checksum files may be left behind");
     try (Stream<Path> updates = Files.list(root.resolve("updates/round-000000"))) {
       assertEquals(4, updates.count(), "four uploads and nothing else");
@@ -446,7 +446,7 @@ class RoundJobTest {
     assertEquals(2, result.published().size());
     Model carried = result.published().get(1);
     assertEquals(1, carried.getCluster());
-    assertEquals("carried", carried.getStrategy());
+    assertNull(carried.getStrategy(), "a carried model was made by no strategy");
     assertEquals(0, carried.getParticipants());
     assertEquals(one.getVersion(), carried.getParentVersion());
     assertArrayEquals(parameters(one), parameters(carried), 0f);

@@ -61,9 +61,9 @@ class StoreTest {
     IllegalStateException e = assertThrows(IllegalStateException.class, () -> new Federation(store).dimension(3).classes(2).execute());
     assertEquals("Cannot init " + store.root() + ": it already holds a federation at round 0 (use a new store URI)", e.getMessage());
     IllegalArgumentException classes = assertThrows(IllegalArgumentException.class, () -> new Federation(store).classes(1));
-    assertEquals("init: --classes must be at least 2, got 1", classes.getMessage());
+    assertEquals("class count must be at least 2, got 1", classes.getMessage());
     IllegalArgumentException required = assertThrows(IllegalArgumentException.class, () -> new Federation(store()).execute());
-    assertEquals("init: --dim and --classes are required", required.getMessage());
+    assertEquals("a federation needs an embedding dimension and a class count", required.getMessage());
   }
 
   @Test

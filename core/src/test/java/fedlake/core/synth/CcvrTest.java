@@ -80,7 +80,7 @@ class CcvrTest {
   }
 
   private Ccvr ccvr() {
-    return new Ccvr(new LocalStatisticsPooler(store.conf())).perClass(100).epochs(40).seed(3).probe(probe);
+    return new Ccvr().perClass(100).epochs(40).seed(3).probe(probe);
   }
 
   @Test
@@ -113,7 +113,7 @@ class CcvrTest {
     store = Store.open(dir.resolve("again").toUri().toString());
     new Federation(store).dimension(DIMENSION).classes(CLASSES).execute();
     uploadSkewedSites(true);
-    RoundResult rerun = new RoundJob(store).calibration(new Ccvr(new LocalStatisticsPooler(store.conf())).perClass(100).epochs(40).seed(3))
+    RoundResult rerun = new RoundJob(store).calibration(new Ccvr().perClass(100).epochs(40).seed(3))
         .execute();
     assertArrayEquals(Models.parameters(result.published().get(0)), Models.parameters(rerun.published().get(0)));
     assertNull(rerun.history().get(0).getProbeAccuracy(), "no probe set, no probe accuracy");

@@ -1,0 +1,40 @@
+package fedlake.core.round;
+
+import fedlake.core.strategy.Fold;
+import fedlake.core.synth.StatisticsPool;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What a scan of update files found: one check per file, and per target cluster the fold of the
+ * accepted updates and the pool of their class statistics. Partial results of tasks merge.
+ */
+public final class ScanResult implements Serializable {
+  private static final long serialVersionUID = 1L;
+  private final List<UpdateCheck> checks = new ArrayList<>();
+  private final Map<Integer, Fold> folds = new HashMap<>();
+  private final Map<Integer, StatisticsPool> statistics = new HashMap<>();
+
+  public List<UpdateCheck> checks() {
+    return checks;
+  }
+
+  public Map<Integer, Fold> folds() {
+    return folds;
+  }
+
+  public Map<Integer, StatisticsPool> statistics() {
+    return statistics;
+  }
+
+  /** Adds everything {@code other} holds into this one; returns this. */
+  public ScanResult merge(ScanResult other) {
+    checks.addAll(other.checks);
+    other.folds.forEach((cluster, fold) -> folds.merge(cluster, fold, Fold::merge));
+    other.statistics.forEach((cluster, pool) -> statistics.merge(cluster, pool, StatisticsPool::merge));
+    return this;
+  }
+}

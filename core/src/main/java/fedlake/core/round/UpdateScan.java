@@ -1,0 +1,257 @@
+package fedlake.core.round;
+
+import fedlake.core.InvalidInputException;
+import fedlake.core.columnar.ColumnarFile;
+import fedlake.core.model.FloatArrays;
+import fedlake.core.model.Models;
+import fedlake.core.strategy.UpdateParameters;
+import fedlake.core.synth.ClassMoments;
+import fedlake.core.synth.StatisticsPool;
+import fedlake.schema.ClassStatistics;
+import fedlake.schema.Model;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.apache.hadoop.fs.FileSystem;
+
+/**
+ * The round's work on one update file, in one read: the footer is checked against the model (row
+ * count, value counts and uncompressed sizes of every column) before anything is decoded, then the
+ * scalar facts are checked, then the parameters are decoded straight into primitive arrays, checked,
+ * folded into the target cluster's {@link fedlake.core.strategy.Fold}, and the class statistics, if
+ * wanted, pooled. No file can make it allocate more than one update's worth of the model's shape.
+ */
+public final class UpdateScan {
+  static final List<String> FACT_FIELDS = List.of("updateId", "site", "round", "cluster", "baseModelVersion", "kind", "dimension",
+      "classCount", "numExamples", "localEpochs", "localSteps", "localLoss", "localAccuracy", "labelHistogram", "specVersion",
+      "createdTime");
+  private static final List<String> PARAMETER_FIELDS = List.of("weights", "bias", "cacheKeys", "controlDelta");
+  private static final String STATISTICS = "classStatistics";
+  private static final int MAX_TEXT = 256;
+  /** Room for levels, page headers and a dictionary on top of 4 bytes a value. */
+  private static final long COLUMN_SLACK = 1 << 20;
+
+  private final FileSystem fs;
+  private final RoundRules rules;
+
+  public UpdateScan(FileSystem fs, RoundRules rules) {
+    this.fs = fs;
+    this.rules = rules;
+  }
+
+  /** The facts of {@code file} without decoding parameters (ordering second uploads of a site). */
+  public UpdateCheck facts(UpdateFile file) {
+    try (ColumnarFile columns = open(file)) {
+      columns.load(FACT_FIELDS);
+      UpdateFacts facts = facts(columns);
+      return facts.check(file.uri(), file.bytes(), null, problem(file, facts));
+    } catch (InvalidInputException e) {
+      return UpdateCheck.unreadable(file.uri(), file.bytes(), e.reason());
+    } catch (RuntimeException e) {
+      return UpdateCheck.unreadable(file.uri(), file.bytes(), "cannot read: " + e);
+    }
+  }
+
+  /** Checks {@code file} and, when it is accepted, folds it into {@code into}; adds its check to {@code into}. */
+  public UpdateCheck scan(UpdateFile file, ScanResult into) {
+    UpdateCheck check;
+    try {
+      check = read(file, into);
+    } catch (InvalidInputException e) {
+      check = UpdateCheck.unreadable(file.uri(), file.bytes(), e.reason());
+    } catch (OutOfMemoryError e) {
+      check = UpdateCheck.unreadable(file.uri(), file.bytes(), "needs more memory than the round job has to read (" + e.getMessage() + ")");
+    } catch (RuntimeException e) {
+      check = UpdateCheck.unreadable(file.uri(), file.bytes(), "cannot read: " + e);
+    }
+    into.checks().add(check);
+    return check;
+  }
+
+  private ColumnarFile open(UpdateFile file) {
+    if (file.bytes() > rules.maxUpdateBytes()) {
+      throw new InvalidInputException(file.uri(), String.format(Locale.ROOT, "file is %d bytes, more than the limit of %d (robustness.maxUpdateBytes)",
+          file.bytes(), rules.maxUpdateBytes()));
+    }
+    ColumnarFile columns = ColumnarFile.open(file.uri(), file.bytes(), fs);
+    try {
+      long declared = columns.declaredBytes();
+      if (declared > rules.maxUpdateBytes()) {
+        throw new InvalidInputException(file.uri(), String.format(Locale.ROOT,
+            "columns would decompress to %d bytes, more than the limit of %d (robustness.maxUpdateBytes)", declared, rules.maxUpdateBytes()));
+      }
+      return columns;
+    } catch (RuntimeException e) {
+      columns.close();
+      throw e;
+    }
+  }
+
+  private UpdateCheck read(UpdateFile file, ScanResult into) {
+    try (ColumnarFile columns = open(file)) {
+      Model any = rules.validator().anyBase();
+      int size = Models.parameterCount(any);
+      int weights = any.getWeights().size();
+      int bias = any.getBias().size();
+      int keys = any.getCacheKeys().size();
+      String bound = declaredBound(columns, "weights", weights);
+      bound = bound != null ? bound : declaredBound(columns, "bias", bias);
+      bound = bound != null ? bound : declaredBound(columns, "cacheKeys", keys);
+      bound = bound != null ? bound : declaredBound(columns, "controlDelta", size);
+      bound = bound != null ? bound : declaredBound(columns, "labelHistogram", any.getClassCount());
+      if (bound != null) {
+        return UpdateCheck.unreadable(file.uri(), file.bytes(), bound);
+      }
+      boolean statistics = rules.poolStatistics() && columns.has(STATISTICS);
+      List<String> fields = new ArrayList<>(FACT_FIELDS);
+      fields.addAll(PARAMETER_FIELDS);
+      if (statistics) {
+        fields.add(STATISTICS);
+      }
+      columns.load(fields);
+      UpdateFacts facts = facts(columns);
+      String reason = problem(file, facts);
+      if (reason != null) {
+        return facts.check(file.uri(), file.bytes(), null, reason);
+      }
+      Model base = rules.validator().base(facts.cluster());
+      float[] parameters = new float[size];
+      int w = optionalFloats(columns, "weights", parameters, 0, weights);
+      int b = optionalFloats(columns, "bias", parameters, weights, bias);
+      int k = optionalFloats(columns, "cacheKeys", parameters, weights + bias, keys);
+      float[] controlDelta = new float[size];
+      int c = optionalFloats(columns, "controlDelta", controlDelta, 0, size);
+      reason = UpdateValidator.shapeProblem(w, b, k, c, base);
+      if (reason == null) {
+        controlDelta = c == 0 ? new float[0] : controlDelta;
+        reason = rules.validator().controlDeltaProblem(controlDelta);
+      }
+      List<ClassMoments> moments = null;
+      if (reason == null && statistics) {
+        List<ClassStatistics> reported = statistics(columns, base);
+        reason = UpdateValidator.statisticsProblem(reported, facts.labelHistogram(), facts.classCount(), facts.dimension());
+        moments = reported.isEmpty() ? null : reported.stream().map(ClassMoments::fromAvro).toList();
+      }
+      if (reason != null) {
+        return facts.check(file.uri(), file.bytes(), null, reason);
+      }
+      UpdateCheck check = rules.validator().checkParameters(file.uri(), file.bytes(), facts, parameters);
+      if (!check.accepted()) {
+        return check;
+      }
+      int target = rules.target(facts.site(), facts.cluster());
+      into.folds().computeIfAbsent(target, t -> rules.strategy().newFold(rules.validator().aggregationBase(t), rules.settings()))
+          .add(new UpdateParameters(facts.site(), facts.numExamples(), facts.localSteps(), parameters, controlDelta));
+      if (moments != null) {
+        into.statistics().computeIfAbsent(target, t -> new StatisticsPool(facts.dimension())).add(moments);
+      }
+      return target == facts.cluster() ? check : check.withCluster(target);
+    }
+  }
+
+  /** Why the facts disqualify the update, including a file name that names another site. */
+  private String problem(UpdateFile file, UpdateFacts facts) {
+    String named = file.siteFromName();
+    if (named != null && !named.equals(facts.site())) {
+      return "file name says site '" + named + "', the update says site '" + facts.site() + "'";
+    }
+    return rules.validator().problem(facts);
+  }
+
+  /** Why the footer's declared size of a parameter column is too large for {@code expected} values, or null. */
+  private static String declaredBound(ColumnarFile columns, String field, long expected) {
+    if (!columns.has(field)) {
+      return null;
+    }
+    long values = columns.declaredValues(field);
+    if (values > Math.max(1, expected)) {
+      return String.format(Locale.ROOT, "%s declares %d values, the model has %d", field, values, expected);
+    }
+    long bytes = columns.declaredBytes(field);
+    if (bytes > 8 * expected + COLUMN_SLACK) {
+      return String.format(Locale.ROOT, "%s would decompress to %d bytes for %d values", field, bytes, expected);
+    }
+    return null;
+  }
+
+  private static int optionalFloats(ColumnarFile columns, String field, float[] into, int offset, int capacity) {
+    return columns.has(field) ? columns.floats(field, into, offset, capacity) : 0;
+  }
+
+  private static List<ClassStatistics> statistics(ColumnarFile columns, Model base) {
+    int classes = base.getClassCount();
+    long d = base.getDimension();
+    long[] ids = columns.recordLongs(STATISTICS, "classId", classes);
+    if (ids.length == 0) {
+      return List.of(); // a null or empty list
+    }
+    long[] counts = columns.recordLongs(STATISTICS, "count", classes);
+    float[][] means = columns.floatLists(STATISTICS, "mean", classes * d);
+    float[][] variances = columns.floatLists(STATISTICS, "variance", classes * d);
+    float[][] covariances = columns.floatLists(STATISTICS, "covariance", classes * d * d);
+    if (counts.length != ids.length || means.length != ids.length || variances.length != ids.length
+        || (covariances.length != 0 && covariances.length != ids.length)) {
+      throw new InvalidInputException(columns.file(), "class statistics have " + ids.length + " class ids but " + counts.length
+          + " counts, " + means.length + " means, " + variances.length + " variances");
+    }
+    List<ClassStatistics> rows = new ArrayList<>(ids.length);
+    for (int i = 0; i < ids.length; i++) {
+      float[] covariance = covariances.length == 0 ? new float[0] : covariances[i];
+      rows.add(ClassStatistics.newBuilder()
+          .setClassId((int) ids[i])
+          .setCount(counts[i])
+          .setMean(FloatArrays.asList(means[i]))
+          .setVariance(FloatArrays.asList(variances[i]))
+          .setCovariance(covariance.length == 0 ? null : FloatArrays.asList(covariance))
+          .build());
+    }
+    return rows;
+  }
+
+  private static UpdateFacts facts(ColumnarFile c) {
+    long[] histogram = c.has("labelHistogram") ? c.longs("labelHistogram", 1 << 20) : new long[0];
+    Long cluster = c.longValue("cluster");
+    Long specVersion = c.longValue("specVersion");
+    return new UpdateFacts(
+        c.string("updateId", MAX_TEXT),
+        c.string("site", MAX_TEXT),
+        intValue(c, "round"),
+        cluster == null ? 0 : (int) (long) cluster,
+        c.string("baseModelVersion", MAX_TEXT),
+        c.string("kind", MAX_TEXT),
+        intValue(c, "dimension"),
+        intValue(c, "classCount"),
+        required(c, "numExamples"),
+        intValue(c, "localEpochs"),
+        intValue(c, "localSteps"),
+        requiredDouble(c, "localLoss"),
+        requiredDouble(c, "localAccuracy"),
+        histogram,
+        specVersion == null ? 0 : (int) (long) specVersion,
+        required(c, "createdTime"));
+  }
+
+  private static long required(ColumnarFile c, String field) {
+    Long value = c.longValue(field);
+    if (value == null) {
+      throw new InvalidInputException(c.file(), "has no value for '" + field + "'");
+    }
+    return value;
+  }
+
+  private static int intValue(ColumnarFile c, String field) {
+    long value = required(c, field);
+    if (value < Integer.MIN_VALUE || value > Integer.MAX_VALUE) {
+      throw new InvalidInputException(c.file(), "'" + field + "' holds " + value + ", outside the int range");
+    }
+    return (int) value;
+  }
+
+  private static double requiredDouble(ColumnarFile c, String field) {
+    Double value = c.doubleValue(field);
+    if (value == null) {
+      throw new InvalidInputException(c.file(), "has no value for '" + field + "'");
+    }
+    return value;
+  }
+}

@@ -6,7 +6,6 @@ import fedlake.core.model.Models;
 import fedlake.core.spec.Specs;
 import fedlake.core.store.Store;
 import fedlake.schema.ClientAlgorithmName;
-import fedlake.schema.ClientSpec;
 import fedlake.schema.FederationSpec;
 import fedlake.schema.Model;
 import fedlake.schema.ModelKind;
@@ -37,7 +36,7 @@ public final class Federation {
   private String initialization = ZEROS;
   private String strategy = "fedavg";
   private Map<String, Double> strategyParameters = Map.of();
-  private Consumer<ClientSpec> client = c -> {};
+  private Consumer<FederationSpec.Builder> adjust = spec -> {};
   private String change = "init";
 
   public Federation(Store store) {
@@ -87,9 +86,9 @@ public final class Federation {
     return strategy(name, Map.of());
   }
 
-  /** Adjusts the spec's client section (training settings, proximal mu) after the strategy has set the algorithm. */
-  public Federation client(Consumer<ClientSpec> value) {
-    this.client = value;
+  /** Adjusts the spec (client settings, limits, another strategy) after the defaults and the strategy are set. */
+  public Federation adjust(Consumer<FederationSpec.Builder> value) {
+    this.adjust = value;
     return this;
   }
 
@@ -134,9 +133,7 @@ public final class Federation {
     FederationSpec.Builder spec = Specs.defaults(initialCache != null ? ModelKind.CACHE : ModelKind.HEAD, dimension, classCount, clusters,
         initialization).setChange(change);
     Specs.setStrategy(spec, strategy, strategyParameters);
-    ClientSpec clientSpec = ClientSpec.newBuilder(spec.getClient()).build();
-    client.accept(clientSpec);
-    spec.setClient(clientSpec);
+    adjust.accept(spec);
     FederationSpec built = spec.build();
     Specs.check(built);
     return built;

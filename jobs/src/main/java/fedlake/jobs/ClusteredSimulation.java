@@ -79,7 +79,7 @@ public final class ClusteredSimulation {
   private StoreConfig storeConfig = StoreConfig.empty();
   private Path reportJson;
   private Path plot;
-  private String strategy = fedlake.core.aggregate.Scaffold.NAME;
+  private String strategy = "scaffold";
   private String master;
   private boolean baseline = true;
   private PrintStream out;
@@ -140,7 +140,7 @@ public final class ClusteredSimulation {
     s.settings = EdgeMain.settings(args).withEpochs(args.integer("local-epochs", TrainSettings.EPOCHS_DEFAULT));
     s.storeUri = args.string("store", null);
     s.storeConfig = StoreConfig.of(args);
-    s.strategy = args.string("strategy", fedlake.core.aggregate.Scaffold.NAME);
+    s.strategy = args.string("strategy", "scaffold");
     s.master = args.string("master", null);
     s.baseline = !args.flag("no-baseline");
     if (args.has("report-json")) {
@@ -246,9 +246,9 @@ public final class ClusteredSimulation {
       var hadoop = storeConfig.applyTo(spark.sparkContext().hadoopConfiguration());
       Store store = Store.open(uri, hadoop);
       Store global = baseline ? Store.open(globalUri, hadoop) : null;
-      new Federation(store).dimension(dimension).classes(classes).aggregation(strategy).execute();
+      new Federation(store).dimension(dimension).classes(classes).strategy(strategy).execute();
       if (global != null) {
-        new Federation(global).dimension(dimension).classes(classes).aggregation(strategy).execute();
+        new Federation(global).dimension(dimension).classes(classes).strategy(strategy).execute();
       }
       Path states = Files.createTempDirectory("fedlake-site-states-");
       SparkScanner scanner = new SparkScanner(spark);

@@ -30,8 +30,9 @@ final class Commands {
   private Commands() {}
 
   static int init(String[] argv, PrintStream out) {
-    Args args = new Args("init", argv, Preparation.union(Preparation.union(Set.of("store", "dim", "classes", "clusters", "logit-scale",
-        "sites", "strategy", StoreConfig.OPTION), Preparation.INIT_OPTIONS), CacheInit.OPTIONS), Set.of());
+    Args args = new Args("init", argv, Preparation.union(Preparation.union(Preparation.union(Set.of("store", "dim", "classes", "clusters",
+        "logit-scale", "sites", StoreConfig.OPTION), Preparation.INIT_OPTIONS), CacheInit.OPTIONS),
+        fedlake.core.cli.Option.valued(SpecCommands.all())), fedlake.core.cli.Option.flags(SpecCommands.all()));
     Store store = Store.open(args.required("store"), StoreConfig.of(args).hadoop());
     Federation federation = new Federation(store);
     boolean cache = fedlake.core.model.Models.CACHE.equals(args.string("model", fedlake.core.model.Models.HEAD));
@@ -41,21 +42,24 @@ final class Commands {
     federation
         .clusters(args.integer("clusters", 1))
         .logitScale((float) args.number("logit-scale", fedlake.core.model.Models.DEFAULT_LOGIT_SCALE))
-        .aggregation(args.string("strategy", fedlake.core.aggregate.FedAvg.NAME));
+        .change("init " + String.join(" ", argv))
+        .adjust(spec -> SpecCommands.apply(args, spec));
     if (args.has("sites")) {
       federation.sites(Arrays.stream(args.required("sites").split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList());
     }
     String kind = CacheInit.configure(args, federation, args.integer("dim", 0), args.integer("classes", 0),
         (float) args.number("logit-scale", fedlake.core.model.Models.DEFAULT_LOGIT_SCALE), StoreConfig.of(args).hadoop());
     List<Model> models = federation.execute();
-    out.printf("Initialised %s: round 0, %d x %d %s, models %s%n", store.root(), models.get(0).getClassCount(),
-        models.get(0).getDimension(), kind.equals("cache") ? "cache model with " + models.get(0).getCacheLabels().size() + " keys" : "head",
-        models.stream().map(Model::getVersion).toList());
+    fedlake.schema.FederationSpec spec = fedlake.core.spec.Specs.require(store);
+    out.printf("Initialised %s: round 0, %d x %d %s, models %s; spec version 1: strategy %s, %s sites%n", store.root(),
+        models.get(0).getClassCount(), models.get(0).getDimension(),
+        kind.equals("cache") ? "cache model with " + models.get(0).getCacheLabels().size() + " keys" : "head",
+        models.stream().map(Model::getVersion).toList(), spec.getStrategy().getName(), fedlake.core.spec.Specs.id(spec.getClient().getAlgorithm()));
     return 0;
   }
 
   static int round(String[] argv, PrintStream out) {
-    Args args = new Args("round", argv, Preparation.union(Set.of("store", "round", "max-abs-value", "master", StoreConfig.OPTION),
+    Args args = new Args("round", argv, Preparation.union(Set.of("store", "round", "master", StoreConfig.OPTION),
         Preparation.ROUND_OPTIONS), Preparation.ROUND_FLAGS);
     Preparation calibration = Preparation.calibrationFromArgs("round", args);
     String uri = args.required("store");
@@ -67,8 +71,7 @@ final class Commands {
       RoundResult result = new RoundJob(store)
           .scanner(new SparkScanner(spark))
           .round(args.has("round") ? args.integer("round", 0) : null)
-          .maxAbsValue(args.number("max-abs-value", fedlake.core.round.UpdateValidator.MAX_ABS_VALUE_DEFAULT))
-          .calibration(calibration.calibrator(new SparkStatisticsPooler(spark),
+          .calibration(calibration.calibrator(
               args.has("probe") ? fedlake.core.data.DatasetFiles.read(args.required("probe"), store.conf()) : null, args.longValue("seed", 0)))
           .execute();
       report(result, out);

@@ -99,7 +99,7 @@ public final class Demo {
     out.printf("  store:     %s%n%n", storeUri);
 
     Store store = Store.open(storeUri, conf);
-    new Federation(store).dimension(DIMENSION).classes(CLASSES).aggregation(fedlake.core.aggregate.Scaffold.NAME).execute();
+    new Federation(store).dimension(DIMENSION).classes(CLASSES).strategy("scaffold").execute();
     List<Double> accuracies = new ArrayList<>();
     SparkSession spark = Spark.session("fedlake-demo", null);
     try {
@@ -119,7 +119,7 @@ public final class Demo {
         }
         // sites report class statistics (--site-stats); the round job re-fits the head on virtual features (CCVR)
         RoundResult result = new RoundJob(store).scanner(scanner).round(round)
-            .calibration(new fedlake.core.synth.Ccvr(new SparkStatisticsPooler(spark)).seed(seed).probe(test)).execute();
+            .calibration(new fedlake.core.synth.Ccvr().seed(seed).probe(test)).execute();
         RoundHistory h = result.history().get(0);
         double accuracy = result.published().isEmpty() ? Double.NaN
             : Models.classifier(result.published().get(0)).evaluate(test).accuracy();

@@ -13,11 +13,12 @@ public final class FedlakeMain {
   static final String USAGE = String.join("\n",
       "usage: fedlake <command> [options]",
       "  demo                                   run a small federation end to end on a local store",
-      "  init --store URI --dim D --classes C   start a federation with a round-0 model (or --bootstrap zero-shot|synthetic)",
+      "  init --store URI --dim D --classes C [--strategy S]   start a federation: spec version 1 and round-0 model",
       "  edge train --store URI --site ID --data PATH   train at a site and upload an update (no Spark)",
       "  round --store URI [--calibrate]        aggregate the current round (Spark)",
       "  synthesize --source text|site-stats|images --per-class M --seed S   class-balanced synthetic embeddings (Spark)",
       "  history --store URI [--audit ROUND]    print the round history",
+      "  spec show|set --store URI [options]    the federation spec: strategy, what sites do, limits (versioned)",
       "  simulate --data DIR --sites N --alpha A --rounds R --seed S   federated simulation on embeddings",
       "  simulate --data DIR1,DIR2,... --clusters auto|K   clustered FL: one model per cluster of similar sites",
       "  profiles --store URI                   build the current round's site profiles (Spark)",
@@ -52,6 +53,7 @@ public final class FedlakeMain {
         case "init" -> Commands.init(rest, out);
         case "round" -> Commands.round(rest, out);
         case "history" -> Commands.history(rest, out);
+        case "spec" -> SpecCommands.run(rest, out);
         case "synthesize" -> Synthesize.run(rest, out);
         case "simulate" -> ClusteredSimulation.wanted(rest)
             ? ClusteredSimulation.fromArgs(rest).progress(out).execute().exitCode()
@@ -82,13 +84,15 @@ public final class FedlakeMain {
   private static String help(String command) {
     return switch (command) {
       case "edge" -> EdgeMain.USAGE;
-      case "init" -> "usage: fedlake init --store URI --dim D --classes C [--strategy fedavg|scaffold] [--clusters K] [--logit-scale S] [--sites a,b,c] [--conf KEY=VALUE]\n"
+      case "init" -> "usage: fedlake init --store URI --dim D --classes C [--clusters K] [--logit-scale S] [--sites a,b,c] [--conf KEY=VALUE]\n"
+          + "       [spec options: what sites do and how the round aggregates]\n" + SpecCommands.usage() + "\n"
           + Commands.INIT_BOOTSTRAP_USAGE + "\n"
           + "       [--model cache --keys PATH [--text FILE] [--cache-alpha A] [--cache-beta B]]\n" + CacheInit.USAGE + "\n"
           + StoreConfig.USAGE;
-      case "round" -> "usage: fedlake round --store URI [--round R] [--max-abs-value V] [--master M] [--conf KEY=VALUE]\n"
+      case "round" -> "usage: fedlake round --store URI [--round R] [--master M] [--conf KEY=VALUE]   (strategy and limits: fedlake spec)\n"
           + Commands.ROUND_CALIBRATION_USAGE + "\n" + StoreConfig.USAGE;
       case "synthesize" -> Synthesize.USAGE;
+      case "spec" -> SpecCommands.USAGE;
       case "history" -> "usage: fedlake history --store URI [--audit ROUND] [--conf KEY=VALUE]\n" + StoreConfig.USAGE;
       case "simulate" -> Simulate.USAGE + "\n\n" + ClusteredSimulation.USAGE;
       case "profiles" -> ClusterCommands.PROFILES_USAGE;

@@ -119,7 +119,7 @@ public final class Preparation {
         }
       }
     } else {
-      p.calibrator(new Configuration(), null, 0); // checks the calibration settings now
+      p.calibrator(null, 0); // checks the calibration settings now
     }
   }
 
@@ -226,15 +226,11 @@ public final class Preparation {
   }
 
   /** The calibrator of the round job, or null without {@code --calibrate}. */
-  public Calibrator calibrator(Configuration conf, Dataset probe, long seed) {
-    return calibrator(new fedlake.core.synth.LocalStatisticsPooler(conf), probe, seed);
-  }
-
-  public Calibrator calibrator(fedlake.core.synth.StatisticsPooler pooler, Dataset probe, long seed) {
+  public Calibrator calibrator(Dataset probe, long seed) {
     if (!calibrate) {
       return null;
     }
-    return new Ccvr(pooler)
+    return new Ccvr()
         .perClass(calibrationPerClass)
         .epochs(calibrationEpochs)
         .learningRate(calibrationLearningRate)

@@ -6,6 +6,11 @@ import fedlake.core.cluster.ProfileBuilder;
 import fedlake.core.cluster.RandomProjection;
 import fedlake.core.model.Models;
 import fedlake.core.round.RoundJob;
+import fedlake.core.round.RoundRules;
+import fedlake.core.round.UpdateSelection;
+import fedlake.core.strategy.FedAvg;
+import fedlake.core.strategy.Strategies;
+import fedlake.core.strategy.StrategySettings;
 import fedlake.core.round.UpdateCheck;
 import fedlake.core.round.UpdateFile;
 import fedlake.core.round.UpdateReader;
@@ -98,7 +103,10 @@ public final class ProfilesJob {
     List<UpdateFile> files = store.listUpdates(round).stream()
         .map(s -> new UpdateFile(s.getPath().toString(), s.getLen()))
         .toList();
-    List<UpdateCheck> checks = RoundJob.keepLatestPerSite(new SparkScanner(spark).check(files, validator));
+    // the same checks and choice of each site's latest valid update as the round job
+    RoundRules rules = new RoundRules(validator, Strategies.named(FedAvg.NAME), StrategySettings.of(Strategies.named(FedAvg.NAME), Map.of()),
+        Map.of(), false, RoundJob.MAX_UPDATE_BYTES_DEFAULT);
+    List<UpdateCheck> checks = UpdateSelection.run(files, rules, new SparkScanner(spark)).checks();
     List<UpdateCheck> accepted = checks.stream().filter(UpdateCheck::accepted).toList();
     Path target = ClusterStore.profilesRound(store, round);
     if (accepted.isEmpty()) {

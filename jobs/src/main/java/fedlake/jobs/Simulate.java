@@ -51,7 +51,8 @@ public final class Simulate {
       "  --report-json FILE    write the per-round report as JSON",
       "  --plot FILE           write test accuracy per round as a PNG chart",
       "  --master M            Spark master (default local[*])",
-      "  --strategy S          scaffold (default) or fedavg",
+      "  --strategy S          aggregation strategy (default scaffold): " + String.join(", ", fedlake.core.strategy.Strategies.names()),
+      "                        with its parameters (--server-lr X, --beta1 X, ...: docs/strategies.md) and --mu MU for fedprox sites",
       "  --model K             head (default) or cache: a Tip-Adapter cache whose keys are synthetic samples of every class",
       "                        (with --model cache: --synthetic-per-class M keys per class, default "
           + Bootstraps.CACHE_KEYS_PER_CLASS_DEFAULT + ", from the sites'",
@@ -72,7 +73,9 @@ public final class Simulate {
   private StoreConfig storeConfig = StoreConfig.empty();
   private Path reportJson;
   private Path plot;
-  private String strategy = fedlake.core.aggregate.Scaffold.NAME;
+  private String strategy = "scaffold";
+  private final java.util.Map<String, Double> strategyParameters = new java.util.TreeMap<>();
+  private double mu;
   private String master;
   private PrintStream out;
   private Preparation preparation = Preparation.none();
@@ -82,7 +85,7 @@ public final class Simulate {
     Args args = new Args("simulate", argv,
         Preparation.union(Set.of("data", "sites", "alpha", "rounds", "seed", "local-epochs", "store", "report-json", "plot", "master",
             "batch-size", "learning-rate", "momentum", "weight-decay", "strategy", StoreConfig.OPTION, "model", "cache-alpha",
-            "cache-beta"), Preparation.OPTIONS),
+            "cache-beta", "mu"), Preparation.union(Preparation.OPTIONS, fedlake.core.cli.Option.valued(SpecCommands.strategyParameters()))),
         Preparation.union(Set.of("balanced-loss"), Preparation.FLAGS));
     Simulate simulate = new Simulate()
         .data(args.required("data"))
@@ -91,7 +94,13 @@ public final class Simulate {
         .rounds(args.integer("rounds", 10))
         .seed(args.longValue("seed", 0))
         .settings(EdgeMain.settings(args).withEpochs(args.integer("local-epochs", TrainSettings.EPOCHS_DEFAULT)));
-    simulate.strategy = args.string("strategy", fedlake.core.aggregate.Scaffold.NAME);
+    simulate.strategy = args.string("strategy", "scaffold");
+    for (fedlake.core.cli.Option o : SpecCommands.strategyParameters()) {
+      if (args.has(o.name())) {
+        simulate.strategyParameters.put(o.name(), args.number(o.name(), 0));
+      }
+    }
+    simulate.mu = args.number("mu", 0);
     simulate.storeUri = args.string("store", null);
     simulate.storeConfig = StoreConfig.of(args);
     simulate.master = args.string("master", null);
@@ -222,7 +231,9 @@ public final class Simulate {
     ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
     try {
       Store store = Store.open(uri, storeConfig.applyTo(spark.sparkContext().hadoopConfiguration()));
-      Federation federation = new Federation(store).dimension(train.dimension()).classes(classes).aggregation(strategy);
+      Federation federation = new Federation(store).dimension(train.dimension()).classes(classes)
+          .strategy(strategy, strategyParameters)
+          .adjust(spec -> spec.getClient().setProximalMu(mu));
       if (cache.kind().equals(Models.CACHE)) {
         cache.bootstrap(federation, siteData, classes, train.dimension(), seed, out);
       } else {
@@ -249,7 +260,7 @@ public final class Simulate {
           f.get();
         }
         RoundResult result = new RoundJob(store).scanner(scanner).round(round)
-            .calibration(preparation.calibrator(new SparkStatisticsPooler(spark), test, seed)).execute();
+            .calibration(preparation.calibrator(test, seed)).execute();
         if (result.status() != RoundResult.Status.PUBLISHED) {
           throw new IllegalStateException("simulate: round " + round + " published nothing: " + result.message());
         }

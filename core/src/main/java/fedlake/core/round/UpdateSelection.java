@@ -20,7 +20,7 @@ import java.util.Map;
  * of one site, the scan is repeated without the older ones (rare: the edge runner never names files
  * so).
  */
-final class UpdateSelection {
+public final class UpdateSelection {
   private static final Comparator<UpdateCheck> NEWEST_FIRST = Comparator.comparingLong(UpdateCheck::createdTime)
       .thenComparing(c -> c.updateId() == null ? "" : c.updateId())
       .thenComparing(UpdateCheck::file)
@@ -28,7 +28,8 @@ final class UpdateSelection {
 
   private UpdateSelection() {}
 
-  static ScanResult run(List<UpdateFile> files, RoundRules rules, UpdateScanner scanner) {
+  /** Scans {@code files} so that each site's latest valid update is accepted and folded, and every file has one check. */
+  public static ScanResult run(List<UpdateFile> files, RoundRules rules, UpdateScanner scanner) {
     Map<String, List<UpdateFile>> bySite = new LinkedHashMap<>();
     List<UpdateFile> direct = new ArrayList<>();
     for (UpdateFile file : files) {

@@ -100,6 +100,19 @@ public final class Store {
     return conf;
   }
 
+  /**
+   * The file system of {@code uri} as the store uses it: the raw local file system for {@code file:}
+   * (atomic renames, no checksum side files), else Hadoop's.
+   */
+  public static FileSystem fileSystem(String uri, Configuration conf) {
+    try {
+      FileSystem fileSystem = new Path(uri).getFileSystem(conf);
+      return fileSystem instanceof LocalFileSystem local ? local.getRawFileSystem() : fileSystem;
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot open the file system of " + uri + ": " + e.getMessage(), e);
+    }
+  }
+
   public URI root() {
     return root;
   }

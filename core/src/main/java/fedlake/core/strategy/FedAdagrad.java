@@ -45,7 +45,7 @@ public final class FedAdagrad implements Strategy {
   @Override
   public List<StrategyParameter> parameters() {
     return List.of(
-        StrategyParameter.positive(SERVER_LR, 0.01, "server step size"),
+        StrategyParameter.positive(SERVER_LR, 0.1, "server step size"),
         StrategyParameter.fraction(BETA1, 0.9, "decay of the first moment"),
         StrategyParameter.positive(TAU, 0.001, "adaptivity: added to sqrt(v) in the denominator"));
   }

@@ -17,10 +17,13 @@ import java.util.Map;
  *   v      = v - (1 - beta2) delta^2 sign(v - delta^2)
  *   x_next = x + server-lr * m / (sqrt(v) + tau)
  * </pre>
- * As in the paper there is no bias correction. Both moments start at zeros in the first round (the
- * paper allows {@code v_-1 >= tau^2}; zeros is its limit and needs no state in the round-0 model).
- * They are stored with the model as server state {@code first-moment} and {@code second-moment}.
- * Arithmetic in double, rounded once to float.
+ * As in the paper there is no bias correction. Both moments start at zeros in the first round
+ * ({@code m_-1 = 0} as in the paper; for {@code v} the paper takes {@code v_-1 >= tau^2}, fedlake takes
+ * {@code v_-1 = 0}, so that a round-0 model needs no state). They are stored with the model as server
+ * state {@code first-moment} and {@code second-moment}. Arithmetic in double, rounded once to float.
+ *
+ * <p>Defaults were chosen on CLIP ViT-B/32 caltech101 embeddings (20 sites, Dirichlet alpha 0.1, 30
+ * rounds, local SGD lr 0.3, 5 epochs): see docs/strategies.md.
  */
 @AutoService(Strategy.class)
 public final class FedYogi implements Strategy {

@@ -28,7 +28,7 @@ import org.apache.hadoop.conf.Configuration;
  * <p>FedProx sites run plain SGD here (its server side is FedAvg; mu = 0 is FedAvg).
  *
  * <pre>
- * java -cp core/target/classes:core/target/test-classes:$(cat cp.txt) fedlake.core.strategy.StrategyTuning \
+ * java -cp schemas/target/classes:core/target/classes:core/target/test-classes:$(cat core/cp.txt) fedlake.core.strategy.StrategyTuning \
  *     DATA_DIR SEED ROUNDS 'fedadam:server-lr=0.01,tau=0.001' 'fedavg' ...
  * </pre>
  */

@@ -21,10 +21,20 @@ public final class ServerState {
     return null;
   }
 
-  /** The vector called {@code name}, or zeros of {@code size} when the model has none. */
+  /**
+   * The vector called {@code name}, or zeros of {@code size} when the model has none; a stored
+   * vector of another length raises {@link IllegalStateException}.
+   */
   public static float[] getOrZeros(Model model, String name, int size) {
     float[] values = get(model, name);
-    return values != null ? values : new float[size];
+    if (values == null) {
+      return new float[size];
+    }
+    if (values.length != size) {
+      throw new IllegalStateException("Model " + model.getVersion() + " holds server state '" + name + "' of " + values.length
+          + " values, expected " + size);
+    }
+    return values;
   }
 
   /** Avro rows for a model file, sorted by name. */

@@ -1,0 +1,115 @@
+package fedlake.core.strategy;
+
+import com.google.auto.service.AutoService;
+import fedlake.core.aggregate.ExactSum;
+import fedlake.core.model.Models;
+import fedlake.schema.Model;
+import java.util.List;
+
+/**
+ * FedNova (Wang et al. 2020, "Tackling the Objective Inconsistency Problem in Heterogeneous
+ * Federated Optimization"), for sites running vanilla local SGD. A site that ran more steps moves
+ * further; FedNova averages each site's change per step, then scales by the effective number of
+ * steps, so that the fixed point does not favour sites with many steps. With {@code x} the base,
+ * {@code y_i} the sites' parameters, {@code n_i} their examples and {@code tau_i} their local steps:
+ * <pre>
+ *   d_i     = (x - y_i) / tau_i                 (normalised change, rounded to float)
+ *   p_i     = n_i / sum_j n_j
+ *   tau_eff = sum_i p_i tau_i
+ *   x_next  = x - server-lr * tau_eff * sum_i p_i d_i
+ * </pre>
+ * When every tau_i is equal this is FedAvg (up to rounding). The fold keeps exact sums of
+ * {@code n_i d_i} and {@code n_i tau_i}, so the result does not depend on order or partitioning.
+ * An update with no local steps is an error.
+ */
+@AutoService(Strategy.class)
+public final class FedNova implements Strategy {
+  private static final long serialVersionUID = 1L;
+  public static final String NAME = "fednova";
+  public static final String SERVER_LR = "server-lr";
+
+  @Override
+  public String name() {
+    return NAME;
+  }
+
+  @Override
+  public String summary() {
+    return "normalised averaging: mean change per local step times the effective number of steps";
+  }
+
+  @Override
+  public List<StrategyParameter> parameters() {
+    return List.of(StrategyParameter.positive(SERVER_LR, 1.0, "server step size on the normalised update"));
+  }
+
+  @Override
+  public Fold newFold(Model base, StrategySettings settings) {
+    return new NormalisedSum(Models.parameters(base));
+  }
+
+  @Override
+  public Aggregate finish(Model base, Fold fold, StrategySettings settings) {
+    NormalisedSum sum = (NormalisedSum) fold;
+    double lr = settings.get(SERVER_LR);
+    float[] x = Models.parameters(base);
+    double total = sum.totalWeight;
+    double tauEff = sum.weightedSteps / total;
+    float[] next = new float[x.length];
+    for (int i = 0; i < x.length; i++) {
+      next[i] = (float) (x[i] - lr * tauEff * (sum.changes.get(i) / total));
+    }
+    return Aggregate.of(next);
+  }
+
+  /** Exact sums of {@code n_i d_i}, {@code n_i tau_i} and {@code n_i}. */
+  static final class NormalisedSum implements Fold {
+    private static final long serialVersionUID = 1L;
+    private final float[] base;
+    private final ExactSum changes;
+    private long totalWeight;
+    private long weightedSteps;
+    private int count;
+
+    NormalisedSum(float[] base) {
+      this.base = base;
+      this.changes = new ExactSum(base.length);
+    }
+
+    @Override
+    public void add(UpdateParameters update) {
+      int steps = update.localSteps();
+      if (steps <= 0) {
+        throw new IllegalArgumentException("FedNova cannot use the update of site " + update.site() + ": it reports "
+            + steps + " local steps (must be positive)");
+      }
+      float[] y = update.parameters();
+      if (y.length != base.length) {
+        throw new IllegalArgumentException("Update of site " + update.site() + " has " + y.length + " parameters, the base has "
+            + base.length);
+      }
+      long weight = update.numExamples();
+      for (int i = 0; i < y.length; i++) {
+        changes.add(i, (float) (((double) base[i] - y[i]) / steps), weight);
+      }
+      totalWeight += weight;
+      weightedSteps += weight * steps;
+      count++;
+    }
+
+    @Override
+    public Fold merge(Fold other) {
+      NormalisedSum that = (NormalisedSum) other;
+      changes.merge(that.changes);
+      totalWeight += that.totalWeight;
+      weightedSteps += that.weightedSteps;
+      count += that.count;
+      return this;
+    }
+
+    @Override
+    public int count() {
+      return count;
+    }
+  }
+}

@@ -1,0 +1,85 @@
+package fedlake.core.strategy;
+
+import static fedlake.core.strategy.StrategyTests.assertBits;
+import static fedlake.core.strategy.StrategyTests.assertOrderAndPartitionFree;
+import static fedlake.core.strategy.StrategyTests.base;
+import static fedlake.core.strategy.StrategyTests.settings;
+import static fedlake.core.strategy.StrategyTests.update;
+import static fedlake.core.strategy.StrategyTests.withSteps;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import fedlake.schema.Model;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** x_next = x - lr * tau_eff * sum p_i (x - y_i) / tau_i, tau_eff = sum p_i tau_i. */
+class FedNovaTest {
+  private final FedNova strategy = new FedNova();
+  private final FedAvg fedAvg = new FedAvg();
+  private final Model round0 = base(1, -1, 0.5, 0);
+
+  // p = [1/4, 1/2, 1/4], tau = [2, 4, 1]: tau_eff = (2 + 8 + 1) / 4 = 11/4
+  // d_a = (x - y_a) / 2 = [1/2, 0, -1/4, 1], d_b = (x - y_b) / 4 = [1/4, -1/2, 0, 1/2], d_c = x - y_c = [-1, 1/2, 1, 0]
+  // sum p_i d_i = [1/8 + 1/8 - 1/4, 0 - 1/4 + 1/8, -1/16 + 0 + 1/4, 1/4 + 1/4 + 0] = [0, -1/8, 3/16, 1/2]
+  private final List<UpdateParameters> updates = List.of(
+      withSteps(update("a", 1, 0, -1, 1, -2), 2),
+      withSteps(update("b", 2, 0, 1, 0.5, -2), 4),
+      withSteps(update("c", 1, 2, -1.5, -0.5, 0), 1));
+
+  @Test
+  void normalisesEachSiteByItsSteps() {
+    Aggregate result = assertOrderAndPartitionFree(strategy, round0, settings(strategy), updates);
+    // x - 11/4 [0, -1/8, 3/16, 1/2] = [1, -1 + 11/32, 1/2 - 33/64, -11/8]
+    assertBits(new float[] {1f, -0.65625f, -0.015625f, -1.375f}, result.parameters());
+    assertNull(result.controlVariate());
+    assertTrue(result.serverState().isEmpty());
+    // FedAvg of the same updates differs: (y_a + 2 y_b + y_c) / 4 = [1/2, -1/8, 3/8, -3/2]
+    assertBits(new float[] {0.5f, -0.125f, 0.375f, -1.5f}, StrategyTests.aggregate(fedAvg, round0, settings(fedAvg), updates).parameters());
+  }
+
+  @Test
+  void serverLearningRateScalesTheStep() {
+    Aggregate result = StrategyTests.aggregate(strategy, round0, settings(strategy, "server-lr", 0.5), updates);
+    // x - 1/2 * 11/4 [0, -1/8, 3/16, 1/2] = [1, -1 + 11/64, 1/2 - 33/128, -11/16]
+    assertBits(new float[] {1f, -0.828125f, 0.2421875f, -0.6875f}, result.parameters());
+  }
+
+  @Test
+  void equalStepsAreFedAvg() {
+    List<UpdateParameters> equal = updates.stream().map(u -> withSteps(u, 4)).toList();
+    // tau = 4 for all: 4 * sum p_i (x - y_i) / 4 = x - mean(y)
+    assertBits(new float[] {0.5f, -0.125f, 0.375f, -1.5f},
+        assertOrderAndPartitionFree(strategy, round0, settings(strategy), equal).parameters());
+    Random random = new Random(11L);
+    for (int trial = 0; trial < 20; trial++) {
+      int steps = 1 + random.nextInt(60);
+      List<UpdateParameters> many = new ArrayList<>();
+      for (int k = 0; k < 1 + random.nextInt(8); k++) {
+        double[] y = new double[4];
+        for (int i = 0; i < y.length; i++) {
+          y[i] = random.nextGaussian();
+        }
+        many.add(withSteps(update("s" + k, 1 + random.nextInt(500), y), steps));
+      }
+      float[] nova = StrategyTests.aggregate(strategy, round0, settings(strategy), many).parameters();
+      float[] avg = StrategyTests.aggregate(fedAvg, round0, settings(fedAvg), many).parameters();
+      for (int i = 0; i < avg.length; i++) {
+        assertEquals(avg[i], nova[i], 1e-6, "trial " + trial + " index " + i); // d_i is rounded to float
+      }
+    }
+  }
+
+  @Test
+  void rejectsAnUpdateWithoutLocalSteps() {
+    Fold fold = strategy.newFold(round0, settings(strategy));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> fold.add(withSteps(update("site-7", 3, 1, 1, 1, 1), 0)));
+    assertEquals("FedNova cannot use the update of site site-7: it reports 0 local steps (must be positive)", e.getMessage());
+    assertEquals(0, fold.count());
+  }
+}

@@ -39,7 +39,7 @@ class EdgeCacheTest {
   private Store cacheFederation() {
     Store store = Store.open(dir.resolve("store").toUri().toString());
     Dataset keys = new GaussianClasses(CLASSES, DIMENSION, 3.0, 21).sample(2, 5, "keys");
-    new Federation(store).aggregation("scaffold")
+    new Federation(store).strategy("scaffold")
         .initialCache(Models.cacheOf(keys, Head.zeros(DIMENSION, CLASSES, 10f), 4f, 5.5f), "synthetic").execute();
     return store;
   }

@@ -32,12 +32,16 @@ import org.apache.hadoop.fs.FileStatus;
  * on the same update files. Prints ratios; asserts nothing.
  */
 final class Bench {
-  static final String USAGE = "usage: fedlake bench aggregate [--updates 25,100,400] [--dim 512] [--classes 100]\n"
+  static final String USAGE = fedlake.jobs.bench.RoundBench.USAGE + "\n"
+      + "usage: fedlake bench aggregate [--updates 25,100,400] [--dim 512] [--classes 100]\n"
       + "       fedlake bench cluster [--profiles 100000] [--reference 10000] [--algorithm kmeans] [--k auto|K]";
 
   private Bench() {}
 
   static int run(String[] argv, PrintStream out) {
+    if (argv.length > 0 && "round".equals(argv[0])) {
+      return fedlake.jobs.bench.RoundBench.run(java.util.Arrays.copyOfRange(argv, 1, argv.length), out);
+    }
     if (argv.length > 0 && "cluster".equals(argv[0])) {
       return ClusterBench.run(java.util.Arrays.copyOfRange(argv, 1, argv.length), out);
     }

@@ -73,7 +73,7 @@ class CacheInitTest {
         "--text", text.toString());
     assertEquals(0, run.code(), run.err());
     Model model = Store.open(store).readModel(0, 0);
-    assertEquals("zero-shot", model.getStrategy());
+    assertEquals("zero-shot", model.getInitialization());
     // default alpha over a text head: 16 / (1 key a class) * logit scale 10 / 100
     assertEquals(1.6f, model.getCacheAlpha(), 1e-6f);
     float[] weights = FloatArrays.toArray(model.getWeights());

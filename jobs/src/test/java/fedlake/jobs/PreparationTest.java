@@ -81,7 +81,7 @@ class PreparationTest extends SparkTestBase {
       // simulate probes with its test rows: the figure after calibration is the published model's test accuracy
       assertEquals(rounds.get(h.getRound() + 1).get("test_accuracy").asDouble(), h.getProbeAccuracy(), 1e-6);
     }
-    assertEquals("zero-shot", Store.open(store).readModel(0, 0).getStrategy());
+    assertEquals("zero-shot", Store.open(store).readModel(0, 0).getInitialization());
   }
 
   @Test
@@ -91,7 +91,7 @@ class PreparationTest extends SparkTestBase {
         "--text", text.toString(), "--synthetic-per-class", "30", "--seed", "2");
     assertEquals(0, run.code(), run.err());
     assertTrue(Files.exists(dir.resolve("store/synthetic/bootstrap-text-m30-seed2.parquet")));
-    assertEquals("synthetic", Store.open(store).readModel(0, 0).getStrategy());
+    assertEquals("synthetic", Store.open(store).readModel(0, 0).getInitialization());
     double accuracy = Double.parseDouble(run.out().lines().reduce((a, b) -> b).orElseThrow().replace("final test accuracy ", ""));
     assertTrue(accuracy > 0.5, "a head trained around the class texts classifies: " + accuracy);
   }

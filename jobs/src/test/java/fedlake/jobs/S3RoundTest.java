@@ -6,8 +6,13 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fedlake.core.Federation;
-import fedlake.core.aggregate.FedAvg;
-import fedlake.core.aggregate.Strategy;
+import fedlake.core.round.RoundRules;
+import fedlake.core.round.ScanResult;
+import fedlake.core.round.UpdateSelection;
+import fedlake.core.strategy.FedAvg;
+import fedlake.core.strategy.Strategies;
+import fedlake.core.strategy.Strategy;
+import fedlake.core.strategy.StrategySettings;
 import fedlake.core.data.Dataset;
 import fedlake.core.data.DatasetFiles;
 import fedlake.core.data.GaussianClasses;
@@ -183,11 +188,12 @@ class S3RoundTest {
     // The same files through core's single-JVM scanner give the same bits as the Spark partitions.
     Model base = store.readModel(0, 0);
     UpdateValidator validator = new UpdateValidator(0, Map.of(0, base), null, UpdateValidator.MAX_ABS_VALUE_DEFAULT);
-    LocalScanner local = new LocalScanner(store.conf());
-    List<UpdateFile> files = uploads.stream().map(u -> new UpdateFile(u.updateFile(), 0)).toList();
-    List<UpdateCheck> checks = local.check(files, validator);
-    Map<Integer, Strategy.Accumulator> sums = local.aggregate(checks, validator, new FedAvg());
-    assertArrayEquals(sums.get(0).result(base), actual);
+    List<UpdateFile> files = store.listUpdates(0).stream().map(s -> new UpdateFile(s.getPath().toString(), s.getLen())).toList();
+    Strategy fedAvg = Strategies.named(FedAvg.NAME);
+    StrategySettings settings = StrategySettings.of(fedAvg, Map.of());
+    ScanResult scan = UpdateSelection.run(files,
+        new RoundRules(validator, fedAvg, settings, Map.of(), false, RoundJob.MAX_UPDATE_BYTES_DEFAULT), new LocalScanner(store.fileSystem()));
+    assertArrayEquals(fedAvg.finish(base, scan.folds().get(0), settings).parameters(), actual);
 
     UpdateAudit rejected = result.audit().stream().filter(a -> "rejected".equals(a.getStatus())).findFirst().orElseThrow();
     assertEquals(corrupt.toString(), rejected.getFile());

@@ -124,7 +124,7 @@ class SimulateTest extends SparkTestBase {
     Store written = Store.open(store);
     Model initial = written.readModel(0, 0);
     assertEquals(Models.CACHE, initial.getKind());
-    assertEquals("synthetic", initial.getStrategy());
+    assertEquals("synthetic", initial.getInitialization());
     assertEquals(32, initial.getCacheLabels().size());
     assertEquals(32 * DIMENSION, initial.getCacheKeys().size());
     Model last = written.readModel(3, 0);

@@ -199,7 +199,7 @@ class SynthesizeTest extends SparkTestBase {
     Run init = fedlake("init", "--store", zeroShot, "--bootstrap", "zero-shot", "--text", text.toString());
     assertEquals(0, init.code(), init.err());
     Model model = Store.open(zeroShot).readModel(0, 0);
-    assertEquals("zero-shot", model.getStrategy());
+    assertEquals("zero-shot", model.getInitialization());
     float[] expected = TextEmbeddings.read(text.toString(), new Configuration()).values().clone();
     for (int i = 0; i < expected.length; i++) {
       expected[i] *= 10f; // logits = 10 * W x = 100 * cosine
@@ -213,7 +213,7 @@ class SynthesizeTest extends SparkTestBase {
         dir.resolve("store/synthetic/boot.parquet").toString(), "--seed", "3");
     assertEquals(0, trained.code(), trained.err());
     Model head = Store.open(synthetic).readModel(0, 0);
-    assertEquals("synthetic", head.getStrategy());
+    assertEquals("synthetic", head.getInitialization());
     Dataset test = generator.sample(30, 77, "test");
     double nearestCentre = Models.head(model).evaluate(test).accuracy();
     double accuracy = Models.head(head).evaluate(test).accuracy();

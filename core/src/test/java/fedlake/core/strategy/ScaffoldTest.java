@@ -65,7 +65,7 @@ class ScaffoldTest {
   }
 
   @Test
-  void defaultsGiveTheOldScaffoldBitForBit() {
+  void defaultsGiveTheExactWeightedMeansBitForBit() {
     Random random = new Random(7L);
     for (int trial = 0; trial < 20; trial++) {
       Model base = Fixtures.zeroModel(6, 5);
@@ -76,7 +76,12 @@ class ScaffoldTest {
         }
         base = Model.newBuilder(base).setControlVariate(FloatArrays.asList(c)).build();
       }
-      fedlake.core.aggregate.Strategy.Accumulator old = new fedlake.core.aggregate.Scaffold().newAccumulator(base);
+      float[] c0 = FloatArrays.toArray(base.getControlVariate());
+      java.math.BigDecimal[] sums = new java.math.BigDecimal[35];
+      java.math.BigDecimal[] deltas = new java.math.BigDecimal[35];
+      java.util.Arrays.fill(sums, java.math.BigDecimal.ZERO);
+      java.util.Arrays.fill(deltas, java.math.BigDecimal.ZERO);
+      long total = 0;
       Fold fold = strategy.newFold(base, settings(strategy));
       int n = 1 + random.nextInt(10);
       for (int k = 0; k < n; k++) {
@@ -94,12 +99,25 @@ class ScaffoldTest {
         }
         long examples = 1 + random.nextInt(3000);
         Update u = Fixtures.update(base, "s" + k, examples, weights, bias).setControlDelta(FloatArrays.asList(delta)).build();
-        old.add(u, Models.parameters(u));
-        fold.add(new UpdateParameters("s" + k, examples, 1, Models.parameters(u), delta));
+        float[] values = Models.parameters(u);
+        for (int i = 0; i < 35; i++) {
+          java.math.BigDecimal weight = java.math.BigDecimal.valueOf(examples);
+          sums[i] = sums[i].add(new java.math.BigDecimal(values[i]).multiply(weight));
+          deltas[i] = deltas[i].add(new java.math.BigDecimal(delta.length == 0 ? 0f : delta[i]).multiply(weight));
+        }
+        total += examples;
+        fold.add(new UpdateParameters("s" + k, examples, 1, values, delta));
       }
       Aggregate result = strategy.finish(base, fold, settings(strategy));
-      assertBits(old.result(base), result.parameters());
-      assertBits(old.controlVariate(base), result.controlVariate());
+      // by hand: x = exact weighted mean rounded once; c = c0 + weighted mean of the control deltas (no delta: no change)
+      float[] x = new float[35];
+      float[] c = new float[35];
+      for (int i = 0; i < 35; i++) {
+        x[i] = (float) (sums[i].doubleValue() / total);
+        c[i] = (float) ((c0.length == 0 ? 0 : c0[i]) + deltas[i].doubleValue() / total);
+      }
+      assertBits(x, result.parameters());
+      assertBits(c, result.controlVariate());
     }
   }
 

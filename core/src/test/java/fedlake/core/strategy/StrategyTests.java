@@ -56,8 +56,7 @@ final class StrategyTests {
 
   /** The model the round job would publish from {@code aggregate}: parameters, control variate and server state. */
   static Model next(Model base, Strategy strategy, Aggregate aggregate) {
-    Model derived = Models.derive(base, aggregate.parameters(), aggregate.controlVariate(), base.getRound() + 1, strategy.name(), 1, 0L);
-    return Model.newBuilder(derived).setServerState(ServerState.rows(aggregate.serverState())).build();
+    return Models.derive(base, aggregate, base.getRound() + 1, strategy.name(), 1, 0, 0L);
   }
 
   /** Asserts exact equality of floats (bit for bit, -0 differs from 0). */

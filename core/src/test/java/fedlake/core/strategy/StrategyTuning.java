@@ -98,8 +98,7 @@ public final class StrategyTuning {
         fold.add(f.get());
       }
       Aggregate next = strategy.finish(base, fold, settings);
-      model = Models.derive(base, next.parameters(), next.controlVariate(), round, strategy.name(), fold.count(), 0L);
-      model = Model.newBuilder(model).setServerState(ServerState.rows(next.serverState())).build();
+      model = Models.derive(base, next, round, strategy.name(), fold.count(), 0, 0L);
       if (round % 5 == 0 || round == rounds) {
         double acc = Models.head(model).evaluate(test).accuracy();
         curve.append(curve.length() == 0 ? "" : " ").append(String.format("%.3f", acc));

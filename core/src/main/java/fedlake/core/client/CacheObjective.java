@@ -37,10 +37,12 @@ public final class CacheObjective implements Objective {
   private final float[] inverseNorms;
   private final float[] shrink;
   private final double[] row;
-  private float[] logits = new float[0];
-  private float[] dLogits = new float[0];
-  private float[] cosines = new float[0];
-  private float[] keyGradients = new float[0];
+  private float[][] logits = new float[0][];
+  private float[][] dLogits = new float[0][];
+  private float[][] cosines = new float[0][];
+  private float[][] keyGradients = new float[0][];
+  private final float[][] scratch;
+  private final float[] accumulator;
 
   /**
    * @param shape the cache whose shape, key labels, alpha and beta to train with (its parameters are not read)
@@ -64,6 +66,8 @@ public final class CacheObjective implements Objective {
     this.inverseNorms = new float[size];
     this.shrink = new float[size];
     this.row = new double[classes];
+    this.scratch = Kernels.rows(4, size);
+    this.accumulator = new float[size];
   }
 
   /** The objective of training {@code cache}'s keys (and head part when asked) on {@code data}. */
@@ -129,19 +133,20 @@ public final class CacheObjective implements Objective {
       inverseNorms[k] = squares[k] > 0 ? (float) (1 / Math.sqrt(squares[k])) : 0f;
     }
     // cos[r][k] = (x_r . K_k) / |K_k|, then affinities a_rk = exp(-beta (1 - cos)) into the logits of class label_k
-    int cells = count * size;
-    java.util.Arrays.fill(cosines, 0, cells, 0f);
-    Kernels.multiplyAdd(x, count, dimension, 1f, parameters, keyOffset, size, cosines);
+    for (int r = 0; r < count; r++) {
+      java.util.Arrays.fill(cosines[r], 0f);
+    }
+    Kernels.multiplyAdd(x, count, dimension, 1f, parameters, keyOffset, size, cosines, scratch);
     head.forward(parameters, 0, batch, logits);
     for (int r = 0; r < count; r++) {
-      int o = r * size;
-      int l = r * classes;
+      float[] cos = cosines[r];
+      float[] affinity = keyGradients[r];
+      float[] z = logits[r];
       for (int k = 0; k < size; k++) {
-        float cos = cosines[o + k] * inverseNorms[k];
-        cosines[o + k] = cos;
-        float a = (float) Math.exp(-beta * (1 - (double) cos));
-        keyGradients[o + k] = a;
-        logits[l + keyLabels[k]] += alpha * a;
+        cos[k] *= inverseNorms[k];
+        float a = (float) Math.exp(-beta * (1 - (double) cos[k]));
+        affinity[k] = a;
+        z[keyLabels[k]] += alpha * a;
       }
     }
     double loss = Kernels.softmaxCrossEntropy(logits, count, classes, adjustment, batch.labels(), 1f / count, row, dLogits);
@@ -149,20 +154,25 @@ public final class CacheObjective implements Objective {
     java.util.Arrays.fill(shrink, 0f);
     float alphaBeta = alpha * beta;
     for (int r = 0; r < count; r++) {
-      int o = r * size;
-      int l = r * classes;
+      float[] g = keyGradients[r];
+      float[] d = dLogits[r];
+      float[] cos = cosines[r];
       for (int k = 0; k < size; k++) {
-        float g = dLogits[l + keyLabels[k]] * alphaBeta * keyGradients[o + k] * inverseNorms[k];
-        keyGradients[o + k] = g;
-        shrink[k] += g * cosines[o + k] * inverseNorms[k];
+        float v = d[keyLabels[k]] * alphaBeta * g[k] * inverseNorms[k];
+        g[k] = v;
+        shrink[k] += v * cos[k] * inverseNorms[k];
       }
     }
-    Kernels.transposeTimes(x, count, dimension, keyGradients, size, gradient, keyOffset);
+    Kernels.transposeTimes(x, count, dimension, keyGradients, size, gradient, keyOffset, accumulator);
+    float[] key = scratch[0];
     for (int j = 0; j < dimension; j++) {
       int o = keyOffset + j * size;
+      System.arraycopy(parameters, o, key, 0, size);
+      System.arraycopy(gradient, o, accumulator, 0, size);
       for (int k = 0; k < size; k++) {
-        gradient[o + k] -= shrink[k] * parameters[o + k];
+        accumulator[k] -= shrink[k] * key[k];
       }
+      System.arraycopy(accumulator, 0, gradient, o, size);
     }
     if (trainHead) {
       head.backward(batch, dLogits, gradient, 0);
@@ -171,13 +181,11 @@ public final class CacheObjective implements Objective {
   }
 
   private void ensure(int count) {
-    if (logits.length < count * classes) {
-      logits = new float[count * classes];
-      dLogits = new float[count * classes];
-    }
-    if (cosines.length < count * size) {
-      cosines = new float[count * size];
-      keyGradients = new float[count * size];
+    if (logits.length < count) {
+      logits = Kernels.rows(count, classes);
+      dLogits = Kernels.rows(count, classes);
+      cosines = Kernels.rows(count, size);
+      keyGradients = Kernels.rows(count, size);
     }
   }
 

@@ -18,9 +18,11 @@ public final class HeadObjective implements Objective {
   private final int classes;
   private final float logitScale;
   private final double[] adjustment;
-  private float[] logits = new float[0];
-  private float[] dLogits = new float[0];
+  private float[][] logits = new float[0][];
+  private float[][] dLogits = new float[0][];
   private final double[] row;
+  private final float[][] scratch;
+  private final float[] accumulator;
 
   /**
    * @param adjustment per-class offsets added to the logits while training ({@link #logPrior}), or null
@@ -37,6 +39,8 @@ public final class HeadObjective implements Objective {
     this.logitScale = logitScale;
     this.adjustment = adjustment;
     this.row = new double[classes];
+    this.scratch = Kernels.rows(4, classes);
+    this.accumulator = new float[classes];
   }
 
   /** The objective of training {@code head}'s shape on {@code data}, balanced or not. */
@@ -106,27 +110,29 @@ public final class HeadObjective implements Objective {
   }
 
   /** Head logits of the batch rows into {@code out} ({@code count x classes}); the head's parameters start at {@code offset}. */
-  void forward(float[] parameters, int offset, Batch batch, float[] out) {
+  void forward(float[] parameters, int offset, Batch batch, float[][] out) {
     Kernels.fillRows(out, batch.count(), classes, parameters, offset + classes * dimension);
-    Kernels.multiplyAdd(batch.features(), batch.count(), dimension, logitScale, parameters, offset, classes, out);
+    Kernels.multiplyAdd(batch.features(), batch.count(), dimension, logitScale, parameters, offset, classes, out, scratch);
   }
 
   /** Writes the head's gradient for {@code dLogits} (of the mean loss) at {@code offset} of {@code gradient}. */
-  void backward(Batch batch, float[] dLogits, float[] gradient, int offset) {
+  void backward(Batch batch, float[][] dLogits, float[] gradient, int offset) {
     int count = batch.count();
-    Kernels.columnSums(dLogits, count, classes, gradient, offset + classes * dimension);
-    // dL/dW^T[j][c] = scale * sum_r x[r][j] dL/dz[r][c]: scale once afterwards costs a pass; fold it into dLogits instead
-    int n = count * classes;
-    for (int i = 0; i < n; i++) {
-      dLogits[i] *= logitScale;
+    Kernels.columnSums(dLogits, count, classes, gradient, offset + classes * dimension, accumulator);
+    // dL/dW^T[j][c] = scale * sum_r x[r][j] dL/dz[r][c]: the scale goes into dL/dz (count x classes), not the gradient
+    for (int r = 0; r < count; r++) {
+      float[] d = dLogits[r];
+      for (int c = 0; c < classes; c++) {
+        d[c] *= logitScale;
+      }
     }
-    Kernels.transposeTimes(batch.features(), count, dimension, dLogits, classes, gradient, offset);
+    Kernels.transposeTimes(batch.features(), count, dimension, dLogits, classes, gradient, offset, accumulator);
   }
 
   private void ensure(int count) {
-    if (logits.length < count * classes) {
-      logits = new float[count * classes];
-      dLogits = new float[count * classes];
+    if (logits.length < count) {
+      logits = Kernels.rows(count, classes);
+      dLogits = Kernels.rows(count, classes);
     }
   }
 

@@ -1,15 +1,15 @@
 package fedlake.edge;
 
 import fedlake.core.InvalidInputException;
+import fedlake.core.client.ClientRound;
+import fedlake.core.client.ClientSettings;
+import fedlake.core.client.SiteState;
 import fedlake.core.cluster.ClusterSelection;
 import fedlake.core.data.Dataset;
 import fedlake.core.model.FloatArrays;
 import fedlake.core.model.Models;
 import fedlake.core.store.Latest;
 import fedlake.core.store.Store;
-import fedlake.core.client.ClientRound;
-import fedlake.core.client.ClientSettings;
-import fedlake.core.client.SiteState;
 import fedlake.core.train.LocalTrainer;
 import fedlake.core.train.TrainSettings;
 import fedlake.schema.ClientAlgorithmName;

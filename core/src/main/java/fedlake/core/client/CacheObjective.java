@@ -33,7 +33,7 @@ public final class CacheObjective implements Objective {
   private final double[] adjustment;
   private final HeadObjective head;
   private final int keyOffset;
-  private final double[] squares;
+  private final float[] squares;
   private final float[] inverseNorms;
   private final float[] shrink;
   private final double[] row;
@@ -62,7 +62,7 @@ public final class CacheObjective implements Objective {
     this.adjustment = adjustment;
     this.head = new HeadObjective(dimension, classes, logitScale, null);
     this.keyOffset = classes * dimension + classes;
-    this.squares = new double[size];
+    this.squares = new float[size];
     this.inverseNorms = new float[size];
     this.shrink = new float[size];
     this.row = new double[classes];
@@ -121,12 +121,12 @@ public final class CacheObjective implements Objective {
     ensure(count);
     float[] x = batch.features();
     // key lengths: the keys are stored transposed, so accumulate one dimension (a row over all keys) at a time
-    java.util.Arrays.fill(squares, 0);
+    java.util.Arrays.fill(squares, 0f);
+    float[] key = scratch[0];
     for (int j = 0; j < dimension; j++) {
-      int o = keyOffset + j * size;
+      System.arraycopy(parameters, keyOffset + j * size, key, 0, size);
       for (int k = 0; k < size; k++) {
-        double v = parameters[o + k];
-        squares[k] += v * v;
+        squares[k] += key[k] * key[k];
       }
     }
     for (int k = 0; k < size; k++) {
@@ -164,7 +164,6 @@ public final class CacheObjective implements Objective {
       }
     }
     Kernels.transposeTimes(x, count, dimension, keyGradients, size, gradient, keyOffset, accumulator);
-    float[] key = scratch[0];
     for (int j = 0; j < dimension; j++) {
       int o = keyOffset + j * size;
       System.arraycopy(parameters, o, key, 0, size);

@@ -68,7 +68,7 @@ public final class EdgeMain {
             "state-dir", "site-stats-spread", "site-stats-min-count", StoreConfig.OPTION),
         Set.of("balanced-loss", "quiet", "site-stats"));
     ClientSettings.Overrides overrides = overrides(args);
-    TrainSettings settings = overrides.apply(TrainSettings.defaults(0));
+    TrainSettings settings = overrides.apply(TrainSettings.defaults(0)); // also checks the options before the store is opened
     Configuration conf = StoreConfig.of(args).hadoop();
     Store store = Store.open(args.required("store"), conf);
     String site = Store.checkSite(args.required("site"));

@@ -1,6 +1,7 @@
 package fedlake.edge;
 
 import fedlake.core.cli.Args;
+import fedlake.core.client.ClientSettings;
 import fedlake.core.data.Dataset;
 import fedlake.core.data.DatasetFiles;
 import fedlake.core.store.Store;
@@ -19,13 +20,14 @@ public final class EdgeMain {
       "usage: fedlake edge train --store URI --site ID --data PATH [options]",
       "  --data PATH            embeddings: a .parquet file/folder (DatasetRow), a folder with X.npy + y.npy, or NAME_X.npy",
       "  --cluster C            cluster whose model to train (default: the site's assignment, else lowest local loss)",
+      "  training options override the federation spec's client settings (the algorithm is the spec's):",
       "  --epochs E             local epochs (default " + TrainSettings.EPOCHS_DEFAULT + ")",
       "  --batch-size B         examples per step (default " + TrainSettings.BATCH_SIZE_DEFAULT + ")",
       "  --learning-rate LR     SGD step size (default " + TrainSettings.LEARNING_RATE_DEFAULT + ")",
       "  --momentum M           SGD momentum (default " + TrainSettings.MOMENTUM_DEFAULT + ")",
       "  --weight-decay WD      L2 penalty on weights (default " + TrainSettings.WEIGHT_DECAY_DEFAULT + ")",
       "  --balanced-loss        add log(local class prior) to the logits while training (default: plain cross-entropy)",
-      "  --state-dir DIR        where the site keeps its SCAFFOLD control variate (default ~/.fedlake/state)",
+      "  --state-dir DIR        where the site keeps its state between rounds, e.g. SCAFFOLD's control variates (default ~/.fedlake/state)",
       "  --seed S               shuffling seed (default 0)",
       "  --site-stats           also upload per-class count, mean and spread of the local embeddings (opt-in; see docs/synthetic.md)",
       "  --site-stats-spread S  covariance (default: full matrix, needed for calibration) or variance (diagonal only)",
@@ -65,7 +67,8 @@ public final class EdgeMain {
         Set.of("store", "site", "data", "cluster", "epochs", "batch-size", "learning-rate", "momentum", "weight-decay", "seed",
             "state-dir", "site-stats-spread", "site-stats-min-count", StoreConfig.OPTION),
         Set.of("balanced-loss", "quiet", "site-stats"));
-    TrainSettings settings = settings(args);
+    ClientSettings.Overrides overrides = overrides(args);
+    TrainSettings settings = overrides.apply(TrainSettings.defaults(0)); // also checks the options before the store is opened
     Configuration conf = StoreConfig.of(args).hadoop();
     Store store = Store.open(args.required("store"), conf);
     String site = Store.checkSite(args.required("site"));
@@ -76,6 +79,7 @@ public final class EdgeMain {
     }
     return edge
         .settings(settings)
+        .overrides(overrides)
         .stateDir(args.has("state-dir") ? java.nio.file.Path.of(args.required("state-dir")) : EdgeTrain.defaultStateDir())
         .progress(args.flag("quiet") ? null : out)
         .siteStatistics(siteStatistics(args))
@@ -95,6 +99,21 @@ public final class EdgeMain {
     return new fedlake.core.synth.SiteStatistics(
         fedlake.core.synth.ClassMoments.Spread.parse(args.string("site-stats-spread", "covariance"), "--site-stats-spread"),
         args.integer("site-stats-min-count", fedlake.core.synth.SiteStatistics.MINIMUM_COUNT_DEFAULT));
+  }
+
+  /**
+   * The training options given on the command line, null where absent: they win over the federation
+   * spec's client settings. The client algorithm has no option: the spec's is binding.
+   */
+  public static ClientSettings.Overrides overrides(Args args) {
+    return new ClientSettings.Overrides(
+        args.has("epochs") ? args.integer("epochs", TrainSettings.EPOCHS_DEFAULT) : null,
+        args.has("batch-size") ? args.integer("batch-size", TrainSettings.BATCH_SIZE_DEFAULT) : null,
+        args.has("learning-rate") ? args.number("learning-rate", TrainSettings.LEARNING_RATE_DEFAULT) : null,
+        args.has("momentum") ? args.number("momentum", TrainSettings.MOMENTUM_DEFAULT) : null,
+        args.has("weight-decay") ? args.number("weight-decay", TrainSettings.WEIGHT_DECAY_DEFAULT) : null,
+        args.flag("balanced-loss") ? Boolean.TRUE : null,
+        args.longValue("seed", 0));
   }
 
   /** Training settings from the options shared by every command that trains. */

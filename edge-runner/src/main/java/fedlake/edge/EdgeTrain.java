@@ -1,30 +1,33 @@
 package fedlake.edge;
 
 import fedlake.core.InvalidInputException;
+import fedlake.core.client.ClientRound;
+import fedlake.core.client.ClientSettings;
+import fedlake.core.client.SiteState;
 import fedlake.core.cluster.ClusterSelection;
 import fedlake.core.data.Dataset;
-import fedlake.core.data.Npy;
 import fedlake.core.model.FloatArrays;
 import fedlake.core.model.Models;
 import fedlake.core.store.Latest;
 import fedlake.core.store.Store;
 import fedlake.core.train.LocalTrainer;
-import fedlake.core.train.ModelTrainer;
 import fedlake.core.train.TrainSettings;
+import fedlake.schema.ClientAlgorithmName;
+import fedlake.schema.ClientSpec;
 import fedlake.schema.Model;
 import fedlake.schema.Update;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
+import java.util.Map;
 import java.util.UUID;
 
 /**
  * One site's part of a round: fetch the current model of its cluster, train it on local embeddings
- * (a head, or the keys of a cache model), upload the update. No Spark.
+ * (a head, or the keys of a cache model) with the client algorithm of the federation spec, upload the
+ * update, keep the algorithm's state in the site's {@link SiteState}. No Spark.
  */
 public final class EdgeTrain {
   public static final String VERSION = "0.1.0";
@@ -33,6 +36,8 @@ public final class EdgeTrain {
   private final String site;
   private final Dataset data;
   private TrainSettings settings = TrainSettings.defaults(0);
+  private ClientSpec client = null;
+  private ClientSettings.Overrides overrides = ClientSettings.Overrides.NONE;
   private Integer cluster = null;
   private PrintStream out = null;
   private Path stateDir = defaultStateDir();
@@ -44,8 +49,28 @@ public final class EdgeTrain {
     this.data = data;
   }
 
+  /**
+   * Training settings when no {@link #client(ClientSpec)} is given (default {@link TrainSettings#defaults});
+   * their seed is the shuffling seed either way.
+   */
   public EdgeTrain settings(TrainSettings value) {
     this.settings = value;
+    return this;
+  }
+
+  /**
+   * The federation spec's client part: the algorithm (binding) and the training settings. Without
+   * it the runner trains as before specs: SCAFFOLD when the model carries a control variate, else
+   * plain SGD, with {@link #settings(TrainSettings)}.
+   */
+  public EdgeTrain client(ClientSpec value) {
+    this.client = value;
+    return this;
+  }
+
+  /** The site's own training settings (from its command line); they win over the spec's and {@link #settings}'. */
+  public EdgeTrain overrides(ClientSettings.Overrides value) {
+    this.overrides = value;
     return this;
   }
 
@@ -55,7 +80,7 @@ public final class EdgeTrain {
     return this;
   }
 
-  /** Folder for the site's own state (its SCAFFOLD control variate); default ~/.fedlake/state. */
+  /** Folder for the site's own state (see {@link SiteState}; SCAFFOLD's control variates); default ~/.fedlake/state. */
   public EdgeTrain stateDir(Path value) {
     this.stateDir = value;
     return this;
@@ -109,33 +134,17 @@ public final class EdgeTrain {
     data.requireLabelsBelow(model.getClassCount());
     log("site %s: round %d, model %s, %d examples x %d dims, %d classes",
         site, latest.round(), version, data.size(), data.dimension(), model.getClassCount());
-    boolean scaffold = !model.getControlVariate().isEmpty();
-    float[] serverControl = scaffold ? FloatArrays.toArray(model.getControlVariate()) : null;
-    Path stateFile = scaffold ? stateFile(cluster) : null;
-    float[] siteControl = scaffold ? readState(stateFile, serverControl.length) : null;
-    float[] correction = null;
-    if (scaffold) {
-      correction = new float[serverControl.length];
-      for (int i = 0; i < correction.length; i++) {
-        correction[i] = serverControl[i] - siteControl[i];
-      }
-    }
-    ModelTrainer.Result trained = ModelTrainer.train(model, data, settings, correction,
+    ClientSettings clientSettings = clientSettings(model);
+    TrainSettings train = clientSettings.train();
+    log("site %s: client %s, %d epochs, batch %d, learning rate %s, momentum %s, weight decay %s%s%s", site,
+        clientSettings.algorithm().name().toLowerCase(java.util.Locale.ROOT), train.epochs(), train.batchSize(), train.learningRate(),
+        train.momentum(), train.weightDecay(), train.balancedLoss() ? ", balanced loss" : "",
+        clientSettings.algorithm() == ClientAlgorithmName.PROX ? ", mu " + clientSettings.proximalMu() : "");
+    SiteState state = siteState();
+    state.notes().forEach(note -> log("site %s: %s", site, note));
+    ClientRound.Result trained = ClientRound.run(model, cluster, data, clientSettings, state, line -> log("site %s: %s", site, line),
         out == null ? LocalTrainer.Progress.NONE : (epoch, epochs, loss) -> log("  epoch %d/%d  loss %.4f", epoch, epochs, loss));
-    float[] controlDelta = new float[0];
-    float[] nextSiteControl = null;
-    if (scaffold && trained.steps() > 0) {
-      // SCAFFOLD option II: c_i+ = c_i - c + (x - y) / (K * lr), with x the base and y the trained parameters
-      float[] base = Models.parameters(model);
-      float[] local = trained.parameters();
-      double step = trained.steps() * settings.learningRate();
-      controlDelta = new float[base.length];
-      nextSiteControl = new float[base.length];
-      for (int i = 0; i < base.length; i++) {
-        nextSiteControl[i] = (float) (siteControl[i] - serverControl[i] + (base[i] - local[i]) / step);
-        controlDelta[i] = nextSiteControl[i] - siteControl[i];
-      }
-    }
+    float[] controlDelta = trained.outcome().controlDelta();
     Update update = Update.newBuilder()
         .setUpdateId(UUID.randomUUID().toString())
         .setSite(site)
@@ -146,7 +155,7 @@ public final class EdgeTrain {
         .setDimension(model.getDimension())
         .setClassCount(model.getClassCount())
         .setNumExamples(data.size())
-        .setLocalEpochs(settings.epochs())
+        .setLocalEpochs(train.epochs())
         .setLocalSteps(trained.steps())
         .setWeights(FloatArrays.asList(trained.weights()))
         .setBias(FloatArrays.asList(trained.bias()))
@@ -166,54 +175,33 @@ public final class EdgeTrain {
     } catch (IOException e) {
       throw new UncheckedIOException("Site " + site + " cannot upload its update to " + store.root() + ": " + e.getMessage(), e);
     }
-    if (nextSiteControl != null) {
-      writeState(stateFile, nextSiteControl);
+    Map<String, float[]> keep = trained.outcome().state();
+    if (!keep.isEmpty()) {
+      SiteState.Edit edit = state.edit();
+      keep.forEach((name, values) -> edit.put(cluster, name, values));
+      try {
+        edit.commit();
+      } catch (UncheckedIOException e) {
+        throw new UncheckedIOException("Site " + site + " cannot save its state: " + e.getMessage(), e.getCause());
+      }
     }
     long millis = System.currentTimeMillis() - started;
     log("site %s: wrote %s (loss %.4f, accuracy %.3f, %d steps, %d ms)", site, file, trained.loss(), trained.accuracy(), trained.steps(), millis);
     return new Result(file, latest.round(), version, data.size(), trained.steps(), trained.loss(), trained.accuracy(), millis);
   }
 
-  /** The site's state file for this store and cluster: STATE_DIR/<hash of store URI>/<site>-cluster-<c>.npy. */
-  Path stateFile(int clusterId) {
-    try {
-      byte[] hash = java.security.MessageDigest.getInstance("SHA-256")
-          .digest(store.root().toString().getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      return stateDir.resolve(java.util.HexFormat.of().formatHex(hash, 0, 6)).resolve(site + "-cluster-" + clusterId + ".npy");
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
+  /** What the site trains with: the spec's client settings, else as before specs; the site's overrides win. */
+  ClientSettings clientSettings(Model model) {
+    if (client != null) {
+      return ClientSettings.of(client, settings.seed()).with(overrides);
     }
+    ClientAlgorithmName algorithm = model.getControlVariate().isEmpty() ? ClientAlgorithmName.SGD : ClientAlgorithmName.SCAFFOLD;
+    return new ClientSettings(algorithm, overrides.apply(settings), 0);
   }
 
-  private float[] readState(Path file, int size) {
-    if (!Files.exists(file)) {
-      file = ClusterMove.previousState(file, site);
-      if (file == null) {
-        return new float[size];
-      }
-      log("site %s: first round in this cluster; starting from its control variate of %s", site, file.getFileName());
-    }
-    Npy.Array array = Npy.read(file);
-    if (array.values().length != size) {
-      log("site %s: ignoring state %s (%d values, model has %d parameters)", site, file, array.values().length, size);
-      return new float[size];
-    }
-    float[] values = new float[size];
-    for (int i = 0; i < size; i++) {
-      values[i] = (float) array.values()[i];
-    }
-    return values;
-  }
-
-  private void writeState(Path file, float[] values) {
-    try {
-      Files.createDirectories(file.getParent());
-      Path temporary = file.resolveSibling("." + file.getFileName() + "." + UUID.randomUUID() + ".tmp");
-      Npy.writeFloat32(temporary, values, 1, values.length);
-      Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } catch (IOException e) {
-      throw new UncheckedIOException("Site " + site + " cannot save its state to " + file + ": " + e.getMessage(), e);
-    }
+  /** The site's state for this store: STATE_DIR/<hash of store URI>/<site>/. */
+  SiteState siteState() {
+    return SiteState.open(stateDir, store.root().toString(), site);
   }
 
   private void log(String format, Object... args) {

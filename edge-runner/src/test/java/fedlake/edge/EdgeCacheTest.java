@@ -70,7 +70,8 @@ class EdgeCacheTest {
       assertEquals(base.getControlVariate().size(), u.getControlDelta().size(), "SCAFFOLD delta over weights, bias and keys");
     }
     assertEquals(36, ua.getNumExamples());
-    assertTrue(Files.exists(new EdgeTrain(store, "site-a", siteA).stateDir(states).stateFile(0)), "site control variate saved");
+    assertEquals(base.getControlVariate().size(), new EdgeTrain(store, "site-a", siteA).stateDir(states).siteState()
+        .vector(0, fedlake.core.client.ScaffoldClient.CONTROL).length, "site control variate saved");
 
     RoundResult round = new RoundJob(store).execute();
     assertEquals(RoundResult.Status.PUBLISHED, round.status(), round.message());

@@ -7,9 +7,11 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.ParquetReadOptions;
+import org.apache.parquet.bytes.BytesInput;
 import org.apache.parquet.column.ColumnDescriptor;
 import org.apache.parquet.column.ColumnReader;
 import org.apache.parquet.VersionParser;
@@ -19,9 +21,12 @@ import org.apache.parquet.column.page.DataPage;
 import org.apache.parquet.column.page.DictionaryPage;
 import org.apache.parquet.column.page.PageReader;
 import org.apache.parquet.column.page.PageReadStore;
+import org.apache.parquet.compression.CompressionCodecFactory;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.metadata.BlockMetaData;
 import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
+import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+import org.apache.parquet.hadoop.util.HadoopCodecs;
 import org.apache.parquet.io.api.Binary;
 import org.apache.parquet.io.api.Converter;
 import org.apache.parquet.io.api.GroupConverter;
@@ -42,7 +47,7 @@ import org.apache.parquet.schema.Type;
  * a list of records holding lists.
  */
 public final class ColumnarFile implements Closeable {
-  private static final ParquetReadOptions OPTIONS = ParquetReadOptions.builder().build();
+  private static final Configuration CODEC_CONF = new Configuration();
   private final String file;
   private final ParquetFileReader reader;
   private final BlockMetaData block;
@@ -53,7 +58,7 @@ public final class ColumnarFile implements Closeable {
   private PageReadStore pages;
   private VersionParser.ParsedVersion writerVersion;
 
-  private ColumnarFile(String file, ParquetFileReader reader) {
+  private ColumnarFile(String file, ParquetFileReader reader, BoundedCodecs codecs) {
     this.file = file;
     this.reader = reader;
     this.schema = reader.getFooter().getFileMetaData().getSchema();
@@ -76,6 +81,7 @@ public final class ColumnarFile implements Closeable {
     for (ColumnChunkMetaData chunk : block.getColumns()) {
       chunks.put(chunk.getPath().toDotString(), chunk);
     }
+    codecs.limit = declaredBytes();
   }
 
   /**
@@ -86,8 +92,9 @@ public final class ColumnarFile implements Closeable {
     Path p = new Path(path);
     ParquetFileReader reader = null;
     try {
-      reader = ParquetFileReader.open(new StoreInputFile(fs, p, bytes), OPTIONS);
-      return new ColumnarFile(path, reader);
+      BoundedCodecs codecs = new BoundedCodecs(path, HadoopCodecs.newFactory(CODEC_CONF, 0));
+      reader = ParquetFileReader.open(new StoreInputFile(fs, p, bytes), ParquetReadOptions.builder().withCodecFactory(codecs).build());
+      return new ColumnarFile(path, reader, codecs);
     } catch (InvalidInputException e) {
       closeQuietly(reader);
       throw e;
@@ -279,10 +286,69 @@ public final class ColumnarFile implements Closeable {
         c.consume();
       }
       return n;
+    } catch (InvalidInputException e) {
+      throw e;
     } catch (IllegalStateException e) {
       throw new InvalidInputException(file, "field '" + field + "' " + e.getMessage());
     } catch (IOException | RuntimeException e) {
       throw new InvalidInputException(file, "cannot decode field '" + field + "' (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
+    }
+  }
+
+  /**
+   * Decompression that refuses a page whose header declares more uncompressed bytes than the footer
+   * declares for all the row's columns ({@code limit}, checked by the caller against its size limit):
+   * the header's size is allocated before a byte is decompressed, and it is not covered by the footer.
+   */
+  private static final class BoundedCodecs implements CompressionCodecFactory {
+    private final String file;
+    private final CompressionCodecFactory codecs;
+    private long limit; // 0 until the footer is read
+
+    BoundedCodecs(String file, CompressionCodecFactory codecs) {
+      this.file = file;
+      this.codecs = codecs;
+    }
+
+    @Override
+    public BytesInputCompressor getCompressor(CompressionCodecName codec) {
+      return codecs.getCompressor(codec);
+    }
+
+    @Override
+    public BytesInputDecompressor getDecompressor(CompressionCodecName codec) {
+      BytesInputDecompressor decompressor = codecs.getDecompressor(codec);
+      return new BytesInputDecompressor() {
+        @Override
+        public BytesInput decompress(BytesInput bytes, int uncompressedSize) throws IOException {
+          check(uncompressedSize);
+          return decompressor.decompress(bytes, uncompressedSize);
+        }
+
+        @Override
+        public void decompress(java.nio.ByteBuffer input, int compressedSize, java.nio.ByteBuffer output, int uncompressedSize)
+            throws IOException {
+          check(uncompressedSize);
+          decompressor.decompress(input, compressedSize, output, uncompressedSize);
+        }
+
+        @Override
+        public void release() {
+          decompressor.release();
+        }
+      };
+    }
+
+    private void check(int uncompressedSize) {
+      if (uncompressedSize < 0 || uncompressedSize > limit) {
+        throw new InvalidInputException(file, "a page declares " + uncompressedSize + " uncompressed bytes, more than the " + limit
+            + " the footer declares for all its columns");
+      }
+    }
+
+    @Override
+    public void release() {
+      codecs.release();
     }
   }
 

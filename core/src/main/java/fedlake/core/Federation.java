@@ -5,6 +5,7 @@ import fedlake.core.model.Head;
 import fedlake.core.model.Models;
 import fedlake.core.spec.Specs;
 import fedlake.core.store.Store;
+import fedlake.core.train.TrainSettings;
 import fedlake.schema.ClientAlgorithmName;
 import fedlake.schema.FederationSpec;
 import fedlake.schema.Model;
@@ -37,6 +38,7 @@ public final class Federation {
   private String strategy = "fedavg";
   private Map<String, Double> strategyParameters = Map.of();
   private Consumer<FederationSpec.Builder> adjust = spec -> {};
+  private TrainSettings training;
   private String change = "init";
 
   public Federation(Store store) {
@@ -86,6 +88,12 @@ public final class Federation {
     return strategy(name, Map.of());
   }
 
+  /** What sites train with (epochs, batch size, learning rate, ...): the spec's client settings. */
+  public Federation training(TrainSettings value) {
+    this.training = value;
+    return this;
+  }
+
   /** Adjusts the spec (client settings, limits, another strategy) after the defaults and the strategy are set. */
   public Federation adjust(Consumer<FederationSpec.Builder> value) {
     this.adjust = value;
@@ -133,6 +141,14 @@ public final class Federation {
     FederationSpec.Builder spec = Specs.defaults(initialCache != null ? ModelKind.CACHE : ModelKind.HEAD, dimension, classCount, clusters,
         initialization).setChange(change);
     Specs.setStrategy(spec, strategy, strategyParameters);
+    if (training != null) {
+      spec.getClient().setEpochs(training.epochs());
+      spec.getClient().setBatchSize(training.batchSize());
+      spec.getClient().setLearningRate(training.learningRate());
+      spec.getClient().setMomentum(training.momentum());
+      spec.getClient().setWeightDecay(training.weightDecay());
+      spec.getClient().setBalancedLoss(training.balancedLoss());
+    }
     adjust.accept(spec);
     FederationSpec built = spec.build();
     Specs.check(built);

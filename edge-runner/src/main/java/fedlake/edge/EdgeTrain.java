@@ -13,7 +13,9 @@ import fedlake.core.store.Store;
 import fedlake.core.train.LocalTrainer;
 import fedlake.core.train.TrainSettings;
 import fedlake.schema.ClientAlgorithmName;
+import fedlake.core.spec.Specs;
 import fedlake.schema.ClientSpec;
+import fedlake.schema.FederationSpec;
 import fedlake.schema.Model;
 import fedlake.schema.Update;
 import java.io.IOException;
@@ -134,6 +136,10 @@ public final class EdgeTrain {
     data.requireLabelsBelow(model.getClassCount());
     log("site %s: round %d, model %s, %d examples x %d dims, %d classes",
         site, latest.round(), version, data.size(), data.dimension(), model.getClassCount());
+    FederationSpec spec = Specs.current(store).orElse(null);
+    if (client == null && spec != null) {
+      client = spec.getClient();
+    }
     ClientSettings clientSettings = clientSettings(model);
     TrainSettings train = clientSettings.train();
     log("site %s: client %s, %d epochs, batch %d, learning rate %s, momentum %s, weight decay %s%s%s", site,
@@ -166,6 +172,7 @@ public final class EdgeTrain {
         .setLabelHistogram(FloatArrays.asList(data.labelHistogram(model.getClassCount())))
         .setClusterChoice(selection.choice())
         .setClassStatistics(siteStatistics == null ? null : siteStatistics.of(data, model.getClassCount()))
+        .setSpecVersion(spec == null ? 0 : spec.getSpecVersion())
         .setRunnerVersion(VERSION)
         .setCreatedTime(Instant.now())
         .build();

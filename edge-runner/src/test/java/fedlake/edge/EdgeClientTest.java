@@ -40,7 +40,7 @@ class EdgeClientTest {
 
   private Store federation(String aggregation) {
     Store store = Store.open(dir.resolve("store-" + aggregation).toUri().toString());
-    new Federation(store).dimension(DIMENSION).classes(CLASSES).aggregation(aggregation).execute();
+    new Federation(store).dimension(DIMENSION).classes(CLASSES).strategy(aggregation).execute();
     return store;
   }
 

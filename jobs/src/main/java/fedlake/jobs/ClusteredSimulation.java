@@ -246,9 +246,9 @@ public final class ClusteredSimulation {
       var hadoop = storeConfig.applyTo(spark.sparkContext().hadoopConfiguration());
       Store store = Store.open(uri, hadoop);
       Store global = baseline ? Store.open(globalUri, hadoop) : null;
-      new Federation(store).dimension(dimension).classes(classes).strategy(strategy).execute();
+      new Federation(store).dimension(dimension).classes(classes).strategy(strategy).training(settings).execute();
       if (global != null) {
-        new Federation(global).dimension(dimension).classes(classes).strategy(strategy).execute();
+        new Federation(global).dimension(dimension).classes(classes).strategy(strategy).training(settings).execute();
       }
       Path states = Files.createTempDirectory("fedlake-site-states-");
       SparkScanner scanner = new SparkScanner(spark);

@@ -233,6 +233,7 @@ public final class Simulate {
       Store store = Store.open(uri, storeConfig.applyTo(spark.sparkContext().hadoopConfiguration()));
       Federation federation = new Federation(store).dimension(train.dimension()).classes(classes)
           .strategy(strategy, strategyParameters)
+          .training(settings)
           .adjust(spec -> spec.getClient().setProximalMu(mu));
       if (cache.kind().equals(Models.CACHE)) {
         cache.bootstrap(federation, siteData, classes, train.dimension(), seed, out);

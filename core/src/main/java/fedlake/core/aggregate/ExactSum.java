@@ -81,8 +81,30 @@ public final class ExactSum implements Serializable {
     if (values.length != high.length) {
       throw new IllegalArgumentException("cannot add " + values.length + " values to a sum of " + high.length);
     }
+    if (weight < 0 || weight >= (1L << 39)) {
+      throw new IllegalArgumentException("weight must be in [0, 2^39), got " + weight);
+    }
+    long[] hiSums = high;
+    long[] loSums = low;
     for (int i = 0; i < values.length; i++) {
-      add(i, values[i], weight);
+      int bits = Float.floatToRawIntBits(values[i]);
+      int exponentField = (bits >>> 23) & 0xff;
+      int shift = exponentField - 150 + FRACTION_BITS; // position of the mantissa's lowest bit in the fixed point
+      if (exponentField == 0 || exponentField == 0xff || shift <= 0 || shift >= 64) {
+        add(i, values[i], weight); // zero, subnormal, non-finite, tiny or huge: the general path
+        continue;
+      }
+      // normal value with 0 < shift < 64: signed product, sign-extending shifts give the two's complement 128-bit term,
+      // the same as negating the magnitude's (the magnitude's low part loses no bits here)
+      long product = ((bits & 0x7fffff) | 0x800000L) * weight;
+      if (bits < 0) {
+        product = -product;
+      }
+      long lo = product << shift;
+      long hi = product >> (64 - shift);
+      long sum = loSums[i] + lo;
+      hiSums[i] += hi + (Long.compareUnsigned(sum, lo) < 0 ? 1 : 0);
+      loSums[i] = sum;
     }
   }
 

@@ -22,6 +22,7 @@ import org.apache.parquet.column.page.DictionaryPage;
 import org.apache.parquet.column.page.PageReader;
 import org.apache.parquet.column.page.PageReadStore;
 import org.apache.parquet.compression.CompressionCodecFactory;
+import org.apache.parquet.conf.PlainParquetConfiguration;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.metadata.BlockMetaData;
 import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
@@ -48,6 +49,9 @@ import org.apache.parquet.schema.Type;
  */
 public final class ColumnarFile implements Closeable {
   private static final Configuration CODEC_CONF = new Configuration();
+  private static final PlainParquetConfiguration PLAIN = new PlainParquetConfiguration();
+  /** One codec factory a thread, kept for the thread's life: decompressors are pooled, never released per file. */
+  private static final ThreadLocal<CompressionCodecFactory> CODECS = ThreadLocal.withInitial(() -> HadoopCodecs.newFactory(CODEC_CONF, 0));
   private final String file;
   private final ParquetFileReader reader;
   private final BlockMetaData block;
@@ -92,8 +96,10 @@ public final class ColumnarFile implements Closeable {
     Path p = new Path(path);
     ParquetFileReader reader = null;
     try {
-      BoundedCodecs codecs = new BoundedCodecs(path, HadoopCodecs.newFactory(CODEC_CONF, 0));
-      reader = ParquetFileReader.open(new StoreInputFile(fs, p, bytes), ParquetReadOptions.builder().withCodecFactory(codecs).build());
+      BoundedCodecs codecs = new BoundedCodecs(path, CODECS.get());
+      // a plain configuration: building read options over a new Hadoop Configuration costs milliseconds a file
+      reader = ParquetFileReader.open(new StoreInputFile(fs, p, bytes),
+          ParquetReadOptions.builder(PLAIN).withCodecFactory(codecs).build());
       return new ColumnarFile(path, reader, codecs);
     } catch (InvalidInputException e) {
       closeQuietly(reader);
@@ -334,7 +340,7 @@ public final class ColumnarFile implements Closeable {
 
         @Override
         public void release() {
-          decompressor.release();
+          // pooled by the thread's factory (CODECS)
         }
       };
     }
@@ -348,7 +354,7 @@ public final class ColumnarFile implements Closeable {
 
     @Override
     public void release() {
-      codecs.release();
+      // the thread's factory outlives the file (CODECS)
     }
   }
 

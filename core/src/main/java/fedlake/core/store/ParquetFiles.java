@@ -33,13 +33,28 @@ public final class ParquetFiles {
   /** As {@link #write(Path, Configuration, Schema, Iterable)}, with key-value metadata in the file footer. */
   public static <T extends SpecificRecord> void write(Path path, Configuration conf, Schema schema, Iterable<T> records,
       java.util.Map<String, String> footer) throws IOException {
+    write(path, conf, schema, records, footer, CompressionCodecName.SNAPPY, true);
+  }
+
+  /**
+   * Writes records of mostly float parameters: uncompressed and without dictionaries, since trained
+   * floats do not compress (Snappy saved nothing on update files) and plain pages are read in bulk.
+   */
+  public static <T extends SpecificRecord> void writePlain(Path path, Configuration conf, Schema schema, Iterable<T> records)
+      throws IOException {
+    write(path, conf, schema, records, java.util.Map.of(), CompressionCodecName.UNCOMPRESSED, false);
+  }
+
+  private static <T extends SpecificRecord> void write(Path path, Configuration conf, Schema schema, Iterable<T> records,
+      java.util.Map<String, String> footer, CompressionCodecName codec, boolean dictionary) throws IOException {
     Configuration writeConf = new Configuration(conf);
     writeConf.setBoolean(AvroWriteSupport.WRITE_OLD_LIST_STRUCTURE, false);
     try (ParquetWriter<T> writer = AvroParquetWriter.<T>builder(HadoopOutputFile.fromPath(path, writeConf))
         .withSchema(schema)
         .withDataModel(SpecificData.getForSchema(schema))
         .withConf(writeConf)
-        .withCompressionCodec(CompressionCodecName.SNAPPY)
+        .withCompressionCodec(codec)
+        .withDictionaryEncoding(dictionary)
         .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
         .withExtraMetaData(footer)
         .build()) {

@@ -323,7 +323,7 @@ public final class Store {
   public Path writeUpdate(Update update) throws IOException {
     checkSite(update.getSite());
     Path file = new Path(updatesDir(update.getRound()), update.getSite() + "--" + update.getUpdateId() + ".parquet");
-    writeRecords(file, Update.getClassSchema(), List.of(update));
+    writeAtomically(file, path -> ParquetFiles.writePlain(path, conf, Update.getClassSchema(), List.of(update)));
     return file;
   }
 

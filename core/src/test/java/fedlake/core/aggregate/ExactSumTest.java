@@ -96,4 +96,35 @@ class ExactSumTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new ExactSum(2).merge(new ExactSum(3)));
     assertEquals("cannot merge sums of 3 and 2 parameters", e.getMessage());
   }
+
+  @Test
+  void addAllMatchesAddingOneByOneOverEveryKindOfFloat() {
+    java.util.Random random = new java.util.Random(11);
+    float[] values = new float[4000];
+    for (int i = 0; i < values.length; i++) {
+      values[i] = switch (i % 8) {
+        case 0 -> (float) random.nextGaussian();
+        case 1 -> -(float) random.nextGaussian() * 1e-3f;
+        case 2 -> Float.intBitsToFloat(random.nextInt(0x7fffff) + 1); // subnormal
+        case 3 -> (float) (random.nextGaussian() * 1e-25); // tiny: below the 2^-64 resolution after weighting
+        case 4 -> (float) (random.nextGaussian() * 1e6);
+        case 5 -> 0f;
+        case 6 -> -0f;
+        default -> (float) (random.nextGaussian() * 1e-12);
+      };
+    }
+    for (long weight : new long[] {0, 1, 7, 1000, (1L << 39) - 1}) {
+      ExactSum bulk = new ExactSum(values.length);
+      ExactSum single = new ExactSum(values.length);
+      for (int round = 0; round < 3; round++) {
+        bulk.addAll(values, weight);
+        for (int i = 0; i < values.length; i++) {
+          single.add(i, values[i], weight);
+        }
+      }
+      for (int i = 0; i < values.length; i++) {
+        assertEquals(single.get(i), bulk.get(i), 0.0, "value " + values[i] + " weight " + weight);
+      }
+    }
+  }
 }

@@ -1,5 +1,15 @@
 package fedlake.jobs;
 
+import fedlake.jobs.bench.Bench;
+import fedlake.jobs.cli.CacheInit;
+import fedlake.jobs.cli.ClusterCommands;
+import fedlake.jobs.simulation.ClusteredSimulation;
+import fedlake.jobs.cli.Commands;
+import fedlake.jobs.simulation.Demo;
+import fedlake.jobs.cli.EmbedImages;
+import fedlake.jobs.simulation.Simulate;
+import fedlake.jobs.cli.SpecCommands;
+import fedlake.jobs.actions.Synthesize;
 import fedlake.core.store.StoreConfig;
 import fedlake.edge.EdgeMain;
 import java.io.PrintStream;

@@ -20,10 +20,10 @@ import software.amazon.awssdk.services.s3.S3Client;
  * {@value #JAR_PROPERTY}) in its own JVM on 127.0.0.1 and a free port, storing objects as files under
  * a folder. {@link #close} stops the process; a shutdown hook stops it if the test JVM exits first.
  */
-final class S3ProxyServer implements AutoCloseable {
+public final class S3ProxyServer implements AutoCloseable {
   static final String JAR_PROPERTY = "fedlake.s3proxy.jar";
-  static final String ACCESS_KEY = "fedlake-test-access-key";
-  static final String SECRET_KEY = "fedlake-test-secret-key";
+  public static final String ACCESS_KEY = "fedlake-test-access-key";
+  public static final String SECRET_KEY = "fedlake-test-secret-key";
   private static final long START_TIMEOUT_MILLIS = 60_000;
   private static final int START_ATTEMPTS = 3;
 
@@ -48,7 +48,7 @@ final class S3ProxyServer implements AutoCloseable {
    * Launches s3proxy with its storage and log under {@code dir} and returns at once, so the caller
    * can start other things while it boots; {@link #awaitListening} waits for it.
    */
-  static S3ProxyServer launch(Path dir) throws IOException {
+  public static S3ProxyServer launch(Path dir) throws IOException {
     String jar = System.getProperty(JAR_PROPERTY);
     if (jar == null || !Files.isRegularFile(Path.of(jar))) {
       throw new IllegalStateException("No s3proxy jar at " + jar + " (system property " + JAR_PROPERTY
@@ -86,7 +86,7 @@ final class S3ProxyServer implements AutoCloseable {
    * Waits until the server accepts connections. If another process took its port meanwhile, launches
    * it again on a new one, so {@link #endpoint} may change.
    */
-  S3ProxyServer awaitListening() throws IOException, InterruptedException {
+  public S3ProxyServer awaitListening() throws IOException, InterruptedException {
     while (true) {
       try {
         awaitPort();
@@ -139,17 +139,17 @@ final class S3ProxyServer implements AutoCloseable {
   }
 
   /** The endpoint URL, e.g. http://127.0.0.1:41234. */
-  String endpoint() {
+  public String endpoint() {
     return "http://127.0.0.1:" + port;
   }
 
   /** Where the server keeps the object {@code key} of {@code bucket} on disk. */
-  Path objectFile(String bucket, String key) {
+  public Path objectFile(String bucket, String key) {
     return blobs.resolve(bucket).resolve(key);
   }
 
   /** Creates a bucket the way an operator would, with the AWS SDK v2 S3 client. */
-  void createBucket(String bucket) {
+  public void createBucket(String bucket) {
     try (S3Client s3 = S3Client.builder()
         .endpointOverride(URI.create(endpoint()))
         .region(Region.US_EAST_1)

@@ -1,5 +1,7 @@
 package fedlake.jobs.bench;
 
+import fedlake.jobs.spark.Spark;
+import fedlake.jobs.spark.SparkScanner;
 import fedlake.core.Federation;
 import fedlake.core.cli.Args;
 import fedlake.core.model.FloatArrays;
@@ -7,8 +9,6 @@ import fedlake.core.model.Models;
 import fedlake.core.round.RoundJob;
 import fedlake.core.round.RoundResult;
 import fedlake.core.store.Store;
-import fedlake.jobs.Spark;
-import fedlake.jobs.SparkScanner;
 import fedlake.schema.Model;
 import fedlake.schema.RoundHistory;
 import fedlake.schema.Update;

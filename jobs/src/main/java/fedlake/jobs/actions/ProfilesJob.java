@@ -1,0 +1,200 @@
+package fedlake.jobs.actions;
+
+import fedlake.jobs.spark.SparkScanner;
+import fedlake.core.cluster.ClusterPlan;
+import fedlake.core.cluster.ClusterStore;
+import fedlake.core.cluster.ProfileBuilder;
+import fedlake.core.cluster.RandomProjection;
+import fedlake.core.model.Models;
+import fedlake.core.round.RoundJob;
+import fedlake.core.round.RoundRules;
+import fedlake.core.round.UpdateSelection;
+import fedlake.core.strategy.FedAvg;
+import fedlake.core.strategy.Strategies;
+import fedlake.core.strategy.StrategySettings;
+import fedlake.core.round.UpdateCheck;
+import fedlake.core.round.UpdateFile;
+import fedlake.core.round.UpdateReader;
+import fedlake.core.round.UpdateValidator;
+import fedlake.core.store.Latest;
+import fedlake.core.store.ParquetFiles;
+import fedlake.core.store.Store;
+import fedlake.schema.Model;
+import fedlake.schema.SiteProfile;
+import fedlake.schema.Update;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * Builds one profile per site from a round's valid updates (checked exactly as the round job checks
+ * them, one latest update per site) and writes them to {@code ROOT/profiles/round=R/} as Parquet
+ * (SiteProfile). Tasks write their part files into a hidden staging folder that replaces the
+ * round's partition when every task is done, so a rerun replaces, never adds.
+ */
+public final class ProfilesJob {
+  private static final Pattern MODEL_FILE = Pattern.compile("cluster-(\\d+)\\.parquet");
+
+  private final SparkSession spark;
+  private final Store store;
+  private Integer round;
+  private int projectionDimension = RandomProjection.DIMENSION_DEFAULT;
+  private long projectionSeed = RandomProjection.SEED_DEFAULT;
+  private double maxAbsValue = UpdateValidator.MAX_ABS_VALUE_DEFAULT;
+
+  public ProfilesJob(SparkSession spark, Store store) {
+    this.spark = spark;
+    this.store = store;
+  }
+
+  /** Round to profile (default: the current round, whose updates the round job has not aggregated yet). */
+  public ProfilesJob round(Integer value) {
+    if (value != null && value < 0) {
+      throw new IllegalArgumentException("profiles: --round must be >= 0, got " + value);
+    }
+    this.round = value;
+    return this;
+  }
+
+  public ProfilesJob projectionDimension(int value) {
+    new RandomProjection(value, projectionSeed);
+    this.projectionDimension = value;
+    return this;
+  }
+
+  public ProfilesJob projectionSeed(long value) {
+    this.projectionSeed = value;
+    return this;
+  }
+
+  public ProfilesJob maxAbsValue(double value) {
+    this.maxAbsValue = value;
+    return this;
+  }
+
+  /** What the job wrote. */
+  public record Result(int round, long profiles, long rejected, String path, long millis) {}
+
+  public Result execute() {
+    long started = System.currentTimeMillis();
+    Latest latest = store.requireLatest();
+    int round = this.round != null ? this.round : latest.round();
+    if (round > latest.round()) {
+      throw new IllegalStateException("Cannot profile round " + round + ": the current round is " + latest.round());
+    }
+    Map<Integer, Model> bases = round == latest.round() ? currentModels(latest) : pastModels(round);
+    ClusterPlan plan = ClusterPlan.forRound(store, round, bases.keySet());
+    UpdateValidator validator = new UpdateValidator(round, bases, store.registeredSites().orElse(null), maxAbsValue)
+        .withAssignments(plan.training(), plan.trainingFile());
+    List<UpdateFile> files = store.listUpdates(round).stream()
+        .map(s -> new UpdateFile(s.getPath().toString(), s.getLen()))
+        .toList();
+    // the same checks and choice of each site's latest valid update as the round job
+    RoundRules rules = new RoundRules(validator, Strategies.named(FedAvg.NAME), StrategySettings.of(Strategies.named(FedAvg.NAME), Map.of()),
+        Map.of(), false, RoundJob.MAX_UPDATE_BYTES_DEFAULT);
+    List<UpdateCheck> checks = UpdateSelection.run(files, rules, new SparkScanner(spark)).checks();
+    List<UpdateCheck> accepted = checks.stream().filter(UpdateCheck::accepted).toList();
+    Path target = ClusterStore.profilesRound(store, round);
+    if (accepted.isEmpty()) {
+      return new Result(round, 0, checks.size(), target.toString(), System.currentTimeMillis() - started);
+    }
+    boolean informative = !identical(bases.values());
+    Path staging = new Path(ClusterStore.profilesDir(store), ".round=" + round + "-" + UUID.randomUUID());
+    JavaSparkContext context = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    Broadcast<Map<String, String>> settings = context.broadcast(new HashMap<>(Store.settings(context.hadoopConfiguration())));
+    Broadcast<Map<Integer, Model>> models = context.broadcast(new HashMap<>(bases));
+    Broadcast<Model> origin = context.broadcast(store.readModel(0, 0));
+    ProfileBuilder builder = new ProfileBuilder(new RandomProjection(projectionDimension, projectionSeed));
+    String stagingUri = staging.toString();
+    long now = System.currentTimeMillis();
+    int slices = Math.max(1, Math.min(accepted.size(), context.defaultParallelism() * 2));
+    FileSystem fs = store.fileSystem();
+    try {
+      long written = context.parallelize(new ArrayList<>(accepted), slices)
+          .mapPartitionsWithIndex((Integer index, Iterator<UpdateCheck> part) -> {
+            var conf = Store.configuration(settings.value());
+            UpdateReader reader = new UpdateReader(conf);
+            List<SiteProfile> profiles = new ArrayList<>();
+            while (part.hasNext()) {
+              UpdateCheck check = part.next();
+              Update update = reader.read(check.file());
+              profiles.add(builder.build(update, models.value().get(update.getCluster()), origin.value(), informative, now));
+            }
+            if (!profiles.isEmpty()) {
+              ParquetFiles.write(new Path(stagingUri, String.format("part-%05d.parquet", index)), conf,
+                  SiteProfile.getClassSchema(), profiles);
+            }
+            return List.of((long) profiles.size()).iterator();
+          }, false)
+          .reduce(Long::sum);
+      if (fs.exists(target)) {
+        fs.delete(target, true);
+      }
+      if (!fs.rename(staging, target)) {
+        throw new IOException("Cannot rename " + staging + " to " + target);
+      }
+      return new Result(round, written, checks.size() - accepted.size(), target.toString(), System.currentTimeMillis() - started);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot write profiles of round " + round + " to " + target + ": " + e.getMessage(), e);
+    } finally {
+      try {
+        if (fs.exists(staging)) {
+          fs.delete(staging, true);
+        }
+      } catch (IOException e) {
+        // the staging folder is hidden from readers; a leftover does no harm
+      }
+    }
+  }
+
+  private Map<Integer, Model> currentModels(Latest latest) {
+    Map<Integer, Model> bases = new TreeMap<>();
+    latest.versions().forEach((cluster, version) -> bases.put(cluster, store.readModel(latest.round(), cluster)));
+    return bases;
+  }
+
+  private Map<Integer, Model> pastModels(int round) {
+    Map<Integer, Model> bases = new TreeMap<>();
+    Path dir = store.modelFile(round, 0).getParent();
+    for (FileStatus file : store.listVisible(dir, ".parquet")) {
+      Matcher m = MODEL_FILE.matcher(file.getPath().getName());
+      if (m.matches()) {
+        int cluster = Integer.parseInt(m.group(1));
+        bases.put(cluster, store.readModel(round, cluster));
+      }
+    }
+    if (bases.isEmpty()) {
+      throw new IllegalStateException("Cannot profile round " + round + ": " + dir + " holds no model");
+    }
+    return bases;
+  }
+
+  /** Whether every model has the same parameters (a fresh federation's clusters): a choice among them says nothing. */
+  static boolean identical(java.util.Collection<Model> models) {
+    float[] first = null;
+    for (Model m : models) {
+      float[] p = Models.parameters(m);
+      if (first == null) {
+        first = p;
+      } else if (!Arrays.equals(first, p)) {
+        return false;
+      }
+    }
+    return true;
+  }
+}

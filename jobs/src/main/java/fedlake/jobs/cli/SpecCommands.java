@@ -1,0 +1,171 @@
+package fedlake.jobs.cli;
+
+import fedlake.core.cli.Args;
+import fedlake.core.cli.Option;
+import fedlake.core.spec.Specs;
+import fedlake.core.store.Store;
+import fedlake.core.store.StoreConfig;
+import fedlake.core.strategy.Strategies;
+import fedlake.core.strategy.Strategy;
+import fedlake.core.strategy.StrategyParameter;
+import fedlake.schema.ClientSpec;
+import fedlake.schema.FederationSpec;
+import fedlake.schema.RobustnessSpec;
+import fedlake.schema.RoundPolicySpec;
+import java.io.PrintStream;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The federation spec on the command line: the options that set it (shared by {@code init} and
+ * {@code spec set}, declared once for parsing and usage), and {@code fedlake spec show|set}.
+ */
+public final class SpecCommands {
+  static final Option STRATEGY = Option.value("strategy", "NAME", "aggregation strategy: " + String.join(", ", Strategies.names())
+      + " (default fedavg; docs/strategies.md)");
+  static final List<Option> CLIENT = List.of(
+      Option.value("local-epochs", "E", "local epochs a round"),
+      Option.value("batch-size", "B", "examples per local step"),
+      Option.value("learning-rate", "LR", "local SGD step size"),
+      Option.value("momentum", "M", "local SGD momentum"),
+      Option.value("weight-decay", "WD", "L2 penalty on the weights"),
+      Option.value("mu", "MU", "FedProx proximal term (fedprox sites)"),
+      Option.flag("balanced-loss", "sites add log(local class prior) to the logits while training"));
+  static final List<Option> LIMITS = List.of(
+      Option.value("max-abs-value", "V", "largest absolute parameter value accepted (default 1e4)"),
+      Option.value("max-update-bytes", "N", "largest update file and uncompressed column size read (default 256 MiB)"),
+      Option.value("min-sites", "K", "fewest accepted updates a round publishes from (default 1)"));
+
+  private SpecCommands() {}
+
+  /** One option per strategy parameter name (a name several strategies share is declared once). */
+  public static List<Option> strategyParameters() {
+    Map<String, List<String>> owners = new TreeMap<>();
+    Map<String, String> docs = new HashMap<>();
+    for (Strategy strategy : Strategies.all()) {
+      for (StrategyParameter p : strategy.parameters()) {
+        owners.computeIfAbsent(p.name(), k -> new ArrayList<>()).add(strategy.name() + " " + p.defaultValue());
+        docs.putIfAbsent(p.name(), p.doc());
+      }
+    }
+    List<Option> options = new ArrayList<>();
+    owners.forEach((name, users) -> options.add(Option.value(name, "X", docs.get(name) + " (default: " + String.join(", ", users) + ")")));
+    return options;
+  }
+
+  /** Every option that sets part of the spec. */
+  static List<Option> all() {
+    List<Option> options = new ArrayList<>();
+    options.add(STRATEGY);
+    options.addAll(strategyParameters());
+    options.addAll(CLIENT);
+    options.addAll(LIMITS);
+    return options;
+  }
+
+  public static String usage() {
+    return Option.usage(all());
+  }
+
+  /** Whether any spec option is on the command line. */
+  static boolean anyGiven(Args args) {
+    return all().stream().anyMatch(o -> args.has(o.name()));
+  }
+
+  /**
+   * Applies the spec options on the command line to {@code spec}: a new strategy resets its
+   * parameters to the ones given; parameters alone change the current strategy's.
+   */
+  static void apply(Args args, FederationSpec.Builder spec) {
+    Map<String, Double> parameters = new LinkedHashMap<>();
+    for (Option o : strategyParameters()) {
+      if (args.has(o.name())) {
+        parameters.put(o.name(), args.number(o.name(), 0));
+      }
+    }
+    if (args.has(STRATEGY.name())) {
+      Specs.setStrategy(spec, args.required(STRATEGY.name()), parameters);
+    } else if (!parameters.isEmpty()) {
+      Map<String, Double> merged = new HashMap<>(spec.getStrategy().getParameters());
+      merged.putAll(parameters);
+      Specs.setStrategy(spec, spec.getStrategy().getName(), merged);
+    }
+    ClientSpec client = ClientSpec.newBuilder(spec.getClient()).build();
+    if (args.has("local-epochs")) {
+      client.setEpochs(args.integer("local-epochs", 0));
+    }
+    if (args.has("batch-size")) {
+      client.setBatchSize(args.integer("batch-size", 0));
+    }
+    if (args.has("learning-rate")) {
+      client.setLearningRate(args.number("learning-rate", 0));
+    }
+    if (args.has("momentum")) {
+      client.setMomentum(args.number("momentum", 0));
+    }
+    if (args.has("weight-decay")) {
+      client.setWeightDecay(args.number("weight-decay", 0));
+    }
+    if (args.has("mu")) {
+      client.setProximalMu(args.number("mu", 0));
+    }
+    if (args.flag("balanced-loss")) {
+      client.setBalancedLoss(true);
+    }
+    spec.setClient(client);
+    RobustnessSpec robustness = RobustnessSpec.newBuilder(spec.getRobustness()).build();
+    if (args.has("max-abs-value")) {
+      robustness.setMaxAbsValue(args.number("max-abs-value", 0));
+    }
+    if (args.has("max-update-bytes")) {
+      robustness.setMaxUpdateBytes(args.longValue("max-update-bytes", 0));
+    }
+    spec.setRobustness(robustness);
+    if (args.has("min-sites")) {
+      spec.setRoundPolicy(RoundPolicySpec.newBuilder(spec.getRoundPolicy()).setMinSites(args.integer("min-sites", 0)).build());
+    }
+  }
+
+  public static final String USAGE = String.join("\n",
+      "usage: fedlake spec show --store URI            the spec in force and every earlier version",
+      "       fedlake spec set --store URI [options]   write the next spec version (recorded with this command line)",
+      usage(),
+      StoreConfig.USAGE);
+
+  public static int run(String[] argv, PrintStream out) {
+    if (argv.length == 0 || !(argv[0].equals("show") || argv[0].equals("set"))) {
+      throw new IllegalArgumentException(USAGE);
+    }
+    String[] rest = java.util.Arrays.copyOfRange(argv, 1, argv.length);
+    Set<String> valued = new java.util.HashSet<>(Option.valued(all()));
+    valued.add("store");
+    valued.add(StoreConfig.OPTION);
+    Args args = new Args("spec " + argv[0], rest, valued, Option.flags(all()));
+    Store store = Store.open(args.required("store"), StoreConfig.of(args).hadoop());
+    FederationSpec current = Specs.require(store);
+    if (argv[0].equals("show")) {
+      for (int version = 1; version < current.getSpecVersion(); version++) {
+        FederationSpec earlier = Specs.read(store, version);
+        out.printf("version %d  %s  %s%n", version, earlier.getCreatedTime(), earlier.getChange());
+      }
+      out.printf("version %d (in force)  %s  %s%n", current.getSpecVersion(), current.getCreatedTime(), current.getChange());
+      out.print(Specs.toJson(current));
+      return 0;
+    }
+    if (!anyGiven(args)) {
+      throw new IllegalArgumentException("spec set: nothing to change (give at least one option)\n" + USAGE);
+    }
+    FederationSpec.Builder next = Specs.next(current, "spec set " + String.join(" ", rest), Instant.now().toEpochMilli());
+    apply(args, next);
+    FederationSpec written = Specs.write(store, next.build());
+    out.printf("Federation spec of %s is now version %d (strategy %s, %s sites); it applies from the next round job on%n",
+        store.root(), written.getSpecVersion(), written.getStrategy().getName(), Specs.id(written.getClient().getAlgorithm()));
+    return 0;
+  }
+}

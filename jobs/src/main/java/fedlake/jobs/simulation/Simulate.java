@@ -1,0 +1,372 @@
+package fedlake.jobs.simulation;
+
+import fedlake.jobs.report.LinePlot;
+import fedlake.jobs.cli.Preparation;
+import fedlake.jobs.spark.Spark;
+import fedlake.jobs.spark.SparkScanner;
+import fedlake.jobs.cli.SpecCommands;
+import fedlake.core.Federation;
+import fedlake.core.cli.Args;
+import fedlake.core.data.Dataset;
+import fedlake.core.data.DatasetFiles;
+import fedlake.core.data.DirichletSplit;
+import fedlake.core.synth.Bootstraps;
+import fedlake.core.model.CacheModel;
+import fedlake.core.model.Head;
+import fedlake.core.model.Models;
+import fedlake.core.round.RoundJob;
+import fedlake.core.round.RoundResult;
+import fedlake.core.store.Store;
+import fedlake.core.store.StoreConfig;
+import fedlake.core.train.TrainSettings;
+import fedlake.edge.EdgeMain;
+import fedlake.edge.EdgeTrain;
+import fedlake.schema.Model;
+import fedlake.schema.RoundHistory;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * A federated simulation on embedding files: Dirichlet label split over sites, then rounds of the
+ * real edge-runner training and the real Spark round job against a store, with the published model
+ * evaluated on the test rows after every round.
+ */
+public final class Simulate {
+  public static final String USAGE = String.join("\n",
+      "usage: fedlake simulate --data DIR --sites N --alpha A --rounds R --seed S [options]",
+      "  --data DIR            folder with train_X.npy, train_y.npy, test_X.npy, test_y.npy",
+      "  --sites N             number of sites (default 10)",
+      "  --alpha A             Dirichlet concentration of the label split (default 0.5; smaller = more skewed)",
+      "  --rounds R            rounds to run (default 10)",
+      "  --seed S              seed of the split and of local training (default 0)",
+      "  --local-epochs E      local epochs per round (default " + TrainSettings.EPOCHS_DEFAULT + ")",
+      "  --store URI           store to use (default: a new temporary folder)",
+      "  --report-json FILE    write the per-round report as JSON",
+      "  --plot FILE           write test accuracy per round as a PNG chart",
+      "  --master M            Spark master (default local[*])",
+      "  --strategy S          aggregation strategy (default scaffold): " + String.join(", ", fedlake.core.strategy.Strategies.names()),
+      "                        with its parameters (--server-lr X, --beta1 X, ...: docs/strategies.md) and --mu MU for fedprox sites",
+      "  --model K             head (default) or cache: a Tip-Adapter cache whose keys are synthetic samples of every class",
+      "                        (with --model cache: --synthetic-per-class M keys per class, default "
+          + Bootstraps.CACHE_KEYS_PER_CLASS_DEFAULT + ", from the sites'",
+      "                        pooled class statistics; --text FILE makes the cache's head part zero-shot)",
+      "  --cache-alpha A       weight of the cache logits (default 16 / M, times 0.1 with --text)",
+      "  --cache-beta B        sharpness of the key affinities (default " + CacheModel.BETA_DEFAULT + ")",
+      "  plus the edge runner's --batch-size, --learning-rate, --momentum, --weight-decay, --balanced-loss",
+      Preparation.USAGE,
+      StoreConfig.USAGE);
+
+  private String dataDir;
+  private int sites = 10;
+  private double alpha = 0.5;
+  private int rounds = 10;
+  private long seed = 0;
+  private TrainSettings settings = TrainSettings.defaults(0);
+  private String storeUri;
+  private StoreConfig storeConfig = StoreConfig.empty();
+  private Path reportJson;
+  private Path plot;
+  private String strategy = "scaffold";
+  private final java.util.Map<String, Double> strategyParameters = new java.util.TreeMap<>();
+  private double mu;
+  private String master;
+  private PrintStream out;
+  private Preparation preparation = Preparation.none();
+  private SimulateCache cache = SimulateCache.head();
+
+  public static Simulate fromArgs(String[] argv) {
+    Args args = new Args("simulate", argv,
+        Preparation.union(Set.of("data", "sites", "alpha", "rounds", "seed", "local-epochs", "store", "report-json", "plot", "master",
+            "batch-size", "learning-rate", "momentum", "weight-decay", "strategy", StoreConfig.OPTION, "model", "cache-alpha",
+            "cache-beta", "mu"), Preparation.union(Preparation.OPTIONS, fedlake.core.cli.Option.valued(SpecCommands.strategyParameters()))),
+        Preparation.union(Set.of("balanced-loss"), Preparation.FLAGS));
+    Simulate simulate = new Simulate()
+        .data(args.required("data"))
+        .sites(args.integer("sites", 10))
+        .alpha(args.number("alpha", 0.5))
+        .rounds(args.integer("rounds", 10))
+        .seed(args.longValue("seed", 0))
+        .settings(EdgeMain.settings(args).withEpochs(args.integer("local-epochs", TrainSettings.EPOCHS_DEFAULT)));
+    simulate.strategy = args.string("strategy", "scaffold");
+    for (fedlake.core.cli.Option o : SpecCommands.strategyParameters()) {
+      if (args.has(o.name())) {
+        simulate.strategyParameters.put(o.name(), args.number(o.name(), 0));
+      }
+    }
+    simulate.mu = args.number("mu", 0);
+    simulate.storeUri = args.string("store", null);
+    simulate.storeConfig = StoreConfig.of(args);
+    simulate.master = args.string("master", null);
+    simulate.preparation = Preparation.fromArgs("simulate", args);
+    simulate.cache = SimulateCache.fromArgs(args);
+    if (args.has("report-json")) {
+      simulate.reportJson = Path.of(args.required("report-json"));
+    }
+    if (args.has("plot")) {
+      simulate.plot = Path.of(args.required("plot"));
+    }
+    return simulate;
+  }
+
+  public Simulate data(String value) {
+    this.dataDir = value;
+    return this;
+  }
+
+  public Simulate sites(int value) {
+    if (value < 1) {
+      throw new IllegalArgumentException("simulate: --sites must be at least 1, got " + value);
+    }
+    this.sites = value;
+    return this;
+  }
+
+  public Simulate alpha(double value) {
+    if (!(value > 0)) {
+      throw new IllegalArgumentException("simulate: --alpha must be positive, got " + value);
+    }
+    this.alpha = value;
+    return this;
+  }
+
+  public Simulate rounds(int value) {
+    if (value < 0) {
+      throw new IllegalArgumentException("simulate: --rounds must be >= 0, got " + value);
+    }
+    this.rounds = value;
+    return this;
+  }
+
+  public Simulate seed(long value) {
+    this.seed = value;
+    return this;
+  }
+
+  public Simulate settings(TrainSettings value) {
+    this.settings = value;
+    return this;
+  }
+
+  /** Which model kind to run; {@link SimulateCache#cache()} for a Tip-Adapter cache. */
+  public Simulate model(SimulateCache value) {
+    this.cache = java.util.Objects.requireNonNull(value, "model");
+    return this;
+  }
+
+  public Simulate store(String uri) {
+    this.storeUri = uri;
+    return this;
+  }
+
+  /** Hadoop settings for the store (s3a endpoint, credentials), applied over the Spark session's. */
+  public Simulate storeConfig(StoreConfig value) {
+    this.storeConfig = java.util.Objects.requireNonNull(value, "storeConfig");
+    return this;
+  }
+
+  public Simulate reportJson(Path file) {
+    this.reportJson = file;
+    return this;
+  }
+
+  /** Bootstrap, site statistics and calibration options. */
+  public Simulate preparation(Preparation value) {
+    this.preparation = java.util.Objects.requireNonNull(value, "preparation");
+    return this;
+  }
+
+  public Simulate progress(PrintStream value) {
+    this.out = value;
+    return this;
+  }
+
+  /** One evaluated round: the model published after {@code round} rounds. */
+  public record RoundReport(int round, double testAccuracy, double testLoss, int participants, int rejected,
+      long totalExamples, Double weightedLocalLoss, double seconds) {}
+
+  /** The simulation's outcome. */
+  public record Report(String data, int sites, double alpha, int rounds, long seed, int classes, int dimension,
+      List<Integer> siteSizes, List<RoundReport> history, String store) {
+    public double finalTestAccuracy() {
+      return history.get(history.size() - 1).testAccuracy();
+    }
+
+    public int exitCode() {
+      return 0;
+    }
+  }
+
+  public Report execute() {
+    if (dataDir == null) {
+      throw new IllegalArgumentException("simulate: --data is required");
+    }
+    org.apache.hadoop.conf.Configuration local = new org.apache.hadoop.conf.Configuration();
+    Dataset train = DatasetFiles.read(Path.of(dataDir, "train_X.npy").toString(), local);
+    Dataset test = DatasetFiles.read(Path.of(dataDir, "test_X.npy").toString(), local);
+    if (train.dimension() != test.dimension()) {
+      throw new IllegalArgumentException("simulate: train rows have dimension " + train.dimension()
+          + " but test rows have " + test.dimension());
+    }
+    int classes = Math.max(train.classBound(), test.classBound());
+    int[][] split = DirichletSplit.split(train.labels(), sites, alpha, seed);
+    List<Dataset> siteData = new ArrayList<>();
+    List<Integer> sizes = new ArrayList<>();
+    for (int[] rows : split) {
+      siteData.add(train.select(rows));
+      sizes.add(rows.length);
+    }
+    String uri = storeUri != null ? storeUri : temporaryStore("fedlake-simulate-");
+    log("simulate: %s, %d train / %d test rows, %d classes, dim %d; %d sites (alpha %s, sizes %d..%d); store %s",
+        dataDir, train.size(), test.size(), classes, train.dimension(), sites, alpha,
+        sizes.stream().mapToInt(Integer::intValue).min().orElse(0), sizes.stream().mapToInt(Integer::intValue).max().orElse(0), uri);
+
+    SparkSession spark = Spark.session("fedlake-simulate", master);
+    ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
+    try {
+      Store store = Store.open(uri, storeConfig.applyTo(spark.sparkContext().hadoopConfiguration()));
+      Federation federation = new Federation(store).dimension(train.dimension()).classes(classes)
+          .strategy(strategy, strategyParameters)
+          .training(settings)
+          .adjust(spec -> spec.getClient().setProximalMu(mu));
+      if (cache.kind().equals(Models.CACHE)) {
+        cache.bootstrap(federation, siteData, classes, train.dimension(), seed, out);
+      } else {
+        preparation.bootstrap(spark, store, federation, classes, train.dimension(), Models.DEFAULT_LOGIT_SCALE, seed, line -> log("%s", line));
+      }
+      federation.execute();
+      Path states = Files.createTempDirectory("fedlake-site-states-");
+      List<RoundReport> history = new ArrayList<>();
+      Head.Evaluation initial = Models.classifier(store.readModel(0, 0)).evaluate(test);
+      history.add(new RoundReport(0, initial.accuracy(), initial.loss(), 0, 0, 0, null, 0));
+      log("%5s %9s %9s %6s %8s %10s %8s", "round", "test-acc", "test-loss", "sites", "rejected", "local-loss", "seconds");
+      log("%5d %9.4f %9.4f %6s %8s %10s %8s", 0, initial.accuracy(), initial.loss(), "-", "-", "-", "-");
+      SparkScanner scanner = new SparkScanner(spark);
+      for (int round = 0; round < rounds; round++) {
+        long started = System.nanoTime();
+        List<Future<EdgeTrain.Result>> running = new ArrayList<>();
+        for (int s = 0; s < sites; s++) {
+          TrainSettings siteSettings = settings.withSeed(seed * 1_000_003L + round * 10_007L + s);
+          EdgeTrain edge = new EdgeTrain(store, siteName(s), siteData.get(s)).settings(siteSettings).stateDir(states)
+              .siteStatistics(preparation.siteStatistics());
+          running.add(pool.submit(edge::execute));
+        }
+        for (Future<EdgeTrain.Result> f : running) {
+          f.get();
+        }
+        RoundResult result = new RoundJob(store).scanner(scanner).round(round)
+            .calibration(preparation.calibrator(test, seed)).execute();
+        if (result.status() != RoundResult.Status.PUBLISHED) {
+          throw new IllegalStateException("simulate: round " + round + " published nothing: " + result.message());
+        }
+        Model next = result.published().get(0);
+        Head.Evaluation evaluation = Models.classifier(next).evaluate(test);
+        RoundHistory h = result.history().get(0);
+        double seconds = (System.nanoTime() - started) / 1e9;
+        history.add(new RoundReport(round + 1, evaluation.accuracy(), evaluation.loss(), h.getParticipants(),
+            h.getRejected(), h.getTotalExamples(), h.getWeightedLocalLoss(), seconds));
+        log("%5d %9.4f %9.4f %6d %8d %10.4f %8.2f", round + 1, evaluation.accuracy(), evaluation.loss(),
+            h.getParticipants(), h.getRejected(), h.getWeightedLocalLoss(), seconds);
+        if (h.getCalibrationMessage() != null) {
+          log("      %s", h.getCalibrationMessage());
+        }
+      }
+      Report report = new Report(dataDir, sites, alpha, rounds, seed, classes, train.dimension(), sizes, history, uri);
+      if (reportJson != null) {
+        writeJson(report, reportJson);
+        log("report written to %s", reportJson);
+      }
+      if (plot != null) {
+        double[] x = history.stream().mapToDouble(RoundReport::round).toArray();
+        double[] y = history.stream().mapToDouble(RoundReport::testAccuracy).toArray();
+        LinePlot.write(plot, "fedlake simulate: " + Path.of(dataDir).getFileName() + ", " + sites + " sites, alpha " + alpha,
+            "round", "test accuracy", List.of(new LinePlot.Series("published model", x, y)));
+        log("plot written to %s", plot);
+      }
+      log("final test accuracy %.4f", report.finalTestAccuracy());
+      return report;
+    } catch (IOException e) {
+      throw new UncheckedIOException("simulate: " + e.getMessage(), e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      Throwable cause = e.getCause();
+      if (cause instanceof RuntimeException runtime) {
+        throw runtime;
+      }
+      throw new IllegalStateException("simulate: site training failed: " + cause, cause);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("simulate: interrupted", e);
+    } finally {
+      pool.shutdownNow();
+      spark.stop();
+    }
+  }
+
+  static String siteName(int index) {
+    return String.format("site-%03d", index);
+  }
+
+  static String temporaryStore(String prefix) {
+    try {
+      return Files.createTempDirectory(prefix).toUri().toString();
+    } catch (IOException e) {
+      throw new UncheckedIOException("simulate: cannot create a temporary store", e);
+    }
+  }
+
+  private void log(String format, Object... args) {
+    if (out != null) {
+      out.println(String.format(Locale.ROOT, format, args));
+    }
+  }
+
+  static void writeJson(Report report, Path file) {
+    StringBuilder json = new StringBuilder("{\n");
+    json.append("  \"data\": ").append(quote(report.data())).append(",\n");
+    json.append(String.format(Locale.ROOT, "  \"sites\": %d,%n  \"alpha\": %s,%n  \"rounds_run\": %d,%n  \"seed\": %d,%n",
+        report.sites(), report.alpha(), report.rounds(), report.seed()));
+    json.append(String.format(Locale.ROOT, "  \"classes\": %d,%n  \"dimension\": %d,%n", report.classes(), report.dimension()));
+    json.append("  \"site_sizes\": ").append(report.siteSizes()).append(",\n");
+    json.append("  \"store\": ").append(quote(report.store())).append(",\n");
+    json.append("  \"rounds\": [\n");
+    for (int i = 0; i < report.history().size(); i++) {
+      RoundReport r = report.history().get(i);
+      json.append(String.format(Locale.ROOT,
+          "    {\"round\": %d, \"test_accuracy\": %.6f, \"test_loss\": %.6f, \"participants\": %d, \"rejected\": %d, "
+              + "\"total_examples\": %d, \"weighted_local_loss\": %s, \"seconds\": %.3f}%s%n",
+          r.round(), r.testAccuracy(), r.testLoss(), r.participants(), r.rejected(), r.totalExamples(),
+          r.weightedLocalLoss() == null ? "null" : String.format(Locale.ROOT, "%.6f", r.weightedLocalLoss()),
+          r.seconds(), i + 1 < report.history().size() ? "," : ""));
+    }
+    json.append("  ],\n");
+    json.append(String.format(Locale.ROOT, "  \"final_test_accuracy\": %.6f%n}%n", report.finalTestAccuracy()));
+    writeReport(file, json);
+  }
+
+  /** Writes a JSON report, creating its folder. */
+  static void writeReport(Path file, CharSequence json) {
+    try {
+      if (file.getParent() != null) {
+        Files.createDirectories(file.getParent());
+      }
+      Files.writeString(file, json, StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException("simulate: cannot write report " + file, e);
+    }
+  }
+
+  static String quote(String text) {
+    return "\"" + text.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+  }
+}

@@ -15,10 +15,10 @@ public final class DirichletSplit {
   /** Row indices of each site, each list in ascending order. */
   public static int[][] split(int[] labels, int sites, double alpha, long seed) {
     if (sites < 1) {
-      throw new IllegalArgumentException("--sites must be at least 1, got " + sites);
+      throw new IllegalArgumentException("site count must be at least 1, got " + sites);
     }
     if (!(alpha > 0) || !Double.isFinite(alpha)) {
-      throw new IllegalArgumentException("--alpha must be positive, got " + alpha);
+      throw new IllegalArgumentException("Dirichlet alpha must be positive, got " + alpha);
     }
     long labelled = java.util.Arrays.stream(labels).filter(label -> label >= 0).count();
     if (labelled < sites) {

@@ -3,6 +3,7 @@ package fedlake.core.model;
 import fedlake.core.InvalidInputException;
 import fedlake.core.data.Dataset;
 import fedlake.schema.Model;
+import fedlake.schema.ModelKind;
 import fedlake.schema.Update;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
@@ -16,11 +17,24 @@ import fedlake.core.strategy.ServerState;
 
 /** Building, converting and identifying models. */
 public final class Models {
+  /** {@link ModelKind#HEAD} as written in model and update files. */
   public static final String HEAD = "head";
+  /** {@link ModelKind#CACHE} as written in model and update files. */
   public static final String CACHE = "cache";
   public static final float DEFAULT_LOGIT_SCALE = 10f;
 
   private Models() {}
+
+  /** The kind of a model file's model; an unknown kind raises an error naming the model. */
+  public static ModelKind kind(Model model) {
+    for (ModelKind kind : ModelKind.values()) {
+      if (kind.name().toLowerCase(java.util.Locale.ROOT).equals(model.getKind())) {
+        return kind;
+      }
+    }
+    throw new IllegalArgumentException("Model " + model.getVersion() + " has unknown kind '" + model.getKind() + "' (expected '" + HEAD
+        + "' or '" + CACHE + "')");
+  }
 
   /** The head of a head model, or the head part of a cache model. */
   public static Head head(Model model) {
@@ -43,11 +57,9 @@ public final class Models {
 
   /** The scoring side of a model of any kind: its {@link Head} or its {@link CacheModel}. */
   public static Classifier classifier(Model model) {
-    return switch (model.getKind()) {
+    return switch (kind(model)) {
       case HEAD -> head(model);
       case CACHE -> cache(model);
-      default -> throw new IllegalArgumentException("Model " + model.getVersion() + " has unknown kind '" + model.getKind()
-          + "' (expected '" + HEAD + "' or '" + CACHE + "')");
     };
   }
 

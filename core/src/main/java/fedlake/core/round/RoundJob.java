@@ -199,7 +199,7 @@ public final class RoundJob {
           .setRound(round)
           .setFile(c.file())
           .setFileBytes(c.fileBytes())
-          .setStatus(c.accepted() ? "accepted" : "rejected")
+          .setStatus((c.accepted() ? AuditStatus.ACCEPTED : AuditStatus.REJECTED).id())
           .setReason(c.reason())
           .setSite(c.site())
           .setUpdateId(c.updateId())
@@ -248,14 +248,14 @@ public final class RoundJob {
     String status;
     long acceptedAll = checks.stream().filter(UpdateCheck::accepted).count();
     if (published == null) {
-      status = "no-valid-updates";
+      status = HistoryStatus.NO_VALID_UPDATES.id();
       message = checks.isEmpty()
           ? "No update files for round " + round + "; nothing published"
           : acceptedAll > 0
               ? "Only " + acceptedAll + " valid update(s) for round " + round + ", the spec asks for at least " + minSites + "; nothing published"
               : "No valid update among " + checks.size() + " file(s) for round " + round + "; nothing published";
     } else {
-      status = "published";
+      status = HistoryStatus.PUBLISHED.id();
       message = mine.isEmpty()
           ? "No update for cluster " + cluster + "; carried its model forward as " + published.getVersion()
           : "Aggregated " + mine.size() + " update(s) with " + strategy.name() + " into " + published.getVersion();

@@ -25,7 +25,7 @@ public record RoundResult(
   }
 
   public long accepted() {
-    return audit.stream().filter(a -> "accepted".equals(a.getStatus())).count();
+    return audit.stream().filter(a -> AuditStatus.ACCEPTED.is(a.getStatus())).count();
   }
 
   public long rejected() {

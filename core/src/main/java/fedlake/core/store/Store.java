@@ -71,7 +71,7 @@ public final class Store {
   /** Opens the store at {@code uri}; a plain path means a local directory. */
   public static Store open(String uri, Configuration conf) {
     if (uri == null || uri.isBlank()) {
-      throw new IllegalArgumentException("Cannot open store: no store URI given (use --store file:///path or s3a://bucket/prefix)");
+      throw new IllegalArgumentException("Cannot open store: no store URI given (file:///path or s3a://bucket/prefix)");
     }
     URI parsed = URI.create(uri.contains("://") ? uri : new java.io.File(uri).getAbsoluteFile().toURI().toString());
     try {

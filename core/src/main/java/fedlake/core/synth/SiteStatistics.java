@@ -18,7 +18,7 @@ public record SiteStatistics(ClassMoments.Spread spread, int minimumCount) {
   public SiteStatistics {
     java.util.Objects.requireNonNull(spread, "spread");
     if (minimumCount < 1) {
-      throw new IllegalArgumentException("--site-stats-min-count must be at least 1, got " + minimumCount);
+      throw new IllegalArgumentException("minimum class count for statistics must be at least 1, got " + minimumCount);
     }
   }
 

@@ -81,11 +81,11 @@ class DirichletSplitTest {
   @Test
   void rejectsBadArguments() {
     IllegalArgumentException sites = assertThrows(IllegalArgumentException.class, () -> DirichletSplit.split(labels(), 0, 1, 0));
-    assertEquals("--sites must be at least 1, got 0", sites.getMessage());
+    assertEquals("site count must be at least 1, got 0", sites.getMessage());
     IllegalArgumentException alpha = assertThrows(IllegalArgumentException.class, () -> DirichletSplit.split(labels(), 2, 0, 0));
-    assertEquals("--alpha must be positive, got 0.0", alpha.getMessage());
+    assertEquals("Dirichlet alpha must be positive, got 0.0", alpha.getMessage());
     IllegalArgumentException nan = assertThrows(IllegalArgumentException.class, () -> DirichletSplit.split(labels(), 2, Double.NaN, 0));
-    assertEquals("--alpha must be positive, got NaN", nan.getMessage());
+    assertEquals("Dirichlet alpha must be positive, got NaN", nan.getMessage());
     IllegalArgumentException rows = assertThrows(IllegalArgumentException.class, () -> DirichletSplit.split(new int[] {0, 1}, 3, 1, 0));
     assertEquals("Cannot split 2 labelled rows over 3 sites", rows.getMessage());
   }

@@ -111,6 +111,6 @@ class StoreTest {
   @Test
   void openNeedsAUri() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Store.open(" "));
-    assertEquals("Cannot open store: no store URI given (use --store file:///path or s3a://bucket/prefix)", e.getMessage());
+    assertEquals("Cannot open store: no store URI given (file:///path or s3a://bucket/prefix)", e.getMessage());
   }
 }

@@ -5,6 +5,7 @@ import fedlake.jobs.spark.Spark;
 import fedlake.jobs.spark.SparkStatisticsPooler;
 import fedlake.core.InvalidInputException;
 import fedlake.core.cli.Args;
+import fedlake.core.round.AuditStatus;
 import fedlake.core.round.UpdateValidator;
 import fedlake.core.store.ParquetFiles;
 import fedlake.core.store.Store;
@@ -256,7 +257,7 @@ public final class Synthesize {
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException("synthesize: cannot read " + audit, e);
     }
-    List<String> files = rows.stream().filter(a -> "accepted".equals(a.getStatus())).map(UpdateAudit::getFile).sorted().toList();
+    List<String> files = rows.stream().filter(a -> AuditStatus.ACCEPTED.is(a.getStatus())).map(UpdateAudit::getFile).sorted().toList();
     if (files.isEmpty()) {
       throw new IllegalArgumentException("synthesize: round " + round + " accepted no update, so there are no statistics to pool");
     }

@@ -5,6 +5,7 @@ import fedlake.jobs.spark.Spark;
 import fedlake.jobs.spark.SparkScanner;
 import fedlake.core.Federation;
 import fedlake.core.cli.Args;
+import fedlake.core.round.AuditStatus;
 import fedlake.core.round.RoundJob;
 import fedlake.core.round.RoundResult;
 import fedlake.core.store.Store;
@@ -89,7 +90,7 @@ public final class Commands {
   static void report(RoundResult result, PrintStream out) {
     out.println(result.message());
     for (UpdateAudit a : result.audit()) {
-      if (!"accepted".equals(a.getStatus())) {
+      if (!AuditStatus.ACCEPTED.is(a.getStatus())) {
         out.println("  rejected " + a.getFile() + ": " + a.getReason());
       }
     }

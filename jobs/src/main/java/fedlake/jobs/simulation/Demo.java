@@ -10,6 +10,7 @@ import fedlake.core.data.DatasetFiles;
 import fedlake.core.data.DirichletSplit;
 import fedlake.core.data.GaussianClasses;
 import fedlake.core.model.Models;
+import fedlake.core.round.AuditStatus;
 import fedlake.core.round.RoundJob;
 import fedlake.core.round.RoundResult;
 import fedlake.core.store.Store;
@@ -130,7 +131,7 @@ public final class Demo {
         out.printf("%5d %6d %8d %8d %10.4f %9.3f %8.2f  %s%n", round, h.getParticipants(), h.getRejected(), h.getTotalExamples(),
             h.getWeightedLocalLoss(), accuracy, (System.nanoTime() - started) / 1e9, h.getPublishedModelVersion());
         for (UpdateAudit a : result.audit()) {
-          if (!"accepted".equals(a.getStatus())) {
+          if (!AuditStatus.ACCEPTED.is(a.getStatus())) {
             out.printf("      rejected %s: %s%n", Path.of(java.net.URI.create(a.getFile())).getFileName(), a.getReason());
           }
         }

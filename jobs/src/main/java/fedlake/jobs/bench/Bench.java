@@ -32,13 +32,16 @@ import org.apache.hadoop.fs.FileStatus;
  * on the same update files. Prints ratios; asserts nothing.
  */
 public final class Bench {
-  public static final String USAGE = RoundBench.USAGE + "\n"
+  public static final String USAGE = RoundBench.USAGE + "\n" + TrainBench.USAGE + "\n"
       + "usage: fedlake bench aggregate [--updates 25,100,400] [--dim 512] [--classes 100]\n"
       + "       fedlake bench cluster [--profiles 100000] [--reference 10000] [--algorithm kmeans] [--k auto|K]";
 
   private Bench() {}
 
   public static int run(String[] argv, PrintStream out) {
+    if (argv.length > 0 && "train".equals(argv[0])) {
+      return TrainBench.run(java.util.Arrays.copyOfRange(argv, 1, argv.length), out);
+    }
     if (argv.length > 0 && "round".equals(argv[0])) {
       return RoundBench.run(java.util.Arrays.copyOfRange(argv, 1, argv.length), out);
     }

@@ -3,7 +3,7 @@ package fedlake.edge;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import fedlake.core.Federation;
+import fedlake.core.init.Federation;
 import fedlake.core.data.Dataset;
 import fedlake.core.data.GaussianClasses;
 import fedlake.core.model.FloatArrays;

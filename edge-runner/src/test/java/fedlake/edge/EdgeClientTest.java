@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import fedlake.core.Federation;
+import fedlake.core.init.Federation;
 import fedlake.core.client.ClientSettings;
 import fedlake.core.client.ScaffoldClient;
 import fedlake.core.client.SiteState;

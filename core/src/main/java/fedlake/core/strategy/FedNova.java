@@ -1,7 +1,7 @@
 package fedlake.core.strategy;
 
 import com.google.auto.service.AutoService;
-import fedlake.core.aggregate.ExactSum;
+import fedlake.core.numeric.ExactSum;
 import fedlake.core.model.Models;
 import fedlake.schema.Model;
 import java.util.List;

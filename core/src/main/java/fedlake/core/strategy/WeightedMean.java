@@ -1,6 +1,6 @@
 package fedlake.core.strategy;
 
-import fedlake.core.aggregate.ExactSum;
+import fedlake.core.numeric.ExactSum;
 import fedlake.core.model.Models;
 import fedlake.schema.Model;
 

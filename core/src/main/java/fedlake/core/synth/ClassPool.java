@@ -1,6 +1,6 @@
 package fedlake.core.synth;
 
-import fedlake.core.aggregate.ExactSum;
+import fedlake.core.numeric.ExactSum;
 import java.io.Serializable;
 
 /**

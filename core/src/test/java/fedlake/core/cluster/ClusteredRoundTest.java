@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import fedlake.core.Federation;
+import fedlake.core.init.Federation;
 import fedlake.core.Fixtures;
 import fedlake.core.InvalidInputException;
 import fedlake.core.data.Dataset;

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import fedlake.core.Federation;
+import fedlake.core.init.Federation;
 import fedlake.core.Fixtures;
 import fedlake.core.model.FloatArrays;
 import fedlake.core.model.Models;

@@ -1,6 +1,6 @@
 package fedlake.jobs.bench;
 
-import fedlake.core.Federation;
+import fedlake.core.init.Federation;
 import fedlake.core.cli.Args;
 import fedlake.core.model.FloatArrays;
 import fedlake.core.model.Models;

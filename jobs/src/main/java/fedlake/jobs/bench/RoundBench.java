@@ -2,7 +2,7 @@ package fedlake.jobs.bench;
 
 import fedlake.jobs.spark.Spark;
 import fedlake.jobs.spark.SparkScanner;
-import fedlake.core.Federation;
+import fedlake.core.init.Federation;
 import fedlake.core.cli.Args;
 import fedlake.core.model.FloatArrays;
 import fedlake.core.model.Models;

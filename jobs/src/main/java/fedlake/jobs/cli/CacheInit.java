@@ -1,6 +1,6 @@
 package fedlake.jobs.cli;
 
-import fedlake.core.Federation;
+import fedlake.core.init.Federation;
 import fedlake.core.InvalidInputException;
 import fedlake.core.cli.Args;
 import fedlake.core.data.Dataset;

@@ -3,7 +3,7 @@ package fedlake.jobs.cli;
 import fedlake.jobs.report.HistoryTable;
 import fedlake.jobs.spark.Spark;
 import fedlake.jobs.spark.SparkScanner;
-import fedlake.core.Federation;
+import fedlake.core.init.Federation;
 import fedlake.core.cli.Args;
 import fedlake.core.round.AuditStatus;
 import fedlake.core.round.RoundJob;

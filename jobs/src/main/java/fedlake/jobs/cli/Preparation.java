@@ -1,7 +1,7 @@
 package fedlake.jobs.cli;
 
 import fedlake.jobs.actions.Synthesize;
-import fedlake.core.Federation;
+import fedlake.core.init.Federation;
 import fedlake.core.InvalidInputException;
 import fedlake.core.cli.Args;
 import fedlake.core.data.Dataset;

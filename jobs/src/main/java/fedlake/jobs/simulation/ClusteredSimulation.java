@@ -5,7 +5,7 @@ import fedlake.jobs.report.LinePlot;
 import fedlake.jobs.actions.ProfilesJob;
 import fedlake.jobs.spark.Spark;
 import fedlake.jobs.spark.SparkScanner;
-import fedlake.core.Federation;
+import fedlake.core.init.Federation;
 import fedlake.core.cli.Args;
 import fedlake.core.cluster.AdjustedRandIndex;
 import fedlake.core.cluster.ProfileFeatures;

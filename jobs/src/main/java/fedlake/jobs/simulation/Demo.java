@@ -3,7 +3,7 @@ package fedlake.jobs.simulation;
 import fedlake.jobs.report.LinePlot;
 import fedlake.jobs.spark.Spark;
 import fedlake.jobs.spark.SparkScanner;
-import fedlake.core.Federation;
+import fedlake.core.init.Federation;
 import fedlake.core.cli.Args;
 import fedlake.core.data.Dataset;
 import fedlake.core.data.DatasetFiles;

@@ -5,7 +5,7 @@ import fedlake.jobs.cli.Preparation;
 import fedlake.jobs.spark.Spark;
 import fedlake.jobs.spark.SparkScanner;
 import fedlake.jobs.cli.SpecCommands;
-import fedlake.core.Federation;
+import fedlake.core.init.Federation;
 import fedlake.core.cli.Args;
 import fedlake.core.data.Dataset;
 import fedlake.core.data.DatasetFiles;

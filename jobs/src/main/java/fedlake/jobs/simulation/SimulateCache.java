@@ -1,7 +1,7 @@
 package fedlake.jobs.simulation;
 
 import fedlake.jobs.cli.CacheInit;
-import fedlake.core.Federation;
+import fedlake.core.init.Federation;
 import fedlake.core.cli.Args;
 import fedlake.core.data.Dataset;
 import fedlake.core.model.CacheModel;

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import fedlake.core.Federation;
+import fedlake.core.init.Federation;
 import fedlake.core.data.Dataset;
 import fedlake.core.data.GaussianClasses;
 import fedlake.core.data.Npy;

@@ -1,4 +1,4 @@
-package fedlake.core.aggregate;
+package fedlake.core.numeric;
 
 import java.io.Serializable;
 

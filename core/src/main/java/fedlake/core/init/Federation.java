@@ -1,4 +1,4 @@
-package fedlake.core;
+package fedlake.core.init;
 
 import fedlake.core.model.CacheModel;
 import fedlake.core.model.Head;

@@ -1,4 +1,4 @@
-package fedlake.core.aggregate;
+package fedlake.core.numeric;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -19,6 +19,8 @@ public final class ClassGaussian {
   private final double[] deviation;
   /** Lower triangle of {@code L}, packed row by row: row i holds {@code L[i][0..i]} from {@code i (i + 1) / 2}. */
   private final double[] factor;
+  /** Columns of the factor with a positive pivot, ascending; the others are zero (rank-deficient directions). */
+  private final int[] columns;
 
   /**
    * @param shrinkage weight in [0, 1] that moves the covariance toward its diagonal:
@@ -45,8 +47,10 @@ public final class ClassGaussian {
       }
       this.factor = cholesky(s, dimension);
       this.deviation = null;
+      this.columns = columns(factor, dimension);
     } else {
       this.factor = null;
+      this.columns = null;
       this.deviation = new double[dimension];
       for (int j = 0; j < dimension; j++) {
         deviation[j] = Math.sqrt(Math.max(0, moments.variance()[j]));
@@ -72,6 +76,19 @@ public final class ClassGaussian {
     this.mean = mean;
     this.deviation = deviation;
     this.factor = factor;
+    this.columns = factor == null ? null : columns(factor, d);
+  }
+
+  /** The columns whose diagonal entry is not zero (a zero pivot leaves the whole column zero). */
+  private static int[] columns(double[] factor, int d) {
+    int[] all = new int[d];
+    int n = 0;
+    for (int j = 0; j < d; j++) {
+      if (factor[j * (j + 1) / 2 + j] != 0) {
+        all[n++] = j;
+      }
+    }
+    return java.util.Arrays.copyOf(all, n);
   }
 
   public int dimension() {
@@ -105,8 +122,9 @@ public final class ClassGaussian {
 
   /**
    * {@code count} unit-length draws, row-major {@code count x dimension}. The standard normals are
-   * drawn row by row; row r is {@code mean + L z_r}, each coordinate summed in column order, so the
-   * rows do not depend on how many are drawn together.
+   * drawn row by row; row r is {@code mean + L z_r}, each coordinate summed in column order over the
+   * columns of {@code L} that are not zero (a class pooled from n examples has rank below n, so at
+   * d = 512 most columns are zero), so the rows do not depend on how many are drawn together.
    */
   public float[] sample(int count, SplittableRandom random) {
     int d = dimension;
@@ -132,7 +150,8 @@ public final class ClassGaussian {
         for (int i = 0; i < d; i++) {
           int row = i * (i + 1) / 2;
           double v = mean[i];
-          for (int j = 0; j <= i; j++) {
+          for (int k = 0; k < columns.length && columns[k] <= i; k++) {
+            int j = columns[k];
             v += factor[row + j] * z[offset + j];
           }
           rows[offset + i] = (float) v;
@@ -165,7 +184,8 @@ public final class ClassGaussian {
       double a5 = m;
       double a6 = m;
       double a7 = m;
-      for (int j = 0; j <= i; j++) {
+      for (int k = 0; k < columns.length && columns[k] <= i; k++) {
+        int j = columns[k];
         double f = factor[row + j];
         a0 += f * z[o0 + j];
         a1 += f * z[o1 + j];

@@ -10,8 +10,11 @@ import fedlake.core.model.FloatArrays;
 import fedlake.core.model.Models;
 import fedlake.core.store.Latest;
 import fedlake.core.store.Store;
+import fedlake.core.synth.SiteStatistics;
+import fedlake.core.synth.StatisticsStore;
 import fedlake.core.train.LocalTrainer;
 import fedlake.core.train.TrainSettings;
+import fedlake.schema.ClassStatistics;
 import fedlake.schema.ClientAlgorithmName;
 import fedlake.core.spec.Specs;
 import fedlake.schema.ClientSpec;
@@ -23,6 +26,7 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 
@@ -90,8 +94,10 @@ public final class EdgeTrain {
 
   /**
    * Opt in to reporting per-class statistics of the local embeddings (count, mean, variance and
-   * optionally the full covariance) with the update; null (default) reports none. See
-   * docs/synthetic.md for what they reveal.
+   * optionally the full covariance) with the update; null (default) reports none. Every update of a
+   * site that opts in carries the statistics' fingerprint; the statistics themselves only when the
+   * server does not hold them already (ROOT/statistics/SITE.parquet). See docs/synthetic.md for what
+   * they reveal.
    */
   public EdgeTrain siteStatistics(fedlake.core.synth.SiteStatistics value) {
     this.siteStatistics = value;
@@ -151,6 +157,16 @@ public final class EdgeTrain {
     ClientRound.Result trained = ClientRound.run(model, cluster, data, clientSettings, state, line -> log("site %s: %s", site, line),
         out == null ? LocalTrainer.Progress.NONE : (epoch, epochs, loss) -> log("  epoch %d/%d  loss %.4f", epoch, epochs, loss));
     float[] controlDelta = trained.outcome().controlDelta();
+    List<ClassStatistics> statistics = null;
+    String fingerprint = null;
+    if (siteStatistics != null) {
+      List<ClassStatistics> mine = siteStatistics.of(data, model.getClassCount());
+      fingerprint = SiteStatistics.fingerprint(mine);
+      boolean held = fingerprint.equals(new StatisticsStore(store).fingerprint(site));
+      statistics = held ? null : mine;
+      log("site %s: class statistics %s (%d classes, fingerprint %s)", site, held ? "unchanged, held by the server: not sent"
+          : "sent", mine.size(), fingerprint.substring(0, 12));
+    }
     Update update = Update.newBuilder()
         .setUpdateId(UUID.randomUUID().toString())
         .setSite(site)
@@ -171,7 +187,8 @@ public final class EdgeTrain {
         .setLocalAccuracy(trained.accuracy())
         .setLabelHistogram(FloatArrays.asList(data.labelHistogram(model.getClassCount())))
         .setClusterChoice(selection.choice())
-        .setClassStatistics(siteStatistics == null ? null : siteStatistics.of(data, model.getClassCount()))
+        .setClassStatistics(statistics)
+        .setStatisticsFingerprint(fingerprint)
         .setSpecVersion(spec == null ? 0 : spec.getSpecVersion())
         .setRunnerVersion(VERSION)
         .setCreatedTime(Instant.now())

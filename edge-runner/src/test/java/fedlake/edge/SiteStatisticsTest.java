@@ -3,12 +3,18 @@ package fedlake.edge;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fedlake.core.init.Federation;
 import fedlake.core.data.Dataset;
 import fedlake.core.data.Npy;
 import fedlake.core.model.FloatArrays;
+import fedlake.core.model.Models;
 import fedlake.core.round.RoundJob;
+import fedlake.core.round.RoundResult;
+import fedlake.core.synth.Ccvr;
+import fedlake.core.synth.SiteStatistics;
+import fedlake.core.synth.StatisticsStore;
 import fedlake.core.round.UpdateReader;
 import fedlake.core.store.Store;
 import fedlake.schema.ClassStatistics;
@@ -46,6 +52,10 @@ class SiteStatisticsTest {
   }
 
   private Update train(String... more) {
+    return train(storeUri, 0, more);
+  }
+
+  private Update train(String storeUri, int round, String... more) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     String[] base = {"train", "--store", storeUri, "--site", "a", "--data", data.toString(), "--state-dir", dir.resolve("state").toString(),
@@ -54,7 +64,7 @@ class SiteStatisticsTest {
     int code = EdgeMain.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
     assertEquals(0, code, err.toString(StandardCharsets.UTF_8));
     Store store = Store.open(storeUri);
-    List<Update> updates = store.listUpdates(0).stream().map(s -> new UpdateReader(new Configuration()).read(s.getPath().toString()))
+    List<Update> updates = store.listUpdates(round).stream().map(s -> new UpdateReader(new Configuration()).read(s.getPath().toString()))
         .sorted(java.util.Comparator.comparing(Update::getCreatedTime)).toList();
     return updates.get(updates.size() - 1);
   }
@@ -86,6 +96,49 @@ class SiteStatisticsTest {
     assertEquals(1, result.accepted());
     assertEquals(1, result.audit().stream().filter(a -> a.getReason() != null && a.getReason().startsWith("superseded")).count(),
         "the earlier upload was valid too, only superseded: " + result.audit());
+  }
+
+  private static float[] calibrateRound(String uri) {
+    var result = new RoundJob(Store.open(uri)).calibration(new Ccvr().perClass(20).epochs(2).seed(1).cache(false)).execute();
+    assertEquals(RoundResult.Status.PUBLISHED, result.status(), result.message());
+    assertTrue(result.history().get(0).getCalibrated(), result.history().get(0).getCalibrationMessage());
+    return Models.parameters(result.published().get(0));
+  }
+
+  @Test
+  void unchangedStatisticsAreSentOnceAndStillCalibrate() throws IOException {
+    Update first = train("--site-stats");
+    String fingerprint = SiteStatistics.fingerprint(first.getClassStatistics());
+    assertEquals(fingerprint, first.getStatisticsFingerprint());
+    calibrateRound(storeUri);
+    Update second = train(storeUri, 1, "--site-stats");
+    assertNull(second.getClassStatistics(), "the server holds them: not sent again");
+    assertEquals(fingerprint, second.getStatisticsFingerprint());
+    float[] fromStore = calibrateRound(storeUri);
+
+    // the same two rounds in a store that lost the site's statistics before round 1: the site sends them again
+    String other = dir.resolve("resent").toUri().toString();
+    new Federation(Store.open(other)).dimension(2).classes(3).execute();
+    train(other, 0, "--site-stats");
+    calibrateRound(other);
+    Store resent = Store.open(other);
+    resent.fileSystem().delete(new StatisticsStore(resent).file("a"), false);
+    Update again = train(other, 1, "--site-stats");
+    assertEquals(first.getClassStatistics(), again.getClassStatistics(), "no statistics held: sent");
+    assertEquals(fingerprint, again.getStatisticsFingerprint());
+    assertArrayEquals(fromStore, calibrateRound(other), "calibrated with the stored statistics as with the re-sent ones");
+  }
+
+  @Test
+  void changedStatisticsAreSentAgain() throws IOException {
+    train("--site-stats");
+    calibrateRound(storeUri);
+    Npy.writeFloat32(data.resolve("X.npy"), new float[] {3, 4, 0, 1, 0, 1}, 3, 2); // class 2's example moved
+    Update changed = train(storeUri, 1, "--site-stats");
+    assertEquals(2, changed.getClassStatistics().size());
+    assertEquals(SiteStatistics.fingerprint(changed.getClassStatistics()), changed.getStatisticsFingerprint());
+    calibrateRound(storeUri);
+    assertEquals(changed.getStatisticsFingerprint(), new StatisticsStore(Store.open(storeUri)).fingerprint("a"));
   }
 
   @Test

@@ -1,6 +1,5 @@
 package fedlake.core.round;
 
-import fedlake.core.synth.StatisticsPool;
 import fedlake.schema.Model;
 
 /**
@@ -12,9 +11,10 @@ public interface Calibrator {
   /**
    * @param base the cluster's model of this round
    * @param parameters the aggregated parameters, laid out as {@code Models.parameters(base)}; not modified
-   * @param statistics the class statistics of the cluster's accepted updates, pooled in the round's scan (empty when none carried any)
+   * @param statistics the class statistics the cluster's accepted sites contribute this round: sent with their updates
+   *     (pooled in the round's scan) or held by the store under the fingerprint the update claims; empty when there are none
    */
-  Outcome calibrate(int round, Model base, float[] parameters, StatisticsPool statistics);
+  Outcome calibrate(int round, Model base, float[] parameters, CalibrationStatistics statistics);
 
   /**
    * @param parameters what to publish (the input when nothing ran)

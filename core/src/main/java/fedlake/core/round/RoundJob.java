@@ -7,7 +7,7 @@ import fedlake.core.strategy.Fold;
 import fedlake.core.strategy.Strategies;
 import fedlake.core.strategy.Strategy;
 import fedlake.core.strategy.StrategySettings;
-import fedlake.core.synth.StatisticsPool;
+import fedlake.core.synth.StatisticsStore;
 import fedlake.schema.FederationSpec;
 import fedlake.core.model.Models;
 import fedlake.core.store.Latest;
@@ -135,6 +135,8 @@ public final class RoundJob {
     List<UpdateCheck> checks = scan.checks();
     List<UpdateCheck> accepted = checks.stream().filter(UpdateCheck::accepted).toList();
     boolean enough = !accepted.isEmpty() && accepted.size() >= minSites;
+    Map<Integer, CalibrationStatistics> statistics = calibrator == null || !enough ? Map.of()
+        : CalibrationStatistics.settle(new StatisticsStore(store), store.fileSystem(), rules, round, targets, accepted, scan.statistics());
     long checked = clock.getAsLong();
 
     long created = clock.getAsLong();
@@ -151,8 +153,7 @@ public final class RoundJob {
           Aggregate aggregate = strategy.finish(base, fold, settings);
           float[] parameters = aggregate.parameters();
           if (calibrator != null) {
-            StatisticsPool pool = scan.statistics().getOrDefault(base.getCluster(), new StatisticsPool(base.getDimension()));
-            Calibrator.Outcome outcome = calibrator.calibrate(round, base, parameters, pool);
+            Calibrator.Outcome outcome = calibrator.calibrate(round, base, parameters, statistics.get(base.getCluster()));
             calibrations.put(base.getCluster(), outcome);
             parameters = outcome.parameters();
           }

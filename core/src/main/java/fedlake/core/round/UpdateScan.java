@@ -6,6 +6,7 @@ import fedlake.core.model.FloatArrays;
 import fedlake.core.model.Models;
 import fedlake.core.strategy.UpdateParameters;
 import fedlake.core.synth.ClassMoments;
+import fedlake.core.synth.SiteStatistics;
 import fedlake.core.synth.StatisticsPool;
 import fedlake.schema.ClassStatistics;
 import fedlake.schema.Model;
@@ -27,6 +28,8 @@ public final class UpdateScan {
       "createdTime");
   private static final List<String> PARAMETER_FIELDS = List.of("weights", "bias", "cacheKeys", "controlDelta");
   private static final String STATISTICS = "classStatistics";
+  private static final String FINGERPRINT = "statisticsFingerprint";
+  private static final String EMPTY_FINGERPRINT = SiteStatistics.fingerprint(List.of());
   private static final int MAX_TEXT = 256;
   /** Room for levels, page headers and a dictionary on top of 4 bytes a value. */
   private static final long COLUMN_SLACK = 1 << 20;
@@ -108,6 +111,10 @@ public final class UpdateScan {
       if (statistics) {
         fields.add(STATISTICS);
       }
+      boolean fingerprinted = rules.poolStatistics() && columns.has(FINGERPRINT);
+      if (fingerprinted) {
+        fields.add(FINGERPRINT);
+      }
       columns.load(fields);
       UpdateFacts facts = facts(columns);
       String reason = problem(file, facts);
@@ -127,10 +134,21 @@ public final class UpdateScan {
         reason = rules.validator().controlDeltaProblem(controlDelta);
       }
       List<ClassMoments> moments = null;
+      String claimed = fingerprinted ? columns.string(FINGERPRINT, 64) : null;
+      if (reason == null && claimed != null && !claimed.matches("[0-9a-f]{64}")) {
+        reason = "statisticsFingerprint '" + claimed + "' is not a SHA-256 in lower-case hex";
+      }
+      String fingerprint = claimed;
       if (reason == null && statistics) {
         List<ClassStatistics> reported = statistics(columns, base);
         reason = UpdateValidator.statisticsProblem(reported, facts.labelHistogram(), facts.classCount(), facts.dimension());
-        moments = reported.isEmpty() ? null : reported.stream().map(ClassMoments::fromAvro).toList();
+        if (reason == null && (!reported.isEmpty() || EMPTY_FINGERPRINT.equals(claimed))) {
+          moments = reported.stream().map(ClassMoments::fromAvro).toList();
+          fingerprint = SiteStatistics.fingerprint(reported);
+          if (claimed != null && !claimed.equals(fingerprint)) {
+            reason = "statisticsFingerprint " + claimed + " does not match the class statistics the update carries (" + fingerprint + ")";
+          }
+        }
       }
       if (reason != null) {
         return facts.check(file.uri(), file.bytes(), null, reason);
@@ -145,6 +163,7 @@ public final class UpdateScan {
       if (moments != null) {
         into.statistics().computeIfAbsent(target, t -> new StatisticsPool(facts.dimension())).add(moments);
       }
+      check = check.withStatistics(fingerprint, moments != null);
       return target == facts.cluster() ? check : check.withCluster(target);
     }
   }
@@ -176,6 +195,17 @@ public final class UpdateScan {
 
   private static int optionalFloats(ColumnarFile columns, String field, float[] into, int offset, int capacity) {
     return columns.has(field) ? columns.floats(field, into, offset, capacity) : 0;
+  }
+
+  /**
+   * The class statistics of an update file that was accepted with them (read again when the round
+   * job keeps them in the store); bounded by {@code base}'s shape like the scan.
+   */
+  public List<ClassStatistics> statistics(UpdateFile file, Model base) {
+    try (ColumnarFile columns = open(file)) {
+      columns.load(List.of(STATISTICS));
+      return statistics(columns, base);
+    }
   }
 
   private static List<ClassStatistics> statistics(ColumnarFile columns, Model base) {

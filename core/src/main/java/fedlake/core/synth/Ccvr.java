@@ -3,12 +3,15 @@ package fedlake.core.synth;
 import fedlake.core.data.Dataset;
 import fedlake.core.model.Head;
 import fedlake.core.model.Models;
+import fedlake.core.round.CalibrationStatistics;
 import fedlake.core.round.Calibrator;
 import fedlake.core.train.LocalTrainer;
 import fedlake.core.train.TrainSettings;
 import fedlake.schema.Model;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * Classifier calibration with virtual representations (CCVR, Luo et al. 2021) for the round job:
@@ -33,6 +36,7 @@ public final class Ccvr implements Calibrator {
   private boolean fromScratch;
   private long seed;
   private Dataset probe;
+  private boolean cache = true;
 
   public Ccvr() {}
 
@@ -93,8 +97,17 @@ public final class Ccvr implements Calibrator {
     return this;
   }
 
+  /**
+   * Keep the factored class Gaussians in the store and reuse them while the same sites contribute
+   * the same statistics (default on); off: pool and factor every round. Both give the same model.
+   */
+  public Ccvr cache(boolean value) {
+    this.cache = value;
+    return this;
+  }
+
   @Override
-  public Outcome calibrate(int round, Model base, float[] parameters, StatisticsPool pool) {
+  public Outcome calibrate(int round, Model base, float[] parameters, CalibrationStatistics statistics) {
     int classes = base.getClassCount();
     int d = base.getDimension();
     Head aggregated = head(base, parameters);
@@ -103,30 +116,54 @@ public final class Ccvr implements Calibrator {
       return new Outcome(parameters, false, before, before, "calibration skipped: it applies to heads, the model is a '"
           + base.getKind() + "'");
     }
+    if (statistics.isEmpty()) {
+      String message = statistics.unmatched().isEmpty()
+          ? "calibration skipped: no accepted update carried class statistics (sites opt in with edge train --site-stats)"
+          : "calibration skipped: no accepted update carried class statistics or the fingerprint of statistics the store holds; "
+              + unmatched(statistics);
+      return new Outcome(parameters, false, before, before, message);
+    }
     long started = System.nanoTime();
-    if (pool.isEmpty()) {
-      return new Outcome(parameters, false, before, before, "calibration skipped: no accepted update carried class statistics "
-          + "(sites opt in with edge train --site-stats)");
+    String key = statistics.key() + String.format(Locale.ROOT, " shrinkage %s", Double.doubleToLongBits(shrinkage));
+    StatisticsStore store = cache ? statistics.store() : null;
+    PooledGaussians gaussians = store == null ? null : store.cached(statistics.cluster(), key);
+    boolean reused = gaussians != null;
+    long pooledTime = started;
+    long factoredTime = started;
+    if (gaussians == null) {
+      Map<Integer, ClassMoments> pooled = statistics.pool().result();
+      pooledTime = System.nanoTime();
+      gaussians = PooledGaussians.factor(key, d, pooled, shrinkage);
+      factoredTime = System.nanoTime();
+      if (store != null) {
+        store.cache(statistics.cluster(), gaussians);
+      }
     }
-    Map<Integer, ClassMoments> pooled = pool.result();
-    GaussianSource source = new GaussianSource(classes, d, pooled, shrinkage, Map.of("round", Integer.toString(round)));
+    long cachedTime = System.nanoTime();
+    Map<Integer, ClassGaussian> sources = gaussians.classes();
+    for (int c : sources.keySet()) {
+      if (c < 0 || c >= classes) {
+        throw new IllegalArgumentException("statistics of class " + c + " outside 0.." + (classes - 1));
+      }
+    }
     long roundSeed = seed + round;
-    float[] features = new float[pooled.size() * perClass * d];
-    int[] labels = new int[pooled.size() * perClass];
-    int row = 0;
-    for (int c : pooled.keySet()) {
-      ClassEmbeddings e = source.embeddings(c, perClass, Seeds.forClass(roundSeed, c));
-      System.arraycopy(e.values(), 0, features, row * d, e.values().length);
-      java.util.Arrays.fill(labels, row, row + perClass, c);
-      row += perClass;
-    }
+    Integer[] ids = sources.keySet().toArray(new Integer[0]);
+    float[] features = new float[ids.length * perClass * d];
+    int[] labels = new int[ids.length * perClass];
+    // classes in parallel: class c draws from its own stream (seed + round, c) into its own rows
+    IntStream.range(0, ids.length).parallel().forEach(k -> {
+      int c = ids[k];
+      float[] rows = sources.get(c).sample(perClass, Seeds.forClass(roundSeed, c));
+      System.arraycopy(rows, 0, features, k * perClass * d, rows.length);
+      java.util.Arrays.fill(labels, k * perClass, (k + 1) * perClass, c);
+    });
     long sampled = System.nanoTime();
     Dataset virtual = Dataset.of("virtual features of round " + round, features, labels, d);
     Head start = fromScratch ? Head.zeros(d, classes, aggregated.logitScale()) : aggregated;
     TrainSettings settings = new TrainSettings(epochs, batchSize, learningRate, 0, 0, roundSeed, false);
     Head fitted = LocalTrainer.train(start, virtual, settings, LocalTrainer.Progress.NONE).head();
     for (int c = 0; c < classes; c++) {
-      if (!pooled.containsKey(c)) { // nothing to re-fit this class on: keep its aggregated row
+      if (!sources.containsKey(c)) { // nothing to re-fit this class on: keep its aggregated row
         System.arraycopy(aggregated.weights(), c * d, fitted.weights(), c * d, d);
         fitted.bias()[c] = aggregated.bias()[c];
       }
@@ -136,12 +173,26 @@ public final class Ccvr implements Calibrator {
     System.arraycopy(fitted.bias(), 0, result, fitted.weights().length, classes);
     long fittedTime = System.nanoTime();
     Double after = probe == null ? null : fitted.evaluate(probe).accuracy();
+    String origin = String.format(Locale.ROOT, "%s covariance pooled from %d site(s): %d sent with the update, %d held by the store",
+        gaussians.covariance(), statistics.sources().size(), statistics.sentCount(), statistics.storedCount());
+    String timings = reused
+        ? String.format(Locale.ROOT, "Gaussians reused from the cache (%.1f s to load), %.1f s sampling, %.1f s fitting",
+            (cachedTime - started) / 1e9, (sampled - cachedTime) / 1e9, (fittedTime - sampled) / 1e9)
+        : String.format(Locale.ROOT, "%.1f s pooling, %.1f s factoring, %.1f s %s, %.1f s sampling, %.1f s fitting",
+            (pooledTime - started) / 1e9, (factoredTime - pooledTime) / 1e9, (cachedTime - factoredTime) / 1e9,
+            store == null ? "not cached" : "caching", (sampled - cachedTime) / 1e9, (fittedTime - sampled) / 1e9);
     String message = String.format(Locale.ROOT, "CCVR: re-fitted the head %s on %d virtual embeddings per class of %d classes "
-        + "(%s covariance pooled from %d update(s)), %d epoch(s) (%.1f s sampling, %.1f s fitting)%s", fromScratch ? "from zeros" : "from the aggregate", perClass,
-        pooled.size(), source.parameters().get("covariance"), pool.contributions(), epochs,
-        (sampled - started) / 1e9, (fittedTime - sampled) / 1e9,
+        + "(%s%s), %d epoch(s) (%s)%s", fromScratch ? "from zeros" : "from the aggregate", perClass, ids.length, origin,
+        statistics.unmatched().isEmpty() ? "" : "; " + unmatched(statistics), epochs, timings,
         probe == null ? "" : String.format(Locale.ROOT, "; probe accuracy %.4f -> %.4f", before, after));
     return new Outcome(result, true, before, after, message);
+  }
+
+  /** "2 site(s) claimed statistics the store does not hold, none used from them: [a, b]". */
+  private static String unmatched(CalibrationStatistics statistics) {
+    List<String> sites = statistics.unmatched();
+    String names = sites.size() <= 5 ? sites.toString() : sites.subList(0, 5) + " and " + (sites.size() - 5) + " more";
+    return sites.size() + " site(s) claimed statistics the store does not hold, none used from them: " + names;
   }
 
   private static Head head(Model base, float[] parameters) {

@@ -105,7 +105,7 @@ class CcvrTest {
     assertTrue(after >= centralised - 0.05, figures);
     assertEquals(after, Models.head(result.published().get(0)).evaluate(probe).accuracy(), 0.0, "the published model is the calibrated one");
     assertTrue(h.getCalibrationMessage().startsWith("CCVR: re-fitted the head from the aggregate on 100 virtual embeddings per class of 6 "
-        + "classes (full covariance pooled from 2 update(s)), 40 epoch(s)"), h.getCalibrationMessage());
+        + "classes (full covariance pooled from 2 site(s): 2 sent with the update, 0 held by the store), 40 epoch(s)"), h.getCalibrationMessage());
     assertEquals(store.readHistory().get(0), h, "history on disk holds the calibration");
     System.out.println(figures);
 

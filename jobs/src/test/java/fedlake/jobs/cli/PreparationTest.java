@@ -79,7 +79,9 @@ class PreparationTest extends SparkTestBase {
     for (RoundHistory h : history) {
       assertTrue(h.getCalibrated(), h.getCalibrationMessage());
       assertTrue(h.getCalibrationMessage().startsWith("CCVR: re-fitted the head from the aggregate on 100 virtual embeddings per class of "
-          + CLASSES + " classes (full covariance pooled from 3 update(s))"), h.getCalibrationMessage());
+          + CLASSES + " classes (full covariance pooled from 3 site(s): " + (h.getRound() == 0
+              ? "3 sent with the update, 0 held by the store), 5 epoch(s) (" // round 0 sends them; later rounds the fingerprint only
+              : "0 sent with the update, 3 held by the store), 5 epoch(s) (Gaussians reused from the cache")), h.getCalibrationMessage());
       // simulate probes with its test rows: the figure after calibration is the published model's test accuracy
       assertEquals(rounds.get(h.getRound() + 1).get("test_accuracy").asDouble(), h.getProbeAccuracy(), 1e-6);
     }

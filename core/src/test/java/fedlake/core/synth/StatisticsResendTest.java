@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import fedlake.core.Federation;
+import fedlake.core.init.Federation;
 import fedlake.core.Fixtures;
 import fedlake.core.data.Dataset;
 import fedlake.core.data.GaussianClasses;

@@ -2,13 +2,11 @@ package fedlake.core.columnar;
 
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.hadoop.util.HadoopStreams;
-import org.apache.parquet.io.DelegatingSeekableInputStream;
 import org.apache.parquet.io.InputFile;
 import org.apache.parquet.io.SeekableInputStream;
 
@@ -55,13 +53,17 @@ final class StoreInputFile implements InputFile {
   }
 
   /** A seekable stream over the bytes read at open. */
-  private static final class InMemory extends DelegatingSeekableInputStream {
+  private static final class InMemory extends SeekableInputStream {
     private final byte[] bytes;
     private int position;
 
     InMemory(byte[] bytes) {
-      super(InputStream.nullInputStream());
       this.bytes = bytes;
+    }
+
+    @Override
+    public void readFully(byte[] b) throws IOException {
+      readFully(b, 0, b.length);
     }
 
     @Override

@@ -8,19 +8,29 @@ import java.io.Serializable;
  * associatively, so the sums do not depend on the order of terms or on how partial sums are merged:
  * the same updates always give the same model, whatever the file or partition order.
  *
- * <p>Memory is 16 bytes a parameter, independent of the number of terms. A term is exact when the
+ * <p>Memory is 24 bytes a parameter, independent of the number of terms. A term is exact when the
  * weight is below 2^39; fractions below 2^-64 of a term are truncated (toward zero).
+ *
+ * <p>The low 64 bits are kept as two sums of 32-bit halves, so adding a term needs no carry between
+ * words (a carry is a data-dependent comparison per value); the halves are normalised when read, and
+ * before they could overflow (2^31 terms).
  */
 public final class ExactSum implements Serializable {
   private static final long serialVersionUID = 1L;
   private static final int FRACTION_BITS = 64;
   private static final double TWO_POW_64 = 0x1p64;
 
+  private static final long HALF = 0xffffffffL;
+  private static final long NORMALISE_AFTER = 1L << 30;
+
   private final long[] high;
-  private final long[] low;
+  private final long[] middle; // sum of the terms' bits 32..63 of the low word
+  private final long[] low; // sum of the terms' bits 0..31 of the low word
+  private long terms; // terms added to the halves since they were last normalised
 
   public ExactSum(int size) {
     high = new long[size];
+    middle = new long[size];
     low = new long[size];
   }
 
@@ -85,6 +95,7 @@ public final class ExactSum implements Serializable {
       throw new IllegalArgumentException("weight must be in [0, 2^39), got " + weight);
     }
     long[] hiSums = high;
+    long[] midSums = middle;
     long[] loSums = low;
     for (int i = 0; i < values.length; i++) {
       int bits = Float.floatToRawIntBits(values[i]);
@@ -96,16 +107,15 @@ public final class ExactSum implements Serializable {
       }
       // normal value with 0 < shift < 64: signed product, sign-extending shifts give the two's complement 128-bit term,
       // the same as negating the magnitude's (the magnitude's low part loses no bits here)
-      long product = ((bits & 0x7fffff) | 0x800000L) * weight;
-      if (bits < 0) {
-        product = -product;
-      }
+      long sign = bits >> 31; // 0 or -1: negate without a branch (signs of trained weights are a coin toss)
+      long product = ((((bits & 0x7fffff) | 0x800000L) * weight) ^ sign) - sign;
       long lo = product << shift;
       long hi = product >> (64 - shift);
-      long sum = loSums[i] + lo;
-      hiSums[i] += hi + (Long.compareUnsigned(sum, lo) < 0 ? 1 : 0);
-      loSums[i] = sum;
+      hiSums[i] += hi;
+      midSums[i] += lo >>> 32;
+      loSums[i] += lo & HALF;
     }
+    counted(1);
   }
 
   /** Every sum divided by {@code total}, rounded once to float. */
@@ -118,10 +128,31 @@ public final class ExactSum implements Serializable {
   }
 
   private void addRaw(int index, long hi, long lo) {
-    long sum = low[index] + lo;
-    long carry = Long.compareUnsigned(sum, lo) < 0 ? 1 : 0;
-    low[index] = sum;
-    high[index] += hi + carry;
+    high[index] += hi;
+    middle[index] += lo >>> 32;
+    low[index] += lo & HALF;
+    counted(1);
+  }
+
+  /** Notes {@code count} more terms in the halves; normalises them before they could overflow. */
+  private void counted(long count) {
+    terms += count;
+    if (terms >= NORMALISE_AFTER) {
+      for (int i = 0; i < high.length; i++) {
+        normalise(i);
+      }
+      terms = 0;
+    }
+  }
+
+  /** Moves the carries of the halves up: afterwards {@code low} and {@code middle} hold 32 bits each. */
+  private void normalise(int i) {
+    long carry = low[i] >>> 32;
+    low[i] &= HALF;
+    middle[i] += carry;
+    carry = middle[i] >>> 32;
+    middle[i] &= HALF;
+    high[i] += carry;
   }
 
   /** Adds every sum of {@code other} (same size) into this one. */
@@ -130,14 +161,21 @@ public final class ExactSum implements Serializable {
       throw new IllegalArgumentException("cannot merge sums of " + other.size() + " and " + size() + " parameters");
     }
     for (int i = 0; i < high.length; i++) {
-      addRaw(i, other.high[i], other.low[i]);
+      other.normalise(i);
+      high[i] += other.high[i];
+      middle[i] += other.middle[i];
+      low[i] += other.low[i];
     }
+    other.terms = 0;
+    counted(1);
   }
 
   /** The sum at {@code index}, rounded once to double. */
   public double get(int index) {
-    // high * 2^64 + unsigned(low), scaled by 2^-64; both parts are exact in double for sums < 2^53
-    double unsignedLow = (low[index] >>> 1) * 2.0 + (low[index] & 1);
+    normalise(index);
+    long lowWord = (middle[index] << 32) | low[index];
+    // high * 2^64 + unsigned(lowWord), scaled by 2^-64; both parts are exact in double for sums < 2^53
+    double unsignedLow = (lowWord >>> 1) * 2.0 + (lowWord & 1);
     return high[index] + unsignedLow / TWO_POW_64;
   }
 }

@@ -19,6 +19,9 @@ import org.apache.parquet.io.SeekableInputStream;
 final class StoreInputFile implements InputFile {
   /** Largest file read whole into memory. */
   static final long WHOLE_READ_LIMIT = 64L << 20;
+  /** Largest buffer a thread keeps for the next file (update files are a few hundred KB). */
+  private static final int KEPT_BUFFER_LIMIT = 16 << 20;
+  private static final ThreadLocal<byte[]> KEPT = ThreadLocal.withInitial(() -> new byte[0]);
 
   private final FileSystem fs;
   private final Path path;
@@ -30,9 +33,14 @@ final class StoreInputFile implements InputFile {
     this.path = path;
     this.length = length;
     if (length <= WHOLE_READ_LIMIT) {
-      whole = new byte[(int) length];
+      // files are read one after another per thread, and Parquet copies what it keeps: the thread's buffer is reused
+      byte[] kept = KEPT.get();
+      whole = kept.length >= length ? kept : new byte[(int) length];
+      if (whole != kept && length <= KEPT_BUFFER_LIMIT) {
+        KEPT.set(whole);
+      }
       try (FSDataInputStream in = fs.open(path)) {
-        in.readFully(0, whole);
+        in.readFully(0, whole, 0, (int) length);
       }
     }
   }
@@ -44,7 +52,7 @@ final class StoreInputFile implements InputFile {
 
   @Override
   public SeekableInputStream newStream() throws IOException {
-    return whole != null ? new InMemory(whole) : HadoopStreams.wrap(fs.open(path));
+    return whole != null ? new InMemory(whole, (int) length) : HadoopStreams.wrap(fs.open(path));
   }
 
   @Override
@@ -55,10 +63,12 @@ final class StoreInputFile implements InputFile {
   /** A seekable stream over the bytes read at open. */
   private static final class InMemory extends SeekableInputStream {
     private final byte[] bytes;
+    private final int end;
     private int position;
 
-    InMemory(byte[] bytes) {
+    InMemory(byte[] bytes, int end) {
       this.bytes = bytes;
+      this.end = end;
     }
 
     @Override
@@ -73,15 +83,15 @@ final class StoreInputFile implements InputFile {
 
     @Override
     public void seek(long newPosition) throws IOException {
-      if (newPosition < 0 || newPosition > bytes.length) {
-        throw new EOFException("seek to " + newPosition + " outside 0.." + bytes.length);
+      if (newPosition < 0 || newPosition > end) {
+        throw new EOFException("seek to " + newPosition + " outside 0.." + end);
       }
       position = (int) newPosition;
     }
 
     @Override
     public int read() {
-      return position < bytes.length ? bytes[position++] & 0xff : -1;
+      return position < end ? bytes[position++] & 0xff : -1;
     }
 
     @Override
@@ -89,7 +99,7 @@ final class StoreInputFile implements InputFile {
       if (len == 0) {
         return 0;
       }
-      int n = Math.min(len, bytes.length - position);
+      int n = Math.min(len, end - position);
       if (n <= 0) {
         return -1;
       }
@@ -100,7 +110,7 @@ final class StoreInputFile implements InputFile {
 
     @Override
     public void readFully(byte[] b, int off, int len) throws IOException {
-      if (bytes.length - position < len) {
+      if (end - position < len) {
         throw new EOFException("reached the end of the file reading " + len + " bytes at " + position);
       }
       System.arraycopy(bytes, position, b, off, len);
@@ -109,7 +119,7 @@ final class StoreInputFile implements InputFile {
 
     @Override
     public int read(ByteBuffer buffer) {
-      int n = Math.min(buffer.remaining(), bytes.length - position);
+      int n = Math.min(buffer.remaining(), end - position);
       if (n <= 0) {
         return buffer.remaining() == 0 ? 0 : -1;
       }
@@ -121,7 +131,7 @@ final class StoreInputFile implements InputFile {
     @Override
     public void readFully(ByteBuffer buffer) throws IOException {
       int n = buffer.remaining();
-      if (bytes.length - position < n) {
+      if (end - position < n) {
         throw new EOFException("reached the end of the file reading " + n + " bytes at " + position);
       }
       buffer.put(bytes, position, n);
@@ -130,14 +140,14 @@ final class StoreInputFile implements InputFile {
 
     @Override
     public long skip(long n) {
-      long skipped = Math.max(0, Math.min(n, bytes.length - position));
+      long skipped = Math.max(0, Math.min(n, end - position));
       position += (int) skipped;
       return skipped;
     }
 
     @Override
     public int available() {
-      return bytes.length - position;
+      return end - position;
     }
   }
 }

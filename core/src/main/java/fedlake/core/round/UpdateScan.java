@@ -36,6 +36,9 @@ public final class UpdateScan {
 
   private final FileSystem fs;
   private final RoundRules rules;
+  // one update's arrays, reused file after file (folds copy what they keep): a scan allocates no per-file parameters
+  private float[] parameterBuffer = new float[0];
+  private float[] deltaBuffer = new float[0];
 
   public UpdateScan(FileSystem fs, RoundRules rules) {
     this.fs = fs;
@@ -122,15 +125,15 @@ public final class UpdateScan {
         return facts.check(file.uri(), file.bytes(), null, reason);
       }
       Model base = rules.validator().base(facts.cluster());
-      float[] parameters = new float[size];
+      float[] parameters = buffer(size, false);
       int w = optionalFloats(columns, "weights", parameters, 0, weights);
       int b = optionalFloats(columns, "bias", parameters, weights, bias);
       int k = optionalFloats(columns, "cacheKeys", parameters, weights + bias, keys);
-      float[] controlDelta = new float[size];
-      int c = optionalFloats(columns, "controlDelta", controlDelta, 0, size);
+      boolean withDelta = columns.has("controlDelta") && columns.declaredValues("controlDelta") > 1;
+      float[] controlDelta = withDelta ? buffer(size, true) : new float[0];
+      int c = withDelta ? columns.floats("controlDelta", controlDelta, 0, size) : 0;
       reason = UpdateValidator.shapeProblem(w, b, k, c, base);
       if (reason == null) {
-        controlDelta = c == 0 ? new float[0] : controlDelta;
         reason = rules.validator().controlDeltaProblem(controlDelta);
       }
       List<ClassMoments> moments = null;
@@ -158,8 +161,12 @@ public final class UpdateScan {
         return check;
       }
       int target = rules.target(facts.site(), facts.cluster());
-      into.folds().computeIfAbsent(target, t -> rules.strategy().newFold(rules.validator().aggregationBase(t), rules.settings()))
-          .add(new UpdateParameters(facts.site(), facts.numExamples(), facts.localSteps(), parameters, controlDelta));
+      try {
+        into.folds().computeIfAbsent(target, t -> rules.strategy().newFold(rules.validator().aggregationBase(t), rules.settings()))
+            .add(new UpdateParameters(facts.site(), facts.numExamples(), facts.localSteps(), parameters, controlDelta));
+      } catch (IllegalArgumentException e) { // the strategy cannot use it (FedNova: no local steps); folds check before adding
+        return facts.check(file.uri(), file.bytes(), null, e.getMessage());
+      }
       if (moments != null) {
         into.statistics().computeIfAbsent(target, t -> new StatisticsPool(facts.dimension())).add(moments);
       }
@@ -191,6 +198,19 @@ public final class UpdateScan {
       return String.format(Locale.ROOT, "%s would decompress to %d bytes for %d values", field, bytes, expected);
     }
     return null;
+  }
+
+  private float[] buffer(int size, boolean delta) {
+    if (delta) {
+      if (deltaBuffer.length != size) {
+        deltaBuffer = new float[size];
+      }
+      return deltaBuffer;
+    }
+    if (parameterBuffer.length != size) {
+      parameterBuffer = new float[size];
+    }
+    return parameterBuffer;
   }
 
   private static int optionalFloats(ColumnarFile columns, String field, float[] into, int offset, int capacity) {

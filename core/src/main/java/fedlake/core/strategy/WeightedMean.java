@@ -12,7 +12,7 @@ import fedlake.schema.Model;
 public final class WeightedMean implements Fold {
   private static final long serialVersionUID = 1L;
   private final ExactSum parameters;
-  private final ExactSum controlDeltas;
+  private ExactSum controlDeltas; // null until an update carries one: folds travel between tasks, keep them small
   private long totalWeight;
   private long weightedSteps;
   private int count;
@@ -21,7 +21,6 @@ public final class WeightedMean implements Fold {
   public WeightedMean(Model base) {
     int size = Models.parameterCount(base);
     parameters = new ExactSum(size);
-    controlDeltas = new ExactSum(size);
   }
 
   @Override
@@ -29,6 +28,9 @@ public final class WeightedMean implements Fold {
     long weight = update.numExamples();
     parameters.addAll(update.parameters(), weight);
     if (update.controlDelta().length > 0) {
+      if (controlDeltas == null) {
+        controlDeltas = new ExactSum(parameters.size());
+      }
       controlDeltas.addAll(update.controlDelta(), weight);
       anyControlDelta = true;
     }
@@ -41,7 +43,12 @@ public final class WeightedMean implements Fold {
   public Fold merge(Fold other) {
     WeightedMean that = (WeightedMean) other;
     parameters.merge(that.parameters);
-    controlDeltas.merge(that.controlDeltas);
+    if (that.controlDeltas != null) {
+      if (controlDeltas == null) {
+        controlDeltas = new ExactSum(parameters.size());
+      }
+      controlDeltas.merge(that.controlDeltas);
+    }
     totalWeight += that.totalWeight;
     weightedSteps += that.weightedSteps;
     count += that.count;
@@ -79,7 +86,7 @@ public final class WeightedMean implements Fold {
 
   /** The weighted mean of the control deltas (zeros when no update carried one). */
   public double[] meanControlDelta() {
-    double[] mean = new double[controlDeltas.size()];
+    double[] mean = new double[parameters.size()];
     if (anyControlDelta) {
       for (int i = 0; i < mean.length; i++) {
         mean[i] = controlDeltas.get(i) / totalWeight;

@@ -25,6 +25,9 @@ public final class Spark {
       conf.setIfMissing("spark.ui.enabled", "false");
       conf.setIfMissing("spark.sql.shuffle.partitions", "4");
     }
+    // a round task returns one fold of the model's size (24 bytes a parameter): send it with the task's status
+    // instead of through the block manager (the default limit is 1 MiB)
+    conf.setIfMissing("spark.task.maxDirectResultSize", "64m");
     SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
     spark.sparkContext().setLogLevel(System.getProperty("fedlake.spark.log-level", "WARN"));
     return spark;

@@ -8,6 +8,7 @@ import fedlake.core.model.FloatArrays;
 import fedlake.core.model.Models;
 import fedlake.core.round.RoundJob;
 import fedlake.core.round.RoundResult;
+import fedlake.core.store.ParquetFiles;
 import fedlake.core.store.Store;
 import fedlake.schema.Model;
 import fedlake.schema.RoundHistory;
@@ -171,6 +172,12 @@ public final class RoundBench {
   /** Writes K update files (through the store, as the edge runner does) and the same parameters as raw float32 files. */
   private static long[] write(Store store, Path raw, Model base, int updates, int classes, int dimension, PrintStream out) {
     long[] weights = new long[updates];
+    Path folder;
+    try {
+      folder = Files.createDirectories(Path.of(store.updatesDir(0).toUri()));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
     int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
     ExecutorService pool = Executors.newFixedThreadPool(threads);
     long started = System.nanoTime();
@@ -194,13 +201,16 @@ public final class RoundBench {
             long[] histogram = new long[classes];
             histogram[i % classes] = examples;
             try {
-              store.writeUpdate(Update.newBuilder()
+              Update update = Update.newBuilder()
                   .setUpdateId(String.format("%08d", i)).setSite(String.format("site-%06d", i)).setRound(0).setCluster(0)
                   .setBaseModelVersion(base.getVersion()).setKind(Models.HEAD).setDimension(dimension).setClassCount(classes)
                   .setNumExamples(examples).setLocalEpochs(1).setLocalSteps(1)
                   .setWeights(FloatArrays.asList(w)).setBias(FloatArrays.asList(b))
                   .setLocalLoss(1).setLocalAccuracy(0.5).setLabelHistogram(FloatArrays.asList(histogram))
-                  .setCreatedTime(Instant.ofEpochMilli(1_700_000_000_000L)).build());
+                  .setCreatedTime(Instant.ofEpochMilli(1_700_000_000_000L)).build();
+              // the edge runner's file format (ParquetFiles.writePlain), written straight to the local folder
+              ParquetFiles.writePlain(folder.resolve(update.getSite() + "--" + update.getUpdateId() + ".parquet"), Update.getClassSchema(),
+                  List.of(update));
               ByteBuffer bytes = ByteBuffer.allocate((w.length + b.length) * 4).order(ByteOrder.LITTLE_ENDIAN);
               bytes.asFloatBuffer().put(w).put(b);
               Files.write(raw.resolve(i + ".f32"), bytes.array());

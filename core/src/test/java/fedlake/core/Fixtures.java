@@ -13,25 +13,37 @@ import java.util.UUID;
 public final class Fixtures {
   private Fixtures() {}
 
-  /** A round-0 head model of cluster {@code cluster} with the given parameters and logit scale 10. */
-  public static Model headModel(int cluster, int dimension, int classCount, float[] weights, float[] bias) {
-    return Models.initialHead(new Head(dimension, classCount, Models.DEFAULT_LOGIT_SCALE, weights, bias), cluster, "init", false, 0L);
+  /**
+   * A round-0 head model of cluster {@code cluster} with the given parameters and logit scale 10.
+   */
+  public static Model headModel(
+      int cluster, int dimension, int classCount, float[] weights, float[] bias) {
+    return Models.initialHead(
+        new Head(dimension, classCount, Models.DEFAULT_LOGIT_SCALE, weights, bias),
+        cluster,
+        "init",
+        false,
+        0L);
   }
 
   /** A round-0 zero head. */
   public static Model zeroModel(int dimension, int classCount) {
-    return headModel(0, dimension, classCount, new float[dimension * classCount], new float[classCount]);
+    return headModel(
+        0, dimension, classCount, new float[dimension * classCount], new float[classCount]);
   }
 
   /**
    * A valid update of {@code base} from {@code site} carrying {@code weights} and {@code bias}; its
    * histogram puts every example in class 0. Tests change single fields through the builder.
    */
-  public static Update.Builder update(Model base, String site, long examples, float[] weights, float[] bias) {
+  public static Update.Builder update(
+      Model base, String site, long examples, float[] weights, float[] bias) {
     long[] histogram = new long[base.getClassCount()];
     histogram[0] = examples;
     return Update.newBuilder()
-        .setUpdateId(UUID.nameUUIDFromBytes((site + examples + Arrays.toString(weights)).getBytes()).toString())
+        .setUpdateId(
+            UUID.nameUUIDFromBytes((site + examples + Arrays.toString(weights)).getBytes())
+                .toString())
         .setSite(site)
         .setRound(base.getRound())
         .setCluster(base.getCluster())

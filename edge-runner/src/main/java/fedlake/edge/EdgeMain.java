@@ -12,28 +12,37 @@ import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
 
 /**
- * The edge runner CLI: {@code fedlake edge train --store URI --site ID --data PATH [options]}.
- * Exit codes: 0 done, 1 the store could not be read or written, or an unexpected failure, 2 bad usage or bad input.
+ * The edge runner CLI: {@code fedlake edge train --store URI --site ID --data PATH [options]}. Exit
+ * codes: 0 done, 1 the store could not be read or written, or an unexpected failure, 2 bad usage or
+ * bad input.
  */
 public final class EdgeMain {
-  public static final String USAGE = String.join("\n",
-      "usage: fedlake edge train --store URI --site ID --data PATH [options]",
-      "  --data PATH            embeddings: a .parquet file/folder (DatasetRow), a folder with X.npy + y.npy, or NAME_X.npy",
-      "  --cluster C            cluster whose model to train (default: the site's assignment, else lowest local loss)",
-      "  training options override the federation spec's client settings (the algorithm is the spec's):",
-      "  --epochs E             local epochs (default " + TrainSettings.EPOCHS_DEFAULT + ")",
-      "  --batch-size B         examples per step (default " + TrainSettings.BATCH_SIZE_DEFAULT + ")",
-      "  --learning-rate LR     SGD step size (default " + TrainSettings.LEARNING_RATE_DEFAULT + ")",
-      "  --momentum M           SGD momentum (default " + TrainSettings.MOMENTUM_DEFAULT + ")",
-      "  --weight-decay WD      L2 penalty on weights (default " + TrainSettings.WEIGHT_DECAY_DEFAULT + ")",
-      "  --balanced-loss        add log(local class prior) to the logits while training (default: plain cross-entropy)",
-      "  --state-dir DIR        where the site keeps its state between rounds, e.g. SCAFFOLD's control variates (default ~/.fedlake/state)",
-      "  --seed S               shuffling seed (default 0)",
-      "  --site-stats           also upload per-class count, mean and spread of the local embeddings (opt-in; see docs/synthetic.md)",
-      "  --site-stats-spread S  covariance (default: full matrix, needed for calibration) or variance (diagonal only)",
-      "  --site-stats-min-count K  report only classes with at least K local examples (default 1)",
-      "  --quiet                no progress output",
-      StoreConfig.USAGE);
+  public static final String USAGE =
+      String.join(
+          "\n",
+          "usage: fedlake edge train --store URI --site ID --data PATH [options]",
+          "  --data PATH            embeddings: a .parquet file/folder (DatasetRow), a folder with X.npy + y.npy, or NAME_X.npy",
+          "  --cluster C            cluster whose model to train (default: the site's assignment, else lowest local loss)",
+          "  training options override the federation spec's client settings (the algorithm is the spec's):",
+          "  --epochs E             local epochs (default " + TrainSettings.EPOCHS_DEFAULT + ")",
+          "  --batch-size B         examples per step (default "
+              + TrainSettings.BATCH_SIZE_DEFAULT
+              + ")",
+          "  --learning-rate LR     SGD step size (default "
+              + TrainSettings.LEARNING_RATE_DEFAULT
+              + ")",
+          "  --momentum M           SGD momentum (default " + TrainSettings.MOMENTUM_DEFAULT + ")",
+          "  --weight-decay WD      L2 penalty on weights (default "
+              + TrainSettings.WEIGHT_DECAY_DEFAULT
+              + ")",
+          "  --balanced-loss        add log(local class prior) to the logits while training (default: plain cross-entropy)",
+          "  --state-dir DIR        where the site keeps its state between rounds, e.g. SCAFFOLD's control variates (default ~/.fedlake/state)",
+          "  --seed S               shuffling seed (default 0)",
+          "  --site-stats           also upload per-class count, mean and spread of the local embeddings (opt-in; see docs/synthetic.md)",
+          "  --site-stats-spread S  covariance (default: full matrix, needed for calibration) or variance (diagonal only)",
+          "  --site-stats-min-count K  report only classes with at least K local examples (default 1)",
+          "  --quiet                no progress output",
+          StoreConfig.USAGE);
 
   private EdgeMain() {}
 
@@ -63,12 +72,30 @@ public final class EdgeMain {
   }
 
   public static EdgeTrain.Result train(String[] argv, PrintStream out) {
-    Args args = new Args("edge train", argv,
-        Set.of("store", "site", "data", "cluster", "epochs", "batch-size", "learning-rate", "momentum", "weight-decay", "seed",
-            "state-dir", "site-stats-spread", "site-stats-min-count", StoreConfig.OPTION),
-        Set.of("balanced-loss", "quiet", "site-stats"));
+    Args args =
+        new Args(
+            "edge train",
+            argv,
+            Set.of(
+                "store",
+                "site",
+                "data",
+                "cluster",
+                "epochs",
+                "batch-size",
+                "learning-rate",
+                "momentum",
+                "weight-decay",
+                "seed",
+                "state-dir",
+                "site-stats-spread",
+                "site-stats-min-count",
+                StoreConfig.OPTION),
+            Set.of("balanced-loss", "quiet", "site-stats"));
     ClientSettings.Overrides overrides = overrides(args);
-    TrainSettings settings = overrides.apply(TrainSettings.defaults(0)); // also checks the options before the store is opened
+    TrainSettings settings =
+        overrides.apply(
+            TrainSettings.defaults(0)); // also checks the options before the store is opened
     Configuration conf = StoreConfig.of(args).hadoop();
     Store store = Store.open(args.required("store"), conf);
     String site = Store.checkSite(args.required("site"));
@@ -77,10 +104,12 @@ public final class EdgeMain {
     if (args.has("cluster")) {
       edge.cluster(args.integer("cluster", 0));
     }
-    return edge
-        .settings(settings)
+    return edge.settings(settings)
         .overrides(overrides)
-        .stateDir(args.has("state-dir") ? java.nio.file.Path.of(args.required("state-dir")) : EdgeTrain.defaultStateDir())
+        .stateDir(
+            args.has("state-dir")
+                ? java.nio.file.Path.of(args.required("state-dir"))
+                : EdgeTrain.defaultStateDir())
         .progress(args.flag("quiet") ? null : out)
         .siteStatistics(siteStatistics(args))
         .execute();
@@ -97,8 +126,10 @@ public final class EdgeMain {
       return null;
     }
     return new fedlake.core.synth.SiteStatistics(
-        fedlake.core.synth.ClassMoments.Spread.parse(args.string("site-stats-spread", "covariance"), "--site-stats-spread"),
-        args.integer("site-stats-min-count", fedlake.core.synth.SiteStatistics.MINIMUM_COUNT_DEFAULT));
+        fedlake.core.synth.ClassMoments.Spread.parse(
+            args.string("site-stats-spread", "covariance"), "--site-stats-spread"),
+        args.integer(
+            "site-stats-min-count", fedlake.core.synth.SiteStatistics.MINIMUM_COUNT_DEFAULT));
   }
 
   /**
@@ -108,10 +139,16 @@ public final class EdgeMain {
   public static ClientSettings.Overrides overrides(Args args) {
     return new ClientSettings.Overrides(
         args.has("epochs") ? args.integer("epochs", TrainSettings.EPOCHS_DEFAULT) : null,
-        args.has("batch-size") ? args.integer("batch-size", TrainSettings.BATCH_SIZE_DEFAULT) : null,
-        args.has("learning-rate") ? args.number("learning-rate", TrainSettings.LEARNING_RATE_DEFAULT) : null,
+        args.has("batch-size")
+            ? args.integer("batch-size", TrainSettings.BATCH_SIZE_DEFAULT)
+            : null,
+        args.has("learning-rate")
+            ? args.number("learning-rate", TrainSettings.LEARNING_RATE_DEFAULT)
+            : null,
         args.has("momentum") ? args.number("momentum", TrainSettings.MOMENTUM_DEFAULT) : null,
-        args.has("weight-decay") ? args.number("weight-decay", TrainSettings.WEIGHT_DECAY_DEFAULT) : null,
+        args.has("weight-decay")
+            ? args.number("weight-decay", TrainSettings.WEIGHT_DECAY_DEFAULT)
+            : null,
         args.flag("balanced-loss") ? Boolean.TRUE : null,
         args.longValue("seed", 0));
   }
@@ -127,5 +164,4 @@ public final class EdgeMain {
         args.longValue("seed", 0),
         args.flag("balanced-loss"));
   }
-
 }

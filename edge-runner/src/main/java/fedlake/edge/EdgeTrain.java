@@ -8,6 +8,7 @@ import fedlake.core.cluster.ClusterSelection;
 import fedlake.core.data.Dataset;
 import fedlake.core.model.FloatArrays;
 import fedlake.core.model.Models;
+import fedlake.core.spec.Specs;
 import fedlake.core.store.Latest;
 import fedlake.core.store.Store;
 import fedlake.core.synth.SiteStatistics;
@@ -16,7 +17,6 @@ import fedlake.core.train.LocalTrainer;
 import fedlake.core.train.TrainSettings;
 import fedlake.schema.ClassStatistics;
 import fedlake.schema.ClientAlgorithmName;
-import fedlake.core.spec.Specs;
 import fedlake.schema.ClientSpec;
 import fedlake.schema.FederationSpec;
 import fedlake.schema.Model;
@@ -32,8 +32,8 @@ import java.util.UUID;
 
 /**
  * One site's part of a round: fetch the current model of its cluster, train it on local embeddings
- * (a head, or the keys of a cache model) with the client algorithm of the federation spec, upload the
- * update, keep the algorithm's state in the site's {@link SiteState}. No Spark.
+ * (a head, or the keys of a cache model) with the client algorithm of the federation spec, upload
+ * the update, keep the algorithm's state in the site's {@link SiteState}. No Spark.
  */
 public final class EdgeTrain {
   public static final String VERSION = "0.1.0";
@@ -56,8 +56,8 @@ public final class EdgeTrain {
   }
 
   /**
-   * Training settings when no {@link #client(ClientSpec)} is given (default {@link TrainSettings#defaults});
-   * their seed is the shuffling seed either way.
+   * Training settings when no {@link #client(ClientSpec)} is given (default {@link
+   * TrainSettings#defaults}); their seed is the shuffling seed either way.
    */
   public EdgeTrain settings(TrainSettings value) {
     this.settings = value;
@@ -74,19 +74,28 @@ public final class EdgeTrain {
     return this;
   }
 
-  /** The site's own training settings (from its command line); they win over the spec's and {@link #settings}'. */
+  /**
+   * The site's own training settings (from its command line); they win over the spec's and {@link
+   * #settings}'.
+   */
   public EdgeTrain overrides(ClientSettings.Overrides value) {
     this.overrides = value;
     return this;
   }
 
-  /** Train this cluster's model; without it the site's assignment decides, else the lowest local loss (IFCA). */
+  /**
+   * Train this cluster's model; without it the site's assignment decides, else the lowest local
+   * loss (IFCA).
+   */
   public EdgeTrain cluster(int value) {
     this.cluster = value;
     return this;
   }
 
-  /** Folder for the site's own state (see {@link SiteState}; SCAFFOLD's control variates); default ~/.fedlake/state. */
+  /**
+   * Folder for the site's own state (see {@link SiteState}; SCAFFOLD's control variates); default
+   * ~/.fedlake/state.
+   */
   public EdgeTrain stateDir(Path value) {
     this.stateDir = value;
     return this;
@@ -96,8 +105,8 @@ public final class EdgeTrain {
    * Opt in to reporting per-class statistics of the local embeddings (count, mean, variance and
    * optionally the full covariance) with the update; null (default) reports none. Every update of a
    * site that opts in carries the statistics' fingerprint; the statistics themselves only when the
-   * server does not hold them already (ROOT/statistics/SITE.parquet). See docs/synthetic.md for what
-   * they reveal.
+   * server does not hold them already (ROOT/statistics/SITE.parquet). See docs/synthetic.md for
+   * what they reveal.
    */
   public EdgeTrain siteStatistics(fedlake.core.synth.SiteStatistics value) {
     this.siteStatistics = value;
@@ -115,32 +124,55 @@ public final class EdgeTrain {
   }
 
   /** What one edge run produced. */
-  public record Result(String updateFile, int round, String baseModelVersion, long examples, int steps,
-      double localLoss, double localAccuracy, long millis) {}
+  public record Result(
+      String updateFile,
+      int round,
+      String baseModelVersion,
+      long examples,
+      int steps,
+      double localLoss,
+      double localAccuracy,
+      long millis) {}
 
   public Result execute() {
     long started = System.currentTimeMillis();
     Latest latest = store.requireLatest();
-    ClusterSelection.Selection selection = ClusterSelection.select(store, latest, site, this.cluster, data);
+    ClusterSelection.Selection selection =
+        ClusterSelection.select(store, latest, site, this.cluster, data);
     int cluster = selection.cluster();
     if (selection.choice() != null) {
-      log("site %s: no assignment; local loss per cluster %s, chose cluster %d", site, selection.losses(), cluster);
+      log(
+          "site %s: no assignment; local loss per cluster %s, chose cluster %d",
+          site, selection.losses(), cluster);
     }
     String version = latest.version(cluster);
     Model model = store.readModel(latest.round(), cluster);
     if (!Models.HEAD.equals(model.getKind()) && !Models.CACHE.equals(model.getKind())) {
-      throw new IllegalStateException("Site " + site + " cannot train model " + version + ": kind '" + model.getKind()
-          + "' is not supported by this edge runner");
+      throw new IllegalStateException(
+          "Site "
+              + site
+              + " cannot train model "
+              + version
+              + ": kind '"
+              + model.getKind()
+              + "' is not supported by this edge runner");
     }
     if (data.dimension() != model.getDimension()) {
-      throw new InvalidInputException(data.source(), "embeddings have dimension " + data.dimension() + " but model "
-          + version + " expects " + model.getDimension());
+      throw new InvalidInputException(
+          data.source(),
+          "embeddings have dimension "
+              + data.dimension()
+              + " but model "
+              + version
+              + " expects "
+              + model.getDimension());
     }
     if (data.size() == 0) {
       throw new InvalidInputException(data.source(), "holds no rows");
     }
     data.requireLabelsBelow(model.getClassCount());
-    log("site %s: round %d, model %s, %d examples x %d dims, %d classes",
+    log(
+        "site %s: round %d, model %s, %d examples x %d dims, %d classes",
         site, latest.round(), version, data.size(), data.dimension(), model.getClassCount());
     FederationSpec spec = Specs.current(store).orElse(null);
     if (client == null && spec != null) {
@@ -148,14 +180,32 @@ public final class EdgeTrain {
     }
     ClientSettings clientSettings = clientSettings(model);
     TrainSettings train = clientSettings.train();
-    log("site %s: client %s, %d epochs, batch %d, learning rate %s, momentum %s, weight decay %s%s%s", site,
-        clientSettings.algorithm().name().toLowerCase(java.util.Locale.ROOT), train.epochs(), train.batchSize(), train.learningRate(),
-        train.momentum(), train.weightDecay(), train.balancedLoss() ? ", balanced loss" : "",
-        clientSettings.algorithm() == ClientAlgorithmName.PROX ? ", mu " + clientSettings.proximalMu() : "");
+    log(
+        "site %s: client %s, %d epochs, batch %d, learning rate %s, momentum %s, weight decay %s%s%s",
+        site,
+        clientSettings.algorithm().name().toLowerCase(java.util.Locale.ROOT),
+        train.epochs(),
+        train.batchSize(),
+        train.learningRate(),
+        train.momentum(),
+        train.weightDecay(),
+        train.balancedLoss() ? ", balanced loss" : "",
+        clientSettings.algorithm() == ClientAlgorithmName.PROX
+            ? ", mu " + clientSettings.proximalMu()
+            : "");
     SiteState state = siteState();
     state.notes().forEach(note -> log("site %s: %s", site, note));
-    ClientRound.Result trained = ClientRound.run(model, cluster, data, clientSettings, state, line -> log("site %s: %s", site, line),
-        out == null ? LocalTrainer.Progress.NONE : (epoch, epochs, loss) -> log("  epoch %d/%d  loss %.4f", epoch, epochs, loss));
+    ClientRound.Result trained =
+        ClientRound.run(
+            model,
+            cluster,
+            data,
+            clientSettings,
+            state,
+            line -> log("site %s: %s", site, line),
+            out == null
+                ? LocalTrainer.Progress.NONE
+                : (epoch, epochs, loss) -> log("  epoch %d/%d  loss %.4f", epoch, epochs, loss));
     float[] controlDelta = trained.outcome().controlDelta();
     List<ClassStatistics> statistics = null;
     String fingerprint = null;
@@ -164,40 +214,47 @@ public final class EdgeTrain {
       fingerprint = SiteStatistics.fingerprint(mine);
       boolean held = fingerprint.equals(new StatisticsStore(store).fingerprint(site));
       statistics = held ? null : mine;
-      log("site %s: class statistics %s (%d classes, fingerprint %s)", site, held ? "unchanged, held by the server: not sent"
-          : "sent", mine.size(), fingerprint.substring(0, 12));
+      log(
+          "site %s: class statistics %s (%d classes, fingerprint %s)",
+          site,
+          held ? "unchanged, held by the server: not sent" : "sent",
+          mine.size(),
+          fingerprint.substring(0, 12));
     }
-    Update update = Update.newBuilder()
-        .setUpdateId(UUID.randomUUID().toString())
-        .setSite(site)
-        .setRound(latest.round())
-        .setCluster(cluster)
-        .setBaseModelVersion(version)
-        .setKind(model.getKind())
-        .setDimension(model.getDimension())
-        .setClassCount(model.getClassCount())
-        .setNumExamples(data.size())
-        .setLocalEpochs(train.epochs())
-        .setLocalSteps(trained.steps())
-        .setWeights(FloatArrays.asList(trained.weights()))
-        .setBias(FloatArrays.asList(trained.bias()))
-        .setCacheKeys(FloatArrays.asList(trained.cacheKeys()))
-        .setControlDelta(FloatArrays.asList(controlDelta))
-        .setLocalLoss(trained.loss())
-        .setLocalAccuracy(trained.accuracy())
-        .setLabelHistogram(FloatArrays.asList(data.labelHistogram(model.getClassCount())))
-        .setClusterChoice(selection.choice())
-        .setClassStatistics(statistics)
-        .setStatisticsFingerprint(fingerprint)
-        .setSpecVersion(spec == null ? 0 : spec.getSpecVersion())
-        .setRunnerVersion(VERSION)
-        .setCreatedTime(Instant.now())
-        .build();
+    Update update =
+        Update.newBuilder()
+            .setUpdateId(UUID.randomUUID().toString())
+            .setSite(site)
+            .setRound(latest.round())
+            .setCluster(cluster)
+            .setBaseModelVersion(version)
+            .setKind(model.getKind())
+            .setDimension(model.getDimension())
+            .setClassCount(model.getClassCount())
+            .setNumExamples(data.size())
+            .setLocalEpochs(train.epochs())
+            .setLocalSteps(trained.steps())
+            .setWeights(FloatArrays.asList(trained.weights()))
+            .setBias(FloatArrays.asList(trained.bias()))
+            .setCacheKeys(FloatArrays.asList(trained.cacheKeys()))
+            .setControlDelta(FloatArrays.asList(controlDelta))
+            .setLocalLoss(trained.loss())
+            .setLocalAccuracy(trained.accuracy())
+            .setLabelHistogram(FloatArrays.asList(data.labelHistogram(model.getClassCount())))
+            .setClusterChoice(selection.choice())
+            .setClassStatistics(statistics)
+            .setStatisticsFingerprint(fingerprint)
+            .setSpecVersion(spec == null ? 0 : spec.getSpecVersion())
+            .setRunnerVersion(VERSION)
+            .setCreatedTime(Instant.now())
+            .build();
     String file;
     try {
       file = store.writeUpdate(update).toString();
     } catch (IOException e) {
-      throw new UncheckedIOException("Site " + site + " cannot upload its update to " + store.root() + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "Site " + site + " cannot upload its update to " + store.root() + ": " + e.getMessage(),
+          e);
     }
     Map<String, float[]> keep = trained.outcome().state();
     if (!keep.isEmpty()) {
@@ -206,20 +263,37 @@ public final class EdgeTrain {
       try {
         edit.commit();
       } catch (UncheckedIOException e) {
-        throw new UncheckedIOException("Site " + site + " cannot save its state: " + e.getMessage(), e.getCause());
+        throw new UncheckedIOException(
+            "Site " + site + " cannot save its state: " + e.getMessage(), e.getCause());
       }
     }
     long millis = System.currentTimeMillis() - started;
-    log("site %s: wrote %s (loss %.4f, accuracy %.3f, %d steps, %d ms)", site, file, trained.loss(), trained.accuracy(), trained.steps(), millis);
-    return new Result(file, latest.round(), version, data.size(), trained.steps(), trained.loss(), trained.accuracy(), millis);
+    log(
+        "site %s: wrote %s (loss %.4f, accuracy %.3f, %d steps, %d ms)",
+        site, file, trained.loss(), trained.accuracy(), trained.steps(), millis);
+    return new Result(
+        file,
+        latest.round(),
+        version,
+        data.size(),
+        trained.steps(),
+        trained.loss(),
+        trained.accuracy(),
+        millis);
   }
 
-  /** What the site trains with: the spec's client settings, else as before specs; the site's overrides win. */
+  /**
+   * What the site trains with: the spec's client settings, else as before specs; the site's
+   * overrides win.
+   */
   ClientSettings clientSettings(Model model) {
     if (client != null) {
       return ClientSettings.of(client, settings.seed()).with(overrides);
     }
-    ClientAlgorithmName algorithm = model.getControlVariate().isEmpty() ? ClientAlgorithmName.SGD : ClientAlgorithmName.SCAFFOLD;
+    ClientAlgorithmName algorithm =
+        model.getControlVariate().isEmpty()
+            ? ClientAlgorithmName.SGD
+            : ClientAlgorithmName.SCAFFOLD;
     return new ClientSettings(algorithm, overrides.apply(settings), 0);
   }
 

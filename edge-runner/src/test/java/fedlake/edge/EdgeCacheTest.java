@@ -3,9 +3,9 @@ package fedlake.edge;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import fedlake.core.init.Federation;
 import fedlake.core.data.Dataset;
 import fedlake.core.data.GaussianClasses;
+import fedlake.core.init.Federation;
 import fedlake.core.model.FloatArrays;
 import fedlake.core.model.Head;
 import fedlake.core.model.Models;
@@ -18,7 +18,6 @@ import fedlake.schema.Model;
 import fedlake.schema.Update;
 import fedlake.schema.UpdateAudit;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
@@ -30,17 +29,21 @@ class EdgeCacheTest {
   private static final int DIMENSION = 8;
   private static final int CLASSES = 3;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private final GaussianClasses generator = new GaussianClasses(CLASSES, DIMENSION, 0.8, 21);
 
-  /** A SCAFFOLD federation whose round-0 model is a cache of 2 noisy keys per class and a zero head. */
+  /**
+   * A SCAFFOLD federation whose round-0 model is a cache of 2 noisy keys per class and a zero head.
+   */
   private Store cacheFederation() {
     Store store = Store.open(dir.resolve("store").toUri().toString());
     Dataset keys = new GaussianClasses(CLASSES, DIMENSION, 3.0, 21).sample(2, 5, "keys");
-    new Federation(store).strategy("scaffold")
-        .initialCache(Models.cacheOf(keys, Head.zeros(DIMENSION, CLASSES, 10f), 4f, 5.5f), "synthetic").execute();
+    new Federation(store)
+        .strategy("scaffold")
+        .initialCache(
+            Models.cacheOf(keys, Head.zeros(DIMENSION, CLASSES, 10f), 4f, 5.5f), "synthetic")
+        .execute();
     return store;
   }
 
@@ -57,8 +60,16 @@ class EdgeCacheTest {
     Dataset siteA = generator.sample(12, 31, "site-a");
     Dataset siteB = generator.sample(4, 32, "site-b");
     Path states = dir.resolve("states");
-    EdgeTrain.Result a = new EdgeTrain(store, "site-a", siteA).settings(TrainSettings.defaults(1)).stateDir(states).execute();
-    EdgeTrain.Result b = new EdgeTrain(store, "site-b", siteB).settings(TrainSettings.defaults(2)).stateDir(states).execute();
+    EdgeTrain.Result a =
+        new EdgeTrain(store, "site-a", siteA)
+            .settings(TrainSettings.defaults(1))
+            .stateDir(states)
+            .execute();
+    EdgeTrain.Result b =
+        new EdgeTrain(store, "site-b", siteB)
+            .settings(TrainSettings.defaults(2))
+            .stateDir(states)
+            .execute();
     Update ua = readUpdate(a.updateFile());
     Update ub = readUpdate(b.updateFile());
     for (Update u : List.of(ua, ub)) {
@@ -67,11 +78,20 @@ class EdgeCacheTest {
       assertEquals(base.getWeights(), u.getWeights(), "Tip-Adapter-F trains the keys only");
       assertEquals(base.getBias(), u.getBias());
       assertTrue(!u.getCacheKeys().equals(base.getCacheKeys()), "keys did not move");
-      assertEquals(base.getControlVariate().size(), u.getControlDelta().size(), "SCAFFOLD delta over weights, bias and keys");
+      assertEquals(
+          base.getControlVariate().size(),
+          u.getControlDelta().size(),
+          "SCAFFOLD delta over weights, bias and keys");
     }
     assertEquals(36, ua.getNumExamples());
-    assertEquals(base.getControlVariate().size(), new EdgeTrain(store, "site-a", siteA).stateDir(states).siteState()
-        .vector(0, fedlake.core.client.ScaffoldClient.CONTROL).length, "site control variate saved");
+    assertEquals(
+        base.getControlVariate().size(),
+        new EdgeTrain(store, "site-a", siteA)
+            .stateDir(states)
+            .siteState()
+            .vector(0, fedlake.core.client.ScaffoldClient.CONTROL)
+            .length,
+        "site control variate saved");
 
     RoundResult round = new RoundJob(store).execute();
     assertEquals(RoundResult.Status.PUBLISHED, round.status(), round.message());
@@ -85,15 +105,24 @@ class EdgeCacheTest {
     float[] kb = FloatArrays.toArray(ub.getCacheKeys());
     float[] published = FloatArrays.toArray(next.getCacheKeys());
     for (int i = 0; i < published.length; i++) {
-      assertEquals((float) ((36.0 * ka[i] + 12.0 * kb[i]) / 48), published[i], Math.ulp(published[i]), "key value " + i);
+      assertEquals(
+          (float) ((36.0 * ka[i] + 12.0 * kb[i]) / 48),
+          published[i],
+          Math.ulp(published[i]),
+          "key value " + i);
     }
     Dataset test = generator.sample(30, 33, "test");
     double before = Models.classifier(base).evaluate(test).accuracy();
     double after = Models.classifier(next).evaluate(test).accuracy();
-    assertTrue(after > before, "one round should improve the noisy cache: " + before + " -> " + after);
+    assertTrue(
+        after > before, "one round should improve the noisy cache: " + before + " -> " + after);
 
     // round 1: sites train from the published cache model
-    EdgeTrain.Result again = new EdgeTrain(store, "site-a", siteA).settings(TrainSettings.defaults(3)).stateDir(states).execute();
+    EdgeTrain.Result again =
+        new EdgeTrain(store, "site-a", siteA)
+            .settings(TrainSettings.defaults(3))
+            .stateDir(states)
+            .execute();
     assertEquals(1, again.round());
     assertEquals(next.getVersion(), again.baseModelVersion());
   }
@@ -101,17 +130,29 @@ class EdgeCacheTest {
   @Test
   void aHeadUpdateInACacheFederationIsRejectedWithTheReason() throws IOException {
     Store store = cacheFederation();
-    EdgeTrain.Result good = new EdgeTrain(store, "site-a", generator.sample(5, 41, "site-a")).settings(TrainSettings.defaults(1))
-        .stateDir(dir.resolve("states")).execute();
-    Update head = Update.newBuilder(readUpdate(good.updateFile())).setUpdateId("head-update").setSite("site-h").setKind(Models.HEAD)
-        .setCacheKeys(List.of()).setControlDelta(List.of()).build();
+    EdgeTrain.Result good =
+        new EdgeTrain(store, "site-a", generator.sample(5, 41, "site-a"))
+            .settings(TrainSettings.defaults(1))
+            .stateDir(dir.resolve("states"))
+            .execute();
+    Update head =
+        Update.newBuilder(readUpdate(good.updateFile()))
+            .setUpdateId("head-update")
+            .setSite("site-h")
+            .setKind(Models.HEAD)
+            .setCacheKeys(List.of())
+            .setControlDelta(List.of())
+            .build();
     store.writeUpdate(head);
     RoundResult round = new RoundJob(store).execute();
     assertEquals(RoundResult.Status.PUBLISHED, round.status(), round.message());
     assertEquals(1, round.history().get(0).getParticipants());
-    List<UpdateAudit> rejected = round.audit().stream().filter(x -> !"accepted".equals(x.getStatus())).toList();
+    List<UpdateAudit> rejected =
+        round.audit().stream().filter(x -> !"accepted".equals(x.getStatus())).toList();
     assertEquals(1, rejected.size());
     assertEquals("site-h", rejected.get(0).getSite());
-    assertEquals("model kind mismatch: update is a 'head' model, the federation's model is 'cache'", rejected.get(0).getReason());
+    assertEquals(
+        "model kind mismatch: update is a 'head' model, the federation's model is 'cache'",
+        rejected.get(0).getReason());
   }
 }

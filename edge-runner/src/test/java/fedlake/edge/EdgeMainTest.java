@@ -4,11 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import fedlake.core.init.Federation;
 import fedlake.core.data.Dataset;
 import fedlake.core.data.DatasetFiles;
 import fedlake.core.data.GaussianClasses;
 import fedlake.core.data.Npy;
+import fedlake.core.init.Federation;
 import fedlake.core.model.FloatArrays;
 import fedlake.core.round.RoundJob;
 import fedlake.core.round.RoundResult;
@@ -36,8 +36,7 @@ class EdgeMainTest {
   private static final int DIMENSION = 8;
   private static final int CLASSES = 3;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
   private String storeUri;
   private Store store;
   private Model model;
@@ -57,12 +56,28 @@ class EdgeMainTest {
   private static Run run(String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = EdgeMain.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    int code =
+        EdgeMain.run(
+            args,
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    return new Run(
+        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
   private Run train(String store, String site, Path data, String... more) {
-    List<String> args = new ArrayList<>(List.of("train", "--store", store, "--site", site, "--data", data.toString(), "--seed", "3"));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "train",
+                "--store",
+                store,
+                "--site",
+                site,
+                "--data",
+                data.toString(),
+                "--seed",
+                "3"));
     args.addAll(List.of(more));
     return run(args.toArray(String[]::new));
   }
@@ -76,7 +91,8 @@ class EdgeMainTest {
   }
 
   /** Writes X.npy and y.npy into {@code folder}. */
-  private static Path npyFolder(Path folder, float[] features, int rows, int columns, int[] labels) throws IOException {
+  private static Path npyFolder(Path folder, float[] features, int rows, int columns, int[] labels)
+      throws IOException {
     Files.createDirectories(folder);
     Npy.writeFloat32(folder.resolve("X.npy"), features, rows, columns);
     Npy.writeInt32(folder.resolve("y.npy"), labels);
@@ -117,15 +133,30 @@ class EdgeMainTest {
     Path folder = siteFolder("site-a", 4, 1);
     Files.delete(folder.resolve("y.npy"));
     String line = failure(train(storeUri, "site-a", folder));
-    assertEquals("fedlake edge: " + hadoopUri(folder.resolve("y.npy")) + ": labels file missing (expected beside X.npy)", line);
+    assertEquals(
+        "fedlake edge: "
+            + hadoopUri(folder.resolve("y.npy"))
+            + ": labels file missing (expected beside X.npy)",
+        line);
   }
 
   @Test
   void dimensionMismatchWithTheModel() throws IOException {
-    Path folder = npyFolder(dir.resolve("five"), new float[] {1, 0, 0, 0, 0, 0, 1, 0, 0, 0}, 2, 5, new int[] {0, 1});
+    Path folder =
+        npyFolder(
+            dir.resolve("five"),
+            new float[] {1, 0, 0, 0, 0, 0, 1, 0, 0, 0},
+            2,
+            5,
+            new int[] {0, 1});
     String line = failure(train(storeUri, "site-a", folder));
-    assertEquals("fedlake edge: " + hadoopUri(folder.resolve("X.npy")) + ": embeddings have dimension 5 but model "
-        + model.getVersion() + " expects 8", line);
+    assertEquals(
+        "fedlake edge: "
+            + hadoopUri(folder.resolve("X.npy"))
+            + ": embeddings have dimension 5 but model "
+            + model.getVersion()
+            + " expects 8",
+        line);
     assertEquals(List.of(), updateFiles());
   }
 
@@ -136,7 +167,11 @@ class EdgeMainTest {
     features[3 * DIMENSION + 6] = Float.NaN;
     Path folder = npyFolder(dir.resolve("nan"), features, data.size(), DIMENSION, data.labels());
     String line = failure(train(storeUri, "site-a", folder));
-    assertEquals("fedlake edge: " + hadoopUri(folder.resolve("X.npy")) + ": row 3 has a non-finite value (NaN) at position 6", line);
+    assertEquals(
+        "fedlake edge: "
+            + hadoopUri(folder.resolve("X.npy"))
+            + ": row 3 has a non-finite value (NaN) at position 6",
+        line);
   }
 
   @Test
@@ -146,7 +181,11 @@ class EdgeMainTest {
     labels[4] = CLASSES;
     Path folder = npyFolder(dir.resolve("labels"), data.features(), data.size(), DIMENSION, labels);
     String line = failure(train(storeUri, "site-a", folder));
-    assertEquals("fedlake edge: " + hadoopUri(folder.resolve("y.npy")) + ": row 4 has label 3 but the model has 3 classes (0..2)", line);
+    assertEquals(
+        "fedlake edge: "
+            + hadoopUri(folder.resolve("y.npy"))
+            + ": row 4 has label 3 but the model has 3 classes (0..2)",
+        line);
   }
 
   @Test
@@ -154,9 +193,14 @@ class EdgeMainTest {
     Dataset data = generator.sample(2, 5, "negative");
     int[] labels = data.labels().clone();
     labels[1] = -1;
-    Path folder = npyFolder(dir.resolve("negative"), data.features(), data.size(), DIMENSION, labels);
+    Path folder =
+        npyFolder(dir.resolve("negative"), data.features(), data.size(), DIMENSION, labels);
     String line = failure(train(storeUri, "site-a", folder));
-    assertEquals("fedlake edge: " + hadoopUri(folder.resolve("y.npy")) + ": label -1.0 at row 1 is not a non-negative integer", line);
+    assertEquals(
+        "fedlake edge: "
+            + hadoopUri(folder.resolve("y.npy"))
+            + ": label -1.0 at row 1 is not a non-negative integer",
+        line);
   }
 
   @Test
@@ -165,21 +209,32 @@ class EdgeMainTest {
     Path folder = siteFolder("site-a", 4, 1);
     String line = failure(train(emptyStore, "site-a", folder));
     String root = Store.open(emptyStore).root().toString();
-    assertEquals("fedlake edge: No model published yet in " + root + ": run 'fedlake init --store " + root + " ...' first", line);
+    assertEquals(
+        "fedlake edge: No model published yet in "
+            + root
+            + ": run 'fedlake init --store "
+            + root
+            + " ...' first",
+        line);
   }
 
   @Test
   void invalidSiteId() throws IOException {
     String line = failure(train(storeUri, "../../etc", siteFolder("site-a", 4, 1)));
-    assertEquals("fedlake edge: Invalid site id '../../etc': use 1-128 letters, digits, '.', '_' or '-'", line);
+    assertEquals(
+        "fedlake edge: Invalid site id '../../etc': use 1-128 letters, digits, '.', '_' or '-'",
+        line);
   }
 
   @Test
   void badOptions() {
-    assertEquals("fedlake edge: edge train: missing required option --data",
+    assertEquals(
+        "fedlake edge: edge train: missing required option --data",
         failure(run("train", "--store", storeUri, "--site", "a")));
-    assertEquals("fedlake edge: edge train: --epochs expects a whole number, got 'two'",
-        failure(run("train", "--store", storeUri, "--site", "a", "--data", "x", "--epochs", "two")));
+    assertEquals(
+        "fedlake edge: edge train: --epochs expects a whole number, got 'two'",
+        failure(
+            run("train", "--store", storeUri, "--site", "a", "--data", "x", "--epochs", "two")));
     Run usage = run("fit");
     assertEquals(2, usage.exitCode());
     assertTrue(usage.err().startsWith("usage: fedlake edge train"), usage.err());
@@ -188,7 +243,10 @@ class EdgeMainTest {
   // ---- happy paths ----------------------------------------------------------------------------
 
   private Update onlyUpdate(String site) throws IOException {
-    List<Path> files = updateFiles().stream().filter(f -> f.getFileName().toString().startsWith(site + "--")).toList();
+    List<Path> files =
+        updateFiles().stream()
+            .filter(f -> f.getFileName().toString().startsWith(site + "--"))
+            .toList();
     assertEquals(1, files.size(), "update files of " + site + ": " + files);
     return new UpdateReader(new Configuration()).read(files.get(0).toUri().toString());
   }
@@ -198,14 +256,21 @@ class EdgeMainTest {
     Path npy = siteFolder("site-a", 10, 21);
     Dataset parquetData = generator.sample(6, 22, "site-b");
     Path parquet = dir.resolve("site-b.parquet");
-    DatasetFiles.writeParquet(parquetData, new org.apache.hadoop.fs.Path(parquet.toUri()), new Configuration(), "b-");
+    DatasetFiles.writeParquet(
+        parquetData, new org.apache.hadoop.fs.Path(parquet.toUri()), new Configuration(), "b-");
 
     Run a = train(storeUri, "site-a", npy, "--epochs", "3");
     Run b = train(storeUri, "site-b", parquet, "--quiet");
 
     assertEquals(0, a.exitCode(), a.err());
     assertEquals("", a.err());
-    assertTrue(a.out().contains("site site-a: round 0, model " + model.getVersion() + ", 30 examples x 8 dims, 3 classes"), a.out());
+    assertTrue(
+        a.out()
+            .contains(
+                "site site-a: round 0, model "
+                    + model.getVersion()
+                    + ", 30 examples x 8 dims, 3 classes"),
+        a.out());
     assertTrue(a.out().contains("epoch 3/3"), a.out());
     assertEquals(0, b.exitCode(), b.err());
     assertEquals("", b.out(), "--quiet prints nothing");
@@ -218,11 +283,22 @@ class EdgeMainTest {
     assertEquals("head", ua.getKind());
     assertEquals(30, ua.getNumExamples());
     assertEquals(3, ua.getLocalEpochs());
-    assertEquals(6, ua.getLocalSteps(), "30 examples in batches of 16 (2 steps an epoch), 3 epochs");
+    assertEquals(
+        6, ua.getLocalSteps(), "30 examples in batches of 16 (2 steps an epoch), 3 epochs");
     assertEquals(List.of(10L, 10L, 10L), ua.getLabelHistogram());
     assertEquals(CLASSES * DIMENSION, ua.getWeights().size());
-    assertTrue(ua.getLocalAccuracy() >= 0.9, "well separated classes, local accuracy " + ua.getLocalAccuracy());
-    assertTrue(a.out().contains("site site-a: wrote " + store.updatesDir(0) + "/site-a--" + ua.getUpdateId() + ".parquet"), a.out());
+    assertTrue(
+        ua.getLocalAccuracy() >= 0.9,
+        "well separated classes, local accuracy " + ua.getLocalAccuracy());
+    assertTrue(
+        a.out()
+            .contains(
+                "site site-a: wrote "
+                    + store.updatesDir(0)
+                    + "/site-a--"
+                    + ua.getUpdateId()
+                    + ".parquet"),
+        a.out());
 
     Update ub = onlyUpdate("site-b");
     assertEquals(18, ub.getNumExamples());
@@ -238,7 +314,11 @@ class EdgeMainTest {
     float[] wb = FloatArrays.toArray(ub.getWeights());
     float[] published = FloatArrays.toArray(round.published().get(0).getWeights());
     for (int i = 0; i < published.length; i++) {
-      assertEquals((float) ((30.0 * wa[i] + 18.0 * wb[i]) / 48), published[i], Math.ulp(published[i]), "weight " + i);
+      assertEquals(
+          (float) ((30.0 * wa[i] + 18.0 * wb[i]) / 48),
+          published[i],
+          Math.ulp(published[i]),
+          "weight " + i);
     }
   }
 
@@ -248,7 +328,8 @@ class EdgeMainTest {
     Files.createDirectories(dir.resolve("named"));
     Npy.writeFloat32(dir.resolve("named/train_X.npy"), data.features(), data.size(), DIMENSION);
     Npy.writeInt32(dir.resolve("named/train_y.npy"), data.labels());
-    assertEquals(0, train(storeUri, "site-c", dir.resolve("named/train_X.npy"), "--quiet").exitCode());
+    assertEquals(
+        0, train(storeUri, "site-c", dir.resolve("named/train_X.npy"), "--quiet").exitCode());
     assertEquals(RoundResult.Status.PUBLISHED, new RoundJob(store).execute().status());
 
     Run second = train(storeUri, "site-c", dir.resolve("named"), "--quiet");

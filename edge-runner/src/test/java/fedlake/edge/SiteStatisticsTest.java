@@ -5,18 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import fedlake.core.init.Federation;
-import fedlake.core.data.Dataset;
 import fedlake.core.data.Npy;
+import fedlake.core.init.Federation;
 import fedlake.core.model.FloatArrays;
 import fedlake.core.model.Models;
 import fedlake.core.round.RoundJob;
 import fedlake.core.round.RoundResult;
+import fedlake.core.round.UpdateReader;
+import fedlake.core.store.Store;
 import fedlake.core.synth.Ccvr;
 import fedlake.core.synth.SiteStatistics;
 import fedlake.core.synth.StatisticsStore;
-import fedlake.core.round.UpdateReader;
-import fedlake.core.store.Store;
 import fedlake.schema.ClassStatistics;
 import fedlake.schema.Update;
 import java.io.ByteArrayOutputStream;
@@ -31,10 +30,12 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The opt-in site statistics of the edge runner: absent by default, known values when asked, options checked. */
+/**
+ * The opt-in site statistics of the edge runner: absent by default, known values when asked,
+ * options checked.
+ */
 class SiteStatisticsTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
   private String storeUri;
   private Path data;
 
@@ -58,14 +59,33 @@ class SiteStatisticsTest {
   private Update train(String storeUri, int round, String... more) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    String[] base = {"train", "--store", storeUri, "--site", "a", "--data", data.toString(), "--state-dir", dir.resolve("state").toString(),
-        "--quiet"};
-    String[] args = java.util.stream.Stream.concat(java.util.Arrays.stream(base), java.util.Arrays.stream(more)).toArray(String[]::new);
-    int code = EdgeMain.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+    String[] base = {
+      "train",
+      "--store",
+      storeUri,
+      "--site",
+      "a",
+      "--data",
+      data.toString(),
+      "--state-dir",
+      dir.resolve("state").toString(),
+      "--quiet"
+    };
+    String[] args =
+        java.util.stream.Stream.concat(java.util.Arrays.stream(base), java.util.Arrays.stream(more))
+            .toArray(String[]::new);
+    int code =
+        EdgeMain.run(
+            args,
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
     assertEquals(0, code, err.toString(StandardCharsets.UTF_8));
     Store store = Store.open(storeUri);
-    List<Update> updates = store.listUpdates(round).stream().map(s -> new UpdateReader(new Configuration()).read(s.getPath().toString()))
-        .sorted(java.util.Comparator.comparing(Update::getCreatedTime)).toList();
+    List<Update> updates =
+        store.listUpdates(round).stream()
+            .map(s -> new UpdateReader(new Configuration()).read(s.getPath().toString()))
+            .sorted(java.util.Comparator.comparing(Update::getCreatedTime))
+            .toList();
     return updates.get(updates.size() - 1);
   }
 
@@ -83,25 +103,38 @@ class SiteStatisticsTest {
     assertEquals(2L, zero.getCount());
     assertArrayEquals(new float[] {0.3f, 0.9f}, FloatArrays.toArray(zero.getMean()), 1e-6f);
     assertArrayEquals(new float[] {0.09f, 0.01f}, FloatArrays.toArray(zero.getVariance()), 1e-6f);
-    assertArrayEquals(new float[] {0.09f, -0.03f, -0.03f, 0.01f}, FloatArrays.toArray(zero.getCovariance()), 1e-6f);
+    assertArrayEquals(
+        new float[] {0.09f, -0.03f, -0.03f, 0.01f},
+        FloatArrays.toArray(zero.getCovariance()),
+        1e-6f);
     assertEquals(2, statistics.get(1).getClassId());
     assertEquals(1L, statistics.get(1).getCount());
 
-    List<ClassStatistics> diagonal = train("--site-stats", "--site-stats-spread", "variance", "--site-stats-min-count", "2")
-        .getClassStatistics();
+    List<ClassStatistics> diagonal =
+        train("--site-stats", "--site-stats-spread", "variance", "--site-stats-min-count", "2")
+            .getClassStatistics();
     assertEquals(1, diagonal.size(), "class 2 has one example, below the minimum");
     assertNull(diagonal.get(0).getCovariance());
-    // the round job accepts what the edge runner reports (counts match the label histogram, values in range)
+    // the round job accepts what the edge runner reports (counts match the label histogram, values
+    // in range)
     var result = new RoundJob(Store.open(storeUri)).execute();
     assertEquals(1, result.accepted());
-    assertEquals(1, result.audit().stream().filter(a -> a.getReason() != null && a.getReason().startsWith("superseded")).count(),
+    assertEquals(
+        1,
+        result.audit().stream()
+            .filter(a -> a.getReason() != null && a.getReason().startsWith("superseded"))
+            .count(),
         "the earlier upload was valid too, only superseded: " + result.audit());
   }
 
   private static float[] calibrateRound(String uri) {
-    var result = new RoundJob(Store.open(uri)).calibration(new Ccvr().perClass(20).epochs(2).seed(1).cache(false)).execute();
+    var result =
+        new RoundJob(Store.open(uri))
+            .calibration(new Ccvr().perClass(20).epochs(2).seed(1).cache(false))
+            .execute();
     assertEquals(RoundResult.Status.PUBLISHED, result.status(), result.message());
-    assertTrue(result.history().get(0).getCalibrated(), result.history().get(0).getCalibrationMessage());
+    assertTrue(
+        result.history().get(0).getCalibrated(), result.history().get(0).getCalibrationMessage());
     return Models.parameters(result.published().get(0));
   }
 
@@ -116,7 +149,8 @@ class SiteStatisticsTest {
     assertEquals(fingerprint, second.getStatisticsFingerprint());
     float[] fromStore = calibrateRound(storeUri);
 
-    // the same two rounds in a store that lost the site's statistics before round 1: the site sends them again
+    // the same two rounds in a store that lost the site's statistics before round 1: the site sends
+    // them again
     String other = dir.resolve("resent").toUri().toString();
     new Federation(Store.open(other)).dimension(2).classes(3).execute();
     train(other, 0, "--site-stats");
@@ -124,33 +158,72 @@ class SiteStatisticsTest {
     Store resent = Store.open(other);
     resent.fileSystem().delete(new StatisticsStore(resent).file("a"), false);
     Update again = train(other, 1, "--site-stats");
-    assertEquals(first.getClassStatistics(), again.getClassStatistics(), "no statistics held: sent");
+    assertEquals(
+        first.getClassStatistics(), again.getClassStatistics(), "no statistics held: sent");
     assertEquals(fingerprint, again.getStatisticsFingerprint());
-    assertArrayEquals(fromStore, calibrateRound(other), "calibrated with the stored statistics as with the re-sent ones");
+    assertArrayEquals(
+        fromStore,
+        calibrateRound(other),
+        "calibrated with the stored statistics as with the re-sent ones");
   }
 
   @Test
   void changedStatisticsAreSentAgain() throws IOException {
     train("--site-stats");
     calibrateRound(storeUri);
-    Npy.writeFloat32(data.resolve("X.npy"), new float[] {3, 4, 0, 1, 0, 1}, 3, 2); // class 2's example moved
+    Npy.writeFloat32(
+        data.resolve("X.npy"), new float[] {3, 4, 0, 1, 0, 1}, 3, 2); // class 2's example moved
     Update changed = train(storeUri, 1, "--site-stats");
     assertEquals(2, changed.getClassStatistics().size());
-    assertEquals(SiteStatistics.fingerprint(changed.getClassStatistics()), changed.getStatisticsFingerprint());
+    assertEquals(
+        SiteStatistics.fingerprint(changed.getClassStatistics()),
+        changed.getStatisticsFingerprint());
     calibrateRound(storeUri);
-    assertEquals(changed.getStatisticsFingerprint(), new StatisticsStore(Store.open(storeUri)).fingerprint("a"));
+    assertEquals(
+        changed.getStatisticsFingerprint(),
+        new StatisticsStore(Store.open(storeUri)).fingerprint("a"));
   }
 
   @Test
   void optionsNeedTheFlag() {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = EdgeMain.run(new String[] {"train", "--store", storeUri, "--site", "a", "--data", data.toString(), "--site-stats-spread",
-        "variance"}, new PrintStream(new ByteArrayOutputStream()), new PrintStream(err, true, StandardCharsets.UTF_8));
+    int code =
+        EdgeMain.run(
+            new String[] {
+              "train",
+              "--store",
+              storeUri,
+              "--site",
+              "a",
+              "--data",
+              data.toString(),
+              "--site-stats-spread",
+              "variance"
+            },
+            new PrintStream(new ByteArrayOutputStream()),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
     assertEquals(2, code);
-    assertEquals("fedlake edge: --site-stats-spread needs --site-stats\n", err.toString(StandardCharsets.UTF_8));
+    assertEquals(
+        "fedlake edge: --site-stats-spread needs --site-stats\n",
+        err.toString(StandardCharsets.UTF_8));
     ByteArrayOutputStream err2 = new ByteArrayOutputStream();
-    EdgeMain.run(new String[] {"train", "--store", storeUri, "--site", "a", "--data", data.toString(), "--site-stats", "--site-stats-spread",
-        "full"}, new PrintStream(new ByteArrayOutputStream()), new PrintStream(err2, true, StandardCharsets.UTF_8));
-    assertEquals("fedlake edge: --site-stats-spread must be 'variance' or 'covariance', got 'full'\n", err2.toString(StandardCharsets.UTF_8));
+    EdgeMain.run(
+        new String[] {
+          "train",
+          "--store",
+          storeUri,
+          "--site",
+          "a",
+          "--data",
+          data.toString(),
+          "--site-stats",
+          "--site-stats-spread",
+          "full"
+        },
+        new PrintStream(new ByteArrayOutputStream()),
+        new PrintStream(err2, true, StandardCharsets.UTF_8));
+    assertEquals(
+        "fedlake edge: --site-stats-spread must be 'variance' or 'covariance', got 'full'\n",
+        err2.toString(StandardCharsets.UTF_8));
   }
 }

@@ -24,12 +24,16 @@ public final class BalancedSample {
     /** Row id: the file's folder and name, with {@code #copy} appended for repeats. */
     public String id() {
       String[] parts = file.split("/");
-      String base = parts.length >= 2 ? parts[parts.length - 2] + "/" + parts[parts.length - 1] : file;
+      String base =
+          parts.length >= 2 ? parts[parts.length - 2] + "/" + parts[parts.length - 1] : file;
       return copy == 0 ? base : base + "#" + copy;
     }
   }
 
-  /** Exactly {@code perClass} picks for each class, grouped by class in the order of {@code classes}. */
+  /**
+   * Exactly {@code perClass} picks for each class, grouped by class in the order of {@code
+   * classes}.
+   */
   public static List<Pick> perClass(List<ClassImages> classes, int perClass, long seed) {
     if (perClass < 1) {
       throw new IllegalArgumentException("rows per class must be at least 1, got " + perClass);
@@ -37,7 +41,8 @@ public final class BalancedSample {
     List<Pick> picks = new ArrayList<>(classes.size() * perClass);
     for (ClassImages images : classes) {
       if (images.files().isEmpty()) {
-        throw new IllegalArgumentException(images.folder() + ": class " + images.classId() + " has no images to sample");
+        throw new IllegalArgumentException(
+            images.folder() + ": class " + images.classId() + " has no images to sample");
       }
       List<String> order = new ArrayList<>(images.files());
       Collections.shuffle(order, new Random(seed * 1_000_003L + images.classId()));

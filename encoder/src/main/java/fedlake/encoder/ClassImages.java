@@ -11,7 +11,8 @@ import java.util.List;
  * @param folder full path or URI of the folder
  * @param files full paths or URIs of its images
  */
-public record ClassImages(int classId, String name, String folder, List<String> files) implements Serializable {
+public record ClassImages(int classId, String name, String folder, List<String> files)
+    implements Serializable {
   public ClassImages {
     files = List.copyOf(files);
   }

@@ -12,9 +12,9 @@ import javax.imageio.ImageIO;
  * CLIP's image preprocessing in plain Java, as OpenAI's {@code clip.load} builds it with
  * torchvision on PIL images: resize the shorter side to {@code size} with PIL's bicubic filter
  * (antialiased when shrinking), centre-crop {@code size x size}, RGB, scale to [0, 1], then
- * subtract {@link #MEAN} and divide by {@link #STD} per channel. The result is a
- * {@code 3 x size x size} array in channel, row, column order (CHW), ready to be stacked into an
- * {@code N x 3 x size x size} batch.
+ * subtract {@link #MEAN} and divide by {@link #STD} per channel. The result is a {@code 3 x size x
+ * size} array in channel, row, column order (CHW), ready to be stacked into an {@code N x 3 x size
+ * x size} batch.
  *
  * <p>The resize reproduces PIL's fixed-point arithmetic, so for RGB images the result equals
  * torchvision's to float rounding. One difference: an alpha channel is dropped before resizing
@@ -23,8 +23,10 @@ import javax.imageio.ImageIO;
 public final class ClipPreprocessor {
   /** CLIP's per-channel mean (R, G, B) of pixels scaled to [0, 1]. */
   public static final float[] MEAN = {0.48145466f, 0.4578275f, 0.40821073f};
+
   /** CLIP's per-channel standard deviation (R, G, B). */
   public static final float[] STD = {0.26862954f, 0.26130258f, 0.27577711f};
+
   /** Input side of CLIP ViT-B/32, ViT-B/16 and ViT-L/14. */
   public static final int DEFAULT_SIZE = 224;
 
@@ -60,25 +62,36 @@ public final class ClipPreprocessor {
     }
   }
 
-  /** Decodes an image (PNG, JPEG, BMP, GIF: what ImageIO reads) from {@code in}; {@code name} names it in errors. */
+  /**
+   * Decodes an image (PNG, JPEG, BMP, GIF: what ImageIO reads) from {@code in}; {@code name} names
+   * it in errors.
+   */
   public static BufferedImage decode(InputStream in, String name) {
     BufferedImage image;
     try {
       ImageIO.setUseCache(false);
       image = ImageIO.read(in);
     } catch (IOException | RuntimeException e) {
-      throw new InvalidInputException(name, "cannot decode image (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
+      throw new InvalidInputException(
+          name,
+          "cannot decode image (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")",
+          e);
     }
     if (image == null) {
-      throw new InvalidInputException(name, "cannot decode image: content is not PNG, JPEG, BMP or GIF");
+      throw new InvalidInputException(
+          name, "cannot decode image: content is not PNG, JPEG, BMP or GIF");
     }
     if (image.getWidth() < 1 || image.getHeight() < 1) {
-      throw new InvalidInputException(name, "image has no pixels (" + image.getWidth() + "x" + image.getHeight() + ")");
+      throw new InvalidInputException(
+          name, "image has no pixels (" + image.getWidth() + "x" + image.getHeight() + ")");
     }
     return image;
   }
 
-  /** Resizes, crops and normalises {@code image}; returns {@code 3 * size * size} floats in CHW order. */
+  /**
+   * Resizes, crops and normalises {@code image}; returns {@code 3 * size * size} floats in CHW
+   * order.
+   */
   public float[] preprocess(BufferedImage image) {
     int width = image.getWidth();
     int height = image.getHeight();
@@ -171,6 +184,7 @@ public final class ClipPreprocessor {
 
   /** Fixed-point precision of PIL's 8-bit resampler: 32 - 8 - 2 bits. */
   private static final int PRECISION_BITS = 22;
+
   private static final int ROUNDING = 1 << (PRECISION_BITS - 1);
 
   private static int clip8(int value) {
@@ -191,7 +205,10 @@ public final class ClipPreprocessor {
     return 0;
   }
 
-  /** Per output pixel: the first input pixel it reads and its fixed-point weights (PIL's precompute_coeffs). */
+  /**
+   * Per output pixel: the first input pixel it reads and its fixed-point weights (PIL's
+   * precompute_coeffs).
+   */
   private record Kernel(int[] start, int[][] weights) {
     static Kernel of(int inSize, int outSize) {
       double scale = (double) inSize / outSize;
@@ -213,7 +230,11 @@ public final class ClipPreprocessor {
         int[] fixed = new int[w.length];
         for (int k = 0; k < w.length; k++) {
           double normalised = total != 0 ? w[k] / total : w[k];
-          fixed[k] = (int) (normalised < 0 ? -0.5 + normalised * (1 << PRECISION_BITS) : 0.5 + normalised * (1 << PRECISION_BITS));
+          fixed[k] =
+              (int)
+                  (normalised < 0
+                      ? -0.5 + normalised * (1 << PRECISION_BITS)
+                      : 0.5 + normalised * (1 << PRECISION_BITS));
         }
         start[out] = min;
         weights[out] = fixed;

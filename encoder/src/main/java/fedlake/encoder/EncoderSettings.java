@@ -14,7 +14,8 @@ import java.util.Locale;
  * @param imageSize side of the square input the model expects (224 for CLIP ViT-B/32)
  * @param batchSize images per forward pass
  */
-public record EncoderSettings(String model, String engine, int imageSize, int batchSize) implements Serializable {
+public record EncoderSettings(String model, String engine, int imageSize, int batchSize)
+    implements Serializable {
   public static final String PYTORCH = "PyTorch";
   public static final String ONNX_RUNTIME = "OnnxRuntime";
   public static final int BATCH_SIZE_DEFAULT = 32;
@@ -24,7 +25,8 @@ public record EncoderSettings(String model, String engine, int imageSize, int ba
       throw new IllegalArgumentException("encoder model location must not be empty");
     }
     if (engine == null || engine.isBlank()) {
-      throw new IllegalArgumentException("encoder engine must not be empty (PyTorch or OnnxRuntime)");
+      throw new IllegalArgumentException(
+          "encoder engine must not be empty (PyTorch or OnnxRuntime)");
     }
     if (imageSize < 1) {
       throw new IllegalArgumentException("encoder image size must be at least 1, got " + imageSize);
@@ -34,9 +36,13 @@ public record EncoderSettings(String model, String engine, int imageSize, int ba
     }
   }
 
-  /** Settings for {@code model} with the engine its extension implies, 224-pixel inputs and batches of 32. */
+  /**
+   * Settings for {@code model} with the engine its extension implies, 224-pixel inputs and batches
+   * of 32.
+   */
   public static EncoderSettings of(String model) {
-    return new EncoderSettings(model, engineFor(model), ClipPreprocessor.DEFAULT_SIZE, BATCH_SIZE_DEFAULT);
+    return new EncoderSettings(
+        model, engineFor(model), ClipPreprocessor.DEFAULT_SIZE, BATCH_SIZE_DEFAULT);
   }
 
   public EncoderSettings withEngine(String value) {
@@ -53,6 +59,8 @@ public record EncoderSettings(String model, String engine, int imageSize, int ba
 
   /** {@code OnnxRuntime} for a {@code .onnx} file, {@code PyTorch} otherwise. */
   public static String engineFor(String model) {
-    return model != null && model.toLowerCase(Locale.ROOT).endsWith(".onnx") ? ONNX_RUNTIME : PYTORCH;
+    return model != null && model.toLowerCase(Locale.ROOT).endsWith(".onnx")
+        ? ONNX_RUNTIME
+        : PYTORCH;
   }
 }

@@ -20,8 +20,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import org.apache.hadoop.conf.Configuration;
 
 /**
- * A frozen image encoder: a TorchScript (or ONNX) model run through DJL on the CPU, fed with
- * {@link ClipPreprocessor CLIP-preprocessed} images, returning L2-normalised embeddings.
+ * A frozen image encoder: a TorchScript (or ONNX) model run through DJL on the CPU, fed with {@link
+ * ClipPreprocessor CLIP-preprocessed} images, returning L2-normalised embeddings.
  *
  * <p>The model takes a float tensor {@code N x 3 x S x S} and returns {@code N x D} (any trailing
  * shape is flattened to D), as {@code torch.jit.trace(clip_model.visual, ...)} does. Loading runs
@@ -33,8 +33,12 @@ import org.apache.hadoop.conf.Configuration;
  * comes from the {@code pytorch-native-cpu} jar on the classpath, nothing is downloaded.
  */
 public final class ImageEncoder implements AutoCloseable {
-  /** DJL system property that forbids downloading native libraries; fedlake sets it to true when unset. */
+  /**
+   * DJL system property that forbids downloading native libraries; fedlake sets it to true when
+   * unset.
+   */
   public static final String OFFLINE_PROPERTY = "ai.djl.offline";
+
   private static final Map<EncoderSettings, ImageEncoder> SHARED = new ConcurrentHashMap<>();
 
   static {
@@ -57,8 +61,15 @@ public final class ImageEncoder implements AutoCloseable {
       probe = run(new PixelBatch(1, new float[preprocessor.valuesPerImage()]));
     } catch (RuntimeException e) {
       model.close();
-      throw new InvalidInputException(settings.model(), "loaded, but running it on one 1x3x" + settings.imageSize() + "x"
-          + settings.imageSize() + " image failed: " + firstLine(e), e);
+      throw new InvalidInputException(
+          settings.model(),
+          "loaded, but running it on one 1x3x"
+              + settings.imageSize()
+              + "x"
+              + settings.imageSize()
+              + " image failed: "
+              + firstLine(e),
+          e);
     }
     this.dimension = probe[0].length;
   }
@@ -72,30 +83,41 @@ public final class ImageEncoder implements AutoCloseable {
   }
 
   /**
-   * Like {@link #load(EncoderSettings)}; {@code conf} (may be null) holds the Hadoop settings used to
-   * download a model from a Hadoop file system URL such as {@code s3a://bucket/clip.pt}.
+   * Like {@link #load(EncoderSettings)}; {@code conf} (may be null) holds the Hadoop settings used
+   * to download a model from a Hadoop file system URL such as {@code s3a://bucket/clip.pt}.
    */
   public static ImageEncoder load(EncoderSettings settings, Configuration conf) {
     String location = settings.model();
     Path path = ModelFiles.local(location, conf);
     if (!Files.exists(path)) {
-      throw new InvalidInputException(location, "cannot load encoder model: no such file or directory");
+      throw new InvalidInputException(
+          location, "cannot load encoder model: no such file or directory");
     }
     if (!ai.djl.engine.Engine.getAllEngines().contains(settings.engine())) {
-      throw new InvalidInputException(location, "cannot load encoder model: the " + settings.engine()
-          + " engine is not on the classpath (engines present: " + new java.util.TreeSet<>(ai.djl.engine.Engine.getAllEngines())
-          + "; for .onnx models add ai.djl.onnxruntime:onnxruntime-engine, see docs/images.md)");
+      throw new InvalidInputException(
+          location,
+          "cannot load encoder model: the "
+              + settings.engine()
+              + " engine is not on the classpath (engines present: "
+              + new java.util.TreeSet<>(ai.djl.engine.Engine.getAllEngines())
+              + "; for .onnx models add ai.djl.onnxruntime:onnxruntime-engine, see docs/images.md)");
     }
-    Criteria.Builder<PixelBatch, float[][]> criteria = Criteria.builder()
-        .setTypes(PixelBatch.class, float[][].class)
-        .optEngine(settings.engine())
-        .optDevice(Device.cpu())
-        .optTranslator(new PixelTranslator(settings.imageSize()));
+    Criteria.Builder<PixelBatch, float[][]> criteria =
+        Criteria.builder()
+            .setTypes(PixelBatch.class, float[][].class)
+            .optEngine(settings.engine())
+            .optDevice(Device.cpu())
+            .optTranslator(new PixelTranslator(settings.imageSize()));
     String fileName = path.getFileName() == null ? "" : path.getFileName().toString();
     String extension = settings.engine().equals(EncoderSettings.PYTORCH) ? ".pt" : ".onnx";
-    if (Files.isRegularFile(path) && fileName.endsWith(extension) && fileName.length() > extension.length()) {
-      // the folder plus the model name, which DJL resolves to NAME.pt, without its "non-archive file" warning
-      criteria.optModelPath(path.getParent()).optModelName(fileName.substring(0, fileName.length() - extension.length()));
+    if (Files.isRegularFile(path)
+        && fileName.endsWith(extension)
+        && fileName.length() > extension.length()) {
+      // the folder plus the model name, which DJL resolves to NAME.pt, without its "non-archive
+      // file" warning
+      criteria
+          .optModelPath(path.getParent())
+          .optModelName(fileName.substring(0, fileName.length() - extension.length()));
     } else {
       criteria.optModelPath(path);
     }
@@ -107,9 +129,17 @@ public final class ImageEncoder implements AutoCloseable {
     try {
       model = criteria.build().loadModel();
     } catch (Exception | UnsatisfiedLinkError e) {
-      throw new InvalidInputException(location, "cannot load encoder model with the " + settings.engine() + " engine ("
-          + (settings.engine().equals(EncoderSettings.PYTORCH) ? "expects a TorchScript .pt file" : "expects an .onnx file")
-          + "): " + firstLine(e), e);
+      throw new InvalidInputException(
+          location,
+          "cannot load encoder model with the "
+              + settings.engine()
+              + " engine ("
+              + (settings.engine().equals(EncoderSettings.PYTORCH)
+                  ? "expects a TorchScript .pt file"
+                  : "expects an .onnx file")
+              + "): "
+              + firstLine(e),
+          e);
     }
     return new ImageEncoder(settings, model);
   }
@@ -140,12 +170,15 @@ public final class ImageEncoder implements AutoCloseable {
     return embedFiles(List.of(imageFile)).get(0);
   }
 
-  /** Embeds image files in batches of {@code settings.batchSize()}; results follow the input order. */
+  /**
+   * Embeds image files in batches of {@code settings.batchSize()}; results follow the input order.
+   */
   public List<float[]> embedFiles(List<Path> imageFiles) {
     List<float[]> embeddings = new ArrayList<>(imageFiles.size());
     for (int from = 0; from < imageFiles.size(); from += settings.batchSize()) {
       List<float[]> pixels = new ArrayList<>();
-      for (Path file : imageFiles.subList(from, Math.min(imageFiles.size(), from + settings.batchSize()))) {
+      for (Path file :
+          imageFiles.subList(from, Math.min(imageFiles.size(), from + settings.batchSize()))) {
         pixels.add(preprocessor.preprocess(file));
       }
       embeddings.addAll(embedPreprocessed(pixels));
@@ -165,18 +198,37 @@ public final class ImageEncoder implements AutoCloseable {
     float[] pixels = new float[images.size() * values];
     for (int i = 0; i < images.size(); i++) {
       if (images.get(i).length != values) {
-        throw new IllegalArgumentException("preprocessed image " + i + " has " + images.get(i).length + " values, expected " + values);
+        throw new IllegalArgumentException(
+            "preprocessed image "
+                + i
+                + " has "
+                + images.get(i).length
+                + " values, expected "
+                + values);
       }
       System.arraycopy(images.get(i), 0, pixels, i * values, values);
     }
     float[][] raw = run(new PixelBatch(images.size(), pixels));
     if (raw.length != images.size()) {
-      throw new IllegalStateException("encoder " + settings.model() + " returned " + raw.length + " rows for " + images.size() + " images");
+      throw new IllegalStateException(
+          "encoder "
+              + settings.model()
+              + " returned "
+              + raw.length
+              + " rows for "
+              + images.size()
+              + " images");
     }
     List<float[]> embeddings = new ArrayList<>(raw.length);
     for (float[] row : raw) {
       if (row.length != dimension) {
-        throw new IllegalStateException("encoder " + settings.model() + " returned " + row.length + " values per image, earlier " + dimension);
+        throw new IllegalStateException(
+            "encoder "
+                + settings.model()
+                + " returned "
+                + row.length
+                + " values per image, earlier "
+                + dimension);
       }
       embeddings.add(normalise(row));
     }
@@ -187,7 +239,14 @@ public final class ImageEncoder implements AutoCloseable {
     try (Predictor<PixelBatch, float[][]> predictor = model.newPredictor()) {
       return predictor.predict(batch);
     } catch (TranslateException e) {
-      throw new IllegalStateException("encoder " + settings.model() + " failed on a batch of " + batch.count() + " images: " + firstLine(e), e);
+      throw new IllegalStateException(
+          "encoder "
+              + settings.model()
+              + " failed on a batch of "
+              + batch.count()
+              + " images: "
+              + firstLine(e),
+          e);
     }
   }
 
@@ -213,7 +272,10 @@ public final class ImageEncoder implements AutoCloseable {
     model.close();
   }
 
-  /** First line of the deepest message in the cause chain: PyTorch errors carry a C++ trace after it. */
+  /**
+   * First line of the deepest message in the cause chain: PyTorch errors carry a C++ trace after
+   * it.
+   */
   static String firstLine(Throwable error) {
     String message = null;
     for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
@@ -236,7 +298,8 @@ public final class ImageEncoder implements AutoCloseable {
   record PixelBatch(int count, float[] pixels) {}
 
   /** Turns a pixel batch into an {@code N x 3 x S x S} tensor and the model output into rows. */
-  private static final class PixelTranslator implements NoBatchifyTranslator<PixelBatch, float[][]> {
+  private static final class PixelTranslator
+      implements NoBatchifyTranslator<PixelBatch, float[][]> {
     private final int size;
 
     PixelTranslator(int size) {
@@ -245,7 +308,8 @@ public final class ImageEncoder implements AutoCloseable {
 
     @Override
     public NDList processInput(TranslatorContext ctx, PixelBatch batch) {
-      return new NDList(ctx.getNDManager().create(batch.pixels(), new Shape(batch.count(), 3, size, size)));
+      return new NDList(
+          ctx.getNDManager().create(batch.pixels(), new Shape(batch.count(), 3, size, size)));
     }
 
     @Override
@@ -254,7 +318,8 @@ public final class ImageEncoder implements AutoCloseable {
       long rows = output.getShape().dimension() == 0 ? 1 : output.getShape().get(0);
       float[] flat = output.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
       if (rows < 1 || flat.length % rows != 0) {
-        throw new IllegalStateException("model output has shape " + output.getShape() + ", expected one row per image");
+        throw new IllegalStateException(
+            "model output has shape " + output.getShape() + ", expected one row per image");
       }
       int dimension = (int) (flat.length / rows);
       float[][] out = new float[(int) rows][dimension];

@@ -21,6 +21,7 @@ import org.apache.hadoop.fs.Path;
 /**
  * Lists a folder of images per class, {@code ROOT/<class>/*.{png,jpg,jpeg}}, on any Hadoop file
  * system (local, s3a, hdfs), and maps the class folders to class ids:
+ *
  * <ol>
  *   <li>with a class-names file (one name per line, line {@code i} is class {@code i}): a folder
  *       named like a line (spaces may be written as underscores, case is ignored) gets that line's
@@ -28,6 +29,7 @@ import org.apache.hadoop.fs.Path;
  *   <li>without one: if every folder is named by a non-negative number, that number is the id;
  *       otherwise the folders sorted by name get ids 0, 1, 2, ...
  * </ol>
+ *
  * Names starting with {@code .} or {@code _} are skipped, as are files of other types. A class
  * folder without images, a folder no class matches, and two folders for one class are errors.
  */
@@ -47,7 +49,8 @@ public final class ImageFolders {
         throw new InvalidInputException(root, "image folder does not exist");
       }
       if (!fs.getFileStatus(rootPath).isDirectory()) {
-        throw new InvalidInputException(root, "expected a folder holding one sub-folder of images per class, found a file");
+        throw new InvalidInputException(
+            root, "expected a folder holding one sub-folder of images per class, found a file");
       }
       for (FileStatus child : fs.listStatus(rootPath)) {
         if (child.isDirectory() && visible(child.getPath().getName())) {
@@ -55,7 +58,8 @@ public final class ImageFolders {
         }
       }
       if (folders.isEmpty()) {
-        throw new InvalidInputException(root, "holds no class folders (expected " + root + "/<class>/*.png|jpg|jpeg)");
+        throw new InvalidInputException(
+            root, "holds no class folders (expected " + root + "/<class>/*.png|jpg|jpeg)");
       }
       folders.sort(Comparator.comparing(status -> status.getPath().getName()));
       Map<String, Integer> ids = classIds(folders, classNames);
@@ -66,16 +70,20 @@ public final class ImageFolders {
         int id = ids.get(name);
         String previous = seen.put(id, folder.getPath().toString());
         if (previous != null) {
-          throw new InvalidInputException(folder.getPath().toString(), "is class " + id + ", and so is " + previous);
+          throw new InvalidInputException(
+              folder.getPath().toString(), "is class " + id + ", and so is " + previous);
         }
         List<String> files = new ArrayList<>();
         for (FileStatus file : fs.listStatus(folder.getPath())) {
-          if (file.isFile() && visible(file.getPath().getName()) && isImage(file.getPath().getName())) {
+          if (file.isFile()
+              && visible(file.getPath().getName())
+              && isImage(file.getPath().getName())) {
             files.add(file.getPath().toString());
           }
         }
         if (files.isEmpty()) {
-          throw new InvalidInputException(folder.getPath().toString(), "class folder holds no images (.png, .jpg or .jpeg)");
+          throw new InvalidInputException(
+              folder.getPath().toString(), "class folder holds no images (.png, .jpg or .jpeg)");
         }
         files.sort(null);
         String className = classNames != null && id < classNames.size() ? classNames.get(id) : name;
@@ -88,12 +96,16 @@ public final class ImageFolders {
     }
   }
 
-  /** Reads a class-names file: one class name per line, line i (from 0) naming class i; blank lines are errors. */
+  /**
+   * Reads a class-names file: one class name per line, line i (from 0) naming class i; blank lines
+   * are errors.
+   */
   public static List<String> readClassNames(String file, Configuration conf) {
     Path path = path(file);
     List<String> names = new ArrayList<>();
     try (InputStream in = path.getFileSystem(conf).open(path);
-        BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+        BufferedReader reader =
+            new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
       for (String line = reader.readLine(); line != null; line = reader.readLine()) {
         names.add(line.strip());
       }
@@ -108,7 +120,8 @@ public final class ImageFolders {
     }
     for (int i = 0; i < names.size(); i++) {
       if (names.get(i).isEmpty()) {
-        throw new InvalidInputException(file, "line " + (i + 1) + " is blank; every line names one class");
+        throw new InvalidInputException(
+            file, "line " + (i + 1) + " is blank; every line names one class");
       }
     }
     return names;
@@ -131,14 +144,22 @@ public final class ImageFolders {
           }
         }
         if (id == null) {
-          throw new InvalidInputException(folder.getPath().toString(), "folder name '" + name + "' matches none of the "
-              + classNames.size() + " class names and is not a class id in [0, " + classNames.size() + ")");
+          throw new InvalidInputException(
+              folder.getPath().toString(),
+              "folder name '"
+                  + name
+                  + "' matches none of the "
+                  + classNames.size()
+                  + " class names and is not a class id in [0, "
+                  + classNames.size()
+                  + ")");
         }
         ids.put(name, id);
       }
       return ids;
     }
-    boolean allNumbers = folders.stream().allMatch(folder -> number(folder.getPath().getName()) != null);
+    boolean allNumbers =
+        folders.stream().allMatch(folder -> number(folder.getPath().getName()) != null);
     for (int i = 0; i < folders.size(); i++) {
       String name = folders.get(i).getPath().getName();
       ids.put(name, allNumbers ? number(name) : i);
@@ -168,7 +189,9 @@ public final class ImageFolders {
 
   /** A Hadoop path for a local path or a URI. */
   public static Path path(String location) {
-    return new Path(location.contains("://") || location.startsWith("file:") ? location
-        : new java.io.File(location).getAbsoluteFile().toURI().toString());
+    return new Path(
+        location.contains("://") || location.startsWith("file:")
+            ? location
+            : new java.io.File(location).getAbsoluteFile().toURI().toString());
   }
 }

@@ -19,10 +19,10 @@ import org.apache.hadoop.fs.FileSystem;
 
 /**
  * Turns a model location into a local file DJL can load. A local path or {@code file:} URL is used
- * in place; any other URL ({@code http(s)}, or a Hadoop file system such as {@code s3a} or
- * {@code hdfs}) is downloaded once into a cache folder and reused from there, so each Spark
- * executor host fetches a model once. The cache key is the URL: publish a changed model under a new
- * URL. Cache folder: system property {@value #CACHE_PROPERTY}, else {@code java.io.tmpdir}/fedlake-models.
+ * in place; any other URL ({@code http(s)}, or a Hadoop file system such as {@code s3a} or {@code
+ * hdfs}) is downloaded once into a cache folder and reused from there, so each Spark executor host
+ * fetches a model once. The cache key is the URL: publish a changed model under a new URL. Cache
+ * folder: system property {@value #CACHE_PROPERTY}, else {@code java.io.tmpdir}/fedlake-models.
  */
 public final class ModelFiles {
   public static final String CACHE_PROPERTY = "fedlake.encoder.cache";
@@ -38,7 +38,10 @@ public final class ModelFiles {
     if ("file".equalsIgnoreCase(uri.getScheme())) {
       return Path.of(uri);
     }
-    String name = Path.of(uri.getPath() == null || uri.getPath().isEmpty() ? "model" : uri.getPath()).getFileName().toString();
+    String name =
+        Path.of(uri.getPath() == null || uri.getPath().isEmpty() ? "model" : uri.getPath())
+            .getFileName()
+            .toString();
     Path target = cacheFolder().resolve(sha256(location)).resolve(name);
     if (Files.isRegularFile(target)) {
       return target;
@@ -48,13 +51,21 @@ public final class ModelFiles {
       Path partial = target.resolveSibling("." + name + "." + UUID.randomUUID() + ".part");
       try (InputStream in = open(uri, conf)) {
         Files.copy(in, partial);
-        Files.move(partial, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        Files.move(
+            partial, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } finally {
         Files.deleteIfExists(partial);
       }
       return target;
     } catch (IOException | RuntimeException e) {
-      throw new InvalidInputException(location, "cannot download encoder model (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
+      throw new InvalidInputException(
+          location,
+          "cannot download encoder model ("
+              + e.getClass().getSimpleName()
+              + ": "
+              + e.getMessage()
+              + ")",
+          e);
     }
   }
 
@@ -82,12 +93,15 @@ public final class ModelFiles {
 
   private static Path cacheFolder() {
     String configured = System.getProperty(CACHE_PROPERTY);
-    return configured != null ? Path.of(configured) : Path.of(System.getProperty("java.io.tmpdir"), "fedlake-models");
+    return configured != null
+        ? Path.of(configured)
+        : Path.of(System.getProperty("java.io.tmpdir"), "fedlake-models");
   }
 
   private static String sha256(String text) {
     try {
-      byte[] digest = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+      byte[] digest =
+          MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
       return HexFormat.of().formatHex(digest, 0, 16);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);

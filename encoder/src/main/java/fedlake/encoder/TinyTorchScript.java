@@ -51,26 +51,37 @@ public final class TinyTorchScript {
 
   /**
    * A synthetic encoder with about the compute of CLIP ViT-B/32 (4.4 GFLOPs per image) for
-   * throughput measurements, not for accuracy: 32x32 patches of a 224 image projected to
-   * {@code width} channels (49 tokens), {@code layers} residual MLP blocks ({@code width -> 4 width
-   * -> width}, GELU), mean over tokens, linear to {@code output}. Width 768, 12 layers: 5.5 GFLOPs
-   * and 61M parameters (a 245 MB file). Weights are seeded normal, scaled by 1/sqrt(fan-in).
+   * throughput measurements, not for accuracy: 32x32 patches of a 224 image projected to {@code
+   * width} channels (49 tokens), {@code layers} residual MLP blocks ({@code width -> 4 width ->
+   * width}, GELU), mean over tokens, linear to {@code output}. Width 768, 12 layers: 5.5 GFLOPs and
+   * 61M parameters (a 245 MB file). Weights are seeded normal, scaled by 1/sqrt(fan-in).
    */
   public static TinyTorchScript patchMlp(int width, int layers, int output, long seed) {
     java.util.Random random = new java.util.Random(seed);
-    StringBuilder code = new StringBuilder(String.join("\n",
-        "  def forward(self: __torch__.PatchMlp,",
-        "    x: Tensor) -> Tensor:",
-        "    patches = torch.conv2d(x, self.patch, None, [32, 32])",
-        "    h = torch.transpose(torch.flatten(patches, 2), 1, 2)",
-        ""));
+    StringBuilder code =
+        new StringBuilder(
+            String.join(
+                "\n",
+                "  def forward(self: __torch__.PatchMlp,",
+                "    x: Tensor) -> Tensor:",
+                "    patches = torch.conv2d(x, self.patch, None, [32, 32])",
+                "    h = torch.transpose(torch.flatten(patches, 2), 1, 2)",
+                ""));
     TinyTorchScript module = new TinyTorchScript("PatchMlp", null);
-    module.parameter("patch", new long[] {width, 3, 32, 32}, gaussian(random, width * 3 * 32 * 32, 3 * 32 * 32));
+    module.parameter(
+        "patch", new long[] {width, 3, 32, 32}, gaussian(random, width * 3 * 32 * 32, 3 * 32 * 32));
     for (int layer = 0; layer < layers; layer++) {
-      module.parameter("up" + layer, new long[] {4L * width, width}, gaussian(random, 4 * width * width, width));
-      module.parameter("down" + layer, new long[] {width, 4L * width}, gaussian(random, 4 * width * width, 4 * width));
-      code.append("    h = torch.add(h, torch.linear(torch.gelu(torch.linear(h, self.up").append(layer)
-          .append(")), self.down").append(layer).append("))\n");
+      module.parameter(
+          "up" + layer, new long[] {4L * width, width}, gaussian(random, 4 * width * width, width));
+      module.parameter(
+          "down" + layer,
+          new long[] {width, 4L * width},
+          gaussian(random, 4 * width * width, 4 * width));
+      code.append("    h = torch.add(h, torch.linear(torch.gelu(torch.linear(h, self.up")
+          .append(layer)
+          .append(")), self.down")
+          .append(layer)
+          .append("))\n");
     }
     module.parameter("head", new long[] {output, width}, gaussian(random, output * width, width));
     code.append("    return torch.linear(torch.mean(h, [1]), self.head)\n");
@@ -86,7 +97,11 @@ public final class TinyTorchScript {
     return values;
   }
 
-  private TinyTorchScript(String className, String forwardSource, Map<String, float[]> tensors, Map<String, long[]> shapes) {
+  private TinyTorchScript(
+      String className,
+      String forwardSource,
+      Map<String, float[]> tensors,
+      Map<String, long[]> shapes) {
     this(className, forwardSource);
     this.tensors.putAll(tensors);
     this.shapes.putAll(shapes);
@@ -109,20 +124,28 @@ public final class TinyTorchScript {
   /**
    * The quadrant-mean + linear encoder described in the class comment.
    *
-   * @param weight D rows of 12 values (index {@code channel * 4 + row * 2 + column} of the 2x2 grid)
+   * @param weight D rows of 12 values (index {@code channel * 4 + row * 2 + column} of the 2x2
+   *     grid)
    * @param bias D values
    */
   public static TinyTorchScript quadrantLinear(float[][] weight, float[] bias) {
     if (weight.length == 0 || weight.length != bias.length) {
-      throw new IllegalArgumentException("weight has " + weight.length + " rows, bias " + bias.length + " values; expected the same, at least 1");
+      throw new IllegalArgumentException(
+          "weight has "
+              + weight.length
+              + " rows, bias "
+              + bias.length
+              + " values; expected the same, at least 1");
     }
-    String forward = String.join("\n",
-        "  def forward(self: __torch__.QuadrantLinear,",
-        "    x: Tensor) -> Tensor:",
-        "    pooled = torch.adaptive_avg_pool2d(x, [2, 2])",
-        "    flat = torch.flatten(pooled, 1)",
-        "    return torch.linear(flat, self.weight, self.bias)",
-        "");
+    String forward =
+        String.join(
+            "\n",
+            "  def forward(self: __torch__.QuadrantLinear,",
+            "    x: Tensor) -> Tensor:",
+            "    pooled = torch.adaptive_avg_pool2d(x, [2, 2])",
+            "    flat = torch.flatten(pooled, 1)",
+            "    return torch.linear(flat, self.weight, self.bias)",
+            "");
     TinyTorchScript module = new TinyTorchScript("QuadrantLinear", forward);
     float[] flat = new float[weight.length * weight[0].length];
     for (int row = 0; row < weight.length; row++) {
@@ -141,7 +164,8 @@ public final class TinyTorchScript {
   /** Writes the module to {@code file} as a TorchScript zip archive. */
   public void save(Path file) throws IOException {
     String archive = "encoder";
-    try (OutputStream out = Files.newOutputStream(file); ZipOutputStream zip = new ZipOutputStream(out)) {
+    try (OutputStream out = Files.newOutputStream(file);
+        ZipOutputStream zip = new ZipOutputStream(out)) {
       store(zip, archive + "/data.pkl", modulePickle());
       store(zip, archive + "/code/__torch__.py", source().getBytes(StandardCharsets.UTF_8));
       store(zip, archive + "/constants.pkl", new Pickle().proto().emptyTuple().stop().bytes());
@@ -162,8 +186,12 @@ public final class TinyTorchScript {
       parameters.append('"').append(name).append("\", ");
       annotations.append("  ").append(name).append(" : Tensor\n");
     }
-    return "class " + className + "(Module):\n"
-        + "  __parameters__ = [" + parameters + "]\n"
+    return "class "
+        + className
+        + "(Module):\n"
+        + "  __parameters__ = ["
+        + parameters
+        + "]\n"
         + "  __buffers__ = []\n"
         + annotations
         + "  training : bool\n"
@@ -171,15 +199,28 @@ public final class TinyTorchScript {
   }
 
   private byte[] modulePickle() {
-    Pickle p = new Pickle().proto().global("__torch__", className).emptyTuple().newObject().emptyDict().mark();
+    Pickle p =
+        new Pickle()
+            .proto()
+            .global("__torch__", className)
+            .emptyTuple()
+            .newObject()
+            .emptyDict()
+            .mark();
     p.string("training").bool(false);
     int key = 0;
     for (Map.Entry<String, float[]> tensor : tensors.entrySet()) {
       p.string(tensor.getKey());
       long[] shape = shapes.get(tensor.getKey());
       p.global("torch._utils", "_rebuild_tensor_v2").mark();
-      p.mark().string("storage").global("torch", "FloatStorage").string(Integer.toString(key++)).string("cpu")
-          .integer(tensor.getValue().length).tuple().persistentId();
+      p.mark()
+          .string("storage")
+          .global("torch", "FloatStorage")
+          .string(Integer.toString(key++))
+          .string("cpu")
+          .integer(tensor.getValue().length)
+          .tuple()
+          .persistentId();
       p.integer(0);
       p.mark();
       for (long size : shape) {
@@ -294,7 +335,8 @@ public final class TinyTorchScript {
     Pickle string(String value) {
       byte[] utf8 = value.getBytes(StandardCharsets.UTF_8);
       out.write('X');
-      out.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(utf8.length).array());
+      out.writeBytes(
+          ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(utf8.length).array());
       out.writeBytes(utf8);
       return this;
     }

@@ -37,9 +37,17 @@ class ImageFoldersTest {
     images(root.resolve("_skipped"), "y.png");
     List<ClassImages> classes = ImageFolders.list(root.toString(), null, conf);
     assertEquals(2, classes.size());
-    assertEquals(new ClassImages(0, "ant", uri(root.resolve("ant")), List.of(uri(root.resolve("ant/x.jpeg")))), classes.get(0));
-    assertEquals(new ClassImages(1, "zebra", uri(root.resolve("zebra")),
-        List.of(uri(root.resolve("zebra/a.png")), uri(root.resolve("zebra/b.JPG")))), classes.get(1));
+    assertEquals(
+        new ClassImages(
+            0, "ant", uri(root.resolve("ant")), List.of(uri(root.resolve("ant/x.jpeg")))),
+        classes.get(0));
+    assertEquals(
+        new ClassImages(
+            1,
+            "zebra",
+            uri(root.resolve("zebra")),
+            List.of(uri(root.resolve("zebra/a.png")), uri(root.resolve("zebra/b.JPG")))),
+        classes.get(1));
   }
 
   @Test
@@ -52,7 +60,9 @@ class ImageFoldersTest {
 
   @Test
   void classNamesFileMapsNamesUnderscoresAndNumbers(@TempDir Path root) throws IOException {
-    Path names = Files.writeString(root.resolve("classnames.txt"), "tench\ngolden retriever\ngreat white shark\n\n");
+    Path names =
+        Files.writeString(
+            root.resolve("classnames.txt"), "tench\ngolden retriever\ngreat white shark\n\n");
     Path images = root.resolve("images");
     images(images.resolve("Golden_Retriever"), "a.png");
     images(images.resolve("0"), "a.png");
@@ -60,11 +70,17 @@ class ImageFoldersTest {
     assertEquals(List.of("tench", "golden retriever", "great white shark"), classNames);
     List<ClassImages> classes = ImageFolders.list(images.toString(), classNames, conf);
     assertEquals(List.of(0, 1), classes.stream().map(ClassImages::classId).toList());
-    assertEquals(List.of("tench", "golden retriever"), classes.stream().map(ClassImages::name).toList());
+    assertEquals(
+        List.of("tench", "golden retriever"), classes.stream().map(ClassImages::name).toList());
 
     images(images.resolve("goldfish"), "a.png");
-    InvalidInputException e = assertThrows(InvalidInputException.class, () -> ImageFolders.list(images.toString(), classNames, conf));
-    assertEquals(uri(images.resolve("goldfish")) + ": folder name 'goldfish' matches none of the 3 class names and is not a class id in [0, 3)",
+    InvalidInputException e =
+        assertThrows(
+            InvalidInputException.class,
+            () -> ImageFolders.list(images.toString(), classNames, conf));
+    assertEquals(
+        uri(images.resolve("goldfish"))
+            + ": folder name 'goldfish' matches none of the 3 class names and is not a class id in [0, 3)",
         e.getMessage());
   }
 
@@ -72,20 +88,33 @@ class ImageFoldersTest {
   void twoFoldersForOneClassAreRefused(@TempDir Path root) throws IOException {
     images(root.resolve("1"), "a.png");
     images(root.resolve("tench"), "a.png");
-    InvalidInputException e = assertThrows(InvalidInputException.class, () -> ImageFolders.list(root.toString(), List.of("x", "tench"), conf));
-    assertEquals(uri(root.resolve("tench")) + ": is class 1, and so is " + uri(root.resolve("1")), e.getMessage());
+    InvalidInputException e =
+        assertThrows(
+            InvalidInputException.class,
+            () -> ImageFolders.list(root.toString(), List.of("x", "tench"), conf));
+    assertEquals(
+        uri(root.resolve("tench")) + ": is class 1, and so is " + uri(root.resolve("1")),
+        e.getMessage());
   }
 
   @Test
   void emptyClassFolderAndEmptyRootAreNamed(@TempDir Path root) throws IOException {
     images(root.resolve("cats"), "a.png");
     images(root.resolve("dogs"), "readme.txt");
-    InvalidInputException e = assertThrows(InvalidInputException.class, () -> ImageFolders.list(root.toString(), null, conf));
-    assertEquals(uri(root.resolve("dogs")) + ": class folder holds no images (.png, .jpg or .jpeg)", e.getMessage());
+    InvalidInputException e =
+        assertThrows(
+            InvalidInputException.class, () -> ImageFolders.list(root.toString(), null, conf));
+    assertEquals(
+        uri(root.resolve("dogs")) + ": class folder holds no images (.png, .jpg or .jpeg)",
+        e.getMessage());
 
     Path empty = Files.createDirectories(root.resolve("empty"));
-    e = assertThrows(InvalidInputException.class, () -> ImageFolders.list(empty.toString(), null, conf));
-    assertEquals(empty + ": holds no class folders (expected " + empty + "/<class>/*.png|jpg|jpeg)", e.getMessage());
+    e =
+        assertThrows(
+            InvalidInputException.class, () -> ImageFolders.list(empty.toString(), null, conf));
+    assertEquals(
+        empty + ": holds no class folders (expected " + empty + "/<class>/*.png|jpg|jpeg)",
+        e.getMessage());
 
     String missing = root.resolve("missing").toString();
     e = assertThrows(InvalidInputException.class, () -> ImageFolders.list(missing, null, conf));
@@ -94,10 +123,23 @@ class ImageFoldersTest {
 
   @Test
   void balancedSampleHasExactlyMPerClassAndCyclesSmallClasses() {
-    ClassImages small = new ClassImages(3, "small", "/d/small", List.of("/d/small/a.png", "/d/small/b.png"));
-    ClassImages large = new ClassImages(5, "large", "/d/large",
-        List.of("/d/large/1.png", "/d/large/2.png", "/d/large/3.png", "/d/large/4.png", "/d/large/5.png",
-            "/d/large/6.png", "/d/large/7.png", "/d/large/8.png", "/d/large/9.png"));
+    ClassImages small =
+        new ClassImages(3, "small", "/d/small", List.of("/d/small/a.png", "/d/small/b.png"));
+    ClassImages large =
+        new ClassImages(
+            5,
+            "large",
+            "/d/large",
+            List.of(
+                "/d/large/1.png",
+                "/d/large/2.png",
+                "/d/large/3.png",
+                "/d/large/4.png",
+                "/d/large/5.png",
+                "/d/large/6.png",
+                "/d/large/7.png",
+                "/d/large/8.png",
+                "/d/large/9.png"));
     List<BalancedSample.Pick> picks = BalancedSample.perClass(List.of(small, large), 5, 11);
     assertEquals(10, picks.size());
     Map<String, Integer> uses = new HashMap<>();

@@ -22,7 +22,8 @@ final class TestImages {
   }
 
   /** Four equal quadrants: top-left, top-right, bottom-left, bottom-right. */
-  static BufferedImage quadrants(int side, int topLeft, int topRight, int bottomLeft, int bottomRight) {
+  static BufferedImage quadrants(
+      int side, int topLeft, int topRight, int bottomLeft, int bottomRight) {
     BufferedImage image = new BufferedImage(side, side, BufferedImage.TYPE_INT_RGB);
     for (int y = 0; y < side; y++) {
       for (int x = 0; x < side; x++) {
@@ -45,7 +46,10 @@ final class TestImages {
     return image;
   }
 
-  /** A busy pattern with sharp edges: r = (7x + 3y) mod 256, g = (x*x + y) mod 256, b = (x xor y) mod 256. */
+  /**
+   * A busy pattern with sharp edges: r = (7x + 3y) mod 256, g = (x*x + y) mod 256, b = (x xor y)
+   * mod 256.
+   */
   static BufferedImage pattern(int width, int height) {
     BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
     for (int y = 0; y < height; y++) {
@@ -62,7 +66,8 @@ final class TestImages {
   static Path png(BufferedImage image, Path file) {
     try {
       Files.createDirectories(file.getParent());
-      if (!ImageIO.write(image, file.getFileName().toString().endsWith(".png") ? "png" : "jpg", file.toFile())) {
+      if (!ImageIO.write(
+          image, file.getFileName().toString().endsWith(".png") ? "png" : "jpg", file.toFile())) {
         throw new IllegalStateException("no ImageIO writer for " + file);
       }
       return file;

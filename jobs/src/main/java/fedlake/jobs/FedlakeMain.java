@@ -1,42 +1,45 @@
 package fedlake.jobs;
 
+import fedlake.core.store.StoreConfig;
+import fedlake.edge.EdgeMain;
+import fedlake.jobs.actions.Synthesize;
 import fedlake.jobs.bench.Bench;
 import fedlake.jobs.cli.CacheInit;
 import fedlake.jobs.cli.ClusterCommands;
-import fedlake.jobs.simulation.ClusteredSimulation;
 import fedlake.jobs.cli.Commands;
-import fedlake.jobs.simulation.Demo;
 import fedlake.jobs.cli.EmbedImages;
-import fedlake.jobs.simulation.Simulate;
 import fedlake.jobs.cli.SpecCommands;
-import fedlake.jobs.actions.Synthesize;
-import fedlake.core.store.StoreConfig;
-import fedlake.edge.EdgeMain;
+import fedlake.jobs.simulation.ClusteredSimulation;
+import fedlake.jobs.simulation.Demo;
+import fedlake.jobs.simulation.Simulate;
 import java.io.PrintStream;
 import java.util.Arrays;
 
 /**
- * Entry point of {@code bin/fedlake} and of the spark-submit jar. Exit codes: 0 done, 1 the store could
- * not be read or written, or an unexpected failure, 2 bad usage or input, 3 a round with no valid update.
+ * Entry point of {@code bin/fedlake} and of the spark-submit jar. Exit codes: 0 done, 1 the store
+ * could not be read or written, or an unexpected failure, 2 bad usage or input, 3 a round with no
+ * valid update.
  */
 public final class FedlakeMain {
-  static final String USAGE = String.join("\n",
-      "usage: fedlake <command> [options]",
-      "  demo                                   run a small federation end to end on a local store",
-      "  init --store URI --dim D --classes C [--strategy S]   start a federation: spec version 1 and round-0 model",
-      "  edge train --store URI --site ID --data PATH   train at a site and upload an update (no Spark)",
-      "  round --store URI [--calibrate]        aggregate the current round (Spark)",
-      "  synthesize --source text|site-stats|images --per-class M --seed S   class-balanced synthetic embeddings (Spark)",
-      "  history --store URI [--audit ROUND]    print the round history",
-      "  spec show|set --store URI [options]    the federation spec: strategy, what sites do, limits (versioned)",
-      "  simulate --data DIR --sites N --alpha A --rounds R --seed S   federated simulation on embeddings",
-      "  simulate --data DIR1,DIR2,... --clusters auto|K   clustered FL: one model per cluster of similar sites",
-      "  profiles --store URI                   build the current round's site profiles (Spark)",
-      "  cluster --store URI [--algorithm kmeans|bisecting|gmm] [--k auto|K]   cluster the profiles (Spark MLlib)",
-      "  bench aggregate                        streaming aggregation vs. an in-memory reference (time, heap)",
-      "  embed-images --images DIR --model PATH_OR_URL --out FILE.parquet [--per-class M --seed S]   embed images per class (Spark, DJL)",
-      "  bench cluster [--profiles 100000]      cluster job time and peak memory vs. a 10,000-profile reference",
-      "Run 'fedlake <command> --help' for a command's options.");
+  static final String USAGE =
+      String.join(
+          "\n",
+          "usage: fedlake <command> [options]",
+          "  demo                                   run a small federation end to end on a local store",
+          "  init --store URI --dim D --classes C [--strategy S]   start a federation: spec version 1 and round-0 model",
+          "  edge train --store URI --site ID --data PATH   train at a site and upload an update (no Spark)",
+          "  round --store URI [--calibrate]        aggregate the current round (Spark)",
+          "  synthesize --source text|site-stats|images --per-class M --seed S   class-balanced synthetic embeddings (Spark)",
+          "  history --store URI [--audit ROUND]    print the round history",
+          "  spec show|set --store URI [options]    the federation spec: strategy, what sites do, limits (versioned)",
+          "  simulate --data DIR --sites N --alpha A --rounds R --seed S   federated simulation on embeddings",
+          "  simulate --data DIR1,DIR2,... --clusters auto|K   clustered FL: one model per cluster of similar sites",
+          "  profiles --store URI                   build the current round's site profiles (Spark)",
+          "  cluster --store URI [--algorithm kmeans|bisecting|gmm] [--k auto|K]   cluster the profiles (Spark MLlib)",
+          "  bench aggregate                        streaming aggregation vs. an in-memory reference (time, heap)",
+          "  embed-images --images DIR --model PATH_OR_URL --out FILE.parquet [--per-class M --seed S]   embed images per class (Spark, DJL)",
+          "  bench cluster [--profiles 100000]      cluster job time and peak memory vs. a 10,000-profile reference",
+          "Run 'fedlake <command> --help' for a command's options.");
 
   private FedlakeMain() {}
 
@@ -65,9 +68,10 @@ public final class FedlakeMain {
         case "history" -> Commands.history(rest, out);
         case "spec" -> SpecCommands.run(rest, out);
         case "synthesize" -> Synthesize.run(rest, out);
-        case "simulate" -> ClusteredSimulation.wanted(rest)
-            ? ClusteredSimulation.fromArgs(rest).progress(out).execute().exitCode()
-            : Simulate.fromArgs(rest).progress(out).execute().exitCode();
+        case "simulate" ->
+            ClusteredSimulation.wanted(rest)
+                ? ClusteredSimulation.fromArgs(rest).progress(out).execute().exitCode()
+                : Simulate.fromArgs(rest).progress(out).execute().exitCode();
         case "profiles" -> ClusterCommands.profiles(rest, out);
         case "cluster" -> ClusterCommands.cluster(rest, out);
         case "demo" -> Demo.fromArgs(rest, out).execute();
@@ -94,16 +98,27 @@ public final class FedlakeMain {
   private static String help(String command) {
     return switch (command) {
       case "edge" -> EdgeMain.USAGE;
-      case "init" -> "usage: fedlake init --store URI --dim D --classes C [--clusters K] [--logit-scale S] [--sites a,b,c] [--conf KEY=VALUE]\n"
-          + "       [spec options: what sites do and how the round aggregates]\n" + SpecCommands.usage() + "\n"
-          + Commands.INIT_BOOTSTRAP_USAGE + "\n"
-          + "       [--model cache --keys PATH [--text FILE] [--cache-alpha A] [--cache-beta B]]\n" + CacheInit.USAGE + "\n"
-          + StoreConfig.USAGE;
-      case "round" -> "usage: fedlake round --store URI [--round R] [--master M] [--conf KEY=VALUE]   (strategy and limits: fedlake spec)\n"
-          + Commands.ROUND_CALIBRATION_USAGE + "\n" + StoreConfig.USAGE;
+      case "init" ->
+          "usage: fedlake init --store URI --dim D --classes C [--clusters K] [--logit-scale S] [--sites a,b,c] [--conf KEY=VALUE]\n"
+              + "       [spec options: what sites do and how the round aggregates]\n"
+              + SpecCommands.usage()
+              + "\n"
+              + Commands.INIT_BOOTSTRAP_USAGE
+              + "\n"
+              + "       [--model cache --keys PATH [--text FILE] [--cache-alpha A] [--cache-beta B]]\n"
+              + CacheInit.USAGE
+              + "\n"
+              + StoreConfig.USAGE;
+      case "round" ->
+          "usage: fedlake round --store URI [--round R] [--master M] [--conf KEY=VALUE]   (strategy and limits: fedlake spec)\n"
+              + Commands.ROUND_CALIBRATION_USAGE
+              + "\n"
+              + StoreConfig.USAGE;
       case "synthesize" -> Synthesize.USAGE;
       case "spec" -> SpecCommands.USAGE;
-      case "history" -> "usage: fedlake history --store URI [--audit ROUND] [--conf KEY=VALUE]\n" + StoreConfig.USAGE;
+      case "history" ->
+          "usage: fedlake history --store URI [--audit ROUND] [--conf KEY=VALUE]\n"
+              + StoreConfig.USAGE;
       case "simulate" -> Simulate.USAGE + "\n\n" + ClusteredSimulation.USAGE;
       case "profiles" -> ClusterCommands.PROFILES_USAGE;
       case "cluster" -> ClusterCommands.CLUSTER_USAGE;

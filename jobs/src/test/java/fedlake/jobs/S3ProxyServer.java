@@ -17,8 +17,9 @@ import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * A real S3 server for tests: s3proxy (jar copied to target/ by the build, path in system property
- * {@value #JAR_PROPERTY}) in its own JVM on 127.0.0.1 and a free port, storing objects as files under
- * a folder. {@link #close} stops the process; a shutdown hook stops it if the test JVM exits first.
+ * {@value #JAR_PROPERTY}) in its own JVM on 127.0.0.1 and a free port, storing objects as files
+ * under a folder. {@link #close} stops the process; a shutdown hook stops it if the test JVM exits
+ * first.
  */
 public final class S3ProxyServer implements AutoCloseable {
   static final String JAR_PROPERTY = "fedlake.s3proxy.jar";
@@ -51,10 +52,15 @@ public final class S3ProxyServer implements AutoCloseable {
   public static S3ProxyServer launch(Path dir) throws IOException {
     String jar = System.getProperty(JAR_PROPERTY);
     if (jar == null || !Files.isRegularFile(Path.of(jar))) {
-      throw new IllegalStateException("No s3proxy jar at " + jar + " (system property " + JAR_PROPERTY
-          + "); run the tests through Maven, which copies it to jobs/target/s3proxy at generate-test-resources");
+      throw new IllegalStateException(
+          "No s3proxy jar at "
+              + jar
+              + " (system property "
+              + JAR_PROPERTY
+              + "); run the tests through Maven, which copies it to jobs/target/s3proxy at generate-test-resources");
     }
-    S3ProxyServer server = new S3ProxyServer(jar, dir, Files.createDirectories(dir.resolve("blobs")));
+    S3ProxyServer server =
+        new S3ProxyServer(jar, dir, Files.createDirectories(dir.resolve("blobs")));
     server.launchProcess();
     return server;
   }
@@ -63,28 +69,34 @@ public final class S3ProxyServer implements AutoCloseable {
     attempt++;
     port = freePort();
     Path properties = dir.resolve("s3proxy-" + attempt + ".properties");
-    Files.writeString(properties, String.join("\n",
-        "s3proxy.endpoint=http://127.0.0.1:" + port,
-        "s3proxy.authorization=aws-v2-or-v4",
-        "s3proxy.identity=" + ACCESS_KEY,
-        "s3proxy.credential=" + SECRET_KEY,
-        "jclouds.provider=filesystem-nio2",
-        "jclouds.identity=local",
-        "jclouds.credential=local",
-        "jclouds.filesystem.basedir=" + blobs,
-        ""), StandardCharsets.UTF_8);
+    Files.writeString(
+        properties,
+        String.join(
+            "\n",
+            "s3proxy.endpoint=http://127.0.0.1:" + port,
+            "s3proxy.authorization=aws-v2-or-v4",
+            "s3proxy.identity=" + ACCESS_KEY,
+            "s3proxy.credential=" + SECRET_KEY,
+            "jclouds.provider=filesystem-nio2",
+            "jclouds.identity=local",
+            "jclouds.credential=local",
+            "jclouds.filesystem.basedir=" + blobs,
+            ""),
+        StandardCharsets.UTF_8);
     log = dir.resolve("s3proxy-" + attempt + ".log");
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder builder = new ProcessBuilder(List.of(java, "-Xmx256m", "-jar", jar, "--properties", properties.toString()))
-        .redirectErrorStream(true)
-        .redirectOutput(log.toFile());
+    ProcessBuilder builder =
+        new ProcessBuilder(
+                List.of(java, "-Xmx256m", "-jar", jar, "--properties", properties.toString()))
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
     builder.environment().put("LOG_LEVEL", "warn");
     process = builder.start();
   }
 
   /**
-   * Waits until the server accepts connections. If another process took its port meanwhile, launches
-   * it again on a new one, so {@link #endpoint} may change.
+   * Waits until the server accepts connections. If another process took its port meanwhile,
+   * launches it again on a new one, so {@link #endpoint} may change.
    */
   public S3ProxyServer awaitListening() throws IOException, InterruptedException {
     while (true) {
@@ -112,8 +124,13 @@ public final class S3ProxyServer implements AutoCloseable {
     long deadline = System.currentTimeMillis() + START_TIMEOUT_MILLIS;
     while (System.currentTimeMillis() < deadline) {
       if (!process.isAlive()) {
-        throw new IllegalStateException("s3proxy exited with code " + process.exitValue() + " before listening on port "
-            + port + ":\n" + logText());
+        throw new IllegalStateException(
+            "s3proxy exited with code "
+                + process.exitValue()
+                + " before listening on port "
+                + port
+                + ":\n"
+                + logText());
       }
       try (Socket socket = new Socket()) {
         socket.connect(new InetSocketAddress("127.0.0.1", port), 500);
@@ -122,7 +139,13 @@ public final class S3ProxyServer implements AutoCloseable {
         Thread.sleep(100);
       }
     }
-    throw new IllegalStateException("s3proxy did not listen on port " + port + " within " + START_TIMEOUT_MILLIS + " ms:\n" + logText());
+    throw new IllegalStateException(
+        "s3proxy did not listen on port "
+            + port
+            + " within "
+            + START_TIMEOUT_MILLIS
+            + " ms:\n"
+            + logText());
   }
 
   String logText() {
@@ -150,12 +173,15 @@ public final class S3ProxyServer implements AutoCloseable {
 
   /** Creates a bucket the way an operator would, with the AWS SDK v2 S3 client. */
   public void createBucket(String bucket) {
-    try (S3Client s3 = S3Client.builder()
-        .endpointOverride(URI.create(endpoint()))
-        .region(Region.US_EAST_1)
-        .forcePathStyle(true)
-        .credentialsProvider(StaticCredentialsProvider.create(AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
-        .build()) {
+    try (S3Client s3 =
+        S3Client.builder()
+            .endpointOverride(URI.create(endpoint()))
+            .region(Region.US_EAST_1)
+            .forcePathStyle(true)
+            .credentialsProvider(
+                StaticCredentialsProvider.create(
+                    AwsBasicCredentials.create(ACCESS_KEY, SECRET_KEY)))
+            .build()) {
       s3.createBucket(request -> request.bucket(bucket));
     }
   }

@@ -8,22 +8,23 @@ import java.util.stream.Stream;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * One local[2] SparkSession shared by the jobs tests (UI off, bound to 127.0.0.1). Commands such
- * as simulate stop the session they use when they finish; {@link #spark()} then builds a new one.
+ * One local[2] SparkSession shared by the jobs tests (UI off, bound to 127.0.0.1). Commands such as
+ * simulate stop the session they use when they finish; {@link #spark()} then builds a new one.
  */
 public abstract class SparkTestBase {
   private static SparkSession session;
 
   protected static synchronized SparkSession spark() {
     if (session == null || session.sparkContext().isStopped()) {
-      session = SparkSession.builder()
-          .appName("fedlake-tests")
-          .master("local[2]")
-          .config("spark.ui.enabled", "false")
-          .config("spark.driver.host", "127.0.0.1")
-          .config("spark.driver.bindAddress", "127.0.0.1")
-          .config("spark.sql.shuffle.partitions", "2")
-          .getOrCreate();
+      session =
+          SparkSession.builder()
+              .appName("fedlake-tests")
+              .master("local[2]")
+              .config("spark.ui.enabled", "false")
+              .config("spark.driver.host", "127.0.0.1")
+              .config("spark.driver.bindAddress", "127.0.0.1")
+              .config("spark.sql.shuffle.partitions", "2")
+              .getOrCreate();
       session.sparkContext().setLogLevel("WARN");
     }
     return session;

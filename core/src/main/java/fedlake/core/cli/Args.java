@@ -8,9 +8,9 @@ import java.util.Set;
 
 /**
  * Command-line options of the form {@code --name value} and {@code --flag}. An option given twice
- * keeps its last value ({@link #all} returns every value, for repeatable options such as
- * {@code --conf}). Unknown options, missing values and malformed numbers raise
- * {@link IllegalArgumentException} with a one-line message.
+ * keeps its last value ({@link #all} returns every value, for repeatable options such as {@code
+ * --conf}). Unknown options, missing values and malformed numbers raise {@link
+ * IllegalArgumentException} with a one-line message.
  */
 public final class Args {
   private final String command;
@@ -52,7 +52,13 @@ public final class Args {
         List<String> known = new ArrayList<>(options);
         known.addAll(flags);
         known.sort(null);
-        throw new IllegalArgumentException(command + ": unknown option --" + name + " (known: --" + String.join(", --", known) + ")");
+        throw new IllegalArgumentException(
+            command
+                + ": unknown option --"
+                + name
+                + " (known: --"
+                + String.join(", --", known)
+                + ")");
       }
     }
   }
@@ -94,7 +100,8 @@ public final class Args {
     try {
       return Integer.parseInt(value.trim());
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(command + ": --" + name + " expects a whole number, got '" + value + "'");
+      throw new IllegalArgumentException(
+          command + ": --" + name + " expects a whole number, got '" + value + "'");
     }
   }
 
@@ -106,7 +113,8 @@ public final class Args {
     try {
       return Long.parseLong(value.trim());
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(command + ": --" + name + " expects a whole number, got '" + value + "'");
+      throw new IllegalArgumentException(
+          command + ": --" + name + " expects a whole number, got '" + value + "'");
     }
   }
 
@@ -122,7 +130,8 @@ public final class Args {
       }
       return parsed;
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(command + ": --" + name + " expects a number, got '" + value + "'");
+      throw new IllegalArgumentException(
+          command + ": --" + name + " expects a number, got '" + value + "'");
     }
   }
 }

@@ -26,7 +26,7 @@ public record Option(String name, String value, String help) {
     return value == null;
   }
 
-  /** The usage line: {@code   --name VALUE    help}. */
+  /** The usage line: {@code --name VALUE help}. */
   public String usage() {
     String left = "  --" + name + (isFlag() ? "" : " " + value);
     return String.format("%-26s %s", left, help);

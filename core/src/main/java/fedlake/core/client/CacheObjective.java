@@ -6,20 +6,23 @@ import fedlake.core.model.Classifier;
 import fedlake.core.model.Head;
 
 /**
- * Tip-Adapter-F: softmax cross-entropy of a cache model's logits
- * {@code logitScale * W x + b + alpha * sum_k exp(-beta (1 - cos(x, K_k))) onehot(label_k)}, trained
- * in the keys K (alpha, beta and the key labels stay fixed) and, optionally, in the head part.
+ * Tip-Adapter-F: softmax cross-entropy of a cache model's logits {@code logitScale * W x + b +
+ * alpha * sum_k exp(-beta (1 - cos(x, K_k))) onehot(label_k)}, trained in the keys K (alpha, beta
+ * and the key labels stay fixed) and, optionally, in the head part.
  *
- * <p>The gradient for key k of class c, with {@code cos_k = x . K_k / |K_k|} and
- * {@code a_k = exp(-beta (1 - cos_k))}, is {@code dL/dz_c * alpha * beta * a_k * (x - cos_k K_k / |K_k|) / |K_k|}:
- * only the part of x orthogonal to the key turns it.
+ * <p>The gradient for key k of class c, with {@code cos_k = x . K_k / |K_k|} and {@code a_k =
+ * exp(-beta (1 - cos_k))}, is {@code dL/dz_c * alpha * beta * a_k * (x - cos_k K_k / |K_k|) /
+ * |K_k|}: only the part of x orthogonal to the key turns it.
  *
- * <p>Working layout: the head's ({@code W^T}, b, as {@link HeadObjective}), then the keys transposed
- * ({@code dimension x size}), so cosines and key gradients run as the same contiguous row updates as
- * the head's.
+ * <p>Working layout: the head's ({@code W^T}, b, as {@link HeadObjective}), then the keys
+ * transposed ({@code dimension x size}), so cosines and key gradients run as the same contiguous
+ * row updates as the head's.
  */
 public final class CacheObjective implements Objective {
-  /** Whether sites train the head part of a cache model too (see docs/cache.md for the measurements behind it). */
+  /**
+   * Whether sites train the head part of a cache model too (see docs/cache.md for the measurements
+   * behind it).
+   */
   public static final boolean TRAIN_HEAD = false;
 
   private final int dimension;
@@ -45,7 +48,8 @@ public final class CacheObjective implements Objective {
   private final float[] accumulator;
 
   /**
-   * @param shape the cache whose shape, key labels, alpha and beta to train with (its parameters are not read)
+   * @param shape the cache whose shape, key labels, alpha and beta to train with (its parameters
+   *     are not read)
    * @param trainHead also train the head part; false is Tip-Adapter-F
    * @param adjustment per-class offsets added to the logits while training, or null
    */
@@ -71,8 +75,10 @@ public final class CacheObjective implements Objective {
   }
 
   /** The objective of training {@code cache}'s keys (and head part when asked) on {@code data}. */
-  public static CacheObjective of(CacheModel cache, Dataset data, boolean trainHead, boolean balancedLoss) {
-    return new CacheObjective(cache, trainHead, balancedLoss ? HeadObjective.logPrior(data, cache.classCount()) : null);
+  public static CacheObjective of(
+      CacheModel cache, Dataset data, boolean trainHead, boolean balancedLoss) {
+    return new CacheObjective(
+        cache, trainHead, balancedLoss ? HeadObjective.logPrior(data, cache.classCount()) : null);
   }
 
   @Override
@@ -94,7 +100,8 @@ public final class CacheObjective implements Objective {
   public float[] pack(float[] stored) {
     checkLength(stored.length, "stored");
     float[] working = new float[stored.length];
-    System.arraycopy(head.pack(java.util.Arrays.copyOf(stored, keyOffset)), 0, working, 0, keyOffset);
+    System.arraycopy(
+        head.pack(java.util.Arrays.copyOf(stored, keyOffset)), 0, working, 0, keyOffset);
     Kernels.transpose(stored, keyOffset, size, dimension, working, keyOffset);
     return working;
   }
@@ -103,15 +110,28 @@ public final class CacheObjective implements Objective {
   public float[] unpack(float[] working) {
     checkLength(working.length, "working");
     float[] stored = new float[working.length];
-    System.arraycopy(head.unpack(java.util.Arrays.copyOf(working, keyOffset)), 0, stored, 0, keyOffset);
+    System.arraycopy(
+        head.unpack(java.util.Arrays.copyOf(working, keyOffset)), 0, stored, 0, keyOffset);
     Kernels.transpose(working, keyOffset, dimension, size, stored, keyOffset);
     return stored;
   }
 
   private void checkLength(int length, String what) {
     if (length != parameterCount()) {
-      throw new IllegalArgumentException("A cache of " + size + " keys over a " + classes + " x " + dimension + " head has "
-          + parameterCount() + " parameters, got " + length + " (" + what + " layout)");
+      throw new IllegalArgumentException(
+          "A cache of "
+              + size
+              + " keys over a "
+              + classes
+              + " x "
+              + dimension
+              + " head has "
+              + parameterCount()
+              + " parameters, got "
+              + length
+              + " ("
+              + what
+              + " layout)");
     }
   }
 
@@ -120,7 +140,8 @@ public final class CacheObjective implements Objective {
     int count = batch.count();
     ensure(count);
     float[] x = batch.features();
-    // key lengths: the keys are stored transposed, so accumulate one dimension (a row over all keys) at a time
+    // key lengths: the keys are stored transposed, so accumulate one dimension (a row over all
+    // keys) at a time
     java.util.Arrays.fill(squares, 0f);
     float[] key = scratch[0];
     for (int j = 0; j < dimension; j++) {
@@ -132,7 +153,8 @@ public final class CacheObjective implements Objective {
     for (int k = 0; k < size; k++) {
       inverseNorms[k] = squares[k] > 0 ? (float) (1 / Math.sqrt(squares[k])) : 0f;
     }
-    // cos[r][k] = (x_r . K_k) / |K_k|, then affinities a_rk = exp(-beta (1 - cos)) into the logits of class label_k
+    // cos[r][k] = (x_r . K_k) / |K_k|, then affinities a_rk = exp(-beta (1 - cos)) into the logits
+    // of class label_k
     for (int r = 0; r < count; r++) {
       java.util.Arrays.fill(cosines[r], 0f);
     }
@@ -149,8 +171,11 @@ public final class CacheObjective implements Objective {
         z[keyLabels[k]] += alpha * a;
       }
     }
-    double loss = Kernels.softmaxCrossEntropy(logits, count, classes, adjustment, batch.labels(), 1f / count, row, dLogits);
-    // G[r][k] = dL/dz[r][label_k] * alpha * beta * a_rk / |K_k|; dL/dK_k = sum_r G[r][k] x_r - (sum_r G[r][k] cos_rk) K_k / |K_k|
+    double loss =
+        Kernels.softmaxCrossEntropy(
+            logits, count, classes, adjustment, batch.labels(), 1f / count, row, dLogits);
+    // G[r][k] = dL/dz[r][label_k] * alpha * beta * a_rk / |K_k|; dL/dK_k = sum_r G[r][k] x_r -
+    // (sum_r G[r][k] cos_rk) K_k / |K_k|
     java.util.Arrays.fill(shrink, 0f);
     float alphaBeta = alpha * beta;
     for (int r = 0; r < count; r++) {
@@ -163,7 +188,8 @@ public final class CacheObjective implements Objective {
         shrink[k] += v * cos[k] * inverseNorms[k];
       }
     }
-    Kernels.transposeTimes(x, count, dimension, keyGradients, size, gradient, keyOffset, accumulator);
+    Kernels.transposeTimes(
+        x, count, dimension, keyGradients, size, gradient, keyOffset, accumulator);
     for (int j = 0; j < dimension; j++) {
       int o = keyOffset + j * size;
       System.arraycopy(parameters, o, key, 0, size);
@@ -192,6 +218,11 @@ public final class CacheObjective implements Objective {
   public Classifier classifier(float[] stored) {
     checkLength(stored.length, "stored");
     Head h = (Head) head.classifier(java.util.Arrays.copyOf(stored, keyOffset));
-    return new CacheModel(h, java.util.Arrays.copyOfRange(stored, keyOffset, stored.length), keyLabels.clone(), alpha, beta);
+    return new CacheModel(
+        h,
+        java.util.Arrays.copyOfRange(stored, keyOffset, stored.length),
+        keyLabels.clone(),
+        alpha,
+        beta);
   }
 }

@@ -9,10 +9,10 @@ import fedlake.schema.Model;
 import java.util.function.Consumer;
 
 /**
- * One site's local training in a round, engine-neutral: the model's objective, the client algorithm's
- * term, momentum SGD; then the algorithm's outcome (what to upload besides the parameters, what to keep).
- * Reads the site state but writes nothing: the caller commits {@link Result#outcome()}'s state once the
- * update is uploaded.
+ * One site's local training in a round, engine-neutral: the model's objective, the client
+ * algorithm's term, momentum SGD; then the algorithm's outcome (what to upload besides the
+ * parameters, what to keep). Reads the site state but writes nothing: the caller commits {@link
+ * Result#outcome()}'s state once the update is uploaded.
  */
 public final class ClientRound {
   private ClientRound() {}
@@ -21,7 +21,13 @@ public final class ClientRound {
    * @param parameters trained parameters, stored layout ({@link Models#parameters})
    * @param loss mean cross-entropy of the trained model on the local data
    */
-  public record Result(float[] parameters, int weightCount, int biasCount, int steps, double loss, double accuracy,
+  public record Result(
+      float[] parameters,
+      int weightCount,
+      int biasCount,
+      int steps,
+      double loss,
+      double accuracy,
       ClientAlgorithm.Outcome outcome) {
     public float[] weights() {
       return java.util.Arrays.copyOfRange(parameters, 0, weightCount);
@@ -36,26 +42,62 @@ public final class ClientRound {
     }
   }
 
-  /** The objective of training {@code model} on {@code data}: a head's, or Tip-Adapter-F's for a cache model. */
+  /**
+   * The objective of training {@code model} on {@code data}: a head's, or Tip-Adapter-F's for a
+   * cache model.
+   */
   public static Objective objective(Model model, Dataset data, boolean balancedLoss) {
     return switch (model.getKind()) {
       case Models.HEAD -> HeadObjective.of(Models.head(model), data, balancedLoss);
-      case Models.CACHE -> CacheObjective.of(Models.cache(model), data, CacheObjective.TRAIN_HEAD, balancedLoss);
-      default -> throw new IllegalArgumentException("Cannot train model " + model.getVersion() + ": kind '" + model.getKind()
-          + "' is not supported (expected '" + Models.HEAD + "' or '" + Models.CACHE + "')");
+      case Models.CACHE ->
+          CacheObjective.of(Models.cache(model), data, CacheObjective.TRAIN_HEAD, balancedLoss);
+      default ->
+          throw new IllegalArgumentException(
+              "Cannot train model "
+                  + model.getVersion()
+                  + ": kind '"
+                  + model.getKind()
+                  + "' is not supported (expected '"
+                  + Models.HEAD
+                  + "' or '"
+                  + Models.CACHE
+                  + "')");
     };
   }
 
-  public static Result run(Model model, int cluster, Dataset data, ClientSettings settings, SiteState state, Consumer<String> log,
+  public static Result run(
+      Model model,
+      int cluster,
+      Dataset data,
+      ClientSettings settings,
+      SiteState state,
+      Consumer<String> log,
       LocalTrainer.Progress progress) {
     Objective objective = objective(model, data, settings.train().balancedLoss());
     float[] base = Models.parameters(model);
-    ClientAlgorithm.Round round = settings.create().begin(new ClientAlgorithm.RoundStart(objective, base,
-        FloatArrays.toArray(model.getControlVariate()), cluster, state, log));
-    LocalTraining.Result trained = LocalTraining.train(objective, base, data, settings.train(), round.term(), progress);
-    ClientAlgorithm.Outcome outcome = round.finish(trained.parameters(), trained.steps(), settings.train().learningRate());
+    ClientAlgorithm.Round round =
+        settings
+            .create()
+            .begin(
+                new ClientAlgorithm.RoundStart(
+                    objective,
+                    base,
+                    FloatArrays.toArray(model.getControlVariate()),
+                    cluster,
+                    state,
+                    log));
+    LocalTraining.Result trained =
+        LocalTraining.train(objective, base, data, settings.train(), round.term(), progress);
+    ClientAlgorithm.Outcome outcome =
+        round.finish(trained.parameters(), trained.steps(), settings.train().learningRate());
     Head.Evaluation evaluation = objective.classifier(trained.parameters()).evaluate(data);
-    return new Result(trained.parameters(), model.getWeights().size(), model.getBias().size(), trained.steps(), evaluation.loss(),
-        evaluation.accuracy(), outcome);
+    return new Result(
+        trained.parameters(),
+        model.getWeights().size(),
+        model.getBias().size(),
+        trained.steps(),
+        evaluation.loss(),
+        evaluation.accuracy(),
+        outcome);
   }
 }

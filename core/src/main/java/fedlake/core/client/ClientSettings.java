@@ -9,7 +9,8 @@ import fedlake.schema.ClientSpec;
  *
  * @param proximalMu FedProx's mu, read by {@link ClientAlgorithmName#PROX} only
  */
-public record ClientSettings(ClientAlgorithmName algorithm, TrainSettings train, double proximalMu) {
+public record ClientSettings(
+    ClientAlgorithmName algorithm, TrainSettings train, double proximalMu) {
   public ClientSettings {
     if (algorithm == null || train == null) {
       throw new IllegalArgumentException("Client settings need an algorithm and training settings");
@@ -21,11 +22,22 @@ public record ClientSettings(ClientAlgorithmName algorithm, TrainSettings train,
 
   /** The settings a federation spec names, with the site's shuffling seed. */
   public static ClientSettings of(ClientSpec spec, long seed) {
-    return new ClientSettings(spec.getAlgorithm(), new TrainSettings(spec.getEpochs(), spec.getBatchSize(), spec.getLearningRate(),
-        spec.getMomentum(), spec.getWeightDecay(), seed, spec.getBalancedLoss()), spec.getProximalMu());
+    return new ClientSettings(
+        spec.getAlgorithm(),
+        new TrainSettings(
+            spec.getEpochs(),
+            spec.getBatchSize(),
+            spec.getLearningRate(),
+            spec.getMomentum(),
+            spec.getWeightDecay(),
+            seed,
+            spec.getBalancedLoss()),
+        spec.getProximalMu());
   }
 
-  /** These settings with the site's own training settings where it gave them; the algorithm stays. */
+  /**
+   * These settings with the site's own training settings where it gave them; the algorithm stays.
+   */
   public ClientSettings with(Overrides overrides) {
     return new ClientSettings(algorithm, overrides.apply(train), proximalMu);
   }
@@ -39,8 +51,14 @@ public record ClientSettings(ClientAlgorithmName algorithm, TrainSettings train,
    * Training settings a site gives on its command line, each null where it gave none; they win over
    * the spec's (a weak site may train fewer epochs). The algorithm cannot be overridden.
    */
-  public record Overrides(Integer epochs, Integer batchSize, Double learningRate, Double momentum, Double weightDecay,
-      Boolean balancedLoss, Long seed) {
+  public record Overrides(
+      Integer epochs,
+      Integer batchSize,
+      Double learningRate,
+      Double momentum,
+      Double weightDecay,
+      Boolean balancedLoss,
+      Long seed) {
     public static final Overrides NONE = new Overrides(null, null, null, null, null, null, null);
 
     public TrainSettings apply(TrainSettings base) {

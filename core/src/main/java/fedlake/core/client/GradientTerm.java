@@ -3,7 +3,10 @@ package fedlake.core.client;
 /** What a client algorithm adds to every step's gradient before the optimizer sees it. */
 @FunctionalInterface
 public interface GradientTerm {
-  /** Adds the term over {@code [from, parameters.length)}; vectors in the objective's working layout. */
+  /**
+   * Adds the term over {@code [from, parameters.length)}; vectors in the objective's working
+   * layout.
+   */
   void add(float[] parameters, float[] gradient, int from);
 
   GradientTerm NONE = (parameters, gradient, from) -> {};
@@ -17,7 +20,10 @@ public interface GradientTerm {
     };
   }
 
-  /** FedProx's term, the gradient of {@code mu/2 |w - anchor|^2}: {@code mu (w - anchor)}; anchor in the working layout. */
+  /**
+   * FedProx's term, the gradient of {@code mu/2 |w - anchor|^2}: {@code mu (w - anchor)}; anchor in
+   * the working layout.
+   */
   static GradientTerm proximal(double mu, float[] anchor) {
     float m = (float) mu;
     return (parameters, gradient, from) -> {

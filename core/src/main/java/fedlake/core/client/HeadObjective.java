@@ -6,12 +6,13 @@ import fedlake.core.model.Head;
 
 /**
  * Softmax cross-entropy of a head, {@code logits = logitScale * W x + b}, optionally with the
- * balanced loss (log of the local class prior added to the logits, so classes absent locally take no
- * gradient).
+ * balanced loss (log of the local class prior added to the logits, so classes absent locally take
+ * no gradient).
  *
  * <p>Working layout: {@code W^T} ({@code dimension x classes}, row-major), then b. The forward pass
  * adds {@code scale * x[r][j] * W^T[j][:]} into the logits of every row of the block, the backward
- * pass writes {@code sum_r x[r][j] * dL/dz[r][:]} into gradient row j: both contiguous over classes.
+ * pass writes {@code sum_r x[r][j] * dL/dz[r][:]} into gradient row j: both contiguous over
+ * classes.
  */
 public final class HeadObjective implements Objective {
   private final int dimension;
@@ -25,14 +26,17 @@ public final class HeadObjective implements Objective {
   private final float[] accumulator;
 
   /**
-   * @param adjustment per-class offsets added to the logits while training ({@link #logPrior}), or null
+   * @param adjustment per-class offsets added to the logits while training ({@link #logPrior}), or
+   *     null
    */
   public HeadObjective(int dimension, int classes, float logitScale, double[] adjustment) {
     if (dimension <= 0 || classes <= 0) {
-      throw new IllegalArgumentException("A head needs positive dimension and class count, got " + dimension + " x " + classes);
+      throw new IllegalArgumentException(
+          "A head needs positive dimension and class count, got " + dimension + " x " + classes);
     }
     if (adjustment != null && adjustment.length != classes) {
-      throw new IllegalArgumentException("Logit adjustment has " + adjustment.length + " values for " + classes + " classes");
+      throw new IllegalArgumentException(
+          "Logit adjustment has " + adjustment.length + " values for " + classes + " classes");
     }
     this.dimension = dimension;
     this.classes = classes;
@@ -45,7 +49,10 @@ public final class HeadObjective implements Objective {
 
   /** The objective of training {@code head}'s shape on {@code data}, balanced or not. */
   public static HeadObjective of(Head head, Dataset data, boolean balancedLoss) {
-    return new HeadObjective(head.dimension(), head.classCount(), head.logitScale(),
+    return new HeadObjective(
+        head.dimension(),
+        head.classCount(),
+        head.logitScale(),
         balancedLoss ? logPrior(data, head.classCount()) : null);
   }
 
@@ -54,7 +61,10 @@ public final class HeadObjective implements Objective {
     double[] adjustment = new double[classes];
     long[] histogram = data.labelHistogram(classes);
     for (int c = 0; c < classes; c++) {
-      adjustment[c] = histogram[c] == 0 ? Double.NEGATIVE_INFINITY : Math.log((double) histogram[c] / data.size());
+      adjustment[c] =
+          histogram[c] == 0
+              ? Double.NEGATIVE_INFINITY
+              : Math.log((double) histogram[c] / data.size());
     }
     return adjustment;
   }
@@ -94,8 +104,18 @@ public final class HeadObjective implements Objective {
 
   private void checkLength(int length, String what) {
     if (length != parameterCount()) {
-      throw new IllegalArgumentException("A head of " + classes + " x " + dimension + " has " + parameterCount()
-          + " parameters, got " + length + " (" + what + " layout)");
+      throw new IllegalArgumentException(
+          "A head of "
+              + classes
+              + " x "
+              + dimension
+              + " has "
+              + parameterCount()
+              + " parameters, got "
+              + length
+              + " ("
+              + what
+              + " layout)");
     }
   }
 
@@ -104,29 +124,49 @@ public final class HeadObjective implements Objective {
     int count = batch.count();
     ensure(count);
     forward(parameters, 0, batch, logits);
-    double loss = Kernels.softmaxCrossEntropy(logits, count, classes, adjustment, batch.labels(), 1f / count, row, dLogits);
+    double loss =
+        Kernels.softmaxCrossEntropy(
+            logits, count, classes, adjustment, batch.labels(), 1f / count, row, dLogits);
     backward(batch, dLogits, gradient, 0);
     return loss;
   }
 
-  /** Head logits of the batch rows into {@code out} ({@code count x classes}); the head's parameters start at {@code offset}. */
+  /**
+   * Head logits of the batch rows into {@code out} ({@code count x classes}); the head's parameters
+   * start at {@code offset}.
+   */
   void forward(float[] parameters, int offset, Batch batch, float[][] out) {
     Kernels.fillRows(out, batch.count(), classes, parameters, offset + classes * dimension);
-    Kernels.multiplyAdd(batch.features(), batch.count(), dimension, logitScale, parameters, offset, classes, out, scratch);
+    Kernels.multiplyAdd(
+        batch.features(),
+        batch.count(),
+        dimension,
+        logitScale,
+        parameters,
+        offset,
+        classes,
+        out,
+        scratch);
   }
 
-  /** Writes the head's gradient for {@code dLogits} (of the mean loss) at {@code offset} of {@code gradient}. */
+  /**
+   * Writes the head's gradient for {@code dLogits} (of the mean loss) at {@code offset} of {@code
+   * gradient}.
+   */
   void backward(Batch batch, float[][] dLogits, float[] gradient, int offset) {
     int count = batch.count();
-    Kernels.columnSums(dLogits, count, classes, gradient, offset + classes * dimension, accumulator);
-    // dL/dW^T[j][c] = scale * sum_r x[r][j] dL/dz[r][c]: the scale goes into dL/dz (count x classes), not the gradient
+    Kernels.columnSums(
+        dLogits, count, classes, gradient, offset + classes * dimension, accumulator);
+    // dL/dW^T[j][c] = scale * sum_r x[r][j] dL/dz[r][c]: the scale goes into dL/dz (count x
+    // classes), not the gradient
     for (int r = 0; r < count; r++) {
       float[] d = dLogits[r];
       for (int c = 0; c < classes; c++) {
         d[c] *= logitScale;
       }
     }
-    Kernels.transposeTimes(batch.features(), count, dimension, dLogits, classes, gradient, offset, accumulator);
+    Kernels.transposeTimes(
+        batch.features(), count, dimension, dLogits, classes, gradient, offset, accumulator);
   }
 
   private void ensure(int count) {
@@ -139,7 +179,11 @@ public final class HeadObjective implements Objective {
   @Override
   public Classifier classifier(float[] stored) {
     checkLength(stored.length, "stored");
-    return new Head(dimension, classes, logitScale, java.util.Arrays.copyOf(stored, classes * dimension),
+    return new Head(
+        dimension,
+        classes,
+        logitScale,
+        java.util.Arrays.copyOf(stored, classes * dimension),
         java.util.Arrays.copyOfRange(stored, classes * dimension, stored.length));
   }
 }

@@ -2,24 +2,33 @@ package fedlake.core.client;
 
 /**
  * The batched arithmetic of the objectives. Every hot loop is a contiguous multiply-add over one
- * row, which HotSpot's C2 compiles to SIMD code, with no reductions across lanes and no calls inside.
+ * row, which HotSpot's C2 compiles to SIMD code, with no reductions across lanes and no calls
+ * inside.
  *
- * <p>C2 (JDK 17) vectorises a loop over two arrays only when it can prove that they do not overlap in
- * a way that matters, which it can when both are indexed by the same expression; {@code out[o + c] +=
- * a * m[row + c]} over one flat array is not vectorised (measured: 4 to 5 times slower). So the
- * batch side (logits, their gradients) is kept as one array per row, and rows of a flat parameter
- * vector are copied into small scratch rows before the loops read them.
+ * <p>C2 (JDK 17) vectorises a loop over two arrays only when it can prove that they do not overlap
+ * in a way that matters, which it can when both are indexed by the same expression; {@code out[o +
+ * c] += a * m[row + c]} over one flat array is not vectorised (measured: 4 to 5 times slower). So
+ * the batch side (logits, their gradients) is kept as one array per row, and rows of a flat
+ * parameter vector are copied into small scratch rows before the loops read them.
  */
 final class Kernels {
   private Kernels() {}
 
   /**
    * {@code out[r][c] += sum_j scale * x[r][j] * m[j][c]} for the {@code count} rows of {@code x}
-   * ({@code count x depth}, row-major) and {@code m} ({@code depth x width}, row-major, from
-   * {@code mOffset} of a flat vector). Four rows of m at a time are copied to {@code scratch}
-   * ({@code 4 x >= width}) and added into every row of the block while they are in the L1 cache.
+   * ({@code count x depth}, row-major) and {@code m} ({@code depth x width}, row-major, from {@code
+   * mOffset} of a flat vector). Four rows of m at a time are copied to {@code scratch} ({@code 4 x
+   * >= width}) and added into every row of the block while they are in the L1 cache.
    */
-  static void multiplyAdd(float[] x, int count, int depth, float scale, float[] m, int mOffset, int width, float[][] out,
+  static void multiplyAdd(
+      float[] x,
+      int count,
+      int depth,
+      float scale,
+      float[] m,
+      int mOffset,
+      int width,
+      float[][] out,
       float[][] scratch) {
     float[] m0 = scratch[0];
     float[] m1 = scratch[1];
@@ -57,11 +66,20 @@ final class Kernels {
   }
 
   /**
-   * {@code out[j][c] = sum_r x[r][j] * g[r][c]} (overwriting; {@code out} row-major {@code depth x width}
-   * from {@code outOffset} of a flat vector) for {@code x} ({@code count x depth}) and the rows of g:
-   * one output row at a time, accumulated in {@code acc} over four rows of g per pass, then copied out.
+   * {@code out[j][c] = sum_r x[r][j] * g[r][c]} (overwriting; {@code out} row-major {@code depth x
+   * width} from {@code outOffset} of a flat vector) for {@code x} ({@code count x depth}) and the
+   * rows of g: one output row at a time, accumulated in {@code acc} over four rows of g per pass,
+   * then copied out.
    */
-  static void transposeTimes(float[] x, int count, int depth, float[][] g, int width, float[] out, int outOffset, float[] acc) {
+  static void transposeTimes(
+      float[] x,
+      int count,
+      int depth,
+      float[][] g,
+      int width,
+      float[] out,
+      int outOffset,
+      float[] acc) {
     for (int j = 0; j < depth; j++) {
       java.util.Arrays.fill(acc, 0, width, 0f);
       int r = 0;
@@ -94,8 +112,15 @@ final class Kernels {
    * none): writes {@code (p - onehot(label)) * weight} into {@code dLogits} and returns the summed
    * loss. The softmax runs in double.
    */
-  static double softmaxCrossEntropy(float[][] logits, int count, int classes, double[] adjustment, int[] labels, float weight,
-      double[] row, float[][] dLogits) {
+  static double softmaxCrossEntropy(
+      float[][] logits,
+      int count,
+      int classes,
+      double[] adjustment,
+      int[] labels,
+      float weight,
+      double[] row,
+      float[][] dLogits) {
     double loss = 0;
     for (int r = 0; r < count; r++) {
       float[] z = logits[r];
@@ -124,7 +149,8 @@ final class Kernels {
   }
 
   /** {@code out[outOffset + c] = sum_r g[r][c]}, accumulated in {@code acc}. */
-  static void columnSums(float[][] g, int count, int width, float[] out, int outOffset, float[] acc) {
+  static void columnSums(
+      float[][] g, int count, int width, float[] out, int outOffset, float[] acc) {
     System.arraycopy(g[0], 0, acc, 0, width);
     for (int r = 1; r < count; r++) {
       float[] gr = g[r];
@@ -135,7 +161,10 @@ final class Kernels {
     System.arraycopy(acc, 0, out, outOffset, width);
   }
 
-  /** Sets each of the first {@code count} rows of {@code out} to {@code values[offset..offset+width)}. */
+  /**
+   * Sets each of the first {@code count} rows of {@code out} to {@code
+   * values[offset..offset+width)}.
+   */
   static void fillRows(float[][] out, int count, int width, float[] values, int offset) {
     for (int r = 0; r < count; r++) {
       System.arraycopy(values, offset, out[r], 0, width);
@@ -148,7 +177,8 @@ final class Kernels {
   }
 
   /** Row-major {@code rows x columns} to row-major {@code columns x rows}. */
-  static void transpose(float[] in, int inOffset, int rows, int columns, float[] out, int outOffset) {
+  static void transpose(
+      float[] in, int inOffset, int rows, int columns, float[] out, int outOffset) {
     for (int i = 0; i < rows; i++) {
       for (int j = 0; j < columns; j++) {
         out[outOffset + j * rows + i] = in[inOffset + i * columns + j];

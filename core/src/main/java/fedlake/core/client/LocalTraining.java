@@ -7,30 +7,50 @@ import java.util.SplittableRandom;
 
 /**
  * Minibatch training of any {@link Objective} with an {@link Optimizer}, every step's gradient
- * shifted by a client algorithm's {@link GradientTerm}: per epoch a Fisher-Yates shuffle of the rows
- * (seeded), then per batch gradient, term, step. The one implementation of local training; the
+ * shifted by a client algorithm's {@link GradientTerm}: per epoch a Fisher-Yates shuffle of the
+ * rows (seeded), then per batch gradient, term, step. The one implementation of local training; the
  * trainers of {@code fedlake.core.train} and the edge runner call it.
  */
 public final class LocalTraining {
   private LocalTraining() {}
 
-  /** Trained parameters in the stored layout, the number of steps, and the mean training loss of the last epoch. */
+  /**
+   * Trained parameters in the stored layout, the number of steps, and the mean training loss of the
+   * last epoch.
+   */
   public record Result(float[] parameters, int steps, double lastEpochLoss) {}
 
   /**
-   * Trains from {@code start} (stored layout, not modified) with {@link MomentumSgd} of the settings.
+   * Trains from {@code start} (stored layout, not modified) with {@link MomentumSgd} of the
+   * settings.
    *
    * @throws IllegalArgumentException when data and objective do not fit together
    */
-  public static Result train(Objective objective, float[] start, Dataset data, TrainSettings settings, GradientTerm term,
+  public static Result train(
+      Objective objective,
+      float[] start,
+      Dataset data,
+      TrainSettings settings,
+      GradientTerm term,
       LocalTrainer.Progress progress) {
-    Optimizer optimizer = MomentumSgd.of(objective, settings.learningRate(), settings.momentum(), settings.weightDecay());
+    Optimizer optimizer =
+        MomentumSgd.of(
+            objective, settings.learningRate(), settings.momentum(), settings.weightDecay());
     return train(objective, optimizer, start, data, settings, term, progress);
   }
 
-  /** As {@link #train(Objective, float[], Dataset, TrainSettings, GradientTerm, LocalTrainer.Progress)} with another optimizer. */
-  public static Result train(Objective objective, Optimizer optimizer, float[] start, Dataset data, TrainSettings settings,
-      GradientTerm term, LocalTrainer.Progress progress) {
+  /**
+   * As {@link #train(Objective, float[], Dataset, TrainSettings, GradientTerm,
+   * LocalTrainer.Progress)} with another optimizer.
+   */
+  public static Result train(
+      Objective objective,
+      Optimizer optimizer,
+      float[] start,
+      Dataset data,
+      TrainSettings settings,
+      GradientTerm term,
+      LocalTrainer.Progress progress) {
     float[] parameters = objective.pack(start);
     float[] gradient = new float[parameters.length];
     int n = data.size();

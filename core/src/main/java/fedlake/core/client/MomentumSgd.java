@@ -1,9 +1,9 @@
 package fedlake.core.client;
 
 /**
- * SGD with momentum and weight decay: {@code g += decay * w} on the weights only (not bias, not cache
- * keys: pulling keys toward zero would not regularise a cosine affinity), {@code v = momentum * v + g},
- * {@code w -= lr * v}, over the trained range {@code [from, length)} of the parameters.
+ * SGD with momentum and weight decay: {@code g += decay * w} on the weights only (not bias, not
+ * cache keys: pulling keys toward zero would not regularise a cosine affinity), {@code v = momentum
+ * * v + g}, {@code w -= lr * v}, over the trained range {@code [from, length)} of the parameters.
  */
 public final class MomentumSgd implements Optimizer {
   private final int from;
@@ -13,9 +13,21 @@ public final class MomentumSgd implements Optimizer {
   private final float weightDecay;
   private final float[] velocity;
 
-  public MomentumSgd(int length, int from, int decayedTo, double learningRate, double momentum, double weightDecay) {
+  public MomentumSgd(
+      int length,
+      int from,
+      int decayedTo,
+      double learningRate,
+      double momentum,
+      double weightDecay) {
     if (from < 0 || from > length || decayedTo < 0 || decayedTo > length) {
-      throw new IllegalArgumentException("Bad optimizer ranges: trained from " + from + ", decayed to " + decayedTo + " of " + length);
+      throw new IllegalArgumentException(
+          "Bad optimizer ranges: trained from "
+              + from
+              + ", decayed to "
+              + decayedTo
+              + " of "
+              + length);
     }
     this.from = from;
     this.decayedTo = decayedTo;
@@ -26,16 +38,28 @@ public final class MomentumSgd implements Optimizer {
   }
 
   /** The optimizer of {@code objective}'s trained parameters. */
-  public static MomentumSgd of(Objective objective, double learningRate, double momentum, double weightDecay) {
-    return new MomentumSgd(objective.parameterCount(), objective.trainableFrom(), objective.decayedTo(), learningRate, momentum,
+  public static MomentumSgd of(
+      Objective objective, double learningRate, double momentum, double weightDecay) {
+    return new MomentumSgd(
+        objective.parameterCount(),
+        objective.trainableFrom(),
+        objective.decayedTo(),
+        learningRate,
+        momentum,
         weightDecay);
   }
 
   @Override
   public void step(float[] parameters, float[] gradient) {
     if (parameters.length != velocity.length || gradient.length != velocity.length) {
-      throw new IllegalArgumentException("Optimizer of " + velocity.length + " parameters got " + parameters.length
-          + " parameters and " + gradient.length + " gradients");
+      throw new IllegalArgumentException(
+          "Optimizer of "
+              + velocity.length
+              + " parameters got "
+              + parameters.length
+              + " parameters and "
+              + gradient.length
+              + " gradients");
     }
     int decayed = Math.max(from, Math.min(decayedTo, velocity.length));
     if (weightDecay != 0f) {

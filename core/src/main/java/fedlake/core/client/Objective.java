@@ -7,10 +7,10 @@ import fedlake.core.model.Classifier;
  * parameter vector.
  *
  * <p>An objective computes in its own <em>working layout</em> of the parameters, chosen so its hot
- * loops run contiguously (a head keeps its weights transposed, {@code dimension x classes}).
- * {@link #pack} and {@link #unpack} convert from and to the stored layout of
- * {@link fedlake.core.model.Models#parameters} (weights, bias, cache keys). Everything elementwise —
- * the optimizer, a client algorithm's gradient term, a SCAFFOLD correction packed once — works on the
+ * loops run contiguously (a head keeps its weights transposed, {@code dimension x classes}). {@link
+ * #pack} and {@link #unpack} convert from and to the stored layout of {@link
+ * fedlake.core.model.Models#parameters} (weights, bias, cache keys). Everything elementwise — the
+ * optimizer, a client algorithm's gradient term, a SCAFFOLD correction packed once — works on the
  * working layout unchanged.
  *
  * <p>Parameters before {@link #trainableFrom()} are fixed (their gradient is never written); the
@@ -32,8 +32,8 @@ public interface Objective {
   float[] unpack(float[] working);
 
   /**
-   * Loss summed over the rows of {@code batch}; writes the gradient of the batch's <em>mean</em> loss
-   * into {@code gradient[trainableFrom..parameterCount)}. Both vectors in the working layout.
+   * Loss summed over the rows of {@code batch}; writes the gradient of the batch's <em>mean</em>
+   * loss into {@code gradient[trainableFrom..parameterCount)}. Both vectors in the working layout.
    */
   double lossAndGradient(float[] parameters, Batch batch, float[] gradient);
 

@@ -3,8 +3,9 @@ package fedlake.core.client;
 import fedlake.schema.ClientAlgorithmName;
 
 /**
- * FedProx (Li et al., MLSys 2020): local SGD on the objective plus {@code mu/2 |w - w_round|^2}, which
- * keeps a site near the round's model; its gradient {@code mu (w - w_round)} joins every step's gradient.
+ * FedProx (Li et al., MLSys 2020): local SGD on the objective plus {@code mu/2 |w - w_round|^2},
+ * which keeps a site near the round's model; its gradient {@code mu (w - w_round)} joins every
+ * step's gradient.
  */
 public final class ProxClient implements ClientAlgorithm {
   private final double mu;
@@ -27,7 +28,10 @@ public final class ProxClient implements ClientAlgorithm {
 
   @Override
   public Round begin(RoundStart start) {
-    GradientTerm term = mu == 0 ? GradientTerm.NONE : GradientTerm.proximal(mu, start.objective().pack(start.base()));
+    GradientTerm term =
+        mu == 0
+            ? GradientTerm.NONE
+            : GradientTerm.proximal(mu, start.objective().pack(start.base()));
     return new Round() {
       @Override
       public GradientTerm term() {

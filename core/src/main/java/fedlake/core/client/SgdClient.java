@@ -2,7 +2,10 @@ package fedlake.core.client;
 
 import fedlake.schema.ClientAlgorithmName;
 
-/** Plain local SGD (FedAvg's client): no gradient term, nothing uploaded or kept besides the parameters. */
+/**
+ * Plain local SGD (FedAvg's client): no gradient term, nothing uploaded or kept besides the
+ * parameters.
+ */
 public final class SgdClient implements ClientAlgorithm {
   @Override
   public ClientAlgorithmName name() {

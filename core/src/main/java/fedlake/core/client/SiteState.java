@@ -27,19 +27,20 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * Everything a site keeps between rounds for one store, in one folder
- * ({@code STATE_DIR/<hash of the store URI>/<site>/}): named float vectors per cluster (today SCAFFOLD's
- * control variate, {@link ScaffoldClient#CONTROL}; room for more, e.g. soft labels or local parts)
- * listed in a versioned manifest, {@value #MANIFEST}.
+ * Everything a site keeps between rounds for one store, in one folder ({@code STATE_DIR/<hash of
+ * the store URI>/<site>/}): named float vectors per cluster (today SCAFFOLD's control variate,
+ * {@link ScaffoldClient#CONTROL}; room for more, e.g. soft labels or local parts) listed in a
+ * versioned manifest, {@value #MANIFEST}.
  *
  * <p>Crash safety: a commit writes each changed vector to a new file named after the new revision
- * (temp file, then rename), then replaces the manifest by a rename; the manifest is the commit point.
- * A crash at any moment leaves the previous manifest and the files it names intact; files it does not
- * name (a crashed commit's vectors and temp files) are ignored and removed by the next commit.
+ * (temp file, then rename), then replaces the manifest by a rename; the manifest is the commit
+ * point. A crash at any moment leaves the previous manifest and the files it names intact; files it
+ * does not name (a crashed commit's vectors and temp files) are ignored and removed by the next
+ * commit.
  *
- * <p>The manifest: {@code format} ({@value #FORMAT}; a higher one is refused), {@code revision} (one
- * more every commit), and per vector {@code vector.cluster-<c>.<name>} (its file) and
- * {@code written.cluster-<c>.<name>} (the revision that wrote it).
+ * <p>The manifest: {@code format} ({@value #FORMAT}; a higher one is refused), {@code revision}
+ * (one more every commit), and per vector {@code vector.cluster-<c>.<name>} (its file) and {@code
+ * written.cluster-<c>.<name>} (the revision that wrote it).
  *
  * <p>State of the layout before this one ({@code <hash>/<site>-cluster-<c>.npy}, SCAFFOLD control
  * variates) is read when the folder has no manifest yet, in the order of the files' modification
@@ -54,7 +55,10 @@ public final class SiteState {
   /** A vector kept for a cluster. */
   public record Carried(int cluster, float[] values) {}
 
-  /** One kept vector: its values, the file holding them (null until committed) and the revision that wrote it. */
+  /**
+   * One kept vector: its values, the file holding them (null until committed) and the revision that
+   * wrote it.
+   */
   private record Entry(float[] values, String file, long written) {}
 
   private final Path folder;
@@ -69,14 +73,19 @@ public final class SiteState {
     this.notes = notes;
   }
 
-  /** The folder of a site's state for a store: {@code stateDir/<12 hex digits of SHA-256 of storeRoot>/<site>}. */
+  /**
+   * The folder of a site's state for a store: {@code stateDir/<12 hex digits of SHA-256 of
+   * storeRoot>/<site>}.
+   */
   public static Path folder(Path stateDir, String storeRoot, String site) {
     return storeFolder(stateDir, storeRoot).resolve(site);
   }
 
   private static Path storeFolder(Path stateDir, String storeRoot) {
     try {
-      byte[] hash = java.security.MessageDigest.getInstance("SHA-256").digest(storeRoot.getBytes(StandardCharsets.UTF_8));
+      byte[] hash =
+          java.security.MessageDigest.getInstance("SHA-256")
+              .digest(storeRoot.getBytes(StandardCharsets.UTF_8));
       return stateDir.resolve(java.util.HexFormat.of().formatHex(hash, 0, 6));
     } catch (java.security.NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
@@ -93,7 +102,10 @@ public final class SiteState {
     return open(folder(stateDir, storeRoot, site));
   }
 
-  /** Reads the state in {@code folder}; without a manifest, the old layout's files beside the folder. */
+  /**
+   * Reads the state in {@code folder}; without a manifest, the old layout's files beside the
+   * folder.
+   */
   public static SiteState open(Path folder) {
     Path manifest = folder.resolve(MANIFEST);
     List<String> notes = new ArrayList<>();
@@ -104,23 +116,32 @@ public final class SiteState {
     try (Reader in = Files.newBufferedReader(manifest, StandardCharsets.UTF_8)) {
       properties.load(in);
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read the site state " + manifest + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "Cannot read the site state " + manifest + ": " + e.getMessage(), e);
     }
     int format = integer(properties, "format", manifest);
     if (format > FORMAT) {
-      throw new IllegalStateException("The site state " + manifest + " has format " + format + "; this runner reads format "
-          + FORMAT + " and older (upgrade the runner, or move the folder away to start afresh)");
+      throw new IllegalStateException(
+          "The site state "
+              + manifest
+              + " has format "
+              + format
+              + "; this runner reads format "
+              + FORMAT
+              + " and older (upgrade the runner, or move the folder away to start afresh)");
     }
     long revision = integer(properties, "revision", manifest);
     Map<String, Entry> entries = new LinkedHashMap<>();
-    for (String property : new TreeMap<>(properties).keySet().stream().map(Object::toString).toList()) {
+    for (String property :
+        new TreeMap<>(properties).keySet().stream().map(Object::toString).toList()) {
       if (!property.startsWith("vector.")) {
         continue;
       }
       String key = property.substring("vector.".length());
       String file = properties.getProperty(property);
       if (!KEY.matcher(key).matches() || file.contains("/") || file.contains("\\")) {
-        throw new IllegalStateException("The site state " + manifest + " has a bad entry: " + property + "=" + file);
+        throw new IllegalStateException(
+            "The site state " + manifest + " has a bad entry: " + property + "=" + file);
       }
       long written = integer(properties, "written." + key, manifest);
       Path path = folder.resolve(file);
@@ -138,11 +159,14 @@ public final class SiteState {
     try {
       return Integer.parseInt(value == null ? "" : value.trim());
     } catch (NumberFormatException e) {
-      throw new IllegalStateException("The site state " + manifest + " has no whole number '" + name + "' (got " + value + ")");
+      throw new IllegalStateException(
+          "The site state " + manifest + " has no whole number '" + name + "' (got " + value + ")");
     }
   }
 
-  /** The state of the previous layout: {@code <store folder>/<site>-cluster-<c>.npy}, oldest first. */
+  /**
+   * The state of the previous layout: {@code <store folder>/<site>-cluster-<c>.npy}, oldest first.
+   */
   private static SiteState legacy(Path folder, List<String> notes) {
     Path parent = folder.getParent();
     Map<String, Entry> entries = new LinkedHashMap<>();
@@ -153,18 +177,25 @@ public final class SiteState {
     Pattern pattern = Pattern.compile(Pattern.quote(site + "-cluster-") + "(\\d{1,9})\\.npy");
     List<Path> files;
     try (Stream<Path> listed = Files.list(parent)) {
-      files = listed.filter(f -> pattern.matcher(f.getFileName().toString()).matches()).sorted((a, b) -> modified(a).compareTo(modified(b)))
-          .toList();
+      files =
+          listed
+              .filter(f -> pattern.matcher(f.getFileName().toString()).matches())
+              .sorted((a, b) -> modified(a).compareTo(modified(b)))
+              .toList();
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot list the site state in " + parent + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "Cannot list the site state in " + parent + ": " + e.getMessage(), e);
     }
     long written = 0;
     for (Path file : files) {
       Matcher m = pattern.matcher(file.getFileName().toString());
       m.matches();
       written++;
-      entries.put(key(Integer.parseInt(m.group(1)), ScaffoldClient.CONTROL), new Entry(read(file), null, written));
-      notes.add("read the control variate of cluster " + m.group(1) + " from the old state file " + file);
+      entries.put(
+          key(Integer.parseInt(m.group(1)), ScaffoldClient.CONTROL),
+          new Entry(read(file), null, written));
+      notes.add(
+          "read the control variate of cluster " + m.group(1) + " from the old state file " + file);
     }
     return new SiteState(folder, written, entries, notes);
   }
@@ -191,7 +222,8 @@ public final class SiteState {
       throw new IllegalArgumentException("Cluster must be >= 0, got " + cluster);
     }
     if (!NAME.matcher(name).matches()) {
-      throw new IllegalArgumentException("Bad state name '" + name + "': use lower-case letters, digits and '-'");
+      throw new IllegalArgumentException(
+          "Bad state name '" + name + "': use lower-case letters, digits and '-'");
     }
     return "cluster-" + cluster + "." + name;
   }
@@ -253,7 +285,9 @@ public final class SiteState {
       return this;
     }
 
-    /** Writes the changes and returns the new state; the state this edit came from stays as it was. */
+    /**
+     * Writes the changes and returns the new state; the state this edit came from stays as it was.
+     */
     public SiteState commit() {
       if (folder == null) {
         throw new IllegalStateException("This site state is not kept anywhere");
@@ -265,7 +299,8 @@ public final class SiteState {
         for (Map.Entry<String, Entry> e : entries.entrySet()) {
           if (e.getValue().file() == null && !puts.containsKey(e.getKey())) {
             // read from the old layout: written in this one now
-            committed.put(e.getKey(), write(e.getKey(), e.getValue().values(), next, e.getValue().written()));
+            committed.put(
+                e.getKey(), write(e.getKey(), e.getValue().values(), next, e.getValue().written()));
           }
         }
         for (Map.Entry<String, float[]> e : puts.entrySet()) {
@@ -273,36 +308,55 @@ public final class SiteState {
         }
         writeManifest(next, committed);
       } catch (IOException e) {
-        throw new UncheckedIOException("Cannot save the site state in " + folder + ": " + e.getMessage(), e);
+        throw new UncheckedIOException(
+            "Cannot save the site state in " + folder + ": " + e.getMessage(), e);
       }
       removeUnlisted(committed);
       return new SiteState(folder, next, committed, List.of());
     }
 
-    private Entry write(String key, float[] values, long fileRevision, long written) throws IOException {
+    private Entry write(String key, float[] values, long fileRevision, long written)
+        throws IOException {
       String file = key + ".r" + fileRevision + ".npy";
       Path temporary = folder.resolve("." + file + "." + UUID.randomUUID() + ".tmp");
       Npy.writeFloat32(temporary, values, 1, values.length);
       force(temporary);
-      Files.move(temporary, folder.resolve(file), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      Files.move(
+          temporary,
+          folder.resolve(file),
+          StandardCopyOption.REPLACE_EXISTING,
+          StandardCopyOption.ATOMIC_MOVE);
       return new Entry(values, file, written);
     }
 
     private void writeManifest(long next, Map<String, Entry> committed) throws IOException {
       StringBuilder text = new StringBuilder();
-      text.append("# fedlake site state: what this site keeps between rounds. Written by the edge runner; do not edit.\n");
+      text.append(
+          "# fedlake site state: what this site keeps between rounds. Written by the edge runner; do not edit.\n");
       text.append("format=").append(FORMAT).append('\n');
       text.append("revision=").append(next).append('\n');
       for (Map.Entry<String, Entry> e : new TreeMap<>(committed).entrySet()) {
-        text.append("vector.").append(e.getKey()).append('=').append(e.getValue().file()).append('\n');
-        text.append("written.").append(e.getKey()).append('=').append(e.getValue().written()).append('\n');
+        text.append("vector.")
+            .append(e.getKey())
+            .append('=')
+            .append(e.getValue().file())
+            .append('\n');
+        text.append("written.")
+            .append(e.getKey())
+            .append('=')
+            .append(e.getValue().written())
+            .append('\n');
       }
       Path temporary = folder.resolve("." + MANIFEST + "." + UUID.randomUUID() + ".tmp");
       try (OutputStream out = Files.newOutputStream(temporary, StandardOpenOption.CREATE_NEW)) {
         out.write(text.toString().getBytes(StandardCharsets.ISO_8859_1));
       }
       force(temporary);
-      Files.move(temporary, folder.resolve(MANIFEST), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      Files.move(
+          temporary,
+          folder.resolve(MANIFEST),
+          StandardCopyOption.REPLACE_EXISTING,
+          StandardCopyOption.ATOMIC_MOVE);
     }
 
     private void force(Path file) throws IOException {
@@ -311,7 +365,10 @@ public final class SiteState {
       }
     }
 
-    /** Best effort: files of earlier revisions and of crashed commits; the manifest no longer names them. */
+    /**
+     * Best effort: files of earlier revisions and of crashed commits; the manifest no longer names
+     * them.
+     */
     private void removeUnlisted(Map<String, Entry> committed) {
       Set<String> keep = new HashSet<>();
       keep.add(MANIFEST);
@@ -319,8 +376,10 @@ public final class SiteState {
       try (Stream<Path> files = Files.list(folder)) {
         for (Path f : files.toList()) {
           String name = f.getFileName().toString();
-          boolean ours = name.endsWith(".npy") && KEY.matcher(name.replaceFirst("\\.r\\d+\\.npy$", "")).matches()
-              || name.startsWith(".") && name.endsWith(".tmp");
+          boolean ours =
+              name.endsWith(".npy")
+                      && KEY.matcher(name.replaceFirst("\\.r\\d+\\.npy$", "")).matches()
+                  || name.startsWith(".") && name.endsWith(".tmp");
           if (ours && !keep.contains(name)) {
             try {
               Files.deleteIfExists(f);

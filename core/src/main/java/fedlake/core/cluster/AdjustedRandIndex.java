@@ -12,7 +12,8 @@ public final class AdjustedRandIndex {
 
   public static double of(int[] a, int[] b) {
     if (a.length != b.length) {
-      throw new IllegalArgumentException("partitions of different sizes: " + a.length + " and " + b.length);
+      throw new IllegalArgumentException(
+          "partitions of different sizes: " + a.length + " and " + b.length);
     }
     int n = a.length;
     if (n < 2) {
@@ -41,7 +42,8 @@ public final class AdjustedRandIndex {
     double expected = sumRows * sumColumns / pairs(n);
     double max = (sumRows + sumColumns) / 2;
     if (max == expected) {
-      return 1.0; // both partitions trivial (all in one group, or all singletons) and equal in structure
+      return 1.0; // both partitions trivial (all in one group, or all singletons) and equal in
+      // structure
     }
     return (index - expected) / (max - expected);
   }

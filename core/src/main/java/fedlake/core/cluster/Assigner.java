@@ -27,7 +27,8 @@ public final class Assigner implements Serializable {
    * @param centres centre of every cluster that survives the minimum size, by stable id
    * @param stableIds stable id of every raw cluster index that survives (others are dissolved)
    */
-  public Assigner(Map<Integer, double[]> centres, Map<Integer, Integer> stableIds, double choiceMargin) {
+  public Assigner(
+      Map<Integer, double[]> centres, Map<Integer, Integer> stableIds, double choiceMargin) {
     if (centres.isEmpty()) {
       throw new IllegalArgumentException("no cluster to assign sites to");
     }

@@ -20,8 +20,8 @@ public final class CentroidMatching {
 
   /**
    * Minimum-cost assignment of rows to columns (Hungarian algorithm, O(n^3) on the padded square
-   * matrix). Returns, for every row, its column, or -1 when there are more rows than columns and the
-   * row was left out.
+   * matrix). Returns, for every row, its column, or -1 when there are more rows than columns and
+   * the row was left out.
    */
   public static int[] assign(double[][] cost) {
     int rows = cost.length;
@@ -33,11 +33,18 @@ public final class CentroidMatching {
     double[][] a = new double[n + 1][n + 1];
     for (int i = 0; i < rows; i++) {
       if (cost[i].length != columns) {
-        throw new IllegalArgumentException("cost matrix is ragged: row " + i + " has " + cost[i].length + " columns, row 0 has " + columns);
+        throw new IllegalArgumentException(
+            "cost matrix is ragged: row "
+                + i
+                + " has "
+                + cost[i].length
+                + " columns, row 0 has "
+                + columns);
       }
       for (int j = 0; j < columns; j++) {
         if (!Double.isFinite(cost[i][j])) {
-          throw new IllegalArgumentException("cost matrix holds a non-finite value " + cost[i][j] + " at (" + i + ", " + j + ")");
+          throw new IllegalArgumentException(
+              "cost matrix holds a non-finite value " + cost[i][j] + " at (" + i + ", " + j + ")");
         }
         a[i + 1][j + 1] = cost[i][j];
       }
@@ -100,14 +107,20 @@ public final class CentroidMatching {
    * Stable ids for this round's clusters.
    *
    * @param centres this round's cluster centres, by the algorithm's index
-   * @param sizes number of sites in each of this round's clusters (orders the unmatched ones: larger first)
-   * @param previous the previous clusters' centres, recomputed on this round's profiles of their sites
+   * @param sizes number of sites in each of this round's clusters (orders the unmatched ones:
+   *     larger first)
+   * @param previous the previous clusters' centres, recomputed on this round's profiles of their
+   *     sites
    * @param idleModels ids of clusters that have a model but held no site: reused before fresh ids
    * @param taken every id that exists already (previous clusters, models); fresh ids avoid them
    * @return stable id of each of this round's clusters
    */
-  public static int[] stableIds(double[][] centres, long[] sizes, SortedMap<Integer, double[]> previous,
-      Set<Integer> idleModels, Set<Integer> taken) {
+  public static int[] stableIds(
+      double[][] centres,
+      long[] sizes,
+      SortedMap<Integer, double[]> previous,
+      Set<Integer> idleModels,
+      Set<Integer> taken) {
     int k = centres.length;
     int[] ids = new int[k];
     Arrays.fill(ids, -1);
@@ -130,9 +143,12 @@ public final class CentroidMatching {
     used.addAll(previous.keySet());
     TreeSet<Integer> reusable = new TreeSet<>(idleModels);
     reusable.removeAll(previous.keySet());
-    Integer[] unmatched = java.util.stream.IntStream.range(0, k).filter(i -> ids[i] < 0).boxed()
-        .sorted(Comparator.<Integer>comparingLong(i -> -sizes[i]).thenComparingInt(i -> i))
-        .toArray(Integer[]::new);
+    Integer[] unmatched =
+        java.util.stream.IntStream.range(0, k)
+            .filter(i -> ids[i] < 0)
+            .boxed()
+            .sorted(Comparator.<Integer>comparingLong(i -> -sizes[i]).thenComparingInt(i -> i))
+            .toArray(Integer[]::new);
     int next = used.isEmpty() ? 0 : used.last() + 1;
     for (int i : unmatched) {
       if (!reusable.isEmpty()) {
@@ -146,7 +162,8 @@ public final class CentroidMatching {
 
   public static double squaredDistance(double[] a, double[] b) {
     if (a.length != b.length) {
-      throw new IllegalArgumentException("centres of different lengths: " + a.length + " and " + b.length);
+      throw new IllegalArgumentException(
+          "centres of different lengths: " + a.length + " and " + b.length);
     }
     double sum = 0;
     for (int i = 0; i < a.length; i++) {

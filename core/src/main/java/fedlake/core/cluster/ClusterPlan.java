@@ -22,9 +22,9 @@ import java.util.TreeSet;
  *   <li>training: the latest assignments from a round before this one. A site named there must
  *       upload an update of that cluster; the round job rejects any other (see UpdateValidator).
  *   <li>targets: the assignments computed from this round's own profiles, when the cluster job ran.
- *       Each accepted update is aggregated into its site's target cluster. A target cluster that has
- *       no model yet is new: its rows must name a parentCluster that has one, and its model starts
- *       from that parent's.
+ *       Each accepted update is aggregated into its site's target cluster. A target cluster that
+ *       has no model yet is new: its rows must name a parentCluster that has one, and its model
+ *       starts from that parent's.
  * </ul>
  *
  * Without assignments every update counts for the cluster it was trained from, as before.
@@ -36,7 +36,10 @@ public final class ClusterPlan implements Serializable {
   private final Map<String, Integer> targets;
   private final SortedMap<Integer, Integer> newClusters;
 
-  private ClusterPlan(Map<String, Integer> training, String trainingFile, Map<String, Integer> targets,
+  private ClusterPlan(
+      Map<String, Integer> training,
+      String trainingFile,
+      Map<String, Integer> targets,
       SortedMap<Integer, Integer> newClusters) {
     this.training = training;
     this.trainingFile = trainingFile;
@@ -59,8 +62,16 @@ public final class ClusterPlan implements Serializable {
     if (before.isPresent()) {
       for (SiteAssignment a : before.get().rows()) {
         if (!modelClusters.contains(a.getCluster())) {
-          throw new InvalidInputException(before.get().file(), "assigns site " + a.getSite() + " to cluster " + a.getCluster()
-              + ", but round " + round + " has models only for clusters " + new TreeSet<>(modelClusters));
+          throw new InvalidInputException(
+              before.get().file(),
+              "assigns site "
+                  + a.getSite()
+                  + " to cluster "
+                  + a.getCluster()
+                  + ", but round "
+                  + round
+                  + " has models only for clusters "
+                  + new TreeSet<>(modelClusters));
         }
       }
       training = before.get().bySite();
@@ -76,18 +87,41 @@ public final class ClusterPlan implements Serializable {
         }
         Integer parent = a.getParentCluster();
         if (parent == null) {
-          throw new InvalidInputException(own.get().file(), "assigns site " + a.getSite() + " to cluster " + a.getCluster()
-              + ", which has no model in round " + round + " (models: " + new TreeSet<>(modelClusters)
-              + ") and is not declared new (no parentCluster)");
+          throw new InvalidInputException(
+              own.get().file(),
+              "assigns site "
+                  + a.getSite()
+                  + " to cluster "
+                  + a.getCluster()
+                  + ", which has no model in round "
+                  + round
+                  + " (models: "
+                  + new TreeSet<>(modelClusters)
+                  + ") and is not declared new (no parentCluster)");
         }
         if (!modelClusters.contains(parent)) {
-          throw new InvalidInputException(own.get().file(), "new cluster " + a.getCluster() + " names parent cluster " + parent
-              + ", which has no model in round " + round + " (models: " + new TreeSet<>(modelClusters) + ")");
+          throw new InvalidInputException(
+              own.get().file(),
+              "new cluster "
+                  + a.getCluster()
+                  + " names parent cluster "
+                  + parent
+                  + ", which has no model in round "
+                  + round
+                  + " (models: "
+                  + new TreeSet<>(modelClusters)
+                  + ")");
         }
         Integer earlier = created.put(a.getCluster(), parent);
         if (earlier != null && !earlier.equals(parent)) {
-          throw new InvalidInputException(own.get().file(), "new cluster " + a.getCluster() + " names two parents: "
-              + earlier + " and " + parent);
+          throw new InvalidInputException(
+              own.get().file(),
+              "new cluster "
+                  + a.getCluster()
+                  + " names two parents: "
+                  + earlier
+                  + " and "
+                  + parent);
         }
       }
       targets = own.get().bySite();
@@ -115,7 +149,9 @@ public final class ClusterPlan implements Serializable {
     return Collections.unmodifiableSortedMap(newClusters);
   }
 
-  /** Accepted checks of assigned sites, re-labelled with their target cluster; the rest unchanged. */
+  /**
+   * Accepted checks of assigned sites, re-labelled with their target cluster; the rest unchanged.
+   */
   public List<UpdateCheck> retarget(List<UpdateCheck> checks) {
     if (targets.isEmpty()) {
       return checks;
@@ -131,7 +167,9 @@ public final class ClusterPlan implements Serializable {
   /** The round's base models plus a base for every new cluster: its parent's model, re-labelled. */
   public SortedMap<Integer, Model> bases(Map<Integer, Model> current) {
     SortedMap<Integer, Model> all = new TreeMap<>(current);
-    newClusters.forEach((cluster, parent) -> all.put(cluster, Model.newBuilder(current.get(parent)).setCluster(cluster).build()));
+    newClusters.forEach(
+        (cluster, parent) ->
+            all.put(cluster, Model.newBuilder(current.get(parent)).setCluster(cluster).build()));
     return all;
   }
 }

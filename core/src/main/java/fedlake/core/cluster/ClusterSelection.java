@@ -24,7 +24,8 @@ public final class ClusterSelection {
    */
   public record Selection(int cluster, Integer choice, String how, Map<Integer, Double> losses) {}
 
-  public static Selection select(Store store, Latest latest, String site, Integer explicit, Dataset data) {
+  public static Selection select(
+      Store store, Latest latest, String site, Integer explicit, Dataset data) {
     if (explicit != null) {
       latest.version(explicit); // names the clusters that exist when it does not
       return new Selection(explicit, null, "given", Map.of());
@@ -34,8 +35,16 @@ public final class ClusterSelection {
       Integer assigned = assignments.get().bySite().get(site);
       if (assigned != null) {
         if (!latest.versions().containsKey(assigned)) {
-          throw new InvalidInputException(assignments.get().file(), "assigns site " + site + " to cluster " + assigned
-              + ", but round " + latest.round() + " has models only for clusters " + latest.versions().keySet());
+          throw new InvalidInputException(
+              assignments.get().file(),
+              "assigns site "
+                  + site
+                  + " to cluster "
+                  + assigned
+                  + ", but round "
+                  + latest.round()
+                  + " has models only for clusters "
+                  + latest.versions().keySet());
         }
         return new Selection(assigned, null, "assigned in " + assignments.get().file(), Map.of());
       }
@@ -49,8 +58,14 @@ public final class ClusterSelection {
     for (int cluster : latest.versions().keySet()) {
       Model model = store.readModel(latest.round(), cluster);
       if (data.dimension() != model.getDimension()) {
-        throw new InvalidInputException(data.source(), "embeddings have dimension " + data.dimension() + " but model "
-            + model.getVersion() + " expects " + model.getDimension());
+        throw new InvalidInputException(
+            data.source(),
+            "embeddings have dimension "
+                + data.dimension()
+                + " but model "
+                + model.getVersion()
+                + " expects "
+                + model.getDimension());
       }
       data.requireLabelsBelow(model.getClassCount());
       double loss = Models.head(model).evaluate(data).loss();

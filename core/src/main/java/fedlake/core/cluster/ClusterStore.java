@@ -71,7 +71,8 @@ public final class ClusterStore {
   }
 
   /** Writes the round's assignments atomically (replacing an earlier run's), sorted by site. */
-  public static void writeAssignments(Store store, int round, List<SiteAssignment> rows) throws IOException {
+  public static void writeAssignments(Store store, int round, List<SiteAssignment> rows)
+      throws IOException {
     List<SiteAssignment> sorted = new ArrayList<>(rows);
     sorted.sort(Comparator.comparing(SiteAssignment::getSite));
     store.writeRecords(assignmentsFile(store, round), SiteAssignment.getClassSchema(), sorted);
@@ -93,7 +94,9 @@ public final class ClusterStore {
         throw new InvalidInputException(file.toString(), "assigns site " + a.getSite() + " twice");
       }
       if (a.getCluster() < 0) {
-        throw new InvalidInputException(file.toString(), "assigns site " + a.getSite() + " to a negative cluster " + a.getCluster());
+        throw new InvalidInputException(
+            file.toString(),
+            "assigns site " + a.getSite() + " to a negative cluster " + a.getCluster());
       }
     }
     return Optional.of(new Assignments(round, file.toString(), rows));
@@ -112,7 +115,10 @@ public final class ClusterStore {
     return rounds;
   }
 
-  /** The latest assignments computed from a round before {@code round}: what sites train by in {@code round}. */
+  /**
+   * The latest assignments computed from a round before {@code round}: what sites train by in
+   * {@code round}.
+   */
   public static Optional<Assignments> latestBefore(Store store, int round) {
     List<Integer> rounds = assignmentRounds(store);
     for (int i = rounds.size() - 1; i >= 0; i--) {
@@ -123,7 +129,8 @@ public final class ClusterStore {
     return Optional.empty();
   }
 
-  public static void writeHistory(Store store, int round, List<ClusterHistory> rows) throws IOException {
+  public static void writeHistory(Store store, int round, List<ClusterHistory> rows)
+      throws IOException {
     store.writeRecords(historyFile(store, round), ClusterHistory.getClassSchema(), rows);
   }
 
@@ -133,7 +140,9 @@ public final class ClusterStore {
     for (FileStatus file : store.listVisible(store.path("cluster-history"), ".parquet")) {
       rows.addAll(store.readRecords(file.getPath(), ClusterHistory.getClassSchema()));
     }
-    rows.sort(Comparator.comparingInt(ClusterHistory::getRound).thenComparingInt(ClusterHistory::getCluster));
+    rows.sort(
+        Comparator.comparingInt(ClusterHistory::getRound)
+            .thenComparingInt(ClusterHistory::getCluster));
     return rows;
   }
 }

@@ -28,21 +28,41 @@ public final class ProfileBuilder implements Serializable {
   }
 
   /**
-   * @param origin the federation's initial model (round 0, cluster 0), the common reference of {@code position}
-   * @param choiceInformative whether the models the site could choose among differed (see
-   *     {@link SiteProfile#getChoiceInformative()})
+   * @param origin the federation's initial model (round 0, cluster 0), the common reference of
+   *     {@code position}
+   * @param choiceInformative whether the models the site could choose among differed (see {@link
+   *     SiteProfile#getChoiceInformative()})
    */
-  public SiteProfile build(Update update, Model base, Model origin, boolean choiceInformative, long now) {
+  public SiteProfile build(
+      Update update, Model base, Model origin, boolean choiceInformative, long now) {
     float[] parameters = Models.parameters(update);
     float[] reference = Models.parameters(base);
     float[] start = Models.parameters(origin);
     if (start.length != parameters.length) {
-      throw new IllegalArgumentException("Cannot profile update " + update.getUpdateId() + " of site " + update.getSite()
-          + ": it has " + parameters.length + " parameters, the federation's initial model " + origin.getVersion() + " has " + start.length);
+      throw new IllegalArgumentException(
+          "Cannot profile update "
+              + update.getUpdateId()
+              + " of site "
+              + update.getSite()
+              + ": it has "
+              + parameters.length
+              + " parameters, the federation's initial model "
+              + origin.getVersion()
+              + " has "
+              + start.length);
     }
     if (parameters.length != reference.length) {
-      throw new IllegalArgumentException("Cannot profile update " + update.getUpdateId() + " of site " + update.getSite()
-          + ": it has " + parameters.length + " parameters, its base model " + base.getVersion() + " has " + reference.length);
+      throw new IllegalArgumentException(
+          "Cannot profile update "
+              + update.getUpdateId()
+              + " of site "
+              + update.getSite()
+              + ": it has "
+              + parameters.length
+              + " parameters, its base model "
+              + base.getVersion()
+              + " has "
+              + reference.length);
     }
     double[] delta = new double[parameters.length];
     for (int i = 0; i < delta.length; i++) {
@@ -51,7 +71,8 @@ public final class ProfileBuilder implements Serializable {
     double norm = RandomProjection.normalise(delta);
     double[] direction = projection.project(delta);
     RandomProjection.normalise(direction);
-    // Trained from the initial model itself, position would repeat direction: leave it out (the cluster job
+    // Trained from the initial model itself, position would repeat direction: leave it out (the
+    // cluster job
     // then clusters on the histogram and the direction, which all measure from the same model).
     double[] position = new double[0];
     if (!java.util.Arrays.equals(reference, start)) {

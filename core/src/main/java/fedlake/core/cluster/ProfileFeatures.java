@@ -5,18 +5,25 @@ import java.io.Serializable;
 import java.util.List;
 
 /**
- * Turns a profile into the vector the cluster job clusters: {@code [h * sqrt(histogram),
- * d * direction, p * position, e * embeddingMean]}. The square root makes the histogram block a unit
- * vector whose Euclidean distances are Hellinger distances; the other blocks are unit vectors already,
- * so the weights say how much each block counts. The position and embedding blocks are used only when
- * every profile of the round has one.
+ * Turns a profile into the vector the cluster job clusters: {@code [h * sqrt(histogram), d *
+ * direction, p * position, e * embeddingMean]}. The square root makes the histogram block a unit
+ * vector whose Euclidean distances are Hellinger distances; the other blocks are unit vectors
+ * already, so the weights say how much each block counts. The position and embedding blocks are
+ * used only when every profile of the round has one.
  */
-public record ProfileFeatures(double histogramWeight, double directionWeight, double positionWeight, double embeddingWeight,
-    boolean usePosition, boolean useEmbedding) implements Serializable {
+public record ProfileFeatures(
+    double histogramWeight,
+    double directionWeight,
+    double positionWeight,
+    double embeddingWeight,
+    boolean usePosition,
+    boolean useEmbedding)
+    implements Serializable {
   public static final String WEIGHTS_DEFAULT = "1,1,1,1";
 
   public ProfileFeatures {
-    for (double w : new double[] {histogramWeight, directionWeight, positionWeight, embeddingWeight}) {
+    for (double w :
+        new double[] {histogramWeight, directionWeight, positionWeight, embeddingWeight}) {
       if (!(w >= 0) || !Double.isFinite(w)) {
         throw new IllegalArgumentException("profile weights must be finite and >= 0, got " + w);
       }
@@ -30,16 +37,27 @@ public record ProfileFeatures(double histogramWeight, double directionWeight, do
     return parse(WEIGHTS_DEFAULT);
   }
 
-  /** Parses "h,d,p,e" (histogram, direction, position, embedding weights); the blocks are switched on per round. */
+  /**
+   * Parses "h,d,p,e" (histogram, direction, position, embedding weights); the blocks are switched
+   * on per round.
+   */
   public static ProfileFeatures parse(String text) {
     String[] parts = text.split(",");
-    String usage = "--weights expects four numbers 'histogram,direction,position,embedding', got '" + text + "'";
+    String usage =
+        "--weights expects four numbers 'histogram,direction,position,embedding', got '"
+            + text
+            + "'";
     if (parts.length != 4) {
       throw new IllegalArgumentException(usage);
     }
     try {
-      return new ProfileFeatures(Double.parseDouble(parts[0].trim()), Double.parseDouble(parts[1].trim()),
-          Double.parseDouble(parts[2].trim()), Double.parseDouble(parts[3].trim()), true, true);
+      return new ProfileFeatures(
+          Double.parseDouble(parts[0].trim()),
+          Double.parseDouble(parts[1].trim()),
+          Double.parseDouble(parts[2].trim()),
+          Double.parseDouble(parts[3].trim()),
+          true,
+          true);
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException(usage);
     }
@@ -47,8 +65,13 @@ public record ProfileFeatures(double histogramWeight, double directionWeight, do
 
   /** These weights with the optional blocks switched on only where weighted and present. */
   public ProfileFeatures withBlocks(boolean position, boolean embedding) {
-    return new ProfileFeatures(histogramWeight, directionWeight, positionWeight, embeddingWeight,
-        position && positionWeight > 0, embedding && embeddingWeight > 0);
+    return new ProfileFeatures(
+        histogramWeight,
+        directionWeight,
+        positionWeight,
+        embeddingWeight,
+        position && positionWeight > 0,
+        embedding && embeddingWeight > 0);
   }
 
   /**
@@ -58,16 +81,34 @@ public record ProfileFeatures(double histogramWeight, double directionWeight, do
   public static String problem(SiteProfile p, int classCount, int projectionDimension) {
     String where = "site " + p.getSite() + ": ";
     if (p.getLabelHistogram().size() != classCount) {
-      return where + "labelHistogram has " + p.getLabelHistogram().size() + " values, other profiles have " + classCount;
+      return where
+          + "labelHistogram has "
+          + p.getLabelHistogram().size()
+          + " values, other profiles have "
+          + classCount;
     }
     if (p.getDirection().size() != projectionDimension) {
-      return where + "direction has " + p.getDirection().size() + " values, other profiles have " + projectionDimension;
+      return where
+          + "direction has "
+          + p.getDirection().size()
+          + " values, other profiles have "
+          + projectionDimension;
     }
-    if (p.getPosition() != null && !p.getPosition().isEmpty() && p.getPosition().size() != projectionDimension) {
-      return where + "position has " + p.getPosition().size() + " values, direction has " + projectionDimension;
+    if (p.getPosition() != null
+        && !p.getPosition().isEmpty()
+        && p.getPosition().size() != projectionDimension) {
+      return where
+          + "position has "
+          + p.getPosition().size()
+          + " values, direction has "
+          + projectionDimension;
     }
     if (p.getEmbeddingMean() != null && p.getEmbeddingMean().size() != projectionDimension) {
-      return where + "embeddingMean has " + p.getEmbeddingMean().size() + " values, direction has " + projectionDimension;
+      return where
+          + "embeddingMean has "
+          + p.getEmbeddingMean().size()
+          + " values, direction has "
+          + projectionDimension;
     }
     String bad = nonFinite("labelHistogram", p.getLabelHistogram());
     if (bad == null) {
@@ -84,7 +125,11 @@ public record ProfileFeatures(double histogramWeight, double directionWeight, do
     }
     for (int c = 0; c < classCount; c++) {
       if (p.getLabelHistogram().get(c) < 0) {
-        return where + "labelHistogram has a negative share " + p.getLabelHistogram().get(c) + " for class " + c;
+        return where
+            + "labelHistogram has a negative share "
+            + p.getLabelHistogram().get(c)
+            + " for class "
+            + c;
       }
     }
     return null;
@@ -101,7 +146,10 @@ public record ProfileFeatures(double histogramWeight, double directionWeight, do
   }
 
   public int length(int classCount, int projectionDimension) {
-    return classCount + projectionDimension + (usePosition ? projectionDimension : 0) + (useEmbedding ? projectionDimension : 0);
+    return classCount
+        + projectionDimension
+        + (usePosition ? projectionDimension : 0)
+        + (useEmbedding ? projectionDimension : 0);
   }
 
   /** The feature vector of a profile that passed {@link #problem}. */

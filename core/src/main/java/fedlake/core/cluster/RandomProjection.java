@@ -5,9 +5,10 @@ import java.io.Serializable;
 /**
  * A fixed random projection of vectors of any length to {@code dimension} values (Achlioptas'
  * database-friendly Johnson-Lindenstrauss transform): entry (k, i) is +1 or -1, read from bit k of
- * a SplitMix64 hash of (seed, i, k / 64), and the result is scaled by 1 / sqrt(dimension). Nothing is
- * stored, so the projection of a million-parameter update costs no memory, and the same seed gives
- * the same matrix on every machine. Inner products and distances are preserved in expectation.
+ * a SplitMix64 hash of (seed, i, k / 64), and the result is scaled by 1 / sqrt(dimension). Nothing
+ * is stored, so the projection of a million-parameter update costs no memory, and the same seed
+ * gives the same matrix on every machine. Inner products and distances are preserved in
+ * expectation.
  */
 public final class RandomProjection implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -19,7 +20,8 @@ public final class RandomProjection implements Serializable {
 
   public RandomProjection(int dimension, long seed) {
     if (dimension < 1 || dimension > 4096) {
-      throw new IllegalArgumentException("projection dimension must be in 1..4096, got " + dimension);
+      throw new IllegalArgumentException(
+          "projection dimension must be in 1..4096, got " + dimension);
     }
     this.dimension = dimension;
     this.seed = seed;
@@ -65,7 +67,10 @@ public final class RandomProjection implements Serializable {
     return z ^ (z >>> 31);
   }
 
-  /** Scales {@code values} to unit L2 norm in place; returns the norm before (0 leaves them unchanged). */
+  /**
+   * Scales {@code values} to unit L2 norm in place; returns the norm before (0 leaves them
+   * unchanged).
+   */
   public static double normalise(double[] values) {
     double squares = 0;
     for (double v : values) {

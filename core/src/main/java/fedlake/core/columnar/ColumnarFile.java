@@ -11,16 +11,16 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.parquet.ParquetReadOptions;
+import org.apache.parquet.VersionParser;
 import org.apache.parquet.bytes.BytesInput;
 import org.apache.parquet.column.ColumnDescriptor;
 import org.apache.parquet.column.ColumnReader;
-import org.apache.parquet.VersionParser;
 import org.apache.parquet.column.impl.ColumnReadStoreImpl;
 import org.apache.parquet.column.impl.ColumnReaderImpl;
 import org.apache.parquet.column.page.DataPage;
 import org.apache.parquet.column.page.DictionaryPage;
-import org.apache.parquet.column.page.PageReader;
 import org.apache.parquet.column.page.PageReadStore;
+import org.apache.parquet.column.page.PageReader;
 import org.apache.parquet.compression.CompressionCodecFactory;
 import org.apache.parquet.conf.PlainParquetConfiguration;
 import org.apache.parquet.hadoop.ParquetFileReader;
@@ -38,20 +38,26 @@ import org.apache.parquet.schema.PrimitiveType;
 import org.apache.parquet.schema.Type;
 
 /**
- * One row of a Parquet file read column by column into primitive arrays, without a record object or a
- * boxed value per number. Everything that sizes the read (row count, value count and uncompressed size
- * of every column) comes from the footer and is checked by the caller before any page is decoded, so a
- * small file cannot make the reader allocate more than the caller allowed.
+ * One row of a Parquet file read column by column into primitive arrays, without a record object or
+ * a boxed value per number. Everything that sizes the read (row count, value count and uncompressed
+ * size of every column) comes from the footer and is checked by the caller before any page is
+ * decoded, so a small file cannot make the reader allocate more than the caller allowed.
  *
- * <p>Top-level fields are addressed by name. A field is either a primitive or a list of primitives (any
- * list layout a Parquet writer uses: parquet-avro's, Arrow's or Spark's), or, for {@link #floatLists},
- * a list of records holding lists.
+ * <p>Top-level fields are addressed by name. A field is either a primitive or a list of primitives
+ * (any list layout a Parquet writer uses: parquet-avro's, Arrow's or Spark's), or, for {@link
+ * #floatLists}, a list of records holding lists.
  */
 public final class ColumnarFile implements Closeable {
   private static final Configuration CODEC_CONF = new Configuration();
   private static final PlainParquetConfiguration PLAIN = new PlainParquetConfiguration();
-  /** One codec factory a thread, kept for the thread's life: decompressors are pooled, never released per file. */
-  private static final ThreadLocal<CompressionCodecFactory> CODECS = ThreadLocal.withInitial(() -> HadoopCodecs.newFactory(CODEC_CONF, 0));
+
+  /**
+   * One codec factory a thread, kept for the thread's life: decompressors are pooled, never
+   * released per file.
+   */
+  private static final ThreadLocal<CompressionCodecFactory> CODECS =
+      ThreadLocal.withInitial(() -> HadoopCodecs.newFactory(CODEC_CONF, 0));
+
   private final String file;
   private final ParquetFileReader reader;
   private final BlockMetaData block;
@@ -76,7 +82,8 @@ public final class ColumnarFile implements Closeable {
       }
     }
     if (rows != 1) {
-      throw new InvalidInputException(file, "holds " + rows + " rows; an update file holds exactly one");
+      throw new InvalidInputException(
+          file, "holds " + rows + " rows; an update file holds exactly one");
     }
     this.block = withRow;
     for (ColumnDescriptor c : schema.getColumns()) {
@@ -89,17 +96,20 @@ public final class ColumnarFile implements Closeable {
   }
 
   /**
-   * Opens {@code path} ({@code bytes} long, as listed) and reads its footer only. A file that is not
-   * Parquet or does not hold exactly one row raises {@link InvalidInputException}.
+   * Opens {@code path} ({@code bytes} long, as listed) and reads its footer only. A file that is
+   * not Parquet or does not hold exactly one row raises {@link InvalidInputException}.
    */
   public static ColumnarFile open(String path, long bytes, FileSystem fs) {
     Path p = new Path(path);
     ParquetFileReader reader = null;
     try {
       BoundedCodecs codecs = new BoundedCodecs(path, CODECS.get());
-      // a plain configuration: building read options over a new Hadoop Configuration costs milliseconds a file
-      reader = ParquetFileReader.open(new StoreInputFile(fs, p, bytes),
-          ParquetReadOptions.builder(PLAIN).withCodecFactory(codecs).build());
+      // a plain configuration: building read options over a new Hadoop Configuration costs
+      // milliseconds a file
+      reader =
+          ParquetFileReader.open(
+              new StoreInputFile(fs, p, bytes),
+              ParquetReadOptions.builder(PLAIN).withCodecFactory(codecs).build());
       return new ColumnarFile(path, reader, codecs);
     } catch (InvalidInputException e) {
       closeQuietly(reader);
@@ -107,9 +117,16 @@ public final class ColumnarFile implements Closeable {
     } catch (IOException | RuntimeException e) {
       closeQuietly(reader);
       String text = String.valueOf(e.getMessage());
-      throw new InvalidInputException(path, text.contains("is not a Parquet file")
-          ? "not a readable Parquet file: truncated or corrupt (no valid footer)"
-          : "cannot read the Parquet footer (" + e.getClass().getSimpleName() + ": " + text + ")", e);
+      throw new InvalidInputException(
+          path,
+          text.contains("is not a Parquet file")
+              ? "not a readable Parquet file: truncated or corrupt (no valid footer)"
+              : "cannot read the Parquet footer ("
+                  + e.getClass().getSimpleName()
+                  + ": "
+                  + text
+                  + ")",
+          e);
     }
   }
 
@@ -132,7 +149,10 @@ public final class ColumnarFile implements Closeable {
     return leavesByField.containsKey(name);
   }
 
-  /** Number of values (levels, counting empty and null entries) the footer declares for the leaves of {@code field}. */
+  /**
+   * Number of values (levels, counting empty and null entries) the footer declares for the leaves
+   * of {@code field}.
+   */
   public long declaredValues(String field) {
     long total = 0;
     for (ColumnDescriptor c : leaves(field)) {
@@ -170,7 +190,8 @@ public final class ColumnarFile implements Closeable {
   private ColumnChunkMetaData chunk(ColumnDescriptor c) {
     ColumnChunkMetaData chunk = chunks.get(String.join(".", c.getPath()));
     if (chunk == null) {
-      throw new InvalidInputException(file, "has no column chunk for " + String.join(".", c.getPath()));
+      throw new InvalidInputException(
+          file, "has no column chunk for " + String.join(".", c.getPath()));
     }
     return chunk;
   }
@@ -212,14 +233,18 @@ public final class ColumnarFile implements Closeable {
       if (e instanceof InvalidInputException invalid) {
         throw invalid;
       }
-      throw new InvalidInputException(file, "cannot read its columns (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
+      throw new InvalidInputException(
+          file,
+          "cannot read its columns (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")",
+          e);
     }
   }
 
   private ColumnReader column(String field, PrimitiveType.PrimitiveTypeName... types) {
     List<ColumnDescriptor> leaves = leaves(field);
     if (leaves.size() != 1) {
-      throw new InvalidInputException(file, "field '" + field + "' has " + leaves.size() + " columns, expected one");
+      throw new InvalidInputException(
+          file, "field '" + field + "' has " + leaves.size() + " columns, expected one");
     }
     ColumnDescriptor descriptor = leaves.get(0);
     PrimitiveType.PrimitiveTypeName actual = descriptor.getPrimitiveType().getPrimitiveTypeName();
@@ -228,27 +253,40 @@ public final class ColumnarFile implements Closeable {
         return columns.getColumnReader(descriptor);
       }
     }
-    throw new InvalidInputException(file, "field '" + field + "' is " + actual + ", expected " + java.util.Arrays.toString(types));
+    throw new InvalidInputException(
+        file,
+        "field '" + field + "' is " + actual + ", expected " + java.util.Arrays.toString(types));
   }
 
-  private ColumnReader leafColumn(ColumnDescriptor descriptor, PrimitiveType.PrimitiveTypeName type, String name) {
+  private ColumnReader leafColumn(
+      ColumnDescriptor descriptor, PrimitiveType.PrimitiveTypeName type, String name) {
     if (descriptor.getPrimitiveType().getPrimitiveTypeName() != type) {
-      throw new InvalidInputException(file, "field '" + name + "' is " + descriptor.getPrimitiveType().getPrimitiveTypeName()
-          + ", expected " + type);
+      throw new InvalidInputException(
+          file,
+          "field '"
+              + name
+              + "' is "
+              + descriptor.getPrimitiveType().getPrimitiveTypeName()
+              + ", expected "
+              + type);
     }
     return columns.getColumnReader(descriptor);
   }
 
   /**
-   * The non-null floats of {@code field} (a float or a list of floats) written into {@code into} from
-   * {@code offset}; returns how many. More values than {@code capacity} raise {@link InvalidInputException}.
-   * Pages of plain floats are copied in bulk ({@link PlainFloats}); others go through Parquet's reader.
+   * The non-null floats of {@code field} (a float or a list of floats) written into {@code into}
+   * from {@code offset}; returns how many. More values than {@code capacity} raise {@link
+   * InvalidInputException}. Pages of plain floats are copied in bulk ({@link PlainFloats}); others
+   * go through Parquet's reader.
    */
   public int floats(String field, float[] into, int offset, int capacity) {
     List<ColumnDescriptor> leaves = leaves(field);
     ColumnDescriptor descriptor = leaves.get(0);
-    if (leaves.size() != 1 || descriptor.getPrimitiveType().getPrimitiveTypeName() != PrimitiveType.PrimitiveTypeName.FLOAT) {
-      throw new InvalidInputException(file, "field '" + field + "' is not a float or a list of floats");
+    if (leaves.size() != 1
+        || descriptor.getPrimitiveType().getPrimitiveTypeName()
+            != PrimitiveType.PrimitiveTypeName.FLOAT) {
+      throw new InvalidInputException(
+          file, "field '" + field + "' is not a float or a list of floats");
     }
     try {
       // Page bytes may be readable only once: hold each as a buffer, so both decoders can read it.
@@ -262,11 +300,28 @@ public final class ColumnarFile implements Closeable {
       if (dictionary == null || lookup != null) {
         int n = 0;
         for (DataPage page : read) {
-          boolean indexed = page instanceof org.apache.parquet.column.page.DataPageV1 v1 && v1.getValueEncoding().usesDictionary();
-          int got = !indexed
-              ? PlainFloats.decode(page, descriptor.getMaxRepetitionLevel(), descriptor.getMaxDefinitionLevel(), into, offset + n, capacity - n)
-              : lookup == null ? -1 : PlainFloats.decodeDictionary(page, lookup, descriptor.getMaxRepetitionLevel(), descriptor.getMaxDefinitionLevel(), into,
-                  offset + n, capacity - n);
+          boolean indexed =
+              page instanceof org.apache.parquet.column.page.DataPageV1 v1
+                  && v1.getValueEncoding().usesDictionary();
+          int got =
+              !indexed
+                  ? PlainFloats.decode(
+                      page,
+                      descriptor.getMaxRepetitionLevel(),
+                      descriptor.getMaxDefinitionLevel(),
+                      into,
+                      offset + n,
+                      capacity - n)
+                  : lookup == null
+                      ? -1
+                      : PlainFloats.decodeDictionary(
+                          page,
+                          lookup,
+                          descriptor.getMaxRepetitionLevel(),
+                          descriptor.getMaxDefinitionLevel(),
+                          into,
+                          offset + n,
+                          capacity - n);
           if (got < 0) {
             n = -1;
             break;
@@ -277,8 +332,12 @@ public final class ColumnarFile implements Closeable {
           return n;
         }
       }
-      ColumnReader c = new ColumnReaderImpl(descriptor, new ListPageReader(dictionary, read, source.getTotalValueCount()),
-          new PrimitiveConverter() {}, writerVersion);
+      ColumnReader c =
+          new ColumnReaderImpl(
+              descriptor,
+              new ListPageReader(dictionary, read, source.getTotalValueCount()),
+              new PrimitiveConverter() {},
+              writerVersion);
       int max = descriptor.getMaxDefinitionLevel();
       long total = c.getTotalValueCount();
       int n = 0;
@@ -297,14 +356,24 @@ public final class ColumnarFile implements Closeable {
     } catch (IllegalStateException e) {
       throw new InvalidInputException(file, "field '" + field + "' " + e.getMessage());
     } catch (IOException | RuntimeException e) {
-      throw new InvalidInputException(file, "cannot decode field '" + field + "' (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")", e);
+      throw new InvalidInputException(
+          file,
+          "cannot decode field '"
+              + field
+              + "' ("
+              + e.getClass().getSimpleName()
+              + ": "
+              + e.getMessage()
+              + ")",
+          e);
     }
   }
 
   /**
    * Decompression that refuses a page whose header declares more uncompressed bytes than the footer
-   * declares for all the row's columns ({@code limit}, checked by the caller against its size limit):
-   * the header's size is allocated before a byte is decompressed, and it is not covered by the footer.
+   * declares for all the row's columns ({@code limit}, checked by the caller against its size
+   * limit): the header's size is allocated before a byte is decompressed, and it is not covered by
+   * the footer.
    */
   private static final class BoundedCodecs implements CompressionCodecFactory {
     private final String file;
@@ -332,7 +401,11 @@ public final class ColumnarFile implements Closeable {
         }
 
         @Override
-        public void decompress(java.nio.ByteBuffer input, int compressedSize, java.nio.ByteBuffer output, int uncompressedSize)
+        public void decompress(
+            java.nio.ByteBuffer input,
+            int compressedSize,
+            java.nio.ByteBuffer output,
+            int uncompressedSize)
             throws IOException {
           check(uncompressedSize);
           decompressor.decompress(input, compressedSize, output, uncompressedSize);
@@ -347,8 +420,13 @@ public final class ColumnarFile implements Closeable {
 
     private void check(int uncompressedSize) {
       if (uncompressedSize < 0 || uncompressedSize > limit) {
-        throw new InvalidInputException(file, "a page declares " + uncompressedSize + " uncompressed bytes, more than the " + limit
-            + " the footer declares for all its columns");
+        throw new InvalidInputException(
+            file,
+            "a page declares "
+                + uncompressedSize
+                + " uncompressed bytes, more than the "
+                + limit
+                + " the footer declares for all its columns");
       }
     }
 
@@ -386,10 +464,16 @@ public final class ColumnarFile implements Closeable {
     }
   }
 
-  /** The non-null integers of {@code field} (int32 or int64, or a list of them), at most {@code capacity}. */
+  /**
+   * The non-null integers of {@code field} (int32 or int64, or a list of them), at most {@code
+   * capacity}.
+   */
   public long[] longs(String field, int capacity) {
-    ColumnReader c = column(field, PrimitiveType.PrimitiveTypeName.INT64, PrimitiveType.PrimitiveTypeName.INT32);
-    boolean wide = c.getDescriptor().getPrimitiveType().getPrimitiveTypeName() == PrimitiveType.PrimitiveTypeName.INT64;
+    ColumnReader c =
+        column(field, PrimitiveType.PrimitiveTypeName.INT64, PrimitiveType.PrimitiveTypeName.INT32);
+    boolean wide =
+        c.getDescriptor().getPrimitiveType().getPrimitiveTypeName()
+            == PrimitiveType.PrimitiveTypeName.INT64;
     int max = c.getDescriptor().getMaxDefinitionLevel();
     long total = c.getTotalValueCount();
     long[] values = new long[(int) Math.min(capacity, total)];
@@ -397,7 +481,8 @@ public final class ColumnarFile implements Closeable {
     for (long i = 0; i < total; i++) {
       if (c.getCurrentDefinitionLevel() == max) {
         if (n == values.length) {
-          throw new InvalidInputException(file, "field '" + field + "' holds more than " + capacity + " values");
+          throw new InvalidInputException(
+              file, "field '" + field + "' holds more than " + capacity + " values");
         }
         values[n++] = wide ? c.getLong() : c.getInteger();
       }
@@ -420,11 +505,17 @@ public final class ColumnarFile implements Closeable {
     if (!has(field)) {
       return null;
     }
-    ColumnReader c = column(field, PrimitiveType.PrimitiveTypeName.DOUBLE, PrimitiveType.PrimitiveTypeName.FLOAT);
+    ColumnReader c =
+        column(
+            field, PrimitiveType.PrimitiveTypeName.DOUBLE, PrimitiveType.PrimitiveTypeName.FLOAT);
     Double value = null;
-    if (c.getTotalValueCount() > 0 && c.getCurrentDefinitionLevel() == c.getDescriptor().getMaxDefinitionLevel()) {
-      value = c.getDescriptor().getPrimitiveType().getPrimitiveTypeName() == PrimitiveType.PrimitiveTypeName.DOUBLE
-          ? c.getDouble() : (double) c.getFloat();
+    if (c.getTotalValueCount() > 0
+        && c.getCurrentDefinitionLevel() == c.getDescriptor().getMaxDefinitionLevel()) {
+      value =
+          c.getDescriptor().getPrimitiveType().getPrimitiveTypeName()
+                  == PrimitiveType.PrimitiveTypeName.DOUBLE
+              ? c.getDouble()
+              : (double) c.getFloat();
     }
     return value;
   }
@@ -435,29 +526,51 @@ public final class ColumnarFile implements Closeable {
       return null;
     }
     ColumnReader c = column(field, PrimitiveType.PrimitiveTypeName.BINARY);
-    if (c.getTotalValueCount() == 0 || c.getCurrentDefinitionLevel() != c.getDescriptor().getMaxDefinitionLevel()) {
+    if (c.getTotalValueCount() == 0
+        || c.getCurrentDefinitionLevel() != c.getDescriptor().getMaxDefinitionLevel()) {
       return null;
     }
     Binary value = c.getBinary();
     if (value.length() > maxLength) {
-      throw new InvalidInputException(file, "field '" + field + "' is " + value.length() + " bytes long, at most " + maxLength + " allowed");
+      throw new InvalidInputException(
+          file,
+          "field '"
+              + field
+              + "' is "
+              + value.length()
+              + " bytes long, at most "
+              + maxLength
+              + " allowed");
     }
     return value.toStringUsingUTF8();
   }
 
   /**
-   * For a list of records ({@code field}), the floats of the list-valued member {@code member} of each
-   * record: one array per record, empty where the member is null or empty. At most {@code capacity}
-   * values in all.
+   * For a list of records ({@code field}), the floats of the list-valued member {@code member} of
+   * each record: one array per record, empty where the member is null or empty. At most {@code
+   * capacity} values in all.
    */
   public float[][] floatLists(String field, String member, long capacity) {
     ColumnDescriptor descriptor = member(field, member);
-    ColumnReader c = leafColumn(descriptor, PrimitiveType.PrimitiveTypeName.FLOAT, field + "." + member);
+    ColumnReader c =
+        leafColumn(descriptor, PrimitiveType.PrimitiveTypeName.FLOAT, field + "." + member);
     int maxDefinition = descriptor.getMaxDefinitionLevel();
-    int recordLevel = descriptor.getMaxRepetitionLevel() - 1; // a repetition level at or below it starts a new record
+    int recordLevel =
+        descriptor.getMaxRepetitionLevel()
+            - 1; // a repetition level at or below it starts a new record
     long total = c.getTotalValueCount();
     if (total > capacity) {
-      throw new InvalidInputException(file, "field '" + field + "." + member + "' holds " + total + " values, at most " + capacity + " allowed");
+      throw new InvalidInputException(
+          file,
+          "field '"
+              + field
+              + "."
+              + member
+              + "' holds "
+              + total
+              + " values, at most "
+              + capacity
+              + " allowed");
     }
     List<float[]> records = new ArrayList<>();
     float[] buffer = new float[(int) Math.min(total, Integer.MAX_VALUE - 8)];
@@ -479,15 +592,33 @@ public final class ColumnarFile implements Closeable {
     return records.toArray(new float[0][]);
   }
 
-  /** For a list of records ({@code field}), the integer member {@code member} of each record (nulls skipped). */
+  /**
+   * For a list of records ({@code field}), the integer member {@code member} of each record (nulls
+   * skipped).
+   */
   public long[] recordLongs(String field, String member, int capacity) {
     ColumnDescriptor descriptor = member(field, member);
     PrimitiveType.PrimitiveTypeName type = descriptor.getPrimitiveType().getPrimitiveTypeName();
-    ColumnReader c = leafColumn(descriptor, type == PrimitiveType.PrimitiveTypeName.INT64 ? type : PrimitiveType.PrimitiveTypeName.INT32,
-        field + "." + member);
+    ColumnReader c =
+        leafColumn(
+            descriptor,
+            type == PrimitiveType.PrimitiveTypeName.INT64
+                ? type
+                : PrimitiveType.PrimitiveTypeName.INT32,
+            field + "." + member);
     long total = c.getTotalValueCount();
     if (total > capacity) {
-      throw new InvalidInputException(file, "field '" + field + "." + member + "' holds " + total + " values, at most " + capacity + " allowed");
+      throw new InvalidInputException(
+          file,
+          "field '"
+              + field
+              + "."
+              + member
+              + "' holds "
+              + total
+              + " values, at most "
+              + capacity
+              + " allowed");
     }
     long[] values = new long[(int) total];
     int n = 0;
@@ -500,7 +631,9 @@ public final class ColumnarFile implements Closeable {
     return java.util.Arrays.copyOf(values, n);
   }
 
-  /** The leaf of {@code field} whose path holds {@code member} right after the list wrapper levels. */
+  /**
+   * The leaf of {@code field} whose path holds {@code member} right after the list wrapper levels.
+   */
   private ColumnDescriptor member(String field, String member) {
     for (ColumnDescriptor c : leaves(field)) {
       String[] path = c.getPath();
@@ -526,7 +659,10 @@ public final class ColumnarFile implements Closeable {
       children = new Converter[type.getFieldCount()];
       for (int i = 0; i < children.length; i++) {
         Type child = type.getType(i);
-        children[i] = child.isPrimitive() ? new PrimitiveConverter() {} : new NoConverter(child.asGroupType());
+        children[i] =
+            child.isPrimitive()
+                ? new PrimitiveConverter() {}
+                : new NoConverter(child.asGroupType());
       }
     }
 

@@ -3,13 +3,13 @@ package fedlake.core.columnar;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import org.apache.parquet.bytes.ByteBufferInputStream;
+import org.apache.parquet.bytes.BytesInput;
 import org.apache.parquet.column.Encoding;
 import org.apache.parquet.column.page.DataPage;
 import org.apache.parquet.column.page.DataPageV1;
 import org.apache.parquet.column.page.DataPageV2;
 import org.apache.parquet.column.page.DictionaryPage;
-import org.apache.parquet.bytes.ByteBufferInputStream;
-import org.apache.parquet.bytes.BytesInput;
 import org.apache.parquet.column.values.rle.RunLengthBitPackingHybridDecoder;
 
 /**
@@ -24,28 +24,48 @@ final class PlainFloats {
   /** The same page over a buffer that can be read any number of times (null stays null). */
   static DataPage reusable(DataPage page) throws IOException {
     if (page instanceof DataPageV1 v1) {
-      return new DataPageV1(BytesInput.from(v1.getBytes().toByteBuffer()), v1.getValueCount(), v1.getUncompressedSize(),
-          v1.getStatistics(), v1.getRlEncoding(), v1.getDlEncoding(), v1.getValueEncoding());
+      return new DataPageV1(
+          BytesInput.from(v1.getBytes().toByteBuffer()),
+          v1.getValueCount(),
+          v1.getUncompressedSize(),
+          v1.getStatistics(),
+          v1.getRlEncoding(),
+          v1.getDlEncoding(),
+          v1.getValueEncoding());
     }
     if (page instanceof DataPageV2 v2 && !v2.isCompressed()) {
-      return DataPageV2.uncompressed(v2.getRowCount(), v2.getNullCount(), v2.getValueCount(),
-          BytesInput.from(v2.getRepetitionLevels().toByteBuffer()), BytesInput.from(v2.getDefinitionLevels().toByteBuffer()),
-          v2.getDataEncoding(), BytesInput.from(v2.getData().toByteBuffer()), v2.getStatistics());
+      return DataPageV2.uncompressed(
+          v2.getRowCount(),
+          v2.getNullCount(),
+          v2.getValueCount(),
+          BytesInput.from(v2.getRepetitionLevels().toByteBuffer()),
+          BytesInput.from(v2.getDefinitionLevels().toByteBuffer()),
+          v2.getDataEncoding(),
+          BytesInput.from(v2.getData().toByteBuffer()),
+          v2.getStatistics());
     }
     return page;
   }
 
   static DictionaryPage reusable(DictionaryPage page) throws IOException {
-    return page == null ? null : new DictionaryPage(BytesInput.from(page.getBytes().toByteBuffer()), page.getDictionarySize(), page.getEncoding());
+    return page == null
+        ? null
+        : new DictionaryPage(
+            BytesInput.from(page.getBytes().toByteBuffer()),
+            page.getDictionarySize(),
+            page.getEncoding());
   }
 
   /**
    * Copies the page's floats into {@code into} from {@code offset}, at most {@code room} of them.
    *
    * @return the number copied, or -1 when the page is not in the simple form (nothing copied)
-   * @throws IllegalStateException (message without the file) when the page holds more than {@code room} values
+   * @throws IllegalStateException (message without the file) when the page holds more than {@code
+   *     room} values
    */
-  static int decode(DataPage page, int maxRepetition, int maxDefinition, float[] into, int offset, int room) throws IOException {
+  static int decode(
+      DataPage page, int maxRepetition, int maxDefinition, float[] into, int offset, int room)
+      throws IOException {
     int entries = page.getValueCount();
     ByteBuffer values;
     if (page instanceof DataPageV1 v1) {
@@ -103,8 +123,15 @@ final class PlainFloats {
    * As {@link #decode}, for a dictionary-encoded page (the default of Arrow and Spark writers for
    * columns with repeated values) whose dictionary of plain floats is {@code dictionary}.
    */
-  static int decodeDictionary(DataPage page, float[] dictionary, int maxRepetition, int maxDefinition, float[] into, int offset,
-      int room) throws IOException {
+  static int decodeDictionary(
+      DataPage page,
+      float[] dictionary,
+      int maxRepetition,
+      int maxDefinition,
+      float[] into,
+      int offset,
+      int room)
+      throws IOException {
     if (!(page instanceof DataPageV1 v1) || !v1.getValueEncoding().usesDictionary()) {
       return -1;
     }
@@ -139,11 +166,13 @@ final class PlainFloats {
     }
     ByteBuffer indices = bytes.duplicate();
     indices.position(position + 1);
-    RunLengthBitPackingHybridDecoder decoder = new RunLengthBitPackingHybridDecoder(width, ByteBufferInputStream.wrap(indices));
+    RunLengthBitPackingHybridDecoder decoder =
+        new RunLengthBitPackingHybridDecoder(width, ByteBufferInputStream.wrap(indices));
     for (int i = 0; i < entries; i++) {
       int index = decoder.readInt();
       if (index < 0 || index >= dictionary.length) {
-        throw new IllegalStateException("refers to dictionary entry " + index + " of " + dictionary.length);
+        throw new IllegalStateException(
+            "refers to dictionary entry " + index + " of " + dictionary.length);
       }
       into[offset + i] = dictionary[index];
     }
@@ -156,7 +185,8 @@ final class PlainFloats {
       return null;
     }
     if (page.getDictionarySize() < 0 || page.getDictionarySize() > maxEntries) {
-      throw new IllegalStateException("has a dictionary of " + page.getDictionarySize() + " entries, more than " + maxEntries);
+      throw new IllegalStateException(
+          "has a dictionary of " + page.getDictionarySize() + " entries, more than " + maxEntries);
     }
     ByteBuffer bytes = page.getBytes().toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
     if (bytes.remaining() < page.getDictionarySize() * 4L) {

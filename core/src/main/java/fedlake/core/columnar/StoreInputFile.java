@@ -11,16 +11,18 @@ import org.apache.parquet.io.InputFile;
 import org.apache.parquet.io.SeekableInputStream;
 
 /**
- * A Parquet input over a file system the caller already holds and a length it already knows from the
- * listing: no status call per file, and no checksum side file on the local file system. A file up to
- * {@link #WHOLE_READ_LIMIT} is read in one request (one GET on an object store) and parsed from memory;
- * larger ones are read in ranges.
+ * A Parquet input over a file system the caller already holds and a length it already knows from
+ * the listing: no status call per file, and no checksum side file on the local file system. A file
+ * up to {@link #WHOLE_READ_LIMIT} is read in one request (one GET on an object store) and parsed
+ * from memory; larger ones are read in ranges.
  */
 final class StoreInputFile implements InputFile {
   /** Largest file read whole into memory. */
   static final long WHOLE_READ_LIMIT = 64L << 20;
+
   /** Largest buffer a thread keeps for the next file (update files are a few hundred KB). */
   private static final int KEPT_BUFFER_LIMIT = 16 << 20;
+
   private static final ThreadLocal<byte[]> KEPT = ThreadLocal.withInitial(() -> new byte[0]);
 
   private final FileSystem fs;
@@ -33,7 +35,8 @@ final class StoreInputFile implements InputFile {
     this.path = path;
     this.length = length;
     if (length <= WHOLE_READ_LIMIT) {
-      // files are read one after another per thread, and Parquet copies what it keeps: the thread's buffer is reused
+      // files are read one after another per thread, and Parquet copies what it keeps: the thread's
+      // buffer is reused
       byte[] kept = KEPT.get();
       whole = kept.length >= length ? kept : new byte[(int) length];
       if (whole != kept && length <= KEPT_BUFFER_LIMIT) {
@@ -111,7 +114,8 @@ final class StoreInputFile implements InputFile {
     @Override
     public void readFully(byte[] b, int off, int len) throws IOException {
       if (end - position < len) {
-        throw new EOFException("reached the end of the file reading " + len + " bytes at " + position);
+        throw new EOFException(
+            "reached the end of the file reading " + len + " bytes at " + position);
       }
       System.arraycopy(bytes, position, b, off, len);
       position += len;
@@ -132,7 +136,8 @@ final class StoreInputFile implements InputFile {
     public void readFully(ByteBuffer buffer) throws IOException {
       int n = buffer.remaining();
       if (end - position < n) {
-        throw new EOFException("reached the end of the file reading " + n + " bytes at " + position);
+        throw new EOFException(
+            "reached the end of the file reading " + n + " bytes at " + position);
       }
       buffer.put(bytes, position, n);
       position += n;

@@ -17,21 +17,31 @@ public final class Dataset {
   private final int[] labels;
 
   /**
-   * Checks every value and L2-normalises every row. Rejects non-finite values, rows of zero norm and
-   * negative labels, naming {@code source} and the row.
+   * Checks every value and L2-normalises every row. Rejects non-finite values, rows of zero norm
+   * and negative labels, naming {@code source} and the row.
    */
   public static Dataset of(String source, float[] features, int[] labels, int dimension) {
     return of(source, source, features, labels, dimension);
   }
 
-  /** As {@link #of(String, float[], int[], int)} with labels read from another file, named in label errors. */
-  public static Dataset of(String source, String labelSource, float[] features, int[] labels, int dimension) {
+  /**
+   * As {@link #of(String, float[], int[], int)} with labels read from another file, named in label
+   * errors.
+   */
+  public static Dataset of(
+      String source, String labelSource, float[] features, int[] labels, int dimension) {
     if (dimension <= 0) {
-      throw new InvalidInputException(source, "embedding dimension must be positive, got " + dimension);
+      throw new InvalidInputException(
+          source, "embedding dimension must be positive, got " + dimension);
     }
     if (features.length != (long) labels.length * dimension) {
-      throw new InvalidInputException(source, "embeddings have " + features.length / dimension
-          + " rows but there are " + labels.length + " labels");
+      throw new InvalidInputException(
+          source,
+          "embeddings have "
+              + features.length / dimension
+              + " rows but there are "
+              + labels.length
+              + " labels");
     }
     float[] normalised = features.clone();
     for (int row = 0; row < labels.length; row++) {
@@ -40,25 +50,29 @@ public final class Dataset {
       for (int j = 0; j < dimension; j++) {
         float v = normalised[offset + j];
         if (!Float.isFinite(v)) {
-          throw new InvalidInputException(source, "row " + row + " has a non-finite value (" + v + ") at position " + j);
+          throw new InvalidInputException(
+              source, "row " + row + " has a non-finite value (" + v + ") at position " + j);
         }
         squares += (double) v * v;
       }
       if (squares == 0) {
-        throw new InvalidInputException(source, "row " + row + " is all zeros and cannot be normalised");
+        throw new InvalidInputException(
+            source, "row " + row + " is all zeros and cannot be normalised");
       }
       float scale = (float) (1 / Math.sqrt(squares));
       for (int j = 0; j < dimension; j++) {
         normalised[offset + j] *= scale;
       }
       if (labels[row] < UNLABELLED) {
-        throw new InvalidInputException(labelSource, "row " + row + " has a negative label " + labels[row]);
+        throw new InvalidInputException(
+            labelSource, "row " + row + " has a negative label " + labels[row]);
       }
     }
     return new Dataset(source, labelSource, dimension, normalised, labels.clone());
   }
 
-  private Dataset(String source, String labelSource, int dimension, float[] features, int[] labels) {
+  private Dataset(
+      String source, String labelSource, int dimension, float[] features, int[] labels) {
     this.source = source;
     this.labelSource = labelSource;
     this.dimension = dimension;
@@ -132,17 +146,35 @@ public final class Dataset {
   public void requireLabelsBelow(int classCount) {
     for (int row = 0; row < labels.length; row++) {
       if (labels[row] == UNLABELLED) {
-        throw new InvalidInputException(labelSource, "row " + row + " has no label; local training needs labelled rows");
+        throw new InvalidInputException(
+            labelSource, "row " + row + " has no label; local training needs labelled rows");
       }
       if (labels[row] >= classCount) {
-        throw new InvalidInputException(labelSource, "row " + row + " has label " + labels[row]
-            + " but the model has " + classCount + " classes (0.." + (classCount - 1) + ")");
+        throw new InvalidInputException(
+            labelSource,
+            "row "
+                + row
+                + " has label "
+                + labels[row]
+                + " but the model has "
+                + classCount
+                + " classes (0.."
+                + (classCount - 1)
+                + ")");
       }
     }
   }
 
   @Override
   public String toString() {
-    return "Dataset[" + source + ", " + size() + " rows x " + dimension + ", labels " + Arrays.stream(labels).distinct().count() + " distinct]";
+    return "Dataset["
+        + source
+        + ", "
+        + size()
+        + " rows x "
+        + dimension
+        + ", labels "
+        + Arrays.stream(labels).distinct().count()
+        + " distinct]";
   }
 }

@@ -15,17 +15,24 @@ import org.apache.hadoop.fs.Path;
 
 /**
  * Loads embedded data sets from a path or URI:
+ *
  * <ul>
  *   <li>a Parquet file (or a folder of them) in the {@code DatasetRow} schema;
- *   <li>a folder holding {@code X.npy} and {@code y.npy} (or {@code train_X.npy} and {@code train_y.npy});
- *   <li>a file {@code NAME_X.npy} or {@code X.npy}, paired with {@code NAME_y.npy} or {@code y.npy} beside it.
+ *   <li>a folder holding {@code X.npy} and {@code y.npy} (or {@code train_X.npy} and {@code
+ *       train_y.npy});
+ *   <li>a file {@code NAME_X.npy} or {@code X.npy}, paired with {@code NAME_y.npy} or {@code y.npy}
+ *       beside it.
  * </ul>
  */
 public final class DatasetFiles {
   private DatasetFiles() {}
 
   public static Dataset read(String location, Configuration conf) {
-    Path path = new Path(location.contains("://") ? location : new java.io.File(location).getAbsoluteFile().toURI().toString());
+    Path path =
+        new Path(
+            location.contains("://")
+                ? location
+                : new java.io.File(location).getAbsoluteFile().toURI().toString());
     try {
       FileSystem fs = path.getFileSystem(conf);
       if (!fs.exists(path)) {
@@ -42,44 +49,62 @@ public final class DatasetFiles {
         List<Path> parquet = new ArrayList<>();
         for (FileStatus child : fs.listStatus(path)) {
           String name = child.getPath().getName();
-          if (child.isFile() && name.endsWith(".parquet") && !name.startsWith(".") && !name.startsWith("_")) {
+          if (child.isFile()
+              && name.endsWith(".parquet")
+              && !name.startsWith(".")
+              && !name.startsWith("_")) {
             parquet.add(child.getPath());
           }
         }
         if (parquet.isEmpty()) {
-          throw new InvalidInputException(location, "folder holds neither X.npy + y.npy, train_X.npy + train_y.npy nor .parquet files");
+          throw new InvalidInputException(
+              location,
+              "folder holds neither X.npy + y.npy, train_X.npy + train_y.npy nor .parquet files");
         }
         parquet.sort(null);
         return readParquet(parquet, conf, location);
       }
       String name = path.getName();
       if (name.endsWith("X.npy")) {
-        Path y = new Path(path.getParent(), name.substring(0, name.length() - "X.npy".length()) + "y.npy");
+        Path y =
+            new Path(
+                path.getParent(), name.substring(0, name.length() - "X.npy".length()) + "y.npy");
         return readNpy(fs, path, y, location);
       }
       if (name.endsWith(".parquet")) {
         return readParquet(List.of(path), conf, location);
       }
-      throw new InvalidInputException(location, "unknown data format: expected a .parquet file, an X.npy file or a folder");
+      throw new InvalidInputException(
+          location, "unknown data format: expected a .parquet file, an X.npy file or a folder");
     } catch (IOException e) {
       throw new InvalidInputException(location, "cannot read: " + e.getMessage(), e);
     }
   }
 
-  private static Dataset readNpy(FileSystem fs, Path xFile, Path yFile, String location) throws IOException {
+  private static Dataset readNpy(FileSystem fs, Path xFile, Path yFile, String location)
+      throws IOException {
     if (!fs.exists(yFile)) {
-      throw new InvalidInputException(yFile.toString(), "labels file missing (expected beside " + xFile.getName() + ")");
+      throw new InvalidInputException(
+          yFile.toString(), "labels file missing (expected beside " + xFile.getName() + ")");
     }
     Npy.Array x = readArray(fs, xFile);
     Npy.Array y = readArray(fs, yFile);
     if (x.shape().length != 2) {
-      throw new InvalidInputException(xFile.toString(), "embeddings must be a 2-dimensional array, found shape " + java.util.Arrays.toString(x.shape()));
+      throw new InvalidInputException(
+          xFile.toString(),
+          "embeddings must be a 2-dimensional array, found shape "
+              + java.util.Arrays.toString(x.shape()));
     }
     if (y.shape().length != 1) {
-      throw new InvalidInputException(yFile.toString(), "labels must be a 1-dimensional array, found shape " + java.util.Arrays.toString(y.shape()));
+      throw new InvalidInputException(
+          yFile.toString(),
+          "labels must be a 1-dimensional array, found shape "
+              + java.util.Arrays.toString(y.shape()));
     }
     if (x.rows() != y.rows()) {
-      throw new InvalidInputException(yFile.toString(), "has " + y.rows() + " labels but " + xFile.getName() + " has " + x.rows() + " rows");
+      throw new InvalidInputException(
+          yFile.toString(),
+          "has " + y.rows() + " labels but " + xFile.getName() + " has " + x.rows() + " rows");
     }
     float[] features = new float[x.values().length];
     for (int i = 0; i < features.length; i++) {
@@ -89,7 +114,8 @@ public final class DatasetFiles {
     for (int i = 0; i < labels.length; i++) {
       double v = y.values()[i];
       if (v != Math.rint(v) || v < 0 || v > Integer.MAX_VALUE) {
-        throw new InvalidInputException(yFile.toString(), "label " + v + " at row " + i + " is not a non-negative integer");
+        throw new InvalidInputException(
+            yFile.toString(), "label " + v + " at row " + i + " is not a non-negative integer");
       }
       labels[i] = (int) v;
     }
@@ -114,8 +140,16 @@ public final class DatasetFiles {
         if (dimension < 0) {
           dimension = embedding.length;
         } else if (embedding.length != dimension) {
-          throw new InvalidInputException(file.toString(), "row " + i + " (id " + row.getId() + ") has " + embedding.length
-              + " values, earlier rows have " + dimension);
+          throw new InvalidInputException(
+              file.toString(),
+              "row "
+                  + i
+                  + " (id "
+                  + row.getId()
+                  + ") has "
+                  + embedding.length
+                  + " values, earlier rows have "
+                  + dimension);
         }
         rows.add(embedding);
         labels.add(row.getLabel() == null ? Dataset.UNLABELLED : row.getLabel());
@@ -128,16 +162,21 @@ public final class DatasetFiles {
     for (int i = 0; i < rows.size(); i++) {
       System.arraycopy(rows.get(i), 0, features, i * dimension, dimension);
     }
-    return Dataset.of(location, features, labels.stream().mapToInt(Integer::intValue).toArray(), dimension);
+    return Dataset.of(
+        location, features, labels.stream().mapToInt(Integer::intValue).toArray(), dimension);
   }
 
   /** Writes {@code data} as one Parquet file in the DatasetRow schema. */
-  public static void writeParquet(Dataset data, Path file, Configuration conf, String idPrefix) throws IOException {
+  public static void writeParquet(Dataset data, Path file, Configuration conf, String idPrefix)
+      throws IOException {
     List<DatasetRow> rows = new ArrayList<>(data.size());
     for (int i = 0; i < data.size(); i++) {
-      float[] embedding = java.util.Arrays.copyOfRange(data.features(), i * data.dimension(), (i + 1) * data.dimension());
+      float[] embedding =
+          java.util.Arrays.copyOfRange(
+              data.features(), i * data.dimension(), (i + 1) * data.dimension());
       int label = data.label(i);
-      rows.add(new DatasetRow(idPrefix + i, FloatArrays.asList(embedding), label < 0 ? null : label));
+      rows.add(
+          new DatasetRow(idPrefix + i, FloatArrays.asList(embedding), label < 0 ? null : label));
     }
     ParquetFiles.write(file, conf, DatasetRow.getClassSchema(), rows);
   }

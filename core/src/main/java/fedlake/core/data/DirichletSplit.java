@@ -22,7 +22,8 @@ public final class DirichletSplit {
     }
     long labelled = java.util.Arrays.stream(labels).filter(label -> label >= 0).count();
     if (labelled < sites) {
-      throw new IllegalArgumentException("Cannot split " + labelled + " labelled rows over " + sites + " sites");
+      throw new IllegalArgumentException(
+          "Cannot split " + labelled + " labelled rows over " + sites + " sites");
     }
     SplittableRandom random = new SplittableRandom(seed);
     int classes = 0;
@@ -49,7 +50,10 @@ public final class DirichletSplit {
       int start = 0;
       for (int s = 0; s < sites; s++) {
         cumulative += shares[s];
-        int end = s == sites - 1 ? rows.size() : (int) Math.min(rows.size(), Math.round(cumulative * rows.size()));
+        int end =
+            s == sites - 1
+                ? rows.size()
+                : (int) Math.min(rows.size(), Math.round(cumulative * rows.size()));
         assigned.get(s).addAll(rows.subList(start, Math.max(start, end)));
         start = Math.max(start, end);
       }

@@ -13,8 +13,8 @@ public final class GaussianClasses {
   private final float[] centres;
 
   /**
-   * @param noise standard deviation of the noise per coordinate, in units of 1/sqrt(dimension), so the
-   *     noise norm is about {@code noise} times the centre norm
+   * @param noise standard deviation of the noise per coordinate, in units of 1/sqrt(dimension), so
+   *     the noise norm is about {@code noise} times the centre norm
    */
   public GaussianClasses(int classes, int dimension, double noise, long seed) {
     this.classes = classes;
@@ -51,7 +51,8 @@ public final class GaussianClasses {
       int c = i % classes;
       labels[i] = c;
       for (int j = 0; j < dimension; j++) {
-        features[i * dimension + j] = (float) (centres[c * dimension + j] + sigma * DirichletSplit.gaussian(random));
+        features[i * dimension + j] =
+            (float) (centres[c * dimension + j] + sigma * DirichletSplit.gaussian(random));
       }
     }
     return Dataset.of(source, features, labels, dimension);

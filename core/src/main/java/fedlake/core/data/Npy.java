@@ -14,9 +14,9 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * Reads and writes NumPy {@code .npy} files (format versions 1-3, little-endian; C or Fortran order on read,
- * always returned row-major) holding
- * float32/float64/int32/int64 arrays of one or two dimensions.
+ * Reads and writes NumPy {@code .npy} files (format versions 1-3, little-endian; C or Fortran order
+ * on read, always returned row-major) holding float32/float64/int32/int64 arrays of one or two
+ * dimensions.
  */
 public final class Npy {
   private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
@@ -41,7 +41,8 @@ public final class Npy {
     try (InputStream in = Files.newInputStream(file)) {
       return read(in, file.toString());
     } catch (IOException e) {
-      throw new InvalidInputException(file.toString(), "cannot read .npy file: " + e.getMessage(), e);
+      throw new InvalidInputException(
+          file.toString(), "cannot read .npy file: " + e.getMessage(), e);
     }
   }
 
@@ -72,14 +73,17 @@ public final class Npy {
         throw new InvalidInputException(name, "unsupported .npy format version " + major);
       }
       if (headerLength < 0) {
-        throw new InvalidInputException(name, "malformed .npy header length " + Integer.toUnsignedString(headerLength));
+        throw new InvalidInputException(
+            name, "malformed .npy header length " + Integer.toUnsignedString(headerLength));
       }
       headerBytes = new byte[headerLength];
       in.readFully(headerBytes);
     } catch (EOFException e) {
-      throw new InvalidInputException(name, headerLength < 0
-          ? "truncated: the file ends inside its header"
-          : "truncated: the file ends inside its " + headerLength + "-byte header");
+      throw new InvalidInputException(
+          name,
+          headerLength < 0
+              ? "truncated: the file ends inside its header"
+              : "truncated: the file ends inside its " + headerLength + "-byte header");
     }
     String header = new String(headerBytes, StandardCharsets.ISO_8859_1);
     String descr = group(DESCR, header, name, "descr");
@@ -89,32 +93,45 @@ public final class Npy {
     switch (descr) {
       case "<f4", "<i4", "|i4" -> width = 4;
       case "<f8", "<i8", "|i8" -> width = 8;
-      default -> throw new InvalidInputException(
-          name, "unsupported dtype '" + descr + "' (expected little-endian float32, float64, int32 or int64)");
+      default ->
+          throw new InvalidInputException(
+              name,
+              "unsupported dtype '"
+                  + descr
+                  + "' (expected little-endian float32, float64, int32 or int64)");
     }
     long count = 1;
     for (int d : shape) {
       count *= d;
     }
     if (count > (Integer.MAX_VALUE - 8) / width) {
-      throw new InvalidInputException(name, "array too large: " + count + " values of " + descr + " ("
-          + java.math.BigInteger.valueOf(count).multiply(java.math.BigInteger.valueOf(width)) + " bytes)");
+      throw new InvalidInputException(
+          name,
+          "array too large: "
+              + count
+              + " values of "
+              + descr
+              + " ("
+              + java.math.BigInteger.valueOf(count).multiply(java.math.BigInteger.valueOf(width))
+              + " bytes)");
     }
     byte[] data = new byte[(int) count * width];
     try {
       in.readFully(data);
     } catch (EOFException e) {
-      throw new InvalidInputException(name, "truncated: header promises " + count + " values of " + descr);
+      throw new InvalidInputException(
+          name, "truncated: header promises " + count + " values of " + descr);
     }
     ByteBuffer buffer = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
     double[] values = new double[(int) count];
     for (int i = 0; i < values.length; i++) {
-      values[i] = switch (descr) {
-        case "<f4" -> buffer.getFloat();
-        case "<f8" -> buffer.getDouble();
-        case "<i4", "|i4" -> buffer.getInt();
-        default -> buffer.getLong();
-      };
+      values[i] =
+          switch (descr) {
+            case "<f4" -> buffer.getFloat();
+            case "<f8" -> buffer.getDouble();
+            case "<i4", "|i4" -> buffer.getInt();
+            default -> buffer.getLong();
+          };
     }
     if (fortran && shape.length == 2) { // column-major on disk: transpose into row-major
       int rows = shape[0];
@@ -151,18 +168,21 @@ public final class Npy {
           throw new InvalidInputException(name, "malformed .npy shape (" + text + ")");
         }
         if (shape[n - 1] < 0) {
-          throw new InvalidInputException(name, "malformed .npy shape (" + text + "): negative dimension");
+          throw new InvalidInputException(
+              name, "malformed .npy shape (" + text + "): negative dimension");
         }
       }
     }
     if (n > 2) {
-      throw new InvalidInputException(name, "expected a 1- or 2-dimensional array, found shape (" + text + ")");
+      throw new InvalidInputException(
+          name, "expected a 1- or 2-dimensional array, found shape (" + text + ")");
     }
     return java.util.Arrays.copyOf(shape, n);
   }
 
   /** Writes a row-major float32 matrix. */
-  public static void writeFloat32(Path file, float[] values, int rows, int columns) throws IOException {
+  public static void writeFloat32(Path file, float[] values, int rows, int columns)
+      throws IOException {
     ByteBuffer body = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
     for (float v : values) {
       body.putFloat(v);
@@ -180,7 +200,9 @@ public final class Npy {
   }
 
   private static void write(Path file, String descr, String shape, byte[] body) throws IOException {
-    StringBuilder header = new StringBuilder("{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }");
+    StringBuilder header =
+        new StringBuilder(
+            "{'descr': '" + descr + "', 'fortran_order': False, 'shape': " + shape + ", }");
     while ((10 + header.length() + 1) % 64 != 0) {
       header.append(' ');
     }

@@ -77,7 +77,10 @@ public final class Federation {
     return this;
   }
 
-  /** Aggregation strategy (default fedavg) with its parameters (absent ones take its defaults); see docs/strategies.md. */
+  /**
+   * Aggregation strategy (default fedavg) with its parameters (absent ones take its defaults); see
+   * docs/strategies.md.
+   */
   public Federation strategy(String name, Map<String, Double> parameters) {
     this.strategy = name;
     this.strategyParameters = Map.copyOf(parameters);
@@ -94,7 +97,10 @@ public final class Federation {
     return this;
   }
 
-  /** Adjusts the spec (client settings, limits, another strategy) after the defaults and the strategy are set. */
+  /**
+   * Adjusts the spec (client settings, limits, another strategy) after the defaults and the
+   * strategy are set.
+   */
   public Federation adjust(Consumer<FederationSpec.Builder> value) {
     this.adjust = value;
     return this;
@@ -112,7 +118,10 @@ public final class Federation {
     return this;
   }
 
-  /** Start from this head instead of zeros (bootstrap); {@code how} says how it was made (zero-shot, synthetic). */
+  /**
+   * Start from this head instead of zeros (bootstrap); {@code how} says how it was made (zero-shot,
+   * synthetic).
+   */
   public Federation initialHead(Head head, String how) {
     this.initial = head;
     this.initialCache = null;
@@ -136,10 +145,17 @@ public final class Federation {
   /** The spec this federation starts under. */
   public FederationSpec spec() {
     if (dimension <= 0 || classCount <= 0) {
-      throw new IllegalArgumentException("a federation needs an embedding dimension and a class count");
+      throw new IllegalArgumentException(
+          "a federation needs an embedding dimension and a class count");
     }
-    FederationSpec.Builder spec = Specs.defaults(initialCache != null ? ModelKind.CACHE : ModelKind.HEAD, dimension, classCount, clusters,
-        initialization).setChange(change);
+    FederationSpec.Builder spec =
+        Specs.defaults(
+                initialCache != null ? ModelKind.CACHE : ModelKind.HEAD,
+                dimension,
+                classCount,
+                clusters,
+                initialization)
+            .setChange(change);
     Specs.setStrategy(spec, strategy, strategyParameters);
     if (training != null) {
       spec.getClient().setEpochs(training.epochs());
@@ -155,24 +171,42 @@ public final class Federation {
     return built;
   }
 
-  /** Writes the spec and the round-0 models and moves the pointer; refuses a store that already has a federation. */
+  /**
+   * Writes the spec and the round-0 models and moves the pointer; refuses a store that already has
+   * a federation.
+   */
   public List<Model> execute() {
     FederationSpec spec = spec();
-    store.latest().ifPresent(latest -> {
-      throw new IllegalStateException("Cannot init " + store.root() + ": it already holds a federation at round "
-          + latest.round() + " (use a new store URI)");
-    });
-    Specs.current(store).ifPresent(existing -> {
-      throw new IllegalStateException("Cannot init " + store.root() + ": it already holds federation spec version "
-          + existing.getSpecVersion() + " (use a new store URI)");
-    });
+    store
+        .latest()
+        .ifPresent(
+            latest -> {
+              throw new IllegalStateException(
+                  "Cannot init "
+                      + store.root()
+                      + ": it already holds a federation at round "
+                      + latest.round()
+                      + " (use a new store URI)");
+            });
+    Specs.current(store)
+        .ifPresent(
+            existing -> {
+              throw new IllegalStateException(
+                  "Cannot init "
+                      + store.root()
+                      + ": it already holds federation spec version "
+                      + existing.getSpecVersion()
+                      + " (use a new store URI)");
+            });
     Head head = initial != null ? initial : Head.zeros(dimension, classCount, logitScale);
     long now = System.currentTimeMillis();
     boolean scaffold = spec.getClient().getAlgorithm() == ClientAlgorithmName.SCAFFOLD;
     List<Model> models = new ArrayList<>();
     for (int cluster = 0; cluster < clusters; cluster++) {
-      Model model = initialCache != null ? Models.initialCache(initialCache, cluster, initialization, scaffold, now)
-          : Models.initialHead(head, cluster, initialization, scaffold, now);
+      Model model =
+          initialCache != null
+              ? Models.initialCache(initialCache, cluster, initialization, scaffold, now)
+              : Models.initialHead(head, cluster, initialization, scaffold, now);
       model.setSpecVersion(spec.getSpecVersion());
       model.setVersion(Models.version(model));
       models.add(model);

@@ -16,21 +16,25 @@ package fedlake.core.model;
  */
 public final class CacheModel implements Classifier {
   /**
-   * Tip-Adapter's alpha, which goes with its usual 16 keys (shots) per class and CLIP's logit scale of
-   * 100; {@link #defaultAlpha} rescales it to other cache sizes and logit scales (docs/cache.md).
+   * Tip-Adapter's alpha, which goes with its usual 16 keys (shots) per class and CLIP's logit scale
+   * of 100; {@link #defaultAlpha} rescales it to other cache sizes and logit scales
+   * (docs/cache.md).
    */
   public static final float ALPHA_DEFAULT = 1f;
+
   /** Keys per class that {@link #ALPHA_DEFAULT} goes with. */
   public static final int ALPHA_KEYS_PER_CLASS = 16;
+
   /** Default sharpness of the affinities (Tip-Adapter's); see docs/cache.md. */
   public static final float BETA_DEFAULT = 5.5f;
 
   /**
-   * The default alpha: Tip-Adapter's 1, times {@code 16 / keysPerClass} so the cache logits of a class
-   * (a sum over its keys) keep their size when the cache holds fewer keys a class, and over a zero-shot
-   * text head also times {@code logitScale / 100}, CLIP's logit scale of 100 rescaled to the head's, so
-   * cache and text logits keep Tip-Adapter's balance. Over a zero head with 4 keys a class: 4; over a
-   * text head at logit scale 10 with 16 keys a class: 0.1. Measured in docs/cache.md.
+   * The default alpha: Tip-Adapter's 1, times {@code 16 / keysPerClass} so the cache logits of a
+   * class (a sum over its keys) keep their size when the cache holds fewer keys a class, and over a
+   * zero-shot text head also times {@code logitScale / 100}, CLIP's logit scale of 100 rescaled to
+   * the head's, so cache and text logits keep Tip-Adapter's balance. Over a zero head with 4 keys a
+   * class: 4; over a text head at logit scale 10 with 16 keys a class: 0.1. Measured in
+   * docs/cache.md.
    */
   public static float defaultAlpha(boolean textHead, float logitScale, double keysPerClass) {
     if (!(keysPerClass > 0)) {
@@ -52,7 +56,11 @@ public final class CacheModel implements Classifier {
   private final float alpha;
   private final float beta;
   private final float[] inverseNorms;
-  /** The keys divided by their lengths, transposed: {@code dimension x size}, so scoring runs as vectorisable row updates. */
+
+  /**
+   * The keys divided by their lengths, transposed: {@code dimension x size}, so scoring runs as
+   * vectorisable row updates.
+   */
   private final float[] unitKeysByDimension;
 
   /**
@@ -62,12 +70,25 @@ public final class CacheModel implements Classifier {
   public CacheModel(Head head, float[] keys, int[] labels, float alpha, float beta) {
     int dimension = head.dimension();
     if ((long) labels.length * dimension != keys.length) {
-      throw new IllegalArgumentException("Cache of " + labels.length + " keys x " + dimension + " dimensions needs "
-          + (long) labels.length * dimension + " key values, got " + keys.length);
+      throw new IllegalArgumentException(
+          "Cache of "
+              + labels.length
+              + " keys x "
+              + dimension
+              + " dimensions needs "
+              + (long) labels.length * dimension
+              + " key values, got "
+              + keys.length);
     }
     for (int k = 0; k < labels.length; k++) {
       if (labels[k] < 0 || labels[k] >= head.classCount()) {
-        throw new IllegalArgumentException("Cache key " + k + " has class " + labels[k] + ", outside 0.." + (head.classCount() - 1));
+        throw new IllegalArgumentException(
+            "Cache key "
+                + k
+                + " has class "
+                + labels[k]
+                + ", outside 0.."
+                + (head.classCount() - 1));
       }
     }
     if (!(alpha >= 0) || !Float.isFinite(alpha)) {
@@ -95,7 +116,10 @@ public final class CacheModel implements Classifier {
     return head;
   }
 
-  /** Row-major keys as stored (not necessarily unit length); training writes into this array, then calls {@link #refreshNorms}. */
+  /**
+   * Row-major keys as stored (not necessarily unit length); training writes into this array, then
+   * calls {@link #refreshNorms}.
+   */
   public float[] keys() {
     return keys;
   }
@@ -127,7 +151,10 @@ public final class CacheModel implements Classifier {
     return head.classCount();
   }
 
-  /** 1 / |K_k| of every key (0 for a zero key, whose cosine counts as 0); valid after the last {@link #refreshNorms}. */
+  /**
+   * 1 / |K_k| of every key (0 for a zero key, whose cosine counts as 0); valid after the last
+   * {@link #refreshNorms}.
+   */
   public float[] inverseNorms() {
     return inverseNorms;
   }
@@ -152,9 +179,9 @@ public final class CacheModel implements Classifier {
 
   /**
    * Adds {@code cos(x_r, K_k)} of every key to {@code out[r * size + k]} for the {@code count} rows
-   * {@code rows[first..first+count)} of {@code features} (row indices, each {@code dimension} long);
-   * {@code out} must start at zero. The inner loop runs over keys, one dimension at a time, so the
-   * JIT can vectorise it.
+   * {@code rows[first..first+count)} of {@code features} (row indices, each {@code dimension}
+   * long); {@code out} must start at zero. The inner loop runs over keys, one dimension at a time,
+   * so the JIT can vectorise it.
    */
   public void cosines(float[] features, int[] rows, int first, int count, float[] out) {
     int dimension = head.dimension();
@@ -197,7 +224,10 @@ public final class CacheModel implements Classifier {
     logits(features, offset, out, affinity);
   }
 
-  /** As {@link #logits(float[], int, double[])}, also leaving the affinities in {@code affinity} (length size). */
+  /**
+   * As {@link #logits(float[], int, double[])}, also leaving the affinities in {@code affinity}
+   * (length size).
+   */
   public void logits(float[] features, int offset, double[] out, double[] affinity) {
     head.logits(features, offset, out);
     affinities(features, offset, affinity);

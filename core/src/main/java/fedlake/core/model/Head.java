@@ -15,14 +15,23 @@ public final class Head implements Classifier {
 
   public Head(int dimension, int classCount, float logitScale, float[] weights, float[] bias) {
     if (dimension <= 0 || classCount <= 0) {
-      throw new IllegalArgumentException("Head needs positive dimension and class count, got " + dimension + " x " + classCount);
+      throw new IllegalArgumentException(
+          "Head needs positive dimension and class count, got " + dimension + " x " + classCount);
     }
     if (weights.length != classCount * dimension) {
-      throw new IllegalArgumentException("Head of " + classCount + " x " + dimension + " needs " + classCount * dimension
-          + " weights, got " + weights.length);
+      throw new IllegalArgumentException(
+          "Head of "
+              + classCount
+              + " x "
+              + dimension
+              + " needs "
+              + classCount * dimension
+              + " weights, got "
+              + weights.length);
     }
     if (bias.length != classCount) {
-      throw new IllegalArgumentException("Head of " + classCount + " classes needs " + classCount + " biases, got " + bias.length);
+      throw new IllegalArgumentException(
+          "Head of " + classCount + " classes needs " + classCount + " biases, got " + bias.length);
     }
     this.dimension = dimension;
     this.classCount = classCount;
@@ -32,7 +41,12 @@ public final class Head implements Classifier {
   }
 
   public static Head zeros(int dimension, int classCount, float logitScale) {
-    return new Head(dimension, classCount, logitScale, new float[classCount * dimension], new float[classCount]);
+    return new Head(
+        dimension,
+        classCount,
+        logitScale,
+        new float[classCount * dimension],
+        new float[classCount]);
   }
 
   public Head copy() {

@@ -2,25 +2,27 @@ package fedlake.core.model;
 
 import fedlake.core.InvalidInputException;
 import fedlake.core.data.Dataset;
+import fedlake.core.strategy.Aggregate;
+import fedlake.core.strategy.ServerState;
 import fedlake.schema.Model;
 import fedlake.schema.ModelKind;
 import fedlake.schema.Update;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Arrays;
-import java.time.Instant;
-import fedlake.core.strategy.Aggregate;
-import fedlake.core.strategy.ServerState;
 
 /** Building, converting and identifying models. */
 public final class Models {
   /** {@link ModelKind#HEAD} as written in model and update files. */
   public static final String HEAD = "head";
+
   /** {@link ModelKind#CACHE} as written in model and update files. */
   public static final String CACHE = "cache";
+
   public static final float DEFAULT_LOGIT_SCALE = 10f;
 
   private Models() {}
@@ -32,27 +34,56 @@ public final class Models {
         return kind;
       }
     }
-    throw new IllegalArgumentException("Model " + model.getVersion() + " has unknown kind '" + model.getKind() + "' (expected '" + HEAD
-        + "' or '" + CACHE + "')");
+    throw new IllegalArgumentException(
+        "Model "
+            + model.getVersion()
+            + " has unknown kind '"
+            + model.getKind()
+            + "' (expected '"
+            + HEAD
+            + "' or '"
+            + CACHE
+            + "')");
   }
 
   /** The head of a head model, or the head part of a cache model. */
   public static Head head(Model model) {
-    return new Head(model.getDimension(), model.getClassCount(), model.getLogitScale(),
-        FloatArrays.toArray(model.getWeights()), FloatArrays.toArray(model.getBias()));
+    return new Head(
+        model.getDimension(),
+        model.getClassCount(),
+        model.getLogitScale(),
+        FloatArrays.toArray(model.getWeights()),
+        FloatArrays.toArray(model.getBias()));
   }
 
   /** The cache model a {@code cache} model file holds; rejects other kinds. */
   public static CacheModel cache(Model model) {
     if (!CACHE.equals(model.getKind())) {
-      throw new IllegalArgumentException("Model " + model.getVersion() + " is a '" + model.getKind() + "' model, not a cache model");
+      throw new IllegalArgumentException(
+          "Model "
+              + model.getVersion()
+              + " is a '"
+              + model.getKind()
+              + "' model, not a cache model");
     }
     int[] labels = model.getCacheLabels().stream().mapToInt(Integer::intValue).toArray();
     if ((long) labels.length * model.getDimension() != model.getCacheKeys().size()) {
-      throw new IllegalArgumentException("Model " + model.getVersion() + " has " + model.getCacheKeys().size() + " cache key values for "
-          + labels.length + " labels of dimension " + model.getDimension());
+      throw new IllegalArgumentException(
+          "Model "
+              + model.getVersion()
+              + " has "
+              + model.getCacheKeys().size()
+              + " cache key values for "
+              + labels.length
+              + " labels of dimension "
+              + model.getDimension());
     }
-    return new CacheModel(head(model), FloatArrays.toArray(model.getCacheKeys()), labels, model.getCacheAlpha(), model.getCacheBeta());
+    return new CacheModel(
+        head(model),
+        FloatArrays.toArray(model.getCacheKeys()),
+        labels,
+        model.getCacheAlpha(),
+        model.getCacheBeta());
   }
 
   /** The scoring side of a model of any kind: its {@link Head} or its {@link CacheModel}. */
@@ -91,120 +122,151 @@ public final class Models {
 
   /**
    * The model a strategy made from {@code base} for {@code round}: its parameters (laid out as
-   * {@link #parameters(Model)}), its control variate (null keeps the base's) and its server state. Its
-   * version is derived from its content, so the same aggregation always yields the same version.
+   * {@link #parameters(Model)}), its control variate (null keeps the base's) and its server state.
+   * Its version is derived from its content, so the same aggregation always yields the same
+   * version.
    */
-  public static Model derive(Model base, Aggregate aggregate, int round, String strategy, int participants, int specVersion,
+  public static Model derive(
+      Model base,
+      Aggregate aggregate,
+      int round,
+      String strategy,
+      int participants,
+      int specVersion,
       long createdTime) {
     float[] parameters = aggregate.parameters();
     int w = base.getWeights().size();
     int b = base.getBias().size();
     if (parameters.length != parameterCount(base)) {
-      throw new IllegalArgumentException("Cannot derive a model from " + base.getVersion() + ": expected "
-          + parameterCount(base) + " parameters, got " + parameters.length);
+      throw new IllegalArgumentException(
+          "Cannot derive a model from "
+              + base.getVersion()
+              + ": expected "
+              + parameterCount(base)
+              + " parameters, got "
+              + parameters.length);
     }
-    Model model = Model.newBuilder(base)
-        .setRound(round)
-        .setWeights(FloatArrays.asList(Arrays.copyOfRange(parameters, 0, w)))
-        .setBias(FloatArrays.asList(Arrays.copyOfRange(parameters, w, w + b)))
-        .setCacheKeys(FloatArrays.asList(Arrays.copyOfRange(parameters, w + b, parameters.length)))
-        .setControlVariate(aggregate.controlVariate() == null ? base.getControlVariate() : FloatArrays.asList(aggregate.controlVariate()))
-        .setServerState(ServerState.rows(aggregate.serverState()))
-        .setParentVersion(base.getVersion())
-        .setInitialization(null)
-        .setStrategy(strategy)
-        .setParticipants(participants)
-        .setSpecVersion(specVersion)
-        .setCreatedTime(Instant.ofEpochMilli(createdTime))
-        .setVersion("")
-        .build();
-    model.setVersion(version(model));
-    return model;
-  }
-
-  /** {@code base} carried unchanged into {@code round} (a cluster no update came for): same parameters and state. */
-  public static Model carry(Model base, int round, int specVersion, long createdTime) {
-    Model model = Model.newBuilder(base)
-        .setRound(round)
-        .setParentVersion(base.getVersion())
-        .setInitialization(null)
-        .setStrategy(null)
-        .setParticipants(0)
-        .setSpecVersion(specVersion)
-        .setCreatedTime(Instant.ofEpochMilli(createdTime))
-        .setVersion("")
-        .build();
+    Model model =
+        Model.newBuilder(base)
+            .setRound(round)
+            .setWeights(FloatArrays.asList(Arrays.copyOfRange(parameters, 0, w)))
+            .setBias(FloatArrays.asList(Arrays.copyOfRange(parameters, w, w + b)))
+            .setCacheKeys(
+                FloatArrays.asList(Arrays.copyOfRange(parameters, w + b, parameters.length)))
+            .setControlVariate(
+                aggregate.controlVariate() == null
+                    ? base.getControlVariate()
+                    : FloatArrays.asList(aggregate.controlVariate()))
+            .setServerState(ServerState.rows(aggregate.serverState()))
+            .setParentVersion(base.getVersion())
+            .setInitialization(null)
+            .setStrategy(strategy)
+            .setParticipants(participants)
+            .setSpecVersion(specVersion)
+            .setCreatedTime(Instant.ofEpochMilli(createdTime))
+            .setVersion("")
+            .build();
     model.setVersion(version(model));
     return model;
   }
 
   /**
-   * An initial head model for round 0; {@code initialization} says how it was made (zeros, zero-shot,
-   * synthetic); {@code scaffold} adds a zero control variate.
+   * {@code base} carried unchanged into {@code round} (a cluster no update came for): same
+   * parameters and state.
    */
-  public static Model initialHead(Head head, int cluster, String initialization, boolean scaffold, long createdTime) {
-    Model model = Model.newBuilder()
-        .setVersion("")
-        .setKind(HEAD)
-        .setRound(0)
-        .setCluster(cluster)
-        .setDimension(head.dimension())
-        .setClassCount(head.classCount())
-        .setLogitScale(head.logitScale())
-        .setWeights(FloatArrays.asList(head.weights().clone()))
-        .setBias(FloatArrays.asList(head.bias().clone()))
-        .setControlVariate(FloatArrays.asList(scaffold ? new float[head.weights().length + head.bias().length] : new float[0]))
-        .setParentVersion(null)
-        .setInitialization(initialization)
-        .setStrategy(null)
-        .setParticipants(0)
-        .setCreatedTime(java.time.Instant.ofEpochMilli(createdTime))
-        .build();
+  public static Model carry(Model base, int round, int specVersion, long createdTime) {
+    Model model =
+        Model.newBuilder(base)
+            .setRound(round)
+            .setParentVersion(base.getVersion())
+            .setInitialization(null)
+            .setStrategy(null)
+            .setParticipants(0)
+            .setSpecVersion(specVersion)
+            .setCreatedTime(Instant.ofEpochMilli(createdTime))
+            .setVersion("")
+            .build();
+    model.setVersion(version(model));
+    return model;
+  }
+
+  /**
+   * An initial head model for round 0; {@code initialization} says how it was made (zeros,
+   * zero-shot, synthetic); {@code scaffold} adds a zero control variate.
+   */
+  public static Model initialHead(
+      Head head, int cluster, String initialization, boolean scaffold, long createdTime) {
+    Model model =
+        Model.newBuilder()
+            .setVersion("")
+            .setKind(HEAD)
+            .setRound(0)
+            .setCluster(cluster)
+            .setDimension(head.dimension())
+            .setClassCount(head.classCount())
+            .setLogitScale(head.logitScale())
+            .setWeights(FloatArrays.asList(head.weights().clone()))
+            .setBias(FloatArrays.asList(head.bias().clone()))
+            .setControlVariate(
+                FloatArrays.asList(
+                    scaffold
+                        ? new float[head.weights().length + head.bias().length]
+                        : new float[0]))
+            .setParentVersion(null)
+            .setInitialization(initialization)
+            .setStrategy(null)
+            .setParticipants(0)
+            .setCreatedTime(java.time.Instant.ofEpochMilli(createdTime))
+            .build();
     model.setVersion(version(model));
     return model;
   }
 
   /**
    * An initial cache model for round 0: keys are the rows of {@code keys} (L2-normalised), values
-   * their labels, the head part {@code head} (a zero-shot text classifier or zeros). {@code scaffold}
-   * adds a zero control variate over weights, bias and keys.
+   * their labels, the head part {@code head} (a zero-shot text classifier or zeros). {@code
+   * scaffold} adds a zero control variate over weights, bias and keys.
    */
-  public static Model initialCache(CacheModel cache, int cluster, String initialization, boolean scaffold, long createdTime) {
+  public static Model initialCache(
+      CacheModel cache, int cluster, String initialization, boolean scaffold, long createdTime) {
     Head head = cache.head();
     int trainable = head.weights().length + head.bias().length + cache.keys().length;
-    Model model = Model.newBuilder()
-        .setVersion("")
-        .setKind(CACHE)
-        .setRound(0)
-        .setCluster(cluster)
-        .setDimension(head.dimension())
-        .setClassCount(head.classCount())
-        .setLogitScale(head.logitScale())
-        .setWeights(FloatArrays.asList(head.weights().clone()))
-        .setBias(FloatArrays.asList(head.bias().clone()))
-        .setCacheKeys(FloatArrays.asList(cache.keys().clone()))
-        .setCacheLabels(java.util.Arrays.stream(cache.labels()).boxed().toList())
-        .setCacheAlpha(cache.alpha())
-        .setCacheBeta(cache.beta())
-        .setControlVariate(FloatArrays.asList(scaffold ? new float[trainable] : new float[0]))
-        .setParentVersion(null)
-        .setInitialization(initialization)
-        .setStrategy(null)
-        .setParticipants(0)
-        .setCreatedTime(java.time.Instant.ofEpochMilli(createdTime))
-        .build();
+    Model model =
+        Model.newBuilder()
+            .setVersion("")
+            .setKind(CACHE)
+            .setRound(0)
+            .setCluster(cluster)
+            .setDimension(head.dimension())
+            .setClassCount(head.classCount())
+            .setLogitScale(head.logitScale())
+            .setWeights(FloatArrays.asList(head.weights().clone()))
+            .setBias(FloatArrays.asList(head.bias().clone()))
+            .setCacheKeys(FloatArrays.asList(cache.keys().clone()))
+            .setCacheLabels(java.util.Arrays.stream(cache.labels()).boxed().toList())
+            .setCacheAlpha(cache.alpha())
+            .setCacheBeta(cache.beta())
+            .setControlVariate(FloatArrays.asList(scaffold ? new float[trainable] : new float[0]))
+            .setParentVersion(null)
+            .setInitialization(initialization)
+            .setStrategy(null)
+            .setParticipants(0)
+            .setCreatedTime(java.time.Instant.ofEpochMilli(createdTime))
+            .build();
     model.setVersion(version(model));
     return model;
   }
 
   /**
-   * A cache whose keys are the labelled rows of {@code keys} (already L2-normalised by {@link Dataset})
-   * and whose head part is {@code head}. Rejects unlabelled rows and labels the head cannot score,
-   * naming the keys' file.
+   * A cache whose keys are the labelled rows of {@code keys} (already L2-normalised by {@link
+   * Dataset}) and whose head part is {@code head}. Rejects unlabelled rows and labels the head
+   * cannot score, naming the keys' file.
    */
   public static CacheModel cacheOf(Dataset keys, Head head, float alpha, float beta) {
     if (keys.dimension() != head.dimension()) {
-      throw new InvalidInputException(keys.source(), "keys have dimension " + keys.dimension() + ", the model has " + head.dimension());
+      throw new InvalidInputException(
+          keys.source(),
+          "keys have dimension " + keys.dimension() + ", the model has " + head.dimension());
     }
     if (keys.size() == 0) {
       throw new InvalidInputException(keys.source(), "holds no keys");
@@ -213,14 +275,33 @@ public final class Models {
     return new CacheModel(head, keys.features().clone(), keys.labels().clone(), alpha, beta);
   }
 
-  /** {@code r<round>-c<cluster>-<12 hex digits of SHA-256 over kind, shape, parent and parameters>}. */
+  /**
+   * {@code r<round>-c<cluster>-<12 hex digits of SHA-256 over kind, shape, parent and parameters>}.
+   */
   public static String version(Model model) {
     try {
       MessageDigest digest = MessageDigest.getInstance("SHA-256");
-      digest.update((model.getKind() + "|" + model.getDimension() + "|" + model.getClassCount() + "|"
-          + model.getLogitScale() + "|" + model.getParentVersion() + "|" + model.getCacheLabels() + "|"
-          + model.getCacheAlpha() + "|" + model.getCacheBeta() + "|").getBytes(java.nio.charset.StandardCharsets.UTF_8));
-      List<float[]> vectors = new java.util.ArrayList<>(List.of(parameters(model), FloatArrays.toArray(model.getControlVariate())));
+      digest.update(
+          (model.getKind()
+                  + "|"
+                  + model.getDimension()
+                  + "|"
+                  + model.getClassCount()
+                  + "|"
+                  + model.getLogitScale()
+                  + "|"
+                  + model.getParentVersion()
+                  + "|"
+                  + model.getCacheLabels()
+                  + "|"
+                  + model.getCacheAlpha()
+                  + "|"
+                  + model.getCacheBeta()
+                  + "|")
+              .getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      List<float[]> vectors =
+          new java.util.ArrayList<>(
+              List.of(parameters(model), FloatArrays.toArray(model.getControlVariate())));
       for (fedlake.schema.StateVector state : model.getServerState()) {
         digest.update(state.getName().getBytes(java.nio.charset.StandardCharsets.UTF_8));
         vectors.add(FloatArrays.toArray(state.getValues()));
@@ -230,7 +311,12 @@ public final class Models {
         buffer.asFloatBuffer().put(values);
         digest.update(buffer.array());
       }
-      return "r" + model.getRound() + "-c" + model.getCluster() + "-" + HexFormat.of().formatHex(digest.digest(), 0, 6);
+      return "r"
+          + model.getRound()
+          + "-c"
+          + model.getCluster()
+          + "-"
+          + HexFormat.of().formatHex(digest.digest(), 0, 6);
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }

@@ -12,8 +12,8 @@ import java.io.Serializable;
  * weight is below 2^39; fractions below 2^-64 of a term are truncated (toward zero).
  *
  * <p>The low 64 bits are kept as two sums of 32-bit halves, so adding a term needs no carry between
- * words (a carry is a data-dependent comparison per value); the halves are normalised when read, and
- * before they could overflow (2^31 terms).
+ * words (a carry is a data-dependent comparison per value); the halves are normalised when read,
+ * and before they could overflow (2^31 terms).
  */
 public final class ExactSum implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -65,7 +65,8 @@ public final class ExactSum implements Serializable {
     long lo;
     if (shift >= 64) {
       if (shift - 64 > Long.numberOfLeadingZeros(magnitude) - 2) {
-        throw new ArithmeticException("weighted value " + value + " x " + weight + " overflows the 128-bit sum");
+        throw new ArithmeticException(
+            "weighted value " + value + " x " + weight + " overflows the 128-bit sum");
       }
       hi = magnitude << (shift - 64);
       lo = 0;
@@ -86,10 +87,14 @@ public final class ExactSum implements Serializable {
     addRaw(index, hi, lo);
   }
 
-  /** Adds {@code weight * values[i]} to parameter i for every i; {@code values} has {@link #size()} entries. */
+  /**
+   * Adds {@code weight * values[i]} to parameter i for every i; {@code values} has {@link #size()}
+   * entries.
+   */
   public void addAll(float[] values, long weight) {
     if (values.length != high.length) {
-      throw new IllegalArgumentException("cannot add " + values.length + " values to a sum of " + high.length);
+      throw new IllegalArgumentException(
+          "cannot add " + values.length + " values to a sum of " + high.length);
     }
     if (weight < 0 || weight >= (1L << 39)) {
       throw new IllegalArgumentException("weight must be in [0, 2^39), got " + weight);
@@ -100,14 +105,19 @@ public final class ExactSum implements Serializable {
     for (int i = 0; i < values.length; i++) {
       int bits = Float.floatToRawIntBits(values[i]);
       int exponentField = (bits >>> 23) & 0xff;
-      int shift = exponentField - 150 + FRACTION_BITS; // position of the mantissa's lowest bit in the fixed point
+      int shift =
+          exponentField
+              - 150
+              + FRACTION_BITS; // position of the mantissa's lowest bit in the fixed point
       if (exponentField == 0 || exponentField == 0xff || shift <= 0 || shift >= 64) {
         add(i, values[i], weight); // zero, subnormal, non-finite, tiny or huge: the general path
         continue;
       }
-      // normal value with 0 < shift < 64: signed product, sign-extending shifts give the two's complement 128-bit term,
+      // normal value with 0 < shift < 64: signed product, sign-extending shifts give the two's
+      // complement 128-bit term,
       // the same as negating the magnitude's (the magnitude's low part loses no bits here)
-      long sign = bits >> 31; // 0 or -1: negate without a branch (signs of trained weights are a coin toss)
+      long sign =
+          bits >> 31; // 0 or -1: negate without a branch (signs of trained weights are a coin toss)
       long product = ((((bits & 0x7fffff) | 0x800000L) * weight) ^ sign) - sign;
       long lo = product << shift;
       long hi = product >> (64 - shift);
@@ -145,7 +155,10 @@ public final class ExactSum implements Serializable {
     }
   }
 
-  /** Moves the carries of the halves up: afterwards {@code low} and {@code middle} hold 32 bits each. */
+  /**
+   * Moves the carries of the halves up: afterwards {@code low} and {@code middle} hold 32 bits
+   * each.
+   */
   private void normalise(int i) {
     long carry = low[i] >>> 32;
     low[i] &= HALF;
@@ -158,7 +171,8 @@ public final class ExactSum implements Serializable {
   /** Adds every sum of {@code other} (same size) into this one. */
   public void merge(ExactSum other) {
     if (other.size() != size()) {
-      throw new IllegalArgumentException("cannot merge sums of " + other.size() + " and " + size() + " parameters");
+      throw new IllegalArgumentException(
+          "cannot merge sums of " + other.size() + " and " + size() + " parameters");
     }
     for (int i = 0; i < high.length; i++) {
       other.normalise(i);
@@ -174,7 +188,8 @@ public final class ExactSum implements Serializable {
   public double get(int index) {
     normalise(index);
     long lowWord = (middle[index] << 32) | low[index];
-    // high * 2^64 + unsigned(lowWord), scaled by 2^-64; both parts are exact in double for sums < 2^53
+    // high * 2^64 + unsigned(lowWord), scaled by 2^-64; both parts are exact in double for sums <
+    // 2^53
     double unsignedLow = (lowWord >>> 1) * 2.0 + (lowWord & 1);
     return high[index] + unsignedLow / TWO_POW_64;
   }

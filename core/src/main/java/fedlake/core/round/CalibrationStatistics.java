@@ -1,7 +1,6 @@
 package fedlake.core.round;
 
 import fedlake.core.synth.ClassMoments;
-import fedlake.core.synth.SiteStatistics;
 import fedlake.core.synth.StatisticsPool;
 import fedlake.core.synth.StatisticsStore;
 import fedlake.schema.ClassStatistics;
@@ -36,7 +35,12 @@ public final class CalibrationStatistics {
   private final StatisticsPool sent;
   private final StatisticsStore store;
 
-  public CalibrationStatistics(int cluster, int dimension, List<Source> sources, List<String> unmatched, StatisticsPool sent,
+  public CalibrationStatistics(
+      int cluster,
+      int dimension,
+      List<Source> sources,
+      List<String> unmatched,
+      StatisticsPool sent,
       StatisticsStore store) {
     this.cluster = cluster;
     this.dimension = dimension;
@@ -60,8 +64,14 @@ public final class CalibrationStatistics {
    * other than the ones the store holds for its site replaces them (read once more from the update
    * file, written atomically); that is the only write.
    */
-  static Map<Integer, CalibrationStatistics> settle(StatisticsStore store, FileSystem fs, RoundRules rules, int round,
-      Map<Integer, Model> targets, List<UpdateCheck> accepted, Map<Integer, StatisticsPool> pooled) {
+  static Map<Integer, CalibrationStatistics> settle(
+      StatisticsStore store,
+      FileSystem fs,
+      RoundRules rules,
+      int round,
+      Map<Integer, Model> targets,
+      List<UpdateCheck> accepted,
+      Map<Integer, StatisticsPool> pooled) {
     Map<Integer, List<Source>> sources = new TreeMap<>();
     Map<Integer, List<String>> unmatched = new TreeMap<>();
     UpdateScan scan = new UpdateScan(fs, rules);
@@ -74,20 +84,34 @@ public final class CalibrationStatistics {
       String held = store.fingerprint(check.site());
       if (check.statisticsSent()) {
         if (!fingerprint.equals(held)) {
-          List<ClassStatistics> statistics = scan.statistics(new UpdateFile(check.file(), check.fileBytes()), targets.get(cluster));
+          List<ClassStatistics> statistics =
+              scan.statistics(
+                  new UpdateFile(check.file(), check.fileBytes()), targets.get(cluster));
           store.write(check.site(), round, statistics, fingerprint);
         }
-        sources.computeIfAbsent(cluster, c -> new ArrayList<>()).add(new Source(check.site(), fingerprint, true));
+        sources
+            .computeIfAbsent(cluster, c -> new ArrayList<>())
+            .add(new Source(check.site(), fingerprint, true));
       } else if (fingerprint.equals(held)) {
-        sources.computeIfAbsent(cluster, c -> new ArrayList<>()).add(new Source(check.site(), fingerprint, false));
+        sources
+            .computeIfAbsent(cluster, c -> new ArrayList<>())
+            .add(new Source(check.site(), fingerprint, false));
       } else {
         unmatched.computeIfAbsent(cluster, c -> new ArrayList<>()).add(check.site());
       }
     }
     Map<Integer, CalibrationStatistics> result = new TreeMap<>();
-    targets.forEach((cluster, base) -> result.put(cluster, new CalibrationStatistics(cluster, base.getDimension(),
-        sources.getOrDefault(cluster, List.of()), unmatched.getOrDefault(cluster, List.of()),
-        pooled.getOrDefault(cluster, new StatisticsPool(base.getDimension())), store)));
+    targets.forEach(
+        (cluster, base) ->
+            result.put(
+                cluster,
+                new CalibrationStatistics(
+                    cluster,
+                    base.getDimension(),
+                    sources.getOrDefault(cluster, List.of()),
+                    unmatched.getOrDefault(cluster, List.of()),
+                    pooled.getOrDefault(cluster, new StatisticsPool(base.getDimension())),
+                    store)));
     return result;
   }
 
@@ -100,7 +124,10 @@ public final class CalibrationStatistics {
     return sources;
   }
 
-  /** Sites whose update claimed a statistics fingerprint the store does not hold (and carried no statistics), sorted. */
+  /**
+   * Sites whose update claimed a statistics fingerprint the store does not hold (and carried no
+   * statistics), sorted.
+   */
   public List<String> unmatched() {
     return unmatched;
   }
@@ -137,10 +164,14 @@ public final class CalibrationStatistics {
     for (Source s : sources) {
       text.append(s.site()).append(' ').append(s.fingerprint()).append('\n');
     }
-    return HexFormat.of().formatHex(digest.digest(text.toString().getBytes(StandardCharsets.UTF_8)));
+    return HexFormat.of()
+        .formatHex(digest.digest(text.toString().getBytes(StandardCharsets.UTF_8)));
   }
 
-  /** Pools the sent statistics with the stored ones of the other sources (read now, their fingerprints checked). */
+  /**
+   * Pools the sent statistics with the stored ones of the other sources (read now, their
+   * fingerprints checked).
+   */
   public StatisticsPool pool() {
     StatisticsPool pool = new StatisticsPool(dimension).merge(sent);
     for (Source s : sources) {

@@ -10,9 +10,11 @@ import fedlake.schema.Model;
 public interface Calibrator {
   /**
    * @param base the cluster's model of this round
-   * @param parameters the aggregated parameters, laid out as {@code Models.parameters(base)}; not modified
-   * @param statistics the class statistics the cluster's accepted sites contribute this round: sent with their updates
-   *     (pooled in the round's scan) or held by the store under the fingerprint the update claims; empty when there are none
+   * @param parameters the aggregated parameters, laid out as {@code Models.parameters(base)}; not
+   *     modified
+   * @param statistics the class statistics the cluster's accepted sites contribute this round: sent
+   *     with their updates (pooled in the round's scan) or held by the store under the fingerprint
+   *     the update claims; empty when there are none
    */
   Outcome calibrate(int round, Model base, float[] parameters, CalibrationStatistics statistics);
 
@@ -23,5 +25,10 @@ public interface Calibrator {
    * @param probeAfter probe-set accuracy of what is published, or null without a probe set
    * @param message what ran (classes, samples) or why nothing did
    */
-  record Outcome(float[] parameters, boolean calibrated, Double probeBefore, Double probeAfter, String message) {}
+  record Outcome(
+      float[] parameters,
+      boolean calibrated,
+      Double probeBefore,
+      Double probeAfter,
+      String message) {}
 }

@@ -2,7 +2,9 @@ package fedlake.core.round;
 
 import java.util.Locale;
 
-/** The outcome of a round for one cluster ({@code RoundHistory.status}, in lower case with dashes). */
+/**
+ * The outcome of a round for one cluster ({@code RoundHistory.status}, in lower case with dashes).
+ */
 public enum HistoryStatus {
   /** A model for the next round was published. */
   PUBLISHED,

@@ -1,7 +1,10 @@
 package fedlake.core.round;
 
 import fedlake.core.cluster.ClusterPlan;
+import fedlake.core.model.Models;
 import fedlake.core.spec.Specs;
+import fedlake.core.store.Latest;
+import fedlake.core.store.Store;
 import fedlake.core.strategy.Aggregate;
 import fedlake.core.strategy.Fold;
 import fedlake.core.strategy.Strategies;
@@ -9,9 +12,6 @@ import fedlake.core.strategy.Strategy;
 import fedlake.core.strategy.StrategySettings;
 import fedlake.core.synth.StatisticsStore;
 import fedlake.schema.FederationSpec;
-import fedlake.core.model.Models;
-import fedlake.core.store.Latest;
-import fedlake.core.store.Store;
 import fedlake.schema.Model;
 import fedlake.schema.RoundHistory;
 import fedlake.schema.UpdateAudit;
@@ -34,8 +34,8 @@ import java.util.stream.Collectors;
  * fold, statistics in one scan; {@link UpdateScan}), keeps one valid update per site (its latest;
  * {@link UpdateSelection}), finishes each cluster with the spec's strategy, then writes the next
  * round's models (with the strategy's server state), the audit and the history, and moves the model
- * pointer last. Rerunning after a crash rewrites the same files with the same
- * content; rerunning after success does nothing.
+ * pointer last. Rerunning after a crash rewrites the same files with the same content; rerunning
+ * after success does nothing.
  */
 public final class RoundJob {
   /** Largest update file read when the store has no spec (stores made before specs). */
@@ -80,7 +80,10 @@ public final class RoundJob {
     return this;
   }
 
-  /** Re-fits each cluster's aggregated parameters before publishing (null: none); recorded in the history. */
+  /**
+   * Re-fits each cluster's aggregated parameters before publishing (null: none); recorded in the
+   * history.
+   */
   public RoundJob calibration(Calibrator value) {
     this.calibrator = value;
     return this;
@@ -97,46 +100,89 @@ public final class RoundJob {
     int round = latest.round();
     if (expectedRound != null && expectedRound != round) {
       if (expectedRound < round) {
-        return new RoundResult(expectedRound, RoundResult.Status.ALREADY_DONE,
-            "Round " + expectedRound + " was aggregated already (current round is " + round + "); nothing to do",
-            List.of(), List.of(), List.of());
+        return new RoundResult(
+            expectedRound,
+            RoundResult.Status.ALREADY_DONE,
+            "Round "
+                + expectedRound
+                + " was aggregated already (current round is "
+                + round
+                + "); nothing to do",
+            List.of(),
+            List.of(),
+            List.of());
       }
-      throw new IllegalStateException("Cannot aggregate round " + expectedRound + ": the current round is " + round);
+      throw new IllegalStateException(
+          "Cannot aggregate round " + expectedRound + ": the current round is " + round);
     }
     Map<Integer, Model> bases = new TreeMap<>();
-    latest.versions().forEach((cluster, version) -> {
-      Model model = store.readModel(round, cluster);
-      if (!model.getVersion().equals(version)) {
-        throw new IllegalStateException("Model pointer names " + version + " for cluster " + cluster
-            + " but " + store.modelFile(round, cluster) + " holds " + model.getVersion());
-      }
-      bases.put(cluster, model);
-    });
+    latest
+        .versions()
+        .forEach(
+            (cluster, version) -> {
+              Model model = store.readModel(round, cluster);
+              if (!model.getVersion().equals(version)) {
+                throw new IllegalStateException(
+                    "Model pointer names "
+                        + version
+                        + " for cluster "
+                        + cluster
+                        + " but "
+                        + store.modelFile(round, cluster)
+                        + " holds "
+                        + model.getVersion());
+              }
+              bases.put(cluster, model);
+            });
     FederationSpec spec = Specs.current(store).orElse(null);
-    Strategy strategy = this.strategy != null ? this.strategy
-        : spec != null ? Specs.strategy(spec) : Strategies.implied(bases.values().iterator().next());
-    StrategySettings settings = this.strategy == null && spec != null ? Specs.settings(spec) : StrategySettings.of(strategy, Map.of());
+    Strategy strategy =
+        this.strategy != null
+            ? this.strategy
+            : spec != null
+                ? Specs.strategy(spec)
+                : Strategies.implied(bases.values().iterator().next());
+    StrategySettings settings =
+        this.strategy == null && spec != null
+            ? Specs.settings(spec)
+            : StrategySettings.of(strategy, Map.of());
     int specVersion = spec == null ? 0 : spec.getSpecVersion();
-    double maxAbs = maxAbsValue != null ? maxAbsValue
-        : spec != null ? spec.getRobustness().getMaxAbsValue() : UpdateValidator.MAX_ABS_VALUE_DEFAULT;
-    long maxBytes = spec != null ? spec.getRobustness().getMaxUpdateBytes() : MAX_UPDATE_BYTES_DEFAULT;
+    double maxAbs =
+        maxAbsValue != null
+            ? maxAbsValue
+            : spec != null
+                ? spec.getRobustness().getMaxAbsValue()
+                : UpdateValidator.MAX_ABS_VALUE_DEFAULT;
+    long maxBytes =
+        spec != null ? spec.getRobustness().getMaxUpdateBytes() : MAX_UPDATE_BYTES_DEFAULT;
     int minSites = spec != null ? spec.getRoundPolicy().getMinSites() : 1;
 
     ClusterPlan plan = ClusterPlan.forRound(store, round, bases.keySet());
     SortedMap<Integer, Model> targets = plan.bases(bases);
-    UpdateValidator validator = new UpdateValidator(round, bases, store.registeredSites().orElse(null), maxAbs)
-        .withAssignments(plan.training(), plan.trainingFile())
-        .withAggregationBases(targets);
-    List<UpdateFile> files = store.listUpdates(round).stream()
-        .map(s -> new UpdateFile(s.getPath().toString(), s.getLen()))
-        .toList();
-    RoundRules rules = new RoundRules(validator, strategy, settings, plan.targets(), calibrator != null, maxBytes);
+    UpdateValidator validator =
+        new UpdateValidator(round, bases, store.registeredSites().orElse(null), maxAbs)
+            .withAssignments(plan.training(), plan.trainingFile())
+            .withAggregationBases(targets);
+    List<UpdateFile> files =
+        store.listUpdates(round).stream()
+            .map(s -> new UpdateFile(s.getPath().toString(), s.getLen()))
+            .toList();
+    RoundRules rules =
+        new RoundRules(validator, strategy, settings, plan.targets(), calibrator != null, maxBytes);
     ScanResult scan = UpdateSelection.run(files, rules, scanner);
     List<UpdateCheck> checks = scan.checks();
     List<UpdateCheck> accepted = checks.stream().filter(UpdateCheck::accepted).toList();
     boolean enough = !accepted.isEmpty() && accepted.size() >= minSites;
-    Map<Integer, CalibrationStatistics> statistics = calibrator == null || !enough ? Map.of()
-        : CalibrationStatistics.settle(new StatisticsStore(store), store.fileSystem(), rules, round, targets, accepted, scan.statistics());
+    Map<Integer, CalibrationStatistics> statistics =
+        calibrator == null || !enough
+            ? Map.of()
+            : CalibrationStatistics.settle(
+                new StatisticsStore(store),
+                store.fileSystem(),
+                rules,
+                round,
+                targets,
+                accepted,
+                scan.statistics());
     long checked = clock.getAsLong();
 
     long created = clock.getAsLong();
@@ -153,12 +199,20 @@ public final class RoundJob {
           Aggregate aggregate = strategy.finish(base, fold, settings);
           float[] parameters = aggregate.parameters();
           if (calibrator != null) {
-            Calibrator.Outcome outcome = calibrator.calibrate(round, base, parameters, statistics.get(base.getCluster()));
+            Calibrator.Outcome outcome =
+                calibrator.calibrate(round, base, parameters, statistics.get(base.getCluster()));
             calibrations.put(base.getCluster(), outcome);
             parameters = outcome.parameters();
           }
-          model = Models.derive(base, new Aggregate(parameters, aggregate.controlVariate(), aggregate.serverState()), round + 1,
-              strategy.name(), fold.count(), specVersion, created);
+          model =
+              Models.derive(
+                  base,
+                  new Aggregate(parameters, aggregate.controlVariate(), aggregate.serverState()),
+                  round + 1,
+                  strategy.name(),
+                  fold.count(),
+                  specVersion,
+                  created);
         }
         next.add(model);
         nextByCluster.put(base.getCluster(), model);
@@ -175,52 +229,94 @@ public final class RoundJob {
       long written = clock.getAsLong();
       List<RoundHistory> history = new ArrayList<>();
       for (Model base : targets.values()) {
-        history.add(withCalibration(historyRow(strategy, specVersion, minSites, round, base, nextByCluster.get(base.getCluster()), checks,
-            started, checked - started, aggregated - checked, written - aggregated, written - started), calibrations.get(base.getCluster())));
+        history.add(
+            withCalibration(
+                historyRow(
+                    strategy,
+                    specVersion,
+                    minSites,
+                    round,
+                    base,
+                    nextByCluster.get(base.getCluster()),
+                    checks,
+                    started,
+                    checked - started,
+                    aggregated - checked,
+                    written - aggregated,
+                    written - started),
+                calibrations.get(base.getCluster())));
       }
       store.writeHistory(round, history);
       if (next.isEmpty()) {
-        return new RoundResult(round, RoundResult.Status.NO_VALID_UPDATES, history.get(0).getMessage(), List.of(), history, audit);
+        return new RoundResult(
+            round,
+            RoundResult.Status.NO_VALID_UPDATES,
+            history.get(0).getMessage(),
+            List.of(),
+            history,
+            audit);
       }
       TreeMap<Integer, String> versions = new TreeMap<>();
       next.forEach(m -> versions.put(m.getCluster(), m.getVersion()));
       store.movePointer(new Latest(round + 1, versions));
-      String message = "Round " + round + ": published " + versions.values() + " from " + accepted.size()
-          + " update(s) with " + strategy.name() + ", rejected " + (checks.size() - accepted.size());
+      String message =
+          "Round "
+              + round
+              + ": published "
+              + versions.values()
+              + " from "
+              + accepted.size()
+              + " update(s) with "
+              + strategy.name()
+              + ", rejected "
+              + (checks.size() - accepted.size());
       return new RoundResult(round, RoundResult.Status.PUBLISHED, message, next, history, audit);
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot publish round " + round + " to " + store.root() + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "Cannot publish round " + round + " to " + store.root() + ": " + e.getMessage(), e);
     }
   }
 
   private static List<UpdateAudit> audit(int round, List<UpdateCheck> checks, long now) {
     List<UpdateAudit> rows = new ArrayList<>();
     for (UpdateCheck c : checks) {
-      rows.add(UpdateAudit.newBuilder()
-          .setRound(round)
-          .setFile(c.file())
-          .setFileBytes(c.fileBytes())
-          .setStatus((c.accepted() ? AuditStatus.ACCEPTED : AuditStatus.REJECTED).id())
-          .setReason(c.reason())
-          .setSite(c.site())
-          .setUpdateId(c.updateId())
-          .setCluster(c.accepted() ? c.cluster() : null)
-          .setNumExamples(c.site() == null ? null : c.numExamples())
-          .setUpdateNorm(c.updateNorm())
-          .setCheckedTime(Instant.ofEpochMilli(now))
-          .build());
+      rows.add(
+          UpdateAudit.newBuilder()
+              .setRound(round)
+              .setFile(c.file())
+              .setFileBytes(c.fileBytes())
+              .setStatus((c.accepted() ? AuditStatus.ACCEPTED : AuditStatus.REJECTED).id())
+              .setReason(c.reason())
+              .setSite(c.site())
+              .setUpdateId(c.updateId())
+              .setCluster(c.accepted() ? c.cluster() : null)
+              .setNumExamples(c.site() == null ? null : c.numExamples())
+              .setUpdateNorm(c.updateNorm())
+              .setCheckedTime(Instant.ofEpochMilli(now))
+              .build());
     }
     return rows;
   }
 
-  private static RoundHistory historyRow(Strategy strategy, int specVersion, int minSites, int round, Model base, Model published,
-      List<UpdateCheck> checks, long started,
-      long validateMillis, long aggregateMillis, long publishMillis, long totalMillis) {
+  private static RoundHistory historyRow(
+      Strategy strategy,
+      int specVersion,
+      int minSites,
+      int round,
+      Model base,
+      Model published,
+      List<UpdateCheck> checks,
+      long started,
+      long validateMillis,
+      long aggregateMillis,
+      long publishMillis,
+      long totalMillis) {
     int cluster = base.getCluster();
-    List<UpdateCheck> mine = checks.stream()
-        .filter(c -> c.accepted() && c.cluster() == cluster)
-        .sorted(Comparator.comparing(UpdateCheck::file))
-        .toList();
+    List<UpdateCheck> mine =
+        checks.stream()
+            .filter(c -> c.accepted() && c.cluster() == cluster)
+            .sorted(Comparator.comparing(UpdateCheck::file))
+            .toList();
     long rejected = checks.stream().filter(c -> !c.accepted()).count();
     long examples = mine.stream().mapToLong(UpdateCheck::numExamples).sum();
     Double loss = null;
@@ -250,36 +346,61 @@ public final class RoundJob {
     long acceptedAll = checks.stream().filter(UpdateCheck::accepted).count();
     if (published == null) {
       status = HistoryStatus.NO_VALID_UPDATES.id();
-      message = checks.isEmpty()
-          ? "No update files for round " + round + "; nothing published"
-          : acceptedAll > 0
-              ? "Only " + acceptedAll + " valid update(s) for round " + round + ", the spec asks for at least " + minSites + "; nothing published"
-              : "No valid update among " + checks.size() + " file(s) for round " + round + "; nothing published";
+      message =
+          checks.isEmpty()
+              ? "No update files for round " + round + "; nothing published"
+              : acceptedAll > 0
+                  ? "Only "
+                      + acceptedAll
+                      + " valid update(s) for round "
+                      + round
+                      + ", the spec asks for at least "
+                      + minSites
+                      + "; nothing published"
+                  : "No valid update among "
+                      + checks.size()
+                      + " file(s) for round "
+                      + round
+                      + "; nothing published";
     } else {
       status = HistoryStatus.PUBLISHED.id();
-      message = mine.isEmpty()
-          ? "No update for cluster " + cluster + "; carried its model forward as " + published.getVersion()
-          : "Aggregated " + mine.size() + " update(s) with " + strategy.name() + " into " + published.getVersion();
+      message =
+          mine.isEmpty()
+              ? "No update for cluster "
+                  + cluster
+                  + "; carried its model forward as "
+                  + published.getVersion()
+              : "Aggregated "
+                  + mine.size()
+                  + " update(s) with "
+                  + strategy.name()
+                  + " into "
+                  + published.getVersion();
     }
     return RoundHistory.newBuilder()
         .setRound(round)
         .setCluster(cluster)
         .setStatus(status)
-        .setMessage(message + (rejected > 0 ? "; rejected " + rejected + " file(s), see audit" : ""))
+        .setMessage(
+            message + (rejected > 0 ? "; rejected " + rejected + " file(s), see audit" : ""))
         .setStrategy(strategy.name())
         .setSpecVersion(specVersion)
         .setBaseModelVersion(base.getVersion())
         .setPublishedModelVersion(published == null ? null : published.getVersion())
         .setParticipants(mine.size())
         .setRejected((int) rejected)
-        .setParticipantSites(mine.stream().map(UpdateCheck::site).sorted().collect(Collectors.toList()))
+        .setParticipantSites(
+            mine.stream().map(UpdateCheck::site).sorted().collect(Collectors.toList()))
         .setTotalExamples(examples)
         .setWeightedLocalLoss(loss)
         .setWeightedLocalAccuracy(accuracy)
         .setUpdateNormMin(normMin)
         .setUpdateNormMean(normMean)
         .setUpdateNormMax(normMax)
-        .setModelChangeNorm(published == null ? null : distance(Models.parameters(base), Models.parameters(published)))
+        .setModelChangeNorm(
+            published == null
+                ? null
+                : distance(Models.parameters(base), Models.parameters(published)))
         .setProbeAccuracy(null)
         .setCalibrated(false)
         .setStartedTime(Instant.ofEpochMilli(started))

@@ -34,7 +34,8 @@ public final class ScanResult implements Serializable {
   public ScanResult merge(ScanResult other) {
     checks.addAll(other.checks);
     other.folds.forEach((cluster, fold) -> folds.merge(cluster, fold, Fold::merge));
-    other.statistics.forEach((cluster, pool) -> statistics.merge(cluster, pool, StatisticsPool::merge));
+    other.statistics.forEach(
+        (cluster, pool) -> statistics.merge(cluster, pool, StatisticsPool::merge));
     return this;
   }
 }

@@ -19,20 +19,46 @@ public record UpdateCheck(
     Double updateNorm,
     String reason,
     String statisticsFingerprint,
-    boolean statisticsSent) implements Serializable {
+    boolean statisticsSent)
+    implements Serializable {
 
   /**
-   * @param statisticsFingerprint fingerprint of the site's class statistics: computed by the round job when the update
-   *     carries them, else the one the update claims; null when the site did not opt in (or statistics were not read)
+   * @param statisticsFingerprint fingerprint of the site's class statistics: computed by the round
+   *     job when the update carries them, else the one the update claims; null when the site did
+   *     not opt in (or statistics were not read)
    * @param statisticsSent whether the update carried class statistics that the scan pooled
    */
-  public UpdateCheck(String file, long fileBytes, String site, String updateId, Integer cluster, long createdTime, long numExamples,
-      double localLoss, double localAccuracy, Double updateNorm, String reason) {
-    this(file, fileBytes, site, updateId, cluster, createdTime, numExamples, localLoss, localAccuracy, updateNorm, reason, null, false);
+  public UpdateCheck(
+      String file,
+      long fileBytes,
+      String site,
+      String updateId,
+      Integer cluster,
+      long createdTime,
+      long numExamples,
+      double localLoss,
+      double localAccuracy,
+      Double updateNorm,
+      String reason) {
+    this(
+        file,
+        fileBytes,
+        site,
+        updateId,
+        cluster,
+        createdTime,
+        numExamples,
+        localLoss,
+        localAccuracy,
+        updateNorm,
+        reason,
+        null,
+        false);
   }
 
   public static UpdateCheck unreadable(String file, long fileBytes, String reason) {
-    return new UpdateCheck(file, fileBytes, null, null, null, 0, 0, Double.NaN, Double.NaN, null, reason);
+    return new UpdateCheck(
+        file, fileBytes, null, null, null, 0, 0, Double.NaN, Double.NaN, null, reason);
   }
 
   public boolean accepted() {
@@ -41,18 +67,54 @@ public record UpdateCheck(
 
   /** The same facts, aggregated into {@code target} (the site's cluster assignment). */
   public UpdateCheck withCluster(int target) {
-    return new UpdateCheck(file, fileBytes, site, updateId, target, createdTime, numExamples, localLoss, localAccuracy, updateNorm, reason,
-        statisticsFingerprint, statisticsSent);
+    return new UpdateCheck(
+        file,
+        fileBytes,
+        site,
+        updateId,
+        target,
+        createdTime,
+        numExamples,
+        localLoss,
+        localAccuracy,
+        updateNorm,
+        reason,
+        statisticsFingerprint,
+        statisticsSent);
   }
 
   /** The same facts with what the update said about its class statistics. */
   public UpdateCheck withStatistics(String fingerprint, boolean sent) {
-    return new UpdateCheck(file, fileBytes, site, updateId, cluster, createdTime, numExamples, localLoss, localAccuracy, updateNorm, reason,
-        fingerprint, sent);
+    return new UpdateCheck(
+        file,
+        fileBytes,
+        site,
+        updateId,
+        cluster,
+        createdTime,
+        numExamples,
+        localLoss,
+        localAccuracy,
+        updateNorm,
+        reason,
+        fingerprint,
+        sent);
   }
 
   public UpdateCheck reject(String why) {
-    return new UpdateCheck(file, fileBytes, site, updateId, cluster, createdTime, numExamples, localLoss, localAccuracy, updateNorm, why,
-        statisticsFingerprint, statisticsSent);
+    return new UpdateCheck(
+        file,
+        fileBytes,
+        site,
+        updateId,
+        cluster,
+        createdTime,
+        numExamples,
+        localLoss,
+        localAccuracy,
+        updateNorm,
+        why,
+        statisticsFingerprint,
+        statisticsSent);
   }
 }

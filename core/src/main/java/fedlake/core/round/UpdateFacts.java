@@ -24,18 +24,43 @@ public record UpdateFacts(
     double localAccuracy,
     long[] labelHistogram,
     int specVersion,
-    long createdTime) implements Serializable {
+    long createdTime)
+    implements Serializable {
 
   /** The facts of an update record (tests, tools that hold records). */
   public static UpdateFacts of(Update u) {
-    return new UpdateFacts(u.getUpdateId(), u.getSite(), u.getRound(), u.getCluster(), u.getBaseModelVersion(), u.getKind(),
-        u.getDimension(), u.getClassCount(), u.getNumExamples(), u.getLocalEpochs(), u.getLocalSteps(), u.getLocalLoss(),
-        u.getLocalAccuracy(), FloatArrays.toLongArray(u.getLabelHistogram()), u.getSpecVersion(),
+    return new UpdateFacts(
+        u.getUpdateId(),
+        u.getSite(),
+        u.getRound(),
+        u.getCluster(),
+        u.getBaseModelVersion(),
+        u.getKind(),
+        u.getDimension(),
+        u.getClassCount(),
+        u.getNumExamples(),
+        u.getLocalEpochs(),
+        u.getLocalSteps(),
+        u.getLocalLoss(),
+        u.getLocalAccuracy(),
+        FloatArrays.toLongArray(u.getLabelHistogram()),
+        u.getSpecVersion(),
         u.getCreatedTime() == null ? 0 : u.getCreatedTime().toEpochMilli());
   }
 
   /** A check that carries these facts, accepted (reason null) or rejected. */
   UpdateCheck check(String file, long fileBytes, Double updateNorm, String reason) {
-    return new UpdateCheck(file, fileBytes, site, updateId, cluster, createdTime, numExamples, localLoss, localAccuracy, updateNorm, reason);
+    return new UpdateCheck(
+        file,
+        fileBytes,
+        site,
+        updateId,
+        cluster,
+        createdTime,
+        numExamples,
+        localLoss,
+        localAccuracy,
+        updateNorm,
+        reason);
   }
 }

@@ -38,17 +38,20 @@ public final class UpdateReader {
 
   private static org.apache.avro.Schema withoutStatistics() {
     org.apache.avro.Schema full = Update.getClassSchema();
-    List<org.apache.avro.Schema.Field> fields = full.getFields().stream()
-        .filter(f -> !f.name().equals("classStatistics"))
-        .map(f -> new org.apache.avro.Schema.Field(f, f.schema()))
-        .toList();
-    return org.apache.avro.Schema.createRecord(full.getName(), full.getDoc(), full.getNamespace(), false, fields);
+    List<org.apache.avro.Schema.Field> fields =
+        full.getFields().stream()
+            .filter(f -> !f.name().equals("classStatistics"))
+            .map(f -> new org.apache.avro.Schema.Field(f, f.schema()))
+            .toList();
+    return org.apache.avro.Schema.createRecord(
+        full.getName(), full.getDoc(), full.getNamespace(), false, fields);
   }
 
   private static Update read(String uri, Configuration conf) {
     List<Update> rows = ParquetFiles.read(new Path(uri), conf, Update.getClassSchema());
     if (rows.size() != 1) {
-      throw new InvalidInputException(uri, "an update file holds exactly one update, found " + rows.size());
+      throw new InvalidInputException(
+          uri, "an update file holds exactly one update, found " + rows.size());
     }
     return rows.get(0);
   }

@@ -18,25 +18,44 @@ import org.apache.hadoop.fs.FileSystem;
 /**
  * The round's work on one update file, in one read: the footer is checked against the model (row
  * count, value counts and uncompressed sizes of every column) before anything is decoded, then the
- * scalar facts are checked, then the parameters are decoded straight into primitive arrays, checked,
- * folded into the target cluster's {@link fedlake.core.strategy.Fold}, and the class statistics, if
- * wanted, pooled. No file can make it allocate more than one update's worth of the model's shape.
+ * scalar facts are checked, then the parameters are decoded straight into primitive arrays,
+ * checked, folded into the target cluster's {@link fedlake.core.strategy.Fold}, and the class
+ * statistics, if wanted, pooled. No file can make it allocate more than one update's worth of the
+ * model's shape.
  */
 public final class UpdateScan {
-  static final List<String> FACT_FIELDS = List.of("updateId", "site", "round", "cluster", "baseModelVersion", "kind", "dimension",
-      "classCount", "numExamples", "localEpochs", "localSteps", "localLoss", "localAccuracy", "labelHistogram", "specVersion",
-      "createdTime");
-  private static final List<String> PARAMETER_FIELDS = List.of("weights", "bias", "cacheKeys", "controlDelta");
+  static final List<String> FACT_FIELDS =
+      List.of(
+          "updateId",
+          "site",
+          "round",
+          "cluster",
+          "baseModelVersion",
+          "kind",
+          "dimension",
+          "classCount",
+          "numExamples",
+          "localEpochs",
+          "localSteps",
+          "localLoss",
+          "localAccuracy",
+          "labelHistogram",
+          "specVersion",
+          "createdTime");
+  private static final List<String> PARAMETER_FIELDS =
+      List.of("weights", "bias", "cacheKeys", "controlDelta");
   private static final String STATISTICS = "classStatistics";
   private static final String FINGERPRINT = "statisticsFingerprint";
   private static final String EMPTY_FINGERPRINT = SiteStatistics.fingerprint(List.of());
   private static final int MAX_TEXT = 256;
+
   /** Room for levels, page headers and a dictionary on top of 4 bytes a value. */
   private static final long COLUMN_SLACK = 1 << 20;
 
   private final FileSystem fs;
   private final RoundRules rules;
-  // one update's arrays, reused file after file (folds copy what they keep): a scan allocates no per-file parameters
+  // one update's arrays, reused file after file (folds copy what they keep): a scan allocates no
+  // per-file parameters
   private float[] parameterBuffer = new float[0];
   private float[] deltaBuffer = new float[0];
 
@@ -58,7 +77,10 @@ public final class UpdateScan {
     }
   }
 
-  /** Checks {@code file} and, when it is accepted, folds it into {@code into}; adds its check to {@code into}. */
+  /**
+   * Checks {@code file} and, when it is accepted, folds it into {@code into}; adds its check to
+   * {@code into}.
+   */
   public UpdateCheck scan(UpdateFile file, ScanResult into) {
     UpdateCheck check;
     try {
@@ -66,7 +88,11 @@ public final class UpdateScan {
     } catch (InvalidInputException e) {
       check = UpdateCheck.unreadable(file.uri(), file.bytes(), e.reason());
     } catch (OutOfMemoryError e) {
-      check = UpdateCheck.unreadable(file.uri(), file.bytes(), "needs more memory than the round job has to read (" + e.getMessage() + ")");
+      check =
+          UpdateCheck.unreadable(
+              file.uri(),
+              file.bytes(),
+              "needs more memory than the round job has to read (" + e.getMessage() + ")");
     } catch (RuntimeException e) {
       check = UpdateCheck.unreadable(file.uri(), file.bytes(), "cannot read: " + e);
     }
@@ -76,15 +102,25 @@ public final class UpdateScan {
 
   private ColumnarFile open(UpdateFile file) {
     if (file.bytes() > rules.maxUpdateBytes()) {
-      throw new InvalidInputException(file.uri(), String.format(Locale.ROOT, "file is %d bytes, more than the limit of %d (robustness.maxUpdateBytes)",
-          file.bytes(), rules.maxUpdateBytes()));
+      throw new InvalidInputException(
+          file.uri(),
+          String.format(
+              Locale.ROOT,
+              "file is %d bytes, more than the limit of %d (robustness.maxUpdateBytes)",
+              file.bytes(),
+              rules.maxUpdateBytes()));
     }
     ColumnarFile columns = ColumnarFile.open(file.uri(), file.bytes(), fs);
     try {
       long declared = columns.declaredBytes();
       if (declared > rules.maxUpdateBytes()) {
-        throw new InvalidInputException(file.uri(), String.format(Locale.ROOT,
-            "columns would decompress to %d bytes, more than the limit of %d (robustness.maxUpdateBytes)", declared, rules.maxUpdateBytes()));
+        throw new InvalidInputException(
+            file.uri(),
+            String.format(
+                Locale.ROOT,
+                "columns would decompress to %d bytes, more than the limit of %d (robustness.maxUpdateBytes)",
+                declared,
+                rules.maxUpdateBytes()));
       }
       return columns;
     } catch (RuntimeException e) {
@@ -144,31 +180,56 @@ public final class UpdateScan {
       String fingerprint = claimed;
       if (reason == null && statistics) {
         List<ClassStatistics> reported = statistics(columns, base);
-        reason = UpdateValidator.statisticsProblem(reported, facts.labelHistogram(), facts.classCount(), facts.dimension());
+        reason =
+            UpdateValidator.statisticsProblem(
+                reported, facts.labelHistogram(), facts.classCount(), facts.dimension());
         if (reason == null && (!reported.isEmpty() || EMPTY_FINGERPRINT.equals(claimed))) {
           moments = reported.stream().map(ClassMoments::fromAvro).toList();
           fingerprint = SiteStatistics.fingerprint(reported);
           if (claimed != null && !claimed.equals(fingerprint)) {
-            reason = "statisticsFingerprint " + claimed + " does not match the class statistics the update carries (" + fingerprint + ")";
+            reason =
+                "statisticsFingerprint "
+                    + claimed
+                    + " does not match the class statistics the update carries ("
+                    + fingerprint
+                    + ")";
           }
         }
       }
       if (reason != null) {
         return facts.check(file.uri(), file.bytes(), null, reason);
       }
-      UpdateCheck check = rules.validator().checkParameters(file.uri(), file.bytes(), facts, parameters);
+      UpdateCheck check =
+          rules.validator().checkParameters(file.uri(), file.bytes(), facts, parameters);
       if (!check.accepted()) {
         return check;
       }
       int target = rules.target(facts.site(), facts.cluster());
       try {
-        into.folds().computeIfAbsent(target, t -> rules.strategy().newFold(rules.validator().aggregationBase(t), rules.settings()))
-            .add(new UpdateParameters(facts.site(), facts.numExamples(), facts.localSteps(), parameters, controlDelta));
-      } catch (IllegalArgumentException e) { // the strategy cannot use it (FedNova: no local steps); folds check before adding
+        into.folds()
+            .computeIfAbsent(
+                target,
+                t ->
+                    rules
+                        .strategy()
+                        .newFold(rules.validator().aggregationBase(t), rules.settings()))
+            .add(
+                new UpdateParameters(
+                    facts.site(),
+                    facts.numExamples(),
+                    facts.localSteps(),
+                    parameters,
+                    controlDelta));
+      } catch (
+          IllegalArgumentException
+              e) { // the strategy cannot use it (FedNova: no local steps); folds check before
+        // adding
         return facts.check(file.uri(), file.bytes(), null, e.getMessage());
       }
       if (moments != null) {
-        into.statistics().computeIfAbsent(target, t -> new StatisticsPool(facts.dimension())).add(moments);
+        into.statistics()
+            .computeIfAbsent(target, t -> new StatisticsPool(facts.dimension()))
+            .add(moments);
       }
       check = check.withStatistics(fingerprint, moments != null);
       return target == facts.cluster() ? check : check.withCluster(target);
@@ -184,18 +245,23 @@ public final class UpdateScan {
     return rules.validator().problem(facts);
   }
 
-  /** Why the footer's declared size of a parameter column is too large for {@code expected} values, or null. */
+  /**
+   * Why the footer's declared size of a parameter column is too large for {@code expected} values,
+   * or null.
+   */
   private static String declaredBound(ColumnarFile columns, String field, long expected) {
     if (!columns.has(field)) {
       return null;
     }
     long values = columns.declaredValues(field);
     if (values > Math.max(1, expected)) {
-      return String.format(Locale.ROOT, "%s declares %d values, the model has %d", field, values, expected);
+      return String.format(
+          Locale.ROOT, "%s declares %d values, the model has %d", field, values, expected);
     }
     long bytes = columns.declaredBytes(field);
     if (bytes > 8 * expected + COLUMN_SLACK) {
-      return String.format(Locale.ROOT, "%s would decompress to %d bytes for %d values", field, bytes, expected);
+      return String.format(
+          Locale.ROOT, "%s would decompress to %d bytes for %d values", field, bytes, expected);
     }
     return null;
   }
@@ -213,7 +279,8 @@ public final class UpdateScan {
     return parameterBuffer;
   }
 
-  private static int optionalFloats(ColumnarFile columns, String field, float[] into, int offset, int capacity) {
+  private static int optionalFloats(
+      ColumnarFile columns, String field, float[] into, int offset, int capacity) {
     return columns.has(field) ? columns.floats(field, into, offset, capacity) : 0;
   }
 
@@ -239,21 +306,33 @@ public final class UpdateScan {
     float[][] means = columns.floatLists(STATISTICS, "mean", classes * d);
     float[][] variances = columns.floatLists(STATISTICS, "variance", classes * d);
     float[][] covariances = columns.floatLists(STATISTICS, "covariance", classes * d * d);
-    if (counts.length != ids.length || means.length != ids.length || variances.length != ids.length
+    if (counts.length != ids.length
+        || means.length != ids.length
+        || variances.length != ids.length
         || (covariances.length != 0 && covariances.length != ids.length)) {
-      throw new InvalidInputException(columns.file(), "class statistics have " + ids.length + " class ids but " + counts.length
-          + " counts, " + means.length + " means, " + variances.length + " variances");
+      throw new InvalidInputException(
+          columns.file(),
+          "class statistics have "
+              + ids.length
+              + " class ids but "
+              + counts.length
+              + " counts, "
+              + means.length
+              + " means, "
+              + variances.length
+              + " variances");
     }
     List<ClassStatistics> rows = new ArrayList<>(ids.length);
     for (int i = 0; i < ids.length; i++) {
       float[] covariance = covariances.length == 0 ? new float[0] : covariances[i];
-      rows.add(ClassStatistics.newBuilder()
-          .setClassId((int) ids[i])
-          .setCount(counts[i])
-          .setMean(FloatArrays.asList(means[i]))
-          .setVariance(FloatArrays.asList(variances[i]))
-          .setCovariance(covariance.length == 0 ? null : FloatArrays.asList(covariance))
-          .build());
+      rows.add(
+          ClassStatistics.newBuilder()
+              .setClassId((int) ids[i])
+              .setCount(counts[i])
+              .setMean(FloatArrays.asList(means[i]))
+              .setVariance(FloatArrays.asList(variances[i]))
+              .setCovariance(covariance.length == 0 ? null : FloatArrays.asList(covariance))
+              .build());
     }
     return rows;
   }
@@ -292,7 +371,8 @@ public final class UpdateScan {
   private static int intValue(ColumnarFile c, String field) {
     long value = required(c, field);
     if (value < Integer.MIN_VALUE || value > Integer.MAX_VALUE) {
-      throw new InvalidInputException(c.file(), "'" + field + "' holds " + value + ", outside the int range");
+      throw new InvalidInputException(
+          c.file(), "'" + field + "' holds " + value + ", outside the int range");
     }
     return (int) value;
   }

@@ -3,8 +3,8 @@ package fedlake.core.round;
 import java.util.List;
 
 /**
- * Reads a round's update files: {@link LocalScanner} in this JVM, the Spark job in partitions.
- * Both run {@link UpdateScan} on every file; results do not depend on the order or the split.
+ * Reads a round's update files: {@link LocalScanner} in this JVM, the Spark job in partitions. Both
+ * run {@link UpdateScan} on every file; results do not depend on the order or the split.
  */
 public interface UpdateScanner {
   /** The facts of each file, without decoding parameters (one check per file, any order). */

@@ -21,14 +21,18 @@ import java.util.Map;
  * so).
  */
 public final class UpdateSelection {
-  private static final Comparator<UpdateCheck> NEWEST_FIRST = Comparator.comparingLong(UpdateCheck::createdTime)
-      .thenComparing(c -> c.updateId() == null ? "" : c.updateId())
-      .thenComparing(UpdateCheck::file)
-      .reversed();
+  private static final Comparator<UpdateCheck> NEWEST_FIRST =
+      Comparator.comparingLong(UpdateCheck::createdTime)
+          .thenComparing(c -> c.updateId() == null ? "" : c.updateId())
+          .thenComparing(UpdateCheck::file)
+          .reversed();
 
   private UpdateSelection() {}
 
-  /** Scans {@code files} so that each site's latest valid update is accepted and folded, and every file has one check. */
+  /**
+   * Scans {@code files} so that each site's latest valid update is accepted and folded, and every
+   * file has one check.
+   */
   public static ScanResult run(List<UpdateFile> files, RoundRules rules, UpdateScanner scanner) {
     Map<String, List<UpdateFile>> bySite = new LinkedHashMap<>();
     List<UpdateFile> direct = new ArrayList<>();
@@ -55,21 +59,23 @@ public final class UpdateSelection {
           settled.add(facts);
         }
       }
-      candidates.replaceAll((site, queue) -> {
-        List<UpdateCheck> sorted = new ArrayList<>(queue);
-        sorted.sort(NEWEST_FIRST);
-        return new ArrayDeque<>(sorted);
-      });
+      candidates.replaceAll(
+          (site, queue) -> {
+            List<UpdateCheck> sorted = new ArrayList<>(queue);
+            sorted.sort(NEWEST_FIRST);
+            return new ArrayDeque<>(sorted);
+          });
     }
 
     ScanResult total = new ScanResult();
     List<UpdateFile> pass = new ArrayList<>(direct);
     Map<String, String> scannedCandidate = new HashMap<>(); // file uri -> site, for fallbacks
-    candidates.forEach((site, queue) -> {
-      UpdateCheck first = queue.poll();
-      pass.add(byUri.get(first.file()));
-      scannedCandidate.put(first.file(), site);
-    });
+    candidates.forEach(
+        (site, queue) -> {
+          UpdateCheck first = queue.poll();
+          pass.add(byUri.get(first.file()));
+          scannedCandidate.put(first.file(), site);
+        });
     while (!pass.isEmpty()) {
       ScanResult result = scanner.scan(pass, rules);
       pass.clear();
@@ -107,14 +113,19 @@ public final class UpdateSelection {
       again.checks().addAll(rest);
       total = again;
     }
-    candidates.forEach((site, queue) -> queue.forEach(check -> settled.add(superseded(check, winners.get(site)))));
+    candidates.forEach(
+        (site, queue) -> queue.forEach(check -> settled.add(superseded(check, winners.get(site)))));
     total.checks().addAll(settled);
     total.checks().sort(Comparator.comparing(UpdateCheck::file));
     return total;
   }
 
   private static UpdateCheck superseded(UpdateCheck check, UpdateCheck winner) {
-    return check.reject("superseded: site " + check.site() + " uploaded again for this round ("
-        + (winner == null ? "a later file" : winner.file()) + "); its latest valid update counts");
+    return check.reject(
+        "superseded: site "
+            + check.site()
+            + " uploaded again for this round ("
+            + (winner == null ? "a later file" : winner.file())
+            + "); its latest valid update counts");
   }
 }

@@ -18,8 +18,13 @@ import java.util.regex.Pattern;
 public final class UpdateValidator implements Serializable {
   private static final long serialVersionUID = 1L;
   public static final double MAX_ABS_VALUE_DEFAULT = 1.0e4;
-  /** Largest |mean|, variance or |covariance| entry of unit-length embeddings, with room for rounding. */
+
+  /**
+   * Largest |mean|, variance or |covariance| entry of unit-length embeddings, with room for
+   * rounding.
+   */
   private static final double STATISTICS_BOUND = 1.001;
+
   private static final Pattern SITE = Pattern.compile("[A-Za-z0-9._-]{1,128}");
 
   private final int round;
@@ -35,7 +40,8 @@ public final class UpdateValidator implements Serializable {
    * @param registeredSites sites allowed to contribute, or null to accept any well-formed site id
    * @param maxAbsValue largest absolute parameter value accepted
    */
-  public UpdateValidator(int round, Map<Integer, Model> bases, Set<String> registeredSites, double maxAbsValue) {
+  public UpdateValidator(
+      int round, Map<Integer, Model> bases, Set<String> registeredSites, double maxAbsValue) {
     if (!(maxAbsValue > 0)) {
       throw new IllegalArgumentException("max-abs-value must be positive, got " + maxAbsValue);
     }
@@ -55,9 +61,10 @@ public final class UpdateValidator implements Serializable {
   }
 
   /**
-   * Requires every site named in {@code assignments} (site to cluster, from {@code file}) to upload an
-   * update of its assigned cluster: a site that trains another cluster's model is rejected, so that it
-   * cannot pull a cluster it does not belong to. Unassigned sites may train any cluster (IFCA).
+   * Requires every site named in {@code assignments} (site to cluster, from {@code file}) to upload
+   * an update of its assigned cluster: a site that trains another cluster's model is rejected, so
+   * that it cannot pull a cluster it does not belong to. Unassigned sites may train any cluster
+   * (IFCA).
    */
   public UpdateValidator withAssignments(Map<String, Integer> value, String file) {
     this.assignments = value == null ? Map.of() : Map.copyOf(value);
@@ -65,7 +72,10 @@ public final class UpdateValidator implements Serializable {
     return this;
   }
 
-  /** Bases of the clusters updates are aggregated into, including new clusters; defaults to the round's models. */
+  /**
+   * Bases of the clusters updates are aggregated into, including new clusters; defaults to the
+   * round's models.
+   */
   public UpdateValidator withAggregationBases(Map<Integer, Model> value) {
     this.aggregationBases = Map.copyOf(value);
     return this;
@@ -74,7 +84,8 @@ public final class UpdateValidator implements Serializable {
   public Model aggregationBase(int cluster) {
     Model base = aggregationBases != null ? aggregationBases.get(cluster) : bases.get(cluster);
     if (base == null) {
-      throw new IllegalStateException("Round " + round + " has no model to aggregate cluster " + cluster + " into");
+      throw new IllegalStateException(
+          "Round " + round + " has no model to aggregate cluster " + cluster + " into");
     }
     return base;
   }
@@ -88,14 +99,24 @@ public final class UpdateValidator implements Serializable {
     String reason = problem(facts);
     if (reason == null) {
       Model base = bases.get(facts.cluster());
-      reason = shapeProblem(update.getWeights().size(), update.getBias().size(), update.getCacheKeys().size(),
-          update.getControlDelta().size(), base);
+      reason =
+          shapeProblem(
+              update.getWeights().size(),
+              update.getBias().size(),
+              update.getCacheKeys().size(),
+              update.getControlDelta().size(),
+              base);
     }
     if (reason == null) {
       reason = controlDeltaProblem(FloatArrays.toArray(update.getControlDelta()));
     }
     if (reason == null && update.getClassStatistics() != null) {
-      reason = statisticsProblem(update.getClassStatistics(), facts.labelHistogram(), facts.classCount(), facts.dimension());
+      reason =
+          statisticsProblem(
+              update.getClassStatistics(),
+              facts.labelHistogram(),
+              facts.classCount(),
+              facts.dimension());
     }
     if (reason != null) {
       return facts.check(file, fileBytes, null, reason);
@@ -107,9 +128,11 @@ public final class UpdateValidator implements Serializable {
    * Checks the decoded parameters of an update whose facts passed: finite, within the value limit;
    * measures their distance to the base. The returned check is accepted or says which value failed.
    */
-  public UpdateCheck checkParameters(String file, long fileBytes, UpdateFacts facts, float[] parameters) {
+  public UpdateCheck checkParameters(
+      String file, long fileBytes, UpdateFacts facts, float[] parameters) {
     float[] reference = baseParameters(facts.cluster());
-    // four partial sums break the add-latency chain; NaN fails the bound check (comparisons with NaN are false)
+    // four partial sums break the add-latency chain; NaN fails the bound check (comparisons with
+    // NaN are false)
     double s0 = 0;
     double s1 = 0;
     double s2 = 0;
@@ -126,7 +149,8 @@ public final class UpdateValidator implements Serializable {
       float b = parameters[i + 1];
       float c = parameters[i + 2];
       float d = parameters[i + 3];
-      within &= Math.abs(a) <= limit & Math.abs(b) <= limit & Math.abs(c) <= limit & Math.abs(d) <= limit;
+      within &=
+          Math.abs(a) <= limit & Math.abs(b) <= limit & Math.abs(c) <= limit & Math.abs(d) <= limit;
       double da = (double) a - reference[i];
       double db = (double) b - reference[i + 1];
       double dc = (double) c - reference[i + 2];
@@ -148,8 +172,17 @@ public final class UpdateValidator implements Serializable {
           return facts.check(file, fileBytes, null, "non-finite parameter " + v + " at index " + j);
         }
         if (Math.abs(v) > maxAbsValue) {
-          return facts.check(file, fileBytes, null, "parameter " + v + " at index " + j + " exceeds the limit of " + maxAbsValue
-              + " in absolute value");
+          return facts.check(
+              file,
+              fileBytes,
+              null,
+              "parameter "
+                  + v
+                  + " at index "
+                  + j
+                  + " exceeds the limit of "
+                  + maxAbsValue
+                  + " in absolute value");
         }
       }
     }
@@ -158,7 +191,10 @@ public final class UpdateValidator implements Serializable {
 
   private transient Map<Integer, float[]> baseParameters;
 
-  /** The flattened parameters of a cluster's base, computed once per validator instance (once per task). */
+  /**
+   * The flattened parameters of a cluster's base, computed once per validator instance (once per
+   * task).
+   */
   private synchronized float[] baseParameters(int cluster) {
     if (baseParameters == null) {
       baseParameters = new java.util.HashMap<>();
@@ -167,7 +203,8 @@ public final class UpdateValidator implements Serializable {
   }
 
   /** Why an update's lengths do not fit its base, or null. */
-  public static String shapeProblem(int weights, int bias, int cacheKeys, int controlDelta, Model base) {
+  public static String shapeProblem(
+      int weights, int bias, int cacheKeys, int controlDelta, Model base) {
     String shape = length("weights", weights, base.getWeights().size());
     if (shape == null) {
       shape = length("bias", bias, base.getBias().size());
@@ -198,7 +235,10 @@ public final class UpdateValidator implements Serializable {
 
   /** Why the facts of an update disqualify it, or null when its parameters are worth decoding. */
   public String problem(UpdateFacts u) {
-    if (u.site() == null || !SITE.matcher(u.site()).matches() || u.site().startsWith(".") || u.site().startsWith("_")) {
+    if (u.site() == null
+        || !SITE.matcher(u.site()).matches()
+        || u.site().startsWith(".")
+        || u.site().startsWith("_")) {
       return "invalid site id '" + u.site() + "'";
     }
     if (registeredSites != null && !registeredSites.contains(u.site())) {
@@ -209,23 +249,47 @@ public final class UpdateValidator implements Serializable {
     }
     Model base = bases.get(u.cluster());
     if (base == null) {
-      return "unknown cluster " + u.cluster() + ": round " + round + " has models for clusters " + new java.util.TreeSet<>(bases.keySet());
+      return "unknown cluster "
+          + u.cluster()
+          + ": round "
+          + round
+          + " has models for clusters "
+          + new java.util.TreeSet<>(bases.keySet());
     }
     Integer assigned = assignments.get(u.site());
     if (assigned != null && assigned.intValue() != u.cluster()) {
-      return "cluster " + u.cluster() + " disagrees with the site's assignment to cluster " + assigned + " (" + assignmentsFile + ")";
+      return "cluster "
+          + u.cluster()
+          + " disagrees with the site's assignment to cluster "
+          + assigned
+          + " ("
+          + assignmentsFile
+          + ")";
     }
     if (!base.getKind().equals(u.kind())) {
-      return "model kind mismatch: update is a '" + u.kind() + "' model, the federation's model is '" + base.getKind() + "'";
+      return "model kind mismatch: update is a '"
+          + u.kind()
+          + "' model, the federation's model is '"
+          + base.getKind()
+          + "'";
     }
     if (!base.getVersion().equals(u.baseModelVersion())) {
-      return "stale base model: trained from " + u.baseModelVersion() + ", the current model is " + base.getVersion();
+      return "stale base model: trained from "
+          + u.baseModelVersion()
+          + ", the current model is "
+          + base.getVersion();
     }
     if (u.dimension() != base.getDimension()) {
-      return "dimension mismatch: update has " + u.dimension() + ", model expects " + base.getDimension();
+      return "dimension mismatch: update has "
+          + u.dimension()
+          + ", model expects "
+          + base.getDimension();
     }
     if (u.classCount() != base.getClassCount()) {
-      return "class count mismatch: update has " + u.classCount() + ", model expects " + base.getClassCount();
+      return "class count mismatch: update has "
+          + u.classCount()
+          + ", model expects "
+          + base.getClassCount();
     }
     if (u.numExamples() <= 0) {
       return "numExamples must be positive, got " + u.numExamples();
@@ -244,7 +308,11 @@ public final class UpdateValidator implements Serializable {
     }
     long[] histogram = u.labelHistogram();
     if (histogram.length != base.getClassCount()) {
-      return "labelHistogram has " + histogram.length + " entries, model has " + base.getClassCount() + " classes";
+      return "labelHistogram has "
+          + histogram.length
+          + " entries, model has "
+          + base.getClassCount()
+          + " classes";
     }
     long labelled = 0;
     for (int c = 0; c < histogram.length; c++) {
@@ -254,18 +322,26 @@ public final class UpdateValidator implements Serializable {
       labelled += histogram[c];
     }
     if (labelled > u.numExamples()) {
-      return "labelHistogram counts " + labelled + " examples, more than numExamples " + u.numExamples();
+      return "labelHistogram counts "
+          + labelled
+          + " examples, more than numExamples "
+          + u.numExamples();
     }
     return null;
   }
 
   /** Checks reported statistics against the update's own label histogram too. */
-  static String statisticsProblem(List<ClassStatistics> statistics, long[] histogram, int classCount, int dimension) {
+  static String statisticsProblem(
+      List<ClassStatistics> statistics, long[] histogram, int classCount, int dimension) {
     String problem = statisticsProblem(statistics, classCount, dimension);
     if (problem == null) {
       for (ClassStatistics s : statistics) {
         if (s.getCount() != histogram[s.getClassId()]) {
-          return "class statistics for class " + s.getClassId() + " count " + s.getCount() + " examples, labelHistogram has "
+          return "class statistics for class "
+              + s.getClassId()
+              + " count "
+              + s.getCount()
+              + " examples, labelHistogram has "
               + histogram[s.getClassId()];
         }
       }
@@ -279,8 +355,15 @@ public final class UpdateValidator implements Serializable {
     }
     int dimension = base.getDimension();
     String keys = actual % dimension == 0 ? " (" + keys(actual / dimension, dimension) + ")" : "";
-    return "cacheKeys has " + actual + " values" + keys + ", model expects " + base.getCacheKeys().size()
-        + " (" + keys(base.getCacheLabels().size(), dimension) + ")";
+    return "cacheKeys has "
+        + actual
+        + " values"
+        + keys
+        + ", model expects "
+        + base.getCacheKeys().size()
+        + " ("
+        + keys(base.getCacheLabels().size(), dimension)
+        + ")";
   }
 
   private static String keys(int count, int dimension) {
@@ -288,7 +371,9 @@ public final class UpdateValidator implements Serializable {
   }
 
   private static String length(String field, int actual, int expected) {
-    return actual == expected ? null : field + " has " + actual + " values, model expects " + expected;
+    return actual == expected
+        ? null
+        : field + " has " + actual + " values, model expects " + expected;
   }
 
   /** Checks reported per-class statistics; also used by the jobs that pool them. */
@@ -301,7 +386,8 @@ public final class UpdateValidator implements Serializable {
    * embeddings: known classes, each once, positive counts, right lengths, finite values, and values
    * that statistics of unit-length embeddings can take (|mean|, variance, |covariance| at most 1).
    */
-  public static String statisticsProblem(List<ClassStatistics> statistics, int classCount, int dimension) {
+  public static String statisticsProblem(
+      List<ClassStatistics> statistics, int classCount, int dimension) {
     java.util.Set<Integer> seen = new java.util.HashSet<>();
     for (ClassStatistics s : statistics) {
       int c = s.getClassId();
@@ -312,22 +398,32 @@ public final class UpdateValidator implements Serializable {
         return "class statistics for class " + c + " appear twice";
       }
       if (s.getCount() <= 0) {
-        return "class statistics for class " + c + " have count " + s.getCount() + " (must be positive)";
+        return "class statistics for class "
+            + c
+            + " have count "
+            + s.getCount()
+            + " (must be positive)";
       }
       if (s.getCount() >= (1L << 39)) {
-        return "class statistics for class " + c + " have count " + s.getCount() + ", implausibly large";
+        return "class statistics for class "
+            + c
+            + " have count "
+            + s.getCount()
+            + ", implausibly large";
       }
       String shape = length("class " + c + " mean", s.getMean().size(), dimension);
       if (shape == null) {
         shape = length("class " + c + " variance", s.getVariance().size(), dimension);
       }
       if (shape == null && s.getCovariance() != null) {
-        shape = length("class " + c + " covariance", s.getCovariance().size(), dimension * dimension);
+        shape =
+            length("class " + c + " covariance", s.getCovariance().size(), dimension * dimension);
       }
       if (shape != null) {
         return shape;
       }
-      for (List<Float> values : java.util.Arrays.asList(s.getMean(), s.getVariance(), s.getCovariance())) {
+      for (List<Float> values :
+          java.util.Arrays.asList(s.getMean(), s.getVariance(), s.getCovariance())) {
         if (values == null) {
           continue;
         }
@@ -336,7 +432,11 @@ public final class UpdateValidator implements Serializable {
             return "class statistics for class " + c + " hold a non-finite value " + v;
           }
           if (Math.abs(v) > STATISTICS_BOUND) {
-            return "class statistics for class " + c + " hold " + v + ", impossible for unit-length embeddings (|value| <= 1)";
+            return "class statistics for class "
+                + c
+                + " hold "
+                + v
+                + ", impossible for unit-length embeddings (|value| <= 1)";
           }
         }
       }

@@ -5,6 +5,7 @@ import fedlake.core.store.Store;
 import fedlake.core.strategy.Strategies;
 import fedlake.core.strategy.Strategy;
 import fedlake.core.strategy.StrategySettings;
+import fedlake.core.train.TrainSettings;
 import fedlake.schema.ClientAlgorithmName;
 import fedlake.schema.ClientSpec;
 import fedlake.schema.FederationSpec;
@@ -13,7 +14,6 @@ import fedlake.schema.ModelSpec;
 import fedlake.schema.RobustnessSpec;
 import fedlake.schema.RoundPolicySpec;
 import fedlake.schema.StrategySpec;
-import fedlake.core.train.TrainSettings;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -43,6 +43,7 @@ import org.apache.hadoop.fs.Path;
 public final class Specs {
   public static final String FOLDER = "spec";
   private static final Pattern FILE = Pattern.compile("spec-(\\d{6,})\\.json");
+
   /** Largest spec file read: a spec is a few hundred bytes. */
   private static final long MAX_BYTES = 1 << 20;
 
@@ -66,8 +67,17 @@ public final class Specs {
 
   /** The spec in force, or an error telling the user to run init. */
   public static FederationSpec require(Store store) {
-    return current(store).orElseThrow(() -> new IllegalStateException(
-        "No federation spec in " + store.root() + "/" + FOLDER + ": run 'fedlake init --store " + store.root() + " ...' first"));
+    return current(store)
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "No federation spec in "
+                        + store.root()
+                        + "/"
+                        + FOLDER
+                        + ": run 'fedlake init --store "
+                        + store.root()
+                        + " ...' first"));
   }
 
   public static FederationSpec read(Store store, int version) {
@@ -75,15 +85,19 @@ public final class Specs {
     try (InputStream in = store.fileSystem().open(file)) {
       byte[] bytes = in.readNBytes((int) MAX_BYTES + 1);
       if (bytes.length > MAX_BYTES) {
-        throw new InvalidInputException(file.toString(), "is larger than " + MAX_BYTES + " bytes; not a federation spec");
+        throw new InvalidInputException(
+            file.toString(), "is larger than " + MAX_BYTES + " bytes; not a federation spec");
       }
       FederationSpec spec = parse(new String(bytes, StandardCharsets.UTF_8), file.toString());
       if (spec.getSpecVersion() != version) {
-        throw new InvalidInputException(file.toString(), "holds spec version " + spec.getSpecVersion() + ", its name says " + version);
+        throw new InvalidInputException(
+            file.toString(),
+            "holds spec version " + spec.getSpecVersion() + ", its name says " + version);
       }
       return spec;
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read federation spec " + file + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "Cannot read federation spec " + file + ": " + e.getMessage(), e);
     }
   }
 
@@ -91,21 +105,25 @@ public final class Specs {
   public static FederationSpec parse(String json, String source) {
     try {
       SpecificDatumReader<FederationSpec> reader = new SpecificDatumReader<>(FederationSpec.class);
-      FederationSpec spec = reader.read(null, DecoderFactory.get().jsonDecoder(FederationSpec.getClassSchema(), json));
+      FederationSpec spec =
+          reader.read(
+              null, DecoderFactory.get().jsonDecoder(FederationSpec.getClassSchema(), json));
       check(spec);
       return spec;
     } catch (IOException | RuntimeException e) {
       if (e instanceof InvalidInputException invalid) {
         throw invalid;
       }
-      throw new InvalidInputException(source, "is not a valid federation spec: " + e.getMessage(), e);
+      throw new InvalidInputException(
+          source, "is not a valid federation spec: " + e.getMessage(), e);
     }
   }
 
   public static String toJson(FederationSpec spec) {
     try {
       ByteArrayOutputStream out = new ByteArrayOutputStream();
-      JsonEncoder encoder = EncoderFactory.get().jsonEncoder(FederationSpec.getClassSchema(), out, true);
+      JsonEncoder encoder =
+          EncoderFactory.get().jsonEncoder(FederationSpec.getClassSchema(), out, true);
       new SpecificDatumWriter<>(FederationSpec.class).write(spec, encoder);
       encoder.flush();
       return out.toString(StandardCharsets.UTF_8) + "\n";
@@ -115,29 +133,40 @@ public final class Specs {
   }
 
   /**
-   * Writes {@code spec} as the next version (its {@code specVersion} must be the current one plus one,
-   * or 1 for a new federation). Refuses to replace a version another writer made first.
+   * Writes {@code spec} as the next version (its {@code specVersion} must be the current one plus
+   * one, or 1 for a new federation). Refuses to replace a version another writer made first.
    */
   public static FederationSpec write(Store store, FederationSpec spec) {
     check(spec);
     int expected = current(store).map(s -> s.getSpecVersion() + 1).orElse(1);
     if (spec.getSpecVersion() != expected) {
-      throw new IllegalStateException("Cannot write spec version " + spec.getSpecVersion() + " to " + store.root()
-          + ": the next version is " + expected);
+      throw new IllegalStateException(
+          "Cannot write spec version "
+              + spec.getSpecVersion()
+              + " to "
+              + store.root()
+              + ": the next version is "
+              + expected);
     }
     Path target = file(store, spec.getSpecVersion());
     byte[] bytes = toJson(spec).getBytes(StandardCharsets.UTF_8);
     try {
       if (store.fileSystem().exists(target)) {
-        throw new IllegalStateException("Cannot write " + target + ": another change wrote this version first; run the change again");
+        throw new IllegalStateException(
+            "Cannot write "
+                + target
+                + ": another change wrote this version first; run the change again");
       }
-      store.writeAtomically(target, path -> {
-        try (OutputStream out = store.fileSystem().create(path, true)) {
-          out.write(bytes);
-        }
-      });
+      store.writeAtomically(
+          target,
+          path -> {
+            try (OutputStream out = store.fileSystem().create(path, true)) {
+              out.write(bytes);
+            }
+          });
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot write federation spec " + target + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "Cannot write federation spec " + target + ": " + e.getMessage(), e);
     }
     return spec;
   }
@@ -154,18 +183,33 @@ public final class Specs {
    * A first spec with fedlake's defaults: FedAvg with plain SGD sites, the edge runner's default
    * training settings, default limits.
    */
-  public static FederationSpec.Builder defaults(ModelKind kind, int dimension, int classCount, int clusters, String initialization) {
+  public static FederationSpec.Builder defaults(
+      ModelKind kind, int dimension, int classCount, int clusters, String initialization) {
     return FederationSpec.newBuilder()
         .setSpecVersion(1)
         .setCreatedTime(Instant.now())
         .setChange("init")
-        .setModel(ModelSpec.newBuilder().setKind(kind).setDimension(dimension).setClassCount(classCount).setClusters(clusters)
-            .setInitialization(initialization).build())
-        .setStrategy(StrategySpec.newBuilder().setName("fedavg").setParameters(new HashMap<>()).build())
-        .setClient(ClientSpec.newBuilder().setAlgorithm(ClientAlgorithmName.SGD)
-            .setEpochs(TrainSettings.EPOCHS_DEFAULT).setBatchSize(TrainSettings.BATCH_SIZE_DEFAULT)
-            .setLearningRate(TrainSettings.LEARNING_RATE_DEFAULT).setMomentum(TrainSettings.MOMENTUM_DEFAULT)
-            .setWeightDecay(TrainSettings.WEIGHT_DECAY_DEFAULT).setProximalMu(0).setBalancedLoss(false).build())
+        .setModel(
+            ModelSpec.newBuilder()
+                .setKind(kind)
+                .setDimension(dimension)
+                .setClassCount(classCount)
+                .setClusters(clusters)
+                .setInitialization(initialization)
+                .build())
+        .setStrategy(
+            StrategySpec.newBuilder().setName("fedavg").setParameters(new HashMap<>()).build())
+        .setClient(
+            ClientSpec.newBuilder()
+                .setAlgorithm(ClientAlgorithmName.SGD)
+                .setEpochs(TrainSettings.EPOCHS_DEFAULT)
+                .setBatchSize(TrainSettings.BATCH_SIZE_DEFAULT)
+                .setLearningRate(TrainSettings.LEARNING_RATE_DEFAULT)
+                .setMomentum(TrainSettings.MOMENTUM_DEFAULT)
+                .setWeightDecay(TrainSettings.WEIGHT_DECAY_DEFAULT)
+                .setProximalMu(0)
+                .setBalancedLoss(false)
+                .build())
         .setRobustness(RobustnessSpec.newBuilder().build())
         .setPrivacy(null)
         .setRoundPolicy(RoundPolicySpec.newBuilder().build());
@@ -173,13 +217,15 @@ public final class Specs {
 
   /**
    * Sets the strategy and, where the strategy needs one, the client algorithm it requires (SCAFFOLD
-   * sites for SCAFFOLD, PROX sites for FedProx); other strategies keep the client algorithm unless it
-   * needs server support they do not give.
+   * sites for SCAFFOLD, PROX sites for FedProx); other strategies keep the client algorithm unless
+   * it needs server support they do not give.
    */
-  public static void setStrategy(FederationSpec.Builder spec, String name, Map<String, Double> parameters) {
+  public static void setStrategy(
+      FederationSpec.Builder spec, String name, Map<String, Double> parameters) {
     Strategy strategy = Strategies.named(name);
     StrategySettings.of(strategy, parameters);
-    spec.setStrategy(StrategySpec.newBuilder().setName(name).setParameters(new HashMap<>(parameters)).build());
+    spec.setStrategy(
+        StrategySpec.newBuilder().setName(name).setParameters(new HashMap<>(parameters)).build());
     ClientSpec client = ClientSpec.newBuilder(spec.getClient()).build();
     if (strategy.requiredClient() != null) {
       client.setAlgorithm(strategy.requiredClient());
@@ -204,37 +250,61 @@ public final class Specs {
   /** Checks that the parts of a spec fit together; the message names the part. */
   public static void check(FederationSpec spec) {
     if (spec.getSpecVersion() < 1) {
-      throw new IllegalArgumentException("spec version must be at least 1, got " + spec.getSpecVersion());
+      throw new IllegalArgumentException(
+          "spec version must be at least 1, got " + spec.getSpecVersion());
     }
     ModelSpec model = spec.getModel();
     if (model.getDimension() < 1 || model.getClassCount() < 2 || model.getClusters() < 1) {
-      throw new IllegalArgumentException("model must have dimension >= 1, at least 2 classes and 1 cluster, got dimension "
-          + model.getDimension() + ", " + model.getClassCount() + " classes, " + model.getClusters() + " clusters");
+      throw new IllegalArgumentException(
+          "model must have dimension >= 1, at least 2 classes and 1 cluster, got dimension "
+              + model.getDimension()
+              + ", "
+              + model.getClassCount()
+              + " classes, "
+              + model.getClusters()
+              + " clusters");
     }
     Strategy strategy = strategy(spec);
     settings(spec);
     ClientSpec client = spec.getClient();
     if (strategy.requiredClient() != null && strategy.requiredClient() != client.getAlgorithm()) {
-      throw new IllegalArgumentException("strategy " + strategy.name() + " needs " + strategy.requiredClient().name().toLowerCase(Locale.ROOT)
-          + " sites, the spec's client algorithm is " + client.getAlgorithm().name().toLowerCase(Locale.ROOT));
+      throw new IllegalArgumentException(
+          "strategy "
+              + strategy.name()
+              + " needs "
+              + strategy.requiredClient().name().toLowerCase(Locale.ROOT)
+              + " sites, the spec's client algorithm is "
+              + client.getAlgorithm().name().toLowerCase(Locale.ROOT));
     }
-    if (client.getAlgorithm() == ClientAlgorithmName.SCAFFOLD && strategy.requiredClient() != ClientAlgorithmName.SCAFFOLD) {
-      throw new IllegalArgumentException("scaffold sites need the scaffold strategy (it keeps the server control variate), the spec's is "
-          + strategy.name());
+    if (client.getAlgorithm() == ClientAlgorithmName.SCAFFOLD
+        && strategy.requiredClient() != ClientAlgorithmName.SCAFFOLD) {
+      throw new IllegalArgumentException(
+          "scaffold sites need the scaffold strategy (it keeps the server control variate), the spec's is "
+              + strategy.name());
     }
-    new TrainSettings(client.getEpochs(), client.getBatchSize(), client.getLearningRate(), client.getMomentum(), client.getWeightDecay(),
-        0, client.getBalancedLoss());
+    new TrainSettings(
+        client.getEpochs(),
+        client.getBatchSize(),
+        client.getLearningRate(),
+        client.getMomentum(),
+        client.getWeightDecay(),
+        0,
+        client.getBalancedLoss());
     if (!(client.getProximalMu() >= 0) || !Double.isFinite(client.getProximalMu())) {
       throw new IllegalArgumentException("proximal mu must be >= 0, got " + client.getProximalMu());
     }
     if (!(spec.getRobustness().getMaxAbsValue() > 0)) {
-      throw new IllegalArgumentException("max-abs-value must be positive, got " + spec.getRobustness().getMaxAbsValue());
+      throw new IllegalArgumentException(
+          "max-abs-value must be positive, got " + spec.getRobustness().getMaxAbsValue());
     }
     if (spec.getRobustness().getMaxUpdateBytes() < 1024) {
-      throw new IllegalArgumentException("max-update-bytes must be at least 1024, got " + spec.getRobustness().getMaxUpdateBytes());
+      throw new IllegalArgumentException(
+          "max-update-bytes must be at least 1024, got "
+              + spec.getRobustness().getMaxUpdateBytes());
     }
     if (spec.getRoundPolicy().getMinSites() < 1) {
-      throw new IllegalArgumentException("min-sites must be at least 1, got " + spec.getRoundPolicy().getMinSites());
+      throw new IllegalArgumentException(
+          "min-sites must be at least 1, got " + spec.getRoundPolicy().getMinSites());
     }
   }
 
@@ -243,7 +313,9 @@ public final class Specs {
     return symbol.name().toLowerCase(Locale.ROOT);
   }
 
-  /** The enum symbol for a lower-case name; an unknown one raises an error listing the known names. */
+  /**
+   * The enum symbol for a lower-case name; an unknown one raises an error listing the known names.
+   */
   public static <E extends Enum<E>> E parse(Class<E> type, String text, String what) {
     for (E e : type.getEnumConstants()) {
       if (id(e).equals(text)) {
@@ -254,6 +326,7 @@ public final class Specs {
     for (E e : type.getEnumConstants()) {
       known.append(known.length() == 0 ? "" : ", ").append(id(e));
     }
-    throw new IllegalArgumentException("unknown " + what + " '" + text + "' (known: " + known + ")");
+    throw new IllegalArgumentException(
+        "unknown " + what + " '" + text + "' (known: " + known + ")");
   }
 }

@@ -18,14 +18,21 @@ public record Latest(int round, SortedMap<Integer, String> versions) {
   public String version(int cluster) {
     String version = versions.get(cluster);
     if (version == null) {
-      throw new IllegalArgumentException("Round " + round + " has no model for cluster " + cluster
-          + " (clusters with models: " + versions.keySet() + ")");
+      throw new IllegalArgumentException(
+          "Round "
+              + round
+              + " has no model for cluster "
+              + cluster
+              + " (clusters with models: "
+              + versions.keySet()
+              + ")");
     }
     return version;
   }
 
   String format() {
-    StringBuilder text = new StringBuilder("# fedlake model pointer: written last, after the model files\n");
+    StringBuilder text =
+        new StringBuilder("# fedlake model pointer: written last, after the model files\n");
     text.append("round=").append(round).append('\n');
     for (Map.Entry<Integer, String> e : versions.entrySet()) {
       text.append("cluster.").append(e.getKey()).append('=').append(e.getValue()).append('\n');
@@ -41,7 +48,9 @@ public record Latest(int round, SortedMap<Integer, String> versions) {
     TreeMap<Integer, String> versions = new TreeMap<>();
     for (String key : properties.stringPropertyNames()) {
       if (key.startsWith("cluster.")) {
-        versions.put(number(key.substring("cluster.".length()), key, file), properties.getProperty(key).trim());
+        versions.put(
+            number(key.substring("cluster.".length()), key, file),
+            properties.getProperty(key).trim());
       }
     }
     if (versions.isEmpty()) {
@@ -54,7 +63,9 @@ public record Latest(int round, SortedMap<Integer, String> versions) {
     try {
       return Integer.parseInt(text.trim());
     } catch (NumberFormatException e) {
-      throw new InvalidInputException(file, "model pointer has a malformed '" + key + "': '" + text + "' is not a whole number");
+      throw new InvalidInputException(
+          file,
+          "model pointer has a malformed '" + key + "': '" + text + "' is not a whole number");
     }
   }
 }

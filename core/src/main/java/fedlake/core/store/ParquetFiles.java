@@ -25,14 +25,22 @@ public final class ParquetFiles {
   private ParquetFiles() {}
 
   /** Writes {@code records} to {@code path} (overwriting it); not atomic, see {@link Store}. */
-  public static <T extends SpecificRecord> void write(Path path, Configuration conf, Schema schema, Iterable<T> records)
-      throws IOException {
+  public static <T extends SpecificRecord> void write(
+      Path path, Configuration conf, Schema schema, Iterable<T> records) throws IOException {
     write(path, conf, schema, records, java.util.Map.of());
   }
 
-  /** As {@link #write(Path, Configuration, Schema, Iterable)}, with key-value metadata in the file footer. */
-  public static <T extends SpecificRecord> void write(Path path, Configuration conf, Schema schema, Iterable<T> records,
-      java.util.Map<String, String> footer) throws IOException {
+  /**
+   * As {@link #write(Path, Configuration, Schema, Iterable)}, with key-value metadata in the file
+   * footer.
+   */
+  public static <T extends SpecificRecord> void write(
+      Path path,
+      Configuration conf,
+      Schema schema,
+      Iterable<T> records,
+      java.util.Map<String, String> footer)
+      throws IOException {
     write(path, conf, schema, records, footer, CompressionCodecName.SNAPPY, true);
   }
 
@@ -40,40 +48,71 @@ public final class ParquetFiles {
    * Writes records of mostly float parameters: uncompressed and without dictionaries, since trained
    * floats do not compress (Snappy saved nothing on update files) and plain pages are read in bulk.
    */
-  public static <T extends SpecificRecord> void writePlain(Path path, Configuration conf, Schema schema, Iterable<T> records)
-      throws IOException {
-    write(path, conf, schema, records, java.util.Map.of(), CompressionCodecName.UNCOMPRESSED, false);
+  public static <T extends SpecificRecord> void writePlain(
+      Path path, Configuration conf, Schema schema, Iterable<T> records) throws IOException {
+    write(
+        path, conf, schema, records, java.util.Map.of(), CompressionCodecName.UNCOMPRESSED, false);
   }
 
   /**
-   * As {@link #writePlain(Path, Configuration, Schema, Iterable)} straight to a local file, without the
-   * Hadoop file system (which starts a chmod process a file when it has no native library): the same
-   * bytes, for tools that write many files, such as benchmarks.
+   * As {@link #writePlain(Path, Configuration, Schema, Iterable)} straight to a local file, without
+   * the Hadoop file system (which starts a chmod process a file when it has no native library): the
+   * same bytes, for tools that write many files, such as benchmarks.
    */
-  public static <T extends SpecificRecord> void writePlain(java.nio.file.Path path, Schema schema, Iterable<T> records) throws IOException {
+  public static <T extends SpecificRecord> void writePlain(
+      java.nio.file.Path path, Schema schema, Iterable<T> records) throws IOException {
     Configuration conf = new Configuration(false);
     conf.setBoolean(AvroWriteSupport.WRITE_OLD_LIST_STRUCTURE, false);
-    write(new org.apache.parquet.io.LocalOutputFile(path), conf, schema, records, java.util.Map.of(), CompressionCodecName.UNCOMPRESSED, false);
+    write(
+        new org.apache.parquet.io.LocalOutputFile(path),
+        conf,
+        schema,
+        records,
+        java.util.Map.of(),
+        CompressionCodecName.UNCOMPRESSED,
+        false);
   }
 
-  private static <T extends SpecificRecord> void write(Path path, Configuration conf, Schema schema, Iterable<T> records,
-      java.util.Map<String, String> footer, CompressionCodecName codec, boolean dictionary) throws IOException {
+  private static <T extends SpecificRecord> void write(
+      Path path,
+      Configuration conf,
+      Schema schema,
+      Iterable<T> records,
+      java.util.Map<String, String> footer,
+      CompressionCodecName codec,
+      boolean dictionary)
+      throws IOException {
     Configuration writeConf = new Configuration(conf);
     writeConf.setBoolean(AvroWriteSupport.WRITE_OLD_LIST_STRUCTURE, false);
-    write(HadoopOutputFile.fromPath(path, writeConf), writeConf, schema, records, footer, codec, dictionary);
+    write(
+        HadoopOutputFile.fromPath(path, writeConf),
+        writeConf,
+        schema,
+        records,
+        footer,
+        codec,
+        dictionary);
   }
 
-  private static <T extends SpecificRecord> void write(org.apache.parquet.io.OutputFile file, Configuration writeConf, Schema schema,
-      Iterable<T> records, java.util.Map<String, String> footer, CompressionCodecName codec, boolean dictionary) throws IOException {
-    try (ParquetWriter<T> writer = AvroParquetWriter.<T>builder(file)
-        .withSchema(schema)
-        .withDataModel(SpecificData.getForSchema(schema))
-        .withConf(writeConf)
-        .withCompressionCodec(codec)
-        .withDictionaryEncoding(dictionary)
-        .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
-        .withExtraMetaData(footer)
-        .build()) {
+  private static <T extends SpecificRecord> void write(
+      org.apache.parquet.io.OutputFile file,
+      Configuration writeConf,
+      Schema schema,
+      Iterable<T> records,
+      java.util.Map<String, String> footer,
+      CompressionCodecName codec,
+      boolean dictionary)
+      throws IOException {
+    try (ParquetWriter<T> writer =
+        AvroParquetWriter.<T>builder(file)
+            .withSchema(schema)
+            .withDataModel(SpecificData.getForSchema(schema))
+            .withConf(writeConf)
+            .withCompressionCodec(codec)
+            .withDictionaryEncoding(dictionary)
+            .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
+            .withExtraMetaData(footer)
+            .build()) {
       for (T record : records) {
         writer.write(record);
       }
@@ -84,15 +123,18 @@ public final class ParquetFiles {
    * Reads every record of {@code path} as {@code schema}'s class. A file that is not Parquet, is
    * truncated or does not fit the schema raises {@link InvalidInputException} naming the file.
    */
-  public static <T extends SpecificRecord> List<T> read(Path path, Configuration conf, Schema schema) {
+  public static <T extends SpecificRecord> List<T> read(
+      Path path, Configuration conf, Schema schema) {
     Configuration readConf = new Configuration(conf);
     AvroReadSupport.setAvroReadSchema(readConf, schema);
-    AvroReadSupport.setAvroDataSupplier(readConf, org.apache.parquet.avro.SpecificDataSupplier.class);
+    AvroReadSupport.setAvroDataSupplier(
+        readConf, org.apache.parquet.avro.SpecificDataSupplier.class);
     List<T> records = new ArrayList<>();
-    try (ParquetReader<T> reader = AvroParquetReader.<T>builder(HadoopInputFile.fromPath(path, readConf))
-        .withDataModel(SpecificData.getForSchema(schema))
-        .withConf(readConf)
-        .build()) {
+    try (ParquetReader<T> reader =
+        AvroParquetReader.<T>builder(HadoopInputFile.fromPath(path, readConf))
+            .withDataModel(SpecificData.getForSchema(schema))
+            .withConf(readConf)
+            .build()) {
       for (T record = reader.read(); record != null; record = reader.read()) {
         records.add(record);
       }
@@ -123,7 +165,8 @@ public final class ParquetFiles {
     if (text != null && text.contains("is not a Parquet file")) {
       return "not a readable Parquet file: truncated or corrupt (no valid footer)";
     }
-    String rootText = root == e ? "" : "; cause: " + root.getClass().getSimpleName() + ": " + root.getMessage();
+    String rootText =
+        root == e ? "" : "; cause: " + root.getClass().getSimpleName() + ": " + root.getMessage();
     return "cannot read as Parquet (" + e.getClass().getSimpleName() + ": " + text + rootText + ")";
   }
 }

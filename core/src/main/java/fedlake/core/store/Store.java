@@ -31,8 +31,8 @@ import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
 
 /**
- * The federation's object-store layout under one root URI ({@code file://} or {@code s3a://}),
- * and the only code that writes to it. See docs/storage.md.
+ * The federation's object-store layout under one root URI ({@code file://} or {@code s3a://}), and
+ * the only code that writes to it. See docs/storage.md.
  *
  * <pre>
  * ROOT/models/_LATEST                         pointer: current round and its model files
@@ -50,7 +50,8 @@ public final class Store {
   public static final String LATEST = "_LATEST";
   private static final Pattern SITE = Pattern.compile("[A-Za-z0-9._-]{1,128}");
   private static final Pattern ROUND_DIR = Pattern.compile("round-(\\d{6,})");
-  private static final Set<String> OBJECT_STORES = Set.of("s3a", "s3", "s3n", "gs", "abfs", "abfss", "wasb", "oss");
+  private static final Set<String> OBJECT_STORES =
+      Set.of("s3a", "s3", "s3n", "gs", "abfs", "abfss", "wasb", "oss");
 
   private final URI root;
   private final Path rootPath;
@@ -71,9 +72,12 @@ public final class Store {
   /** Opens the store at {@code uri}; a plain path means a local directory. */
   public static Store open(String uri, Configuration conf) {
     if (uri == null || uri.isBlank()) {
-      throw new IllegalArgumentException("Cannot open store: no store URI given (file:///path or s3a://bucket/prefix)");
+      throw new IllegalArgumentException(
+          "Cannot open store: no store URI given (file:///path or s3a://bucket/prefix)");
     }
-    URI parsed = URI.create(uri.contains("://") ? uri : new java.io.File(uri).getAbsoluteFile().toURI().toString());
+    URI parsed =
+        URI.create(
+            uri.contains("://") ? uri : new java.io.File(uri).getAbsoluteFile().toURI().toString());
     try {
       return new Store(parsed, conf);
     } catch (IOException | RuntimeException e) {
@@ -101,15 +105,16 @@ public final class Store {
   }
 
   /**
-   * The file system of {@code uri} as the store uses it: the raw local file system for {@code file:}
-   * (atomic renames, no checksum side files), else Hadoop's.
+   * The file system of {@code uri} as the store uses it: the raw local file system for {@code
+   * file:} (atomic renames, no checksum side files), else Hadoop's.
    */
   public static FileSystem fileSystem(String uri, Configuration conf) {
     try {
       FileSystem fileSystem = new Path(uri).getFileSystem(conf);
       return fileSystem instanceof LocalFileSystem local ? local.getRawFileSystem() : fileSystem;
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot open the file system of " + uri + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "Cannot open the file system of " + uri + ": " + e.getMessage(), e);
     }
   }
 
@@ -128,7 +133,8 @@ public final class Store {
   /** Checks that a site id is safe to put into a file name. */
   public static String checkSite(String site) {
     if (site == null || !SITE.matcher(site).matches()) {
-      throw new IllegalArgumentException("Invalid site id '" + site + "': use 1-128 letters, digits, '.', '_' or '-'");
+      throw new IllegalArgumentException(
+          "Invalid site id '" + site + "': use 1-128 letters, digits, '.', '_' or '-'");
     }
     return site;
   }
@@ -175,7 +181,8 @@ public final class Store {
       writer.write(target);
       return;
     }
-    Path temporary = new Path(target.getParent(), "." + target.getName() + "." + UUID.randomUUID() + ".tmp");
+    Path temporary =
+        new Path(target.getParent(), "." + target.getName() + "." + UUID.randomUUID() + ".tmp");
     try {
       fs.mkdirs(target.getParent());
       writer.write(temporary);
@@ -204,7 +211,8 @@ public final class Store {
     void write(Path path) throws IOException;
   }
 
-  public <T extends SpecificRecord> void writeRecords(Path target, Schema schema, List<T> records) throws IOException {
+  public <T extends SpecificRecord> void writeRecords(Path target, Schema schema, List<T> records)
+      throws IOException {
     writeAtomically(target, path -> ParquetFiles.write(path, conf, schema, records));
   }
 
@@ -233,36 +241,49 @@ public final class Store {
 
   /** The current round's models, or an error telling the user to run init. */
   public Latest requireLatest() {
-    return latest().orElseThrow(() -> new IllegalStateException(
-        "No model published yet in " + root + ": run 'fedlake init --store " + root + " ...' first"));
+    return latest()
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "No model published yet in "
+                        + root
+                        + ": run 'fedlake init --store "
+                        + root
+                        + " ...' first"));
   }
 
   public Model readModel(int round, int cluster) {
     Path file = modelFile(round, cluster);
     List<Model> models = readRecords(file, Model.getClassSchema());
     if (models.size() != 1) {
-      throw new InvalidInputException(file.toString(), "expected one model row, found " + models.size());
+      throw new InvalidInputException(
+          file.toString(), "expected one model row, found " + models.size());
     }
     return models.get(0);
   }
 
-  /** Writes one model file (atomically); readers do not see it until {@link #movePointer} names it. */
+  /**
+   * Writes one model file (atomically); readers do not see it until {@link #movePointer} names it.
+   */
   public void writeModel(Model model) throws IOException {
-    writeRecords(modelFile(model.getRound(), model.getCluster()), Model.getClassSchema(), List.of(model));
+    writeRecords(
+        modelFile(model.getRound(), model.getCluster()), Model.getClassSchema(), List.of(model));
   }
 
   /** Makes {@code latest} the current round; call only after every file it names is written. */
   public void movePointer(Latest latest) throws IOException {
-    writeAtomically(latestPointer(), path -> {
-      try (OutputStream out = fs.create(path, true)) {
-        out.write(latest.format().getBytes(StandardCharsets.UTF_8));
-      }
-    });
+    writeAtomically(
+        latestPointer(),
+        path -> {
+          try (OutputStream out = fs.create(path, true)) {
+            out.write(latest.format().getBytes(StandardCharsets.UTF_8));
+          }
+        });
   }
 
   /**
-   * Publishes the models of {@code round}: writes every model file, then moves the pointer.
-   * Until the pointer moves, readers keep seeing the previous round's models.
+   * Publishes the models of {@code round}: writes every model file, then moves the pointer. Until
+   * the pointer moves, readers keep seeing the previous round's models.
    */
   public Latest publish(int round, List<Model> models) throws IOException {
     if (models.isEmpty()) {
@@ -271,8 +292,13 @@ public final class Store {
     TreeMap<Integer, String> versions = new TreeMap<>();
     for (Model model : models) {
       if (model.getRound() != round) {
-        throw new IllegalArgumentException("Cannot publish round " + round + ": model " + model.getVersion()
-            + " is for round " + model.getRound());
+        throw new IllegalArgumentException(
+            "Cannot publish round "
+                + round
+                + ": model "
+                + model.getVersion()
+                + " is for round "
+                + model.getRound());
       }
       writeModel(model);
       versions.put(model.getCluster(), model.getVersion());
@@ -310,11 +336,13 @@ public final class Store {
     for (String site : new java.util.TreeSet<>(sites)) {
       text.append(checkSite(site)).append('\n');
     }
-    writeAtomically(new Path(rootPath, "_sites"), path -> {
-      try (OutputStream out = fs.create(path, true)) {
-        out.write(text.toString().getBytes(StandardCharsets.UTF_8));
-      }
-    });
+    writeAtomically(
+        new Path(rootPath, "_sites"),
+        path -> {
+          try (OutputStream out = fs.create(path, true)) {
+            out.write(text.toString().getBytes(StandardCharsets.UTF_8));
+          }
+        });
   }
 
   // ---- updates --------------------------------------------------------------------------------
@@ -322,8 +350,13 @@ public final class Store {
   /** Writes one site's update for its round; returns the file. */
   public Path writeUpdate(Update update) throws IOException {
     checkSite(update.getSite());
-    Path file = new Path(updatesDir(update.getRound()), update.getSite() + "--" + update.getUpdateId() + ".parquet");
-    writeAtomically(file, path -> ParquetFiles.writePlain(path, conf, Update.getClassSchema(), List.of(update)));
+    Path file =
+        new Path(
+            updatesDir(update.getRound()),
+            update.getSite() + "--" + update.getUpdateId() + ".parquet");
+    writeAtomically(
+        file,
+        path -> ParquetFiles.writePlain(path, conf, Update.getClassSchema(), List.of(update)));
     return file;
   }
 
@@ -340,7 +373,10 @@ public final class Store {
       List<FileStatus> files = new ArrayList<>();
       for (FileStatus status : fs.listStatus(dir)) {
         String name = status.getPath().getName();
-        if (status.isFile() && !name.startsWith(".") && !name.startsWith("_") && name.endsWith(suffix)) {
+        if (status.isFile()
+            && !name.startsWith(".")
+            && !name.startsWith("_")
+            && name.endsWith(suffix)) {
           files.add(status);
         }
       }
@@ -367,7 +403,8 @@ public final class Store {
     for (FileStatus file : listVisible(new Path(rootPath, "history"), ".parquet")) {
       rows.addAll(readRecords(file.getPath(), RoundHistory.getClassSchema()));
     }
-    rows.sort(Comparator.comparingInt(RoundHistory::getRound).thenComparingInt(RoundHistory::getCluster));
+    rows.sort(
+        Comparator.comparingInt(RoundHistory::getRound).thenComparingInt(RoundHistory::getCluster));
     return rows;
   }
 

@@ -13,25 +13,28 @@ import org.apache.hadoop.conf.Configuration;
 /**
  * The Hadoop settings a fedlake command uses to reach its store, taken from environment variables
  * and {@code --conf KEY=VALUE} options. Later sources win: Hadoop defaults and {@code *-site.xml}
- * files (under Spark also {@code spark.hadoop.*}), then the environment, then {@code --conf} options
- * in command-line order. See docs/s3.md.
+ * files (under Spark also {@code spark.hadoop.*}), then the environment, then {@code --conf}
+ * options in command-line order. See docs/s3.md.
  *
  * <p>Environment variables, named as the AWS tools name them:
+ *
  * <ul>
- *   <li>{@code AWS_ACCESS_KEY_ID} and {@code AWS_SECRET_ACCESS_KEY} (both or neither) set
- *       {@code fs.s3a.access.key} and {@code fs.s3a.secret.key}; {@code AWS_SESSION_TOKEN} sets
- *       {@code fs.s3a.session.token}
+ *   <li>{@code AWS_ACCESS_KEY_ID} and {@code AWS_SECRET_ACCESS_KEY} (both or neither) set {@code
+ *       fs.s3a.access.key} and {@code fs.s3a.secret.key}; {@code AWS_SESSION_TOKEN} sets {@code
+ *       fs.s3a.session.token}
  *   <li>{@code AWS_REGION}, else {@code AWS_DEFAULT_REGION}, sets {@code fs.s3a.endpoint.region}
- *   <li>{@code FEDLAKE_S3_ENDPOINT}, else {@code AWS_ENDPOINT_URL}, sets {@code fs.s3a.endpoint}. An
- *       endpoint outside amazonaws.com (MinIO, Ceph, ...) also turns on
- *       {@code fs.s3a.path.style.access}, and an {@code http://} endpoint turns off
- *       {@code fs.s3a.connection.ssl.enabled}; {@code --conf} can set either back.
+ *   <li>{@code FEDLAKE_S3_ENDPOINT}, else {@code AWS_ENDPOINT_URL}, sets {@code fs.s3a.endpoint}.
+ *       An endpoint outside amazonaws.com (MinIO, Ceph, ...) also turns on {@code
+ *       fs.s3a.path.style.access}, and an {@code http://} endpoint turns off {@code
+ *       fs.s3a.connection.ssl.enabled}; {@code --conf} can set either back.
  * </ul>
+ *
  * A {@code --conf} key may carry Spark's {@code spark.hadoop.} prefix; it is removed.
  */
 public final class StoreConfig {
   /** Name of the repeatable command-line option, without dashes. */
   public static final String OPTION = "conf";
+
   public static final String ENDPOINT_VARIABLE = "FEDLAKE_S3_ENDPOINT";
   public static final String AWS_ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL";
   public static final String ACCESS_KEY_VARIABLE = "AWS_ACCESS_KEY_ID";
@@ -49,9 +52,13 @@ public final class StoreConfig {
   public static final String SESSION_TOKEN = "fs.s3a.session.token";
 
   /** Usage lines for the commands that take {@code --conf}. */
-  public static final String USAGE = String.join("\n",
-      "  --conf KEY=VALUE       Hadoop setting for the store, repeatable, e.g. --conf fs.s3a.endpoint=http://127.0.0.1:9000",
-      "                         (environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, " + ENDPOINT_VARIABLE + "; see docs/s3.md)");
+  public static final String USAGE =
+      String.join(
+          "\n",
+          "  --conf KEY=VALUE       Hadoop setting for the store, repeatable, e.g. --conf fs.s3a.endpoint=http://127.0.0.1:9000",
+          "                         (environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, "
+              + ENDPOINT_VARIABLE
+              + "; see docs/s3.md)");
 
   private static final String SPARK_PREFIX = "spark.hadoop.";
   private static final Pattern KEY = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
@@ -65,12 +72,17 @@ public final class StoreConfig {
     return new StoreConfig();
   }
 
-  /** The settings of a command line: this process's environment, then the {@code --conf} options. */
+  /**
+   * The settings of a command line: this process's environment, then the {@code --conf} options.
+   */
   public static StoreConfig of(Args args) {
     return fromEnvironment(System.getenv()).options(args.all(OPTION));
   }
 
-  /** The settings named by {@code environment} (variable name to value); blank values count as unset. */
+  /**
+   * The settings named by {@code environment} (variable name to value); blank values count as
+   * unset.
+   */
   public static StoreConfig fromEnvironment(Map<String, String> environment) {
     StoreConfig config = new StoreConfig();
     String accessKey = variable(environment, ACCESS_KEY_VARIABLE);
@@ -78,8 +90,12 @@ public final class StoreConfig {
     if ((accessKey == null) != (secretKey == null)) {
       String set = accessKey != null ? ACCESS_KEY_VARIABLE : SECRET_KEY_VARIABLE;
       String missing = accessKey != null ? SECRET_KEY_VARIABLE : ACCESS_KEY_VARIABLE;
-      throw new IllegalArgumentException("Cannot configure the store: " + set + " is set but " + missing
-          + " is not (set both, or neither to use another credential source)");
+      throw new IllegalArgumentException(
+          "Cannot configure the store: "
+              + set
+              + " is set but "
+              + missing
+              + " is not (set both, or neither to use another credential source)");
     }
     if (accessKey != null) {
       config.settings.put(ACCESS_KEY, accessKey);
@@ -116,8 +132,12 @@ public final class StoreConfig {
       host = null;
     }
     if (host == null) {
-      throw new IllegalArgumentException("Cannot configure the store: " + source + " '" + endpoint
-          + "' is not an endpoint URL such as http://127.0.0.1:9000 or https://s3.eu-west-1.amazonaws.com");
+      throw new IllegalArgumentException(
+          "Cannot configure the store: "
+              + source
+              + " '"
+              + endpoint
+              + "' is not an endpoint URL such as http://127.0.0.1:9000 or https://s3.eu-west-1.amazonaws.com");
     }
     settings.put(ENDPOINT, endpoint);
     if (!host.toLowerCase(Locale.ROOT).endsWith(".amazonaws.com")) {
@@ -142,8 +162,13 @@ public final class StoreConfig {
         key = key.substring(SPARK_PREFIX.length());
       }
       if (!KEY.matcher(key).matches()) {
-        throw new IllegalArgumentException("option --" + OPTION + " expects KEY=VALUE with a Hadoop setting name,"
-            + " e.g. --conf fs.s3a.endpoint=http://127.0.0.1:9000, got '" + option + "'");
+        throw new IllegalArgumentException(
+            "option --"
+                + OPTION
+                + " expects KEY=VALUE with a Hadoop setting name,"
+                + " e.g. --conf fs.s3a.endpoint=http://127.0.0.1:9000, got '"
+                + option
+                + "'");
       }
       set(key, option.substring(eq + 1));
     }
@@ -162,7 +187,10 @@ public final class StoreConfig {
     return Collections.unmodifiableMap(settings);
   }
 
-  /** Sets every setting on {@code conf} (a Spark session's Hadoop configuration, say) and returns it. */
+  /**
+   * Sets every setting on {@code conf} (a Spark session's Hadoop configuration, say) and returns
+   * it.
+   */
   public Configuration applyTo(Configuration conf) {
     settings.forEach(conf::set);
     return conf;
@@ -180,18 +208,32 @@ public final class StoreConfig {
   public static String describeFailure(java.io.UncheckedIOException failure) {
     String message = failure.getMessage();
     Throwable cause = failure.getCause();
-    String answer = cause == null || cause.getMessage() == null ? null : cause.getMessage().lines().findFirst().orElse("");
+    String answer =
+        cause == null || cause.getMessage() == null
+            ? null
+            : cause.getMessage().lines().findFirst().orElse("");
     if (answer != null && !message.contains(answer)) {
       message = message + ": " + answer;
     }
     for (Throwable t = cause; t != null && t.getCause() != t; t = t.getCause()) {
       if (t instanceof java.nio.file.AccessDeniedException) {
-        return message + "\n  The store refused access: check the credentials (" + ACCESS_KEY_VARIABLE + " and "
-            + SECRET_KEY_VARIABLE + ", or --conf " + ACCESS_KEY + "=... --conf " + SECRET_KEY + "=...) and the bucket's"
+        return message
+            + "\n  The store refused access: check the credentials ("
+            + ACCESS_KEY_VARIABLE
+            + " and "
+            + SECRET_KEY_VARIABLE
+            + ", or --conf "
+            + ACCESS_KEY
+            + "=... --conf "
+            + SECRET_KEY
+            + "=...) and the bucket's"
             + " permissions; see docs/s3.md";
       }
       if (t.getClass().getSimpleName().equals("UnknownStoreException")) {
-        return message + "\n  The bucket does not exist at the endpoint in use (" + ENDPOINT + "): create it, or check"
+        return message
+            + "\n  The bucket does not exist at the endpoint in use ("
+            + ENDPOINT
+            + "): create it, or check"
             + " the store URI and the endpoint; see docs/s3.md";
       }
     }
@@ -202,9 +244,16 @@ public final class StoreConfig {
   @Override
   public String toString() {
     Map<String, String> shown = new LinkedHashMap<>();
-    settings.forEach((key, value) -> shown.put(key,
-        key.equals(SECRET_KEY) || key.equals(SESSION_TOKEN) || key.endsWith(".secret.key") || key.endsWith(".session.token")
-            ? "****" : value));
+    settings.forEach(
+        (key, value) ->
+            shown.put(
+                key,
+                key.equals(SECRET_KEY)
+                        || key.equals(SESSION_TOKEN)
+                        || key.endsWith(".secret.key")
+                        || key.endsWith(".session.token")
+                    ? "****"
+                    : value));
     return shown.toString();
   }
 }

@@ -7,20 +7,23 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * FedAdagrad: the server-side Adagrad update (which has no beta2) of Algorithm 2 of Reddi et al. 2021, "Adaptive Federated
- * Optimization" (ICLR 2021).
+ * FedAdagrad: the server-side Adagrad update (which has no beta2) of Algorithm 2 of Reddi et al.
+ * 2021, "Adaptive Federated Optimization" (ICLR 2021).
  *
  * <p>With {@code x} the base parameters and {@code delta = sum_i n_i y_i / sum_i n_i - x} the
  * example-weighted mean change of the sites' parameters {@code y_i}, per parameter:
+ *
  * <pre>
  *   m      = beta1 m + (1 - beta1) delta
  *   v      = v + delta^2
  *   x_next = x + server-lr * m / (sqrt(v) + tau)
  * </pre>
+ *
  * As in the paper there is no bias correction. Both moments start at zeros in the first round
- * ({@code m_-1 = 0} as in the paper; for {@code v} the paper takes {@code v_-1 >= tau^2}, fedlake takes
- * {@code v_-1 = 0}, so that a round-0 model needs no state). They are stored with the model as server
- * state {@code first-moment} and {@code second-moment}. Arithmetic in double, rounded once to float.
+ * ({@code m_-1 = 0} as in the paper; for {@code v} the paper takes {@code v_-1 >= tau^2}, fedlake
+ * takes {@code v_-1 = 0}, so that a round-0 model needs no state). They are stored with the model
+ * as server state {@code first-moment} and {@code second-moment}. Arithmetic in double, rounded
+ * once to float.
  *
  * <p>Defaults were chosen on CLIP ViT-B/32 caltech101 embeddings (20 sites, Dirichlet alpha 0.1, 30
  * rounds, local SGD lr 0.3, 5 epochs): see docs/strategies.md.

@@ -3,7 +3,10 @@ package fedlake.core.strategy;
 import com.google.auto.service.AutoService;
 import fedlake.schema.Model;
 
-/** FedAvg (McMahan et al. 2017): the mean of the updates' parameters weighted by their number of examples. */
+/**
+ * FedAvg (McMahan et al. 2017): the mean of the updates' parameters weighted by their number of
+ * examples.
+ */
 @AutoService(Strategy.class)
 public final class FedAvg implements Strategy {
   private static final long serialVersionUID = 1L;

@@ -13,10 +13,12 @@ import java.util.Map;
  *
  * <p>With {@code x} the base parameters and {@code delta = sum_i n_i y_i / sum_i n_i - x} the
  * example-weighted mean change of the sites' parameters {@code y_i}:
+ *
  * <pre>
  *   v      = server-momentum * v + delta      (v starts at zeros; state "momentum")
  *   x_next = x + server-lr * v
  * </pre>
+ *
  * Arithmetic in double, rounded once to float. {@code server-lr} 1 and {@code server-momentum} 0 is
  * FedAvg up to that rounding. The default momentum 0.5 (with server-lr 1, an effective step of 2)
  * was chosen on CLIP caltech101 embeddings under strong label skew: see docs/strategies.md.

@@ -1,8 +1,8 @@
 package fedlake.core.strategy;
 
 import com.google.auto.service.AutoService;
-import fedlake.core.numeric.ExactSum;
 import fedlake.core.model.Models;
+import fedlake.core.numeric.ExactSum;
 import fedlake.schema.Model;
 import java.util.List;
 
@@ -11,16 +11,19 @@ import java.util.List;
  * Federated Optimization"), for sites running vanilla local SGD. A site that ran more steps moves
  * further; FedNova averages each site's change per step, then scales by the effective number of
  * steps, so that the fixed point does not favour sites with many steps. With {@code x} the base,
- * {@code y_i} the sites' parameters, {@code n_i} their examples and {@code tau_i} their local steps:
+ * {@code y_i} the sites' parameters, {@code n_i} their examples and {@code tau_i} their local
+ * steps:
+ *
  * <pre>
  *   d_i     = (x - y_i) / tau_i                 (normalised change, rounded to float)
  *   p_i     = n_i / sum_j n_j
  *   tau_eff = sum_i p_i tau_i
  *   x_next  = x - server-lr * tau_eff * sum_i p_i d_i
  * </pre>
- * When every tau_i is equal this is FedAvg (up to rounding). The fold keeps exact sums of
- * {@code n_i d_i} and {@code n_i tau_i}, so the result does not depend on order or partitioning.
- * An update with no local steps is an error.
+ *
+ * When every tau_i is equal this is FedAvg (up to rounding). The fold keeps exact sums of {@code
+ * n_i d_i} and {@code n_i tau_i}, so the result does not depend on order or partitioning. An update
+ * with no local steps is an error.
  */
 @AutoService(Strategy.class)
 public final class FedNova implements Strategy {
@@ -40,7 +43,8 @@ public final class FedNova implements Strategy {
 
   @Override
   public List<StrategyParameter> parameters() {
-    return List.of(StrategyParameter.positive(SERVER_LR, 1.0, "server step size on the normalised update"));
+    return List.of(
+        StrategyParameter.positive(SERVER_LR, 1.0, "server step size on the normalised update"));
   }
 
   @Override
@@ -80,13 +84,22 @@ public final class FedNova implements Strategy {
     public void add(UpdateParameters update) {
       int steps = update.localSteps();
       if (steps <= 0) {
-        throw new IllegalArgumentException("FedNova cannot use the update of site " + update.site() + ": it reports "
-            + steps + " local steps (must be positive)");
+        throw new IllegalArgumentException(
+            "FedNova cannot use the update of site "
+                + update.site()
+                + ": it reports "
+                + steps
+                + " local steps (must be positive)");
       }
       float[] y = update.parameters();
       if (y.length != base.length) {
-        throw new IllegalArgumentException("Update of site " + update.site() + " has " + y.length + " parameters, the base has "
-            + base.length);
+        throw new IllegalArgumentException(
+            "Update of site "
+                + update.site()
+                + " has "
+                + y.length
+                + " parameters, the base has "
+                + base.length);
       }
       long weight = update.numExamples();
       for (int i = 0; i < y.length; i++) {

@@ -7,8 +7,8 @@ import fedlake.schema.Model;
 /**
  * FedProx (Li et al. 2020, "Federated Optimization in Heterogeneous Networks"). The sites minimise
  * their loss plus the proximal term {@code mu/2 |w - x|^2} (client algorithm PROX; mu is the spec's
- * {@code client.proximalMu}); the server averages as FedAvg:
- * {@code x_next = sum_i n_i y_i / sum_i n_i}, rounded once to float.
+ * {@code client.proximalMu}); the server averages as FedAvg: {@code x_next = sum_i n_i y_i / sum_i
+ * n_i}, rounded once to float.
  */
 @AutoService(Strategy.class)
 public final class FedProx implements Strategy {

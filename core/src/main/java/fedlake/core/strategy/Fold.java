@@ -7,10 +7,15 @@ import java.io.Serializable;
  * updates, and merge the folds of all tasks; the result must be the same for every order and split.
  */
 public interface Fold extends Serializable {
-  /** Folds in one accepted update. The arrays are the caller's and may be reused after this returns. */
+  /**
+   * Folds in one accepted update. The arrays are the caller's and may be reused after this returns.
+   */
   void add(UpdateParameters update);
 
-  /** Adds everything {@code other} (a fold of the same strategy and base) holds into this one; returns this. */
+  /**
+   * Adds everything {@code other} (a fold of the same strategy and base) holds into this one;
+   * returns this.
+   */
   Fold merge(Fold other);
 
   /** Number of updates folded in. */

@@ -12,14 +12,17 @@ import java.util.Map;
  * SCAFFOLD (Karimireddy et al. 2020, "SCAFFOLD: Stochastic Controlled Averaging for Federated
  * Learning", Algorithm 1 with full participation weights replaced by example weights). Sites run
  * SGD corrected by {@code c - c_i} and upload the change {@code dc_i} of their own control variate
- * (option II). With {@code x} the base parameters, {@code y_i} the sites' parameters and
- * {@code n_i} their examples:
+ * (option II). With {@code x} the base parameters, {@code y_i} the sites' parameters and {@code
+ * n_i} their examples:
+ *
  * <pre>
  *   x_next = x + server-lr * (sum_i n_i y_i / sum_i n_i - x)
  *   c_next = c + sum_i n_i dc_i / sum_i n_i       (an empty c is zeros; an update without dc adds none)
  * </pre>
+ *
  * {@code server-lr} is the paper's global step size eta_g; at its default 1 the parameters are the
- * weighted mean rounded once to float, exactly the rule fedlake ran before strategies were pluggable.
+ * weighted mean rounded once to float, exactly the rule fedlake ran before strategies were
+ * pluggable.
  */
 @AutoService(Strategy.class)
 public final class Scaffold implements Strategy {
@@ -39,7 +42,9 @@ public final class Scaffold implements Strategy {
 
   @Override
   public List<StrategyParameter> parameters() {
-    return List.of(StrategyParameter.positive(SERVER_LR, 1.0, "global step size eta_g toward the weighted mean"));
+    return List.of(
+        StrategyParameter.positive(
+            SERVER_LR, 1.0, "global step size eta_g toward the weighted mean"));
   }
 
   @Override
@@ -67,10 +72,19 @@ public final class Scaffold implements Strategy {
         next[i] = (float) (x[i] + lr * delta[i]);
       }
     }
-    float[] current = base.getControlVariate().isEmpty() ? new float[x.length] : FloatArrays.toArray(base.getControlVariate());
+    float[] current =
+        base.getControlVariate().isEmpty()
+            ? new float[x.length]
+            : FloatArrays.toArray(base.getControlVariate());
     if (current.length != x.length) {
-      throw new IllegalStateException("Model " + base.getVersion() + " has a control variate of " + current.length
-          + " values for " + x.length + " parameters");
+      throw new IllegalStateException(
+          "Model "
+              + base.getVersion()
+              + " has a control variate of "
+              + current.length
+              + " values for "
+              + x.length
+              + " parameters");
     }
     double[] controlDelta = mean.meanControlDelta();
     float[] control = new float[x.length];

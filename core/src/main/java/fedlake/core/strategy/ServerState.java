@@ -11,7 +11,10 @@ import java.util.TreeMap;
 public final class ServerState {
   private ServerState() {}
 
-  /** The vector called {@code name} in {@code model}'s state, or null when it has none (first round). */
+  /**
+   * The vector called {@code name} in {@code model}'s state, or null when it has none (first
+   * round).
+   */
   public static float[] get(Model model, String name) {
     for (StateVector v : model.getServerState()) {
       if (v.getName().equals(name)) {
@@ -31,16 +34,29 @@ public final class ServerState {
       return new float[size];
     }
     if (values.length != size) {
-      throw new IllegalStateException("Model " + model.getVersion() + " holds server state '" + name + "' of " + values.length
-          + " values, expected " + size);
+      throw new IllegalStateException(
+          "Model "
+              + model.getVersion()
+              + " holds server state '"
+              + name
+              + "' of "
+              + values.length
+              + " values, expected "
+              + size);
     }
     return values;
   }
 
   /** Avro rows for a model file, sorted by name. */
   public static List<StateVector> rows(Map<String, float[]> state) {
-    return new TreeMap<>(state).entrySet().stream()
-        .map(e -> StateVector.newBuilder().setName(e.getKey()).setValues(FloatArrays.asList(e.getValue())).build())
-        .toList();
+    return new TreeMap<>(state)
+        .entrySet().stream()
+            .map(
+                e ->
+                    StateVector.newBuilder()
+                        .setName(e.getKey())
+                        .setValues(FloatArrays.asList(e.getValue()))
+                        .build())
+            .toList();
   }
 }

@@ -13,11 +13,17 @@ public final class Strategies {
 
   private static Map<String, Strategy> load() {
     Map<String, Strategy> byName = new TreeMap<>();
-    for (Strategy strategy : ServiceLoader.load(Strategy.class, Strategies.class.getClassLoader())) {
+    for (Strategy strategy :
+        ServiceLoader.load(Strategy.class, Strategies.class.getClassLoader())) {
       Strategy earlier = byName.put(strategy.name(), strategy);
       if (earlier != null) {
-        throw new IllegalStateException("Two strategies are named '" + strategy.name() + "': "
-            + earlier.getClass().getName() + " and " + strategy.getClass().getName());
+        throw new IllegalStateException(
+            "Two strategies are named '"
+                + strategy.name()
+                + "': "
+                + earlier.getClass().getName()
+                + " and "
+                + strategy.getClass().getName());
       }
     }
     return byName;
@@ -27,7 +33,8 @@ public final class Strategies {
   public static Strategy named(String name) {
     Strategy strategy = BY_NAME.get(name);
     if (strategy == null) {
-      throw new IllegalArgumentException("Unknown strategy '" + name + "' (known: " + String.join(", ", names()) + ")");
+      throw new IllegalArgumentException(
+          "Unknown strategy '" + name + "' (known: " + String.join(", ", names()) + ")");
     }
     return strategy;
   }

@@ -21,7 +21,10 @@ import java.util.List;
  * no-argument constructor; {@link Strategies} finds it by {@link #name()}.
  */
 public interface Strategy extends Serializable {
-  /** The name in the spec, on the command line, in models and history: lower case, such as {@code fedadam}. */
+  /**
+   * The name in the spec, on the command line, in models and history: lower case, such as {@code
+   * fedadam}.
+   */
   String name();
 
   /** One line for usage and docs. */
@@ -44,8 +47,8 @@ public interface Strategy extends Serializable {
   Fold newFold(Model base, StrategySettings settings);
 
   /**
-   * The next model's parameters and server state from every accepted update of the cluster
-   * ({@code fold} holds at least one).
+   * The next model's parameters and server state from every accepted update of the cluster ({@code
+   * fold} holds at least one).
    */
   Aggregate finish(Model base, Fold fold, StrategySettings settings);
 }

@@ -11,7 +11,8 @@ package fedlake.core.strategy;
  * @param minExclusive whether {@code min} itself is excluded
  * @param doc one line for usage and docs
  */
-public record StrategyParameter(String name, double defaultValue, double min, double max, boolean minExclusive, String doc) {
+public record StrategyParameter(
+    String name, double defaultValue, double min, double max, boolean minExclusive, String doc) {
   /** A parameter that must be above zero. */
   public static StrategyParameter positive(String name, double defaultValue, String doc) {
     return new StrategyParameter(name, defaultValue, 0, Double.MAX_VALUE, true, doc);
@@ -25,13 +26,19 @@ public record StrategyParameter(String name, double defaultValue, double min, do
   /** Why {@code value} is not allowed, or null when it is. */
   public String problem(double value) {
     if (!Double.isFinite(value) || value < min || value > max || (minExclusive && value == min)) {
-      String range = (minExclusive ? "(" : "[") + format(min) + ", " + (max == Math.nextDown(1.0) ? "1)" : format(max) + "]");
+      String range =
+          (minExclusive ? "(" : "[")
+              + format(min)
+              + ", "
+              + (max == Math.nextDown(1.0) ? "1)" : format(max) + "]");
       return "parameter " + name + " must be in " + range + ", got " + value;
     }
     return null;
   }
 
   private static String format(double v) {
-    return v == Double.MAX_VALUE ? "inf" : (v == Math.rint(v) ? String.valueOf((long) v) : String.valueOf(v));
+    return v == Double.MAX_VALUE
+        ? "inf"
+        : (v == Math.rint(v) ? String.valueOf((long) v) : String.valueOf(v));
   }
 }

@@ -25,9 +25,20 @@ public final class StrategySettings implements Serializable {
       values.put(p.name(), p.defaultValue());
     }
     for (Map.Entry<String, Double> e : given.entrySet()) {
-      StrategyParameter declared = strategy.parameters().stream().filter(p -> p.name().equals(e.getKey())).findFirst()
-          .orElseThrow(() -> new IllegalArgumentException("Strategy " + strategy.name() + " has no parameter '" + e.getKey()
-              + "' (it has: " + (values.isEmpty() ? "none" : String.join(", ", values.keySet())) + ")"));
+      StrategyParameter declared =
+          strategy.parameters().stream()
+              .filter(p -> p.name().equals(e.getKey()))
+              .findFirst()
+              .orElseThrow(
+                  () ->
+                      new IllegalArgumentException(
+                          "Strategy "
+                              + strategy.name()
+                              + " has no parameter '"
+                              + e.getKey()
+                              + "' (it has: "
+                              + (values.isEmpty() ? "none" : String.join(", ", values.keySet()))
+                              + ")"));
       String problem = declared.problem(e.getValue());
       if (problem != null) {
         throw new IllegalArgumentException("Strategy " + strategy.name() + ": " + problem);
@@ -41,7 +52,8 @@ public final class StrategySettings implements Serializable {
   public double get(String name) {
     Double value = values.get(name);
     if (value == null) {
-      throw new IllegalArgumentException("Strategy " + strategy + " declares no parameter '" + name + "'");
+      throw new IllegalArgumentException(
+          "Strategy " + strategy + " declares no parameter '" + name + "'");
     }
     return value;
   }

@@ -9,4 +9,5 @@ package fedlake.core.strategy;
  * @param parameters trained parameters, laid out as {@code Models.parameters(base)}
  * @param controlDelta SCAFFOLD: change of the site's control variate, same layout; empty otherwise
  */
-public record UpdateParameters(String site, long numExamples, int localSteps, float[] parameters, float[] controlDelta) {}
+public record UpdateParameters(
+    String site, long numExamples, int localSteps, float[] parameters, float[] controlDelta) {}

@@ -1,18 +1,20 @@
 package fedlake.core.strategy;
 
-import fedlake.core.numeric.ExactSum;
 import fedlake.core.model.Models;
+import fedlake.core.numeric.ExactSum;
 import fedlake.schema.Model;
 
 /**
- * The fold of the FedAvg family: exact sums of {@code numExamples * parameters} and of
- * {@code numExamples * controlDelta}, so that the mean does not depend on order or partitioning.
- * Memory: 32 bytes a parameter.
+ * The fold of the FedAvg family: exact sums of {@code numExamples * parameters} and of {@code
+ * numExamples * controlDelta}, so that the mean does not depend on order or partitioning. Memory:
+ * 32 bytes a parameter.
  */
 public final class WeightedMean implements Fold {
   private static final long serialVersionUID = 1L;
   private final ExactSum parameters;
-  private ExactSum controlDeltas; // null until an update carries one: folds travel between tasks, keep them small
+  private ExactSum
+      controlDeltas; // null until an update carries one: folds travel between tasks, keep them
+  // small
   private long totalWeight;
   private long weightedSteps;
   private int count;
@@ -75,7 +77,10 @@ public final class WeightedMean implements Fold {
     return parameters.mean(totalWeight);
   }
 
-  /** The weighted mean of the sites' parameters minus the base's, in double: the pseudo-gradient's negative. */
+  /**
+   * The weighted mean of the sites' parameters minus the base's, in double: the pseudo-gradient's
+   * negative.
+   */
   public double[] meanDelta(float[] base) {
     double[] delta = new double[base.length];
     for (int i = 0; i < delta.length; i++) {

@@ -15,11 +15,12 @@ import java.util.stream.IntStream;
 
 /**
  * Classifier calibration with virtual representations (CCVR, Luo et al. 2021) for the round job:
- * after aggregation, pool the class statistics of the accepted updates exactly, draw the same number
- * of virtual embeddings from every class's Gaussian, and re-fit the head on that class-balanced set
- * with fedlake's trainer. Under label skew the averaged head is biased toward the classes the large
- * sites hold; the virtual set sees every class equally. Classes no site reported keep their row of W
- * and their bias. Only heads are calibrated; a round without statistics publishes the aggregate.
+ * after aggregation, pool the class statistics of the accepted updates exactly, draw the same
+ * number of virtual embeddings from every class's Gaussian, and re-fit the head on that
+ * class-balanced set with fedlake's trainer. Under label skew the averaged head is biased toward
+ * the classes the large sites hold; the virtual set sees every class equally. Classes no site
+ * reported keep their row of W and their bias. Only heads are calibrated; a round without
+ * statistics publishes the aggregate.
  */
 public final class Ccvr implements Calibrator {
   public static final int PER_CLASS_DEFAULT = 100;
@@ -64,7 +65,8 @@ public final class Ccvr implements Calibrator {
 
   public Ccvr learningRate(double value) {
     if (!(value > 0) || !Double.isFinite(value)) {
-      throw new IllegalArgumentException("calibration learning rate must be positive, got " + value);
+      throw new IllegalArgumentException(
+          "calibration learning rate must be positive, got " + value);
     }
     this.learningRate = value;
     return this;
@@ -107,24 +109,32 @@ public final class Ccvr implements Calibrator {
   }
 
   @Override
-  public Outcome calibrate(int round, Model base, float[] parameters, CalibrationStatistics statistics) {
+  public Outcome calibrate(
+      int round, Model base, float[] parameters, CalibrationStatistics statistics) {
     int classes = base.getClassCount();
     int d = base.getDimension();
     Head aggregated = head(base, parameters);
     Double before = probe == null ? null : aggregated.evaluate(probe).accuracy();
     if (!Models.HEAD.equals(base.getKind())) {
-      return new Outcome(parameters, false, before, before, "calibration skipped: it applies to heads, the model is a '"
-          + base.getKind() + "'");
+      return new Outcome(
+          parameters,
+          false,
+          before,
+          before,
+          "calibration skipped: it applies to heads, the model is a '" + base.getKind() + "'");
     }
     if (statistics.isEmpty()) {
-      String message = statistics.unmatched().isEmpty()
-          ? "calibration skipped: no accepted update carried class statistics (sites opt in with edge train --site-stats)"
-          : "calibration skipped: no accepted update carried class statistics or the fingerprint of statistics the store holds; "
-              + unmatched(statistics);
+      String message =
+          statistics.unmatched().isEmpty()
+              ? "calibration skipped: no accepted update carried class statistics (sites opt in with edge train --site-stats)"
+              : "calibration skipped: no accepted update carried class statistics or the fingerprint of statistics the store holds; "
+                  + unmatched(statistics);
       return new Outcome(parameters, false, before, before, message);
     }
     long started = System.nanoTime();
-    String key = statistics.key() + String.format(Locale.ROOT, " shrinkage %s", Double.doubleToLongBits(shrinkage));
+    String key =
+        statistics.key()
+            + String.format(Locale.ROOT, " shrinkage %s", Double.doubleToLongBits(shrinkage));
     StatisticsStore store = cache ? statistics.store() : null;
     PooledGaussians gaussians = store == null ? null : store.cached(statistics.cluster(), key);
     boolean reused = gaussians != null;
@@ -143,7 +153,8 @@ public final class Ccvr implements Calibrator {
     Map<Integer, ClassGaussian> sources = gaussians.classes();
     for (int c : sources.keySet()) {
       if (c < 0 || c >= classes) {
-        throw new IllegalArgumentException("statistics of class " + c + " outside 0.." + (classes - 1));
+        throw new IllegalArgumentException(
+            "statistics of class " + c + " outside 0.." + (classes - 1));
       }
     }
     long roundSeed = seed + round;
@@ -151,16 +162,20 @@ public final class Ccvr implements Calibrator {
     float[] features = new float[ids.length * perClass * d];
     int[] labels = new int[ids.length * perClass];
     // classes in parallel: class c draws from its own stream (seed + round, c) into its own rows
-    IntStream.range(0, ids.length).parallel().forEach(k -> {
-      int c = ids[k];
-      float[] rows = sources.get(c).sample(perClass, Seeds.forClass(roundSeed, c));
-      System.arraycopy(rows, 0, features, k * perClass * d, rows.length);
-      java.util.Arrays.fill(labels, k * perClass, (k + 1) * perClass, c);
-    });
+    IntStream.range(0, ids.length)
+        .parallel()
+        .forEach(
+            k -> {
+              int c = ids[k];
+              float[] rows = sources.get(c).sample(perClass, Seeds.forClass(roundSeed, c));
+              System.arraycopy(rows, 0, features, k * perClass * d, rows.length);
+              java.util.Arrays.fill(labels, k * perClass, (k + 1) * perClass, c);
+            });
     long sampled = System.nanoTime();
     Dataset virtual = Dataset.of("virtual features of round " + round, features, labels, d);
     Head start = fromScratch ? Head.zeros(d, classes, aggregated.logitScale()) : aggregated;
-    TrainSettings settings = new TrainSettings(epochs, batchSize, learningRate, 0, 0, roundSeed, false);
+    TrainSettings settings =
+        new TrainSettings(epochs, batchSize, learningRate, 0, 0, roundSeed, false);
     Head fitted = LocalTrainer.train(start, virtual, settings, LocalTrainer.Progress.NONE).head();
     for (int c = 0; c < classes; c++) {
       if (!sources.containsKey(c)) { // nothing to re-fit this class on: keep its aggregated row
@@ -173,31 +188,68 @@ public final class Ccvr implements Calibrator {
     System.arraycopy(fitted.bias(), 0, result, fitted.weights().length, classes);
     long fittedTime = System.nanoTime();
     Double after = probe == null ? null : fitted.evaluate(probe).accuracy();
-    String origin = String.format(Locale.ROOT, "%s covariance pooled from %d site(s): %d sent with the update, %d held by the store",
-        gaussians.covariance(), statistics.sources().size(), statistics.sentCount(), statistics.storedCount());
-    String timings = reused
-        ? String.format(Locale.ROOT, "Gaussians reused from the cache (%.1f s to load), %.1f s sampling, %.1f s fitting",
-            (cachedTime - started) / 1e9, (sampled - cachedTime) / 1e9, (fittedTime - sampled) / 1e9)
-        : String.format(Locale.ROOT, "%.1f s pooling, %.1f s factoring, %.1f s %s, %.1f s sampling, %.1f s fitting",
-            (pooledTime - started) / 1e9, (factoredTime - pooledTime) / 1e9, (cachedTime - factoredTime) / 1e9,
-            store == null ? "not cached" : "caching", (sampled - cachedTime) / 1e9, (fittedTime - sampled) / 1e9);
-    String message = String.format(Locale.ROOT, "CCVR: re-fitted the head %s on %d virtual embeddings per class of %d classes "
-        + "(%s%s), %d epoch(s) (%s)%s", fromScratch ? "from zeros" : "from the aggregate", perClass, ids.length, origin,
-        statistics.unmatched().isEmpty() ? "" : "; " + unmatched(statistics), epochs, timings,
-        probe == null ? "" : String.format(Locale.ROOT, "; probe accuracy %.4f -> %.4f", before, after));
+    String origin =
+        String.format(
+            Locale.ROOT,
+            "%s covariance pooled from %d site(s): %d sent with the update, %d held by the store",
+            gaussians.covariance(),
+            statistics.sources().size(),
+            statistics.sentCount(),
+            statistics.storedCount());
+    String timings =
+        reused
+            ? String.format(
+                Locale.ROOT,
+                "Gaussians reused from the cache (%.1f s to load), %.1f s sampling, %.1f s fitting",
+                (cachedTime - started) / 1e9,
+                (sampled - cachedTime) / 1e9,
+                (fittedTime - sampled) / 1e9)
+            : String.format(
+                Locale.ROOT,
+                "%.1f s pooling, %.1f s factoring, %.1f s %s, %.1f s sampling, %.1f s fitting",
+                (pooledTime - started) / 1e9,
+                (factoredTime - pooledTime) / 1e9,
+                (cachedTime - factoredTime) / 1e9,
+                store == null ? "not cached" : "caching",
+                (sampled - cachedTime) / 1e9,
+                (fittedTime - sampled) / 1e9);
+    String message =
+        String.format(
+            Locale.ROOT,
+            "CCVR: re-fitted the head %s on %d virtual embeddings per class of %d classes "
+                + "(%s%s), %d epoch(s) (%s)%s",
+            fromScratch ? "from zeros" : "from the aggregate",
+            perClass,
+            ids.length,
+            origin,
+            statistics.unmatched().isEmpty() ? "" : "; " + unmatched(statistics),
+            epochs,
+            timings,
+            probe == null
+                ? ""
+                : String.format(Locale.ROOT, "; probe accuracy %.4f -> %.4f", before, after));
     return new Outcome(result, true, before, after, message);
   }
 
   /** "2 site(s) claimed statistics the store does not hold, none used from them: [a, b]". */
   private static String unmatched(CalibrationStatistics statistics) {
     List<String> sites = statistics.unmatched();
-    String names = sites.size() <= 5 ? sites.toString() : sites.subList(0, 5) + " and " + (sites.size() - 5) + " more";
-    return sites.size() + " site(s) claimed statistics the store does not hold, none used from them: " + names;
+    String names =
+        sites.size() <= 5
+            ? sites.toString()
+            : sites.subList(0, 5) + " and " + (sites.size() - 5) + " more";
+    return sites.size()
+        + " site(s) claimed statistics the store does not hold, none used from them: "
+        + names;
   }
 
   private static Head head(Model base, float[] parameters) {
     int w = base.getClassCount() * base.getDimension();
-    return new Head(base.getDimension(), base.getClassCount(), base.getLogitScale(), java.util.Arrays.copyOfRange(parameters, 0, w),
+    return new Head(
+        base.getDimension(),
+        base.getClassCount(),
+        base.getLogitScale(),
+        java.util.Arrays.copyOfRange(parameters, 0, w),
         java.util.Arrays.copyOfRange(parameters, w, w + base.getClassCount()));
   }
 }

@@ -4,10 +4,10 @@ import java.util.SplittableRandom;
 
 /**
  * Draws embeddings of one class from the Gaussian of its (pooled) statistics, then projects them
- * onto the unit sphere like encoder embeddings. With a full covariance {@code S} a draw is
- * {@code mean + L z} with {@code L L^T = S}, {@code z} standard normal; a class seen by fewer
- * examples than dimensions has a singular {@code S}, which the semi-definite Cholesky factor
- * handles (directions without spread get none). With the diagonal only, {@code mean + sqrt(var) * z}.
+ * onto the unit sphere like encoder embeddings. With a full covariance {@code S} a draw is {@code
+ * mean + L z} with {@code L L^T = S}, {@code z} standard normal; a class seen by fewer examples
+ * than dimensions has a singular {@code S}, which the semi-definite Cholesky factor handles
+ * (directions without spread get none). With the diagonal only, {@code mean + sqrt(var) * z}.
  */
 public final class ClassGaussian {
   /** Rows drawn together: they share every load of the factor and add in independent chains. */
@@ -17,14 +17,22 @@ public final class ClassGaussian {
   private final long count;
   private final double[] mean;
   private final double[] deviation;
-  /** Lower triangle of {@code L}, packed row by row: row i holds {@code L[i][0..i]} from {@code i (i + 1) / 2}. */
+
+  /**
+   * Lower triangle of {@code L}, packed row by row: row i holds {@code L[i][0..i]} from {@code i (i
+   * + 1) / 2}.
+   */
   private final double[] factor;
-  /** Columns of the factor with a positive pivot, ascending; the others are zero (rank-deficient directions). */
+
+  /**
+   * Columns of the factor with a positive pivot, ascending; the others are zero (rank-deficient
+   * directions).
+   */
   private final int[] columns;
 
   /**
-   * @param shrinkage weight in [0, 1] that moves the covariance toward its diagonal:
-   *     {@code (1 - shrinkage) S + shrinkage diag(S)}; ignored without a full covariance
+   * @param shrinkage weight in [0, 1] that moves the covariance toward its diagonal: {@code (1 -
+   *     shrinkage) S + shrinkage diag(S)}; ignored without a full covariance
    */
   public ClassGaussian(ClassMoments moments, double shrinkage) {
     if (!(shrinkage >= 0 && shrinkage <= 1)) {
@@ -62,7 +70,10 @@ public final class ClassGaussian {
     this(moments, 0);
   }
 
-  /** A factored Gaussian read back (the calibration cache): exactly one of {@code deviation} and {@code factor} (packed). */
+  /**
+   * A factored Gaussian read back (the calibration cache): exactly one of {@code deviation} and
+   * {@code factor} (packed).
+   */
   ClassGaussian(long count, double[] mean, double[] deviation, double[] factor) {
     if ((deviation == null) == (factor == null)) {
       throw new IllegalArgumentException("a class Gaussian has a deviation or a factor");
@@ -122,9 +133,9 @@ public final class ClassGaussian {
 
   /**
    * {@code count} unit-length draws, row-major {@code count x dimension}. The standard normals are
-   * drawn row by row; row r is {@code mean + L z_r}, each coordinate summed in column order over the
-   * columns of {@code L} that are not zero (a class pooled from n examples has rank below n, so at
-   * d = 512 most columns are zero), so the rows do not depend on how many are drawn together.
+   * drawn row by row; row r is {@code mean + L z_r}, each coordinate summed in column order over
+   * the columns of {@code L} that are not zero (a class pooled from n examples has rank below n, so
+   * at d = 512 most columns are zero), so the rows do not depend on how many are drawn together.
    */
   public float[] sample(int count, SplittableRandom random) {
     int d = dimension;
@@ -208,9 +219,9 @@ public final class ClassGaussian {
   }
 
   /**
-   * Lower-triangular {@code L} with {@code L L^T = S} for a symmetric positive semi-definite
-   * {@code S} ({@code n x n}, row-major), packed row by row ({@code n (n + 1) / 2} values): a pivot
-   * that is not clearly positive (rank deficiency, rounding) gives a zero column.
+   * Lower-triangular {@code L} with {@code L L^T = S} for a symmetric positive semi-definite {@code
+   * S} ({@code n x n}, row-major), packed row by row ({@code n (n + 1) / 2} values): a pivot that
+   * is not clearly positive (rank deficiency, rounding) gives a zero column.
    */
   static double[] cholesky(double[] s, int n) {
     double[] l = new double[n * (n + 1) / 2];

@@ -12,21 +12,35 @@ import java.util.List;
  * population variance and, optionally, their full population covariance (row-major, divided by the
  * count). What a site reports in {@code Update.classStatistics} and what pooling returns.
  *
- * @param covariance full covariance, {@code dimension x dimension}, or null when only the diagonal is known
+ * @param covariance full covariance, {@code dimension x dimension}, or null when only the diagonal
+ *     is known
  */
-public record ClassMoments(int classId, long count, double[] mean, double[] variance, double[] covariance)
+public record ClassMoments(
+    int classId, long count, double[] mean, double[] variance, double[] covariance)
     implements Serializable {
 
   public ClassMoments {
     if (count <= 0) {
-      throw new IllegalArgumentException("class " + classId + ": count must be positive, got " + count);
+      throw new IllegalArgumentException(
+          "class " + classId + ": count must be positive, got " + count);
     }
     if (variance.length != mean.length) {
-      throw new IllegalArgumentException("class " + classId + ": variance has " + variance.length + " values, mean has " + mean.length);
+      throw new IllegalArgumentException(
+          "class "
+              + classId
+              + ": variance has "
+              + variance.length
+              + " values, mean has "
+              + mean.length);
     }
     if (covariance != null && covariance.length != mean.length * mean.length) {
-      throw new IllegalArgumentException("class " + classId + ": covariance has " + covariance.length + " values, expected "
-          + mean.length * mean.length);
+      throw new IllegalArgumentException(
+          "class "
+              + classId
+              + ": covariance has "
+              + covariance.length
+              + " values, expected "
+              + mean.length * mean.length);
     }
   }
 
@@ -42,7 +56,8 @@ public record ClassMoments(int classId, long count, double[] mean, double[] vari
    * The statistics of every class present in {@code data} (labels in [0, classCount)), in class
    * order; classes without rows are left out. Two passes (mean, then centred sums) in double.
    *
-   * @param spread {@link Spread#VARIANCE} for the diagonal only, {@link Spread#COVARIANCE} for the full matrix too
+   * @param spread {@link Spread#VARIANCE} for the diagonal only, {@link Spread#COVARIANCE} for the
+   *     full matrix too
    */
   public static List<ClassMoments> of(Dataset data, int classCount, Spread spread) {
     int d = data.dimension();
@@ -127,9 +142,16 @@ public record ClassMoments(int classId, long count, double[] mean, double[] vari
         .build();
   }
 
-  /** Reads a reported record; checks only the shape (validation is {@code UpdateValidator.statisticsProblem}). */
+  /**
+   * Reads a reported record; checks only the shape (validation is {@code
+   * UpdateValidator.statisticsProblem}).
+   */
   public static ClassMoments fromAvro(ClassStatistics s) {
-    return new ClassMoments(s.getClassId(), s.getCount(), toDoubles(s.getMean()), toDoubles(s.getVariance()),
+    return new ClassMoments(
+        s.getClassId(),
+        s.getCount(),
+        toDoubles(s.getMean()),
+        toDoubles(s.getVariance()),
         s.getCovariance() == null ? null : toDoubles(s.getCovariance()));
   }
 
@@ -162,7 +184,9 @@ public record ClassMoments(int classId, long count, double[] mean, double[] vari
       return switch (text) {
         case "variance" -> VARIANCE;
         case "covariance" -> COVARIANCE;
-        default -> throw new IllegalArgumentException(option + " must be 'variance' or 'covariance', got '" + text + "'");
+        default ->
+            throw new IllegalArgumentException(
+                option + " must be 'variance' or 'covariance', got '" + text + "'");
       };
     }
 

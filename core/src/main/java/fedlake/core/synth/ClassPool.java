@@ -28,8 +28,13 @@ public final class ClassPool implements Serializable {
   private long count;
   private final ExactSum first;
   private final ExactSum secondDiagonal;
-  /** Upper triangle, row by row (i <= j); null once a diagonal-only contribution arrived or before any full one. */
+
+  /**
+   * Upper triangle, row by row (i <= j); null once a diagonal-only contribution arrived or before
+   * any full one.
+   */
   private ExactSum secondFull;
+
   private boolean diagonalOnly;
 
   public ClassPool(int classId, int dimension) {
@@ -55,14 +60,23 @@ public final class ClassPool implements Serializable {
     return count > 0 && !diagonalOnly && secondFull != null;
   }
 
-  /** Adds one site's statistics of this class (values are rounded to float first, as sites report them). */
+  /**
+   * Adds one site's statistics of this class (values are rounded to float first, as sites report
+   * them).
+   */
   public ClassPool add(ClassMoments s) {
     if (s.classId() != classId) {
-      throw new IllegalArgumentException("cannot pool class " + s.classId() + " into class " + classId);
+      throw new IllegalArgumentException(
+          "cannot pool class " + s.classId() + " into class " + classId);
     }
     if (s.dimension() != dimension) {
-      throw new IllegalArgumentException("class " + classId + ": statistics have dimension " + s.dimension()
-          + ", the pool has " + dimension);
+      throw new IllegalArgumentException(
+          "class "
+              + classId
+              + ": statistics have dimension "
+              + s.dimension()
+              + ", the pool has "
+              + dimension);
     }
     long n = s.count();
     float[] mean = ClassMoments.toFloats(s.mean());
@@ -76,7 +90,8 @@ public final class ClassPool implements Serializable {
       diagonalOnly = true;
       secondFull = null;
     } else if (!diagonalOnly) {
-      if (secondFull == null) { // the first contribution: every earlier one would have set diagonalOnly
+      if (secondFull
+          == null) { // the first contribution: every earlier one would have set diagonalOnly
         secondFull = new ExactSum(dimension * (dimension + 1) / 2);
       }
       float[] covariance = ClassMoments.toFloats(s.covariance());
@@ -105,8 +120,16 @@ public final class ClassPool implements Serializable {
   /** Folds {@code other} (same class) into this pool; returns this. */
   public ClassPool merge(ClassPool other) {
     if (other.classId != classId || other.dimension != dimension) {
-      throw new IllegalArgumentException("cannot merge the pool of class " + other.classId + " (dimension " + other.dimension
-          + ") into class " + classId + " (dimension " + dimension + ")");
+      throw new IllegalArgumentException(
+          "cannot merge the pool of class "
+              + other.classId
+              + " (dimension "
+              + other.dimension
+              + ") into class "
+              + classId
+              + " (dimension "
+              + dimension
+              + ")");
     }
     if (other.count == 0) {
       return this;

@@ -7,8 +7,8 @@ import java.util.SplittableRandom;
 import java.util.TreeMap;
 
 /**
- * Samples each class from the Gaussian of its pooled site statistics ({@link ClassGaussian}). Covers
- * the classes some site reported; the others have no source.
+ * Samples each class from the Gaussian of its pooled site statistics ({@link ClassGaussian}).
+ * Covers the classes some site reported; the others have no source.
  */
 public final class GaussianSource implements SyntheticSource {
   private static final long serialVersionUID = 1L;
@@ -24,7 +24,11 @@ public final class GaussianSource implements SyntheticSource {
    * @param pooled pooled statistics by class id (classes in [0, classCount))
    * @param parameters where the statistics came from, for the provenance
    */
-  public GaussianSource(int classCount, int dimension, Map<Integer, ClassMoments> pooled, double shrinkage,
+  public GaussianSource(
+      int classCount,
+      int dimension,
+      Map<Integer, ClassMoments> pooled,
+      double shrinkage,
       Map<String, String> parameters) {
     this.classCount = classCount;
     this.dimension = dimension;
@@ -32,17 +36,27 @@ public final class GaussianSource implements SyntheticSource {
     this.shrinkage = shrinkage;
     for (ClassMoments m : pooled.values()) {
       if (m.classId() < 0 || m.classId() >= classCount) {
-        throw new IllegalArgumentException("statistics of class " + m.classId() + " outside 0.." + (classCount - 1));
+        throw new IllegalArgumentException(
+            "statistics of class " + m.classId() + " outside 0.." + (classCount - 1));
       }
       if (m.dimension() != dimension) {
-        throw new IllegalArgumentException("statistics of class " + m.classId() + " have dimension " + m.dimension()
-            + ", expected " + dimension);
+        throw new IllegalArgumentException(
+            "statistics of class "
+                + m.classId()
+                + " have dimension "
+                + m.dimension()
+                + ", expected "
+                + dimension);
       }
     }
     this.parameters = new LinkedHashMap<>(parameters);
-    this.parameters.put("covariance", pooled.values().stream().allMatch(ClassMoments::hasCovariance) ? "full" : "diagonal");
+    this.parameters.put(
+        "covariance",
+        pooled.values().stream().allMatch(ClassMoments::hasCovariance) ? "full" : "diagonal");
     this.parameters.put("shrinkage", String.format(Locale.ROOT, "%s", shrinkage));
-    this.parameters.put("sites-examples", Long.toString(pooled.values().stream().mapToLong(ClassMoments::count).sum()));
+    this.parameters.put(
+        "sites-examples",
+        Long.toString(pooled.values().stream().mapToLong(ClassMoments::count).sum()));
   }
 
   @Override
@@ -72,7 +86,8 @@ public final class GaussianSource implements SyntheticSource {
       throw new IllegalArgumentException("no statistics for class " + classId);
     }
     // factored per call: a table asks for each class once, and a factor is dimension^2 doubles
-    return new ClassEmbeddings(classId, dimension, new ClassGaussian(moments, shrinkage).sample(count, random));
+    return new ClassEmbeddings(
+        classId, dimension, new ClassGaussian(moments, shrinkage).sample(count, random));
   }
 
   @Override

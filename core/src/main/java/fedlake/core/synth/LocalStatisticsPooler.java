@@ -27,7 +27,8 @@ public final class LocalStatisticsPooler implements StatisticsPooler {
   }
 
   /** Checks one update's statistics and adds them to {@code pool}; shared with the Spark pooler. */
-  public static void addUpdate(StatisticsPool pool, String file, Update update, int classCount, int dimension) {
+  public static void addUpdate(
+      StatisticsPool pool, String file, Update update, int classCount, int dimension) {
     List<ClassStatistics> statistics = update.getClassStatistics();
     if (statistics == null || statistics.isEmpty()) {
       return;

@@ -13,11 +13,11 @@ import java.util.TreeMap;
 import java.util.stream.IntStream;
 
 /**
- * The expensive part of CCVR, kept across rounds: the factored Gaussian of every pooled class
- * (mean and Cholesky factor, or mean and deviations) under a key that names what was pooled (the
- * sorted (site, statistics fingerprint) list, the dimension and the shrinkage; see
- * {@code CalibrationStatistics.key}). Written and read back bit for bit, so a round that reuses it
- * samples exactly what a round that pools and factors again would.
+ * The expensive part of CCVR, kept across rounds: the factored Gaussian of every pooled class (mean
+ * and Cholesky factor, or mean and deviations) under a key that names what was pooled (the sorted
+ * (site, statistics fingerprint) list, the dimension and the shrinkage; see {@code
+ * CalibrationStatistics.key}). Written and read back bit for bit, so a round that reuses it samples
+ * exactly what a round that pools and factors again would.
  */
 public final class PooledGaussians {
   private static final long MAGIC = 0x464C474155535331L; // "FLGAUSS1"
@@ -32,15 +32,27 @@ public final class PooledGaussians {
     this.classes = new TreeMap<>(classes);
   }
 
-  /** Factors every pooled class (classes in parallel; each factor is computed the same way whatever the thread). */
-  public static PooledGaussians factor(String key, int dimension, Map<Integer, ClassMoments> pooled, double shrinkage) {
+  /**
+   * Factors every pooled class (classes in parallel; each factor is computed the same way whatever
+   * the thread).
+   */
+  public static PooledGaussians factor(
+      String key, int dimension, Map<Integer, ClassMoments> pooled, double shrinkage) {
     Integer[] ids = pooled.keySet().toArray(new Integer[0]);
     ClassGaussian[] factored = new ClassGaussian[ids.length];
-    IntStream.range(0, ids.length).parallel().forEach(i -> factored[i] = new ClassGaussian(pooled.get(ids[i]), shrinkage));
+    IntStream.range(0, ids.length)
+        .parallel()
+        .forEach(i -> factored[i] = new ClassGaussian(pooled.get(ids[i]), shrinkage));
     TreeMap<Integer, ClassGaussian> classes = new TreeMap<>();
     for (int i = 0; i < ids.length; i++) {
       if (factored[i].dimension() != dimension) {
-        throw new IllegalArgumentException("statistics of class " + ids[i] + " have dimension " + factored[i].dimension() + ", expected " + dimension);
+        throw new IllegalArgumentException(
+            "statistics of class "
+                + ids[i]
+                + " have dimension "
+                + factored[i].dimension()
+                + ", expected "
+                + dimension);
       }
       classes.put(ids[i], factored[i]);
     }
@@ -83,7 +95,10 @@ public final class PooledGaussians {
     out.flush();
   }
 
-  /** Reads what {@link #write} wrote; null when it holds another key (nothing decoded beyond the key). */
+  /**
+   * Reads what {@link #write} wrote; null when it holds another key (nothing decoded beyond the
+   * key).
+   */
   public static PooledGaussians read(InputStream stream, String expectedKey) throws IOException {
     DataInputStream in = new DataInputStream(stream);
     if (in.readLong() != MAGIC) {
@@ -96,7 +111,8 @@ public final class PooledGaussians {
     int dimension = in.readInt();
     int size = in.readInt();
     if (dimension <= 0 || size < 0) {
-      throw new IOException("bad Gaussian cache header: dimension " + dimension + ", " + size + " classes");
+      throw new IOException(
+          "bad Gaussian cache header: dimension " + dimension + ", " + size + " classes");
     }
     TreeMap<Integer, ClassGaussian> classes = new TreeMap<>();
     for (int c = 0; c < size; c++) {
@@ -105,7 +121,11 @@ public final class PooledGaussians {
       boolean full = in.readBoolean();
       double[] mean = doubles(in, dimension);
       double[] spread = doubles(in, full ? dimension * (dimension + 1) / 2 : dimension);
-      classes.put(id, full ? new ClassGaussian(count, mean, null, spread) : new ClassGaussian(count, mean, spread, null));
+      classes.put(
+          id,
+          full
+              ? new ClassGaussian(count, mean, null, spread)
+              : new ClassGaussian(count, mean, spread, null));
     }
     return new PooledGaussians(key, dimension, classes);
   }

@@ -1,8 +1,8 @@
 package fedlake.core.synth;
 
 import fedlake.core.data.Dataset;
-import fedlake.schema.ClassStatistics;
 import fedlake.core.model.FloatArrays;
+import fedlake.schema.ClassStatistics;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -10,11 +10,11 @@ import java.util.HexFormat;
 import java.util.List;
 
 /**
- * What a site that opted in reports about its classes (with an update whenever they differ from
- * the ones the server holds, see {@link #fingerprint}): count, mean and variance of
- * its embeddings per class, with {@link ClassMoments.Spread#COVARIANCE} the full covariance too.
- * Classes with fewer than {@code minimumCount} local examples are left out: with one example the
- * mean is that example's embedding, with two the mean and covariance give both back exactly.
+ * What a site that opted in reports about its classes (with an update whenever they differ from the
+ * ones the server holds, see {@link #fingerprint}): count, mean and variance of its embeddings per
+ * class, with {@link ClassMoments.Spread#COVARIANCE} the full covariance too. Classes with fewer
+ * than {@code minimumCount} local examples are left out: with one example the mean is that
+ * example's embedding, with two the mean and covariance give both back exactly.
  *
  * @param minimumCount report only classes with at least this many local examples (1: every class)
  */
@@ -24,7 +24,8 @@ public record SiteStatistics(ClassMoments.Spread spread, int minimumCount) {
   public SiteStatistics {
     java.util.Objects.requireNonNull(spread, "spread");
     if (minimumCount < 1) {
-      throw new IllegalArgumentException("minimum class count for statistics must be at least 1, got " + minimumCount);
+      throw new IllegalArgumentException(
+          "minimum class count for statistics must be at least 1, got " + minimumCount);
     }
   }
 

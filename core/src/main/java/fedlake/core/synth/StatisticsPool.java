@@ -20,7 +20,10 @@ public final class StatisticsPool implements Serializable {
     this.dimension = dimension;
   }
 
-  /** A pool made of per-class pools merged elsewhere (a Spark job), with the number of sites behind them. */
+  /**
+   * A pool made of per-class pools merged elsewhere (a Spark job), with the number of sites behind
+   * them.
+   */
   public static StatisticsPool of(int dimension, Collection<ClassPool> pools, int contributions) {
     StatisticsPool pool = new StatisticsPool(dimension);
     pools.forEach(p -> pool.pools.merge(p.classId(), p, ClassPool::merge));

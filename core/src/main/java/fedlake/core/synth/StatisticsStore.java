@@ -20,19 +20,20 @@ import org.apache.hadoop.fs.Path;
  *
  * <ul>
  *   <li>{@code ROOT/statistics/SITE.parquet}: the latest class statistics an accepted update of the
- *       site carried, one {@code ClassStatistics} row a class, with their fingerprint
- *       ({@link SiteStatistics#fingerprint}) and the round under the footer keys
- *       {@value #FINGERPRINT_KEY} and {@value #ROUND_KEY}. Written atomically by the round job;
- *       the edge runner reads the footer to decide whether to send its statistics again.</li>
+ *       site carried, one {@code ClassStatistics} row a class, with their fingerprint ({@link
+ *       SiteStatistics#fingerprint}) and the round under the footer keys {@value #FINGERPRINT_KEY}
+ *       and {@value #ROUND_KEY}. Written atomically by the round job; the edge runner reads the
+ *       footer to decide whether to send its statistics again.
  *   <li>{@code ROOT/calibration/cluster-C.gaussians}: the factored class Gaussians CCVR pooled for
  *       cluster C last ({@link PooledGaussians}), under the key of what was pooled. Also kept in
- *       this JVM (softly) so that a simulation does not read it back every round.</li>
+ *       this JVM (softly) so that a simulation does not read it back every round.
  * </ul>
  */
 public final class StatisticsStore {
   public static final String FINGERPRINT_KEY = "fedlake.statistics.fingerprint";
   public static final String ROUND_KEY = "fedlake.statistics.round";
-  private static final Map<String, SoftReference<PooledGaussians>> IN_MEMORY = new ConcurrentHashMap<>();
+  private static final Map<String, SoftReference<PooledGaussians>> IN_MEMORY =
+      new ConcurrentHashMap<>();
 
   private final Store store;
 
@@ -54,7 +55,10 @@ public final class StatisticsStore {
     return store.path("calibration/cluster-" + cluster + ".gaussians");
   }
 
-  /** The fingerprint of the statistics the server holds for {@code site}; null when it holds none or the file cannot be read. */
+  /**
+   * The fingerprint of the statistics the server holds for {@code site}; null when it holds none or
+   * the file cannot be read.
+   */
   public String fingerprint(String site) {
     Path file = file(site);
     try {
@@ -67,33 +71,50 @@ public final class StatisticsStore {
     }
   }
 
-  /** Replaces the statistics held for {@code site} (atomically: readers see the old file or the new one). */
+  /**
+   * Replaces the statistics held for {@code site} (atomically: readers see the old file or the new
+   * one).
+   */
   public void write(String site, int round, List<ClassStatistics> statistics, String fingerprint) {
     Path file = file(site);
     try {
-      store.writeAtomically(file, path -> ParquetFiles.write(path, store.conf(), ClassStatistics.getClassSchema(), statistics,
-          Map.of(FINGERPRINT_KEY, fingerprint, ROUND_KEY, Integer.toString(round))));
+      store.writeAtomically(
+          file,
+          path ->
+              ParquetFiles.write(
+                  path,
+                  store.conf(),
+                  ClassStatistics.getClassSchema(),
+                  statistics,
+                  Map.of(FINGERPRINT_KEY, fingerprint, ROUND_KEY, Integer.toString(round))));
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot write the statistics of site " + site + " to " + file + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "Cannot write the statistics of site " + site + " to " + file + ": " + e.getMessage(), e);
     }
   }
 
   /**
-   * The statistics held for {@code site} as moments; checks that their content still has
-   * {@code fingerprint} (a file changed behind the round job's back is an error, not a silent
-   * change of the calibration).
+   * The statistics held for {@code site} as moments; checks that their content still has {@code
+   * fingerprint} (a file changed behind the round job's back is an error, not a silent change of
+   * the calibration).
    */
   public List<ClassMoments> read(String site, String fingerprint) {
     Path file = file(site);
-    List<ClassStatistics> rows = ParquetFiles.read(file, store.conf(), ClassStatistics.getClassSchema());
+    List<ClassStatistics> rows =
+        ParquetFiles.read(file, store.conf(), ClassStatistics.getClassSchema());
     String actual = SiteStatistics.fingerprint(rows);
     if (!actual.equals(fingerprint)) {
-      throw new InvalidInputException(file.toString(), "holds statistics with fingerprint " + actual + ", expected " + fingerprint);
+      throw new InvalidInputException(
+          file.toString(),
+          "holds statistics with fingerprint " + actual + ", expected " + fingerprint);
     }
     return rows.stream().map(ClassMoments::fromAvro).toList();
   }
 
-  /** The Gaussians cached for {@code cluster} under {@code key}, from this JVM or the store; null when there are none for that key. */
+  /**
+   * The Gaussians cached for {@code cluster} under {@code key}, from this JVM or the store; null
+   * when there are none for that key.
+   */
   public PooledGaussians cached(int cluster, String key) {
     Path file = gaussiansFile(cluster);
     SoftReference<PooledGaussians> reference = IN_MEMORY.get(file.toString());
@@ -102,7 +123,8 @@ public final class StatisticsStore {
       return held;
     }
     try (InputStream in = store.fileSystem().open(file)) {
-      PooledGaussians read = PooledGaussians.read(new java.io.BufferedInputStream(in, 1 << 20), key);
+      PooledGaussians read =
+          PooledGaussians.read(new java.io.BufferedInputStream(in, 1 << 20), key);
       if (read != null) {
         IN_MEMORY.put(file.toString(), new SoftReference<>(read));
       }
@@ -110,7 +132,8 @@ public final class StatisticsStore {
     } catch (FileNotFoundException e) {
       return null;
     } catch (IOException | RuntimeException e) {
-      return null; // an unreadable cache is a miss: the round pools and factors again and replaces it
+      return null; // an unreadable cache is a miss: the round pools and factors again and replaces
+      // it
     }
   }
 
@@ -123,13 +146,17 @@ public final class StatisticsStore {
   public void cache(int cluster, PooledGaussians gaussians) {
     Path file = gaussiansFile(cluster);
     try {
-      store.writeAtomically(file, path -> {
-        try (OutputStream out = new java.io.BufferedOutputStream(store.fileSystem().create(path, true), 1 << 20)) {
-          gaussians.write(out);
-        }
-      });
+      store.writeAtomically(
+          file,
+          path -> {
+            try (OutputStream out =
+                new java.io.BufferedOutputStream(store.fileSystem().create(path, true), 1 << 20)) {
+              gaussians.write(out);
+            }
+          });
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot write the calibration cache " + file + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "Cannot write the calibration cache " + file + ": " + e.getMessage(), e);
     }
     IN_MEMORY.put(file.toString(), new SoftReference<>(gaussians));
   }

@@ -16,9 +16,9 @@ import org.apache.hadoop.fs.Path;
 
 /**
  * One unit-length text embedding per class (for CLIP: the class name in prompt templates, through
- * the text encoder), row {@code c} for class {@code c}. Read from a 2-dimensional {@code .npy}
- * file (classes x dimension) or from Parquet in the {@code DatasetRow} schema with
- * {@code label} = class id, where several rows of a class (prompt variants) are averaged.
+ * the text encoder), row {@code c} for class {@code c}. Read from a 2-dimensional {@code .npy} file
+ * (classes x dimension) or from Parquet in the {@code DatasetRow} schema with {@code label} = class
+ * id, where several rows of a class (prompt variants) are averaged.
  */
 public final class TextEmbeddings implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -35,11 +35,20 @@ public final class TextEmbeddings implements Serializable {
     this.values = values;
   }
 
-  /** Checks and L2-normalises {@code classCount x dimension} row-major values read from {@code source}. */
+  /**
+   * Checks and L2-normalises {@code classCount x dimension} row-major values read from {@code
+   * source}.
+   */
   public static TextEmbeddings of(String source, float[] values, int classCount, int dimension) {
     if (classCount <= 0 || dimension <= 0 || values.length != (long) classCount * dimension) {
-      throw new InvalidInputException(source, "text embeddings must be a non-empty classes x dimension array, got "
-          + values.length + " values for " + classCount + " x " + dimension);
+      throw new InvalidInputException(
+          source,
+          "text embeddings must be a non-empty classes x dimension array, got "
+              + values.length
+              + " values for "
+              + classCount
+              + " x "
+              + dimension);
     }
     float[] normalised = values.clone();
     for (int c = 0; c < classCount; c++) {
@@ -47,7 +56,14 @@ public final class TextEmbeddings implements Serializable {
       for (int j = 0; j < dimension; j++) {
         float v = normalised[c * dimension + j];
         if (!Float.isFinite(v)) {
-          throw new InvalidInputException(source, "text embedding of class " + c + " has a non-finite value (" + v + ") at position " + j);
+          throw new InvalidInputException(
+              source,
+              "text embedding of class "
+                  + c
+                  + " has a non-finite value ("
+                  + v
+                  + ") at position "
+                  + j);
         }
         squares += (double) v * v;
       }
@@ -64,7 +80,11 @@ public final class TextEmbeddings implements Serializable {
 
   /** Reads a {@code .npy} file or a Parquet file/folder (see the class comment). */
   public static TextEmbeddings read(String location, Configuration conf) {
-    Path path = new Path(location.contains("://") ? location : new java.io.File(location).getAbsoluteFile().toURI().toString());
+    Path path =
+        new Path(
+            location.contains("://")
+                ? location
+                : new java.io.File(location).getAbsoluteFile().toURI().toString());
     try {
       FileSystem fs = path.getFileSystem(conf);
       if (!fs.exists(path)) {
@@ -76,8 +96,10 @@ public final class TextEmbeddings implements Serializable {
           array = Npy.read(in, location);
         }
         if (array.shape().length != 2) {
-          throw new InvalidInputException(location, "text embeddings must be a 2-dimensional array (classes x dimension), found shape "
-              + java.util.Arrays.toString(array.shape()));
+          throw new InvalidInputException(
+              location,
+              "text embeddings must be a 2-dimensional array (classes x dimension), found shape "
+                  + java.util.Arrays.toString(array.shape()));
         }
         float[] values = new float[array.values().length];
         for (int i = 0; i < values.length; i++) {
@@ -91,12 +113,16 @@ public final class TextEmbeddings implements Serializable {
     }
   }
 
-  private static TextEmbeddings readParquet(FileSystem fs, Path path, String location, Configuration conf) throws IOException {
+  private static TextEmbeddings readParquet(
+      FileSystem fs, Path path, String location, Configuration conf) throws IOException {
     List<Path> files = new java.util.ArrayList<>();
     if (fs.getFileStatus(path).isDirectory()) {
       for (var child : fs.listStatus(path)) {
         String name = child.getPath().getName();
-        if (child.isFile() && name.endsWith(".parquet") && !name.startsWith(".") && !name.startsWith("_")) {
+        if (child.isFile()
+            && name.endsWith(".parquet")
+            && !name.startsWith(".")
+            && !name.startsWith("_")) {
           files.add(child.getPath());
         }
       }
@@ -105,7 +131,9 @@ public final class TextEmbeddings implements Serializable {
       files.add(path);
     }
     if (files.isEmpty()) {
-      throw new InvalidInputException(location, "unknown text embedding format: expected a .npy file or Parquet (DatasetRow, label = class id)");
+      throw new InvalidInputException(
+          location,
+          "unknown text embedding format: expected a .npy file or Parquet (DatasetRow, label = class id)");
     }
     java.util.TreeMap<Integer, double[]> sums = new java.util.TreeMap<>();
     int dimension = -1;
@@ -114,14 +142,23 @@ public final class TextEmbeddings implements Serializable {
       for (int i = 0; i < rows.size(); i++) {
         DatasetRow row = rows.get(i);
         if (row.getLabel() == null || row.getLabel() < 0) {
-          throw new InvalidInputException(file.toString(), "row " + i + " (id " + row.getId() + ") has no class id in 'label'");
+          throw new InvalidInputException(
+              file.toString(), "row " + i + " (id " + row.getId() + ") has no class id in 'label'");
         }
         float[] e = FloatArrays.toArray(row.getEmbedding());
         if (dimension < 0) {
           dimension = e.length;
         } else if (e.length != dimension) {
-          throw new InvalidInputException(file.toString(), "row " + i + " (id " + row.getId() + ") has " + e.length
-              + " values, earlier rows have " + dimension);
+          throw new InvalidInputException(
+              file.toString(),
+              "row "
+                  + i
+                  + " (id "
+                  + row.getId()
+                  + ") has "
+                  + e.length
+                  + " values, earlier rows have "
+                  + dimension);
         }
         double[] sum = sums.computeIfAbsent(row.getLabel(), c -> new double[e.length]);
         double squares = 0;
@@ -151,27 +188,41 @@ public final class TextEmbeddings implements Serializable {
       }
     }
     if (!missing.isEmpty()) {
-      throw new InvalidInputException(location, "no text embedding for classes " + abbreviate(missing) + " (labels run to " + (classCount - 1) + ")");
+      throw new InvalidInputException(
+          location,
+          "no text embedding for classes "
+              + abbreviate(missing)
+              + " (labels run to "
+              + (classCount - 1)
+              + ")");
     }
     return of(location, values, classCount, dimension);
   }
 
   static String abbreviate(java.util.Collection<Integer> ids) {
     List<Integer> list = List.copyOf(ids);
-    return list.size() <= 10 ? list.toString() : list.subList(0, 10) + " and " + (list.size() - 10) + " more";
+    return list.size() <= 10
+        ? list.toString()
+        : list.subList(0, 10) + " and " + (list.size() - 10) + " more";
   }
 
   /**
-   * Checks that these embeddings fit a federation of {@code classCount} classes and
-   * {@code dimension}-long embeddings; the error names the file and both figures.
+   * Checks that these embeddings fit a federation of {@code classCount} classes and {@code
+   * dimension}-long embeddings; the error names the file and both figures.
    */
   public TextEmbeddings requireShape(int expectedClasses, int expectedDimension) {
     if (dimension != expectedDimension) {
-      throw new InvalidInputException(source, "text embeddings have dimension " + dimension + ", the federation's embeddings have "
-          + expectedDimension);
+      throw new InvalidInputException(
+          source,
+          "text embeddings have dimension "
+              + dimension
+              + ", the federation's embeddings have "
+              + expectedDimension);
     }
     if (classCount != expectedClasses) {
-      throw new InvalidInputException(source, "text embeddings hold " + classCount + " classes, the federation has " + expectedClasses);
+      throw new InvalidInputException(
+          source,
+          "text embeddings hold " + classCount + " classes, the federation has " + expectedClasses);
     }
     return this;
   }

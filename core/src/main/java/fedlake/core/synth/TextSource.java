@@ -6,9 +6,9 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Samples around each class's text embedding on the unit sphere: {@code normalise(t_c + noise)} with
- * isotropic Gaussian noise whose per-coordinate deviation is {@code noise / sqrt(dimension)}, so the
- * noise vector has length about {@code noise} against the unit text embedding.
+ * Samples around each class's text embedding on the unit sphere: {@code normalise(t_c + noise)}
+ * with isotropic Gaussian noise whose per-coordinate deviation is {@code noise / sqrt(dimension)},
+ * so the noise vector has length about {@code noise} against the unit text embedding.
  */
 public final class TextSource implements SyntheticSource {
   private static final long serialVersionUID = 1L;
@@ -20,7 +20,8 @@ public final class TextSource implements SyntheticSource {
 
   public TextSource(TextEmbeddings text, double noise) {
     if (!(noise >= 0) || !Double.isFinite(noise)) {
-      throw new IllegalArgumentException("text noise scale must be a finite number >= 0, got " + noise);
+      throw new IllegalArgumentException(
+          "text noise scale must be a finite number >= 0, got " + noise);
     }
     this.text = text;
     this.noise = noise;

@@ -12,10 +12,18 @@ package fedlake.core.train;
  * @param balancedLoss add log(local class prior) to the logits while training (classes absent
  *     locally take no gradient), so a site with few classes does not push the others down
  */
-public record TrainSettings(int epochs, int batchSize, double learningRate, double momentum, double weightDecay,
-    long seed, boolean balancedLoss) {
-  // Chosen on Dirichlet-split CLIP embeddings (caltech101, oxford_pets, dtd; 20 sites, alpha 0.1, logit scale 10):
-  // with SCAFFOLD these are stable across seeds; larger steps or momentum oscillate under strong label skew.
+public record TrainSettings(
+    int epochs,
+    int batchSize,
+    double learningRate,
+    double momentum,
+    double weightDecay,
+    long seed,
+    boolean balancedLoss) {
+  // Chosen on Dirichlet-split CLIP embeddings (caltech101, oxford_pets, dtd; 20 sites, alpha 0.1,
+  // logit scale 10):
+  // with SCAFFOLD these are stable across seeds; larger steps or momentum oscillate under strong
+  // label skew.
   public static final int EPOCHS_DEFAULT = 5;
   public static final int BATCH_SIZE_DEFAULT = 16;
   public static final double LEARNING_RATE_DEFAULT = 0.3;
@@ -42,15 +50,23 @@ public record TrainSettings(int epochs, int batchSize, double learningRate, doub
   }
 
   public static TrainSettings defaults(long seed) {
-    return new TrainSettings(EPOCHS_DEFAULT, BATCH_SIZE_DEFAULT, LEARNING_RATE_DEFAULT, MOMENTUM_DEFAULT,
-        WEIGHT_DECAY_DEFAULT, seed, BALANCED_LOSS_DEFAULT);
+    return new TrainSettings(
+        EPOCHS_DEFAULT,
+        BATCH_SIZE_DEFAULT,
+        LEARNING_RATE_DEFAULT,
+        MOMENTUM_DEFAULT,
+        WEIGHT_DECAY_DEFAULT,
+        seed,
+        BALANCED_LOSS_DEFAULT);
   }
 
   public TrainSettings withEpochs(int value) {
-    return new TrainSettings(value, batchSize, learningRate, momentum, weightDecay, seed, balancedLoss);
+    return new TrainSettings(
+        value, batchSize, learningRate, momentum, weightDecay, seed, balancedLoss);
   }
 
   public TrainSettings withSeed(long value) {
-    return new TrainSettings(epochs, batchSize, learningRate, momentum, weightDecay, value, balancedLoss);
+    return new TrainSettings(
+        epochs, batchSize, learningRate, momentum, weightDecay, value, balancedLoss);
   }
 }

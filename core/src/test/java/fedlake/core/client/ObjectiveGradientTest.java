@@ -11,7 +11,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The objectives' gradients against central differences of an independent double-precision loss, on
- * small random problems whose sizes exercise the kernels' block remainders (7 rows, dimension 6 and 9).
+ * small random problems whose sizes exercise the kernels' block remainders (7 rows, dimension 6 and
+ * 9).
  */
 class ObjectiveGradientTest {
   private static final double STEP = 1e-5;
@@ -37,9 +38,20 @@ class ObjectiveGradientTest {
     return v;
   }
 
-  /** Mean cross-entropy of a head or cache model (stored layout, in double), with an optional logit adjustment. */
-  private static double referenceLoss(double[] p, Dataset data, int dimension, int classes, double scale, int[] keyLabels,
-      double alpha, double beta, double[] adjustment) {
+  /**
+   * Mean cross-entropy of a head or cache model (stored layout, in double), with an optional logit
+   * adjustment.
+   */
+  private static double referenceLoss(
+      double[] p,
+      Dataset data,
+      int dimension,
+      int classes,
+      double scale,
+      int[] keyLabels,
+      double alpha,
+      double beta,
+      double[] adjustment) {
     int keyOffset = classes * dimension + classes;
     double total = 0;
     for (int r = 0; r < data.size(); r++) {
@@ -74,10 +86,26 @@ class ObjectiveGradientTest {
     return total / data.size();
   }
 
-  /** Asserts the objective's loss and gradient (of parameters [from, n)) against the reference on {@code data}. */
-  private static void check(String name, Objective objective, float[] stored, Dataset data, int dimension, int classes, double scale,
-      int[] keyLabels, double alpha, double beta, double[] adjustment, int from) {
-    Batch batch = new Batch(data.size(), dimension).fill(data, LocalTraining.identity(data.size()), 0, data.size());
+  /**
+   * Asserts the objective's loss and gradient (of parameters [from, n)) against the reference on
+   * {@code data}.
+   */
+  private static void check(
+      String name,
+      Objective objective,
+      float[] stored,
+      Dataset data,
+      int dimension,
+      int classes,
+      double scale,
+      int[] keyLabels,
+      double alpha,
+      double beta,
+      double[] adjustment,
+      int from) {
+    Batch batch =
+        new Batch(data.size(), dimension)
+            .fill(data, LocalTraining.identity(data.size()), 0, data.size());
     float[] gradient = new float[objective.parameterCount()];
     double loss = objective.lossAndGradient(objective.pack(stored), batch, gradient);
     float[] analytic = objective.unpack(gradient);
@@ -85,8 +113,10 @@ class ObjectiveGradientTest {
     for (int i = 0; i < p.length; i++) {
       p[i] = stored[i];
     }
-    double expectedLoss = referenceLoss(p, data, dimension, classes, scale, keyLabels, alpha, beta, adjustment);
-    assertEquals(expectedLoss, loss / data.size(), 1e-5 * Math.max(1, expectedLoss), name + ": mean loss");
+    double expectedLoss =
+        referenceLoss(p, data, dimension, classes, scale, keyLabels, alpha, beta, adjustment);
+    assertEquals(
+        expectedLoss, loss / data.size(), 1e-5 * Math.max(1, expectedLoss), name + ": mean loss");
     double errorSquares = 0;
     double normSquares = 0;
     double worst = 0;
@@ -94,9 +124,11 @@ class ObjectiveGradientTest {
     for (int i = from; i < p.length; i++) {
       double keep = p[i];
       p[i] = keep + STEP;
-      double up = referenceLoss(p, data, dimension, classes, scale, keyLabels, alpha, beta, adjustment);
+      double up =
+          referenceLoss(p, data, dimension, classes, scale, keyLabels, alpha, beta, adjustment);
       p[i] = keep - STEP;
-      double down = referenceLoss(p, data, dimension, classes, scale, keyLabels, alpha, beta, adjustment);
+      double down =
+          referenceLoss(p, data, dimension, classes, scale, keyLabels, alpha, beta, adjustment);
       p[i] = keep;
       double numeric = (up - down) / (2 * STEP);
       double error = Math.abs(analytic[i] - numeric);
@@ -108,8 +140,10 @@ class ObjectiveGradientTest {
       }
     }
     double relative = Math.sqrt(errorSquares / normSquares);
-    String figures = String.format("%s: relative error %.3g over %d parameters (gradient norm %.4g), worst |analytic - numeric| %.3g at %d",
-        name, relative, p.length - from, Math.sqrt(normSquares), worst, worstAt);
+    String figures =
+        String.format(
+            "%s: relative error %.3g over %d parameters (gradient norm %.4g), worst |analytic - numeric| %.3g at %d",
+            name, relative, p.length - from, Math.sqrt(normSquares), worst, worstAt);
     assertTrue(normSquares > 1e-6, "gradient too small to test: " + figures);
     assertTrue(relative < 1e-4, figures);
     for (int i = 0; i < from; i++) {
@@ -125,7 +159,19 @@ class ObjectiveGradientTest {
       Dataset data = rows(random, 7, dimension, classes);
       float[] stored = randomVector(random, classes * dimension + classes, 0.3);
       Head shape = Head.zeros(dimension, classes, 10f);
-      check("head d=" + dimension, HeadObjective.of(shape, data, false), stored, data, dimension, classes, 10, new int[0], 0, 0, null, 0);
+      check(
+          "head d=" + dimension,
+          HeadObjective.of(shape, data, false),
+          stored,
+          data,
+          dimension,
+          classes,
+          10,
+          new int[0],
+          0,
+          0,
+          null,
+          0);
     }
   }
 
@@ -138,7 +184,19 @@ class ObjectiveGradientTest {
     float[] stored = randomVector(random, classes * dimension + classes, 0.3);
     HeadObjective objective = HeadObjective.of(Head.zeros(dimension, classes, 10f), data, true);
     double[] prior = HeadObjective.logPrior(data, classes);
-    check("balanced head", objective, stored, data, dimension, classes, 10, new int[0], 0, 0, prior, 0);
+    check(
+        "balanced head",
+        objective,
+        stored,
+        data,
+        dimension,
+        classes,
+        10,
+        new int[0],
+        0,
+        0,
+        prior,
+        0);
   }
 
   @Test
@@ -148,13 +206,42 @@ class ObjectiveGradientTest {
     int classes = 4;
     int[] keyLabels = {0, 0, 1, 2, 3, 3, 1};
     Dataset data = rows(random, 7, dimension, classes);
-    float[] stored = randomVector(random, classes * dimension + classes + keyLabels.length * dimension, 0.3);
-    CacheModel shape = new CacheModel(Head.zeros(dimension, classes, 10f), new float[keyLabels.length * dimension], keyLabels, 2f, 5.5f);
+    float[] stored =
+        randomVector(random, classes * dimension + classes + keyLabels.length * dimension, 0.3);
+    CacheModel shape =
+        new CacheModel(
+            Head.zeros(dimension, classes, 10f),
+            new float[keyLabels.length * dimension],
+            keyLabels,
+            2f,
+            5.5f);
     int keyOffset = classes * dimension + classes;
-    check("cache keys", CacheObjective.of(shape, data, false, false), stored, data, dimension, classes, 10, keyLabels, 2, 5.5, null,
+    check(
+        "cache keys",
+        CacheObjective.of(shape, data, false, false),
+        stored,
+        data,
+        dimension,
+        classes,
+        10,
+        keyLabels,
+        2,
+        5.5,
+        null,
         keyOffset);
-    check("cache keys and head, balanced", CacheObjective.of(shape, data, true, true), stored, data, dimension, classes, 10, keyLabels,
-        2, 5.5, HeadObjective.logPrior(data, classes), 0);
+    check(
+        "cache keys and head, balanced",
+        CacheObjective.of(shape, data, true, true),
+        stored,
+        data,
+        dimension,
+        classes,
+        10,
+        keyLabels,
+        2,
+        5.5,
+        HeadObjective.logPrior(data, classes),
+        0);
   }
 
   @Test
@@ -166,7 +253,8 @@ class ObjectiveGradientTest {
     float[] stored = randomVector(random, cache.parameterCount(), 1);
     float[] working = cache.pack(stored);
     org.junit.jupiter.api.Assertions.assertArrayEquals(stored, cache.unpack(working), 0f);
-    // the head's weights are transposed: stored W[c][j] (c * 5 + j) is working W^T[j][c] (j * 2 + c)
+    // the head's weights are transposed: stored W[c][j] (c * 5 + j) is working W^T[j][c] (j * 2 +
+    // c)
     assertEquals(stored[1 * 5 + 3], working[3 * 2 + 1], 0f);
     // the keys too: stored K[k][j] (offset 12 + k * 5 + j) is working K^T[j][k] (12 + j * 3 + k)
     assertEquals(stored[12 + 2 * 5 + 4], working[12 + 4 * 3 + 2], 0f);

@@ -10,8 +10,8 @@ import java.util.SplittableRandom;
 
 /**
  * The trainers as they were before the client seam (one example at a time, gradients in the stored
- * layout), kept verbatim as a reference: the batched objectives must reproduce their parameters up to
- * float rounding.
+ * layout), kept verbatim as a reference: the batched objectives must reproduce their parameters up
+ * to float rounding.
  */
 final class ReferenceTrainers {
   private ReferenceTrainers() {}
@@ -22,14 +22,19 @@ final class ReferenceTrainers {
 
   private static final class Sgd {
 
-
-    /** Per-class logit offsets: log of the local label prior with the balanced loss, zeros otherwise. */
+    /**
+     * Per-class logit offsets: log of the local label prior with the balanced loss, zeros
+     * otherwise.
+     */
     static double[] logPrior(Dataset data, int classes, boolean balanced) {
       double[] adjustment = new double[classes];
       if (balanced) {
         long[] histogram = data.labelHistogram(classes);
         for (int c = 0; c < classes; c++) {
-          adjustment[c] = histogram[c] == 0 ? Double.NEGATIVE_INFINITY : Math.log((double) histogram[c] / data.size());
+          adjustment[c] =
+              histogram[c] == 0
+                  ? Double.NEGATIVE_INFINITY
+                  : Math.log((double) histogram[c] / data.size());
         }
       }
       return adjustment;
@@ -58,15 +63,25 @@ final class ReferenceTrainers {
 
     /**
      * One momentum step of a head: gradients summed over the batch times {@code inverse} (1 / batch
-     * rows), weight decay on the weights only, plus the SCAFFOLD correction (weights then bias) when given.
+     * rows), weight decay on the weights only, plus the SCAFFOLD correction (weights then bias)
+     * when given.
      */
-    static void headStep(float[] weights, float[] bias, float[] gradW, float[] gradB, float[] velocityW, float[] velocityB,
-        float inverse, float[] correction, TrainSettings settings) {
+    static void headStep(
+        float[] weights,
+        float[] bias,
+        float[] gradW,
+        float[] gradB,
+        float[] velocityW,
+        float[] velocityB,
+        float inverse,
+        float[] correction,
+        TrainSettings settings) {
       float lr = (float) settings.learningRate();
       float momentum = (float) settings.momentum();
       float decay = (float) settings.weightDecay();
       for (int i = 0; i < weights.length; i++) {
-        float g = gradW[i] * inverse + decay * weights[i] + (correction == null ? 0f : correction[i]);
+        float g =
+            gradW[i] * inverse + decay * weights[i] + (correction == null ? 0f : correction[i]);
         velocityW[i] = momentum * velocityW[i] + g;
         weights[i] -= lr * velocityW[i];
       }
@@ -97,13 +112,19 @@ final class ReferenceTrainers {
     }
   }
 
-  static HeadResult trainHead(Head start, Dataset data, TrainSettings settings, float[] correction, LocalTrainer.Progress progress) {
+  static HeadResult trainHead(
+      Head start,
+      Dataset data,
+      TrainSettings settings,
+      float[] correction,
+      LocalTrainer.Progress progress) {
     Head head = start.copy();
     int n = data.size();
     int dimension = head.dimension();
     int classes = head.classCount();
     if (data.dimension() != dimension) {
-      throw new IllegalArgumentException("Cannot train: data has dimension " + data.dimension() + ", model expects " + dimension);
+      throw new IllegalArgumentException(
+          "Cannot train: data has dimension " + data.dimension() + ", model expects " + dimension);
     }
     data.requireLabelsBelow(classes);
     float[] x = data.features();
@@ -111,8 +132,12 @@ final class ReferenceTrainers {
     float[] bias = head.bias();
     float scale = head.logitScale();
     if (correction != null && correction.length != weights.length + bias.length) {
-      throw new IllegalArgumentException("Cannot train: correction has " + correction.length + " values, model has "
-          + (weights.length + bias.length) + " parameters");
+      throw new IllegalArgumentException(
+          "Cannot train: correction has "
+              + correction.length
+              + " values, model has "
+              + (weights.length + bias.length)
+              + " parameters");
     }
 
     double[] adjustment = Sgd.logPrior(data, classes, settings.balancedLoss());
@@ -152,7 +177,16 @@ final class ReferenceTrainers {
             }
           }
         }
-        Sgd.headStep(weights, bias, gradW, gradB, velocityW, velocityB, 1f / (end - start0), correction, settings);
+        Sgd.headStep(
+            weights,
+            bias,
+            gradW,
+            gradB,
+            velocityW,
+            velocityB,
+            1f / (end - start0),
+            correction,
+            settings);
         steps++;
       }
       progress.epoch(epoch + 1, settings.epochs(), epochLoss / n);
@@ -161,7 +195,12 @@ final class ReferenceTrainers {
     return new HeadResult(head, steps, evaluation.loss(), evaluation.accuracy());
   }
 
-  static CacheResult trainCache(CacheModel start, Dataset data, TrainSettings settings, boolean trainHead, float[] correction,
+  static CacheResult trainCache(
+      CacheModel start,
+      Dataset data,
+      TrainSettings settings,
+      boolean trainHead,
+      float[] correction,
       LocalTrainer.Progress progress) {
     CacheModel model = start.copy();
     Head head = model.head();
@@ -170,7 +209,8 @@ final class ReferenceTrainers {
     int classes = model.classCount();
     int size = model.size();
     if (data.dimension() != dimension) {
-      throw new IllegalArgumentException("Cannot train: data has dimension " + data.dimension() + ", model expects " + dimension);
+      throw new IllegalArgumentException(
+          "Cannot train: data has dimension " + data.dimension() + ", model expects " + dimension);
     }
     data.requireLabelsBelow(classes);
     float[] x = data.features();
@@ -181,8 +221,12 @@ final class ReferenceTrainers {
     float[] inverseNorms = model.inverseNorms();
     int keyOffset = weights.length + bias.length;
     if (correction != null && correction.length != keyOffset + keys.length) {
-      throw new IllegalArgumentException("Cannot train: correction has " + correction.length + " values, model has "
-          + (keyOffset + keys.length) + " parameters");
+      throw new IllegalArgumentException(
+          "Cannot train: correction has "
+              + correction.length
+              + " values, model has "
+              + (keyOffset + keys.length)
+              + " parameters");
     }
     double[] adjustment = Sgd.logPrior(data, classes, settings.balancedLoss());
     float scale = head.logitScale();
@@ -227,7 +271,8 @@ final class ReferenceTrainers {
             dLogits[r * classes + c] = logits[c] - (c == label ? 1 : 0);
           }
         }
-        // backward: dL/dK_k = sum_r dL/dz_{label_k} * alpha * beta * a_rk * (x_r - cos_rk K_k / |K_k|) / |K_k|
+        // backward: dL/dK_k = sum_r dL/dz_{label_k} * alpha * beta * a_rk * (x_r - cos_rk K_k /
+        // |K_k|) / |K_k|
         float inverseRows = 1f / rows;
         for (int k = 0; k < size; k++) {
           int w = k * dimension;
@@ -250,7 +295,9 @@ final class ReferenceTrainers {
           float s = (float) shrink;
           for (int j = 0; j < dimension; j++) {
             int i = w + j;
-            gradK[i] = (gradK[i] - s * keys[i]) * inverseRows + (correction == null ? 0f : correction[keyOffset + i]);
+            gradK[i] =
+                (gradK[i] - s * keys[i]) * inverseRows
+                    + (correction == null ? 0f : correction[keyOffset + i]);
           }
         }
         if (trainHead) {
@@ -271,7 +318,8 @@ final class ReferenceTrainers {
               }
             }
           }
-          Sgd.headStep(weights, bias, gradW, gradB, velocityW, velocityB, inverseRows, correction, settings);
+          Sgd.headStep(
+              weights, bias, gradW, gradB, velocityW, velocityB, inverseRows, correction, settings);
         }
         for (int i = 0; i < keys.length; i++) {
           velocityK[i] = momentum * velocityK[i] + gradK[i];

@@ -13,7 +13,9 @@ import fedlake.schema.SiteProfile;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Profiles of hand-made updates: histogram shares, unit projected directions, features, bad values. */
+/**
+ * Profiles of hand-made updates: histogram shares, unit projected directions, features, bad values.
+ */
 class ProfileBuilderTest {
   private final ProfileBuilder builder = new ProfileBuilder(new RandomProjection(8, 3));
 
@@ -29,8 +31,16 @@ class ProfileBuilderTest {
   void profileHoldsSharesAndUnitDirections() {
     Model base = Fixtures.headModel(0, 2, 2, floats(1, 1, 1, 1), floats(0, 0));
     Model origin = Fixtures.zeroModel(2, 2);
-    SiteProfile p = builder.build(Fixtures.update(base, "a", 4, floats(4, 1, 1, 1), floats(0, 0))
-        .setLabelHistogram(FloatArrays.asList(new long[] {1, 3})).setClusterChoice(0).build(), base, origin, true, 0);
+    SiteProfile p =
+        builder.build(
+            Fixtures.update(base, "a", 4, floats(4, 1, 1, 1), floats(0, 0))
+                .setLabelHistogram(FloatArrays.asList(new long[] {1, 3}))
+                .setClusterChoice(0)
+                .build(),
+            base,
+            origin,
+            true,
+            0);
     assertEquals(List.of(0.25f, 0.75f), p.getLabelHistogram());
     assertEquals(3.0, p.getUpdateNorm(), 1e-12, "(4,1,1,1,0,0) - (1,1,1,1,0,0) has norm 3");
     assertEquals(1.0, norm(p.getDirection()), 1e-6);
@@ -38,11 +48,26 @@ class ProfileBuilderTest {
     assertEquals(8, p.getDirection().size());
     assertEquals(0, p.getClusterChoice());
     assertNull(p.getEmbeddingMean(), "no statistics reported");
-    SiteProfile first = builder.build(Fixtures.update(origin, "a", 4, floats(4, 1, 1, 1), floats(0, 0)).build(), origin, origin, false, 0);
-    assertEquals(List.of(), first.getPosition(), "trained from the initial model: position would repeat direction");
+    SiteProfile first =
+        builder.build(
+            Fixtures.update(origin, "a", 4, floats(4, 1, 1, 1), floats(0, 0)).build(),
+            origin,
+            origin,
+            false,
+            0);
+    assertEquals(
+        List.of(),
+        first.getPosition(),
+        "trained from the initial model: position would repeat direction");
     // an update along the same line from another base has the same direction
     Model other = Fixtures.headModel(0, 2, 2, floats(0, 1, 1, 1), floats(0, 0));
-    SiteProfile q = builder.build(Fixtures.update(other, "b", 4, floats(7, 1, 1, 1), floats(0, 0)).build(), other, origin, true, 0);
+    SiteProfile q =
+        builder.build(
+            Fixtures.update(other, "b", 4, floats(7, 1, 1, 1), floats(0, 0)).build(),
+            other,
+            origin,
+            true,
+            0);
     assertEquals(p.getDirection(), q.getDirection());
     // the histogram block of the features is sqrt(shares): a unit vector
     double[] v = ProfileFeatures.defaults().withBlocks(true, false).vector(p);
@@ -54,12 +79,24 @@ class ProfileBuilderTest {
   @Test
   void reportedStatisticsGiveAnEmbeddingMean() {
     Model base = Fixtures.zeroModel(2, 2);
-    ClassStatistics c0 = new ClassStatistics(0, 3L, FloatArrays.asList(floats(1, 0)), FloatArrays.asList(floats(0, 0)), null);
-    ClassStatistics c1 = new ClassStatistics(1, 1L, FloatArrays.asList(floats(0, 1)), FloatArrays.asList(floats(0, 0)), null);
-    SiteProfile p = builder.build(Fixtures.update(base, "a", 4, floats(1, 0, 0, 0), floats(0, 0))
-        .setClassStatistics(List.of(c0, c1)).build(), base, base, false, 0);
+    ClassStatistics c0 =
+        new ClassStatistics(
+            0, 3L, FloatArrays.asList(floats(1, 0)), FloatArrays.asList(floats(0, 0)), null);
+    ClassStatistics c1 =
+        new ClassStatistics(
+            1, 1L, FloatArrays.asList(floats(0, 1)), FloatArrays.asList(floats(0, 0)), null);
+    SiteProfile p =
+        builder.build(
+            Fixtures.update(base, "a", 4, floats(1, 0, 0, 0), floats(0, 0))
+                .setClassStatistics(List.of(c0, c1))
+                .build(),
+            base,
+            base,
+            false,
+            0);
     // (3 * (1,0) + 1 * (0,1)) / |.| projected: same as projecting (3,1) normalised
-    double[] expected = new RandomProjection(8, 3).project(new double[] {3 / Math.sqrt(10), 1 / Math.sqrt(10)});
+    double[] expected =
+        new RandomProjection(8, 3).project(new double[] {3 / Math.sqrt(10), 1 / Math.sqrt(10)});
     RandomProjection.normalise(expected);
     for (int k = 0; k < 8; k++) {
       assertEquals(expected[k], p.getEmbeddingMean().get(k), 1e-6);
@@ -69,14 +106,27 @@ class ProfileBuilderTest {
   @Test
   void nonFiniteOrMisshapenProfilesAreNamed() {
     Model base = Fixtures.zeroModel(2, 2);
-    SiteProfile good = builder.build(Fixtures.update(base, "a", 4, floats(1, 0, 0, 0), floats(0, 0)).build(), base, base, false, 0);
+    SiteProfile good =
+        builder.build(
+            Fixtures.update(base, "a", 4, floats(1, 0, 0, 0), floats(0, 0)).build(),
+            base,
+            base,
+            false,
+            0);
     assertNull(ProfileFeatures.problem(good, 2, 8));
     List<Float> direction = new java.util.ArrayList<>(good.getDirection());
     direction.set(2, Float.POSITIVE_INFINITY);
-    assertEquals("site a: non-finite value Infinity in direction at position 2",
-        ProfileFeatures.problem(SiteProfile.newBuilder(good).setDirection(direction).build(), 2, 8));
-    assertEquals("site a: labelHistogram has 2 values, other profiles have 3", ProfileFeatures.problem(good, 3, 8));
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ProfileFeatures.parse("1,2"));
-    assertEquals("--weights expects four numbers 'histogram,direction,position,embedding', got '1,2'", e.getMessage());
+    assertEquals(
+        "site a: non-finite value Infinity in direction at position 2",
+        ProfileFeatures.problem(
+            SiteProfile.newBuilder(good).setDirection(direction).build(), 2, 8));
+    assertEquals(
+        "site a: labelHistogram has 2 values, other profiles have 3",
+        ProfileFeatures.problem(good, 3, 8));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> ProfileFeatures.parse("1,2"));
+    assertEquals(
+        "--weights expects four numbers 'histogram,direction,position,embedding', got '1,2'",
+        e.getMessage());
   }
 }

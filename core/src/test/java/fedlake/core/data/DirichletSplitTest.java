@@ -68,8 +68,12 @@ class DirichletSplitTest {
     int[] labels = labels();
     double skewed = meanClassesPerSite(labels, DirichletSplit.split(labels, 10, 0.05, 3));
     double even = meanClassesPerSite(labels, DirichletSplit.split(labels, 10, 100, 3));
-    assertTrue(skewed <= 5, "alpha 0.05: sites hold " + skewed + " of 20 classes on average, expected at most 5");
-    assertTrue(even >= 19, "alpha 100: sites hold " + even + " of 20 classes on average, expected at least 19");
+    assertTrue(
+        skewed <= 5,
+        "alpha 0.05: sites hold " + skewed + " of 20 classes on average, expected at most 5");
+    assertTrue(
+        even >= 19,
+        "alpha 100: sites hold " + even + " of 20 classes on average, expected at least 19");
   }
 
   @Test
@@ -80,20 +84,27 @@ class DirichletSplitTest {
 
   @Test
   void rejectsBadArguments() {
-    IllegalArgumentException sites = assertThrows(IllegalArgumentException.class, () -> DirichletSplit.split(labels(), 0, 1, 0));
+    IllegalArgumentException sites =
+        assertThrows(IllegalArgumentException.class, () -> DirichletSplit.split(labels(), 0, 1, 0));
     assertEquals("site count must be at least 1, got 0", sites.getMessage());
-    IllegalArgumentException alpha = assertThrows(IllegalArgumentException.class, () -> DirichletSplit.split(labels(), 2, 0, 0));
+    IllegalArgumentException alpha =
+        assertThrows(IllegalArgumentException.class, () -> DirichletSplit.split(labels(), 2, 0, 0));
     assertEquals("Dirichlet alpha must be positive, got 0.0", alpha.getMessage());
-    IllegalArgumentException nan = assertThrows(IllegalArgumentException.class, () -> DirichletSplit.split(labels(), 2, Double.NaN, 0));
+    IllegalArgumentException nan =
+        assertThrows(
+            IllegalArgumentException.class, () -> DirichletSplit.split(labels(), 2, Double.NaN, 0));
     assertEquals("Dirichlet alpha must be positive, got NaN", nan.getMessage());
-    IllegalArgumentException rows = assertThrows(IllegalArgumentException.class, () -> DirichletSplit.split(new int[] {0, 1}, 3, 1, 0));
+    IllegalArgumentException rows =
+        assertThrows(
+            IllegalArgumentException.class, () -> DirichletSplit.split(new int[] {0, 1}, 3, 1, 0));
     assertEquals("Cannot split 2 labelled rows over 3 sites", rows.getMessage());
   }
 
   @Test
   void countsOnlyLabelledRowsWhenCheckingThereAreEnough() {
     int[] labels = {0, Dataset.UNLABELLED, Dataset.UNLABELLED, 1};
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> DirichletSplit.split(labels, 3, 1, 0));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> DirichletSplit.split(labels, 3, 1, 0));
     assertEquals("Cannot split 2 labelled rows over 3 sites", e.getMessage());
   }
 }

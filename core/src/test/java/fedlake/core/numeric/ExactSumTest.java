@@ -43,7 +43,8 @@ class ExactSumTest {
     sum.add(1, 0x1p-70f, 1000);
     sum.add(2, Float.MIN_VALUE, 1);
     assertEquals(0x1p-64, sum.get(0), 0.0);
-    // the term 1000 x 2^-70 is formed exactly, then its bits below 2^-64 are dropped: floor(1000 / 64) = 15
+    // the term 1000 x 2^-70 is formed exactly, then its bits below 2^-64 are dropped: floor(1000 /
+    // 64) = 15
     assertEquals(15 * 0x1p-64, sum.get(1), 0.0);
     assertEquals(0.0, sum.get(2), 0.0);
   }
@@ -68,32 +69,37 @@ class ExactSumTest {
   @Test
   void rejectsNonFiniteValues() {
     ExactSum sum = new ExactSum(1);
-    IllegalArgumentException nan = assertThrows(IllegalArgumentException.class, () -> sum.add(0, Float.NaN, 1));
+    IllegalArgumentException nan =
+        assertThrows(IllegalArgumentException.class, () -> sum.add(0, Float.NaN, 1));
     assertEquals("cannot sum a non-finite value: NaN", nan.getMessage());
-    IllegalArgumentException infinite = assertThrows(IllegalArgumentException.class,
-        () -> sum.add(0, Float.NEGATIVE_INFINITY, 1));
+    IllegalArgumentException infinite =
+        assertThrows(IllegalArgumentException.class, () -> sum.add(0, Float.NEGATIVE_INFINITY, 1));
     assertEquals("cannot sum a non-finite value: -Infinity", infinite.getMessage());
   }
 
   @Test
   void rejectsWeightsOutsideTheExactRange() {
     ExactSum sum = new ExactSum(1);
-    IllegalArgumentException big = assertThrows(IllegalArgumentException.class, () -> sum.add(0, 1f, 1L << 39));
+    IllegalArgumentException big =
+        assertThrows(IllegalArgumentException.class, () -> sum.add(0, 1f, 1L << 39));
     assertEquals("weight must be in [0, 2^39), got 549755813888", big.getMessage());
-    IllegalArgumentException negative = assertThrows(IllegalArgumentException.class, () -> sum.add(0, 1f, -1));
+    IllegalArgumentException negative =
+        assertThrows(IllegalArgumentException.class, () -> sum.add(0, 1f, -1));
     assertEquals("weight must be in [0, 2^39), got -1", negative.getMessage());
   }
 
   @Test
   void refusesValuesThatOverflow() {
     ExactSum sum = new ExactSum(1);
-    ArithmeticException e = assertThrows(ArithmeticException.class, () -> sum.add(0, Float.MAX_VALUE, 1));
+    ArithmeticException e =
+        assertThrows(ArithmeticException.class, () -> sum.add(0, Float.MAX_VALUE, 1));
     assertEquals("weighted value 3.4028235E38 x 1 overflows the 128-bit sum", e.getMessage());
   }
 
   @Test
   void refusesToMergeDifferentSizes() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new ExactSum(2).merge(new ExactSum(3)));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> new ExactSum(2).merge(new ExactSum(3)));
     assertEquals("cannot merge sums of 3 and 2 parameters", e.getMessage());
   }
 
@@ -102,16 +108,20 @@ class ExactSumTest {
     java.util.Random random = new java.util.Random(11);
     float[] values = new float[4000];
     for (int i = 0; i < values.length; i++) {
-      values[i] = switch (i % 8) {
-        case 0 -> (float) random.nextGaussian();
-        case 1 -> -(float) random.nextGaussian() * 1e-3f;
-        case 2 -> Float.intBitsToFloat(random.nextInt(0x7fffff) + 1); // subnormal
-        case 3 -> (float) (random.nextGaussian() * 1e-25); // tiny: below the 2^-64 resolution after weighting
-        case 4 -> (float) (random.nextGaussian() * 1e6);
-        case 5 -> 0f;
-        case 6 -> -0f;
-        default -> (float) (random.nextGaussian() * 1e-12);
-      };
+      values[i] =
+          switch (i % 8) {
+            case 0 -> (float) random.nextGaussian();
+            case 1 -> -(float) random.nextGaussian() * 1e-3f;
+            case 2 -> Float.intBitsToFloat(random.nextInt(0x7fffff) + 1); // subnormal
+            case 3 ->
+                (float)
+                    (random.nextGaussian()
+                        * 1e-25); // tiny: below the 2^-64 resolution after weighting
+            case 4 -> (float) (random.nextGaussian() * 1e6);
+            case 5 -> 0f;
+            case 6 -> -0f;
+            default -> (float) (random.nextGaussian() * 1e-12);
+          };
     }
     for (long weight : new long[] {0, 1, 7, 1000, (1L << 39) - 1}) {
       ExactSum bulk = new ExactSum(values.length);

@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import fedlake.core.init.Federation;
 import fedlake.core.Fixtures;
+import fedlake.core.init.Federation;
 import fedlake.core.model.FloatArrays;
 import fedlake.core.model.Models;
 import fedlake.core.store.Latest;
@@ -41,10 +41,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The round job with the LocalScanner on a local store, end to end through real Parquet files. */
 class RoundJobTest {
-  private static final String TRUNCATED = "not a readable Parquet file: truncated or corrupt (no valid footer)";
+  private static final String TRUNCATED =
+      "not a readable Parquet file: truncated or corrupt (no valid footer)";
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
   private Path root;
   private Store store;
   private Model base;
@@ -57,7 +57,10 @@ class RoundJobTest {
     base = store.readModel(0, 0);
   }
 
-  /** A clock that advances 10 ms a call: started 1000, checked 1010, created 1020, aggregated 1030, written 1040. */
+  /**
+   * A clock that advances 10 ms a call: started 1000, checked 1010, created 1020, aggregated 1030,
+   * written 1040.
+   */
   private static RoundJob job(Store store) {
     AtomicLong now = new AtomicLong(990);
     return new RoundJob(store).clock(() -> now.addAndGet(10));
@@ -91,7 +94,9 @@ class RoundJobTest {
     try (Stream<Path> walk = Files.walk(root)) {
       for (Path p : walk.filter(Files::isRegularFile).toList()) {
         byte[] digest = MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p));
-        files.put(root.relativize(p).toString(), HexFormat.of().formatHex(digest) + "@" + Files.getLastModifiedTime(p));
+        files.put(
+            root.relativize(p).toString(),
+            HexFormat.of().formatHex(digest) + "@" + Files.getLastModifiedTime(p));
       }
     }
     return files;
@@ -105,8 +110,15 @@ class RoundJobTest {
 
   /** Two good updates (10 and 30 examples), a truncated file and an update holding a NaN. */
   private void uploadMixedRound() throws IOException {
-    Path a = upload(update("site-a", 10, floats(1, -2, 0.5, 0), floats(0.25, -1)).setLocalLoss(0.4).setLocalAccuracy(0.8));
-    upload(update("site-b", 30, floats(3, 4, -1.5, -0.75), floats(0.25, 1)).setLocalLoss(0.8).setLocalAccuracy(0.6));
+    Path a =
+        upload(
+            update("site-a", 10, floats(1, -2, 0.5, 0), floats(0.25, -1))
+                .setLocalLoss(0.4)
+                .setLocalAccuracy(0.8));
+    upload(
+        update("site-b", 30, floats(3, 4, -1.5, -0.75), floats(0.25, 1))
+            .setLocalLoss(0.8)
+            .setLocalAccuracy(0.6));
     truncatedCopy(a, "site-c--truncated.parquet");
     upload(update("site-d", 5, floats(1, 1, Float.NaN, 1), floats(0, 0)));
   }
@@ -128,7 +140,9 @@ class RoundJobTest {
     assertEquals(Instant.ofEpochMilli(1020), next.getCreatedTime());
     assertEquals(Models.version(next), next.getVersion());
     assertTrue(next.getVersion().startsWith("r1-c0-"), next.getVersion());
-    assertEquals("Round 0: published [" + next.getVersion() + "] from 2 update(s) with fedavg, rejected 2", result.message());
+    assertEquals(
+        "Round 0: published [" + next.getVersion() + "] from 2 update(s) with fedavg, rejected 2",
+        result.message());
 
     // the pointer moved to the new model, which is what the store now serves
     Latest latest = store.requireLatest();
@@ -144,8 +158,12 @@ class RoundJobTest {
     UpdateAudit b = audit.get(1);
     UpdateAudit c = audit.get(2);
     UpdateAudit d = audit.get(3);
-    assertEquals(List.of("accepted", "accepted", "rejected", "rejected"), audit.stream().map(UpdateAudit::getStatus).toList());
-    assertEquals(Arrays.asList("site-a", "site-b", null, "site-d"), audit.stream().map(UpdateAudit::getSite).toList());
+    assertEquals(
+        List.of("accepted", "accepted", "rejected", "rejected"),
+        audit.stream().map(UpdateAudit::getStatus).toList());
+    assertEquals(
+        Arrays.asList("site-a", "site-b", null, "site-d"),
+        audit.stream().map(UpdateAudit::getSite).toList());
     assertNull(a.getReason());
     assertEquals(0, a.getCluster());
     assertEquals(10L, a.getNumExamples());
@@ -155,7 +173,9 @@ class RoundJobTest {
     assertEquals(TRUNCATED, c.getReason());
     assertNull(c.getCluster());
     assertNull(c.getNumExamples());
-    assertEquals(Files.size(root.resolve("updates/round-000000/site-c--truncated.parquet")), c.getFileBytes());
+    assertEquals(
+        Files.size(root.resolve("updates/round-000000/site-c--truncated.parquet")),
+        c.getFileBytes());
     assertEquals("non-finite parameter NaN at index 2", d.getReason());
     assertEquals(5L, d.getNumExamples());
     assertNull(d.getCluster(), "a rejected update is aggregated into no cluster");
@@ -168,7 +188,11 @@ class RoundJobTest {
     assertEquals(0, h.getRound());
     assertEquals(0, h.getCluster());
     assertEquals("published", h.getStatus());
-    assertEquals("Aggregated 2 update(s) with fedavg into " + next.getVersion() + "; rejected 2 file(s), see audit", h.getMessage());
+    assertEquals(
+        "Aggregated 2 update(s) with fedavg into "
+            + next.getVersion()
+            + "; rejected 2 file(s), see audit",
+        h.getMessage());
     assertEquals("fedavg", h.getStrategy());
     assertEquals(base.getVersion(), h.getBaseModelVersion());
     assertEquals(next.getVersion(), h.getPublishedModelVersion());
@@ -183,7 +207,8 @@ class RoundJobTest {
     assertEquals(normA, h.getUpdateNormMin(), 1e-12);
     assertEquals(normB, h.getUpdateNormMax(), 1e-12);
     assertEquals((normA + normB) / 2, h.getUpdateNormMean(), 1e-12);
-    assertEquals(Math.sqrt(6.25 + 6.25 + 1 + 0.31640625 + 0.0625 + 0.25), h.getModelChangeNorm(), 1e-12);
+    assertEquals(
+        Math.sqrt(6.25 + 6.25 + 1 + 0.31640625 + 0.0625 + 0.25), h.getModelChangeNorm(), 1e-12);
     assertFalse(h.getCalibrated());
     assertNull(h.getProbeAccuracy());
     assertEquals(Instant.ofEpochMilli(1000), h.getStartedTime());
@@ -201,9 +226,13 @@ class RoundJobTest {
     assertEquals(RoundResult.Status.PUBLISHED, result.status());
     try (Connection connection = DriverManager.getConnection("jdbc:duckdb:");
         Statement sql = connection.createStatement()) {
-      try (ResultSet rows = sql.executeQuery("SELECT round, cluster, status, participants, rejected, totalExamples,"
-          + " weightedLocalLoss, publishedModelVersion, len(participantSites) AS sites"
-          + " FROM read_parquet('" + root.resolve("history") + "/*.parquet')")) {
+      try (ResultSet rows =
+          sql.executeQuery(
+              "SELECT round, cluster, status, participants, rejected, totalExamples,"
+                  + " weightedLocalLoss, publishedModelVersion, len(participantSites) AS sites"
+                  + " FROM read_parquet('"
+                  + root.resolve("history")
+                  + "/*.parquet')")) {
         assertTrue(rows.next());
         assertEquals(0, rows.getInt("round"));
         assertEquals(0, rows.getInt("cluster"));
@@ -212,13 +241,18 @@ class RoundJobTest {
         assertEquals(2, rows.getInt("rejected"));
         assertEquals(40, rows.getLong("totalExamples"));
         assertEquals(0.7, rows.getDouble("weightedLocalLoss"), 1e-12);
-        assertEquals(result.published().get(0).getVersion(), rows.getString("publishedModelVersion"));
+        assertEquals(
+            result.published().get(0).getVersion(), rows.getString("publishedModelVersion"));
         assertEquals(2, rows.getInt("sites"));
         assertFalse(rows.next(), "one history row per round and cluster");
       }
-      try (ResultSet rows = sql.executeQuery("SELECT status, count(*) AS files, sum(coalesce(numExamples, 0)) AS examples,"
-          + " string_agg(coalesce(reason, ''), '|' ORDER BY file) AS reasons"
-          + " FROM read_parquet('" + root.resolve("audit") + "/*.parquet') GROUP BY status ORDER BY status")) {
+      try (ResultSet rows =
+          sql.executeQuery(
+              "SELECT status, count(*) AS files, sum(coalesce(numExamples, 0)) AS examples,"
+                  + " string_agg(coalesce(reason, ''), '|' ORDER BY file) AS reasons"
+                  + " FROM read_parquet('"
+                  + root.resolve("audit")
+                  + "/*.parquet') GROUP BY status ORDER BY status")) {
         assertTrue(rows.next());
         assertEquals("accepted", rows.getString("status"));
         assertEquals(2, rows.getInt("files"));
@@ -239,8 +273,15 @@ class RoundJobTest {
     job(store).execute();
     List<String> names = new ArrayList<>(snapshot().keySet());
     names.removeIf(n -> n.startsWith("updates/round-000000/site-"));
-    assertEquals(List.of("audit/round-000000.parquet", "history/round-000000.parquet", "models/_LATEST",
-        "models/round-000000/cluster-0.parquet", "models/round-000001/cluster-0.parquet", "spec/spec-000001.json"), names,
+    assertEquals(
+        List.of(
+            "audit/round-000000.parquet",
+            "history/round-000000.parquet",
+            "models/_LATEST",
+            "models/round-000000/cluster-0.parquet",
+            "models/round-000001/cluster-0.parquet",
+            "spec/spec-000001.json"),
+        names,
         "no temporary or checksum files may be left behind");
     try (Stream<Path> updates = Files.list(root.resolve("updates/round-000000"))) {
       assertEquals(4, updates.count(), "four uploads and nothing else");
@@ -251,14 +292,19 @@ class RoundJobTest {
 
   @Test
   void onlyBadFilesPublishNothingButRecordHistory() throws Exception {
-    Path a = upload(update("site-a", 10, floats(1, 1, 1, 1), floats(0, 0)).setBaseModelVersion("r0-c0-000000000000"));
+    Path a =
+        upload(
+            update("site-a", 10, floats(1, 1, 1, 1), floats(0, 0))
+                .setBaseModelVersion("r0-c0-000000000000"));
     truncatedCopy(a, "site-b--truncated.parquet");
     byte[] before = pointer();
 
     RoundResult result = job(store).execute();
 
     assertEquals(RoundResult.Status.NO_VALID_UPDATES, result.status());
-    assertEquals("No valid update among 2 file(s) for round 0; nothing published; rejected 2 file(s), see audit", result.message());
+    assertEquals(
+        "No valid update among 2 file(s) for round 0; nothing published; rejected 2 file(s), see audit",
+        result.message());
     assertTrue(result.published().isEmpty());
     assertArrayEquals(before, pointer(), "the pointer must not move");
     assertFalse(Files.exists(root.resolve("models/round-000001")), "no model may be written");
@@ -275,10 +321,15 @@ class RoundJobTest {
     assertEquals(0, h.getTotalExamples());
     assertEquals(List.of(), h.getParticipantSites());
     List<UpdateAudit> audit = store.readAudit(0);
-    assertEquals(List.of("stale base model: trained from r0-c0-000000000000, the current model is " + base.getVersion(), TRUNCATED),
+    assertEquals(
+        List.of(
+            "stale base model: trained from r0-c0-000000000000, the current model is "
+                + base.getVersion(),
+            TRUNCATED),
         audit.stream().map(UpdateAudit::getReason).toList());
 
-    // a site uploads a good update afterwards: rerunning the round publishes and replaces the history row
+    // a site uploads a good update afterwards: rerunning the round publishes and replaces the
+    // history row
     upload(update("site-c", 4, floats(2, 0, 0, 2), floats(1, -1)));
     RoundResult retry = job(store).execute();
     assertEquals(RoundResult.Status.PUBLISHED, retry.status());
@@ -311,7 +362,8 @@ class RoundJobTest {
     RoundResult again = job(store).round(0).execute();
 
     assertEquals(RoundResult.Status.ALREADY_DONE, again.status());
-    assertEquals("Round 0 was aggregated already (current round is 1); nothing to do", again.message());
+    assertEquals(
+        "Round 0 was aggregated already (current round is 1); nothing to do", again.message());
     assertTrue(again.published().isEmpty());
     assertTrue(again.history().isEmpty());
     assertEquals(before, snapshot());
@@ -319,7 +371,8 @@ class RoundJobTest {
 
   @Test
   void aFutureRoundIsAnError() {
-    IllegalStateException e = assertThrows(IllegalStateException.class, () -> job(store).round(3).execute());
+    IllegalStateException e =
+        assertThrows(IllegalStateException.class, () -> job(store).round(3).execute());
     assertEquals("Cannot aggregate round 3: the current round is 0", e.getMessage());
   }
 
@@ -374,20 +427,32 @@ class RoundJobTest {
 
   @Test
   void latestValidUploadOfASiteCountsAndTheOlderIsSuperseded() throws Exception {
-    Path older = upload(update("site-a", 10, floats(100, 100, 100, 100), floats(100, 100))
-        .setUpdateId("a-old").setCreatedTime(Instant.ofEpochMilli(1000)));
-    Path newer = upload(update("site-a", 10, floats(1, -2, 0.5, 0), floats(0.25, -1))
-        .setUpdateId("a-new").setCreatedTime(Instant.ofEpochMilli(2000)));
+    Path older =
+        upload(
+            update("site-a", 10, floats(100, 100, 100, 100), floats(100, 100))
+                .setUpdateId("a-old")
+                .setCreatedTime(Instant.ofEpochMilli(1000)));
+    Path newer =
+        upload(
+            update("site-a", 10, floats(1, -2, 0.5, 0), floats(0.25, -1))
+                .setUpdateId("a-new")
+                .setCreatedTime(Instant.ofEpochMilli(2000)));
     upload(update("site-b", 30, floats(3, 4, -1.5, -0.75), floats(0.25, 1)).setUpdateId("b"));
 
     RoundResult result = job(store).execute();
 
-    assertArrayEquals(new float[] {2.5f, 2.5f, -1f, -0.5625f, 0.25f, 0.5f}, parameters(result.published().get(0)), 0f);
+    assertArrayEquals(
+        new float[] {2.5f, 2.5f, -1f, -0.5625f, 0.25f, 0.5f},
+        parameters(result.published().get(0)),
+        0f);
     Map<String, UpdateAudit> byId = new TreeMap<>();
     result.audit().forEach(a -> byId.put(a.getUpdateId(), a));
     assertEquals("accepted", byId.get("a-new").getStatus());
     assertEquals("rejected", byId.get("a-old").getStatus());
-    assertEquals("superseded: site site-a uploaded again for this round (" + uri(newer) + "); its latest valid update counts",
+    assertEquals(
+        "superseded: site site-a uploaded again for this round ("
+            + uri(newer)
+            + "); its latest valid update counts",
         byId.get("a-old").getReason());
     assertEquals(uri(older), byId.get("a-old").getFile());
     RoundHistory h = result.history().get(0);
@@ -399,10 +464,15 @@ class RoundJobTest {
 
   @Test
   void aLaterCorruptUploadDoesNotShadowAnEarlierValidOne() throws Exception {
-    Path valid = upload(update("site-a", 10, floats(1, -2, 0.5, 0), floats(0.25, -1))
-        .setUpdateId("a-valid").setCreatedTime(Instant.ofEpochMilli(1000)));
-    upload(update("site-a", 10, floats(Float.NaN, 0, 0, 0), floats(0, 0))
-        .setUpdateId("a-nan").setCreatedTime(Instant.ofEpochMilli(3000)));
+    Path valid =
+        upload(
+            update("site-a", 10, floats(1, -2, 0.5, 0), floats(0.25, -1))
+                .setUpdateId("a-valid")
+                .setCreatedTime(Instant.ofEpochMilli(1000)));
+    upload(
+        update("site-a", 10, floats(Float.NaN, 0, 0, 0), floats(0, 0))
+            .setUpdateId("a-nan")
+            .setCreatedTime(Instant.ofEpochMilli(3000)));
     truncatedCopy(valid, "site-a--zz-broken.parquet");
 
     RoundResult result = job(store).execute();
@@ -410,12 +480,19 @@ class RoundJobTest {
     assertEquals(RoundResult.Status.PUBLISHED, result.status());
     assertArrayEquals(floats(1, -2, 0.5, 0, 0.25, -1), parameters(result.published().get(0)), 0f);
     Map<String, String> reasons = new TreeMap<>();
-    result.audit().forEach(a -> reasons.put(Path.of(java.net.URI.create(a.getFile())).getFileName().toString(),
-        a.getStatus() + ": " + a.getReason()));
-    assertEquals(Map.of(
-        "site-a--a-valid.parquet", "accepted: null",
-        "site-a--a-nan.parquet", "rejected: non-finite parameter NaN at index 0",
-        "site-a--zz-broken.parquet", "rejected: " + TRUNCATED), reasons);
+    result
+        .audit()
+        .forEach(
+            a ->
+                reasons.put(
+                    Path.of(java.net.URI.create(a.getFile())).getFileName().toString(),
+                    a.getStatus() + ": " + a.getReason()));
+    assertEquals(
+        Map.of(
+            "site-a--a-valid.parquet", "accepted: null",
+            "site-a--a-nan.parquet", "rejected: non-finite parameter NaN at index 0",
+            "site-a--zz-broken.parquet", "rejected: " + TRUNCATED),
+        reasons);
     assertEquals(1, result.history().get(0).getParticipants());
     assertEquals(2, result.history().get(0).getRejected());
   }
@@ -439,7 +516,8 @@ class RoundJobTest {
     new Federation(clustered).dimension(2).classes(2).clusters(2).execute();
     Model zero = clustered.readModel(0, 0);
     Model one = clustered.readModel(0, 1);
-    clustered.writeUpdate(Fixtures.update(zero, "site-a", 4, floats(1, 2, 3, 4), floats(5, 6)).build());
+    clustered.writeUpdate(
+        Fixtures.update(zero, "site-a", 4, floats(1, 2, 3, 4), floats(5, 6)).build());
 
     RoundResult result = job(clustered).execute();
 
@@ -453,9 +531,12 @@ class RoundJobTest {
     assertArrayEquals(floats(1, 2, 3, 4, 5, 6), parameters(result.published().get(0)), 0f);
     List<RoundHistory> history = clustered.readHistory();
     assertEquals(2, history.size());
-    assertEquals("No update for cluster 1; carried its model forward as " + carried.getVersion(), history.get(1).getMessage());
+    assertEquals(
+        "No update for cluster 1; carried its model forward as " + carried.getVersion(),
+        history.get(1).getMessage());
     assertEquals(0, history.get(1).getParticipants());
-    assertEquals(new TreeMap<>(Map.of(0, result.published().get(0).getVersion(), 1, carried.getVersion())),
+    assertEquals(
+        new TreeMap<>(Map.of(0, result.published().get(0).getVersion(), 1, carried.getVersion())),
         clustered.requireLatest().versions());
   }
 
@@ -464,21 +545,33 @@ class RoundJobTest {
     Store registered = Store.open(dir.resolve("registered").toUri().toString());
     new Federation(registered).dimension(2).classes(2).sites(List.of("site-a", "site-b")).execute();
     Model start = registered.readModel(0, 0);
-    registered.writeUpdate(Fixtures.update(start, "site-a", 4, floats(1, 1, 1, 1), floats(0, 0)).build());
-    registered.writeUpdate(Fixtures.update(start, "site-x", 4, floats(9, 9, 9, 9), floats(0, 0)).build());
+    registered.writeUpdate(
+        Fixtures.update(start, "site-a", 4, floats(1, 1, 1, 1), floats(0, 0)).build());
+    registered.writeUpdate(
+        Fixtures.update(start, "site-x", 4, floats(9, 9, 9, 9), floats(0, 0)).build());
 
     RoundResult result = job(registered).execute();
 
     assertArrayEquals(floats(1, 1, 1, 1, 0, 0), parameters(result.published().get(0)), 0f);
-    assertEquals("unknown site 'site-x': not registered in the federation",
-        result.audit().stream().filter(a -> "rejected".equals(a.getStatus())).findFirst().orElseThrow().getReason());
+    assertEquals(
+        "unknown site 'site-x': not registered in the federation",
+        result.audit().stream()
+            .filter(a -> "rejected".equals(a.getStatus()))
+            .findFirst()
+            .orElseThrow()
+            .getReason());
   }
 
   @Test
   void aStoreWithoutAFederationNamesTheStore() {
     Store empty = Store.open(dir.resolve("empty").toUri().toString());
     IllegalStateException e = assertThrows(IllegalStateException.class, () -> job(empty).execute());
-    assertEquals("No model published yet in " + empty.root() + ": run 'fedlake init --store " + empty.root() + " ...' first",
+    assertEquals(
+        "No model published yet in "
+            + empty.root()
+            + ": run 'fedlake init --store "
+            + empty.root()
+            + " ...' first",
         e.getMessage());
   }
 
@@ -487,8 +580,14 @@ class RoundJobTest {
     Model other = Fixtures.headModel(0, 2, 2, floats(1, 1, 1, 1), floats(0, 0));
     store.writeModel(other);
     IllegalStateException e = assertThrows(IllegalStateException.class, () -> job(store).execute());
-    assertEquals("Model pointer names " + base.getVersion() + " for cluster 0 but " + store.modelFile(0, 0)
-        + " holds " + other.getVersion(), e.getMessage());
+    assertEquals(
+        "Model pointer names "
+            + base.getVersion()
+            + " for cluster 0 but "
+            + store.modelFile(0, 0)
+            + " holds "
+            + other.getVersion(),
+        e.getMessage());
   }
 
   @Test
@@ -501,7 +600,10 @@ class RoundJobTest {
     // one update: the mean is the update itself, except that ExactSum drops bits below 2^-64
     for (int i = 0; i < expected.length; i++) {
       float want = Math.abs(expected[i]) < 0x1p-64f ? 0f : expected[i];
-      assertEquals(Float.floatToIntBits(want) & 0x7fffffff, Float.floatToIntBits(actual[i]) & 0x7fffffff, "parameter " + i);
+      assertEquals(
+          Float.floatToIntBits(want) & 0x7fffffff,
+          Float.floatToIntBits(actual[i]) & 0x7fffffff,
+          "parameter " + i);
     }
     assertEquals(FloatArrays.toArray(store.readModel(1, 0).getWeights())[3], 9999.999f, 0f);
   }

@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import fedlake.core.init.Federation;
 import fedlake.core.Fixtures;
+import fedlake.core.init.Federation;
 import fedlake.core.model.FloatArrays;
 import fedlake.core.model.Models;
 import fedlake.core.spec.Specs;
@@ -59,18 +59,19 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Hostile update files written page by page with Parquet's low-level {@link ParquetFileWriter}, so that
- * a file of a few KB can declare (or hold, as RLE runs) hundreds of millions of values. Each is put in
- * round 0 next to two good updates; the round must publish the weighted mean of the good ones and give
- * the hostile file an audit row with its exact reason, without decoding what the footer already rules out.
+ * Hostile update files written page by page with Parquet's low-level {@link ParquetFileWriter}, so
+ * that a file of a few KB can declare (or hold, as RLE runs) hundreds of millions of values. Each
+ * is put in round 0 next to two good updates; the round must publish the weighted mean of the good
+ * ones and give the hostile file an audit row with its exact reason, without decoding what the
+ * footer already rules out.
  */
 class UpdateFilesAttackTest {
   private static final int HUGE = 1 << 28;
+
   /** (10 * a + 30 * b) / 40 of the two good updates below, by hand. */
   private static final float[] GOOD_MEAN = {2.5f, 2.5f, -1f, -0.5625f, 0.25f, 0.5f};
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
   private Store store;
   private Model base;
   private MessageType schema;
@@ -83,24 +84,32 @@ class UpdateFilesAttackTest {
     Configuration conf = new Configuration(false);
     conf.setBoolean(AvroWriteSupport.WRITE_OLD_LIST_STRUCTURE, false);
     schema = new AvroSchemaConverter(conf).convert(Update.getClassSchema());
-    store.writeUpdate(Fixtures.update(base, "site-a", 10, floats(1, -2, 0.5, 0), floats(0.25, -1)).build());
-    store.writeUpdate(Fixtures.update(base, "site-b", 30, floats(3, 4, -1.5, -0.75), floats(0.25, 1)).build());
+    store.writeUpdate(
+        Fixtures.update(base, "site-a", 10, floats(1, -2, 0.5, 0), floats(0.25, -1)).build());
+    store.writeUpdate(
+        Fixtures.update(base, "site-b", 30, floats(3, 4, -1.5, -0.75), floats(0.25, 1)).build());
   }
 
   // ---- the case ------------------------------------------------------------------------
 
   @Test
-  void compressedUpdateDeclaringTwoToThe28WeightsIsAuditedAndTheGoodUpdatesPublished() throws Exception {
+  void compressedUpdateDeclaringTwoToThe28WeightsIsAuditedAndTheGoodUpdatesPublished()
+      throws Exception {
     HandWritten file = new HandWritten(row("site-c", 20));
     file.override("weights", (w, c) -> hugeDictionaryChunk(w, c, HUGE, HUGE));
     Path hostile = file.writeTo(updates("site-c--huge.parquet"));
     assertTrue(Files.size(hostile) < 8 * 1024, "a few KB: " + Files.size(hostile));
     ParquetMetadata footer = footer(hostile);
-    assertEquals(HUGE, column(footer, "weights").getValueCount(), "the footer declares 2^28 weights");
-    assertTrue(column(footer, "weights").getTotalUncompressedSize() < 100, "as a few bytes of RLE runs");
+    assertEquals(
+        HUGE, column(footer, "weights").getValueCount(), "the footer declares 2^28 weights");
+    assertTrue(
+        column(footer, "weights").getTotalUncompressedSize() < 100, "as a few bytes of RLE runs");
 
     // the model has 2 x 2 weights; the footer check rejects the file before any page is read
-    assertRejectedNextToTheGoodOnes(new RoundJob(store).execute(), hostile, "weights declares 268435456 values, the model has 4");
+    assertRejectedNextToTheGoodOnes(
+        new RoundJob(store).execute(),
+        hostile,
+        "weights declares 268435456 values, the model has 4");
   }
 
   // ---- pages that contradict their footer ------------------------------------------------------
@@ -114,10 +123,18 @@ class UpdateFilesAttackTest {
     assertEquals(4, column(footer(hostile), "weights").getValueCount());
 
     // parquet-java's chunk reader counts the page's values against the footer and refuses the chunk
-    UpdateAudit audit = assertRejectedNextToTheGoodOnes(new RoundJob(store).execute(), hostile, null);
-    String prefix = "cannot read its columns (IOException: Expected 4 values in column chunk at " + uri(hostile) + " offset ";
+    UpdateAudit audit =
+        assertRejectedNextToTheGoodOnes(new RoundJob(store).execute(), hostile, null);
+    String prefix =
+        "cannot read its columns (IOException: Expected 4 values in column chunk at "
+            + uri(hostile)
+            + " offset ";
     assertTrue(audit.getReason().startsWith(prefix), audit.getReason());
-    assertTrue(audit.getReason().contains(" but got 268435456 values instead over 1 pages ending at file offset "), audit.getReason());
+    assertTrue(
+        audit
+            .getReason()
+            .contains(" but got 268435456 values instead over 1 pages ending at file offset "),
+        audit.getReason());
   }
 
   @Test
@@ -126,84 +143,136 @@ class UpdateFilesAttackTest {
     int lie = 1 << 30;
     file.override("weights", (w, c) -> snappyChunk(w, c, floats(1, 1, 1, 1), lie));
     Path hostile = file.writeTo(updates("site-c--bomb.parquet"));
-    // the footer still sums the lie: make it declare the honest size instead, as a hostile writer would
+    // the footer still sums the lie: make it declare the honest size instead, as a hostile writer
+    // would
     long declared = column(footer(hostile), "weights").getTotalUncompressedSize();
     assertTrue(declared > lie);
     patchFooterVarint(hostile, declared, 64);
     ParquetMetadata footer = footer(hostile);
     assertEquals(64, column(footer, "weights").getTotalUncompressedSize());
-    long row = footer.getBlocks().get(0).getColumns().stream().mapToLong(ColumnChunkMetaData::getTotalUncompressedSize).sum();
+    long row =
+        footer.getBlocks().get(0).getColumns().stream()
+            .mapToLong(ColumnChunkMetaData::getTotalUncompressedSize)
+            .sum();
 
-    assertRejectedNextToTheGoodOnes(new RoundJob(store).execute(), hostile,
-        "a page declares " + lie + " uncompressed bytes, more than the " + row + " the footer declares for all its columns");
+    assertRejectedNextToTheGoodOnes(
+        new RoundJob(store).execute(),
+        hostile,
+        "a page declares "
+            + lie
+            + " uncompressed bytes, more than the "
+            + row
+            + " the footer declares for all its columns");
   }
 
   // ---- shape and size limits -------------------------------------------------------------------
 
   @Test
   void fileOfTwoRowsIsRejected() throws Exception {
-    Path hostile = new HandWritten(row("site-c", 20), row("site-c", 20)).writeTo(updates("site-c--two.parquet"));
+    Path hostile =
+        new HandWritten(row("site-c", 20), row("site-c", 20))
+            .writeTo(updates("site-c--two.parquet"));
     assertEquals(2, footer(hostile).getBlocks().get(0).getRowCount());
 
-    assertRejectedNextToTheGoodOnes(new RoundJob(store).execute(), hostile, "holds 2 rows; an update file holds exactly one");
+    assertRejectedNextToTheGoodOnes(
+        new RoundJob(store).execute(), hostile, "holds 2 rows; an update file holds exactly one");
   }
 
   @Test
   void fileOverMaxUpdateBytesIsRejected() throws Exception {
     long limit = setMaxUpdateBytes();
-    Update.Builder big = Fixtures.update(base, "site-c", 20, floats(1, 1, 1, 1), floats(1, 1)).setRunnerVersion("x".repeat((int) limit));
+    Update.Builder big =
+        Fixtures.update(base, "site-c", 20, floats(1, 1, 1, 1), floats(1, 1))
+            .setRunnerVersion("x".repeat((int) limit));
     Path hostile = new HandWritten(big.build()).writeTo(updates("site-c--big.parquet"));
     long size = Files.size(hostile);
     assertTrue(size > limit);
 
-    assertRejectedNextToTheGoodOnes(new RoundJob(store).execute(), hostile,
-        "file is " + size + " bytes, more than the limit of " + limit + " (robustness.maxUpdateBytes)");
+    assertRejectedNextToTheGoodOnes(
+        new RoundJob(store).execute(),
+        hostile,
+        "file is "
+            + size
+            + " bytes, more than the limit of "
+            + limit
+            + " (robustness.maxUpdateBytes)");
   }
 
   @Test
   void smallFileWhoseColumnsDecompressOverMaxUpdateBytesIsRejected() throws Exception {
     long limit = setMaxUpdateBytes();
-    Update.Builder bomb = Fixtures.update(base, "site-c", 20, floats(1, 1, 1, 1), floats(1, 1)).setRunnerVersion("x".repeat(1 << 20));
+    Update.Builder bomb =
+        Fixtures.update(base, "site-c", 20, floats(1, 1, 1, 1), floats(1, 1))
+            .setRunnerVersion("x".repeat(1 << 20));
     HandWritten file = new HandWritten(bomb.build());
     file.codec = CompressionCodecName.GZIP;
     Path hostile = file.writeTo(updates("site-c--zip.parquet"));
     assertTrue(Files.size(hostile) <= limit, Files.size(hostile) + " bytes");
-    long declared = footer(hostile).getBlocks().get(0).getColumns().stream().mapToLong(ColumnChunkMetaData::getTotalUncompressedSize).sum();
+    long declared =
+        footer(hostile).getBlocks().get(0).getColumns().stream()
+            .mapToLong(ColumnChunkMetaData::getTotalUncompressedSize)
+            .sum();
     assertTrue(declared > 1 << 20);
 
-    assertRejectedNextToTheGoodOnes(new RoundJob(store).execute(), hostile,
-        "columns would decompress to " + declared + " bytes, more than the limit of " + limit + " (robustness.maxUpdateBytes)");
+    assertRejectedNextToTheGoodOnes(
+        new RoundJob(store).execute(),
+        hostile,
+        "columns would decompress to "
+            + declared
+            + " bytes, more than the limit of "
+            + limit
+            + " (robustness.maxUpdateBytes)");
   }
 
   @Test
   void hugeCovarianceIsRejectedWhenStatisticsArePooled() throws Exception {
-    ClassStatistics statistics = ClassStatistics.newBuilder().setClassId(0).setCount(20)
-        .setMean(FloatArrays.asList(floats(0.5, 0.5))).setVariance(FloatArrays.asList(floats(0.1, 0.1)))
-        .setCovariance(FloatArrays.asList(floats(0.1, 0, 0, 0.1))).build();
-    Update withStatistics = Fixtures.update(base, "site-c", 20, floats(1, 1, 1, 1), floats(1, 1))
-        .setClassStatistics(List.of(statistics)).build();
+    ClassStatistics statistics =
+        ClassStatistics.newBuilder()
+            .setClassId(0)
+            .setCount(20)
+            .setMean(FloatArrays.asList(floats(0.5, 0.5)))
+            .setVariance(FloatArrays.asList(floats(0.1, 0.1)))
+            .setCovariance(FloatArrays.asList(floats(0.1, 0, 0, 0.1)))
+            .build();
+    Update withStatistics =
+        Fixtures.update(base, "site-c", 20, floats(1, 1, 1, 1), floats(1, 1))
+            .setClassStatistics(List.of(statistics))
+            .build();
     HandWritten file = new HandWritten(withStatistics);
-    // one class's covariance declares (and its RLE runs hold) 2^28 values; classCount * dim * dim is 8
+    // one class's covariance declares (and its RLE runs hold) 2^28 values; classCount * dim * dim
+    // is 8
     file.override("classStatistics.covariance", (w, c) -> hugeDictionaryChunk(w, c, HUGE, HUGE));
     Path hostile = file.writeTo(updates("site-c--covariance.parquet"));
     assertTrue(Files.size(hostile) < 8 * 1024);
 
-    Calibrator pooling = (round, model, parameters, pool) -> new Calibrator.Outcome(parameters, false, null, null, "pooled only");
-    assertRejectedNextToTheGoodOnes(new RoundJob(store).calibration(pooling).execute(), hostile,
+    Calibrator pooling =
+        (round, model, parameters, pool) ->
+            new Calibrator.Outcome(parameters, false, null, null, "pooled only");
+    assertRejectedNextToTheGoodOnes(
+        new RoundJob(store).calibration(pooling).execute(),
+        hostile,
         "field 'classStatistics.covariance' holds 268435456 values, at most 8 allowed");
   }
 
   @Test
   void statisticsAreNotReadWhenNotPooled() throws Exception {
-    Update withStatistics = Fixtures.update(base, "site-c", 20, floats(1, 1, 1, 1), floats(1, 1))
-        .setClassStatistics(List.of(ClassStatistics.newBuilder().setClassId(0).setCount(20)
-            .setMean(FloatArrays.asList(floats(0.5, 0.5))).setVariance(FloatArrays.asList(floats(0.1, 0.1))).build()))
-        .build();
+    Update withStatistics =
+        Fixtures.update(base, "site-c", 20, floats(1, 1, 1, 1), floats(1, 1))
+            .setClassStatistics(
+                List.of(
+                    ClassStatistics.newBuilder()
+                        .setClassId(0)
+                        .setCount(20)
+                        .setMean(FloatArrays.asList(floats(0.5, 0.5)))
+                        .setVariance(FloatArrays.asList(floats(0.1, 0.1)))
+                        .build()))
+            .build();
     HandWritten file = new HandWritten(withStatistics);
     file.override("classStatistics.covariance", (w, c) -> hugeDictionaryChunk(w, c, HUGE, HUGE));
     Path accepted = file.writeTo(updates("site-c--covariance.parquet"));
 
-    // without calibration the statistics are never decoded: site-c's parameters count (20 examples of ones)
+    // without calibration the statistics are never decoded: site-c's parameters count (20 examples
+    // of ones)
     RoundResult result = new RoundJob(store).execute();
     assertEquals(RoundResult.Status.PUBLISHED, result.status(), result.message());
     float[] expected = new float[6];
@@ -212,17 +281,25 @@ class UpdateFilesAttackTest {
       expected[i] = (float) ((GOOD_MEAN[i] * 40.0 + c[i] * 20.0) / 60.0);
     }
     assertArrayEquals(expected, Models.parameters(result.published().get(0)), 1e-6f);
-    assertEquals(List.of("accepted", "accepted", "accepted"), store.readAudit(0).stream().map(UpdateAudit::getStatus).toList());
+    assertEquals(
+        List.of("accepted", "accepted", "accepted"),
+        store.readAudit(0).stream().map(UpdateAudit::getStatus).toList());
     assertTrue(Files.exists(accepted));
   }
 
   @Test
   void fileNamedForOneSiteHoldingAnotherSitesUpdateIsRejected() throws Exception {
-    Update forged = Fixtures.update(base, "site-b", 30, floats(9, 9, 9, 9), floats(9, 9)).setUpdateId("forged")
-        .setCreatedTime(Instant.ofEpochMilli(2_000_000L)).build();
+    Update forged =
+        Fixtures.update(base, "site-b", 30, floats(9, 9, 9, 9), floats(9, 9))
+            .setUpdateId("forged")
+            .setCreatedTime(Instant.ofEpochMilli(2_000_000L))
+            .build();
     Path hostile = new HandWritten(forged).writeTo(updates("site-a--forged.parquet"));
 
-    assertRejectedNextToTheGoodOnes(new RoundJob(store).execute(), hostile, "file name says site 'site-a', the update says site 'site-b'");
+    assertRejectedNextToTheGoodOnes(
+        new RoundJob(store).execute(),
+        hostile,
+        "file name says site 'site-a', the update says site 'site-b'");
   }
 
   // ---- checks ----------------------------------------------------------------------------------
@@ -231,7 +308,8 @@ class UpdateFilesAttackTest {
    * The round published the good updates' mean; {@code hostile} has a rejected audit row, with
    * {@code reason} when given; returns that row.
    */
-  private UpdateAudit assertRejectedNextToTheGoodOnes(RoundResult result, Path hostile, String reason) {
+  private UpdateAudit assertRejectedNextToTheGoodOnes(
+      RoundResult result, Path hostile, String reason) {
     assertEquals(RoundResult.Status.PUBLISHED, result.status(), result.message());
     assertArrayEquals(GOOD_MEAN, Models.parameters(result.published().get(0)), 0f);
     assertEquals(2, result.published().get(0).getParticipants());
@@ -270,7 +348,10 @@ class UpdateFilesAttackTest {
     return new org.apache.hadoop.fs.Path(file.toUri()).toString();
   }
 
-  /** Lowers robustness.maxUpdateBytes to the size of the largest good update (at least 1024) with a new spec version. */
+  /**
+   * Lowers robustness.maxUpdateBytes to the size of the largest good update (at least 1024) with a
+   * new spec version.
+   */
   private long setMaxUpdateBytes() throws IOException {
     long limit = 1024;
     try (var files = Files.list(Path.of(store.updatesDir(0).toUri()))) {
@@ -279,8 +360,12 @@ class UpdateFilesAttackTest {
       }
     }
     FederationSpec current = Specs.require(store);
-    Specs.write(store, Specs.next(current, "test: robustness.maxUpdateBytes=" + limit, 1L)
-        .setRobustness(RobustnessSpec.newBuilder(current.getRobustness()).setMaxUpdateBytes(limit).build()).build());
+    Specs.write(
+        store,
+        Specs.next(current, "test: robustness.maxUpdateBytes=" + limit, 1L)
+            .setRobustness(
+                RobustnessSpec.newBuilder(current.getRobustness()).setMaxUpdateBytes(limit).build())
+            .build());
     assertEquals(limit, Specs.require(store).getRobustness().getMaxUpdateBytes());
     return limit;
   }
@@ -293,15 +378,20 @@ class UpdateFilesAttackTest {
 
   private static ColumnChunkMetaData column(ParquetMetadata footer, String field) {
     BlockMetaData block = footer.getBlocks().get(0);
-    return block.getColumns().stream().filter(c -> c.getPath().toArray()[0].equals(field)).findFirst().orElseThrow();
+    return block.getColumns().stream()
+        .filter(c -> c.getPath().toArray()[0].equals(field))
+        .findFirst()
+        .orElseThrow();
   }
 
   /**
-   * A float-list leaf of one row as a dictionary of one float (0.5) and one data page of {@code entries}
-   * RLE_DICTIONARY entries: repetition levels 0 then the leaf's maximum, definition levels all at the
-   * maximum, indices one RLE run of 0 with bit width 1. The footer declares {@code declared} values.
+   * A float-list leaf of one row as a dictionary of one float (0.5) and one data page of {@code
+   * entries} RLE_DICTIONARY entries: repetition levels 0 then the leaf's maximum, definition levels
+   * all at the maximum, indices one RLE run of 0 with bit width 1. The footer declares {@code
+   * declared} values.
    */
-  private static void hugeDictionaryChunk(ParquetFileWriter writer, ColumnDescriptor column, long declared, int entries)
+  private static void hugeDictionaryChunk(
+      ParquetFileWriter writer, ColumnDescriptor column, long declared, int entries)
       throws IOException {
     ByteArrayOutputStream page = new ByteArrayOutputStream();
     int maxRepetition = column.getMaxRepetitionLevel();
@@ -312,14 +402,28 @@ class UpdateFilesAttackTest {
     run(page, entries, 0, 1);
     byte[] bytes = page.toByteArray();
     writer.startColumn(column, declared, CompressionCodecName.UNCOMPRESSED);
-    writer.writeDictionaryPage(new DictionaryPage(BytesInput.from(le(4).putFloat(0.5f).array()), 1, Encoding.PLAIN_DICTIONARY));
+    writer.writeDictionaryPage(
+        new DictionaryPage(
+            BytesInput.from(le(4).putFloat(0.5f).array()), 1, Encoding.PLAIN_DICTIONARY));
     Statistics<?> statistics = Statistics.createStats(column.getPrimitiveType());
-    writer.writeDataPage(entries, bytes.length, BytesInput.from(bytes), statistics, Encoding.RLE, Encoding.RLE, Encoding.RLE_DICTIONARY);
+    writer.writeDataPage(
+        entries,
+        bytes.length,
+        BytesInput.from(bytes),
+        statistics,
+        Encoding.RLE,
+        Encoding.RLE,
+        Encoding.RLE_DICTIONARY);
     writer.endColumn();
   }
 
-  /** A float-list leaf of one row holding {@code values}, SNAPPY-compressed, whose page header says {@code uncompressedSize}. */
-  private static void snappyChunk(ParquetFileWriter writer, ColumnDescriptor column, float[] values, int uncompressedSize) throws IOException {
+  /**
+   * A float-list leaf of one row holding {@code values}, SNAPPY-compressed, whose page header says
+   * {@code uncompressedSize}.
+   */
+  private static void snappyChunk(
+      ParquetFileWriter writer, ColumnDescriptor column, float[] values, int uncompressedSize)
+      throws IOException {
     ByteArrayOutputStream page = new ByteArrayOutputStream();
     int[] repetition = new int[values.length];
     Arrays.fill(repetition, column.getMaxRepetitionLevel());
@@ -335,10 +439,20 @@ class UpdateFilesAttackTest {
     page.write(plain.array());
     CodecFactory codecs = new CodecFactory(new Configuration(false), 1 << 20);
     try {
-      BytesInput compressed = BytesInput.copy(codecs.getCompressor(CompressionCodecName.SNAPPY).compress(BytesInput.from(page.toByteArray())));
+      BytesInput compressed =
+          BytesInput.copy(
+              codecs
+                  .getCompressor(CompressionCodecName.SNAPPY)
+                  .compress(BytesInput.from(page.toByteArray())));
       writer.startColumn(column, values.length, CompressionCodecName.SNAPPY);
-      writer.writeDataPage(values.length, uncompressedSize, compressed, Statistics.createStats(column.getPrimitiveType()),
-          Encoding.RLE, Encoding.RLE, Encoding.PLAIN);
+      writer.writeDataPage(
+          values.length,
+          uncompressedSize,
+          compressed,
+          Statistics.createStats(column.getPrimitiveType()),
+          Encoding.RLE,
+          Encoding.RLE,
+          Encoding.PLAIN);
       writer.endColumn();
     } finally {
       codecs.release();
@@ -346,12 +460,15 @@ class UpdateFilesAttackTest {
   }
 
   /**
-   * Replaces, in the footer of {@code file}, the compact-protocol varint of {@code value} by one of the
-   * same length (padded with continuation bytes) holding {@code replacement}: offsets stay valid.
+   * Replaces, in the footer of {@code file}, the compact-protocol varint of {@code value} by one of
+   * the same length (padded with continuation bytes) holding {@code replacement}: offsets stay
+   * valid.
    */
-  private static void patchFooterVarint(Path file, long value, long replacement) throws IOException {
+  private static void patchFooterVarint(Path file, long value, long replacement)
+      throws IOException {
     byte[] bytes = Files.readAllBytes(file);
-    int footerLength = ByteBuffer.wrap(bytes, bytes.length - 8, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
+    int footerLength =
+        ByteBuffer.wrap(bytes, bytes.length - 8, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
     int footerStart = bytes.length - 8 - footerLength;
     byte[] original = varint(zigzag(value), 0);
     byte[] patched = varint(zigzag(replacement), original.length);
@@ -396,7 +513,10 @@ class UpdateFilesAttackTest {
     return 32 - Integer.numberOfLeadingZeros(maxLevel);
   }
 
-  /** A level section of a v1 page (4-byte length, then RLE runs); nothing when the level is always 0. */
+  /**
+   * A level section of a v1 page (4-byte length, then RLE runs); nothing when the level is always
+   * 0.
+   */
   private static void levels(ByteArrayOutputStream page, int width, int[] values, long[] counts) {
     if (width == 0) {
       return;
@@ -411,7 +531,10 @@ class UpdateFilesAttackTest {
     page.writeBytes(runs.toByteArray());
   }
 
-  /** One RLE run of the hybrid encoding: varint (count << 1), then the value in ceil(width / 8) bytes. */
+  /**
+   * One RLE run of the hybrid encoding: varint (count << 1), then the value in ceil(width / 8)
+   * bytes.
+   */
   private static void run(ByteArrayOutputStream out, long count, int value, int width) {
     out.writeBytes(varint(count << 1, 0));
     for (int i = 0; i < (width + 7) / 8; i++) {
@@ -426,10 +549,10 @@ class UpdateFilesAttackTest {
   }
 
   /**
-   * Update rows shredded by hand into the Parquet schema parquet-avro writes (Dremel levels, one PLAIN
-   * page per leaf, RLE levels) and written with {@link ParquetFileWriter}; single leaves (addressed by
-   * their path without the list wrappers, e.g. {@code classStatistics.covariance}) can be replaced by a
-   * hostile chunk.
+   * Update rows shredded by hand into the Parquet schema parquet-avro writes (Dremel levels, one
+   * PLAIN page per leaf, RLE levels) and written with {@link ParquetFileWriter}; single leaves
+   * (addressed by their path without the list wrappers, e.g. {@code classStatistics.covariance})
+   * can be replaced by a hostile chunk.
    */
   private final class HandWritten {
     private final List<? extends IndexedRecord> rows;
@@ -445,17 +568,27 @@ class UpdateFilesAttackTest {
     }
 
     Path writeTo(Path file) throws IOException {
-      Map<String, List<Object[]>> leaves = new HashMap<>(); // leaf path -> {repetition, definition, value}
+      Map<String, List<Object[]>> leaves =
+          new HashMap<>(); // leaf path -> {repetition, definition, value}
       for (ColumnDescriptor c : schema.getColumns()) {
         leaves.put(String.join(".", c.getPath()), new ArrayList<>());
       }
       for (IndexedRecord row : rows) {
         for (Type field : schema.getFields()) {
-          shred(field, row.get(row.getSchema().getField(field.getName()).pos()), 0, 0, 0, field.getName(), leaves);
+          shred(
+              field,
+              row.get(row.getSchema().getField(field.getName()).pos()),
+              0,
+              0,
+              0,
+              field.getName(),
+              leaves);
         }
       }
       ByteArrayOutputStream out = new ByteArrayOutputStream();
-      ParquetFileWriter writer = new ParquetFileWriter(new MemoryFile(out), schema, ParquetFileWriter.Mode.CREATE, 128 << 20, 0);
+      ParquetFileWriter writer =
+          new ParquetFileWriter(
+              new MemoryFile(out), schema, ParquetFileWriter.Mode.CREATE, 128 << 20, 0);
       writer.start();
       writer.startBlock(rows.size());
       CodecFactory codecs = new CodecFactory(new Configuration(false), 1 << 20);
@@ -478,7 +611,9 @@ class UpdateFilesAttackTest {
       return file;
     }
 
-    private void honest(ParquetFileWriter writer, ColumnDescriptor c, List<Object[]> entries, CodecFactory codecs) throws IOException {
+    private void honest(
+        ParquetFileWriter writer, ColumnDescriptor c, List<Object[]> entries, CodecFactory codecs)
+        throws IOException {
       int[] repetition = new int[entries.size()];
       int[] definition = new int[entries.size()];
       ByteArrayOutputStream values = new ByteArrayOutputStream();
@@ -495,10 +630,18 @@ class UpdateFilesAttackTest {
       levels(page, c.getMaxDefinitionLevel(), definition);
       page.writeBytes(values.toByteArray());
       byte[] raw = page.toByteArray();
-      BytesInput body = codec == CompressionCodecName.UNCOMPRESSED ? BytesInput.from(raw)
-          : BytesInput.copy(codecs.getCompressor(codec).compress(BytesInput.from(raw)));
+      BytesInput body =
+          codec == CompressionCodecName.UNCOMPRESSED
+              ? BytesInput.from(raw)
+              : BytesInput.copy(codecs.getCompressor(codec).compress(BytesInput.from(raw)));
       writer.startColumn(c, entries.size(), codec);
-      writer.writeDataPage(entries.size(), raw.length, body, Statistics.createStats(c.getPrimitiveType()), Encoding.RLE, Encoding.RLE,
+      writer.writeDataPage(
+          entries.size(),
+          raw.length,
+          body,
+          Statistics.createStats(c.getPrimitiveType()),
+          Encoding.RLE,
+          Encoding.RLE,
           Encoding.PLAIN);
       writer.endColumn();
     }
@@ -514,14 +657,21 @@ class UpdateFilesAttackTest {
           counts.add(1L);
         }
       }
-      UpdateFilesAttackTest.levels(page, width(maxLevel), values.stream().mapToInt(Integer::intValue).toArray(),
+      UpdateFilesAttackTest.levels(
+          page,
+          width(maxLevel),
+          values.stream().mapToInt(Integer::intValue).toArray(),
           counts.stream().mapToLong(Long::longValue).toArray());
     }
 
     private byte[] plain(PrimitiveType.PrimitiveTypeName type, Object value) {
       return switch (type) {
         case INT32 -> le(4).putInt(((Number) value).intValue()).array();
-        case INT64 -> le(8).putLong(value instanceof Instant t ? t.toEpochMilli() : ((Number) value).longValue()).array();
+        case INT64 ->
+            le(8)
+                .putLong(
+                    value instanceof Instant t ? t.toEpochMilli() : ((Number) value).longValue())
+                .array();
         case FLOAT -> le(4).putFloat(((Number) value).floatValue()).array();
         case DOUBLE -> le(8).putDouble(((Number) value).doubleValue()).array();
         case BINARY -> {
@@ -533,10 +683,17 @@ class UpdateFilesAttackTest {
     }
 
     /**
-     * Appends {@code value} of {@code type} to its leaves: {@code r} and {@code d} are the repetition and
-     * definition levels so far, {@code depth} the number of repeated ancestors.
+     * Appends {@code value} of {@code type} to its leaves: {@code r} and {@code d} are the
+     * repetition and definition levels so far, {@code depth} the number of repeated ancestors.
      */
-    private void shred(Type type, Object value, int r, int d, int depth, String path, Map<String, List<Object[]>> leaves) {
+    private void shred(
+        Type type,
+        Object value,
+        int r,
+        int d,
+        int depth,
+        String path,
+        Map<String, List<Object[]>> leaves) {
       if (value == null) {
         nulls(type, r, d, path, leaves);
         return;
@@ -547,7 +704,8 @@ class UpdateFilesAttackTest {
         return;
       }
       GroupType group = type.asGroupType();
-      if (group.getLogicalTypeAnnotation() instanceof LogicalTypeAnnotation.ListLogicalTypeAnnotation) {
+      if (group.getLogicalTypeAnnotation()
+          instanceof LogicalTypeAnnotation.ListLogicalTypeAnnotation) {
         GroupType repeated = group.getType(0).asGroupType();
         Type element = repeated.getType(0);
         String elementPath = path + "." + repeated.getName() + "." + element.getName();
@@ -556,13 +714,27 @@ class UpdateFilesAttackTest {
           nulls(repeated, r, defined, path + "." + repeated.getName(), leaves);
         }
         for (int i = 0; i < items.size(); i++) {
-          shred(element, items.get(i), i == 0 ? r : depth + 1, defined + 1, depth + 1, elementPath, leaves);
+          shred(
+              element,
+              items.get(i),
+              i == 0 ? r : depth + 1,
+              defined + 1,
+              depth + 1,
+              elementPath,
+              leaves);
         }
         return;
       }
       IndexedRecord record = (IndexedRecord) value;
       for (Type field : group.getFields()) {
-        shred(field, record.get(record.getSchema().getField(field.getName()).pos()), r, defined, depth, path + "." + field.getName(), leaves);
+        shred(
+            field,
+            record.get(record.getSchema().getField(field.getName()).pos()),
+            r,
+            defined,
+            depth,
+            path + "." + field.getName(),
+            leaves);
       }
     }
 
@@ -577,7 +749,9 @@ class UpdateFilesAttackTest {
     }
   }
 
-  /** An {@link OutputFile} in memory, so a test can patch bytes without checksum files in the way. */
+  /**
+   * An {@link OutputFile} in memory, so a test can patch bytes without checksum files in the way.
+   */
   private static final class MemoryFile implements OutputFile {
     private final ByteArrayOutputStream bytes;
 

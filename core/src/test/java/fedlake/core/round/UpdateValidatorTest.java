@@ -21,6 +21,7 @@ class UpdateValidatorTest {
 
   /** Round 0, cluster 0, 2 classes x 2 dimensions. */
   private final Model base = Fixtures.headModel(0, 2, 2, floats(0.5, 0, 0, 0.5), floats(0, 0));
+
   private final UpdateValidator validator = new UpdateValidator(0, Map.of(0, base), null, 1e4);
 
   /** Valid: differs from the base by (3, 0, 0, 0 | 0, 4), a change of norm 5. */
@@ -55,99 +56,126 @@ class UpdateValidatorTest {
 
   @Test
   void wrongRound() {
-    assertEquals("wrong round: update is for round 1, the current round is 0", reason(good().setRound(1)));
+    assertEquals(
+        "wrong round: update is for round 1, the current round is 0", reason(good().setRound(1)));
   }
 
   @Test
   void staleBaseVersion() {
-    assertEquals("stale base model: trained from r0-c0-0123456789ab, the current model is " + base.getVersion(),
+    assertEquals(
+        "stale base model: trained from r0-c0-0123456789ab, the current model is "
+            + base.getVersion(),
         reason(good().setBaseModelVersion("r0-c0-0123456789ab")));
   }
 
   @Test
   void kindMismatch() {
-    assertEquals("model kind mismatch: update is a 'cache' model, the federation's model is 'head'",
+    assertEquals(
+        "model kind mismatch: update is a 'cache' model, the federation's model is 'head'",
         reason(good().setKind("cache")));
   }
 
   @Test
   void dimensionMismatch() {
-    assertEquals("dimension mismatch: update has 3, model expects 2", reason(good().setDimension(3)));
+    assertEquals(
+        "dimension mismatch: update has 3, model expects 2", reason(good().setDimension(3)));
   }
 
   @Test
   void classCountMismatch() {
-    assertEquals("class count mismatch: update has 5, model expects 2", reason(good().setClassCount(5)));
+    assertEquals(
+        "class count mismatch: update has 5, model expects 2", reason(good().setClassCount(5)));
   }
 
   @Test
   void wrongWeightLength() {
-    assertEquals("weights has 3 values, model expects 4", reason(good().setWeights(FloatArrays.asList(floats(1, 2, 3)))));
+    assertEquals(
+        "weights has 3 values, model expects 4",
+        reason(good().setWeights(FloatArrays.asList(floats(1, 2, 3)))));
   }
 
   @Test
   void wrongBiasLength() {
-    assertEquals("bias has 1 values, model expects 2", reason(good().setBias(FloatArrays.asList(floats(1)))));
+    assertEquals(
+        "bias has 1 values, model expects 2",
+        reason(good().setBias(FloatArrays.asList(floats(1)))));
   }
 
   @Test
   void cacheKeysOnAHead() {
-    assertEquals("cacheKeys has 2 values, model expects 0", reason(good().setCacheKeys(FloatArrays.asList(floats(1, 0)))));
+    assertEquals(
+        "cacheKeys has 2 values, model expects 0",
+        reason(good().setCacheKeys(FloatArrays.asList(floats(1, 0)))));
   }
 
   @Test
   void nanParameter() {
-    assertEquals("non-finite parameter NaN at index 1",
+    assertEquals(
+        "non-finite parameter NaN at index 1",
         reason(good().setWeights(FloatArrays.asList(floats(0, Double.NaN, 0, 0)))));
   }
 
   @Test
   void infiniteBias() {
-    assertEquals("non-finite parameter -Infinity at index 5",
+    assertEquals(
+        "non-finite parameter -Infinity at index 5",
         reason(good().setBias(FloatArrays.asList(floats(0, Double.NEGATIVE_INFINITY)))));
   }
 
   @Test
   void hugeValueOverTheLimit() {
-    assertEquals("parameter 20000.0 at index 2 exceeds the limit of 10000.0 in absolute value",
+    assertEquals(
+        "parameter 20000.0 at index 2 exceeds the limit of 10000.0 in absolute value",
         reason(good().setWeights(FloatArrays.asList(floats(0, 0, 20000, 0)))));
-    assertEquals("parameter -10000.001 at index 4 exceeds the limit of 10000.0 in absolute value",
+    assertEquals(
+        "parameter -10000.001 at index 4 exceeds the limit of 10000.0 in absolute value",
         reason(good().setBias(FloatArrays.asList(floats(-10000.001, 0)))));
     UpdateValidator strict = new UpdateValidator(0, Map.of(0, base), null, 2.0);
-    assertEquals("parameter 3.5 at index 0 exceeds the limit of 2.0 in absolute value", reason(strict, good()));
-    assertNull(reason(good().setWeights(FloatArrays.asList(floats(10000, -10000, 0, 0)))), "the limit itself is allowed");
+    assertEquals(
+        "parameter 3.5 at index 0 exceeds the limit of 2.0 in absolute value",
+        reason(strict, good()));
+    assertNull(
+        reason(good().setWeights(FloatArrays.asList(floats(10000, -10000, 0, 0)))),
+        "the limit itself is allowed");
   }
 
   @Test
   void numExamplesMustBePositive() {
     assertEquals("numExamples must be positive, got 0", reason(good().setNumExamples(0)));
     assertEquals("numExamples must be positive, got -3", reason(good().setNumExamples(-3)));
-    assertEquals("numExamples 549755813888 is implausibly large", reason(good().setNumExamples(1L << 39)));
+    assertEquals(
+        "numExamples 549755813888 is implausibly large", reason(good().setNumExamples(1L << 39)));
   }
 
   @Test
   void histogramOfTheWrongLength() {
-    assertEquals("labelHistogram has 3 entries, model has 2 classes",
+    assertEquals(
+        "labelHistogram has 3 entries, model has 2 classes",
         reason(good().setLabelHistogram(FloatArrays.asList(new long[] {5, 5, 0}))));
   }
 
   @Test
   void histogramWithANegativeCount() {
-    assertEquals("labelHistogram has negative count -1 for class 1",
+    assertEquals(
+        "labelHistogram has negative count -1 for class 1",
         reason(good().setLabelHistogram(FloatArrays.asList(new long[] {10, -1}))));
   }
 
   @Test
   void histogramCountingMoreThanNumExamples() {
-    assertEquals("labelHistogram counts 11 examples, more than numExamples 10",
+    assertEquals(
+        "labelHistogram counts 11 examples, more than numExamples 10",
         reason(good().setLabelHistogram(FloatArrays.asList(new long[] {6, 5}))));
   }
 
   @Test
   void unknownSiteWithARegistry() {
-    UpdateValidator registered = new UpdateValidator(0, Map.of(0, base), Set.of("site-a", "site-b"), 1e4);
+    UpdateValidator registered =
+        new UpdateValidator(0, Map.of(0, base), Set.of("site-a", "site-b"), 1e4);
     assertNull(reason(registered, good()));
-    assertEquals("unknown site 'site-z': not registered in the federation", reason(registered, good().setSite("site-z")));
+    assertEquals(
+        "unknown site 'site-z': not registered in the federation",
+        reason(registered, good().setSite("site-z")));
   }
 
   @Test
@@ -157,13 +185,16 @@ class UpdateValidatorTest {
 
   @Test
   void unknownCluster() {
-    assertEquals("unknown cluster 3: round 0 has models for clusters [0]", reason(good().setCluster(3)));
+    assertEquals(
+        "unknown cluster 3: round 0 has models for clusters [0]", reason(good().setCluster(3)));
   }
 
   @Test
   void nonFiniteLocalMetrics() {
     assertEquals("non-finite localLoss NaN", reason(good().setLocalLoss(Double.NaN)));
-    assertEquals("non-finite localAccuracy Infinity", reason(good().setLocalAccuracy(Double.POSITIVE_INFINITY)));
+    assertEquals(
+        "non-finite localAccuracy Infinity",
+        reason(good().setLocalAccuracy(Double.POSITIVE_INFINITY)));
   }
 
   /** good() with 4 of its 10 examples in class 1, as the statistics below report. */
@@ -173,28 +204,56 @@ class UpdateValidatorTest {
 
   @Test
   void classStatisticsAreChecked() {
-    ClassStatistics ok = new ClassStatistics(1, 4L, FloatArrays.asList(floats(0.6, 0.8)), FloatArrays.asList(floats(0.1, 0.1)), null);
+    ClassStatistics ok =
+        new ClassStatistics(
+            1,
+            4L,
+            FloatArrays.asList(floats(0.6, 0.8)),
+            FloatArrays.asList(floats(0.1, 0.1)),
+            null);
     assertNull(reason(withStatistics(ok)));
     ClassStatistics outside = ClassStatistics.newBuilder(ok).setClassId(2).build();
     assertEquals("class statistics for class 2 outside 0..1", reason(withStatistics(outside)));
     assertEquals("class statistics for class 1 appear twice", reason(withStatistics(ok, ok)));
-    ClassStatistics shortMean = ClassStatistics.newBuilder(ok).setMean(FloatArrays.asList(floats(1))).build();
+    ClassStatistics shortMean =
+        ClassStatistics.newBuilder(ok).setMean(FloatArrays.asList(floats(1))).build();
     assertEquals("class 1 mean has 1 values, model expects 2", reason(withStatistics(shortMean)));
-    ClassStatistics negative = ClassStatistics.newBuilder(ok).setVariance(FloatArrays.asList(floats(0.1, -0.5))).build();
-    assertEquals("class statistics for class 1 hold a negative variance -0.5", reason(withStatistics(negative)));
+    ClassStatistics negative =
+        ClassStatistics.newBuilder(ok).setVariance(FloatArrays.asList(floats(0.1, -0.5))).build();
+    assertEquals(
+        "class statistics for class 1 hold a negative variance -0.5",
+        reason(withStatistics(negative)));
     ClassStatistics negativeCount = ClassStatistics.newBuilder(ok).setCount(-3L).build();
-    assertEquals("class statistics for class 1 have count -3 (must be positive)", reason(withStatistics(negativeCount)));
-    ClassStatistics nan = ClassStatistics.newBuilder(ok).setMean(FloatArrays.asList(floats(0.6, Double.NaN))).build();
-    assertEquals("class statistics for class 1 hold a non-finite value NaN", reason(withStatistics(nan)));
-    ClassStatistics infinite = ClassStatistics.newBuilder(ok).setCovariance(FloatArrays.asList(floats(0.1, 0, Double.POSITIVE_INFINITY, 0.1)))
-        .build();
-    assertEquals("class statistics for class 1 hold a non-finite value Infinity", reason(withStatistics(infinite)));
-    ClassStatistics huge = ClassStatistics.newBuilder(ok).setMean(FloatArrays.asList(floats(3.5, 0.8))).build();
-    assertEquals("class statistics for class 1 hold 3.5, impossible for unit-length embeddings (|value| <= 1)", reason(withStatistics(huge)));
-    ClassStatistics shortCovariance = ClassStatistics.newBuilder(ok).setCovariance(FloatArrays.asList(floats(0.1, 0, 0.1))).build();
-    assertEquals("class 1 covariance has 3 values, model expects 4", reason(withStatistics(shortCovariance)));
+    assertEquals(
+        "class statistics for class 1 have count -3 (must be positive)",
+        reason(withStatistics(negativeCount)));
+    ClassStatistics nan =
+        ClassStatistics.newBuilder(ok).setMean(FloatArrays.asList(floats(0.6, Double.NaN))).build();
+    assertEquals(
+        "class statistics for class 1 hold a non-finite value NaN", reason(withStatistics(nan)));
+    ClassStatistics infinite =
+        ClassStatistics.newBuilder(ok)
+            .setCovariance(FloatArrays.asList(floats(0.1, 0, Double.POSITIVE_INFINITY, 0.1)))
+            .build();
+    assertEquals(
+        "class statistics for class 1 hold a non-finite value Infinity",
+        reason(withStatistics(infinite)));
+    ClassStatistics huge =
+        ClassStatistics.newBuilder(ok).setMean(FloatArrays.asList(floats(3.5, 0.8))).build();
+    assertEquals(
+        "class statistics for class 1 hold 3.5, impossible for unit-length embeddings (|value| <= 1)",
+        reason(withStatistics(huge)));
+    ClassStatistics shortCovariance =
+        ClassStatistics.newBuilder(ok)
+            .setCovariance(FloatArrays.asList(floats(0.1, 0, 0.1)))
+            .build();
+    assertEquals(
+        "class 1 covariance has 3 values, model expects 4",
+        reason(withStatistics(shortCovariance)));
     ClassStatistics moreThanItHas = ClassStatistics.newBuilder(ok).setCount(5L).build();
-    assertEquals("class statistics for class 1 count 5 examples, labelHistogram has 4", reason(withStatistics(moreThanItHas)));
+    assertEquals(
+        "class statistics for class 1 count 5 examples, labelHistogram has 4",
+        reason(withStatistics(moreThanItHas)));
   }
 
   @Test
@@ -207,8 +266,9 @@ class UpdateValidatorTest {
 
   @Test
   void limitMustBePositive() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new UpdateValidator(0, Map.of(0, base), null, 0));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> new UpdateValidator(0, Map.of(0, base), null, 0));
     assertEquals("max-abs-value must be positive, got 0.0", e.getMessage());
   }
 }

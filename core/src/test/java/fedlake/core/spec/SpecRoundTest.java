@@ -26,15 +26,23 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The spec drives the round: every strategy runs from init, and a recorded change applies from the next round. */
+/**
+ * The spec drives the round: every strategy runs from init, and a recorded change applies from the
+ * next round.
+ */
 class SpecRoundTest {
   @TempDir Path dir;
 
-  private static void upload(Store store, Model base, String site, long examples, int steps, float[] weights, float[] bias)
+  private static void upload(
+      Store store, Model base, String site, long examples, int steps, float[] weights, float[] bias)
       throws IOException {
-    store.writeUpdate(Fixtures.update(base, site, examples, weights, bias).setLocalSteps(steps)
-        .setControlDelta(FloatArrays.asList(base.getControlVariate().isEmpty() ? new float[0] : floats(0.5, 0, 0, 0, 0, 0)))
-        .build());
+    store.writeUpdate(
+        Fixtures.update(base, site, examples, weights, bias)
+            .setLocalSteps(steps)
+            .setControlDelta(
+                FloatArrays.asList(
+                    base.getControlVariate().isEmpty() ? new float[0] : floats(0.5, 0, 0, 0, 0, 0)))
+            .build());
   }
 
   @Test
@@ -47,8 +55,12 @@ class SpecRoundTest {
       assertEquals(1, spec.getSpecVersion());
       assertEquals(name, spec.getStrategy().getName());
       ClientAlgorithmName required = Strategies.named(name).requiredClient();
-      assertEquals(required == null ? ClientAlgorithmName.SGD : required, spec.getClient().getAlgorithm(), name);
-      assertEquals(required == ClientAlgorithmName.SCAFFOLD, !base.getControlVariate().isEmpty(), name);
+      assertEquals(
+          required == null ? ClientAlgorithmName.SGD : required,
+          spec.getClient().getAlgorithm(),
+          name);
+      assertEquals(
+          required == ClientAlgorithmName.SCAFFOLD, !base.getControlVariate().isEmpty(), name);
 
       upload(store, base, "site-a", 10, 4, floats(1, 0, 0, 1), floats(0, 0));
       upload(store, base, "site-b", 30, 4, floats(0, 1, 1, 0), floats(0.5, -0.5));
@@ -64,7 +76,10 @@ class SpecRoundTest {
       for (float v : parameters) {
         assertTrue(Float.isFinite(v), name);
       }
-      if (name.equals("fedavg") || name.equals("fedprox") || name.equals("scaffold") || name.equals("fednova")) {
+      if (name.equals("fedavg")
+          || name.equals("fedprox")
+          || name.equals("scaffold")
+          || name.equals("fednova")) {
         // equal local steps: all four are the weighted mean (10 a + 30 b) / 40
         assertArrayEquals(floats(0.25, 0.75, 0.75, 0.25, 0.375, -0.375), parameters, name);
       }
@@ -83,15 +98,18 @@ class SpecRoundTest {
     assertEquals(1, first.history().get(0).getSpecVersion());
     assertEquals("fedavg", first.history().get(0).getStrategy());
 
-    FederationSpec.Builder change = Specs.next(Specs.require(store), "spec set --strategy fedavgm --server-momentum 0.9", 5L);
+    FederationSpec.Builder change =
+        Specs.next(Specs.require(store), "spec set --strategy fedavgm --server-momentum 0.9", 5L);
     Specs.setStrategy(change, "fedavgm", Map.of("server-momentum", 0.9));
     Specs.write(store, change.build());
     assertEquals(2, Specs.require(store).getSpecVersion());
     assertEquals("init", Specs.read(store, 1).getChange(), "version 1 stays as it was");
-    assertEquals("spec set --strategy fedavgm --server-momentum 0.9", Specs.require(store).getChange());
+    assertEquals(
+        "spec set --strategy fedavgm --server-momentum 0.9", Specs.require(store).getChange());
 
     Model round1 = first.published().get(0);
-    store.writeUpdate(Fixtures.update(round1, "site-a", 10, floats(2, 0, 0, 2), floats(0, 0)).build());
+    store.writeUpdate(
+        Fixtures.update(round1, "site-a", 10, floats(2, 0, 0, 2), floats(0, 0)).build());
     RoundResult second = new RoundJob(store).execute();
     RoundHistory h = second.history().get(0);
     assertEquals(2, h.getSpecVersion());
@@ -105,23 +123,42 @@ class SpecRoundTest {
     Store store = Store.open(dir.resolve("checks").toUri().toString());
     new Federation(store).dimension(2).classes(2).execute();
     FederationSpec current = Specs.require(store);
-    IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
-        () -> Specs.setStrategy(Specs.next(current, "x", 1L), "fedmagic", Map.of()));
-    assertTrue(unknown.getMessage().startsWith("Unknown strategy 'fedmagic' (known: fedadagrad, fedadam, fedavg, fedavgm, fednova,"),
+    IllegalArgumentException unknown =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Specs.setStrategy(Specs.next(current, "x", 1L), "fedmagic", Map.of()));
+    assertTrue(
+        unknown
+            .getMessage()
+            .startsWith(
+                "Unknown strategy 'fedmagic' (known: fedadagrad, fedadam, fedavg, fedavgm, fednova,"),
         unknown.getMessage());
-    IllegalArgumentException parameter = assertThrows(IllegalArgumentException.class,
-        () -> Specs.setStrategy(Specs.next(current, "x", 1L), "fedadam", Map.of("beta1", 1.5)));
-    assertEquals("Strategy fedadam: parameter beta1 must be in [0, 1), got 1.5", parameter.getMessage());
+    IllegalArgumentException parameter =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Specs.setStrategy(Specs.next(current, "x", 1L), "fedadam", Map.of("beta1", 1.5)));
+    assertEquals(
+        "Strategy fedadam: parameter beta1 must be in [0, 1), got 1.5", parameter.getMessage());
     FederationSpec.Builder scaffoldSitesFedAvg = Specs.next(current, "x", 1L);
     scaffoldSitesFedAvg.getClient().setAlgorithm(ClientAlgorithmName.SCAFFOLD);
-    IllegalArgumentException mismatch = assertThrows(IllegalArgumentException.class, () -> Specs.check(scaffoldSitesFedAvg.build()));
-    assertEquals("scaffold sites need the scaffold strategy (it keeps the server control variate), the spec's is fedavg",
+    IllegalArgumentException mismatch =
+        assertThrows(
+            IllegalArgumentException.class, () -> Specs.check(scaffoldSitesFedAvg.build()));
+    assertEquals(
+        "scaffold sites need the scaffold strategy (it keeps the server control variate), the spec's is fedavg",
         mismatch.getMessage());
-    IllegalStateException skipped = assertThrows(IllegalStateException.class,
-        () -> Specs.write(store, FederationSpec.newBuilder(current).setSpecVersion(3).build()));
-    assertEquals("Cannot write spec version 3 to " + store.root() + ": the next version is 2", skipped.getMessage());
-    IllegalStateException again = assertThrows(IllegalStateException.class, () -> Specs.write(store, current));
-    assertEquals("Cannot write spec version 1 to " + store.root() + ": the next version is 2", again.getMessage());
+    IllegalStateException skipped =
+        assertThrows(
+            IllegalStateException.class,
+            () -> Specs.write(store, FederationSpec.newBuilder(current).setSpecVersion(3).build()));
+    assertEquals(
+        "Cannot write spec version 3 to " + store.root() + ": the next version is 2",
+        skipped.getMessage());
+    IllegalStateException again =
+        assertThrows(IllegalStateException.class, () -> Specs.write(store, current));
+    assertEquals(
+        "Cannot write spec version 1 to " + store.root() + ": the next version is 2",
+        again.getMessage());
     assertNull(current.getPrivacy());
   }
 }

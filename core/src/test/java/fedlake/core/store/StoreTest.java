@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import fedlake.core.init.Federation;
 import fedlake.core.Fixtures;
+import fedlake.core.init.Federation;
 import fedlake.schema.Model;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,8 +18,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class StoreTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private Store store() {
     return Store.open(dir.resolve("store").toString());
@@ -45,25 +44,45 @@ class StoreTest {
     List<Model> models = new Federation(store).dimension(3).classes(2).clusters(2).execute();
     Latest latest = store.requireLatest();
     assertEquals(0, latest.round());
-    assertEquals(new TreeMap<>(java.util.Map.of(0, models.get(0).getVersion(), 1, models.get(1).getVersion())), latest.versions());
+    assertEquals(
+        new TreeMap<>(
+            java.util.Map.of(0, models.get(0).getVersion(), 1, models.get(1).getVersion())),
+        latest.versions());
     assertEquals(models.get(1), store.readModel(0, 1));
     String pointer = Files.readString(dir.resolve("store/models/_LATEST"));
-    assertEquals("# fedlake model pointer: written last, after the model files\nround=0\ncluster.0=" + models.get(0).getVersion()
-        + "\ncluster.1=" + models.get(1).getVersion() + "\n", pointer);
-    IllegalArgumentException missing = assertThrows(IllegalArgumentException.class, () -> latest.version(5));
-    assertEquals("Round 0 has no model for cluster 5 (clusters with models: [0, 1])", missing.getMessage());
+    assertEquals(
+        "# fedlake model pointer: written last, after the model files\nround=0\ncluster.0="
+            + models.get(0).getVersion()
+            + "\ncluster.1="
+            + models.get(1).getVersion()
+            + "\n",
+        pointer);
+    IllegalArgumentException missing =
+        assertThrows(IllegalArgumentException.class, () -> latest.version(5));
+    assertEquals(
+        "Round 0 has no model for cluster 5 (clusters with models: [0, 1])", missing.getMessage());
   }
 
   @Test
   void initRefusesAStoreThatHasAFederation() {
     Store store = store();
     new Federation(store).dimension(3).classes(2).execute();
-    IllegalStateException e = assertThrows(IllegalStateException.class, () -> new Federation(store).dimension(3).classes(2).execute());
-    assertEquals("Cannot init " + store.root() + ": it already holds a federation at round 0 (use a new store URI)", e.getMessage());
-    IllegalArgumentException classes = assertThrows(IllegalArgumentException.class, () -> new Federation(store).classes(1));
+    IllegalStateException e =
+        assertThrows(
+            IllegalStateException.class,
+            () -> new Federation(store).dimension(3).classes(2).execute());
+    assertEquals(
+        "Cannot init "
+            + store.root()
+            + ": it already holds a federation at round 0 (use a new store URI)",
+        e.getMessage());
+    IllegalArgumentException classes =
+        assertThrows(IllegalArgumentException.class, () -> new Federation(store).classes(1));
     assertEquals("class count must be at least 2, got 1", classes.getMessage());
-    IllegalArgumentException required = assertThrows(IllegalArgumentException.class, () -> new Federation(store()).execute());
-    assertEquals("a federation needs an embedding dimension and a class count", required.getMessage());
+    IllegalArgumentException required =
+        assertThrows(IllegalArgumentException.class, () -> new Federation(store()).execute());
+    assertEquals(
+        "a federation needs an embedding dimension and a class count", required.getMessage());
   }
 
   @Test
@@ -72,8 +91,11 @@ class StoreTest {
     assertEquals(Optional.empty(), store.registeredSites());
     store.registerSites(List.of("b-site", "a.site_1"));
     assertEquals(Optional.of(Set.of("a.site_1", "b-site")), store.registeredSites());
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> store.registerSites(List.of("ok", "no/slash")));
-    assertEquals("Invalid site id 'no/slash': use 1-128 letters, digits, '.', '_' or '-'", e.getMessage());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> store.registerSites(List.of("ok", "no/slash")));
+    assertEquals(
+        "Invalid site id 'no/slash': use 1-128 letters, digits, '.', '_' or '-'", e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> Store.checkSite("x".repeat(129)));
     assertEquals("x".repeat(128), Store.checkSite("x".repeat(128)));
   }
@@ -81,11 +103,15 @@ class StoreTest {
   @Test
   void publishChecksItsModels() {
     Store store = store();
-    IllegalArgumentException none = assertThrows(IllegalArgumentException.class, () -> store.publish(1, List.of()));
+    IllegalArgumentException none =
+        assertThrows(IllegalArgumentException.class, () -> store.publish(1, List.of()));
     assertEquals("Cannot publish round 1: no models", none.getMessage());
     Model roundZero = Fixtures.headModel(0, 1, 2, floats(1, 2), floats(0, 0));
-    IllegalArgumentException wrong = assertThrows(IllegalArgumentException.class, () -> store.publish(1, List.of(roundZero)));
-    assertEquals("Cannot publish round 1: model " + roundZero.getVersion() + " is for round 0", wrong.getMessage());
+    IllegalArgumentException wrong =
+        assertThrows(IllegalArgumentException.class, () -> store.publish(1, List.of(roundZero)));
+    assertEquals(
+        "Cannot publish round 1: model " + roundZero.getVersion() + " is for round 0",
+        wrong.getMessage());
   }
 
   @Test
@@ -95,22 +121,33 @@ class StoreTest {
     Path pointer = dir.resolve("store/models/_LATEST");
     String file = store.latestPointer().toString();
     Files.writeString(pointer, "round=three\ncluster.0=r0-c0-abc\n");
-    fedlake.core.InvalidInputException round = assertThrows(fedlake.core.InvalidInputException.class, store::latest);
-    assertEquals(file + ": model pointer has a malformed 'round': 'three' is not a whole number", round.getMessage());
+    fedlake.core.InvalidInputException round =
+        assertThrows(fedlake.core.InvalidInputException.class, store::latest);
+    assertEquals(
+        file + ": model pointer has a malformed 'round': 'three' is not a whole number",
+        round.getMessage());
     Files.writeString(pointer, "round=1\ncluster.x=r0-c0-abc\n");
-    fedlake.core.InvalidInputException cluster = assertThrows(fedlake.core.InvalidInputException.class, store::latest);
-    assertEquals(file + ": model pointer has a malformed 'cluster.x': 'x' is not a whole number", cluster.getMessage());
+    fedlake.core.InvalidInputException cluster =
+        assertThrows(fedlake.core.InvalidInputException.class, store::latest);
+    assertEquals(
+        file + ": model pointer has a malformed 'cluster.x': 'x' is not a whole number",
+        cluster.getMessage());
     Files.writeString(pointer, "round=1\n");
-    fedlake.core.InvalidInputException none = assertThrows(fedlake.core.InvalidInputException.class, store::latest);
+    fedlake.core.InvalidInputException none =
+        assertThrows(fedlake.core.InvalidInputException.class, store::latest);
     assertEquals(file + ": model pointer names no cluster model", none.getMessage());
     Files.writeString(pointer, "cluster.0=r0-c0-abc\n");
-    fedlake.core.InvalidInputException noRound = assertThrows(fedlake.core.InvalidInputException.class, store::latest);
+    fedlake.core.InvalidInputException noRound =
+        assertThrows(fedlake.core.InvalidInputException.class, store::latest);
     assertEquals(file + ": model pointer has no 'round'", noRound.getMessage());
   }
 
   @Test
   void openNeedsAUri() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Store.open(" "));
-    assertEquals("Cannot open store: no store URI given (file:///path or s3a://bucket/prefix)", e.getMessage());
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> Store.open(" "));
+    assertEquals(
+        "Cannot open store: no store URI given (file:///path or s3a://bucket/prefix)",
+        e.getMessage());
   }
 }

@@ -13,7 +13,6 @@ import fedlake.core.Fixtures;
 import fedlake.core.model.Models;
 import fedlake.schema.Model;
 import fedlake.schema.Update;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -24,12 +23,14 @@ class FedAvgTest {
 
   @Test
   void weightedMeanByExamples() {
-    List<UpdateParameters> updates = List.of(
-        update("a", 1, 2.0, -0.625, 1.75, -3.75),
-        update("b", 3, 1.0, -0.125, -0.25, 0.25),
-        update("c", 4, 1.25, -0.25, 0.25, -0.75));
+    List<UpdateParameters> updates =
+        List.of(
+            update("a", 1, 2.0, -0.625, 1.75, -3.75),
+            update("b", 3, 1.0, -0.125, -0.25, 0.25),
+            update("c", 4, 1.25, -0.25, 0.25, -0.75));
     Aggregate result = assertOrderAndPartitionFree(strategy, round0, settings(strategy), updates);
-    // (a + 3 b + 4 c) / 8 = [(2 + 3 + 5) / 8, (-0.625 - 0.375 - 1) / 8, (1.75 - 0.75 + 1) / 8, (-3.75 + 0.75 - 3) / 8]
+    // (a + 3 b + 4 c) / 8 = [(2 + 3 + 5) / 8, (-0.625 - 0.375 - 1) / 8, (1.75 - 0.75 + 1) / 8,
+    // (-3.75 + 0.75 - 3) / 8]
     assertBits(new float[] {1.25f, -0.25f, 0.25f, -0.75f}, result.parameters());
     assertNull(result.controlVariate());
     assertTrue(result.serverState().isEmpty());
@@ -58,12 +59,16 @@ class FedAvgTest {
         Update u = Fixtures.update(base, "s" + k, examples, weights, bias).build();
         float[] values = Models.parameters(u);
         for (int i = 0; i < values.length; i++) {
-          sums[i] = sums[i].add(new java.math.BigDecimal(values[i]).multiply(java.math.BigDecimal.valueOf(examples)));
+          sums[i] =
+              sums[i].add(
+                  new java.math.BigDecimal(values[i])
+                      .multiply(java.math.BigDecimal.valueOf(examples)));
         }
         total += examples;
         fold.add(new UpdateParameters("s" + k, examples, 1, values, new float[0]));
       }
-      // the float64 mean of the exact sum: what a numpy float64 loop gives, without its order dependence
+      // the float64 mean of the exact sum: what a numpy float64 loop gives, without its order
+      // dependence
       float[] expected = new float[sums.length];
       for (int i = 0; i < sums.length; i++) {
         expected[i] = (float) (sums[i].doubleValue() / total);

@@ -24,12 +24,15 @@ class FedNovaTest {
   private final Model round0 = base(1, -1, 0.5, 0);
 
   // p = [1/4, 1/2, 1/4], tau = [2, 4, 1]: tau_eff = (2 + 8 + 1) / 4 = 11/4
-  // d_a = (x - y_a) / 2 = [1/2, 0, -1/4, 1], d_b = (x - y_b) / 4 = [1/4, -1/2, 0, 1/2], d_c = x - y_c = [-1, 1/2, 1, 0]
-  // sum p_i d_i = [1/8 + 1/8 - 1/4, 0 - 1/4 + 1/8, -1/16 + 0 + 1/4, 1/4 + 1/4 + 0] = [0, -1/8, 3/16, 1/2]
-  private final List<UpdateParameters> updates = List.of(
-      withSteps(update("a", 1, 0, -1, 1, -2), 2),
-      withSteps(update("b", 2, 0, 1, 0.5, -2), 4),
-      withSteps(update("c", 1, 2, -1.5, -0.5, 0), 1));
+  // d_a = (x - y_a) / 2 = [1/2, 0, -1/4, 1], d_b = (x - y_b) / 4 = [1/4, -1/2, 0, 1/2], d_c = x -
+  // y_c = [-1, 1/2, 1, 0]
+  // sum p_i d_i = [1/8 + 1/8 - 1/4, 0 - 1/4 + 1/8, -1/16 + 0 + 1/4, 1/4 + 1/4 + 0] = [0, -1/8,
+  // 3/16, 1/2]
+  private final List<UpdateParameters> updates =
+      List.of(
+          withSteps(update("a", 1, 0, -1, 1, -2), 2),
+          withSteps(update("b", 2, 0, 1, 0.5, -2), 4),
+          withSteps(update("c", 1, 2, -1.5, -0.5, 0), 1));
 
   @Test
   void normalisesEachSiteByItsSteps() {
@@ -39,12 +42,15 @@ class FedNovaTest {
     assertNull(result.controlVariate());
     assertTrue(result.serverState().isEmpty());
     // FedAvg of the same updates differs: (y_a + 2 y_b + y_c) / 4 = [1/2, -1/8, 3/8, -3/2]
-    assertBits(new float[] {0.5f, -0.125f, 0.375f, -1.5f}, StrategyTests.aggregate(fedAvg, round0, settings(fedAvg), updates).parameters());
+    assertBits(
+        new float[] {0.5f, -0.125f, 0.375f, -1.5f},
+        StrategyTests.aggregate(fedAvg, round0, settings(fedAvg), updates).parameters());
   }
 
   @Test
   void serverLearningRateScalesTheStep() {
-    Aggregate result = StrategyTests.aggregate(strategy, round0, settings(strategy, "server-lr", 0.5), updates);
+    Aggregate result =
+        StrategyTests.aggregate(strategy, round0, settings(strategy, "server-lr", 0.5), updates);
     // x - 1/2 * 11/4 [0, -1/8, 3/16, 1/2] = [1, -1 + 11/64, 1/2 - 33/128, -11/16]
     assertBits(new float[] {1f, -0.828125f, 0.2421875f, -0.6875f}, result.parameters());
   }
@@ -53,7 +59,8 @@ class FedNovaTest {
   void equalStepsAreFedAvg() {
     List<UpdateParameters> equal = updates.stream().map(u -> withSteps(u, 4)).toList();
     // tau = 4 for all: 4 * sum p_i (x - y_i) / 4 = x - mean(y)
-    assertBits(new float[] {0.5f, -0.125f, 0.375f, -1.5f},
+    assertBits(
+        new float[] {0.5f, -0.125f, 0.375f, -1.5f},
         assertOrderAndPartitionFree(strategy, round0, settings(strategy), equal).parameters());
     Random random = new Random(11L);
     for (int trial = 0; trial < 20; trial++) {
@@ -66,10 +73,12 @@ class FedNovaTest {
         }
         many.add(withSteps(update("s" + k, 1 + random.nextInt(500), y), steps));
       }
-      float[] nova = StrategyTests.aggregate(strategy, round0, settings(strategy), many).parameters();
+      float[] nova =
+          StrategyTests.aggregate(strategy, round0, settings(strategy), many).parameters();
       float[] avg = StrategyTests.aggregate(fedAvg, round0, settings(fedAvg), many).parameters();
       for (int i = 0; i < avg.length; i++) {
-        assertEquals(avg[i], nova[i], 1e-6, "trial " + trial + " index " + i); // d_i is rounded to float
+        assertEquals(
+            avg[i], nova[i], 1e-6, "trial " + trial + " index " + i); // d_i is rounded to float
       }
     }
   }
@@ -77,9 +86,13 @@ class FedNovaTest {
   @Test
   void rejectsAnUpdateWithoutLocalSteps() {
     Fold fold = strategy.newFold(round0, settings(strategy));
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> fold.add(withSteps(update("site-7", 3, 1, 1, 1, 1), 0)));
-    assertEquals("FedNova cannot use the update of site site-7: it reports 0 local steps (must be positive)", e.getMessage());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> fold.add(withSteps(update("site-7", 3, 1, 1, 1, 1), 0)));
+    assertEquals(
+        "FedNova cannot use the update of site site-7: it reports 0 local steps (must be positive)",
+        e.getMessage());
     assertEquals(0, fold.count());
   }
 }

@@ -20,10 +20,11 @@ class FedProxTest {
 
   @Test
   void serverSideIsTheWeightedMean() {
-    List<UpdateParameters> updates = List.of(
-        update("a", 1, 2.0, -0.625, 1.75, -3.75),
-        update("b", 3, 1.0, -0.125, -0.25, 0.25),
-        update("c", 4, 1.25, -0.25, 0.25, -0.75));
+    List<UpdateParameters> updates =
+        List.of(
+            update("a", 1, 2.0, -0.625, 1.75, -3.75),
+            update("b", 3, 1.0, -0.125, -0.25, 0.25),
+            update("c", 4, 1.25, -0.25, 0.25, -0.75));
     Aggregate result = assertOrderAndPartitionFree(strategy, round0, settings(strategy), updates);
     // (a + 3 b + 4 c) / 8, as FedAvg
     assertBits(new float[] {1.25f, -0.25f, 0.25f, -0.75f}, result.parameters());

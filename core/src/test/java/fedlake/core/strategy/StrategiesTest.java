@@ -12,7 +12,15 @@ import org.junit.jupiter.api.Test;
 
 class StrategiesTest {
   private static final List<String> NAMES =
-      List.of("fedadagrad", "fedadam", "fedavg", "fedavgm", "fednova", "fedprox", "fedyogi", "scaffold");
+      List.of(
+          "fedadagrad",
+          "fedadam",
+          "fedavg",
+          "fedavgm",
+          "fednova",
+          "fedprox",
+          "fedyogi",
+          "scaffold");
 
   @Test
   void everyStrategyIsRegisteredByName() {
@@ -34,8 +42,10 @@ class StrategiesTest {
 
   @Test
   void unknownNameListsTheKnownOnes() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Strategies.named("fedsgd"));
-    assertEquals("Unknown strategy 'fedsgd' (known: fedadagrad, fedadam, fedavg, fedavgm, fednova, fedprox, fedyogi, scaffold)",
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> Strategies.named("fedsgd"));
+    assertEquals(
+        "Unknown strategy 'fedsgd' (known: fedadagrad, fedadam, fedavg, fedavgm, fednova, fedprox, fedyogi, scaffold)",
         e.getMessage());
   }
 
@@ -43,7 +53,8 @@ class StrategiesTest {
   void clientRequirements() {
     assertEquals(ClientAlgorithmName.SCAFFOLD, Strategies.named("scaffold").requiredClient());
     assertEquals(ClientAlgorithmName.PROX, Strategies.named("fedprox").requiredClient());
-    for (String name : List.of("fedavg", "fedavgm", "fedadam", "fedyogi", "fedadagrad", "fednova")) {
+    for (String name :
+        List.of("fedavg", "fedavgm", "fedadam", "fedyogi", "fedadagrad", "fednova")) {
       assertNull(Strategies.named(name).requiredClient(), name);
     }
   }
@@ -54,36 +65,65 @@ class StrategiesTest {
       for (StrategyParameter p : strategy.parameters()) {
         assertNull(p.problem(p.defaultValue()), strategy.name() + " " + p.name());
       }
-      assertEquals(strategy.parameters().size(), StrategySettings.of(strategy, Map.of()).values().size());
+      assertEquals(
+          strategy.parameters().size(), StrategySettings.of(strategy, Map.of()).values().size());
     }
   }
 
   @Test
   void settingsRejectUnknownParameters() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> StrategySettings.of(Strategies.named("fedadam"), Map.of("lr", 0.1)));
-    assertEquals("Strategy fedadam has no parameter 'lr' (it has: beta1, beta2, server-lr, tau)", e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> StrategySettings.of(Strategies.named("fedavg"), Map.of("server-lr", 1.0)));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> StrategySettings.of(Strategies.named("fedadam"), Map.of("lr", 0.1)));
+    assertEquals(
+        "Strategy fedadam has no parameter 'lr' (it has: beta1, beta2, server-lr, tau)",
+        e.getMessage());
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> StrategySettings.of(Strategies.named("fedavg"), Map.of("server-lr", 1.0)));
     assertEquals("Strategy fedavg has no parameter 'server-lr' (it has: none)", e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> StrategySettings.of(Strategies.named("fedadagrad"), Map.of("beta2", 0.9)));
-    assertEquals("Strategy fedadagrad has no parameter 'beta2' (it has: beta1, server-lr, tau)", e.getMessage());
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> StrategySettings.of(Strategies.named("fedadagrad"), Map.of("beta2", 0.9)));
+    assertEquals(
+        "Strategy fedadagrad has no parameter 'beta2' (it has: beta1, server-lr, tau)",
+        e.getMessage());
   }
 
   @Test
   void settingsRejectOutOfRangeValues() {
-    assertEquals("Strategy fedadam: parameter beta1 must be in [0, 1), got 1.0", problem("fedadam", "beta1", 1.0));
-    assertEquals("Strategy fedyogi: parameter beta2 must be in [0, 1), got -0.1", problem("fedyogi", "beta2", -0.1));
-    assertEquals("Strategy fedadam: parameter tau must be in (0, inf], got 0.0", problem("fedadam", "tau", 0.0));
-    assertEquals("Strategy fedavgm: parameter server-lr must be in (0, inf], got -1.0", problem("fedavgm", "server-lr", -1.0));
-    assertEquals("Strategy fedavgm: parameter server-momentum must be in [0, 1), got 1.5", problem("fedavgm", "server-momentum", 1.5));
-    assertEquals("Strategy scaffold: parameter server-lr must be in (0, inf], got NaN", problem("scaffold", "server-lr", Double.NaN));
-    assertEquals("Strategy fednova: parameter server-lr must be in (0, inf], got Infinity",
+    assertEquals(
+        "Strategy fedadam: parameter beta1 must be in [0, 1), got 1.0",
+        problem("fedadam", "beta1", 1.0));
+    assertEquals(
+        "Strategy fedyogi: parameter beta2 must be in [0, 1), got -0.1",
+        problem("fedyogi", "beta2", -0.1));
+    assertEquals(
+        "Strategy fedadam: parameter tau must be in (0, inf], got 0.0",
+        problem("fedadam", "tau", 0.0));
+    assertEquals(
+        "Strategy fedavgm: parameter server-lr must be in (0, inf], got -1.0",
+        problem("fedavgm", "server-lr", -1.0));
+    assertEquals(
+        "Strategy fedavgm: parameter server-momentum must be in [0, 1), got 1.5",
+        problem("fedavgm", "server-momentum", 1.5));
+    assertEquals(
+        "Strategy scaffold: parameter server-lr must be in (0, inf], got NaN",
+        problem("scaffold", "server-lr", Double.NaN));
+    assertEquals(
+        "Strategy fednova: parameter server-lr must be in (0, inf], got Infinity",
         problem("fednova", "server-lr", Double.POSITIVE_INFINITY));
-    assertEquals(0.0, StrategySettings.of(Strategies.named("fedadam"), Map.of("beta1", 0.0)).get("beta1"));
+    assertEquals(
+        0.0, StrategySettings.of(Strategies.named("fedadam"), Map.of("beta1", 0.0)).get("beta1"));
   }
 
   private static String problem(String strategy, String parameter, double value) {
-    return assertThrows(IllegalArgumentException.class,
-        () -> StrategySettings.of(Strategies.named(strategy), Map.of(parameter, value))).getMessage();
+    return assertThrows(
+            IllegalArgumentException.class,
+            () -> StrategySettings.of(Strategies.named(strategy), Map.of(parameter, value)))
+        .getMessage();
   }
 }

@@ -14,7 +14,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
-/** Shared helpers of the strategy tests: four-parameter models, updates, folding in every order and split. */
+/**
+ * Shared helpers of the strategy tests: four-parameter models, updates, folding in every order and
+ * split.
+ */
 final class StrategyTests {
   private StrategyTests() {}
 
@@ -33,7 +36,8 @@ final class StrategyTests {
   }
 
   static UpdateParameters withControlDelta(UpdateParameters u, double... delta) {
-    return new UpdateParameters(u.site(), u.numExamples(), u.localSteps(), u.parameters(), Fixtures.floats(delta));
+    return new UpdateParameters(
+        u.site(), u.numExamples(), u.localSteps(), u.parameters(), Fixtures.floats(delta));
   }
 
   static StrategySettings settings(Strategy strategy, Object... nameValue) {
@@ -45,7 +49,8 @@ final class StrategyTests {
   }
 
   /** Folds {@code updates} in one fold, in the given order, and finishes. */
-  static Aggregate aggregate(Strategy strategy, Model base, StrategySettings settings, List<UpdateParameters> updates) {
+  static Aggregate aggregate(
+      Strategy strategy, Model base, StrategySettings settings, List<UpdateParameters> updates) {
     Fold fold = strategy.newFold(base, settings);
     for (UpdateParameters u : updates) {
       fold.add(u);
@@ -54,7 +59,10 @@ final class StrategyTests {
     return strategy.finish(base, fold, settings);
   }
 
-  /** The model the round job would publish from {@code aggregate}: parameters, control variate and server state. */
+  /**
+   * The model the round job would publish from {@code aggregate}: parameters, control variate and
+   * server state.
+   */
   static Model next(Model base, Strategy strategy, Aggregate aggregate) {
     return Models.derive(base, aggregate, base.getRound() + 1, strategy.name(), 1, 0, 0L);
   }
@@ -63,8 +71,17 @@ final class StrategyTests {
   static void assertBits(float[] expected, float[] actual) {
     assertEquals(expected.length, actual.length, "length");
     for (int i = 0; i < expected.length; i++) {
-      assertEquals(Float.floatToRawIntBits(expected[i]), Float.floatToRawIntBits(actual[i]),
-          "index " + i + ": expected " + expected[i] + ", got " + actual[i] + " in " + Arrays.toString(actual));
+      assertEquals(
+          Float.floatToRawIntBits(expected[i]),
+          Float.floatToRawIntBits(actual[i]),
+          "index "
+              + i
+              + ": expected "
+              + expected[i]
+              + ", got "
+              + actual[i]
+              + " in "
+              + Arrays.toString(actual));
     }
   }
 
@@ -85,7 +102,8 @@ final class StrategyTests {
    * Every ordering of {@code updates}, and every split of every ordering into two folds merged
    * either way round, gives bit-identical aggregates; returns that aggregate.
    */
-  static Aggregate assertOrderAndPartitionFree(Strategy strategy, Model base, StrategySettings settings, List<UpdateParameters> updates) {
+  static Aggregate assertOrderAndPartitionFree(
+      Strategy strategy, Model base, StrategySettings settings, List<UpdateParameters> updates) {
     Aggregate reference = aggregate(strategy, base, settings, updates);
     int checked = 0;
     for (List<UpdateParameters> order : permutations(updates)) {

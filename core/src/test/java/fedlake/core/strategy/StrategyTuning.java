@@ -21,9 +21,9 @@ import org.apache.hadoop.conf.Configuration;
 
 /**
  * Not a unit test: a cheap in-process federation for choosing strategy defaults. Splits a data set
- * over sites (Dirichlet label skew), trains every site each round with the core {@link LocalTrainer}
- * at its defaults (SCAFFOLD sites as the edge runner does, option II), folds the updates with the
- * strategy under test and prints the test accuracy of the final model.
+ * over sites (Dirichlet label skew), trains every site each round with the core {@link
+ * LocalTrainer} at its defaults (SCAFFOLD sites as the edge runner does, option II), folds the
+ * updates with the strategy under test and prints the test accuracy of the final model.
  *
  * <p>FedProx sites run plain SGD here (its server side is FedAvg; mu = 0 is FedAvg).
  *
@@ -67,19 +67,37 @@ public final class StrategyTuning {
         StrategySettings settings = StrategySettings.of(strategy, given);
         StringBuilder curve = new StringBuilder();
         double accuracy = run(strategy, settings, sites, test, classes, rounds, seed, pool, curve);
-        System.out.printf("RESULT %s seed=%d rounds=%d %s accuracy=%.4f curve=[%s] (%d s)%n", strategy.name(), seed, rounds,
-            settings.values(), accuracy, curve, (System.currentTimeMillis() - started) / 1000);
+        System.out.printf(
+            "RESULT %s seed=%d rounds=%d %s accuracy=%.4f curve=[%s] (%d s)%n",
+            strategy.name(),
+            seed,
+            rounds,
+            settings.values(),
+            accuracy,
+            curve,
+            (System.currentTimeMillis() - started) / 1000);
       }
     } finally {
       pool.shutdown();
     }
   }
 
-  static double run(Strategy strategy, StrategySettings settings, List<Dataset> sites, Dataset test, int classes, int rounds,
-      long seed, ExecutorService pool, StringBuilder curve) throws Exception {
+  static double run(
+      Strategy strategy,
+      StrategySettings settings,
+      List<Dataset> sites,
+      Dataset test,
+      int classes,
+      int rounds,
+      long seed,
+      ExecutorService pool,
+      StringBuilder curve)
+      throws Exception {
     int dimension = test.dimension();
     boolean scaffold = strategy.requiredClient() == ClientAlgorithmName.SCAFFOLD;
-    Model model = Models.initialHead(Head.zeros(dimension, classes, Models.DEFAULT_LOGIT_SCALE), 0, "init", scaffold, 0L);
+    Model model =
+        Models.initialHead(
+            Head.zeros(dimension, classes, Models.DEFAULT_LOGIT_SCALE), 0, "init", scaffold, 0L);
     int size = Models.parameterCount(model);
     float[][] siteControl = new float[sites.size()][size];
     for (int round = 1; round <= rounds; round++) {
@@ -89,9 +107,18 @@ public final class StrategyTuning {
       List<Future<UpdateParameters>> futures = new ArrayList<>();
       for (int s = 0; s < sites.size(); s++) {
         int site = s;
-        long trainSeed = seed * 1_000_003L + (round - 1) * 10_007L + site; // as simulate seeds its sites
-        futures.add(pool.submit(() -> train(head, sites.get(site), trainSeed, "site-" + site,
-            serverControl, scaffold ? siteControl[site] : null)));
+        long trainSeed =
+            seed * 1_000_003L + (round - 1) * 10_007L + site; // as simulate seeds its sites
+        futures.add(
+            pool.submit(
+                () ->
+                    train(
+                        head,
+                        sites.get(site),
+                        trainSeed,
+                        "site-" + site,
+                        serverControl,
+                        scaffold ? siteControl[site] : null)));
       }
       Fold fold = strategy.newFold(base, settings);
       for (Future<UpdateParameters> f : futures) {
@@ -110,8 +137,12 @@ public final class StrategyTuning {
     return Models.head(model).evaluate(test).accuracy();
   }
 
-  /** One site's round; a SCAFFOLD site updates {@code control} in place (option II) and reports its change. */
-  private static UpdateParameters train(Head head, Dataset data, long seed, String site, float[] serverControl, float[] control) {
+  /**
+   * One site's round; a SCAFFOLD site updates {@code control} in place (option II) and reports its
+   * change.
+   */
+  private static UpdateParameters train(
+      Head head, Dataset data, long seed, String site, float[] serverControl, float[] control) {
     TrainSettings settings = TrainSettings.defaults(seed);
     float[] correction = null;
     if (control != null) {
@@ -120,7 +151,8 @@ public final class StrategyTuning {
         correction[i] = serverControl[i] - control[i];
       }
     }
-    LocalTrainer.Result result = LocalTrainer.train(head, data, settings, correction, LocalTrainer.Progress.NONE);
+    LocalTrainer.Result result =
+        LocalTrainer.train(head, data, settings, correction, LocalTrainer.Progress.NONE);
     float[] y = concat(result.head().weights(), result.head().bias());
     float[] controlDelta = new float[0];
     if (control != null && result.steps() > 0) {

@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import fedlake.core.init.Federation;
 import fedlake.core.Fixtures;
 import fedlake.core.data.Dataset;
 import fedlake.core.data.GaussianClasses;
+import fedlake.core.init.Federation;
 import fedlake.core.model.FloatArrays;
 import fedlake.core.model.Head;
 import fedlake.core.model.Models;
@@ -36,8 +36,7 @@ class CcvrTest {
   private static final int CLASSES = 6;
   private static final int DIMENSION = 12;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
   private Store store;
   private Model base;
   private final GaussianClasses generator = new GaussianClasses(CLASSES, DIMENSION, 1.6, 5);
@@ -52,18 +51,30 @@ class CcvrTest {
   }
 
   private void upload(String site, Dataset data, boolean statistics) throws IOException {
-    LocalTrainer.Result trained = LocalTrainer.train(Models.head(base), data, TrainSettings.defaults(1).withEpochs(20),
-        LocalTrainer.Progress.NONE);
+    LocalTrainer.Result trained =
+        LocalTrainer.train(
+            Models.head(base),
+            data,
+            TrainSettings.defaults(1).withEpochs(20),
+            LocalTrainer.Progress.NONE);
     long[] histogram = data.labelHistogram(CLASSES);
-    store.writeUpdate(Fixtures.update(base, site, data.size(), trained.head().weights(), trained.head().bias())
-        .setLabelHistogram(FloatArrays.asList(histogram))
-        .setClassStatistics(statistics ? ClassMoments.of(data, CLASSES, ClassMoments.Spread.COVARIANCE).stream()
-            .map(ClassMoments::toAvro).toList() : null)
-        .build());
+    store.writeUpdate(
+        Fixtures.update(base, site, data.size(), trained.head().weights(), trained.head().bias())
+            .setLabelHistogram(FloatArrays.asList(histogram))
+            .setClassStatistics(
+                statistics
+                    ? ClassMoments.of(data, CLASSES, ClassMoments.Spread.COVARIANCE).stream()
+                        .map(ClassMoments::toAvro)
+                        .toList()
+                    : null)
+            .build());
   }
 
   private Dataset classes(Dataset all, int from, int to) {
-    return all.select(java.util.stream.IntStream.range(0, all.size()).filter(r -> all.label(r) >= from && all.label(r) < to).toArray());
+    return all.select(
+        java.util.stream.IntStream.range(0, all.size())
+            .filter(r -> all.label(r) >= from && all.label(r) < to)
+            .toArray());
   }
 
   private Dataset siteA() {
@@ -91,31 +102,57 @@ class CcvrTest {
     assertTrue(h.getCalibrated());
     double before = h.getProbeAccuracyBeforeCalibration();
     double after = h.getProbeAccuracy();
-    String figures = String.format(Locale.ROOT, "probe accuracy %.4f -> %.4f; %s", before, after, h.getCalibrationMessage());
+    String figures =
+        String.format(
+            Locale.ROOT,
+            "probe accuracy %.4f -> %.4f; %s",
+            before,
+            after,
+            h.getCalibrationMessage());
     // reference: one head trained on both sites' rows together
     Dataset a = siteA();
     Dataset b = siteB();
     float[] features = java.util.Arrays.copyOf(a.features(), (a.size() + b.size()) * DIMENSION);
     System.arraycopy(b.features(), 0, features, a.size() * DIMENSION, b.size() * DIMENSION);
-    int[] labels = java.util.stream.IntStream.concat(java.util.Arrays.stream(a.labels()), java.util.Arrays.stream(b.labels())).toArray();
-    double centralised = LocalTrainer.train(Models.head(base), Dataset.of("union", features, labels, DIMENSION),
-        TrainSettings.defaults(1).withEpochs(20), LocalTrainer.Progress.NONE).head().evaluate(probe).accuracy();
+    int[] labels =
+        java.util.stream.IntStream.concat(
+                java.util.Arrays.stream(a.labels()), java.util.Arrays.stream(b.labels()))
+            .toArray();
+    double centralised =
+        LocalTrainer.train(
+                Models.head(base),
+                Dataset.of("union", features, labels, DIMENSION),
+                TrainSettings.defaults(1).withEpochs(20),
+                LocalTrainer.Progress.NONE)
+            .head()
+            .evaluate(probe)
+            .accuracy();
     figures += String.format(Locale.ROOT, "; centralised head %.4f", centralised);
     assertTrue(after >= before + 0.15, figures);
     assertTrue(after >= centralised - 0.05, figures);
-    assertEquals(after, Models.head(result.published().get(0)).evaluate(probe).accuracy(), 0.0, "the published model is the calibrated one");
-    assertTrue(h.getCalibrationMessage().startsWith("CCVR: re-fitted the head from the aggregate on 100 virtual embeddings per class of 6 "
-        + "classes (full covariance pooled from 2 site(s): 2 sent with the update, 0 held by the store), 40 epoch(s)"), h.getCalibrationMessage());
+    assertEquals(
+        after,
+        Models.head(result.published().get(0)).evaluate(probe).accuracy(),
+        0.0,
+        "the published model is the calibrated one");
+    assertTrue(
+        h.getCalibrationMessage()
+            .startsWith(
+                "CCVR: re-fitted the head from the aggregate on 100 virtual embeddings per class of 6 "
+                    + "classes (full covariance pooled from 2 site(s): 2 sent with the update, 0 held by the store), 40 epoch(s)"),
+        h.getCalibrationMessage());
     assertEquals(store.readHistory().get(0), h, "history on disk holds the calibration");
     System.out.println(figures);
 
-    // the same uploads in another store, calibrated again: the same model (exact pooling, seeded sampling)
+    // the same uploads in another store, calibrated again: the same model (exact pooling, seeded
+    // sampling)
     store = Store.open(dir.resolve("again").toUri().toString());
     new Federation(store).dimension(DIMENSION).classes(CLASSES).execute();
     uploadSkewedSites(true);
-    RoundResult rerun = new RoundJob(store).calibration(new Ccvr().perClass(100).epochs(40).seed(3))
-        .execute();
-    assertArrayEquals(Models.parameters(result.published().get(0)), Models.parameters(rerun.published().get(0)));
+    RoundResult rerun =
+        new RoundJob(store).calibration(new Ccvr().perClass(100).epochs(40).seed(3)).execute();
+    assertArrayEquals(
+        Models.parameters(result.published().get(0)), Models.parameters(rerun.published().get(0)));
     assertNull(rerun.history().get(0).getProbeAccuracy(), "no probe set, no probe accuracy");
   }
 
@@ -125,7 +162,8 @@ class CcvrTest {
     RoundResult calibrated = new RoundJob(store).calibration(ccvr()).execute();
     RoundHistory h = calibrated.history().get(0);
     assertFalse(h.getCalibrated());
-    assertEquals("calibration skipped: no accepted update carried class statistics (sites opt in with edge train --site-stats)",
+    assertEquals(
+        "calibration skipped: no accepted update carried class statistics (sites opt in with edge train --site-stats)",
         h.getCalibrationMessage());
     assertEquals(h.getProbeAccuracyBeforeCalibration(), h.getProbeAccuracy());
     Head published = Models.head(calibrated.published().get(0));

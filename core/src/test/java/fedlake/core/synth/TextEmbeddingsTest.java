@@ -18,8 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Reading class text embeddings, their errors, and the zero-shot head. */
 class TextEmbeddingsTest {
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private final Configuration conf = new Configuration();
 
@@ -31,28 +30,45 @@ class TextEmbeddingsTest {
     assertEquals(2, text.classCount());
     assertEquals(3, text.dimension());
     assertArrayEquals(new float[] {0, 0, 1}, text.row(1));
-    InvalidInputException dimension = assertThrows(InvalidInputException.class, () -> text.requireShape(2, 512));
-    assertEquals(file + ": text embeddings have dimension 3, the federation's embeddings have 512", dimension.getMessage());
-    InvalidInputException classes = assertThrows(InvalidInputException.class, () -> text.requireShape(100, 3));
-    assertEquals(file + ": text embeddings hold 2 classes, the federation has 100", classes.getMessage());
+    InvalidInputException dimension =
+        assertThrows(InvalidInputException.class, () -> text.requireShape(2, 512));
+    assertEquals(
+        file + ": text embeddings have dimension 3, the federation's embeddings have 512",
+        dimension.getMessage());
+    InvalidInputException classes =
+        assertThrows(InvalidInputException.class, () -> text.requireShape(100, 3));
+    assertEquals(
+        file + ": text embeddings hold 2 classes, the federation has 100", classes.getMessage());
   }
 
   @Test
   void badValuesAreNamed() throws IOException {
     Path nan = dir.resolve("nan.npy");
     Npy.writeFloat32(nan, new float[] {1, 0, Float.NaN, 1}, 2, 2);
-    assertEquals(nan + ": text embedding of class 1 has a non-finite value (NaN) at position 0",
-        assertThrows(InvalidInputException.class, () -> TextEmbeddings.read(nan.toString(), conf)).getMessage());
+    assertEquals(
+        nan + ": text embedding of class 1 has a non-finite value (NaN) at position 0",
+        assertThrows(InvalidInputException.class, () -> TextEmbeddings.read(nan.toString(), conf))
+            .getMessage());
     Path zero = dir.resolve("zero.npy");
     Npy.writeFloat32(zero, new float[] {0, 0, 1, 1}, 2, 2);
-    assertEquals(zero + ": text embedding of class 0 is all zeros",
-        assertThrows(InvalidInputException.class, () -> TextEmbeddings.read(zero.toString(), conf)).getMessage());
+    assertEquals(
+        zero + ": text embedding of class 0 is all zeros",
+        assertThrows(InvalidInputException.class, () -> TextEmbeddings.read(zero.toString(), conf))
+            .getMessage());
     Path vector = dir.resolve("vector.npy");
     Npy.writeInt32(vector, new int[] {1, 2, 3});
-    assertEquals(vector + ": text embeddings must be a 2-dimensional array (classes x dimension), found shape [3]",
-        assertThrows(InvalidInputException.class, () -> TextEmbeddings.read(vector.toString(), conf)).getMessage());
-    assertEquals(dir.resolve("absent.npy") + ": no such file or directory",
-        assertThrows(InvalidInputException.class, () -> TextEmbeddings.read(dir.resolve("absent.npy").toString(), conf)).getMessage());
+    assertEquals(
+        vector
+            + ": text embeddings must be a 2-dimensional array (classes x dimension), found shape [3]",
+        assertThrows(
+                InvalidInputException.class, () -> TextEmbeddings.read(vector.toString(), conf))
+            .getMessage());
+    assertEquals(
+        dir.resolve("absent.npy") + ": no such file or directory",
+        assertThrows(
+                InvalidInputException.class,
+                () -> TextEmbeddings.read(dir.resolve("absent.npy").toString(), conf))
+            .getMessage());
   }
 
   @Test
@@ -67,11 +83,17 @@ class TextEmbeddingsTest {
     Dataset gap = Dataset.of("gap", new float[] {1, 0, 0, 1}, new int[] {0, 2}, 2);
     Path gapFile = dir.resolve("gap.parquet");
     DatasetFiles.writeParquet(gap, new org.apache.hadoop.fs.Path(gapFile.toUri()), conf, "g");
-    assertEquals(gapFile + ": no text embedding for classes [1] (labels run to 2)",
-        assertThrows(InvalidInputException.class, () -> TextEmbeddings.read(gapFile.toString(), conf)).getMessage());
+    assertEquals(
+        gapFile + ": no text embedding for classes [1] (labels run to 2)",
+        assertThrows(
+                InvalidInputException.class, () -> TextEmbeddings.read(gapFile.toString(), conf))
+            .getMessage());
   }
 
-  /** The zero-shot head's argmax is cosine zero-shot classification, and its logits are 100 x cosine. */
+  /**
+   * The zero-shot head's argmax is cosine zero-shot classification, and its logits are 100 x
+   * cosine.
+   */
   @Test
   void zeroShotHeadIsCosineClassification() {
     int classes = 7;

@@ -6,10 +6,10 @@ import fedlake.core.cluster.CentroidMatching;
 import fedlake.core.cluster.ClusterEvents;
 import fedlake.core.cluster.ClusterStore;
 import fedlake.core.cluster.ProfileFeatures;
-import fedlake.schema.SiteAssignment;
-import fedlake.schema.SiteProfile;
 import fedlake.core.store.Latest;
 import fedlake.core.store.Store;
+import fedlake.schema.SiteAssignment;
+import fedlake.schema.SiteProfile;
 import java.io.IOException;
 import java.io.Serializable;
 import java.io.UncheckedIOException;
@@ -47,13 +47,12 @@ import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.StorageLevel;
 
 /**
- * Clusters one round's site profiles with Spark MLlib (KMeans, BisectingKMeans or
- * GaussianMixture), with k fixed or chosen by silhouette over a range, and writes the round's
- * assignments and cluster history. Cluster ids are stable: this round's centres are matched to the
- * previous clusters' centres (recomputed on this round's profiles of their sites). Clusters smaller
- * than the minimum size are dissolved; a site's own informative lowest-loss choice counts as evidence.
- * Reports a collapse (all sites in one cluster although the profiles separate) and clusters that
- * empty.
+ * Clusters one round's site profiles with Spark MLlib (KMeans, BisectingKMeans or GaussianMixture),
+ * with k fixed or chosen by silhouette over a range, and writes the round's assignments and cluster
+ * history. Cluster ids are stable: this round's centres are matched to the previous clusters'
+ * centres (recomputed on this round's profiles of their sites). Clusters smaller than the minimum
+ * size are dissolved; a site's own informative lowest-loss choice counts as evidence. Reports a
+ * collapse (all sites in one cluster although the profiles separate) and clusters that empty.
  */
 public final class ClusterJob {
   public static final String KMEANS = "kmeans";
@@ -95,7 +94,8 @@ public final class ClusterJob {
 
   public ClusterJob algorithm(String value) {
     if (!Set.of(KMEANS, BISECTING, GMM).contains(value)) {
-      throw new IllegalArgumentException("cluster: --algorithm must be kmeans, bisecting or gmm, got '" + value + "'");
+      throw new IllegalArgumentException(
+          "cluster: --algorithm must be kmeans, bisecting or gmm, got '" + value + "'");
     }
     this.algorithm = value;
     return this;
@@ -118,13 +118,15 @@ public final class ClusterJob {
     try {
       return k(Integer.valueOf(value.trim()));
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("cluster: --k must be 'auto' or a whole number, got '" + value + "'");
+      throw new IllegalArgumentException(
+          "cluster: --k must be 'auto' or a whole number, got '" + value + "'");
     }
   }
 
   public ClusterJob kRange(int min, int max) {
     if (min < 2 || max < min) {
-      throw new IllegalArgumentException("cluster: --k-range must be MIN..MAX with 2 <= MIN <= MAX, got " + min + ".." + max);
+      throw new IllegalArgumentException(
+          "cluster: --k-range must be MIN..MAX with 2 <= MIN <= MAX, got " + min + ".." + max);
     }
     this.kMin = min;
     this.kMax = max;
@@ -140,7 +142,8 @@ public final class ClusterJob {
       }
       return kRange(Integer.parseInt(parts[0].trim()), Integer.parseInt(parts[1].trim()));
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("cluster: --k-range must look like 2..8, got '" + value + "'");
+      throw new IllegalArgumentException(
+          "cluster: --k-range must look like 2..8, got '" + value + "'");
     }
   }
 
@@ -152,7 +155,10 @@ public final class ClusterJob {
     return this;
   }
 
-  /** k-means (and the k-means start of a mixture) runs from this many seeds and keeps the lowest cost. */
+  /**
+   * k-means (and the k-means start of a mixture) runs from this many seeds and keeps the lowest
+   * cost.
+   */
   public ClusterJob restarts(int value) {
     if (value < 1) {
       throw new IllegalArgumentException("cluster: --restarts must be at least 1, got " + value);
@@ -179,7 +185,10 @@ public final class ClusterJob {
     return this;
   }
 
-  /** How much higher a fresh fit's silhouette must be to replace the previous assignment (warm-started on this round). */
+  /**
+   * How much higher a fresh fit's silhouette must be to replace the previous assignment
+   * (warm-started on this round).
+   */
   public ClusterJob kChangeMargin(double value) {
     if (!(value >= 0)) {
       throw new IllegalArgumentException("cluster: --k-change-margin must be >= 0, got " + value);
@@ -194,12 +203,26 @@ public final class ClusterJob {
   }
 
   /** What the job decided. */
-  public record Result(int round, int sites, String algorithm, int k, String kChosenBy, Double silhouette,
-      Double separability, Map<Integer, Double> silhouettes, Map<Integer, Integer> sizes, Map<String, Integer> assignments,
-      boolean collapsed, List<Integer> emptied, List<String> warnings, long millis) {}
+  public record Result(
+      int round,
+      int sites,
+      String algorithm,
+      int k,
+      String kChosenBy,
+      Double silhouette,
+      Double separability,
+      Map<Integer, Double> silhouettes,
+      Map<Integer, Integer> sizes,
+      Map<String, Integer> assignments,
+      boolean collapsed,
+      List<Integer> emptied,
+      List<String> warnings,
+      long millis) {}
 
   /** One profile turned into what the clustering needs. */
-  record Point(long id, String site, int trained, Integer choice, boolean informative, double[] features) implements Serializable {}
+  record Point(
+      long id, String site, int trained, Integer choice, boolean informative, double[] features)
+      implements Serializable {}
 
   public Result execute() {
     long started = System.currentTimeMillis();
@@ -207,34 +230,73 @@ public final class ClusterJob {
     Path dir = ClusterStore.profilesRound(store, round);
     try {
       if (!store.fileSystem().exists(dir)) {
-        throw new IllegalStateException("No profiles for round " + round + " in " + dir + ": run 'fedlake profiles' first");
+        throw new IllegalStateException(
+            "No profiles for round " + round + " in " + dir + ": run 'fedlake profiles' first");
       }
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read " + dir, e);
     }
-    Dataset<Row> table = spark.read().parquet(dir.toString()).withColumn("_file", functions.input_file_name());
+    Dataset<Row> table =
+        spark.read().parquet(dir.toString()).withColumn("_file", functions.input_file_name());
     Row first = table.select("labelHistogram", "direction").first();
     int classCount = first.getList(0).size();
     int projected = first.getList(1).size();
-    boolean embedding = weights.embeddingWeight() > 0 && table.filter(functions.col("embeddingMean").isNull()).isEmpty();
+    boolean embedding =
+        weights.embeddingWeight() > 0
+            && table.filter(functions.col("embeddingMean").isNull()).isEmpty();
     boolean hasPosition = java.util.Arrays.asList(table.columns()).contains("position");
-    boolean position = hasPosition && weights.positionWeight() > 0
-        && table.filter(functions.col("position").isNull().or(functions.size(functions.col("position")).notEqual(projected))).isEmpty();
+    boolean position =
+        hasPosition
+            && weights.positionWeight() > 0
+            && table
+                .filter(
+                    functions
+                        .col("position")
+                        .isNull()
+                        .or(functions.size(functions.col("position")).notEqual(projected)))
+                .isEmpty();
     ProfileFeatures features = weights.withBlocks(position, embedding);
-    Dataset<Row> withPosition = hasPosition ? table : table.withColumn("position", functions.lit(null).cast("array<float>"));
+    Dataset<Row> withPosition =
+        hasPosition
+            ? table
+            : table.withColumn("position", functions.lit(null).cast("array<float>"));
 
-    JavaRDD<Row> checked = withPosition.select("site", "cluster", "clusterChoice", "choiceInformative", "labelHistogram",
-        "direction", "embeddingMean", "_file", "position").javaRDD();
-    List<Row> bad = checked.filter(row -> ProfileFeatures.problem(profile(row), classCount, projected) != null).take(1);
+    JavaRDD<Row> checked =
+        withPosition
+            .select(
+                "site",
+                "cluster",
+                "clusterChoice",
+                "choiceInformative",
+                "labelHistogram",
+                "direction",
+                "embeddingMean",
+                "_file",
+                "position")
+            .javaRDD();
+    List<Row> bad =
+        checked
+            .filter(row -> ProfileFeatures.problem(profile(row), classCount, projected) != null)
+            .take(1);
     if (!bad.isEmpty()) {
       Row row = bad.get(0);
-      throw new InvalidInputException(row.getString(7), ProfileFeatures.problem(profile(row), classCount, projected));
+      throw new InvalidInputException(
+          row.getString(7), ProfileFeatures.problem(profile(row), classCount, projected));
     }
-    JavaRDD<Point> points = checked.zipWithIndex().map(t -> {
-      Row row = t._1();
-      return new Point(t._2(), row.getString(0), row.getInt(1), row.isNullAt(2) ? null : row.getInt(2), row.getBoolean(3),
-          features.vector(profile(row)));
-    });
+    JavaRDD<Point> points =
+        checked
+            .zipWithIndex()
+            .map(
+                t -> {
+                  Row row = t._1();
+                  return new Point(
+                      t._2(),
+                      row.getString(0),
+                      row.getInt(1),
+                      row.isNullAt(2) ? null : row.getInt(2),
+                      row.getBoolean(3),
+                      features.vector(profile(row)));
+                });
     points.persist(StorageLevel.MEMORY_AND_DISK());
     try {
       return cluster(round, dir, points, features, started);
@@ -243,32 +305,54 @@ public final class ClusterJob {
     }
   }
 
-  private Result cluster(int round, Path dir, JavaRDD<Point> points, ProfileFeatures features, long started) {
+  private Result cluster(
+      int round, Path dir, JavaRDD<Point> points, ProfileFeatures features, long started) {
     long n = points.count();
-    List<String> duplicates = points.map(Point::site).countByValue().entrySet().stream()
-        .filter(e -> e.getValue() > 1).map(Map.Entry::getKey).sorted().limit(3).toList();
+    List<String> duplicates =
+        points.map(Point::site).countByValue().entrySet().stream()
+            .filter(e -> e.getValue() > 1)
+            .map(Map.Entry::getKey)
+            .sorted()
+            .limit(3)
+            .toList();
     if (!duplicates.isEmpty()) {
-      throw new InvalidInputException(dir.toString(), "holds more than one profile of site(s) " + duplicates);
+      throw new InvalidInputException(
+          dir.toString(), "holds more than one profile of site(s) " + duplicates);
     }
     if (k != null && k > n) {
-      throw new IllegalArgumentException("Cannot make " + k + " clusters from " + n + " site profile(s) in " + dir);
+      throw new IllegalArgumentException(
+          "Cannot make " + k + " clusters from " + n + " site profile(s) in " + dir);
     }
-    StructType schema = new StructType(new StructField[] {
-        new StructField("id", DataTypes.LongType, false, Metadata.empty()),
-        new StructField("features", new VectorUDT(), false, Metadata.empty())});
+    StructType schema =
+        new StructType(
+            new StructField[] {
+              new StructField("id", DataTypes.LongType, false, Metadata.empty()),
+              new StructField("features", new VectorUDT(), false, Metadata.empty())
+            });
     // MLlib iterates over the frame many times: few, large partitions keep the per-task cost down
-    int partitions = (int) Math.max(1, Math.min(points.getNumPartitions(), (n + ROWS_PER_PARTITION - 1) / ROWS_PER_PARTITION));
-    Dataset<Row> frame = spark.createDataFrame(points.map(p -> RowFactory.create(p.id(), Vectors.dense(p.features()))), schema)
-        .coalesce(partitions);
+    int partitions =
+        (int)
+            Math.max(
+                1,
+                Math.min(
+                    points.getNumPartitions(), (n + ROWS_PER_PARTITION - 1) / ROWS_PER_PARTITION));
+    Dataset<Row> frame =
+        spark
+            .createDataFrame(
+                points.map(p -> RowFactory.create(p.id(), Vectors.dense(p.features()))), schema)
+            .coalesce(partitions);
     frame.persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      // the previous assignment, warm-started on this round's profiles: kept unless a fresh fit is clearly better
+      // the previous assignment, warm-started on this round's profiles: kept unless a fresh fit is
+      // clearly better
       var previous = ClusterStore.latestBefore(store, round);
-      Map<String, Integer> previousBySite = previous.map(ClusterStore.Assignments::bySite).orElse(Map.of());
+      Map<String, Integer> previousBySite =
+          previous.map(ClusterStore.Assignments::bySite).orElse(Map.of());
       SortedMap<Integer, double[]> previousCentres = previousCentres(points, previousBySite);
       Fitted fromPrevious = carriedOver(points, previousCentres);
       // with a fixed k the previous partition only competes when it has that k
-      Fitted carried = fromPrevious != null && (k == null || fromPrevious.k() == k) ? fromPrevious : null;
+      Fitted carried =
+          fromPrevious != null && (k == null || fromPrevious.k() == k) ? fromPrevious : null;
       Double carriedSilhouette = carried == null ? null : silhouette(carried.predictions());
 
       Map<Integer, Double> silhouettes = new TreeMap<>();
@@ -318,25 +402,34 @@ public final class ClusterJob {
 
       Latest latest = store.latest().orElse(null);
       Set<Integer> modelIds = latest == null ? Set.of() : latest.versions().keySet();
-      Map<Integer, Integer> previousSizes = previous.map(ClusterStore.Assignments::sizes).orElse(Map.of());
+      Map<Integer, Integer> previousSizes =
+          previous.map(ClusterStore.Assignments::sizes).orElse(Map.of());
       Set<Integer> idle = new TreeSet<>(modelIds);
-      previousSizes.forEach((id, size) -> {
-        if (size > 0) {
-          idle.remove(id);
-        }
-      });
+      previousSizes.forEach(
+          (id, size) -> {
+            if (size > 0) {
+              idle.remove(id);
+            }
+          });
       Set<Integer> taken = new TreeSet<>(modelIds);
       taken.addAll(previousSizes.keySet());
 
       // dissolve raw clusters below the minimum size (keep the largest if none reaches it)
       List<Integer> eligible = new ArrayList<>();
-      chosen.sizes().forEach((raw, size) -> {
-        if (size >= minSize) {
-          eligible.add(raw);
-        }
-      });
+      chosen
+          .sizes()
+          .forEach(
+              (raw, size) -> {
+                if (size >= minSize) {
+                  eligible.add(raw);
+                }
+              });
       if (eligible.isEmpty()) {
-        eligible.add(chosen.sizes().entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey());
+        eligible.add(
+            chosen.sizes().entrySet().stream()
+                .max(Map.Entry.comparingByValue())
+                .orElseThrow()
+                .getKey());
       }
       double[][] centres = new double[eligible.size()][];
       long[] sizes = new long[eligible.size()];
@@ -359,10 +452,23 @@ public final class ClusterJob {
       Broadcast<Assigner> rules = context.broadcast(assigner);
       Map<Long, Integer> rawById = chosen.rawById();
       Broadcast<Map<Long, Integer>> raws = context.broadcast(rawById);
-      List<Object[]> decided = points.map(p -> {
-        Assigner.Decision d = rules.value().assign(p.features(), raws.value().get(p.id()), p.choice(), p.informative());
-        return new Object[] {p.site(), p.trained(), d.cluster(), d.distance(), d.reason()};
-      }).collect();
+      List<Object[]> decided =
+          points
+              .map(
+                  p -> {
+                    Assigner.Decision d =
+                        rules
+                            .value()
+                            .assign(
+                                p.features(),
+                                raws.value().get(p.id()),
+                                p.choice(),
+                                p.informative());
+                    return new Object[] {
+                      p.site(), p.trained(), d.cluster(), d.distance(), d.reason()
+                    };
+                  })
+              .collect();
 
       Map<Integer, Integer> finalSizes = new TreeMap<>();
       Map<Integer, Double> distanceSums = new TreeMap<>();
@@ -371,7 +477,9 @@ public final class ClusterJob {
         int cluster = (Integer) d[2];
         finalSizes.merge(cluster, 1, Integer::sum);
         distanceSums.merge(cluster, (Double) d[3], Double::sum);
-        trainedBy.computeIfAbsent(cluster, c -> new TreeMap<>()).merge((Integer) d[1], 1, Integer::sum);
+        trainedBy
+            .computeIfAbsent(cluster, c -> new TreeMap<>())
+            .merge((Integer) d[1], 1, Integer::sum);
       }
       Map<Integer, Double> meanDistances = new TreeMap<>();
       distanceSums.forEach((c, sum) -> meanDistances.put(c, sum / finalSizes.get(c)));
@@ -390,27 +498,55 @@ public final class ClusterJob {
       Map<String, Integer> bySite = new TreeMap<>();
       for (Object[] d : decided) {
         int cluster = (Integer) d[2];
-        rows.add(SiteAssignment.newBuilder()
-            .setRound(round)
-            .setSite((String) d[0])
-            .setCluster(cluster)
-            .setDistance((Double) d[3])
-            .setParentCluster(parents.get(cluster))
-            .setReason((String) d[4])
-            .build());
+        rows.add(
+            SiteAssignment.newBuilder()
+                .setRound(round)
+                .setSite((String) d[0])
+                .setCluster(cluster)
+                .setDistance((Double) d[3])
+                .setParentCluster(parents.get(cluster))
+                .setReason((String) d[4])
+                .build());
         bySite.put((String) d[0], cluster);
       }
-      ClusterEvents.Outcome outcome = ClusterEvents.of(round, finalSizes, previousSizes, meanDistances,
-          new ClusterEvents.Fit(algorithm, chosen.k(), kChosenBy, silhouette, separability), separableSilhouette, minSize,
-          System.currentTimeMillis());
+      ClusterEvents.Outcome outcome =
+          ClusterEvents.of(
+              round,
+              finalSizes,
+              previousSizes,
+              meanDistances,
+              new ClusterEvents.Fit(algorithm, chosen.k(), kChosenBy, silhouette, separability),
+              separableSilhouette,
+              minSize,
+              System.currentTimeMillis());
       try {
         ClusterStore.writeAssignments(store, round, rows);
         ClusterStore.writeHistory(store, round, outcome.rows());
       } catch (IOException e) {
-        throw new UncheckedIOException("Cannot write assignments of round " + round + " to " + store.root() + ": " + e.getMessage(), e);
+        throw new UncheckedIOException(
+            "Cannot write assignments of round "
+                + round
+                + " to "
+                + store.root()
+                + ": "
+                + e.getMessage(),
+            e);
       }
-      return new Result(round, (int) n, algorithm, chosen.k(), kChosenBy, silhouette, separability, silhouettes, finalSizes,
-          bySite, outcome.collapsed(), outcome.emptied(), outcome.warnings(), System.currentTimeMillis() - started);
+      return new Result(
+          round,
+          (int) n,
+          algorithm,
+          chosen.k(),
+          kChosenBy,
+          silhouette,
+          separability,
+          silhouettes,
+          finalSizes,
+          bySite,
+          outcome.collapsed(),
+          outcome.emptied(),
+          outcome.warnings(),
+          System.currentTimeMillis() - started);
     } finally {
       frame.unpersist(false);
       cached.forEach(d -> d.unpersist(false));
@@ -418,7 +554,10 @@ public final class ClusterJob {
     }
   }
 
-  /** A fitted clustering: predictions (id, features, prediction), centres by raw index, sizes by raw index. */
+  /**
+   * A fitted clustering: predictions (id, features, prediction), centres by raw index, sizes by raw
+   * index.
+   */
   record Fitted(int k, Dataset<Row> predictions, double[][] centres, Map<Integer, Long> sizes) {
     Map<Long, Integer> rawById() {
       Map<Long, Integer> map = new HashMap<>();
@@ -440,7 +579,10 @@ public final class ClusterJob {
       }
     }
     if (best < 0) {
-      throw new IllegalStateException("Cannot create cluster " + cluster + ": none of its sites trained a model that exists now");
+      throw new IllegalStateException(
+          "Cannot create cluster "
+              + cluster
+              + ": none of its sites trained a model that exists now");
     }
     return best;
   }
@@ -451,24 +593,54 @@ public final class ClusterJob {
     Dataset<Row> predictions;
     switch (algorithm) {
       case BISECTING -> {
-        BisectingKMeansModel model = new BisectingKMeans().setK(clusters).setSeed(fitSeed).setFeaturesCol("features").fit(frame);
+        BisectingKMeansModel model =
+            new BisectingKMeans()
+                .setK(clusters)
+                .setSeed(fitSeed)
+                .setFeaturesCol("features")
+                .fit(frame);
         centres = model.clusterCenters();
         predictions = model.transform(frame);
       }
       case GMM -> {
-        // MLlib's random start often leaves a component empty; start from k-means instead (as is usual for GMMs)
+        // MLlib's random start often leaves a component empty; start from k-means instead (as is
+        // usual for GMMs)
         KMeansModel start = kmeans(frame, clusters, fitSeed);
-        org.apache.spark.mllib.clustering.GaussianMixtureModel model = new org.apache.spark.mllib.clustering.GaussianMixture()
-            .setK(clusters).setSeed(fitSeed).setInitialModel(initialMixture(start, frame))
-            .run(frame.select("features").javaRDD().map(r -> org.apache.spark.mllib.linalg.Vectors.fromML(r.<Vector>getAs(0))).rdd());
-        centres = java.util.Arrays.stream(model.gaussians()).map(g -> g.mu().asML()).toArray(Vector[]::new);
+        org.apache.spark.mllib.clustering.GaussianMixtureModel model =
+            new org.apache.spark.mllib.clustering.GaussianMixture()
+                .setK(clusters)
+                .setSeed(fitSeed)
+                .setInitialModel(initialMixture(start, frame))
+                .run(
+                    frame
+                        .select("features")
+                        .javaRDD()
+                        .map(r -> org.apache.spark.mllib.linalg.Vectors.fromML(r.<Vector>getAs(0)))
+                        .rdd());
+        centres =
+            java.util.Arrays.stream(model.gaussians())
+                .map(g -> g.mu().asML())
+                .toArray(Vector[]::new);
         org.apache.spark.mllib.clustering.GaussianMixtureModel fitted = model;
-        JavaRDD<Row> rows = frame.javaRDD().map(r -> RowFactory.create(r.getLong(0), r.get(1),
-            fitted.predict(org.apache.spark.mllib.linalg.Vectors.fromML(r.<Vector>getAs(1)))));
-        predictions = spark.createDataFrame(rows, new StructType(new StructField[] {
-            new StructField("id", DataTypes.LongType, false, Metadata.empty()),
-            new StructField("features", new VectorUDT(), false, Metadata.empty()),
-            new StructField("prediction", DataTypes.IntegerType, false, Metadata.empty())}));
+        JavaRDD<Row> rows =
+            frame
+                .javaRDD()
+                .map(
+                    r ->
+                        RowFactory.create(
+                            r.getLong(0),
+                            r.get(1),
+                            fitted.predict(
+                                org.apache.spark.mllib.linalg.Vectors.fromML(r.<Vector>getAs(1)))));
+        predictions =
+            spark.createDataFrame(
+                rows,
+                new StructType(
+                    new StructField[] {
+                      new StructField("id", DataTypes.LongType, false, Metadata.empty()),
+                      new StructField("features", new VectorUDT(), false, Metadata.empty()),
+                      new StructField("prediction", DataTypes.IntegerType, false, Metadata.empty())
+                    }));
       }
       default -> {
         KMeansModel model = kmeans(frame, clusters, fitSeed);
@@ -484,7 +656,8 @@ public final class ClusterJob {
   }
 
   private Fitted fitted(int clusters, Dataset<Row> predictions, double[][] centres) {
-    Dataset<Row> kept = predictions.select("id", "features", "prediction").persist(StorageLevel.MEMORY_AND_DISK());
+    Dataset<Row> kept =
+        predictions.select("id", "features", "prediction").persist(StorageLevel.MEMORY_AND_DISK());
     cached.add(kept);
     Map<Integer, Long> sizes = new TreeMap<>();
     for (Row row : kept.groupBy("prediction").count().collectAsList()) {
@@ -494,13 +667,20 @@ public final class ClusterJob {
   }
 
   /**
-   * The best of {@link #restarts} MLlib k-means fits from different seeds (lowest within-cluster sum of
-   * squares): one k-means|| start can land in a poor local optimum that merges two groups and splits another.
+   * The best of {@link #restarts} MLlib k-means fits from different seeds (lowest within-cluster
+   * sum of squares): one k-means|| start can land in a poor local optimum that merges two groups
+   * and splits another.
    */
   private KMeansModel kmeans(Dataset<Row> frame, int clusters, long fitSeed) {
     KMeansModel best = null;
     for (int r = 0; r < restarts; r++) {
-      KMeansModel model = new KMeans().setK(clusters).setSeed(fitSeed + 104_729L * r).setMaxIter(50).setFeaturesCol("features").fit(frame);
+      KMeansModel model =
+          new KMeans()
+              .setK(clusters)
+              .setSeed(fitSeed + 104_729L * r)
+              .setMaxIter(50)
+              .setFeaturesCol("features")
+              .fit(frame);
       if (best == null || model.summary().trainingCost() < best.summary().trainingCost()) {
         best = model;
       }
@@ -508,38 +688,49 @@ public final class ClusterJob {
     return best;
   }
 
-  /** A mixture with k-means' centres, weights by cluster size, and the pooled per-dimension variance (plus a floor). */
-  private static org.apache.spark.mllib.clustering.GaussianMixtureModel initialMixture(KMeansModel start, Dataset<Row> frame) {
+  /**
+   * A mixture with k-means' centres, weights by cluster size, and the pooled per-dimension variance
+   * (plus a floor).
+   */
+  private static org.apache.spark.mllib.clustering.GaussianMixtureModel initialMixture(
+      KMeansModel start, Dataset<Row> frame) {
     Vector[] centres = start.clusterCenters();
     int k = centres.length;
     int d = centres[0].size();
-    Broadcast<Vector[]> shared = JavaSparkContext.fromSparkContext(frame.sparkSession().sparkContext()).broadcast(centres);
-    double[] totals = frame.javaRDD().map(r -> {
-      Vector x = r.<Vector>getAs(1);
-      Vector[] c = shared.value();
-      int best = 0;
-      double bestDistance = Double.POSITIVE_INFINITY;
-      for (int i = 0; i < c.length; i++) {
-        double dist = Vectors.sqdist(x, c[i]);
-        if (dist < bestDistance) {
-          bestDistance = dist;
-          best = i;
-        }
-      }
-      double[] row = new double[c.length + x.size()];
-      row[best] = 1;
-      for (int j = 0; j < x.size(); j++) {
-        double diff = x.apply(j) - c[best].apply(j);
-        row[c.length + j] = diff * diff;
-      }
-      return row;
-    }).reduce((a, b) -> {
-      double[] sum = a.clone();
-      for (int i = 0; i < sum.length; i++) {
-        sum[i] += b[i];
-      }
-      return sum;
-    });
+    Broadcast<Vector[]> shared =
+        JavaSparkContext.fromSparkContext(frame.sparkSession().sparkContext()).broadcast(centres);
+    double[] totals =
+        frame
+            .javaRDD()
+            .map(
+                r -> {
+                  Vector x = r.<Vector>getAs(1);
+                  Vector[] c = shared.value();
+                  int best = 0;
+                  double bestDistance = Double.POSITIVE_INFINITY;
+                  for (int i = 0; i < c.length; i++) {
+                    double dist = Vectors.sqdist(x, c[i]);
+                    if (dist < bestDistance) {
+                      bestDistance = dist;
+                      best = i;
+                    }
+                  }
+                  double[] row = new double[c.length + x.size()];
+                  row[best] = 1;
+                  for (int j = 0; j < x.size(); j++) {
+                    double diff = x.apply(j) - c[best].apply(j);
+                    row[c.length + j] = diff * diff;
+                  }
+                  return row;
+                })
+            .reduce(
+                (a, b) -> {
+                  double[] sum = a.clone();
+                  for (int i = 0; i < sum.length; i++) {
+                    sum[i] += b[i];
+                  }
+                  return sum;
+                });
     double n = 0;
     for (int i = 0; i < k; i++) {
       n += totals[i];
@@ -557,87 +748,115 @@ public final class ClusterJob {
     }
     for (int i = 0; i < k; i++) {
       weights[i] = Math.max(totals[i], 1) / weightSum;
-      gaussians[i] = new org.apache.spark.mllib.stat.distribution.MultivariateGaussian(
-          org.apache.spark.mllib.linalg.Vectors.fromML(centres[i]),
-          org.apache.spark.mllib.linalg.Matrices.dense(d, d, variance.clone()));
+      gaussians[i] =
+          new org.apache.spark.mllib.stat.distribution.MultivariateGaussian(
+              org.apache.spark.mllib.linalg.Vectors.fromML(centres[i]),
+              org.apache.spark.mllib.linalg.Matrices.dense(d, d, variance.clone()));
     }
     return new org.apache.spark.mllib.clustering.GaussianMixtureModel(weights, gaussians);
   }
 
   private static double silhouette(Dataset<Row> predictions) {
-    return new ClusteringEvaluator().setFeaturesCol("features").setPredictionCol("prediction")
-        .setMetricName("silhouette").setDistanceMeasure("squaredEuclidean").evaluate(predictions);
+    return new ClusteringEvaluator()
+        .setFeaturesCol("features")
+        .setPredictionCol("prediction")
+        .setMetricName("silhouette")
+        .setDistanceMeasure("squaredEuclidean")
+        .evaluate(predictions);
   }
 
   /**
-   * The previous assignment carried over to this round: every site at the nearest of the previous clusters,
-   * re-centred on this round's profiles of their sites (one k-means step warm-started from the previous
-   * partition). Null when fewer than two previous clusters hold sites now.
+   * The previous assignment carried over to this round: every site at the nearest of the previous
+   * clusters, re-centred on this round's profiles of their sites (one k-means step warm-started
+   * from the previous partition). Null when fewer than two previous clusters hold sites now.
    */
   private Fitted carriedOver(JavaRDD<Point> points, SortedMap<Integer, double[]> previousCentres) {
     if (previousCentres.size() < 2) {
       return null;
     }
     double[][] centres = previousCentres.values().toArray(double[][]::new);
-    Broadcast<double[][]> shared = JavaSparkContext.fromSparkContext(points.context()).broadcast(centres);
-    JavaRDD<Row> rows = points.map(p -> {
-      double[][] c = shared.value();
-      int nearest = 0;
-      for (int i = 1; i < c.length; i++) {
-        if (CentroidMatching.squaredDistance(p.features(), c[i]) < CentroidMatching.squaredDistance(p.features(), c[nearest])) {
-          nearest = i;
-        }
-      }
-      return RowFactory.create(p.id(), Vectors.dense(p.features()), nearest);
-    });
-    Dataset<Row> predictions = spark.createDataFrame(rows, new StructType(new StructField[] {
-        new StructField("id", DataTypes.LongType, false, Metadata.empty()),
-        new StructField("features", new VectorUDT(), false, Metadata.empty()),
-        new StructField("prediction", DataTypes.IntegerType, false, Metadata.empty())}));
+    Broadcast<double[][]> shared =
+        JavaSparkContext.fromSparkContext(points.context()).broadcast(centres);
+    JavaRDD<Row> rows =
+        points.map(
+            p -> {
+              double[][] c = shared.value();
+              int nearest = 0;
+              for (int i = 1; i < c.length; i++) {
+                if (CentroidMatching.squaredDistance(p.features(), c[i])
+                    < CentroidMatching.squaredDistance(p.features(), c[nearest])) {
+                  nearest = i;
+                }
+              }
+              return RowFactory.create(p.id(), Vectors.dense(p.features()), nearest);
+            });
+    Dataset<Row> predictions =
+        spark.createDataFrame(
+            rows,
+            new StructType(
+                new StructField[] {
+                  new StructField("id", DataTypes.LongType, false, Metadata.empty()),
+                  new StructField("features", new VectorUDT(), false, Metadata.empty()),
+                  new StructField("prediction", DataTypes.IntegerType, false, Metadata.empty())
+                }));
     Fitted fitted = fitted(centres.length, predictions, centres);
     return fitted.sizes().size() < 2 ? null : fitted;
   }
 
-  private static SortedMap<Integer, double[]> previousCentres(JavaRDD<Point> points, Map<String, Integer> previousBySite) {
+  private static SortedMap<Integer, double[]> previousCentres(
+      JavaRDD<Point> points, Map<String, Integer> previousBySite) {
     SortedMap<Integer, double[]> centres = new TreeMap<>();
     if (previousBySite.isEmpty()) {
       return centres;
     }
-    Broadcast<Map<String, Integer>> previous = JavaSparkContext.fromSparkContext(points.context())
-        .broadcast(new HashMap<>(previousBySite));
-    Map<Integer, double[]> sums = points.mapPartitions((Iterator<Point> part) -> {
-      Map<Integer, double[]> local = new HashMap<>();
-      while (part.hasNext()) {
-        Point p = part.next();
-        Integer cluster = previous.value().get(p.site());
-        if (cluster != null) {
-          double[] sum = local.computeIfAbsent(cluster, c -> new double[p.features().length + 1]);
-          for (int i = 0; i < p.features().length; i++) {
-            sum[i] += p.features()[i];
+    Broadcast<Map<String, Integer>> previous =
+        JavaSparkContext.fromSparkContext(points.context())
+            .broadcast(new HashMap<>(previousBySite));
+    Map<Integer, double[]> sums =
+        points
+            .mapPartitions(
+                (Iterator<Point> part) -> {
+                  Map<Integer, double[]> local = new HashMap<>();
+                  while (part.hasNext()) {
+                    Point p = part.next();
+                    Integer cluster = previous.value().get(p.site());
+                    if (cluster != null) {
+                      double[] sum =
+                          local.computeIfAbsent(cluster, c -> new double[p.features().length + 1]);
+                      for (int i = 0; i < p.features().length; i++) {
+                        sum[i] += p.features()[i];
+                      }
+                      sum[p.features().length] += 1;
+                    }
+                  }
+                  return List.of(local).iterator();
+                })
+            .reduce(
+                (a, b) -> {
+                  Map<Integer, double[]> merged = new HashMap<>(a);
+                  b.forEach(
+                      (c, sum) ->
+                          merged.merge(
+                              c,
+                              sum,
+                              (x, y) -> {
+                                double[] z = x.clone();
+                                for (int i = 0; i < z.length; i++) {
+                                  z[i] += y[i];
+                                }
+                                return z;
+                              }));
+                  return merged;
+                });
+    sums.forEach(
+        (cluster, sum) -> {
+          int length = sum.length - 1;
+          double[] centre = new double[length];
+          for (int i = 0; i < length; i++) {
+            centre[i] = sum[i] / sum[length];
           }
-          sum[p.features().length] += 1;
-        }
-      }
-      return List.of(local).iterator();
-    }).reduce((a, b) -> {
-      Map<Integer, double[]> merged = new HashMap<>(a);
-      b.forEach((c, sum) -> merged.merge(c, sum, (x, y) -> {
-        double[] z = x.clone();
-        for (int i = 0; i < z.length; i++) {
-          z[i] += y[i];
-        }
-        return z;
-      }));
-      return merged;
-    });
-    sums.forEach((cluster, sum) -> {
-      int length = sum.length - 1;
-      double[] centre = new double[length];
-      for (int i = 0; i < length; i++) {
-        centre[i] = sum[i] / sum[length];
-      }
-      centres.put(cluster, centre);
-    });
+          centres.put(cluster, centre);
+        });
     return centres;
   }
 
@@ -667,20 +886,33 @@ public final class ClusterJob {
       throw new IllegalStateException("Cannot list profiles in " + dir + ": " + e.getMessage(), e);
     }
     if (latest < 0) {
-      throw new IllegalStateException("No profiles in " + dir + ": run 'fedlake profiles --store " + store.root() + "' first");
+      throw new IllegalStateException(
+          "No profiles in " + dir + ": run 'fedlake profiles --store " + store.root() + "' first");
     }
     return latest;
   }
 
   /** One line per cluster, for the command's output. */
   public static String describe(Result r) {
-    StringBuilder text = new StringBuilder(String.format(Locale.ROOT,
-        "Round %d: %d site(s) in %d cluster(s) (%s, k=%d by %s%s); sizes %s%n", r.round(), r.sites(), r.sizes().size(),
-        r.algorithm(), r.k(), r.kChosenBy(), r.silhouette() == null ? "" : String.format(Locale.ROOT, ", silhouette %.3f", r.silhouette()),
-        r.sizes()));
+    StringBuilder text =
+        new StringBuilder(
+            String.format(
+                Locale.ROOT,
+                "Round %d: %d site(s) in %d cluster(s) (%s, k=%d by %s%s); sizes %s%n",
+                r.round(),
+                r.sites(),
+                r.sizes().size(),
+                r.algorithm(),
+                r.k(),
+                r.kChosenBy(),
+                r.silhouette() == null
+                    ? ""
+                    : String.format(Locale.ROOT, ", silhouette %.3f", r.silhouette()),
+                r.sizes()));
     if (!r.silhouettes().isEmpty() && r.k() != 1) {
       text.append("  silhouette by k: ");
-      r.silhouettes().forEach((kk, s) -> text.append(String.format(Locale.ROOT, "%d=%.3f ", kk, s)));
+      r.silhouettes()
+          .forEach((kk, s) -> text.append(String.format(Locale.ROOT, "%d=%.3f ", kk, s)));
       text.append('\n');
     }
     for (String w : r.warnings()) {

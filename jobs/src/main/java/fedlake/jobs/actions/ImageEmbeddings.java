@@ -33,10 +33,10 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * Embeds a folder of images per class ({@code DIR/<class>/*.png|jpg|jpeg}, class ids as
- * {@link ImageFolders} maps them) with a frozen encoder inside Spark partitions. Only
- * {@link EncoderSettings} and the Hadoop settings travel to the executors; each executor loads the
- * model once ({@link ImageEncoder#shared}) and reuses it for every task it runs.
+ * Embeds a folder of images per class ({@code DIR/<class>/*.png|jpg|jpeg}, class ids as {@link
+ * ImageFolders} maps them) with a frozen encoder inside Spark partitions. Only {@link
+ * EncoderSettings} and the Hadoop settings travel to the executors; each executor loads the model
+ * once ({@link ImageEncoder#shared}) and reuses it for every task it runs.
  *
  * <p>With {@link #perClass} the rows are class-balanced: exactly M rows per class, a class with
  * fewer images cycling through them in a seeded order ({@link BalancedSample}); each distinct image
@@ -51,11 +51,12 @@ import org.apache.spark.sql.types.StructType;
  */
 public final class ImageEmbeddings {
   /** Columns of {@link Result#rows}. */
-  public static final StructType SCHEMA = new StructType()
-      .add("id", DataTypes.StringType, false)
-      .add("classId", DataTypes.IntegerType, false)
-      .add("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), false)
-      .add("sourceFile", DataTypes.StringType, false);
+  public static final StructType SCHEMA =
+      new StructType()
+          .add("id", DataTypes.StringType, false)
+          .add("classId", DataTypes.IntegerType, false)
+          .add("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), false)
+          .add("sourceFile", DataTypes.StringType, false);
 
   private final SparkSession spark;
   private String images;
@@ -91,7 +92,10 @@ public final class ImageEmbeddings {
     return this;
   }
 
-  /** Class names, line i naming class i ({@link ImageFolders#readClassNames}); default: folder names. */
+  /**
+   * Class names, line i naming class i ({@link ImageFolders#readClassNames}); default: folder
+   * names.
+   */
   public ImageEmbeddings classNames(List<String> names) {
     this.classNames = names == null ? null : List.copyOf(names);
     return this;
@@ -129,7 +133,13 @@ public final class ImageEmbeddings {
    * @param dimension length of each embedding
    * @param seconds wall time of listing and embedding
    */
-  public record Result(Dataset<Row> rows, List<ClassImages> classes, int images, long rowCount, int dimension, double seconds) {
+  public record Result(
+      Dataset<Row> rows,
+      List<ClassImages> classes,
+      int images,
+      long rowCount,
+      int dimension,
+      double seconds) {
     /** Distinct images embedded per second. */
     public double imagesPerSecond() {
       return seconds > 0 ? images / seconds : 0;
@@ -138,8 +148,8 @@ public final class ImageEmbeddings {
 
   /**
    * Lists the classes, embeds their images and returns the rows. Bad input (no such folder, a class
-   * folder without images, an image that does not decode, a model that does not load) raises
-   * {@link InvalidInputException} naming the file, whichever executor met it.
+   * folder without images, an image that does not decode, a model that does not load) raises {@link
+   * InvalidInputException} naming the file, whichever executor met it.
    */
   public Result execute() {
     if (images == null) {
@@ -149,16 +159,24 @@ public final class ImageEmbeddings {
       throw new IllegalArgumentException("embed images: the encoder model is required");
     }
     if (!ModelFiles.isUrl(encoder.model()) && !Files.exists(Path.of(encoder.model()))) {
-      throw new InvalidInputException(encoder.model(), "cannot load encoder model: no such file or directory");
+      throw new InvalidInputException(
+          encoder.model(), "cannot load encoder model: no such file or directory");
     }
     long start = System.nanoTime();
     Configuration conf = spark.sparkContext().hadoopConfiguration();
     List<ClassImages> classes = ImageFolders.list(images, classNames, conf);
-    List<BalancedSample.Pick> picks = perClass != null ? BalancedSample.perClass(classes, perClass, seed) : BalancedSample.all(classes);
+    List<BalancedSample.Pick> picks =
+        perClass != null
+            ? BalancedSample.perClass(classes, perClass, seed)
+            : BalancedSample.all(classes);
     List<ImageTask> tasks = tasks(picks);
 
     JavaSparkContext context = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    int slices = Math.max(1, Math.min(tasks.size(), partitions != null ? partitions : context.defaultParallelism() * 2));
+    int slices =
+        Math.max(
+            1,
+            Math.min(
+                tasks.size(), partitions != null ? partitions : context.defaultParallelism() * 2));
     Embedder embedder = new Embedder(encoder, new HashMap<>(Store.settings(conf)));
     JavaRDD<Row> rows = context.parallelize(tasks, slices).mapPartitions(embedder::embed);
     Dataset<Row> frame = spark.createDataFrame(rows, SCHEMA).persist();
@@ -180,7 +198,9 @@ public final class ImageEmbeddings {
   private static List<ImageTask> tasks(List<BalancedSample.Pick> picks) {
     Map<String, ImageTask> byFile = new LinkedHashMap<>();
     for (BalancedSample.Pick pick : picks) {
-      byFile.merge(pick.file(), new ImageTask(pick.file(), pick.classId(), pick.id(), 1),
+      byFile.merge(
+          pick.file(),
+          new ImageTask(pick.file(), pick.classId(), pick.id(), 1),
           (old, added) -> new ImageTask(old.file(), old.classId(), old.id(), old.copies() + 1));
     }
     return new ArrayList<>(byFile.values());
@@ -199,7 +219,9 @@ public final class ImageEmbeddings {
         return new IllegalStateException(state.getMessage(), failure);
       }
     }
-    return failure instanceof RuntimeException runtime ? runtime : new RuntimeException(failure.getMessage(), failure);
+    return failure instanceof RuntimeException runtime
+        ? runtime
+        : new RuntimeException(failure.getMessage(), failure);
   }
 
   /** A distinct image: its first row's id and how many rows it gives. */

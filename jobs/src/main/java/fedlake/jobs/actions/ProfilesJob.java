@@ -1,6 +1,5 @@
 package fedlake.jobs.actions;
 
-import fedlake.jobs.spark.SparkScanner;
 import fedlake.core.cluster.ClusterPlan;
 import fedlake.core.cluster.ClusterStore;
 import fedlake.core.cluster.ProfileBuilder;
@@ -8,17 +7,18 @@ import fedlake.core.cluster.RandomProjection;
 import fedlake.core.model.Models;
 import fedlake.core.round.RoundJob;
 import fedlake.core.round.RoundRules;
-import fedlake.core.round.UpdateSelection;
-import fedlake.core.strategy.FedAvg;
-import fedlake.core.strategy.Strategies;
-import fedlake.core.strategy.StrategySettings;
 import fedlake.core.round.UpdateCheck;
 import fedlake.core.round.UpdateFile;
 import fedlake.core.round.UpdateReader;
+import fedlake.core.round.UpdateSelection;
 import fedlake.core.round.UpdateValidator;
 import fedlake.core.store.Latest;
 import fedlake.core.store.ParquetFiles;
 import fedlake.core.store.Store;
+import fedlake.core.strategy.FedAvg;
+import fedlake.core.strategy.Strategies;
+import fedlake.core.strategy.StrategySettings;
+import fedlake.jobs.spark.SparkScanner;
 import fedlake.schema.Model;
 import fedlake.schema.SiteProfile;
 import fedlake.schema.Update;
@@ -62,7 +62,10 @@ public final class ProfilesJob {
     this.store = store;
   }
 
-  /** Round to profile (default: the current round, whose updates the round job has not aggregated yet). */
+  /**
+   * Round to profile (default: the current round, whose updates the round job has not aggregated
+   * yet).
+   */
   public ProfilesJob round(Integer value) {
     if (value != null && value < 0) {
       throw new IllegalArgumentException("profiles: --round must be >= 0, got " + value);
@@ -95,62 +98,94 @@ public final class ProfilesJob {
     Latest latest = store.requireLatest();
     int round = this.round != null ? this.round : latest.round();
     if (round > latest.round()) {
-      throw new IllegalStateException("Cannot profile round " + round + ": the current round is " + latest.round());
+      throw new IllegalStateException(
+          "Cannot profile round " + round + ": the current round is " + latest.round());
     }
     Map<Integer, Model> bases = round == latest.round() ? currentModels(latest) : pastModels(round);
     ClusterPlan plan = ClusterPlan.forRound(store, round, bases.keySet());
-    UpdateValidator validator = new UpdateValidator(round, bases, store.registeredSites().orElse(null), maxAbsValue)
-        .withAssignments(plan.training(), plan.trainingFile());
-    List<UpdateFile> files = store.listUpdates(round).stream()
-        .map(s -> new UpdateFile(s.getPath().toString(), s.getLen()))
-        .toList();
+    UpdateValidator validator =
+        new UpdateValidator(round, bases, store.registeredSites().orElse(null), maxAbsValue)
+            .withAssignments(plan.training(), plan.trainingFile());
+    List<UpdateFile> files =
+        store.listUpdates(round).stream()
+            .map(s -> new UpdateFile(s.getPath().toString(), s.getLen()))
+            .toList();
     // the same checks and choice of each site's latest valid update as the round job
-    RoundRules rules = new RoundRules(validator, Strategies.named(FedAvg.NAME), StrategySettings.of(Strategies.named(FedAvg.NAME), Map.of()),
-        Map.of(), false, RoundJob.MAX_UPDATE_BYTES_DEFAULT);
+    RoundRules rules =
+        new RoundRules(
+            validator,
+            Strategies.named(FedAvg.NAME),
+            StrategySettings.of(Strategies.named(FedAvg.NAME), Map.of()),
+            Map.of(),
+            false,
+            RoundJob.MAX_UPDATE_BYTES_DEFAULT);
     List<UpdateCheck> checks = UpdateSelection.run(files, rules, new SparkScanner(spark)).checks();
     List<UpdateCheck> accepted = checks.stream().filter(UpdateCheck::accepted).toList();
     Path target = ClusterStore.profilesRound(store, round);
     if (accepted.isEmpty()) {
-      return new Result(round, 0, checks.size(), target.toString(), System.currentTimeMillis() - started);
+      return new Result(
+          round, 0, checks.size(), target.toString(), System.currentTimeMillis() - started);
     }
     boolean informative = !identical(bases.values());
-    Path staging = new Path(ClusterStore.profilesDir(store), ".round=" + round + "-" + UUID.randomUUID());
+    Path staging =
+        new Path(ClusterStore.profilesDir(store), ".round=" + round + "-" + UUID.randomUUID());
     JavaSparkContext context = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    Broadcast<Map<String, String>> settings = context.broadcast(new HashMap<>(Store.settings(context.hadoopConfiguration())));
+    Broadcast<Map<String, String>> settings =
+        context.broadcast(new HashMap<>(Store.settings(context.hadoopConfiguration())));
     Broadcast<Map<Integer, Model>> models = context.broadcast(new HashMap<>(bases));
     Broadcast<Model> origin = context.broadcast(store.readModel(0, 0));
-    ProfileBuilder builder = new ProfileBuilder(new RandomProjection(projectionDimension, projectionSeed));
+    ProfileBuilder builder =
+        new ProfileBuilder(new RandomProjection(projectionDimension, projectionSeed));
     String stagingUri = staging.toString();
     long now = System.currentTimeMillis();
     int slices = Math.max(1, Math.min(accepted.size(), context.defaultParallelism() * 2));
     FileSystem fs = store.fileSystem();
     try {
-      long written = context.parallelize(new ArrayList<>(accepted), slices)
-          .mapPartitionsWithIndex((Integer index, Iterator<UpdateCheck> part) -> {
-            var conf = Store.configuration(settings.value());
-            UpdateReader reader = new UpdateReader(conf);
-            List<SiteProfile> profiles = new ArrayList<>();
-            while (part.hasNext()) {
-              UpdateCheck check = part.next();
-              Update update = reader.read(check.file());
-              profiles.add(builder.build(update, models.value().get(update.getCluster()), origin.value(), informative, now));
-            }
-            if (!profiles.isEmpty()) {
-              ParquetFiles.write(new Path(stagingUri, String.format("part-%05d.parquet", index)), conf,
-                  SiteProfile.getClassSchema(), profiles);
-            }
-            return List.of((long) profiles.size()).iterator();
-          }, false)
-          .reduce(Long::sum);
+      long written =
+          context
+              .parallelize(new ArrayList<>(accepted), slices)
+              .mapPartitionsWithIndex(
+                  (Integer index, Iterator<UpdateCheck> part) -> {
+                    var conf = Store.configuration(settings.value());
+                    UpdateReader reader = new UpdateReader(conf);
+                    List<SiteProfile> profiles = new ArrayList<>();
+                    while (part.hasNext()) {
+                      UpdateCheck check = part.next();
+                      Update update = reader.read(check.file());
+                      profiles.add(
+                          builder.build(
+                              update,
+                              models.value().get(update.getCluster()),
+                              origin.value(),
+                              informative,
+                              now));
+                    }
+                    if (!profiles.isEmpty()) {
+                      ParquetFiles.write(
+                          new Path(stagingUri, String.format("part-%05d.parquet", index)),
+                          conf,
+                          SiteProfile.getClassSchema(),
+                          profiles);
+                    }
+                    return List.of((long) profiles.size()).iterator();
+                  },
+                  false)
+              .reduce(Long::sum);
       if (fs.exists(target)) {
         fs.delete(target, true);
       }
       if (!fs.rename(staging, target)) {
         throw new IOException("Cannot rename " + staging + " to " + target);
       }
-      return new Result(round, written, checks.size() - accepted.size(), target.toString(), System.currentTimeMillis() - started);
+      return new Result(
+          round,
+          written,
+          checks.size() - accepted.size(),
+          target.toString(),
+          System.currentTimeMillis() - started);
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot write profiles of round " + round + " to " + target + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "Cannot write profiles of round " + round + " to " + target + ": " + e.getMessage(), e);
     } finally {
       try {
         if (fs.exists(staging)) {
@@ -164,7 +199,10 @@ public final class ProfilesJob {
 
   private Map<Integer, Model> currentModels(Latest latest) {
     Map<Integer, Model> bases = new TreeMap<>();
-    latest.versions().forEach((cluster, version) -> bases.put(cluster, store.readModel(latest.round(), cluster)));
+    latest
+        .versions()
+        .forEach(
+            (cluster, version) -> bases.put(cluster, store.readModel(latest.round(), cluster)));
     return bases;
   }
 
@@ -179,12 +217,16 @@ public final class ProfilesJob {
       }
     }
     if (bases.isEmpty()) {
-      throw new IllegalStateException("Cannot profile round " + round + ": " + dir + " holds no model");
+      throw new IllegalStateException(
+          "Cannot profile round " + round + ": " + dir + " holds no model");
     }
     return bases;
   }
 
-  /** Whether every model has the same parameters (a fresh federation's clusters): a choice among them says nothing. */
+  /**
+   * Whether every model has the same parameters (a fresh federation's clusters): a choice among
+   * them says nothing.
+   */
   static boolean identical(java.util.Collection<Model> models) {
     float[] first = null;
     for (Model m : models) {

@@ -1,8 +1,5 @@
 package fedlake.jobs.actions;
 
-import fedlake.jobs.cli.EmbedImages;
-import fedlake.jobs.spark.Spark;
-import fedlake.jobs.spark.SparkStatisticsPooler;
 import fedlake.core.InvalidInputException;
 import fedlake.core.cli.Args;
 import fedlake.core.round.AuditStatus;
@@ -23,6 +20,9 @@ import fedlake.core.synth.TextEmbeddings;
 import fedlake.core.synth.TextSource;
 import fedlake.encoder.EncoderSettings;
 import fedlake.encoder.ImageFolders;
+import fedlake.jobs.cli.EmbedImages;
+import fedlake.jobs.spark.Spark;
+import fedlake.jobs.spark.SparkStatisticsPooler;
 import fedlake.schema.ClassStatistics;
 import fedlake.schema.Model;
 import fedlake.schema.SyntheticProvenance;
@@ -42,7 +42,6 @@ import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.util.LongAccumulator;
 import scala.Tuple2;
@@ -50,6 +49,7 @@ import scala.Tuple2;
 /**
  * The {@code synthesize} Spark job: writes a class-balanced synthetic embedding table, exactly
  * {@code perClass} rows for every class, from one source:
+ *
  * <ul>
  *   <li>{@code text}: samples around each class's text embedding ({@link TextSource});
  *   <li>{@code site-stats}: samples from each class's Gaussian, with the statistics pooled exactly
@@ -59,31 +59,36 @@ import scala.Tuple2;
  *       through DJL in Spark partitions ({@link ImageEmbeddings}); a class with fewer than M images
  *       cycles through them in a seeded order, so some rows repeat an image.
  * </ul>
- * Tasks generate one class at a time from the class's own random stream, so the table depends on the
- * seed only, not on partitioning. The driver streams the classes in order into one Parquet file
+ *
+ * Tasks generate one class at a time from the class's own random stream, so the table depends on
+ * the seed only, not on partitioning. The driver streams the classes in order into one Parquet file
  * with the provenance in its footer, written atomically; an existing table is never replaced.
  */
 public final class Synthesize {
   public static final int PER_CLASS_DEFAULT = 100;
   public static final String IMAGES = "images";
-  public static final String USAGE = String.join("\n",
-      "usage: fedlake synthesize --source text|site-stats|images --per-class M --seed S [options]",
-      "  --store URI           federation store: the table goes to ROOT/synthetic/NAME.parquet, and classes and",
-      "                        dimension are checked against its current model",
-      "  --name NAME           table name in the store (default SOURCE-mM-seedS)",
-      "  --out URI             write the table to this Parquet file instead",
-      "  --per-class M         rows per class (default " + PER_CLASS_DEFAULT + ")",
-      "  --seed S              seed; class c always draws from the stream of (S, c) (default 0)",
-      "  --skip-missing-classes  write the classes the source covers when some have none (default: error)",
-      "  text:       --text FILE (.npy classes x dim, or Parquet DatasetRow with label = class),",
-      "              --noise SIGMA (noise length against the unit text embedding, default " + TextSource.NOISE_DEFAULT + ")",
-      "  site-stats: --round R (pool the accepted updates of store round R) or --stats FILE (Parquet of",
-      "              ClassStatistics rows, pooled per class), [--classes C], [--shrinkage L] (covariance toward diagonal)",
-      "  images:     --images DIR (one sub-folder of .png/.jpg images per class; class ids by sorted folder name,",
-      "              or line i of --classnames FILE names the folder of class i), --model PATH_OR_URL (TorchScript",
-      "              or ONNX image encoder, see docs/images.md), [--batch-size N] [--image-size 224]",
-      "  --master M            Spark master (default local[*])",
-      StoreConfig.USAGE);
+  public static final String USAGE =
+      String.join(
+          "\n",
+          "usage: fedlake synthesize --source text|site-stats|images --per-class M --seed S [options]",
+          "  --store URI           federation store: the table goes to ROOT/synthetic/NAME.parquet, and classes and",
+          "                        dimension are checked against its current model",
+          "  --name NAME           table name in the store (default SOURCE-mM-seedS)",
+          "  --out URI             write the table to this Parquet file instead",
+          "  --per-class M         rows per class (default " + PER_CLASS_DEFAULT + ")",
+          "  --seed S              seed; class c always draws from the stream of (S, c) (default 0)",
+          "  --skip-missing-classes  write the classes the source covers when some have none (default: error)",
+          "  text:       --text FILE (.npy classes x dim, or Parquet DatasetRow with label = class),",
+          "              --noise SIGMA (noise length against the unit text embedding, default "
+              + TextSource.NOISE_DEFAULT
+              + ")",
+          "  site-stats: --round R (pool the accepted updates of store round R) or --stats FILE (Parquet of",
+          "              ClassStatistics rows, pooled per class), [--classes C], [--shrinkage L] (covariance toward diagonal)",
+          "  images:     --images DIR (one sub-folder of .png/.jpg images per class; class ids by sorted folder name,",
+          "              or line i of --classnames FILE names the folder of class i), --model PATH_OR_URL (TorchScript",
+          "              or ONNX image encoder, see docs/images.md), [--batch-size N] [--image-size 224]",
+          "  --master M            Spark master (default local[*])",
+          StoreConfig.USAGE);
 
   private final SparkSession spark;
   private final Store store;
@@ -97,7 +102,10 @@ public final class Synthesize {
   private Path out;
   private SyntheticTable.MissingClasses missingClasses = SyntheticTable.MissingClasses.FAIL;
 
-  /** @param store where named tables go and statistics rounds are read from; may be null with {@link #out} */
+  /**
+   * @param store where named tables go and statistics rounds are read from; may be null with {@link
+   *     #out}
+   */
   public Synthesize(SparkSession spark, Store store) {
     this.spark = spark;
     this.store = store;
@@ -112,11 +120,12 @@ public final class Synthesize {
   }
 
   /**
-   * Rows are embeddings of the images under {@code folder} (one sub-folder per class) by
-   * {@code encoder}; {@code classNames} (nullable) names the folder of every class in class order.
+   * Rows are embeddings of the images under {@code folder} (one sub-folder per class) by {@code
+   * encoder}; {@code classNames} (nullable) names the folder of every class in class order.
    */
   public Synthesize images(String folder, EncoderSettings encoder, List<String> classNames) {
-    this.images = new ImageInput(folder, java.util.Objects.requireNonNull(encoder, "encoder"), classNames);
+    this.images =
+        new ImageInput(folder, java.util.Objects.requireNonNull(encoder, "encoder"), classNames);
     this.source = null;
     this.statisticsRound = null;
     return this;
@@ -124,7 +133,10 @@ public final class Synthesize {
 
   private record ImageInput(String folder, EncoderSettings encoder, List<String> classNames) {}
 
-  /** Rows come from the statistics of the accepted updates of store round {@code round}, pooled in Spark. */
+  /**
+   * Rows come from the statistics of the accepted updates of store round {@code round}, pooled in
+   * Spark.
+   */
   public Synthesize statisticsOfRound(int round) {
     if (round < 0) {
       throw new IllegalArgumentException("synthesize: --round must be >= 0, got " + round);
@@ -176,50 +188,65 @@ public final class Synthesize {
       throw new IllegalArgumentException("synthesize: no source given");
     }
     if (out == null && store == null) {
-      throw new IllegalArgumentException("synthesize: give --store (table under ROOT/synthetic/) or --out URI");
+      throw new IllegalArgumentException(
+          "synthesize: give --store (table under ROOT/synthetic/) or --out URI");
     }
-    String sourceName = source != null ? source.name() : images != null ? IMAGES : GaussianSource.NAME;
-    Path target = out != null ? out
-        : SyntheticTable.inStore(store, name != null ? name : sourceName + "-m" + perClass + "-seed" + seed);
+    String sourceName =
+        source != null ? source.name() : images != null ? IMAGES : GaussianSource.NAME;
+    Path target =
+        out != null
+            ? out
+            : SyntheticTable.inStore(
+                store, name != null ? name : sourceName + "-m" + perClass + "-seed" + seed);
     Store writer = out != null ? Store.open(out.getParent().toString(), conf()) : store;
     try {
       if (writer.fileSystem().exists(target)) { // checked before any work; write() checks again
-        throw new IllegalArgumentException("synthesize: " + target + " exists already (tables are never replaced; choose another "
-            + (out != null ? "--out" : "--name") + ")");
+        throw new IllegalArgumentException(
+            "synthesize: "
+                + target
+                + " exists already (tables are never replaced; choose another "
+                + (out != null ? "--out" : "--name")
+                + ")");
       }
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException("synthesize: cannot check " + target, e);
     }
     JavaSparkContext context = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    Generated generated = source != null ? fromSource(context) : images != null ? fromImages() : fromRound(context);
-    SyntheticProvenance provenance = SyntheticTable.provenance(generated.source(), perClass, seed, generated.missing(),
-        System.currentTimeMillis());
-    Iterable<SyntheticRow> rows = () -> new Iterator<>() {
-      private final Iterator<ClassEmbeddings> classes = generated.classes().toLocalIterator();
-      private Iterator<SyntheticRow> current = java.util.Collections.emptyIterator();
+    Generated generated =
+        source != null ? fromSource(context) : images != null ? fromImages() : fromRound(context);
+    SyntheticProvenance provenance =
+        SyntheticTable.provenance(
+            generated.source(), perClass, seed, generated.missing(), System.currentTimeMillis());
+    Iterable<SyntheticRow> rows =
+        () ->
+            new Iterator<>() {
+              private final Iterator<ClassEmbeddings> classes =
+                  generated.classes().toLocalIterator();
+              private Iterator<SyntheticRow> current = java.util.Collections.emptyIterator();
 
-      @Override
-      public boolean hasNext() {
-        while (!current.hasNext() && classes.hasNext()) {
-          current = SyntheticTable.toRows(classes.next(), sourceName, seed).iterator();
-        }
-        return current.hasNext();
-      }
+              @Override
+              public boolean hasNext() {
+                while (!current.hasNext() && classes.hasNext()) {
+                  current = SyntheticTable.toRows(classes.next(), sourceName, seed).iterator();
+                }
+                return current.hasNext();
+              }
 
-      @Override
-      public SyntheticRow next() {
-        if (!hasNext()) {
-          throw new java.util.NoSuchElementException();
-        }
-        return current.next();
-      }
-    };
+              @Override
+              public SyntheticRow next() {
+                if (!hasNext()) {
+                  throw new java.util.NoSuchElementException();
+                }
+                return current.next();
+              }
+            };
     try {
       SyntheticTable.write(writer, target, rows, provenance);
     } finally {
       generated.release().run();
     }
-    return new Result(target, provenance, (long) generated.classCount() * perClass, generated.classCount());
+    return new Result(
+        target, provenance, (long) generated.classCount() * perClass, generated.classCount());
   }
 
   private Configuration conf() {
@@ -227,7 +254,11 @@ public final class Synthesize {
   }
 
   /** Per-class embeddings in class order, the provenance's source and its missing classes. */
-  private record Generated(JavaRDD<ClassEmbeddings> classes, SyntheticSource source, List<Integer> missing, int classCount,
+  private record Generated(
+      JavaRDD<ClassEmbeddings> classes,
+      SyntheticSource source,
+      List<Integer> missing,
+      int classCount,
       Runnable release) {}
 
   private Generated fromSource(JavaSparkContext context) {
@@ -236,9 +267,12 @@ public final class Synthesize {
     int perClass = this.perClass;
     long seed = this.seed;
     int slices = Math.max(1, Math.min(classes.size(), context.defaultParallelism() * 2));
-    JavaRDD<ClassEmbeddings> rdd = context.parallelize(classes, slices)
-        .map(c -> SyntheticTable.embeddings(shipped.value(), c, perClass, seed));
-    return new Generated(rdd, source, SyntheticTable.missing(source), classes.size(), () -> shipped.destroy());
+    JavaRDD<ClassEmbeddings> rdd =
+        context
+            .parallelize(classes, slices)
+            .map(c -> SyntheticTable.embeddings(shipped.value(), c, perClass, seed));
+    return new Generated(
+        rdd, source, SyntheticTable.missing(source), classes.size(), () -> shipped.destroy());
   }
 
   private Generated fromRound(JavaSparkContext context) {
@@ -250,47 +284,83 @@ public final class Synthesize {
     List<UpdateAudit> rows;
     try {
       if (!store.fileSystem().exists(audit)) {
-        throw new IllegalArgumentException("synthesize: round " + round + " of " + store.root()
-            + " has not been aggregated yet (no " + audit.getName() + "); run 'fedlake round' first");
+        throw new IllegalArgumentException(
+            "synthesize: round "
+                + round
+                + " of "
+                + store.root()
+                + " has not been aggregated yet (no "
+                + audit.getName()
+                + "); run 'fedlake round' first");
       }
       rows = store.readAudit(round);
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException("synthesize: cannot read " + audit, e);
     }
-    List<String> files = rows.stream().filter(a -> AuditStatus.ACCEPTED.is(a.getStatus())).map(UpdateAudit::getFile).sorted().toList();
+    List<String> files =
+        rows.stream()
+            .filter(a -> AuditStatus.ACCEPTED.is(a.getStatus()))
+            .map(UpdateAudit::getFile)
+            .sorted()
+            .toList();
     if (files.isEmpty()) {
-      throw new IllegalArgumentException("synthesize: round " + round + " accepted no update, so there are no statistics to pool");
+      throw new IllegalArgumentException(
+          "synthesize: round " + round + " accepted no update, so there are no statistics to pool");
     }
     LongAccumulator contributions = context.sc().longAccumulator("updates with statistics");
-    JavaPairRDD<Integer, ClassPool> pools = new SparkStatisticsPooler(spark).pools(files, classCount, dimension, contributions)
-        .sortByKey()
-        .cache();
+    JavaPairRDD<Integer, ClassPool> pools =
+        new SparkStatisticsPooler(spark)
+            .pools(files, classCount, dimension, contributions)
+            .sortByKey()
+            .cache();
     try {
       List<Integer> covered = pools.keys().collect();
       if (contributions.value() == 0) {
-        throw new IllegalArgumentException("synthesize: none of the " + files.size() + " accepted updates of round " + round
-            + " carries class statistics (sites opt in with 'edge train --site-stats')");
+        throw new IllegalArgumentException(
+            "synthesize: none of the "
+                + files.size()
+                + " accepted updates of round "
+                + round
+                + " carries class statistics (sites opt in with 'edge train --site-stats')");
       }
       Map<String, String> parameters = new LinkedHashMap<>();
       parameters.put("store", store.root().toString());
       parameters.put("round", Integer.toString(round));
       parameters.put("updates", Integer.toString(files.size()));
       parameters.put("updates-with-statistics", Long.toString(contributions.value()));
-      parameters.put("covariance", pools.values().map(ClassPool::hasCovariance).reduce(Boolean::logicalAnd) ? "full" : "diagonal");
-      parameters.put("sites-examples", Long.toString(pools.values().map(ClassPool::count).reduce(Long::sum)));
+      parameters.put(
+          "covariance",
+          pools.values().map(ClassPool::hasCovariance).reduce(Boolean::logicalAnd)
+              ? "full"
+              : "diagonal");
+      parameters.put(
+          "sites-examples", Long.toString(pools.values().map(ClassPool::count).reduce(Long::sum)));
       parameters.put("shrinkage", String.format(Locale.ROOT, "%s", shrinkage));
       // the source only answers covers() and parameters() here; the tasks sample from the pools
-      SyntheticSource described = new CoverageSource(GaussianSource.NAME, classCount, dimension, Set.copyOf(covered), parameters);
+      SyntheticSource described =
+          new CoverageSource(
+              GaussianSource.NAME, classCount, dimension, Set.copyOf(covered), parameters);
       List<Integer> classes = SyntheticTable.classesToWrite(described, missingClasses);
       int perClass = this.perClass;
       long seed = this.seed;
       double shrinkage = this.shrinkage;
-      JavaRDD<ClassEmbeddings> rdd = pools.map(pair -> {
-        ClassEmbeddings e = new ClassEmbeddings(pair._1(), dimension,
-            new ClassGaussian(pair._2().result(), shrinkage).sample(perClass, Seeds.forClass(seed, pair._1())));
-        return SyntheticTable.check(GaussianSource.NAME, e, pair._1(), perClass, dimension);
-      });
-      return new Generated(rdd, described, SyntheticTable.missing(described), classes.size(), () -> pools.unpersist());
+      JavaRDD<ClassEmbeddings> rdd =
+          pools.map(
+              pair -> {
+                ClassEmbeddings e =
+                    new ClassEmbeddings(
+                        pair._1(),
+                        dimension,
+                        new ClassGaussian(pair._2().result(), shrinkage)
+                            .sample(perClass, Seeds.forClass(seed, pair._1())));
+                return SyntheticTable.check(GaussianSource.NAME, e, pair._1(), perClass, dimension);
+              });
+      return new Generated(
+          rdd,
+          described,
+          SyntheticTable.missing(described),
+          classes.size(),
+          () -> pools.unpersist());
     } catch (RuntimeException e) {
       pools.unpersist();
       throw e;
@@ -298,8 +368,14 @@ public final class Synthesize {
   }
 
   private Generated fromImages() {
-    Model model = store == null ? null : store.latest().map(l -> store.readModel(l.round(), 0)).orElse(null);
-    ImageEmbeddings job = ImageEmbeddings.of(spark).images(images.folder()).model(images.encoder()).perClass(perClass).seed(seed);
+    Model model =
+        store == null ? null : store.latest().map(l -> store.readModel(l.round(), 0)).orElse(null);
+    ImageEmbeddings job =
+        ImageEmbeddings.of(spark)
+            .images(images.folder())
+            .model(images.encoder())
+            .perClass(perClass)
+            .seed(seed);
     if (images.classNames() != null) {
       job.classNames(images.classNames());
     }
@@ -308,12 +384,25 @@ public final class Synthesize {
       int classCount = result.classes().size();
       int dimension = result.dimension();
       if (model != null && model.getClassCount() != classCount) {
-        throw new InvalidInputException(images.folder(), "holds " + classCount + " class folder(s), but the federation in "
-            + store.root() + " has " + model.getClassCount() + " classes");
+        throw new InvalidInputException(
+            images.folder(),
+            "holds "
+                + classCount
+                + " class folder(s), but the federation in "
+                + store.root()
+                + " has "
+                + model.getClassCount()
+                + " classes");
       }
       if (model != null && model.getDimension() != dimension) {
-        throw new InvalidInputException(images.encoder().model(), "gives embeddings of " + dimension
-            + " values, but the federation in " + store.root() + " has dimension " + model.getDimension());
+        throw new InvalidInputException(
+            images.encoder().model(),
+            "gives embeddings of "
+                + dimension
+                + " values, but the federation in "
+                + store.root()
+                + " has dimension "
+                + model.getDimension());
       }
       Map<String, String> parameters = new LinkedHashMap<>();
       parameters.put("images", images.folder());
@@ -321,25 +410,45 @@ public final class Synthesize {
       parameters.put("engine", images.encoder().engine());
       parameters.put("image-size", Integer.toString(images.encoder().imageSize()));
       parameters.put("distinct-images", Integer.toString(result.images()));
-      parameters.put("classes", String.join(",", result.classes().stream().map(c -> c.name()).toList()));
-      SyntheticSource described = new CoverageSource(IMAGES, classCount, dimension,
-          java.util.stream.IntStream.range(0, classCount).boxed().collect(java.util.stream.Collectors.toSet()), parameters);
+      parameters.put(
+          "classes", String.join(",", result.classes().stream().map(c -> c.name()).toList()));
+      SyntheticSource described =
+          new CoverageSource(
+              IMAGES,
+              classCount,
+              dimension,
+              java.util.stream.IntStream.range(0, classCount)
+                  .boxed()
+                  .collect(java.util.stream.Collectors.toSet()),
+              parameters);
       int perClass = this.perClass;
       // one class per record, its rows in id order (the image path, '#n' for repeats)
-      JavaRDD<ClassEmbeddings> rdd = result.rows().javaRDD()
-          .mapToPair(row -> new Tuple2<>(row.getInt(1), new Tuple2<>(row.getString(0), floats(row.getList(2)))))
-          .groupByKey()
-          .sortByKey()
-          .map(pair -> {
-            List<Tuple2<String, float[]>> rows = new ArrayList<>();
-            pair._2().forEach(rows::add);
-            rows.sort(java.util.Comparator.comparing(Tuple2::_1));
-            float[] values = new float[rows.size() * dimension];
-            for (int i = 0; i < rows.size(); i++) {
-              System.arraycopy(rows.get(i)._2(), 0, values, i * dimension, dimension);
-            }
-            return SyntheticTable.check(IMAGES, new ClassEmbeddings(pair._1(), dimension, values), pair._1(), perClass, dimension);
-          });
+      JavaRDD<ClassEmbeddings> rdd =
+          result
+              .rows()
+              .javaRDD()
+              .mapToPair(
+                  row ->
+                      new Tuple2<>(
+                          row.getInt(1), new Tuple2<>(row.getString(0), floats(row.getList(2)))))
+              .groupByKey()
+              .sortByKey()
+              .map(
+                  pair -> {
+                    List<Tuple2<String, float[]>> rows = new ArrayList<>();
+                    pair._2().forEach(rows::add);
+                    rows.sort(java.util.Comparator.comparing(Tuple2::_1));
+                    float[] values = new float[rows.size() * dimension];
+                    for (int i = 0; i < rows.size(); i++) {
+                      System.arraycopy(rows.get(i)._2(), 0, values, i * dimension, dimension);
+                    }
+                    return SyntheticTable.check(
+                        IMAGES,
+                        new ClassEmbeddings(pair._1(), dimension, values),
+                        pair._1(),
+                        perClass,
+                        dimension);
+                  });
       return new Generated(rdd, described, List.of(), classCount, () -> result.rows().unpersist());
     } catch (RuntimeException e) {
       result.rows().unpersist();
@@ -355,7 +464,10 @@ public final class Synthesize {
     return out;
   }
 
-  /** Describes a source whose rows are made elsewhere (which classes, parameters) without holding its data. */
+  /**
+   * Describes a source whose rows are made elsewhere (which classes, parameters) without holding
+   * its data.
+   */
   private static final class CoverageSource implements SyntheticSource {
     private static final long serialVersionUID = 1L;
     private final String name;
@@ -364,7 +476,12 @@ public final class Synthesize {
     private final Set<Integer> covered;
     private final Map<String, String> parameters;
 
-    CoverageSource(String name, int classCount, int dimension, Set<Integer> covered, Map<String, String> parameters) {
+    CoverageSource(
+        String name,
+        int classCount,
+        int dimension,
+        Set<Integer> covered,
+        Map<String, String> parameters) {
       this.name = name;
       this.classCount = classCount;
       this.dimension = dimension;
@@ -406,13 +523,37 @@ public final class Synthesize {
   // ---- command line ---------------------------------------------------------------------------
 
   public static int run(String[] argv, PrintStream out) {
-    Args args = new Args("synthesize", argv, Set.of("store", "source", "per-class", "seed", "name", "out", "text", "noise", "round",
-        "stats", "classes", "shrinkage", "images", "model", "classnames", "batch-size", "image-size", "engine", "master",
-        StoreConfig.OPTION), Set.of("skip-missing-classes"));
+    Args args =
+        new Args(
+            "synthesize",
+            argv,
+            Set.of(
+                "store",
+                "source",
+                "per-class",
+                "seed",
+                "name",
+                "out",
+                "text",
+                "noise",
+                "round",
+                "stats",
+                "classes",
+                "shrinkage",
+                "images",
+                "model",
+                "classnames",
+                "batch-size",
+                "image-size",
+                "engine",
+                "master",
+                StoreConfig.OPTION),
+            Set.of("skip-missing-classes"));
     String sourceName = args.required("source");
     StoreConfig storeConfig = StoreConfig.of(args);
     if (!args.has("store") && !args.has("out")) {
-      throw new IllegalArgumentException("synthesize: give --store URI (table under ROOT/synthetic/) or --out URI");
+      throw new IllegalArgumentException(
+          "synthesize: give --store URI (table under ROOT/synthetic/) or --out URI");
     }
     if (args.has("name") && args.has("out")) {
       throw new IllegalArgumentException("synthesize: give either --name or --out, not both");
@@ -421,18 +562,29 @@ public final class Synthesize {
     try {
       Configuration conf = storeConfig.applyTo(spark.sparkContext().hadoopConfiguration());
       Store store = args.has("store") ? Store.open(args.required("store"), conf) : null;
-      Model model = store == null ? null : store.latest().map(l -> store.readModel(l.round(), 0)).orElse(null);
-      Synthesize job = new Synthesize(spark, store)
-          .perClass(args.integer("per-class", PER_CLASS_DEFAULT))
-          .seed(args.longValue("seed", 0))
-          .shrinkage(args.number("shrinkage", 0))
-          .missingClasses(args.flag("skip-missing-classes") ? SyntheticTable.MissingClasses.SKIP : SyntheticTable.MissingClasses.FAIL);
+      Model model =
+          store == null
+              ? null
+              : store.latest().map(l -> store.readModel(l.round(), 0)).orElse(null);
+      Synthesize job =
+          new Synthesize(spark, store)
+              .perClass(args.integer("per-class", PER_CLASS_DEFAULT))
+              .seed(args.longValue("seed", 0))
+              .shrinkage(args.number("shrinkage", 0))
+              .missingClasses(
+                  args.flag("skip-missing-classes")
+                      ? SyntheticTable.MissingClasses.SKIP
+                      : SyntheticTable.MissingClasses.FAIL);
       if (args.has("name")) {
         job.name(args.required("name"));
       }
       if (args.has("out")) {
         String uri = args.required("out");
-        job.out(new Path(uri.contains("://") ? uri : new java.io.File(uri).getAbsoluteFile().toURI().toString()));
+        job.out(
+            new Path(
+                uri.contains("://")
+                    ? uri
+                    : new java.io.File(uri).getAbsoluteFile().toURI().toString()));
       }
       switch (sourceName) {
         case TextSource.NAME -> {
@@ -447,7 +599,8 @@ public final class Synthesize {
         }
         case GaussianSource.NAME -> {
           if (args.has("round") == args.has("stats")) {
-            throw new IllegalArgumentException("synthesize: --source site-stats needs exactly one of --round R or --stats FILE");
+            throw new IllegalArgumentException(
+                "synthesize: --source site-stats needs exactly one of --round R or --stats FILE");
           }
           if (args.has("round")) {
             if (store == null) {
@@ -455,17 +608,38 @@ public final class Synthesize {
             }
             job.statisticsOfRound(args.integer("round", 0));
           } else {
-            job.source(statisticsFile(args.required("stats"), conf, model, args.has("classes") ? args.integer("classes", 0) : null,
-                args.number("shrinkage", 0)));
+            job.source(
+                statisticsFile(
+                    args.required("stats"),
+                    conf,
+                    model,
+                    args.has("classes") ? args.integer("classes", 0) : null,
+                    args.number("shrinkage", 0)));
           }
         }
-        case IMAGES -> job.images(args.required("images"), EmbedImages.encoder(args),
-            args.has("classnames") ? ImageFolders.readClassNames(args.required("classnames"), conf) : null);
-        default -> throw new IllegalArgumentException("synthesize: --source must be text, site-stats or images, got '" + sourceName + "'");
+        case IMAGES ->
+            job.images(
+                args.required("images"),
+                EmbedImages.encoder(args),
+                args.has("classnames")
+                    ? ImageFolders.readClassNames(args.required("classnames"), conf)
+                    : null);
+        default ->
+            throw new IllegalArgumentException(
+                "synthesize: --source must be text, site-stats or images, got '"
+                    + sourceName
+                    + "'");
       }
       Result result = job.execute();
-      out.printf(Locale.ROOT, "Wrote %s: %d rows, %d per class for %d of %d classes, source %s, seed %d%n", result.file(), result.rows(),
-          result.provenance().getPerClass(), result.classes(), result.provenance().getClassCount(), result.provenance().getSource(),
+      out.printf(
+          Locale.ROOT,
+          "Wrote %s: %d rows, %d per class for %d of %d classes, source %s, seed %d%n",
+          result.file(),
+          result.rows(),
+          result.provenance().getPerClass(),
+          result.classes(),
+          result.provenance().getClassCount(),
+          result.provenance().getSource(),
           result.provenance().getSeed());
       out.println("provenance: " + SyntheticTable.toJson(result.provenance()));
       return 0;
@@ -478,21 +652,32 @@ public final class Synthesize {
    * Statistics from a Parquet file of {@code ClassStatistics} rows (one row per site and class):
    * each row is checked, rows of a class are pooled exactly.
    */
-  static GaussianSource statisticsFile(String location, Configuration conf, Model model, Integer classes, double shrinkage) {
-    Path path = new Path(location.contains("://") ? location : new java.io.File(location).getAbsoluteFile().toURI().toString());
+  static GaussianSource statisticsFile(
+      String location, Configuration conf, Model model, Integer classes, double shrinkage) {
+    Path path =
+        new Path(
+            location.contains("://")
+                ? location
+                : new java.io.File(location).getAbsoluteFile().toURI().toString());
     List<ClassStatistics> rows = ParquetFiles.read(path, conf, ClassStatistics.getClassSchema());
     if (rows.isEmpty()) {
       throw new InvalidInputException(location, "holds no class statistics");
     }
     int dimension = model != null ? model.getDimension() : rows.get(0).getMean().size();
-    int classCount = model != null ? model.getClassCount() : classes != null ? classes
-        : rows.stream().mapToInt(ClassStatistics::getClassId).max().getAsInt() + 1;
+    int classCount =
+        model != null
+            ? model.getClassCount()
+            : classes != null
+                ? classes
+                : rows.stream().mapToInt(ClassStatistics::getClassId).max().getAsInt() + 1;
     if (model != null && classes != null && classes != classCount) {
-      throw new IllegalArgumentException("synthesize: --classes " + classes + " but the federation has " + classCount);
+      throw new IllegalArgumentException(
+          "synthesize: --classes " + classes + " but the federation has " + classCount);
     }
     StatisticsPool pool = new StatisticsPool(dimension);
     for (int i = 0; i < rows.size(); i++) {
-      String problem = UpdateValidator.statisticsProblem(List.of(rows.get(i)), classCount, dimension);
+      String problem =
+          UpdateValidator.statisticsProblem(List.of(rows.get(i)), classCount, dimension);
       if (problem != null) {
         throw new InvalidInputException(location, "row " + i + ": " + problem);
       }

@@ -1,7 +1,7 @@
 package fedlake.jobs.bench;
 
-import fedlake.core.init.Federation;
 import fedlake.core.cli.Args;
+import fedlake.core.init.Federation;
 import fedlake.core.model.FloatArrays;
 import fedlake.core.model.Models;
 import fedlake.core.round.RoundJob;
@@ -27,14 +27,18 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 
 /**
- * {@code fedlake bench aggregate}: time and peak heap of the round job's streaming aggregation against a
- * reference that loads every update into memory first (what a naive FedAvg does), measured in the same run
- * on the same update files. Prints ratios; asserts nothing.
+ * {@code fedlake bench aggregate}: time and peak heap of the round job's streaming aggregation
+ * against a reference that loads every update into memory first (what a naive FedAvg does),
+ * measured in the same run on the same update files. Prints ratios; asserts nothing.
  */
 public final class Bench {
-  public static final String USAGE = RoundBench.USAGE + "\n" + TrainBench.USAGE + "\n"
-      + "usage: fedlake bench aggregate [--updates 25,100,400] [--dim 512] [--classes 100]\n"
-      + "       fedlake bench cluster [--profiles 100000] [--reference 10000] [--algorithm kmeans] [--k auto|K]";
+  public static final String USAGE =
+      RoundBench.USAGE
+          + "\n"
+          + TrainBench.USAGE
+          + "\n"
+          + "usage: fedlake bench aggregate [--updates 25,100,400] [--dim 512] [--classes 100]\n"
+          + "       fedlake bench cluster [--profiles 100000] [--reference 10000] [--algorithm kmeans] [--k auto|K]";
 
   private Bench() {}
 
@@ -51,18 +55,35 @@ public final class Bench {
     if (argv.length == 0 || !"aggregate".equals(argv[0])) {
       throw new IllegalArgumentException(USAGE);
     }
-    Args args = new Args("bench aggregate", java.util.Arrays.copyOfRange(argv, 1, argv.length),
-        Set.of("updates", "dim", "classes"), Set.of());
+    Args args =
+        new Args(
+            "bench aggregate",
+            java.util.Arrays.copyOfRange(argv, 1, argv.length),
+            Set.of("updates", "dim", "classes"),
+            Set.of());
     int dimension = args.integer("dim", 512);
     int classes = args.integer("classes", 100);
-    out.printf("bench aggregate: %d x %d head (%d parameters, %.1f MB of floats an update)%n", classes, dimension,
-        classes * dimension + classes, (classes * dimension + classes) * 4 / 1e6);
-    out.printf("%8s %14s %14s %12s %16s %16s %12s %12s%n", "updates", "stream ms", "in-memory ms", "time ratio",
-        "stream peak MB", "in-memory MB", "heap ratio", "max |diff|");
+    out.printf(
+        "bench aggregate: %d x %d head (%d parameters, %.1f MB of floats an update)%n",
+        classes,
+        dimension,
+        classes * dimension + classes,
+        (classes * dimension + classes) * 4 / 1e6);
+    out.printf(
+        "%8s %14s %14s %12s %16s %16s %12s %12s%n",
+        "updates",
+        "stream ms",
+        "in-memory ms",
+        "time ratio",
+        "stream peak MB",
+        "in-memory MB",
+        "heap ratio",
+        "max |diff|");
     for (String count : args.string("updates", "25,100,400").split(",")) {
       measure(Integer.parseInt(count.trim()), dimension, classes, out);
     }
-    out.println("time ratio = stream / in-memory; heap ratio = stream peak / in-memory peak (lower is better).");
+    out.println(
+        "time ratio = stream / in-memory; heap ratio = stream peak / in-memory peak (lower is better).");
     return 0;
   }
 
@@ -80,13 +101,26 @@ public final class Bench {
         }
         long[] histogram = new long[classes];
         histogram[i % classes] = 10 + i;
-        store.writeUpdate(Update.newBuilder()
-            .setUpdateId(UUID.randomUUID().toString()).setSite("site-" + i).setRound(0).setCluster(0)
-            .setBaseModelVersion(base.getVersion()).setKind(Models.HEAD).setDimension(dimension).setClassCount(classes)
-            .setNumExamples(10 + i).setLocalEpochs(1).setLocalSteps(1)
-            .setWeights(FloatArrays.asList(weights)).setBias(FloatArrays.asList(bias))
-            .setLocalLoss(1).setLocalAccuracy(0.5).setLabelHistogram(FloatArrays.asList(histogram))
-            .setCreatedTime(Instant.now()).build());
+        store.writeUpdate(
+            Update.newBuilder()
+                .setUpdateId(UUID.randomUUID().toString())
+                .setSite("site-" + i)
+                .setRound(0)
+                .setCluster(0)
+                .setBaseModelVersion(base.getVersion())
+                .setKind(Models.HEAD)
+                .setDimension(dimension)
+                .setClassCount(classes)
+                .setNumExamples(10 + i)
+                .setLocalEpochs(1)
+                .setLocalSteps(1)
+                .setWeights(FloatArrays.asList(weights))
+                .setBias(FloatArrays.asList(bias))
+                .setLocalLoss(1)
+                .setLocalAccuracy(0.5)
+                .setLabelHistogram(FloatArrays.asList(histogram))
+                .setCreatedTime(Instant.now())
+                .build());
       }
 
       // reference: every update in memory, then the weighted mean
@@ -121,9 +155,16 @@ public final class Bench {
       for (int j = 0; j < published.length; j++) {
         maxDiff = Math.max(maxDiff, Math.abs(published[j] - sum[j] / total));
       }
-      out.printf("%8d %14.0f %14.0f %12.2f %16.1f %16.1f %12.2f %12.2e%n", updates, streamNanos / 1e6,
-          referenceNanos / 1e6, (double) streamNanos / referenceNanos, streamPeak / 1e6, referencePeak / 1e6,
-          (double) streamPeak / referencePeak, maxDiff);
+      out.printf(
+          "%8d %14.0f %14.0f %12.2f %16.1f %16.1f %12.2f %12.2e%n",
+          updates,
+          streamNanos / 1e6,
+          referenceNanos / 1e6,
+          (double) streamNanos / referenceNanos,
+          streamPeak / 1e6,
+          referencePeak / 1e6,
+          (double) streamPeak / referencePeak,
+          maxDiff);
       deleteTree(dir);
     } catch (IOException e) {
       throw new UncheckedIOException("bench: " + e.getMessage(), e);

@@ -1,15 +1,15 @@
 package fedlake.jobs.bench;
 
-import fedlake.jobs.spark.Spark;
-import fedlake.jobs.spark.SparkScanner;
-import fedlake.core.init.Federation;
 import fedlake.core.cli.Args;
+import fedlake.core.init.Federation;
 import fedlake.core.model.FloatArrays;
 import fedlake.core.model.Models;
 import fedlake.core.round.RoundJob;
 import fedlake.core.round.RoundResult;
 import fedlake.core.store.ParquetFiles;
 import fedlake.core.store.Store;
+import fedlake.jobs.spark.Spark;
+import fedlake.jobs.spark.SparkScanner;
 import fedlake.schema.Model;
 import fedlake.schema.RoundHistory;
 import fedlake.schema.Update;
@@ -41,44 +41,82 @@ import org.apache.spark.sql.SparkSession;
  * and the largest difference between the published model and the floor's mean. Asserts nothing.
  */
 public final class RoundBench {
-  public static final String USAGE = String.join("\n",
-      "usage: fedlake bench round [--updates 1000[,K2,...]] [--classes 100] [--dim 512] [--master local[*]] [--keep DIR]",
-      "  K updates of a classes x dim head (+ bias) per run; several K show how time grows with K.",
-      "  Goal: job / floor within 3x. Peak heap: run with FEDLAKE_HEAP=-Xmx1g to check the 1 GiB bound.");
+  public static final String USAGE =
+      String.join(
+          "\n",
+          "usage: fedlake bench round [--updates 1000[,K2,...]] [--classes 100] [--dim 512] [--master local[*]] [--keep DIR]",
+          "  K updates of a classes x dim head (+ bias) per run; several K show how time grows with K.",
+          "  Goal: job / floor within 3x. Peak heap: run with FEDLAKE_HEAP=-Xmx1g to check the 1 GiB bound.");
 
   private RoundBench() {}
 
   public static int run(String[] argv, PrintStream out) {
-    Args args = new Args("bench round", argv, Set.of("updates", "classes", "dim", "master", "keep"), Set.of());
+    Args args =
+        new Args(
+            "bench round", argv, Set.of("updates", "classes", "dim", "master", "keep"), Set.of());
     int classes = args.integer("classes", 100);
     int dimension = args.integer("dim", 512);
     int parameters = classes * dimension + classes;
     SparkSession spark = Spark.session("fedlake-bench-round", args.string("master", null));
     try {
-      spark.sparkContext().parallelize(scala.jdk.javaapi.CollectionConverters.asScala(List.of(1, 2)).toSeq(), 2,
-          scala.reflect.ClassTag$.MODULE$.apply(Integer.class)).count(); // Spark's first-job start-up is not the round's
-      out.printf(Locale.ROOT, "bench round: %d x %d head + bias = %,d parameters (%.1f KB of float32 an update); Spark %s, %d cores, max heap %d MB%n",
-          classes, dimension, parameters, parameters * 4 / 1e3, spark.sparkContext().master(), Runtime.getRuntime().availableProcessors(),
+      spark
+          .sparkContext()
+          .parallelize(
+              scala.jdk.javaapi.CollectionConverters.asScala(List.of(1, 2)).toSeq(),
+              2,
+              scala.reflect.ClassTag$.MODULE$.apply(Integer.class))
+          .count(); // Spark's first-job start-up is not the round's
+      out.printf(
+          Locale.ROOT,
+          "bench round: %d x %d head + bias = %,d parameters (%.1f KB of float32 an update); Spark %s, %d cores, max heap %d MB%n",
+          classes,
+          dimension,
+          parameters,
+          parameters * 4 / 1e3,
+          spark.sparkContext().master(),
+          Runtime.getRuntime().availableProcessors(),
           Runtime.getRuntime().maxMemory() >> 20);
-      out.printf(Locale.ROOT, "  (warm-up, so that the JIT has compiled the scan as in a long-lived process: the round job on %d updates of %d x %d"
-          + " took %.0f ms)%n", WARM_UP_UPDATES, WARM_UP_CLASSES, dimension, warmUp(spark, WARM_UP_CLASSES, dimension, out) / 1e6);
-      out.printf("%9s %10s %10s %8s %10s %10s %10s %12s %11s %10s%n", "updates", "job ms", "floor ms", "ratio",
-          "check ms", "finish ms", "write ms", "job us/upd", "peak MB", "max |diff|");
+      out.printf(
+          Locale.ROOT,
+          "  (warm-up, so that the JIT has compiled the scan as in a long-lived process: the round job on %d updates of %d x %d"
+              + " took %.0f ms)%n",
+          WARM_UP_UPDATES,
+          WARM_UP_CLASSES,
+          dimension,
+          warmUp(spark, WARM_UP_CLASSES, dimension, out) / 1e6);
+      out.printf(
+          "%9s %10s %10s %8s %10s %10s %10s %12s %11s %10s%n",
+          "updates",
+          "job ms",
+          "floor ms",
+          "ratio",
+          "check ms",
+          "finish ms",
+          "write ms",
+          "job us/upd",
+          "peak MB",
+          "max |diff|");
       for (String k : args.string("updates", "1000").split(",")) {
-        measure(spark, Integer.parseInt(k.trim()), classes, dimension, args.string("keep", null), out);
+        measure(
+            spark, Integer.parseInt(k.trim()), classes, dimension, args.string("keep", null), out);
       }
-      out.println("job = the round job's own time (Spark started, warmed up); floor = plain loop over raw float32 files; ratio = job / floor;\n"
-          + "check = listing, reading, checking and folding every file; finish = strategy + model; write = model, audit, history, pointer;"
-          + " peak = heap during the job.");
+      out.println(
+          "job = the round job's own time (Spark started, warmed up); floor = plain loop over raw float32 files; ratio = job / floor;\n"
+              + "check = listing, reading, checking and folding every file; finish = strategy + model; write = model, audit, history, pointer;"
+              + " peak = heap during the job.");
       return 0;
     } finally {
       spark.stop();
     }
   }
 
-  private static void measure(SparkSession spark, int updates, int classes, int dimension, String keep, PrintStream out) {
+  private static void measure(
+      SparkSession spark, int updates, int classes, int dimension, String keep, PrintStream out) {
     try {
-      Path dir = keep != null ? Files.createDirectories(Path.of(keep).resolve("k" + updates)) : Files.createTempDirectory("fedlake-bench-round-");
+      Path dir =
+          keep != null
+              ? Files.createDirectories(Path.of(keep).resolve("k" + updates))
+              : Files.createTempDirectory("fedlake-bench-round-");
       Store store = Store.open(dir.resolve("store").toUri().toString(), new Configuration());
       Path raw = Files.createDirectories(dir.resolve("raw"));
       Model base = new Federation(store).dimension(dimension).classes(classes).execute().get(0);
@@ -99,7 +137,8 @@ public final class RoundBench {
       long jobNanos = System.nanoTime() - started;
       long peak = Heap.peak();
       if (result.status() != RoundResult.Status.PUBLISHED || result.accepted() != updates) {
-        throw new IllegalStateException("bench round: expected " + updates + " accepted updates, got " + result.message());
+        throw new IllegalStateException(
+            "bench round: expected " + updates + " accepted updates, got " + result.message());
       }
       float[] published = Models.parameters(result.published().get(0));
       double maxDiff = 0;
@@ -107,8 +146,19 @@ public final class RoundBench {
         maxDiff = Math.max(maxDiff, Math.abs(published[j] - (float) mean[j]));
       }
       RoundHistory h = result.history().get(0);
-      out.printf(Locale.ROOT, "%9d %10.0f %10.0f %8.2f %10d %10d %10d %12.1f %11.0f %10.2e%n", updates, jobNanos / 1e6, floorNanos / 1e6, (double) jobNanos / floorNanos, h.getValidateMillis(), h.getAggregateMillis(),
-          h.getPublishMillis(), jobNanos / 1e3 / updates, peak / 1e6, maxDiff);
+      out.printf(
+          Locale.ROOT,
+          "%9d %10.0f %10.0f %8.2f %10d %10d %10d %12.1f %11.0f %10.2e%n",
+          updates,
+          jobNanos / 1e6,
+          floorNanos / 1e6,
+          (double) jobNanos / floorNanos,
+          h.getValidateMillis(),
+          h.getAggregateMillis(),
+          h.getPublishMillis(),
+          jobNanos / 1e3 / updates,
+          peak / 1e6,
+          maxDiff);
       if (keep == null) {
         Heap.deleteTree(dir);
       }
@@ -117,11 +167,18 @@ public final class RoundBench {
     }
   }
 
-  /** Warm-up: enough files that the per-file code (footer parsing, checks) is compiled, of a small shape so it is quick. */
+  /**
+   * Warm-up: enough files that the per-file code (footer parsing, checks) is compiled, of a small
+   * shape so it is quick.
+   */
   private static final int WARM_UP_UPDATES = 3000;
+
   private static final int WARM_UP_CLASSES = 10;
 
-  /** Flushes the files just written, so that neither measurement competes with the kernel writing them back. */
+  /**
+   * Flushes the files just written, so that neither measurement competes with the kernel writing
+   * them back.
+   */
   private static void settle() {
     try {
       new ProcessBuilder("sync").inheritIO().start().waitFor();
@@ -138,7 +195,14 @@ public final class RoundBench {
       Path dir = Files.createTempDirectory("fedlake-bench-warm-up-");
       Store store = Store.open(dir.resolve("store").toUri().toString(), new Configuration());
       Model base = new Federation(store).dimension(dimension).classes(classes).execute().get(0);
-      write(store, Files.createDirectories(dir.resolve("raw")), base, WARM_UP_UPDATES, classes, dimension, new PrintStream(OutputStream.nullOutputStream()));
+      write(
+          store,
+          Files.createDirectories(dir.resolve("raw")),
+          base,
+          WARM_UP_UPDATES,
+          classes,
+          dimension,
+          new PrintStream(OutputStream.nullOutputStream()));
       long started = System.nanoTime();
       new RoundJob(store).scanner(new SparkScanner(spark)).execute();
       long nanos = System.nanoTime() - started;
@@ -149,13 +213,18 @@ public final class RoundBench {
     }
   }
 
-  /** The floor: read each raw float32 file, add n_i * values into a double sum, divide by the total. */
-  private static double[] floor(Path raw, int updates, int size, long[] weights) throws IOException {
+  /**
+   * The floor: read each raw float32 file, add n_i * values into a double sum, divide by the total.
+   */
+  private static double[] floor(Path raw, int updates, int size, long[] weights)
+      throws IOException {
     double[] sum = new double[size];
     float[] values = new float[size];
     long total = 0;
     for (int i = 0; i < updates; i++) {
-      ByteBuffer bytes = ByteBuffer.wrap(Files.readAllBytes(raw.resolve(i + ".f32"))).order(ByteOrder.LITTLE_ENDIAN);
+      ByteBuffer bytes =
+          ByteBuffer.wrap(Files.readAllBytes(raw.resolve(i + ".f32")))
+              .order(ByteOrder.LITTLE_ENDIAN);
       bytes.asFloatBuffer().get(values);
       long w = weights[i];
       for (int j = 0; j < size; j++) {
@@ -169,8 +238,12 @@ public final class RoundBench {
     return sum;
   }
 
-  /** Writes K update files (through the store, as the edge runner does) and the same parameters as raw float32 files. */
-  private static long[] write(Store store, Path raw, Model base, int updates, int classes, int dimension, PrintStream out) {
+  /**
+   * Writes K update files (through the store, as the edge runner does) and the same parameters as
+   * raw float32 files.
+   */
+  private static long[] write(
+      Store store, Path raw, Model base, int updates, int classes, int dimension, PrintStream out) {
     long[] weights = new long[updates];
     Path folder;
     try {
@@ -185,41 +258,62 @@ public final class RoundBench {
       List<Future<?>> running = new ArrayList<>();
       for (int t = 0; t < threads; t++) {
         int first = t;
-        running.add(pool.submit(() -> {
-          for (int i = first; i < updates; i += threads) {
-            SplittableRandom random = new SplittableRandom(i);
-            float[] w = new float[classes * dimension];
-            float[] b = new float[classes];
-            for (int j = 0; j < w.length; j++) {
-              w[j] = (float) (random.nextDouble() * 2 - 1) * 0.1f;
-            }
-            for (int j = 0; j < b.length; j++) {
-              b[j] = (float) (random.nextDouble() * 2 - 1) * 0.1f;
-            }
-            long examples = 10 + random.nextInt(1000);
-            weights[i] = examples;
-            long[] histogram = new long[classes];
-            histogram[i % classes] = examples;
-            try {
-              Update update = Update.newBuilder()
-                  .setUpdateId(String.format("%08d", i)).setSite(String.format("site-%06d", i)).setRound(0).setCluster(0)
-                  .setBaseModelVersion(base.getVersion()).setKind(Models.HEAD).setDimension(dimension).setClassCount(classes)
-                  .setNumExamples(examples).setLocalEpochs(1).setLocalSteps(1)
-                  .setWeights(FloatArrays.asList(w)).setBias(FloatArrays.asList(b))
-                  .setLocalLoss(1).setLocalAccuracy(0.5).setLabelHistogram(FloatArrays.asList(histogram))
-                  .setCreatedTime(Instant.ofEpochMilli(1_700_000_000_000L)).build();
-              // the edge runner's file format (ParquetFiles.writePlain), written straight to the local folder
-              ParquetFiles.writePlain(folder.resolve(update.getSite() + "--" + update.getUpdateId() + ".parquet"), Update.getClassSchema(),
-                  List.of(update));
-              ByteBuffer bytes = ByteBuffer.allocate((w.length + b.length) * 4).order(ByteOrder.LITTLE_ENDIAN);
-              bytes.asFloatBuffer().put(w).put(b);
-              Files.write(raw.resolve(i + ".f32"), bytes.array());
-            } catch (IOException e) {
-              throw new UncheckedIOException(e);
-            }
-          }
-          return null;
-        }));
+        running.add(
+            pool.submit(
+                () -> {
+                  for (int i = first; i < updates; i += threads) {
+                    SplittableRandom random = new SplittableRandom(i);
+                    float[] w = new float[classes * dimension];
+                    float[] b = new float[classes];
+                    for (int j = 0; j < w.length; j++) {
+                      w[j] = (float) (random.nextDouble() * 2 - 1) * 0.1f;
+                    }
+                    for (int j = 0; j < b.length; j++) {
+                      b[j] = (float) (random.nextDouble() * 2 - 1) * 0.1f;
+                    }
+                    long examples = 10 + random.nextInt(1000);
+                    weights[i] = examples;
+                    long[] histogram = new long[classes];
+                    histogram[i % classes] = examples;
+                    try {
+                      Update update =
+                          Update.newBuilder()
+                              .setUpdateId(String.format("%08d", i))
+                              .setSite(String.format("site-%06d", i))
+                              .setRound(0)
+                              .setCluster(0)
+                              .setBaseModelVersion(base.getVersion())
+                              .setKind(Models.HEAD)
+                              .setDimension(dimension)
+                              .setClassCount(classes)
+                              .setNumExamples(examples)
+                              .setLocalEpochs(1)
+                              .setLocalSteps(1)
+                              .setWeights(FloatArrays.asList(w))
+                              .setBias(FloatArrays.asList(b))
+                              .setLocalLoss(1)
+                              .setLocalAccuracy(0.5)
+                              .setLabelHistogram(FloatArrays.asList(histogram))
+                              .setCreatedTime(Instant.ofEpochMilli(1_700_000_000_000L))
+                              .build();
+                      // the edge runner's file format (ParquetFiles.writePlain), written straight
+                      // to the local folder
+                      ParquetFiles.writePlain(
+                          folder.resolve(
+                              update.getSite() + "--" + update.getUpdateId() + ".parquet"),
+                          Update.getClassSchema(),
+                          List.of(update));
+                      ByteBuffer bytes =
+                          ByteBuffer.allocate((w.length + b.length) * 4)
+                              .order(ByteOrder.LITTLE_ENDIAN);
+                      bytes.asFloatBuffer().put(w).put(b);
+                      Files.write(raw.resolve(i + ".f32"), bytes.array());
+                    } catch (IOException e) {
+                      throw new UncheckedIOException(e);
+                    }
+                  }
+                  return null;
+                }));
       }
       for (Future<?> f : running) {
         f.get();
@@ -228,11 +322,16 @@ public final class RoundBench {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("bench round: interrupted", e);
     } catch (java.util.concurrent.ExecutionException e) {
-      throw new IllegalStateException("bench round: writing updates failed: " + e.getCause(), e.getCause());
+      throw new IllegalStateException(
+          "bench round: writing updates failed: " + e.getCause(), e.getCause());
     } finally {
       pool.shutdownNow();
     }
-    out.printf(Locale.ROOT, "  (wrote %d updates and their raw copies in %.1f s)%n", updates, (System.nanoTime() - started) / 1e9);
+    out.printf(
+        Locale.ROOT,
+        "  (wrote %d updates and their raw copies in %.1f s)%n",
+        updates,
+        (System.nanoTime() - started) / 1e9);
     return weights;
   }
 }

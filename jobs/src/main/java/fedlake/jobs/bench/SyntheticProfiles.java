@@ -14,8 +14,8 @@ import org.apache.hadoop.fs.Path;
 
 /**
  * Seeded site profiles with known groups, for the cluster benchmark and the tests: sites of group g
- * hold labels of the classes {@code c} with {@code c mod groups == g} and update in a direction near
- * group g's own random unit vector ({@code noise} is the spread around it).
+ * hold labels of the classes {@code c} with {@code c mod groups == g} and update in a direction
+ * near group g's own random unit vector ({@code noise} is the spread around it).
  */
 public final class SyntheticProfiles {
   private SyntheticProfiles() {}
@@ -23,7 +23,8 @@ public final class SyntheticProfiles {
   /** Profiles and the true group of each. */
   public record Generated(List<SiteProfile> profiles, int[] groups) {}
 
-  public static Generated generate(int sites, int groups, int classCount, int dimension, double noise, int round, long seed) {
+  public static Generated generate(
+      int sites, int groups, int classCount, int dimension, double noise, int round, long seed) {
     SplittableRandom random = new SplittableRandom(seed);
     double[][] centres = new double[groups][dimension];
     for (double[] centre : centres) {
@@ -59,17 +60,33 @@ public final class SyntheticProfiles {
       for (double v : direction) {
         d.add((float) v);
       }
-      profiles.add(SiteProfile.newBuilder()
-          .setRound(round).setSite(String.format("site-%06d", s)).setCluster(0).setClusterChoice(null)
-          .setChoiceInformative(false).setUpdateId("u-" + s).setBaseModelVersion("r" + round + "-c0-synthetic")
-          .setNumExamples(100).setLabelHistogram(shares).setDirection(d).setUpdateNorm(1.0).setEmbeddingMean(null)
-          .setProjectionSeed(RandomProjection.SEED_DEFAULT).setCreatedTime(Instant.ofEpochMilli(0)).build());
+      profiles.add(
+          SiteProfile.newBuilder()
+              .setRound(round)
+              .setSite(String.format("site-%06d", s))
+              .setCluster(0)
+              .setClusterChoice(null)
+              .setChoiceInformative(false)
+              .setUpdateId("u-" + s)
+              .setBaseModelVersion("r" + round + "-c0-synthetic")
+              .setNumExamples(100)
+              .setLabelHistogram(shares)
+              .setDirection(d)
+              .setUpdateNorm(1.0)
+              .setEmbeddingMean(null)
+              .setProjectionSeed(RandomProjection.SEED_DEFAULT)
+              .setCreatedTime(Instant.ofEpochMilli(0))
+              .build());
     }
     return new Generated(profiles, truth);
   }
 
-  /** Writes {@code profiles} as the round's profile partition in {@code parts} files, replacing what was there. */
-  public static void write(Store store, int round, List<SiteProfile> profiles, int parts) throws IOException {
+  /**
+   * Writes {@code profiles} as the round's profile partition in {@code parts} files, replacing what
+   * was there.
+   */
+  public static void write(Store store, int round, List<SiteProfile> profiles, int parts)
+      throws IOException {
     Path dir = ClusterStore.profilesRound(store, round);
     if (store.fileSystem().exists(dir)) {
       store.fileSystem().delete(dir, true);
@@ -77,11 +94,16 @@ public final class SyntheticProfiles {
     int per = (profiles.size() + parts - 1) / parts;
     for (int p = 0; p * per < profiles.size(); p++) {
       List<SiteProfile> part = profiles.subList(p * per, Math.min(profiles.size(), (p + 1) * per));
-      ParquetFiles.write(new Path(dir, String.format("part-%05d.parquet", p)), store.conf(), SiteProfile.getClassSchema(), part);
+      ParquetFiles.write(
+          new Path(dir, String.format("part-%05d.parquet", p)),
+          store.conf(),
+          SiteProfile.getClassSchema(),
+          part);
     }
   }
 
   private static double gaussian(SplittableRandom random) {
-    return Math.sqrt(-2 * Math.log(1 - random.nextDouble())) * Math.cos(2 * Math.PI * random.nextDouble());
+    return Math.sqrt(-2 * Math.log(1 - random.nextDouble()))
+        * Math.cos(2 * Math.PI * random.nextDouble());
   }
 }

@@ -28,17 +28,21 @@ import java.util.SplittableRandom;
 /**
  * {@code fedlake bench train}: the edge runner's local training of a softmax head against a numpy
  * reference doing the same minibatch SGD with its BLAS, on the same data, timing only the training
- * loops (best of a few repetitions after a warm-up). Also times every client algorithm (SGD, SCAFFOLD,
- * PROX) per epoch, to show that the objective/optimizer split keeps each of them fast.
+ * loops (best of a few repetitions after a warm-up). Also times every client algorithm (SGD,
+ * SCAFFOLD, PROX) per epoch, to show that the objective/optimizer split keeps each of them fast.
  */
 public final class TrainBench {
-  public static final String USAGE = String.join("\n",
-      "usage: fedlake bench train [--data DIR] [--epochs 10] [--batch-size 16] [--learning-rate 0.3] [--repeats 3]",
-      "  --data DIR   folder with train_X.npy and train_y.npy (default " + TrainBench.DATA_DEFAULT + ")",
-      "  --repeats R  timed repetitions after one warm-up; the best counts (default 3)",
-      "  --python P   python with numpy for the reference (default python3); 'none' skips it",
-      "  --numpy-threads T  BLAS threads of the reference (default 1, as the edge runner trains on one thread; 'inherit' leaves",
-      "               OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and MKL_NUM_THREADS as they are)");
+  public static final String USAGE =
+      String.join(
+          "\n",
+          "usage: fedlake bench train [--data DIR] [--epochs 10] [--batch-size 16] [--learning-rate 0.3] [--repeats 3]",
+          "  --data DIR   folder with train_X.npy and train_y.npy (default "
+              + TrainBench.DATA_DEFAULT
+              + ")",
+          "  --repeats R  timed repetitions after one warm-up; the best counts (default 3)",
+          "  --python P   python with numpy for the reference (default python3); 'none' skips it",
+          "  --numpy-threads T  BLAS threads of the reference (default 1, as the edge runner trains on one thread; 'inherit' leaves",
+          "               OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and MKL_NUM_THREADS as they are)");
   static final String DATA_DEFAULT = "/work/shared/data/clip-vitb32-dev/caltech101";
 
   private TrainBench() {}
@@ -53,7 +57,19 @@ public final class TrainBench {
   public static int run(String[] argv, PrintStream out) {
     Args args;
     try {
-      args = new Args("bench train", argv, Set.of("data", "epochs", "batch-size", "learning-rate", "repeats", "python", "numpy-threads"), Set.of());
+      args =
+          new Args(
+              "bench train",
+              argv,
+              Set.of(
+                  "data",
+                  "epochs",
+                  "batch-size",
+                  "learning-rate",
+                  "repeats",
+                  "python",
+                  "numpy-threads"),
+              Set.of());
     } catch (IllegalArgumentException e) {
       out.println(e.getMessage());
       out.println(USAGE);
@@ -85,36 +101,66 @@ public final class TrainBench {
     Dataset data = Dataset.of(xFile.toString(), features, labels, x.columns());
     int classes = data.classBound();
     TrainSettings settings = new TrainSettings(epochs, batchSize, learningRate, 0, 0, 0, false);
-    out.printf(Locale.ROOT, "bench train: %s, %d x %d, %d classes; %d epochs, batch %d, learning rate %s, logit scale %s; best of %d after a warm-up%n",
-        dir, data.size(), data.dimension(), classes, epochs, batchSize, learningRate, Models.DEFAULT_LOGIT_SCALE, repeats);
+    out.printf(
+        Locale.ROOT,
+        "bench train: %s, %d x %d, %d classes; %d epochs, batch %d, learning rate %s, logit scale %s; best of %d after a warm-up%n",
+        dir,
+        data.size(),
+        data.dimension(),
+        classes,
+        epochs,
+        batchSize,
+        learningRate,
+        Models.DEFAULT_LOGIT_SCALE,
+        repeats);
 
     Timing[] java = new Timing[ClientAlgorithmName.values().length];
     for (ClientAlgorithmName algorithm : ClientAlgorithmName.values()) {
       java[algorithm.ordinal()] = timeJava(data, classes, settings, algorithm, repeats);
     }
     Timing sgd = java[ClientAlgorithmName.SGD.ordinal()];
-    out.printf(Locale.ROOT, "java  sgd: %.3f s training (%.1f ms an epoch, %d steps), training accuracy %.4f%n", sgd.seconds(),
-        1000 * sgd.seconds() / epochs, sgd.steps(), sgd.accuracy());
-    Timing numpy = "none".equals(python) ? null : timeNumpy(python, threads, xFile, yFile, settings, repeats, out);
+    out.printf(
+        Locale.ROOT,
+        "java  sgd: %.3f s training (%.1f ms an epoch, %d steps), training accuracy %.4f%n",
+        sgd.seconds(),
+        1000 * sgd.seconds() / epochs,
+        sgd.steps(),
+        sgd.accuracy());
+    Timing numpy =
+        "none".equals(python)
+            ? null
+            : timeNumpy(python, threads, xFile, yFile, settings, repeats, out);
     if (numpy != null) {
-      out.printf(Locale.ROOT, "numpy sgd: %.3f s training (%.1f ms an epoch), training accuracy %.4f%n", numpy.seconds(),
-          1000 * numpy.seconds() / epochs, numpy.accuracy());
-      out.printf(Locale.ROOT, "ratio java / numpy: %.2f (goal <= 1.0)%n", sgd.seconds() / numpy.seconds());
+      out.printf(
+          Locale.ROOT,
+          "numpy sgd: %.3f s training (%.1f ms an epoch), training accuracy %.4f%n",
+          numpy.seconds(),
+          1000 * numpy.seconds() / epochs,
+          numpy.accuracy());
+      out.printf(
+          Locale.ROOT, "ratio java / numpy: %.2f (goal <= 1.0)%n", sgd.seconds() / numpy.seconds());
     }
     out.println("per client algorithm (java):");
     for (ClientAlgorithmName algorithm : ClientAlgorithmName.values()) {
       Timing t = java[algorithm.ordinal()];
-      out.printf(Locale.ROOT, "  %-8s %.3f s, %.1f ms an epoch (%.2fx sgd), training accuracy %.4f%n",
-          algorithm.name().toLowerCase(Locale.ROOT), t.seconds(), 1000 * t.seconds() / epochs, t.seconds() / sgd.seconds(), t.accuracy());
+      out.printf(
+          Locale.ROOT,
+          "  %-8s %.3f s, %.1f ms an epoch (%.2fx sgd), training accuracy %.4f%n",
+          algorithm.name().toLowerCase(Locale.ROOT),
+          t.seconds(),
+          1000 * t.seconds() / epochs,
+          t.seconds() / sgd.seconds(),
+          t.accuracy());
     }
     return 0;
   }
 
   /**
-   * Times local training with {@code algorithm} from a zero head. SCAFFOLD gets a random server control
-   * variate (so its correction is not zero), PROX mu 0.01.
+   * Times local training with {@code algorithm} from a zero head. SCAFFOLD gets a random server
+   * control variate (so its correction is not zero), PROX mu 0.01.
    */
-  static Timing timeJava(Dataset data, int classes, TrainSettings settings, ClientAlgorithmName name, int repeats) {
+  static Timing timeJava(
+      Dataset data, int classes, TrainSettings settings, ClientAlgorithmName name, int repeats) {
     Head start = Head.zeros(data.dimension(), classes, Models.DEFAULT_LOGIT_SCALE);
     HeadObjective objective = HeadObjective.of(start, data, false);
     float[] base = new float[objective.parameterCount()];
@@ -127,10 +173,14 @@ public final class TrainBench {
     double best = Double.POSITIVE_INFINITY;
     LocalTraining.Result result = null;
     for (int run = 0; run <= repeats; run++) { // run 0 warms up
-      ClientAlgorithm.Round round = algorithm.begin(new ClientAlgorithm.RoundStart(objective, base, server, 0, SiteState.empty(),
-          line -> {}));
+      ClientAlgorithm.Round round =
+          algorithm.begin(
+              new ClientAlgorithm.RoundStart(
+                  objective, base, server, 0, SiteState.empty(), line -> {}));
       long started = System.nanoTime();
-      result = LocalTraining.train(objective, base, data, settings, round.term(), LocalTrainer.Progress.NONE);
+      result =
+          LocalTraining.train(
+              objective, base, data, settings, round.term(), LocalTrainer.Progress.NONE);
       double seconds = (System.nanoTime() - started) / 1e9;
       round.finish(result.parameters(), result.steps(), settings.learningRate());
       if (run > 0) {
@@ -141,8 +191,18 @@ public final class TrainBench {
     return new Timing(best, accuracy, result.steps());
   }
 
-  /** The same minibatch SGD in numpy, run by {@code python}; null (with a line saying why) when it cannot run. */
-  static Timing timeNumpy(String python, String threads, Path xFile, Path yFile, TrainSettings settings, int repeats, PrintStream out) {
+  /**
+   * The same minibatch SGD in numpy, run by {@code python}; null (with a line saying why) when it
+   * cannot run.
+   */
+  static Timing timeNumpy(
+      String python,
+      String threads,
+      Path xFile,
+      Path yFile,
+      TrainSettings settings,
+      int repeats,
+      PrintStream out) {
     String script;
     try (InputStream in = TrainBench.class.getResourceAsStream("train_reference.py")) {
       script = new String(in.readAllBytes(), StandardCharsets.UTF_8);
@@ -151,17 +211,27 @@ public final class TrainBench {
       return null;
     }
     try {
-      Process check = new ProcessBuilder(python, "-c", "import numpy").redirectErrorStream(true).start();
+      Process check =
+          new ProcessBuilder(python, "-c", "import numpy").redirectErrorStream(true).start();
       check.getInputStream().readAllBytes();
       if (check.waitFor() != 0) {
         out.println("numpy: not available (" + python + " -c 'import numpy' failed); no reference");
         return null;
       }
-      ProcessBuilder builder = new ProcessBuilder(python, "-", xFile.toString(), yFile.toString(), Integer.toString(settings.epochs()),
-          Integer.toString(settings.batchSize()), Double.toString(settings.learningRate()), Integer.toString(repeats))
-          .redirectErrorStream(true);
+      ProcessBuilder builder =
+          new ProcessBuilder(
+                  python,
+                  "-",
+                  xFile.toString(),
+                  yFile.toString(),
+                  Integer.toString(settings.epochs()),
+                  Integer.toString(settings.batchSize()),
+                  Double.toString(settings.learningRate()),
+                  Integer.toString(repeats))
+              .redirectErrorStream(true);
       if (!"inherit".equals(threads)) {
-        for (String variable : new String[] {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"}) {
+        for (String variable :
+            new String[] {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"}) {
           builder.environment().put(variable, threads);
         }
       }

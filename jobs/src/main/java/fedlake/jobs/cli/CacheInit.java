@@ -1,10 +1,10 @@
 package fedlake.jobs.cli;
 
-import fedlake.core.init.Federation;
 import fedlake.core.InvalidInputException;
 import fedlake.core.cli.Args;
 import fedlake.core.data.Dataset;
 import fedlake.core.data.DatasetFiles;
+import fedlake.core.init.Federation;
 import fedlake.core.model.CacheModel;
 import fedlake.core.model.Head;
 import fedlake.core.model.Models;
@@ -15,23 +15,37 @@ import fedlake.core.synth.TextEmbeddings;
 import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
 
-/** The cache-model options of {@code fedlake init}: {@code --model cache --keys PATH [--text FILE] [--cache-alpha A] [--cache-beta B]}. */
+/**
+ * The cache-model options of {@code fedlake init}: {@code --model cache --keys PATH [--text FILE]
+ * [--cache-alpha A] [--cache-beta B]}.
+ */
 public final class CacheInit {
   static final Set<String> OPTIONS = Set.of("model", "keys", "text", "cache-alpha", "cache-beta");
-  public static final String USAGE = String.join("\n",
-      "  --model head|cache    model kind (default head); cache: a Tip-Adapter cache model",
-      "  --keys PATH           cache keys with their labels: .parquet (DatasetRow), a folder with X.npy + y.npy, or NAME_X.npy",
-      "  --text FILE           classes x dim .npy of class text embeddings: the cache's zero-shot head part (default zeros)",
-      "  --cache-alpha A       weight of the cache logits (default 16 / keys per class, times logit-scale / 100 with --text)",
-      "  --cache-beta B        sharpness of the key affinities (default " + CacheModel.BETA_DEFAULT + ")");
+  public static final String USAGE =
+      String.join(
+          "\n",
+          "  --model head|cache    model kind (default head); cache: a Tip-Adapter cache model",
+          "  --keys PATH           cache keys with their labels: .parquet (DatasetRow), a folder with X.npy + y.npy, or NAME_X.npy",
+          "  --text FILE           classes x dim .npy of class text embeddings: the cache's zero-shot head part (default zeros)",
+          "  --cache-alpha A       weight of the cache logits (default 16 / keys per class, times logit-scale / 100 with --text)",
+          "  --cache-beta B        sharpness of the key affinities (default "
+              + CacheModel.BETA_DEFAULT
+              + ")");
 
   private CacheInit() {}
 
   /**
-   * For {@code --model cache}: reads the keys and makes the cache the federation's round-0 model; call
-   * after {@code --dim}, {@code --classes} and {@code --logit-scale} are set. Returns the model kind.
+   * For {@code --model cache}: reads the keys and makes the cache the federation's round-0 model;
+   * call after {@code --dim}, {@code --classes} and {@code --logit-scale} are set. Returns the
+   * model kind.
    */
-  static String configure(Args args, Federation federation, int dimension, int classes, float logitScale, Configuration conf) {
+  static String configure(
+      Args args,
+      Federation federation,
+      int dimension,
+      int classes,
+      float logitScale,
+      Configuration conf) {
     String kind = args.string("model", Models.HEAD);
     if (Models.HEAD.equals(kind)) {
       for (String option : new String[] {"keys", "cache-alpha", "cache-beta"}) {
@@ -42,31 +56,45 @@ public final class CacheInit {
       return kind;
     }
     if (!Models.CACHE.equals(kind)) {
-      throw new IllegalArgumentException("init: --model must be 'head' or 'cache', got '" + kind + "'");
+      throw new IllegalArgumentException(
+          "init: --model must be 'head' or 'cache', got '" + kind + "'");
     }
     if (!args.has("keys")) {
-      throw new IllegalArgumentException("init: --model cache needs --keys PATH (labelled embeddings to use as cache keys)");
+      throw new IllegalArgumentException(
+          "init: --model cache needs --keys PATH (labelled embeddings to use as cache keys)");
     }
     Dataset keys = keys(args.required("keys"), conf);
-    Head head = args.has("text") ? textHead(args.required("text"), classes, dimension, logitScale, conf)
-        : Head.zeros(dimension, classes, logitScale);
-    float alpha = (float) args.number("cache-alpha",
-        CacheModel.defaultAlpha(args.has("text"), logitScale, CacheModel.keysPerClass(keys.labels())));
-    CacheModel cache = Models.cacheOf(keys, head, alpha, (float) args.number("cache-beta", CacheModel.BETA_DEFAULT));
+    Head head =
+        args.has("text")
+            ? textHead(args.required("text"), classes, dimension, logitScale, conf)
+            : Head.zeros(dimension, classes, logitScale);
+    float alpha =
+        (float)
+            args.number(
+                "cache-alpha",
+                CacheModel.defaultAlpha(
+                    args.has("text"), logitScale, CacheModel.keysPerClass(keys.labels())));
+    CacheModel cache =
+        Models.cacheOf(
+            keys, head, alpha, (float) args.number("cache-beta", CacheModel.BETA_DEFAULT));
     federation.initialCache(cache, args.has("text") ? "zero-shot" : "init");
     return kind;
   }
 
   /**
-   * Keys from a synthetic table ({@code fedlake synthesize}, recognised by the provenance in its footer)
-   * or any labelled data set {@link DatasetFiles} reads.
+   * Keys from a synthetic table ({@code fedlake synthesize}, recognised by the provenance in its
+   * footer) or any labelled data set {@link DatasetFiles} reads.
    */
   static Dataset keys(String location, Configuration conf) {
-    org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(
-        location.contains("://") ? location : new java.io.File(location).getAbsoluteFile().toURI().toString());
+    org.apache.hadoop.fs.Path path =
+        new org.apache.hadoop.fs.Path(
+            location.contains("://")
+                ? location
+                : new java.io.File(location).getAbsoluteFile().toURI().toString());
     try {
       var fs = path.getFileSystem(conf);
-      if (location.endsWith(".parquet") && fs.isFile(path)
+      if (location.endsWith(".parquet")
+          && fs.isFile(path)
           && ParquetFiles.footer(path, conf).containsKey(SyntheticTable.PROVENANCE_KEY)) {
         return SyntheticTable.read(path, conf).data();
       }
@@ -77,10 +105,11 @@ public final class CacheInit {
   }
 
   /**
-   * The head part of a cache model from class text embeddings ({@link TextEmbeddings}): W = the unit
-   * text rows, b = 0, so its logits are {@code logitScale * cos(x, text_c)}.
+   * The head part of a cache model from class text embeddings ({@link TextEmbeddings}): W = the
+   * unit text rows, b = 0, so its logits are {@code logitScale * cos(x, text_c)}.
    */
-  public static Head textHead(String location, int classes, int dimension, float logitScale, Configuration conf) {
+  public static Head textHead(
+      String location, int classes, int dimension, float logitScale, Configuration conf) {
     TextEmbeddings text = TextEmbeddings.read(location, conf).requireShape(classes, dimension);
     return Bootstraps.zeroShot(text, logitScale, logitScale);
   }

@@ -1,15 +1,15 @@
 package fedlake.jobs.cli;
 
-import fedlake.jobs.report.HistoryTable;
-import fedlake.jobs.spark.Spark;
-import fedlake.jobs.spark.SparkScanner;
-import fedlake.core.init.Federation;
 import fedlake.core.cli.Args;
+import fedlake.core.init.Federation;
 import fedlake.core.round.AuditStatus;
 import fedlake.core.round.RoundJob;
 import fedlake.core.round.RoundResult;
 import fedlake.core.store.Store;
 import fedlake.core.store.StoreConfig;
+import fedlake.jobs.report.HistoryTable;
+import fedlake.jobs.spark.Spark;
+import fedlake.jobs.spark.SparkScanner;
 import fedlake.schema.Model;
 import fedlake.schema.RoundHistory;
 import fedlake.schema.UpdateAudit;
@@ -21,66 +21,126 @@ import org.apache.spark.sql.SparkSession;
 
 /** The server-side commands that need no simulation: init, round, history. */
 public final class Commands {
-  public static final String INIT_BOOTSTRAP_USAGE = String.join("\n",
-      "  --bootstrap zero-shot --text FILE [--zero-shot-scale 100]   round-0 head from class text embeddings",
-      "  --bootstrap synthetic --synthetic TABLE [--seed S]         round-0 head trained on a synthetic table",
-      "                        (a Parquet file or the NAME of ROOT/synthetic/NAME.parquet); --dim and --classes optional");
-  public static final String ROUND_CALIBRATION_USAGE = String.join("\n",
-      "  --calibrate           CCVR: re-fit the aggregated head on virtual features sampled from the pooled class statistics",
-      "                        of the accepted updates; --calibration-per-class M, --calibration-epochs E,",
-      "                        --calibration-learning-rate LR, --calibration-batch-size B, --calibration-shrinkage S,",
-      "                        --calibrate-from-scratch, --seed S, --probe PATH (labelled data: accuracy before/after in history)");
+  public static final String INIT_BOOTSTRAP_USAGE =
+      String.join(
+          "\n",
+          "  --bootstrap zero-shot --text FILE [--zero-shot-scale 100]   round-0 head from class text embeddings",
+          "  --bootstrap synthetic --synthetic TABLE [--seed S]         round-0 head trained on a synthetic table",
+          "                        (a Parquet file or the NAME of ROOT/synthetic/NAME.parquet); --dim and --classes optional");
+  public static final String ROUND_CALIBRATION_USAGE =
+      String.join(
+          "\n",
+          "  --calibrate           CCVR: re-fit the aggregated head on virtual features sampled from the pooled class statistics",
+          "                        of the accepted updates; --calibration-per-class M, --calibration-epochs E,",
+          "                        --calibration-learning-rate LR, --calibration-batch-size B, --calibration-shrinkage S,",
+          "                        --calibrate-from-scratch, --seed S, --probe PATH (labelled data: accuracy before/after in history)");
 
   private Commands() {}
 
   public static int init(String[] argv, PrintStream out) {
-    Args args = new Args("init", argv, Preparation.union(Preparation.union(Preparation.union(Set.of("store", "dim", "classes", "clusters",
-        "logit-scale", "sites", StoreConfig.OPTION), Preparation.INIT_OPTIONS), CacheInit.OPTIONS),
-        fedlake.core.cli.Option.valued(SpecCommands.all())), fedlake.core.cli.Option.flags(SpecCommands.all()));
+    Args args =
+        new Args(
+            "init",
+            argv,
+            Preparation.union(
+                Preparation.union(
+                    Preparation.union(
+                        Set.of(
+                            "store",
+                            "dim",
+                            "classes",
+                            "clusters",
+                            "logit-scale",
+                            "sites",
+                            StoreConfig.OPTION),
+                        Preparation.INIT_OPTIONS),
+                    CacheInit.OPTIONS),
+                fedlake.core.cli.Option.valued(SpecCommands.all())),
+            fedlake.core.cli.Option.flags(SpecCommands.all()));
     Store store = Store.open(args.required("store"), StoreConfig.of(args).hadoop());
     Federation federation = new Federation(store);
-    boolean cache = fedlake.core.model.Models.CACHE.equals(args.string("model", fedlake.core.model.Models.HEAD));
-    if (cache || !Preparation.initBootstrap(args, federation, store, (float) args.number("logit-scale", fedlake.core.model.Models.DEFAULT_LOGIT_SCALE))) {
+    boolean cache =
+        fedlake.core.model.Models.CACHE.equals(
+            args.string("model", fedlake.core.model.Models.HEAD));
+    if (cache
+        || !Preparation.initBootstrap(
+            args,
+            federation,
+            store,
+            (float) args.number("logit-scale", fedlake.core.model.Models.DEFAULT_LOGIT_SCALE))) {
       federation.dimension(args.integer("dim", 0)).classes(args.integer("classes", 0));
     }
     federation
         .clusters(args.integer("clusters", 1))
-        .logitScale((float) args.number("logit-scale", fedlake.core.model.Models.DEFAULT_LOGIT_SCALE))
+        .logitScale(
+            (float) args.number("logit-scale", fedlake.core.model.Models.DEFAULT_LOGIT_SCALE))
         .change("init " + String.join(" ", argv))
         .adjust(spec -> SpecCommands.apply(args, spec));
     if (args.has("sites")) {
-      federation.sites(Arrays.stream(args.required("sites").split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList());
+      federation.sites(
+          Arrays.stream(args.required("sites").split(","))
+              .map(String::trim)
+              .filter(s -> !s.isEmpty())
+              .toList());
     }
-    String kind = CacheInit.configure(args, federation, args.integer("dim", 0), args.integer("classes", 0),
-        (float) args.number("logit-scale", fedlake.core.model.Models.DEFAULT_LOGIT_SCALE), StoreConfig.of(args).hadoop());
+    String kind =
+        CacheInit.configure(
+            args,
+            federation,
+            args.integer("dim", 0),
+            args.integer("classes", 0),
+            (float) args.number("logit-scale", fedlake.core.model.Models.DEFAULT_LOGIT_SCALE),
+            StoreConfig.of(args).hadoop());
     List<Model> models = federation.execute();
     fedlake.schema.FederationSpec spec = fedlake.core.spec.Specs.require(store);
-    out.printf("Initialised %s: round 0, %d x %d %s, models %s; spec version 1: strategy %s, %s sites%n", store.root(),
-        models.get(0).getClassCount(), models.get(0).getDimension(),
-        kind.equals("cache") ? "cache model with " + models.get(0).getCacheLabels().size() + " keys" : "head",
-        models.stream().map(Model::getVersion).toList(), spec.getStrategy().getName(), fedlake.core.spec.Specs.id(spec.getClient().getAlgorithm()));
+    out.printf(
+        "Initialised %s: round 0, %d x %d %s, models %s; spec version 1: strategy %s, %s sites%n",
+        store.root(),
+        models.get(0).getClassCount(),
+        models.get(0).getDimension(),
+        kind.equals("cache")
+            ? "cache model with " + models.get(0).getCacheLabels().size() + " keys"
+            : "head",
+        models.stream().map(Model::getVersion).toList(),
+        spec.getStrategy().getName(),
+        fedlake.core.spec.Specs.id(spec.getClient().getAlgorithm()));
     return 0;
   }
 
   public static int round(String[] argv, PrintStream out) {
-    Args args = new Args("round", argv, Preparation.union(Set.of("store", "round", "master", StoreConfig.OPTION),
-        Preparation.ROUND_OPTIONS), Preparation.ROUND_FLAGS);
+    Args args =
+        new Args(
+            "round",
+            argv,
+            Preparation.union(
+                Set.of("store", "round", "master", StoreConfig.OPTION), Preparation.ROUND_OPTIONS),
+            Preparation.ROUND_FLAGS);
     Preparation calibration = Preparation.calibrationFromArgs("round", args);
     String uri = args.required("store");
     StoreConfig storeConfig = StoreConfig.of(args);
     SparkSession spark = Spark.session("fedlake-round", args.string("master", null));
     try {
-      // SparkScanner hands the driver's Hadoop configuration to the tasks, so these settings reach them too.
-      Store store = Store.open(uri, storeConfig.applyTo(spark.sparkContext().hadoopConfiguration()));
-      RoundResult result = new RoundJob(store)
-          .scanner(new SparkScanner(spark))
-          .round(args.has("round") ? args.integer("round", 0) : null)
-          .calibration(calibration.calibrator(
-              args.has("probe") ? fedlake.core.data.DatasetFiles.read(args.required("probe"), store.conf()) : null, args.longValue("seed", 0)))
-          .execute();
+      // SparkScanner hands the driver's Hadoop configuration to the tasks, so these settings reach
+      // them too.
+      Store store =
+          Store.open(uri, storeConfig.applyTo(spark.sparkContext().hadoopConfiguration()));
+      RoundResult result =
+          new RoundJob(store)
+              .scanner(new SparkScanner(spark))
+              .round(args.has("round") ? args.integer("round", 0) : null)
+              .calibration(
+                  calibration.calibrator(
+                      args.has("probe")
+                          ? fedlake.core.data.DatasetFiles.read(
+                              args.required("probe"), store.conf())
+                          : null,
+                      args.longValue("seed", 0)))
+              .execute();
       report(result, out);
-      result.history().stream().filter(h -> h.getCalibrationMessage() != null)
-          .forEach(h -> out.println("  cluster " + h.getCluster() + ": " + h.getCalibrationMessage()));
+      result.history().stream()
+          .filter(h -> h.getCalibrationMessage() != null)
+          .forEach(
+              h -> out.println("  cluster " + h.getCluster() + ": " + h.getCalibrationMessage()));
       return result.status() == RoundResult.Status.NO_VALID_UPDATES ? 3 : 0;
     } finally {
       spark.stop();
@@ -110,7 +170,11 @@ public final class Commands {
       out.println();
       out.println("Audit of round " + round + ":");
       for (UpdateAudit a : store.readAudit(round)) {
-        out.printf("  %-8s %-12s %s%s%n", a.getStatus(), a.getSite() == null ? "?" : a.getSite(), a.getFile(),
+        out.printf(
+            "  %-8s %-12s %s%s%n",
+            a.getStatus(),
+            a.getSite() == null ? "?" : a.getSite(),
+            a.getFile(),
             a.getReason() == null ? "" : "  -- " + a.getReason());
       }
     }

@@ -1,10 +1,9 @@
 package fedlake.jobs.cli;
 
-import fedlake.jobs.actions.Synthesize;
-import fedlake.core.init.Federation;
 import fedlake.core.InvalidInputException;
 import fedlake.core.cli.Args;
 import fedlake.core.data.Dataset;
+import fedlake.core.init.Federation;
 import fedlake.core.model.Head;
 import fedlake.core.round.Calibrator;
 import fedlake.core.store.Store;
@@ -13,6 +12,7 @@ import fedlake.core.synth.Ccvr;
 import fedlake.core.synth.SyntheticTable;
 import fedlake.core.synth.TextEmbeddings;
 import fedlake.core.synth.TextSource;
+import fedlake.jobs.actions.Synthesize;
 import java.util.HashSet;
 import java.util.Set;
 import java.util.function.Consumer;
@@ -26,24 +26,52 @@ import org.apache.spark.sql.SparkSession;
 public final class Preparation {
   public static final String NONE = "none";
   public static final String CACHE = "cache";
-  public static final Set<String> OPTIONS = Set.of("bootstrap", "text", "synthetic-per-class", "site-stats-spread", "site-stats-min-count",
-      "calibration-per-class", "calibration-epochs", "calibration-learning-rate", "calibration-batch-size", "calibration-shrinkage",
-      "zero-shot-scale", "text-noise");
-  public static final Set<String> FLAGS = Set.of("calibrate", "site-stats", "calibrate-from-scratch");
-  public static final String USAGE = String.join("\n",
-      "  --bootstrap B         round-0 model: none (zeros, default), zero-shot (from --text), synthetic (trained on a",
-      "                        synthetic table sampled around --text); a cache model: --model cache",
-      "  --text FILE           class text embeddings (.npy classes x dim, or Parquet DatasetRow with label = class)",
-      "  --synthetic-per-class M  rows per class of the synthetic bootstrap table (default " + Synthesize.PER_CLASS_DEFAULT + ");",
-      "                        --text-noise SIGMA its noise (default " + TextSource.NOISE_DEFAULT + "); --zero-shot-scale S (default "
-          + Bootstraps.ZERO_SHOT_SCALE_DEFAULT + ")",
-      "  --site-stats          sites upload per-class statistics with their updates (opt-in; see docs/synthetic.md)",
-      "  --site-stats-spread S covariance (default) or variance; --site-stats-min-count K (default 1)",
-      "  --calibrate           CCVR: after aggregation re-fit the head on virtual features from the pooled statistics",
-      "                        (needs --site-stats); also --calibration-per-class M (default " + Ccvr.PER_CLASS_DEFAULT + "),",
-      "                        --calibration-epochs E (" + Ccvr.EPOCHS_DEFAULT + "), --calibration-learning-rate LR ("
-          + Ccvr.LEARNING_RATE_DEFAULT + "), --calibration-batch-size B (" + Ccvr.BATCH_SIZE_DEFAULT + "),",
-      "                        --calibration-shrinkage S (" + Ccvr.SHRINKAGE_DEFAULT + "), --calibrate-from-scratch");
+  public static final Set<String> OPTIONS =
+      Set.of(
+          "bootstrap",
+          "text",
+          "synthetic-per-class",
+          "site-stats-spread",
+          "site-stats-min-count",
+          "calibration-per-class",
+          "calibration-epochs",
+          "calibration-learning-rate",
+          "calibration-batch-size",
+          "calibration-shrinkage",
+          "zero-shot-scale",
+          "text-noise");
+  public static final Set<String> FLAGS =
+      Set.of("calibrate", "site-stats", "calibrate-from-scratch");
+  public static final String USAGE =
+      String.join(
+          "\n",
+          "  --bootstrap B         round-0 model: none (zeros, default), zero-shot (from --text), synthetic (trained on a",
+          "                        synthetic table sampled around --text); a cache model: --model cache",
+          "  --text FILE           class text embeddings (.npy classes x dim, or Parquet DatasetRow with label = class)",
+          "  --synthetic-per-class M  rows per class of the synthetic bootstrap table (default "
+              + Synthesize.PER_CLASS_DEFAULT
+              + ");",
+          "                        --text-noise SIGMA its noise (default "
+              + TextSource.NOISE_DEFAULT
+              + "); --zero-shot-scale S (default "
+              + Bootstraps.ZERO_SHOT_SCALE_DEFAULT
+              + ")",
+          "  --site-stats          sites upload per-class statistics with their updates (opt-in; see docs/synthetic.md)",
+          "  --site-stats-spread S covariance (default) or variance; --site-stats-min-count K (default 1)",
+          "  --calibrate           CCVR: after aggregation re-fit the head on virtual features from the pooled statistics",
+          "                        (needs --site-stats); also --calibration-per-class M (default "
+              + Ccvr.PER_CLASS_DEFAULT
+              + "),",
+          "                        --calibration-epochs E ("
+              + Ccvr.EPOCHS_DEFAULT
+              + "), --calibration-learning-rate LR ("
+              + Ccvr.LEARNING_RATE_DEFAULT
+              + "), --calibration-batch-size B ("
+              + Ccvr.BATCH_SIZE_DEFAULT
+              + "),",
+          "                        --calibration-shrinkage S ("
+              + Ccvr.SHRINKAGE_DEFAULT
+              + "), --calibrate-from-scratch");
 
   private String bootstrap = NONE;
   private String text;
@@ -68,30 +96,49 @@ public final class Preparation {
     Preparation p = new Preparation();
     p.bootstrap = args.string("bootstrap", NONE);
     if (CACHE.equals(p.bootstrap)) {
-      throw new IllegalArgumentException(command + ": a cache model is bootstrapped with --model cache (its keys are synthetic)");
+      throw new IllegalArgumentException(
+          command + ": a cache model is bootstrapped with --model cache (its keys are synthetic)");
     }
     if (!Set.of(NONE, Bootstraps.ZERO_SHOT, Bootstraps.SYNTHETIC).contains(p.bootstrap)) {
-      throw new IllegalArgumentException(command + ": --bootstrap must be none, zero-shot, synthetic or cache, got '" + p.bootstrap + "'");
+      throw new IllegalArgumentException(
+          command
+              + ": --bootstrap must be none, zero-shot, synthetic or cache, got '"
+              + p.bootstrap
+              + "'");
     }
     p.text = args.string("text", null);
-    if ((Bootstraps.ZERO_SHOT.equals(p.bootstrap) || Bootstraps.SYNTHETIC.equals(p.bootstrap)) && p.text == null) {
-      throw new IllegalArgumentException(command + ": --bootstrap " + p.bootstrap + " needs --text FILE (class text embeddings)");
+    if ((Bootstraps.ZERO_SHOT.equals(p.bootstrap) || Bootstraps.SYNTHETIC.equals(p.bootstrap))
+        && p.text == null) {
+      throw new IllegalArgumentException(
+          command + ": --bootstrap " + p.bootstrap + " needs --text FILE (class text embeddings)");
     }
-    p.syntheticPerClass = SyntheticTable.requirePerClass(args.integer("synthetic-per-class", Synthesize.PER_CLASS_DEFAULT));
+    p.syntheticPerClass =
+        SyntheticTable.requirePerClass(
+            args.integer("synthetic-per-class", Synthesize.PER_CLASS_DEFAULT));
     p.textNoise = args.number("text-noise", TextSource.NOISE_DEFAULT);
     p.zeroShotScale = args.number("zero-shot-scale", Bootstraps.ZERO_SHOT_SCALE_DEFAULT);
     p.siteStatistics = fedlake.edge.EdgeMain.siteStatistics(args);
     p.calibrate = args.flag("calibrate");
     if (p.calibrate && p.siteStatistics == null) {
-      throw new IllegalArgumentException(command + ": --calibrate needs --site-stats (calibration samples from the statistics sites report)");
+      throw new IllegalArgumentException(
+          command
+              + ": --calibrate needs --site-stats (calibration samples from the statistics sites report)");
     }
     p.calibrationOptions(command, args);
     return p;
   }
 
   /** The calibration options of the round command: {@code --calibrate}, {@code --calibration-*}. */
-  static final Set<String> ROUND_OPTIONS = Set.of("calibration-per-class", "calibration-epochs", "calibration-learning-rate",
-      "calibration-batch-size", "calibration-shrinkage", "probe", "seed");
+  static final Set<String> ROUND_OPTIONS =
+      Set.of(
+          "calibration-per-class",
+          "calibration-epochs",
+          "calibration-learning-rate",
+          "calibration-batch-size",
+          "calibration-shrinkage",
+          "probe",
+          "seed");
+
   static final Set<String> ROUND_FLAGS = Set.of("calibrate", "calibrate-from-scratch");
 
   static Preparation calibrationFromArgs(String command, Args args) {
@@ -108,13 +155,21 @@ public final class Preparation {
     Preparation p = this;
     p.calibrationPerClass = args.integer("calibration-per-class", Ccvr.PER_CLASS_DEFAULT);
     p.calibrationEpochs = args.integer("calibration-epochs", Ccvr.EPOCHS_DEFAULT);
-    p.calibrationLearningRate = args.number("calibration-learning-rate", Ccvr.LEARNING_RATE_DEFAULT);
+    p.calibrationLearningRate =
+        args.number("calibration-learning-rate", Ccvr.LEARNING_RATE_DEFAULT);
     p.calibrationBatchSize = args.integer("calibration-batch-size", Ccvr.BATCH_SIZE_DEFAULT);
     p.calibrationShrinkage = args.number("calibration-shrinkage", Ccvr.SHRINKAGE_DEFAULT);
     p.calibrateFromScratch = args.flag("calibrate-from-scratch");
     if (!p.calibrate) {
-      for (String option : new String[] {"calibration-per-class", "calibration-epochs", "calibration-learning-rate",
-          "calibration-batch-size", "calibration-shrinkage", "calibrate-from-scratch"}) {
+      for (String option :
+          new String[] {
+            "calibration-per-class",
+            "calibration-epochs",
+            "calibration-learning-rate",
+            "calibration-batch-size",
+            "calibration-shrinkage",
+            "calibrate-from-scratch"
+          }) {
         if (args.has(option)) {
           throw new IllegalArgumentException(command + ": --" + option + " needs --calibrate");
         }
@@ -125,11 +180,12 @@ public final class Preparation {
   }
 
   /** Options of {@code init} that bootstrap the round-0 head. */
-  static final Set<String> INIT_OPTIONS = Set.of("bootstrap", "text", "synthetic", "zero-shot-scale", "seed");
+  static final Set<String> INIT_OPTIONS =
+      Set.of("bootstrap", "text", "synthetic", "zero-shot-scale", "seed");
 
   /**
-   * {@code init --bootstrap zero-shot --text FILE} or {@code --bootstrap synthetic --synthetic TABLE}:
-   * sets the round-0 head of {@code federation}; false for {@code none}. {@code --dim} and
+   * {@code init --bootstrap zero-shot --text FILE} or {@code --bootstrap synthetic --synthetic
+   * TABLE}: sets the round-0 head of {@code federation}; false for {@code none}. {@code --dim} and
    * {@code --classes}, when given, must match the text embeddings or the table.
    */
   static boolean initBootstrap(Args args, Federation federation, Store store, float logitScale) {
@@ -145,32 +201,54 @@ public final class Preparation {
         }
         return false;
       }
-      case CACHE -> throw new IllegalArgumentException("init: a cache model is made with --model cache --keys PATH");
+      case CACHE ->
+          throw new IllegalArgumentException(
+              "init: a cache model is made with --model cache --keys PATH");
       case Bootstraps.ZERO_SHOT -> {
         TextEmbeddings text = TextEmbeddings.read(args.required("text"), store.conf());
-        text.requireShape(classes != null ? classes : text.classCount(), dim != null ? dim : text.dimension());
-        federation.initialHead(Bootstraps.zeroShot(text, logitScale, args.number("zero-shot-scale", Bootstraps.ZERO_SHOT_SCALE_DEFAULT)),
+        text.requireShape(
+            classes != null ? classes : text.classCount(), dim != null ? dim : text.dimension());
+        federation.initialHead(
+            Bootstraps.zeroShot(
+                text,
+                logitScale,
+                args.number("zero-shot-scale", Bootstraps.ZERO_SHOT_SCALE_DEFAULT)),
             Bootstraps.ZERO_SHOT);
         return true;
       }
       case Bootstraps.SYNTHETIC -> {
         String table = args.required("synthetic");
-        org.apache.hadoop.fs.Path file = table.contains("/") || table.endsWith(".parquet")
-            ? new org.apache.hadoop.fs.Path(table.contains("://") ? table : new java.io.File(table).getAbsoluteFile().toURI().toString())
-            : SyntheticTable.inStore(store, table);
+        org.apache.hadoop.fs.Path file =
+            table.contains("/") || table.endsWith(".parquet")
+                ? new org.apache.hadoop.fs.Path(
+                    table.contains("://")
+                        ? table
+                        : new java.io.File(table).getAbsoluteFile().toURI().toString())
+                : SyntheticTable.inStore(store, table);
         SyntheticTable.Table read = SyntheticTable.read(file, store.conf());
         int tableClasses = read.provenance().getClassCount();
         if (classes != null && classes != tableClasses) {
-          throw new InvalidInputException(file.toString(), "synthetic table has " + tableClasses + " classes, --classes says " + classes);
+          throw new InvalidInputException(
+              file.toString(),
+              "synthetic table has " + tableClasses + " classes, --classes says " + classes);
         }
         if (dim != null && dim != read.data().dimension()) {
-          throw new InvalidInputException(file.toString(), "synthetic table has dimension " + read.data().dimension() + ", --dim says " + dim);
+          throw new InvalidInputException(
+              file.toString(),
+              "synthetic table has dimension " + read.data().dimension() + ", --dim says " + dim);
         }
-        federation.initialHead(Bootstraps.trained(read.data(), tableClasses, logitScale, Bootstraps.trainSettings(args.longValue("seed", 0))),
+        federation.initialHead(
+            Bootstraps.trained(
+                read.data(),
+                tableClasses,
+                logitScale,
+                Bootstraps.trainSettings(args.longValue("seed", 0))),
             Bootstraps.SYNTHETIC);
         return true;
       }
-      default -> throw new IllegalArgumentException("init: --bootstrap must be none, zero-shot, synthetic or cache, got '" + how + "'");
+      default ->
+          throw new IllegalArgumentException(
+              "init: --bootstrap must be none, zero-shot, synthetic or cache, got '" + how + "'");
     }
   }
 
@@ -191,32 +269,53 @@ public final class Preparation {
    * Sets the federation's round-0 head as {@code --bootstrap} asks (nothing for {@code none}).
    * Reads and checks the text embeddings first, so bad input fails before anything is written.
    */
-  public void bootstrap(SparkSession spark, Store store, Federation federation, int classes, int dimension, float logitScale,
-      long seed, Consumer<String> log) {
+  public void bootstrap(
+      SparkSession spark,
+      Store store,
+      Federation federation,
+      int classes,
+      int dimension,
+      float logitScale,
+      long seed,
+      Consumer<String> log) {
     switch (bootstrap) {
-      case NONE -> { }
+      case NONE -> {}
       case CACHE -> throw new IllegalArgumentException("a cache model is made with --model cache");
       case Bootstraps.ZERO_SHOT -> {
         TextEmbeddings embeddings = readText(store.conf(), classes, dimension);
-        federation.initialHead(Bootstraps.zeroShot(embeddings, logitScale, zeroShotScale), Bootstraps.ZERO_SHOT);
+        federation.initialHead(
+            Bootstraps.zeroShot(embeddings, logitScale, zeroShotScale), Bootstraps.ZERO_SHOT);
         log.accept("bootstrap: zero-shot head from " + text);
       }
       case Bootstraps.SYNTHETIC -> {
         TextEmbeddings embeddings = readText(store.conf(), classes, dimension);
-        store.latest().ifPresent(latest -> {
-          throw new IllegalStateException("Cannot init " + store.root() + ": it already holds a federation at round " + latest.round()
-              + " (use a new store URI)");
-        });
-        Synthesize.Result table = new Synthesize(spark, store)
-            .source(new TextSource(embeddings, textNoise))
-            .perClass(syntheticPerClass)
-            .seed(seed)
-            .name("bootstrap-text-m" + syntheticPerClass + "-seed" + seed)
-            .execute();
+        store
+            .latest()
+            .ifPresent(
+                latest -> {
+                  throw new IllegalStateException(
+                      "Cannot init "
+                          + store.root()
+                          + ": it already holds a federation at round "
+                          + latest.round()
+                          + " (use a new store URI)");
+                });
+        Synthesize.Result table =
+            new Synthesize(spark, store)
+                .source(new TextSource(embeddings, textNoise))
+                .perClass(syntheticPerClass)
+                .seed(seed)
+                .name("bootstrap-text-m" + syntheticPerClass + "-seed" + seed)
+                .execute();
         Dataset rows = SyntheticTable.read(table.file(), store.conf()).data();
         Head head = Bootstraps.trained(rows, classes, logitScale, Bootstraps.trainSettings(seed));
         federation.initialHead(head, Bootstraps.SYNTHETIC);
-        log.accept("bootstrap: head trained on " + table.rows() + " synthetic rows (" + table.file() + ")");
+        log.accept(
+            "bootstrap: head trained on "
+                + table.rows()
+                + " synthetic rows ("
+                + table.file()
+                + ")");
       }
       default -> throw new IllegalStateException("unknown bootstrap " + bootstrap);
     }

@@ -27,20 +27,33 @@ import java.util.TreeMap;
  * {@code spec set}, declared once for parsing and usage), and {@code fedlake spec show|set}.
  */
 public final class SpecCommands {
-  static final Option STRATEGY = Option.value("strategy", "NAME", "aggregation strategy: " + String.join(", ", Strategies.names())
-      + " (default fedavg; docs/strategies.md)");
-  static final List<Option> CLIENT = List.of(
-      Option.value("local-epochs", "E", "local epochs a round"),
-      Option.value("batch-size", "B", "examples per local step"),
-      Option.value("learning-rate", "LR", "local SGD step size"),
-      Option.value("momentum", "M", "local SGD momentum"),
-      Option.value("weight-decay", "WD", "L2 penalty on the weights"),
-      Option.value("mu", "MU", "FedProx proximal term (fedprox sites)"),
-      Option.flag("balanced-loss", "sites add log(local class prior) to the logits while training"));
-  static final List<Option> LIMITS = List.of(
-      Option.value("max-abs-value", "V", "largest absolute parameter value accepted (default 1e4)"),
-      Option.value("max-update-bytes", "N", "largest update file and uncompressed column size read (default 256 MiB)"),
-      Option.value("min-sites", "K", "fewest accepted updates a round publishes from (default 1)"));
+  static final Option STRATEGY =
+      Option.value(
+          "strategy",
+          "NAME",
+          "aggregation strategy: "
+              + String.join(", ", Strategies.names())
+              + " (default fedavg; docs/strategies.md)");
+  static final List<Option> CLIENT =
+      List.of(
+          Option.value("local-epochs", "E", "local epochs a round"),
+          Option.value("batch-size", "B", "examples per local step"),
+          Option.value("learning-rate", "LR", "local SGD step size"),
+          Option.value("momentum", "M", "local SGD momentum"),
+          Option.value("weight-decay", "WD", "L2 penalty on the weights"),
+          Option.value("mu", "MU", "FedProx proximal term (fedprox sites)"),
+          Option.flag(
+              "balanced-loss", "sites add log(local class prior) to the logits while training"));
+  static final List<Option> LIMITS =
+      List.of(
+          Option.value(
+              "max-abs-value", "V", "largest absolute parameter value accepted (default 1e4)"),
+          Option.value(
+              "max-update-bytes",
+              "N",
+              "largest update file and uncompressed column size read (default 256 MiB)"),
+          Option.value(
+              "min-sites", "K", "fewest accepted updates a round publishes from (default 1)"));
 
   private SpecCommands() {}
 
@@ -50,12 +63,18 @@ public final class SpecCommands {
     Map<String, String> docs = new HashMap<>();
     for (Strategy strategy : Strategies.all()) {
       for (StrategyParameter p : strategy.parameters()) {
-        owners.computeIfAbsent(p.name(), k -> new ArrayList<>()).add(strategy.name() + " " + p.defaultValue());
+        owners
+            .computeIfAbsent(p.name(), k -> new ArrayList<>())
+            .add(strategy.name() + " " + p.defaultValue());
         docs.putIfAbsent(p.name(), p.doc());
       }
     }
     List<Option> options = new ArrayList<>();
-    owners.forEach((name, users) -> options.add(Option.value(name, "X", docs.get(name) + " (default: " + String.join(", ", users) + ")")));
+    owners.forEach(
+        (name, users) ->
+            options.add(
+                Option.value(
+                    name, "X", docs.get(name) + " (default: " + String.join(", ", users) + ")")));
     return options;
   }
 
@@ -128,15 +147,20 @@ public final class SpecCommands {
     }
     spec.setRobustness(robustness);
     if (args.has("min-sites")) {
-      spec.setRoundPolicy(RoundPolicySpec.newBuilder(spec.getRoundPolicy()).setMinSites(args.integer("min-sites", 0)).build());
+      spec.setRoundPolicy(
+          RoundPolicySpec.newBuilder(spec.getRoundPolicy())
+              .setMinSites(args.integer("min-sites", 0))
+              .build());
     }
   }
 
-  public static final String USAGE = String.join("\n",
-      "usage: fedlake spec show --store URI            the spec in force and every earlier version",
-      "       fedlake spec set --store URI [options]   write the next spec version (recorded with this command line)",
-      usage(),
-      StoreConfig.USAGE);
+  public static final String USAGE =
+      String.join(
+          "\n",
+          "usage: fedlake spec show --store URI            the spec in force and every earlier version",
+          "       fedlake spec set --store URI [options]   write the next spec version (recorded with this command line)",
+          usage(),
+          StoreConfig.USAGE);
 
   public static int run(String[] argv, PrintStream out) {
     if (argv.length == 0 || !(argv[0].equals("show") || argv[0].equals("set"))) {
@@ -154,18 +178,26 @@ public final class SpecCommands {
         FederationSpec earlier = Specs.read(store, version);
         out.printf("version %d  %s  %s%n", version, earlier.getCreatedTime(), earlier.getChange());
       }
-      out.printf("version %d (in force)  %s  %s%n", current.getSpecVersion(), current.getCreatedTime(), current.getChange());
+      out.printf(
+          "version %d (in force)  %s  %s%n",
+          current.getSpecVersion(), current.getCreatedTime(), current.getChange());
       out.print(Specs.toJson(current));
       return 0;
     }
     if (!anyGiven(args)) {
-      throw new IllegalArgumentException("spec set: nothing to change (give at least one option)\n" + USAGE);
+      throw new IllegalArgumentException(
+          "spec set: nothing to change (give at least one option)\n" + USAGE);
     }
-    FederationSpec.Builder next = Specs.next(current, "spec set " + String.join(" ", rest), Instant.now().toEpochMilli());
+    FederationSpec.Builder next =
+        Specs.next(current, "spec set " + String.join(" ", rest), Instant.now().toEpochMilli());
     apply(args, next);
     FederationSpec written = Specs.write(store, next.build());
-    out.printf("Federation spec of %s is now version %d (strategy %s, %s sites); it applies from the next round job on%n",
-        store.root(), written.getSpecVersion(), written.getStrategy().getName(), Specs.id(written.getClient().getAlgorithm()));
+    out.printf(
+        "Federation spec of %s is now version %d (strategy %s, %s sites); it applies from the next round job on%n",
+        store.root(),
+        written.getSpecVersion(),
+        written.getStrategy().getName(),
+        Specs.id(written.getClient().getAlgorithm()));
     return 0;
   }
 }

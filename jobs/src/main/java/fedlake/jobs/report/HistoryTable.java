@@ -11,14 +11,35 @@ public final class HistoryTable {
   private HistoryTable() {}
 
   public static void header(PrintStream out, String extraColumn) {
-    out.printf(FORMAT, "round", "cluster", "status", "sites", "rejected", "examples", "local-loss", "local-acc",
-        "norm-mean", "millis", extraColumn);
+    out.printf(
+        FORMAT,
+        "round",
+        "cluster",
+        "status",
+        "sites",
+        "rejected",
+        "examples",
+        "local-loss",
+        "local-acc",
+        "norm-mean",
+        "millis",
+        extraColumn);
   }
 
   public static void row(PrintStream out, RoundHistory h, String extra) {
-    out.printf(FORMAT, h.getRound(), h.getCluster(), h.getStatus(), h.getParticipants(), h.getRejected(),
-        h.getTotalExamples(), number(h.getWeightedLocalLoss(), "%.4f"), number(h.getWeightedLocalAccuracy(), "%.3f"),
-        number(h.getUpdateNormMean(), "%.3f"), h.getTotalMillis(), extra);
+    out.printf(
+        FORMAT,
+        h.getRound(),
+        h.getCluster(),
+        h.getStatus(),
+        h.getParticipants(),
+        h.getRejected(),
+        h.getTotalExamples(),
+        number(h.getWeightedLocalLoss(), "%.4f"),
+        number(h.getWeightedLocalAccuracy(), "%.3f"),
+        number(h.getUpdateNormMean(), "%.3f"),
+        h.getTotalMillis(),
+        extra);
   }
 
   public static void print(PrintStream out, List<RoundHistory> rows) {

@@ -16,7 +16,9 @@ import javax.imageio.ImageIO;
 
 /** A small PNG line chart (headless Java2D): one or more series over rounds. */
 public final class LinePlot {
-  private static final Color[] COLOURS = {new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c), new Color(0x9467bd)};
+  private static final Color[] COLOURS = {
+    new Color(0x1f77b4), new Color(0xd62728), new Color(0x2ca02c), new Color(0x9467bd)
+  };
   private static final int WIDTH = 800;
   private static final int HEIGHT = 480;
   private static final int LEFT = 70;
@@ -29,7 +31,8 @@ public final class LinePlot {
 
   private LinePlot() {}
 
-  public static void write(Path file, String title, String xLabel, String yLabel, List<Series> series) {
+  public static void write(
+      Path file, String title, String xLabel, String yLabel, List<Series> series) {
     double minX = Double.POSITIVE_INFINITY;
     double maxX = Double.NEGATIVE_INFINITY;
     double minY = Double.POSITIVE_INFINITY;
@@ -101,7 +104,8 @@ public final class LinePlot {
         previousX = x;
         previousY = y;
       }
-      g.drawString(s.name(), LEFT + plotWidth - 200, TOP + plotHeight - 12 - 16 * (series.size() - 1 - k));
+      g.drawString(
+          s.name(), LEFT + plotWidth - 200, TOP + plotHeight - 12 - 16 * (series.size() - 1 - k));
     }
     g.dispose();
     try {

@@ -1,17 +1,12 @@
 package fedlake.jobs.simulation;
 
-import fedlake.jobs.actions.ClusterJob;
-import fedlake.jobs.report.LinePlot;
-import fedlake.jobs.actions.ProfilesJob;
-import fedlake.jobs.spark.Spark;
-import fedlake.jobs.spark.SparkScanner;
-import fedlake.core.init.Federation;
 import fedlake.core.cli.Args;
 import fedlake.core.cluster.AdjustedRandIndex;
 import fedlake.core.cluster.ProfileFeatures;
 import fedlake.core.data.Dataset;
 import fedlake.core.data.DatasetFiles;
 import fedlake.core.data.DirichletSplit;
+import fedlake.core.init.Federation;
 import fedlake.core.model.Head;
 import fedlake.core.model.Models;
 import fedlake.core.round.RoundJob;
@@ -22,6 +17,11 @@ import fedlake.core.train.LocalTrainer;
 import fedlake.core.train.TrainSettings;
 import fedlake.edge.EdgeMain;
 import fedlake.edge.EdgeTrain;
+import fedlake.jobs.actions.ClusterJob;
+import fedlake.jobs.actions.ProfilesJob;
+import fedlake.jobs.report.LinePlot;
+import fedlake.jobs.spark.Spark;
+import fedlake.jobs.spark.SparkScanner;
 import fedlake.schema.Model;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -30,7 +30,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -42,31 +41,39 @@ import java.util.concurrent.Future;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * {@code fedlake simulate --data DIR1,DIR2,... [--clusters auto|K]}: a federation in which every site
- * holds data of one of several datasets, run with clustered federated learning (profiles job, cluster
- * job, per-cluster round job, edge runners that train their cluster's model) and, on the same sites,
- * with one global model for comparison. Reports per-site test accuracy (each site on its own
- * dataset's test rows with its cluster's model), and the adjusted Rand index of the final assignment
- * against the sites' true datasets.
+ * {@code fedlake simulate --data DIR1,DIR2,... [--clusters auto|K]}: a federation in which every
+ * site holds data of one of several datasets, run with clustered federated learning (profiles job,
+ * cluster job, per-cluster round job, edge runners that train their cluster's model) and, on the
+ * same sites, with one global model for comparison. Reports per-site test accuracy (each site on
+ * its own dataset's test rows with its cluster's model), and the adjusted Rand index of the final
+ * assignment against the sites' true datasets.
  */
 public final class ClusteredSimulation {
-  public static final String USAGE = String.join("\n",
-      "usage: fedlake simulate --data DIR1,DIR2,... [--label-space shared|disjoint] [--clusters auto|K] [options]",
-      "  --data DIRS           comma-separated folders, each with train_X.npy, train_y.npy, test_X.npy, test_y.npy;",
-      "                        site i holds data of dataset i mod D (a Dirichlet label split within each dataset)",
-      "  --label-space S       shared (default): each dataset keeps its class ids, so one id means different classes;",
-      "                        disjoint: ids are offset into one union of all classes",
-      "  --clusters C          auto (default: k by silhouette over --k-range) or a fixed number of clusters",
-      "  --algorithm A         kmeans (default), bisecting or gmm",
-      "  --k-range MIN..MAX    range for --clusters auto (default " + ClusterJob.K_MIN_DEFAULT + ".." + ClusterJob.K_MAX_DEFAULT + ")",
-      "  --min-size N          smallest cluster kept (default " + ClusterJob.MIN_SIZE_DEFAULT + ")",
-      "  --weights H,D,P,E     profile weights: label histogram, update direction, position, embedding mean (default 1,1,1,1)",
-      "  --sites N --alpha A --rounds R --seed S --local-epochs E --store URI --report-json FILE --master M --strategy S",
-      "                        as for the single-dataset simulate; the global-model baseline runs in URI-global",
-      "  --no-baseline         skip the global-model baseline",
-      "  --plot FILE           PNG: per-site accuracy per round (per-cluster and global models), ARI, centralised reference",
-      "  plus the edge runner's --batch-size, --learning-rate, --momentum, --weight-decay, --balanced-loss",
-      StoreConfig.USAGE);
+  public static final String USAGE =
+      String.join(
+          "\n",
+          "usage: fedlake simulate --data DIR1,DIR2,... [--label-space shared|disjoint] [--clusters auto|K] [options]",
+          "  --data DIRS           comma-separated folders, each with train_X.npy, train_y.npy, test_X.npy, test_y.npy;",
+          "                        site i holds data of dataset i mod D (a Dirichlet label split within each dataset)",
+          "  --label-space S       shared (default): each dataset keeps its class ids, so one id means different classes;",
+          "                        disjoint: ids are offset into one union of all classes",
+          "  --clusters C          auto (default: k by silhouette over --k-range) or a fixed number of clusters",
+          "  --algorithm A         kmeans (default), bisecting or gmm",
+          "  --k-range MIN..MAX    range for --clusters auto (default "
+              + ClusterJob.K_MIN_DEFAULT
+              + ".."
+              + ClusterJob.K_MAX_DEFAULT
+              + ")",
+          "  --min-size N          smallest cluster kept (default "
+              + ClusterJob.MIN_SIZE_DEFAULT
+              + ")",
+          "  --weights H,D,P,E     profile weights: label histogram, update direction, position, embedding mean (default 1,1,1,1)",
+          "  --sites N --alpha A --rounds R --seed S --local-epochs E --store URI --report-json FILE --master M --strategy S",
+          "                        as for the single-dataset simulate; the global-model baseline runs in URI-global",
+          "  --no-baseline         skip the global-model baseline",
+          "  --plot FILE           PNG: per-site accuracy per round (per-cluster and global models), ARI, centralised reference",
+          "  plus the edge runner's --batch-size, --learning-rate, --momentum, --weight-decay, --balanced-loss",
+          StoreConfig.USAGE);
 
   private List<String> dataDirs;
   private boolean disjoint;
@@ -93,7 +100,10 @@ public final class ClusteredSimulation {
   public static boolean wanted(String[] argv) {
     for (int i = 0; i < argv.length; i++) {
       String a = argv[i];
-      if (a.equals("--clusters") || a.startsWith("--clusters=") || a.equals("--label-space") || a.startsWith("--label-space=")) {
+      if (a.equals("--clusters")
+          || a.startsWith("--clusters=")
+          || a.equals("--label-space")
+          || a.startsWith("--label-space=")) {
         return true;
       }
       if (a.equals("--data") && i + 1 < argv.length && argv[i + 1].contains(",")) {
@@ -107,23 +117,52 @@ public final class ClusteredSimulation {
   }
 
   public static ClusteredSimulation fromArgs(String[] argv) {
-    Args args = new Args("simulate", argv,
-        Set.of("data", "label-space", "clusters", "algorithm", "k-range", "min-size", "weights", "sites", "alpha", "rounds",
-            "seed", "local-epochs", "store", "report-json", "plot", "master", "batch-size", "learning-rate", "momentum",
-            "weight-decay", "strategy", StoreConfig.OPTION),
-        Set.of("balanced-loss", "no-baseline"));
+    Args args =
+        new Args(
+            "simulate",
+            argv,
+            Set.of(
+                "data",
+                "label-space",
+                "clusters",
+                "algorithm",
+                "k-range",
+                "min-size",
+                "weights",
+                "sites",
+                "alpha",
+                "rounds",
+                "seed",
+                "local-epochs",
+                "store",
+                "report-json",
+                "plot",
+                "master",
+                "batch-size",
+                "learning-rate",
+                "momentum",
+                "weight-decay",
+                "strategy",
+                StoreConfig.OPTION),
+            Set.of("balanced-loss", "no-baseline"));
     ClusteredSimulation s = new ClusteredSimulation();
-    s.dataDirs = Arrays.stream(args.required("data").split(",")).map(String::trim).filter(d -> !d.isEmpty()).toList();
+    s.dataDirs =
+        Arrays.stream(args.required("data").split(","))
+            .map(String::trim)
+            .filter(d -> !d.isEmpty())
+            .toList();
     String space = args.string("label-space", "shared");
     if (!space.equals("shared") && !space.equals("disjoint")) {
-      throw new IllegalArgumentException("simulate: --label-space must be 'shared' or 'disjoint', got '" + space + "'");
+      throw new IllegalArgumentException(
+          "simulate: --label-space must be 'shared' or 'disjoint', got '" + space + "'");
     }
     s.disjoint = space.equals("disjoint");
     String c = args.string("clusters", "auto");
     if (!c.equals("auto")) {
       s.clusters = args.integer("clusters", 1);
       if (s.clusters < 1) {
-        throw new IllegalArgumentException("simulate: --clusters must be 'auto' or at least 1, got " + s.clusters);
+        throw new IllegalArgumentException(
+            "simulate: --clusters must be 'auto' or at least 1, got " + s.clusters);
       }
     }
     s.algorithm = args.string("algorithm", ClusterJob.KMEANS);
@@ -134,15 +173,19 @@ public final class ClusteredSimulation {
     }
     s.sites = args.integer("sites", 10);
     if (s.sites < s.dataDirs.size()) {
-      throw new IllegalArgumentException("simulate: --sites " + s.sites + " is fewer than the " + s.dataDirs.size() + " datasets");
+      throw new IllegalArgumentException(
+          "simulate: --sites " + s.sites + " is fewer than the " + s.dataDirs.size() + " datasets");
     }
     s.alpha = args.number("alpha", 0.5);
     s.rounds = args.integer("rounds", 10);
     if (s.rounds < 1) {
-      throw new IllegalArgumentException("simulate: --rounds must be at least 1 for a clustered simulation, got " + s.rounds);
+      throw new IllegalArgumentException(
+          "simulate: --rounds must be at least 1 for a clustered simulation, got " + s.rounds);
     }
     s.seed = args.longValue("seed", 0);
-    s.settings = EdgeMain.settings(args).withEpochs(args.integer("local-epochs", TrainSettings.EPOCHS_DEFAULT));
+    s.settings =
+        EdgeMain.settings(args)
+            .withEpochs(args.integer("local-epochs", TrainSettings.EPOCHS_DEFAULT));
     s.storeUri = args.string("store", null);
     s.storeConfig = StoreConfig.of(args);
     s.strategy = args.string("strategy", "scaffold");
@@ -163,16 +206,30 @@ public final class ClusteredSimulation {
   }
 
   /** One round: the models published after {@code round} rounds. */
-  public record RoundReport(int round, int k, Map<Integer, Integer> sizes, double adjustedRandIndex,
-      double meanSiteAccuracy, Double globalMeanSiteAccuracy, boolean collapsed, double seconds) {}
+  public record RoundReport(
+      int round,
+      int k,
+      Map<Integer, Integer> sizes,
+      double adjustedRandIndex,
+      double meanSiteAccuracy,
+      Double globalMeanSiteAccuracy,
+      boolean collapsed,
+      double seconds) {}
 
   /** One site at the end. */
-  public record SiteReport(String site, String dataset, int examples, int cluster, double accuracy, Double globalAccuracy) {}
+  public record SiteReport(
+      String site,
+      String dataset,
+      int examples,
+      int cluster,
+      double accuracy,
+      Double globalAccuracy) {}
 
   /**
-   * What centralised training reaches on the same rows (every site's training rows in one place, the
-   * same linear head): mean per-site test accuracy with one head per dataset, and with one head for
-   * all datasets. Their difference bounds what per-cluster models can gain over one global model.
+   * What centralised training reaches on the same rows (every site's training rows in one place,
+   * the same linear head): mean per-site test accuracy with one head per dataset, and with one head
+   * for all datasets. Their difference bounds what per-cluster models can gain over one global
+   * model.
    */
   public record Reference(int epochs, double perDataset, double oneHead) {}
 
@@ -180,9 +237,23 @@ public final class ClusteredSimulation {
   static final int REFERENCE_EPOCHS = 20;
 
   /** The simulation's outcome. */
-  public record Report(List<String> data, String labelSpace, int sites, double alpha, int rounds, long seed, int classes,
-      String clusters, List<RoundReport> history, List<SiteReport> siteReports, double adjustedRandIndex,
-      double meanSiteAccuracy, Double globalMeanSiteAccuracy, Reference reference, String store, String globalStore) {
+  public record Report(
+      List<String> data,
+      String labelSpace,
+      int sites,
+      double alpha,
+      int rounds,
+      long seed,
+      int classes,
+      String clusters,
+      List<RoundReport> history,
+      List<SiteReport> siteReports,
+      double adjustedRandIndex,
+      double meanSiteAccuracy,
+      Double globalMeanSiteAccuracy,
+      Reference reference,
+      String store,
+      String globalStore) {
     public int exitCode() {
       return 0;
     }
@@ -204,12 +275,25 @@ public final class ClusteredSimulation {
       Dataset train = DatasetFiles.read(Path.of(dir, "train_X.npy").toString(), local);
       Dataset test = DatasetFiles.read(Path.of(dir, "test_X.npy").toString(), local);
       if (dimension >= 0 && train.dimension() != dimension) {
-        throw new IllegalArgumentException("simulate: " + dir + " has embeddings of dimension " + train.dimension()
-            + " but " + dataDirs.get(0) + " has " + dimension + "; every dataset needs the same encoder");
+        throw new IllegalArgumentException(
+            "simulate: "
+                + dir
+                + " has embeddings of dimension "
+                + train.dimension()
+                + " but "
+                + dataDirs.get(0)
+                + " has "
+                + dimension
+                + "; every dataset needs the same encoder");
       }
       if (test.dimension() != train.dimension()) {
-        throw new IllegalArgumentException("simulate: " + dir + ": train rows have dimension " + train.dimension()
-            + " but test rows have " + test.dimension());
+        throw new IllegalArgumentException(
+            "simulate: "
+                + dir
+                + ": train rows have dimension "
+                + train.dimension()
+                + " but test rows have "
+                + test.dimension());
       }
       dimension = train.dimension();
       int bound = Math.max(train.classBound(), test.classBound());
@@ -218,7 +302,8 @@ public final class ClusteredSimulation {
       trains.add(offsets[d] == 0 ? train : shift(train, offsets[d]));
       tests.add(offsets[d] == 0 ? test : shift(test, offsets[d]));
     }
-    // site s holds dataset s mod D; each dataset's rows are split over its sites by a Dirichlet label split
+    // site s holds dataset s mod D; each dataset's rows are split over its sites by a Dirichlet
+    // label split
     int[] truth = new int[sites];
     List<Dataset> siteData = new ArrayList<>(java.util.Collections.nCopies(sites, (Dataset) null));
     for (int d = 0; d < datasets; d++) {
@@ -227,43 +312,77 @@ public final class ClusteredSimulation {
         mine.add(s);
         truth[s] = d;
       }
-      int[][] split = DirichletSplit.split(trains.get(d).labels(), mine.size(), alpha, seed * 31 + d);
+      int[][] split =
+          DirichletSplit.split(trains.get(d).labels(), mine.size(), alpha, seed * 31 + d);
       for (int i = 0; i < mine.size(); i++) {
         siteData.set(mine.get(i), trains.get(d).select(split[i]));
       }
     }
     Reference reference = reference(trains, tests, truth, classes);
     String uri = storeUri != null ? storeUri : Simulate.temporaryStore("fedlake-clustered-");
-    String globalUri = storeUri != null ? storeUri.replaceAll("/+$", "") + "-global" : Simulate.temporaryStore("fedlake-global-");
-    log("simulate (clustered): %d datasets, %s label space, %d classes, dim %d; %d sites (alpha %s); clusters %s (%s); store %s",
-        datasets, disjoint ? "disjoint" : "shared", classes, dimension, sites, alpha, clusters == null ? "auto" : clusters,
-        algorithm, uri);
+    String globalUri =
+        storeUri != null
+            ? storeUri.replaceAll("/+$", "") + "-global"
+            : Simulate.temporaryStore("fedlake-global-");
+    log(
+        "simulate (clustered): %d datasets, %s label space, %d classes, dim %d; %d sites (alpha %s); clusters %s (%s); store %s",
+        datasets,
+        disjoint ? "disjoint" : "shared",
+        classes,
+        dimension,
+        sites,
+        alpha,
+        clusters == null ? "auto" : clusters,
+        algorithm,
+        uri);
     for (int d = 0; d < datasets; d++) {
-      log("  dataset %d: %s (%d train / %d test rows, class ids from %d)", d, dataDirs.get(d), trains.get(d).size(),
-          tests.get(d).size(), offsets[d]);
+      log(
+          "  dataset %d: %s (%d train / %d test rows, class ids from %d)",
+          d, dataDirs.get(d), trains.get(d).size(), tests.get(d).size(), offsets[d]);
     }
-    log("centralised reference (all training rows in one place, %d epochs): mean per-site accuracy %.4f with one head per dataset,"
-        + " %.4f with one head for all", reference.epochs(), reference.perDataset(), reference.oneHead());
+    log(
+        "centralised reference (all training rows in one place, %d epochs): mean per-site accuracy %.4f with one head per dataset,"
+            + " %.4f with one head for all",
+        reference.epochs(), reference.perDataset(), reference.oneHead());
 
     SparkSession spark = Spark.session("fedlake-simulate-clustered", master);
-    ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
+    ExecutorService pool =
+        Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
     try {
       var hadoop = storeConfig.applyTo(spark.sparkContext().hadoopConfiguration());
       Store store = Store.open(uri, hadoop);
       Store global = baseline ? Store.open(globalUri, hadoop) : null;
-      new Federation(store).dimension(dimension).classes(classes).strategy(strategy).training(settings).execute();
+      new Federation(store)
+          .dimension(dimension)
+          .classes(classes)
+          .strategy(strategy)
+          .training(settings)
+          .execute();
       if (global != null) {
-        new Federation(global).dimension(dimension).classes(classes).strategy(strategy).training(settings).execute();
+        new Federation(global)
+            .dimension(dimension)
+            .classes(classes)
+            .strategy(strategy)
+            .training(settings)
+            .execute();
       }
       Path states = Files.createTempDirectory("fedlake-site-states-");
       SparkScanner scanner = new SparkScanner(spark);
-      ClusterJob clusterJob = new ClusterJob(spark, store).algorithm(algorithm).k(clusters).kRange(kRange).minSize(minSize)
-          .seed(seed).weights(weights);
+      ClusterJob clusterJob =
+          new ClusterJob(spark, store)
+              .algorithm(algorithm)
+              .k(clusters)
+              .kRange(kRange)
+              .minSize(minSize)
+              .seed(seed)
+              .weights(weights);
       List<RoundReport> history = new ArrayList<>();
       Map<String, Integer> assignment = Map.of();
       Map<Integer, Model> models = Map.of();
       Model globalModel = null;
-      log("%5s %3s %-22s %6s %10s %10s %8s", "round", "k", "sizes", "ARI", "site-acc", "global-acc", "seconds");
+      log(
+          "%5s %3s %-22s %6s %10s %10s %8s",
+          "round", "k", "sizes", "ARI", "site-acc", "global-acc", "seconds");
       for (int round = 0; round < rounds; round++) {
         long started = System.nanoTime();
         trainAll(pool, store, siteData, round, states, false);
@@ -274,7 +393,8 @@ public final class ClusteredSimulation {
         }
         RoundResult result = new RoundJob(store).scanner(scanner).round(round).execute();
         if (result.status() != RoundResult.Status.PUBLISHED) {
-          throw new IllegalStateException("simulate: round " + round + " published nothing: " + result.message());
+          throw new IllegalStateException(
+              "simulate: round " + round + " published nothing: " + result.message());
         }
         models = new TreeMap<>();
         for (Model m : result.published()) {
@@ -287,7 +407,8 @@ public final class ClusteredSimulation {
           trainAll(pool, global, siteData, round, states, true);
           RoundResult g = new RoundJob(global).scanner(scanner).round(round).execute();
           if (g.status() != RoundResult.Status.PUBLISHED) {
-            throw new IllegalStateException("simulate: global round " + round + " published nothing: " + g.message());
+            throw new IllegalStateException(
+                "simulate: global round " + round + " published nothing: " + g.message());
           }
           globalModel = g.published().get(0);
           double[] globalAccuracy = accuracies(Map.of(0, globalModel), tests)[0];
@@ -295,29 +416,78 @@ public final class ClusteredSimulation {
         }
         Map<String, Integer> current = assignment;
         Map<Integer, Model> currentModels = models;
-        double siteMean = mean(s -> accuracy[index(currentModels, current.get(siteName(s)))][truth[s]]);
+        double siteMean =
+            mean(s -> accuracy[index(currentModels, current.get(siteName(s)))][truth[s]]);
         double ari = ari(current, truth);
         double seconds = (System.nanoTime() - started) / 1e9;
-        history.add(new RoundReport(round + 1, clustered.k(), clustered.sizes(), ari, siteMean, globalMean, clustered.collapsed(), seconds));
-        log("%5d %3d %-22s %6.3f %10.4f %10s %8.1f", round + 1, clustered.k(), clustered.sizes(), ari, siteMean,
-            globalMean == null ? "-" : String.format(Locale.ROOT, "%.4f", globalMean), seconds);
+        history.add(
+            new RoundReport(
+                round + 1,
+                clustered.k(),
+                clustered.sizes(),
+                ari,
+                siteMean,
+                globalMean,
+                clustered.collapsed(),
+                seconds));
+        log(
+            "%5d %3d %-22s %6.3f %10.4f %10s %8.1f",
+            round + 1,
+            clustered.k(),
+            clustered.sizes(),
+            ari,
+            siteMean,
+            globalMean == null ? "-" : String.format(Locale.ROOT, "%.4f", globalMean),
+            seconds);
       }
       double[][] accuracy = accuracies(models, tests);
-      double[] globalAccuracy = globalModel == null ? null : accuracies(Map.of(0, globalModel), tests)[0];
+      double[] globalAccuracy =
+          globalModel == null ? null : accuracies(Map.of(0, globalModel), tests)[0];
       List<SiteReport> siteReports = new ArrayList<>();
       for (int s = 0; s < sites; s++) {
         int cluster = assignment.get(siteName(s));
-        siteReports.add(new SiteReport(siteName(s), Path.of(dataDirs.get(truth[s])).getFileName().toString(), siteData.get(s).size(),
-            cluster, accuracy[index(models, cluster)][truth[s]], globalAccuracy == null ? null : globalAccuracy[truth[s]]));
+        siteReports.add(
+            new SiteReport(
+                siteName(s),
+                Path.of(dataDirs.get(truth[s])).getFileName().toString(),
+                siteData.get(s).size(),
+                cluster,
+                accuracy[index(models, cluster)][truth[s]],
+                globalAccuracy == null ? null : globalAccuracy[truth[s]]));
       }
       RoundReport last = history.get(history.size() - 1);
-      Report report = new Report(dataDirs, disjoint ? "disjoint" : "shared", sites, alpha, rounds, seed, classes,
-          clusters == null ? "auto" : String.valueOf(clusters), history, siteReports, last.adjustedRandIndex(),
-          last.meanSiteAccuracy(), last.globalMeanSiteAccuracy(), reference, uri, global == null ? null : globalUri);
-      log("%-10s %-14s %9s %8s %9s %11s", "site", "dataset", "examples", "cluster", "accuracy", "global-acc");
+      Report report =
+          new Report(
+              dataDirs,
+              disjoint ? "disjoint" : "shared",
+              sites,
+              alpha,
+              rounds,
+              seed,
+              classes,
+              clusters == null ? "auto" : String.valueOf(clusters),
+              history,
+              siteReports,
+              last.adjustedRandIndex(),
+              last.meanSiteAccuracy(),
+              last.globalMeanSiteAccuracy(),
+              reference,
+              uri,
+              global == null ? null : globalUri);
+      log(
+          "%-10s %-14s %9s %8s %9s %11s",
+          "site", "dataset", "examples", "cluster", "accuracy", "global-acc");
       for (SiteReport r : siteReports) {
-        log("%-10s %-14s %9d %8d %9.4f %11s", r.site(), r.dataset(), r.examples(), r.cluster(), r.accuracy(),
-            r.globalAccuracy() == null ? "-" : String.format(Locale.ROOT, "%.4f", r.globalAccuracy()));
+        log(
+            "%-10s %-14s %9d %8d %9.4f %11s",
+            r.site(),
+            r.dataset(),
+            r.examples(),
+            r.cluster(),
+            r.accuracy(),
+            r.globalAccuracy() == null
+                ? "-"
+                : String.format(Locale.ROOT, "%.4f", r.globalAccuracy()));
       }
       if (reportJson != null) {
         writeJson(report, reportJson);
@@ -327,9 +497,13 @@ public final class ClusteredSimulation {
         plot(report, plot);
         log("plot written to %s", plot);
       }
-      log("final: adjusted Rand index %.4f; mean per-site test accuracy %.4f with per-cluster models, %s with one global model",
-          report.adjustedRandIndex(), report.meanSiteAccuracy(),
-          report.globalMeanSiteAccuracy() == null ? "-" : String.format(Locale.ROOT, "%.4f", report.globalMeanSiteAccuracy()));
+      log(
+          "final: adjusted Rand index %.4f; mean per-site test accuracy %.4f with per-cluster models, %s with one global model",
+          report.adjustedRandIndex(),
+          report.meanSiteAccuracy(),
+          report.globalMeanSiteAccuracy() == null
+              ? "-"
+              : String.format(Locale.ROOT, "%.4f", report.globalMeanSiteAccuracy()));
       return report;
     } catch (IOException e) {
       throw new UncheckedIOException("simulate: " + e.getMessage(), e);
@@ -339,32 +513,73 @@ public final class ClusteredSimulation {
     }
   }
 
-  /** Per-round accuracy of the per-cluster models, the global model, the centralised references, and the ARI. */
+  /**
+   * Per-round accuracy of the per-cluster models, the global model, the centralised references, and
+   * the ARI.
+   */
   private static void plot(Report r, Path file) {
     double[] x = r.history().stream().mapToDouble(RoundReport::round).toArray();
     List<LinePlot.Series> series = new ArrayList<>();
-    series.add(new LinePlot.Series("per-cluster models", x, r.history().stream().mapToDouble(RoundReport::meanSiteAccuracy).toArray()));
+    series.add(
+        new LinePlot.Series(
+            "per-cluster models",
+            x,
+            r.history().stream().mapToDouble(RoundReport::meanSiteAccuracy).toArray()));
     if (r.globalMeanSiteAccuracy() != null) {
-      series.add(new LinePlot.Series("one global model", x,
-          r.history().stream().mapToDouble(h -> h.globalMeanSiteAccuracy() == null ? Double.NaN : h.globalMeanSiteAccuracy()).toArray()));
+      series.add(
+          new LinePlot.Series(
+              "one global model",
+              x,
+              r.history().stream()
+                  .mapToDouble(
+                      h ->
+                          h.globalMeanSiteAccuracy() == null
+                              ? Double.NaN
+                              : h.globalMeanSiteAccuracy())
+                  .toArray()));
     }
-    series.add(new LinePlot.Series("adjusted Rand index", x, r.history().stream().mapToDouble(RoundReport::adjustedRandIndex).toArray()));
+    series.add(
+        new LinePlot.Series(
+            "adjusted Rand index",
+            x,
+            r.history().stream().mapToDouble(RoundReport::adjustedRandIndex).toArray()));
     double[] ends = {x[0], x[x.length - 1]};
-    series.add(new LinePlot.Series("centralised, head per dataset",
-        ends, new double[] {r.reference().perDataset(), r.reference().perDataset()}));
-    LinePlot.write(file, "fedlake simulate: " + r.data().size() + " datasets, " + r.labelSpace() + " label space, " + r.sites() + " sites",
-        "round", "mean per-site test accuracy / ARI", series);
+    series.add(
+        new LinePlot.Series(
+            "centralised, head per dataset",
+            ends,
+            new double[] {r.reference().perDataset(), r.reference().perDataset()}));
+    LinePlot.write(
+        file,
+        "fedlake simulate: "
+            + r.data().size()
+            + " datasets, "
+            + r.labelSpace()
+            + " label space, "
+            + r.sites()
+            + " sites",
+        "round",
+        "mean per-site test accuracy / ARI",
+        series);
   }
 
-  /** The centralised reference heads, trained with the sites' settings for {@link #REFERENCE_EPOCHS} epochs. */
+  /**
+   * The centralised reference heads, trained with the sites' settings for {@link #REFERENCE_EPOCHS}
+   * epochs.
+   */
   private Reference reference(List<Dataset> trains, List<Dataset> tests, int[] truth, int classes) {
     TrainSettings central = settings.withSeed(seed).withEpochs(REFERENCE_EPOCHS);
     int dimension = trains.get(0).dimension();
     double[] perDataset = new double[trains.size()];
     int rows = 0;
     for (int d = 0; d < trains.size(); d++) {
-      Head head = LocalTrainer.train(Head.zeros(dimension, classes, Models.DEFAULT_LOGIT_SCALE), trains.get(d), central,
-          LocalTrainer.Progress.NONE).head();
+      Head head =
+          LocalTrainer.train(
+                  Head.zeros(dimension, classes, Models.DEFAULT_LOGIT_SCALE),
+                  trains.get(d),
+                  central,
+                  LocalTrainer.Progress.NONE)
+              .head();
       perDataset[d] = head.evaluate(tests.get(d)).accuracy();
       rows += trains.get(d).size();
     }
@@ -376,20 +591,35 @@ public final class ClusteredSimulation {
       System.arraycopy(train.labels(), 0, labels, at, train.size());
       at += train.size();
     }
-    Head all = LocalTrainer.train(Head.zeros(dimension, classes, Models.DEFAULT_LOGIT_SCALE),
-        Dataset.of("all training rows", features, labels, dimension), central, LocalTrainer.Progress.NONE).head();
+    Head all =
+        LocalTrainer.train(
+                Head.zeros(dimension, classes, Models.DEFAULT_LOGIT_SCALE),
+                Dataset.of("all training rows", features, labels, dimension),
+                central,
+                LocalTrainer.Progress.NONE)
+            .head();
     double[] oneHead = new double[tests.size()];
     for (int d = 0; d < tests.size(); d++) {
       oneHead[d] = all.evaluate(tests.get(d)).accuracy();
     }
-    return new Reference(REFERENCE_EPOCHS, mean(s -> perDataset[truth[s]]), mean(s -> oneHead[truth[s]]));
+    return new Reference(
+        REFERENCE_EPOCHS, mean(s -> perDataset[truth[s]]), mean(s -> oneHead[truth[s]]));
   }
 
-  private void trainAll(ExecutorService pool, Store store, List<Dataset> siteData, int round, Path states, boolean single) {
+  private void trainAll(
+      ExecutorService pool,
+      Store store,
+      List<Dataset> siteData,
+      int round,
+      Path states,
+      boolean single) {
     List<Future<EdgeTrain.Result>> running = new ArrayList<>();
     for (int s = 0; s < sites; s++) {
       TrainSettings siteSettings = settings.withSeed(seed * 1_000_003L + round * 10_007L + s);
-      EdgeTrain edge = new EdgeTrain(store, siteName(s), siteData.get(s)).settings(siteSettings).stateDir(states);
+      EdgeTrain edge =
+          new EdgeTrain(store, siteName(s), siteData.get(s))
+              .settings(siteSettings)
+              .stateDir(states);
       if (single) {
         edge.cluster(0);
       }
@@ -403,7 +633,8 @@ public final class ClusteredSimulation {
       if (e.getCause() instanceof RuntimeException runtime) {
         throw runtime;
       }
-      throw new IllegalStateException("simulate: site training failed: " + e.getCause(), e.getCause());
+      throw new IllegalStateException(
+          "simulate: site training failed: " + e.getCause(), e.getCause());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("simulate: interrupted", e);
@@ -432,7 +663,12 @@ public final class ClusteredSimulation {
       }
       i++;
     }
-    throw new IllegalStateException("simulate: no published model for cluster " + cluster + " (models: " + models.keySet() + ")");
+    throw new IllegalStateException(
+        "simulate: no published model for cluster "
+            + cluster
+            + " (models: "
+            + models.keySet()
+            + ")");
   }
 
   private double mean(java.util.function.IntToDoubleFunction perSite) {
@@ -479,34 +715,79 @@ public final class ClusteredSimulation {
       json.append(i > 0 ? ", " : "").append(Simulate.quote(r.data().get(i)));
     }
     json.append("],\n");
-    json.append(String.format(Locale.ROOT, "  \"label_space\": %s,%n  \"sites\": %d,%n  \"alpha\": %s,%n  \"rounds_run\": %d,%n"
-        + "  \"seed\": %d,%n  \"classes\": %d,%n  \"clusters\": %s,%n", Simulate.quote(r.labelSpace()), r.sites(), r.alpha(), r.rounds(),
-        r.seed(), r.classes(), Simulate.quote(r.clusters())));
+    json.append(
+        String.format(
+            Locale.ROOT,
+            "  \"label_space\": %s,%n  \"sites\": %d,%n  \"alpha\": %s,%n  \"rounds_run\": %d,%n"
+                + "  \"seed\": %d,%n  \"classes\": %d,%n  \"clusters\": %s,%n",
+            Simulate.quote(r.labelSpace()),
+            r.sites(),
+            r.alpha(),
+            r.rounds(),
+            r.seed(),
+            r.classes(),
+            Simulate.quote(r.clusters())));
     json.append("  \"store\": ").append(Simulate.quote(r.store())).append(",\n");
-    json.append("  \"global_store\": ").append(r.globalStore() == null ? "null" : Simulate.quote(r.globalStore())).append(",\n");
+    json.append("  \"global_store\": ")
+        .append(r.globalStore() == null ? "null" : Simulate.quote(r.globalStore()))
+        .append(",\n");
     json.append("  \"rounds\": [\n");
     for (int i = 0; i < r.history().size(); i++) {
       RoundReport h = r.history().get(i);
       StringBuilder sizes = new StringBuilder("{");
-      h.sizes().forEach((c, n) -> sizes.append(sizes.length() > 1 ? ", " : "").append('"').append(c).append("\": ").append(n));
+      h.sizes()
+          .forEach(
+              (c, n) ->
+                  sizes
+                      .append(sizes.length() > 1 ? ", " : "")
+                      .append('"')
+                      .append(c)
+                      .append("\": ")
+                      .append(n));
       sizes.append('}');
-      json.append(String.format(Locale.ROOT, "    {\"round\": %d, \"k\": %d, \"sizes\": %s, \"adjusted_rand_index\": %.6f, "
-              + "\"mean_site_accuracy\": %.6f, \"global_mean_site_accuracy\": %s, \"collapsed\": %s, \"seconds\": %.3f}%s%n",
-          h.round(), h.k(), sizes, h.adjustedRandIndex(), h.meanSiteAccuracy(), number(h.globalMeanSiteAccuracy()), h.collapsed(),
-          h.seconds(), i + 1 < r.history().size() ? "," : ""));
+      json.append(
+          String.format(
+              Locale.ROOT,
+              "    {\"round\": %d, \"k\": %d, \"sizes\": %s, \"adjusted_rand_index\": %.6f, "
+                  + "\"mean_site_accuracy\": %.6f, \"global_mean_site_accuracy\": %s, \"collapsed\": %s, \"seconds\": %.3f}%s%n",
+              h.round(),
+              h.k(),
+              sizes,
+              h.adjustedRandIndex(),
+              h.meanSiteAccuracy(),
+              number(h.globalMeanSiteAccuracy()),
+              h.collapsed(),
+              h.seconds(),
+              i + 1 < r.history().size() ? "," : ""));
     }
     json.append("  ],\n  \"site_reports\": [\n");
     for (int i = 0; i < r.siteReports().size(); i++) {
       SiteReport s = r.siteReports().get(i);
-      json.append(String.format(Locale.ROOT, "    {\"site\": %s, \"dataset\": %s, \"examples\": %d, \"cluster\": %d, "
-              + "\"accuracy\": %.6f, \"global_accuracy\": %s}%s%n", Simulate.quote(s.site()), Simulate.quote(s.dataset()), s.examples(), s.cluster(),
-          s.accuracy(), number(s.globalAccuracy()), i + 1 < r.siteReports().size() ? "," : ""));
+      json.append(
+          String.format(
+              Locale.ROOT,
+              "    {\"site\": %s, \"dataset\": %s, \"examples\": %d, \"cluster\": %d, "
+                  + "\"accuracy\": %.6f, \"global_accuracy\": %s}%s%n",
+              Simulate.quote(s.site()),
+              Simulate.quote(s.dataset()),
+              s.examples(),
+              s.cluster(),
+              s.accuracy(),
+              number(s.globalAccuracy()),
+              i + 1 < r.siteReports().size() ? "," : ""));
     }
     json.append("  ],\n");
-    json.append(String.format(Locale.ROOT, "  \"adjusted_rand_index\": %.6f,%n  \"mean_site_accuracy\": %.6f,%n"
-        + "  \"global_mean_site_accuracy\": %s,%n  \"centralised_per_dataset_site_accuracy\": %.6f,%n"
-        + "  \"centralised_one_head_site_accuracy\": %.6f%n}%n", r.adjustedRandIndex(), r.meanSiteAccuracy(),
-        number(r.globalMeanSiteAccuracy()), r.reference().perDataset(), r.reference().oneHead()));
+    json.append(
+        String.format(
+            Locale.ROOT,
+            "  \"adjusted_rand_index\": %.6f,%n  \"mean_site_accuracy\": %.6f,%n"
+                + "  \"global_mean_site_accuracy\": %s,%n  \"centralised_per_dataset_site_accuracy\": %.6f,%n"
+                + "  \"centralised_one_head_site_accuracy\": %.6f%n}%n",
+            r.adjustedRandIndex(),
+            r.meanSiteAccuracy(),
+            number(r.globalMeanSiteAccuracy()),
+            r.reference().perDataset(),
+            r.reference().oneHead()));
     Simulate.writeReport(file, json);
   }
 

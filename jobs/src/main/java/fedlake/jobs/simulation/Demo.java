@@ -1,20 +1,20 @@
 package fedlake.jobs.simulation;
 
-import fedlake.jobs.report.LinePlot;
-import fedlake.jobs.spark.Spark;
-import fedlake.jobs.spark.SparkScanner;
-import fedlake.core.init.Federation;
 import fedlake.core.cli.Args;
 import fedlake.core.data.Dataset;
 import fedlake.core.data.DatasetFiles;
 import fedlake.core.data.DirichletSplit;
 import fedlake.core.data.GaussianClasses;
+import fedlake.core.init.Federation;
 import fedlake.core.model.Models;
 import fedlake.core.round.AuditStatus;
 import fedlake.core.round.RoundJob;
 import fedlake.core.round.RoundResult;
 import fedlake.core.store.Store;
 import fedlake.edge.EdgeMain;
+import fedlake.jobs.report.LinePlot;
+import fedlake.jobs.spark.Spark;
+import fedlake.jobs.spark.SparkScanner;
 import fedlake.schema.RoundHistory;
 import fedlake.schema.UpdateAudit;
 import java.io.IOException;
@@ -33,17 +33,19 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * The main job on the embedded default: a generated data set with class structure split over 10
- * sites (Dirichlet), several rounds through the real edge runner CLI and the real Spark round job on a
- * local store, one site uploading a corrupt file along the way.
+ * sites (Dirichlet), several rounds through the real edge runner CLI and the real Spark round job
+ * on a local store, one site uploading a corrupt file along the way.
  */
 public final class Demo {
-  public static final String USAGE = String.join("\n",
-      "usage: fedlake demo [--dir DIR] [--sites N] [--rounds R] [--alpha A] [--seed S]",
-      "  --dir DIR     working folder, recreated on every run (default ./fedlake-demo)",
-      "  --sites N     sites (default 10)",
-      "  --rounds R    rounds (default 8)",
-      "  --alpha A     Dirichlet label skew (default 0.3)",
-      "  --seed S      seed (default 7)");
+  public static final String USAGE =
+      String.join(
+          "\n",
+          "usage: fedlake demo [--dir DIR] [--sites N] [--rounds R] [--alpha A] [--seed S]",
+          "  --dir DIR     working folder, recreated on every run (default ./fedlake-demo)",
+          "  --sites N     sites (default 10)",
+          "  --rounds R    rounds (default 8)",
+          "  --alpha A     Dirichlet label skew (default 0.3)",
+          "  --seed S      seed (default 7)");
   private static final String MARKER = ".fedlake-demo";
   private static final int CLASSES = 12;
   private static final int DIMENSION = 64;
@@ -71,7 +73,12 @@ public final class Demo {
     if (sites < 2 || rounds < 1) {
       throw new IllegalArgumentException("demo: needs --sites >= 2 and --rounds >= 1");
     }
-    return new Demo(out, Path.of(args.string("dir", "fedlake-demo")), sites, rounds, args.number("alpha", 0.3),
+    return new Demo(
+        out,
+        Path.of(args.string("dir", "fedlake-demo")),
+        sites,
+        rounds,
+        args.number("alpha", 0.3),
         args.longValue("seed", 7));
   }
 
@@ -89,17 +96,29 @@ public final class Demo {
       Files.createDirectories(dataDir);
       for (int s = 0; s < sites; s++) {
         Path file = dataDir.resolve(Simulate.siteName(s) + ".parquet");
-        DatasetFiles.writeParquet(train.select(split[s]), new org.apache.hadoop.fs.Path(file.toUri()), conf, Simulate.siteName(s) + "-");
+        DatasetFiles.writeParquet(
+            train.select(split[s]),
+            new org.apache.hadoop.fs.Path(file.toUri()),
+            conf,
+            Simulate.siteName(s) + "-");
         siteFiles.add(file);
       }
-      DatasetFiles.writeParquet(test, new org.apache.hadoop.fs.Path(dataDir.resolve("test.parquet").toUri()), conf, "test-");
+      DatasetFiles.writeParquet(
+          test,
+          new org.apache.hadoop.fs.Path(dataDir.resolve("test.parquet").toUri()),
+          conf,
+          "test-");
     } catch (IOException e) {
       throw new UncheckedIOException("demo: cannot write demo data under " + dataDir, e);
     }
-    out.printf("fedlake demo: %d classes, %d-dim embeddings, %d sites (Dirichlet alpha %s), %d rounds%n",
+    out.printf(
+        "fedlake demo: %d classes, %d-dim embeddings, %d sites (Dirichlet alpha %s), %d rounds%n",
         CLASSES, DIMENSION, sites, alpha, rounds);
-    out.printf("  sites upload class statistics with their updates; the round job calibrates the head on them (CCVR)%n");
-    out.printf("  site data: %s (Parquet, one file a site; %d test rows in test.parquet)%n", dataDir, test.size());
+    out.printf(
+        "  sites upload class statistics with their updates; the round job calibrates the head on them (CCVR)%n");
+    out.printf(
+        "  site data: %s (Parquet, one file a site; %d test rows in test.parquet)%n",
+        dataDir, test.size());
     out.printf("  store:     %s%n%n", storeUri);
 
     Store store = Store.open(storeUri, conf);
@@ -110,33 +129,73 @@ public final class Demo {
       store = Store.open(storeUri, spark.sparkContext().hadoopConfiguration());
       SparkScanner scanner = new SparkScanner(spark);
       accuracies.add(Models.classifier(store.readModel(0, 0)).evaluate(test).accuracy());
-      out.printf("%5s %6s %8s %8s %10s %9s %8s  %s%n", "round", "sites", "rejected", "examples", "local-loss", "test-acc", "seconds", "published model");
+      out.printf(
+          "%5s %6s %8s %8s %10s %9s %8s  %s%n",
+          "round",
+          "sites",
+          "rejected",
+          "examples",
+          "local-loss",
+          "test-acc",
+          "seconds",
+          "published model");
       for (int round = 0; round < rounds; round++) {
         long started = System.nanoTime();
         for (int s = 0; s < sites; s++) {
-          EdgeMain.train(new String[] {"--store", storeUri, "--site", Simulate.siteName(s), "--data", siteFiles.get(s).toString(),
-              "--seed", Long.toString(seed * 1000 + round * sites + s), "--state-dir", dir.resolve("site-state").toString(), "--quiet",
-              "--site-stats"}, out);
+          EdgeMain.train(
+              new String[] {
+                "--store",
+                storeUri,
+                "--site",
+                Simulate.siteName(s),
+                "--data",
+                siteFiles.get(s).toString(),
+                "--seed",
+                Long.toString(seed * 1000 + round * sites + s),
+                "--state-dir",
+                dir.resolve("site-state").toString(),
+                "--quiet",
+                "--site-stats"
+              },
+              out);
         }
         if (round == 1) {
           uploadCorruptFile(store, round);
         }
-        // sites report class statistics (--site-stats); the round job re-fits the head on virtual features (CCVR)
-        RoundResult result = new RoundJob(store).scanner(scanner).round(round)
-            .calibration(new fedlake.core.synth.Ccvr().seed(seed).probe(test)).execute();
+        // sites report class statistics (--site-stats); the round job re-fits the head on virtual
+        // features (CCVR)
+        RoundResult result =
+            new RoundJob(store)
+                .scanner(scanner)
+                .round(round)
+                .calibration(new fedlake.core.synth.Ccvr().seed(seed).probe(test))
+                .execute();
         RoundHistory h = result.history().get(0);
-        double accuracy = result.published().isEmpty() ? Double.NaN
-            : Models.classifier(result.published().get(0)).evaluate(test).accuracy();
+        double accuracy =
+            result.published().isEmpty()
+                ? Double.NaN
+                : Models.classifier(result.published().get(0)).evaluate(test).accuracy();
         accuracies.add(accuracy);
-        out.printf("%5d %6d %8d %8d %10.4f %9.3f %8.2f  %s%n", round, h.getParticipants(), h.getRejected(), h.getTotalExamples(),
-            h.getWeightedLocalLoss(), accuracy, (System.nanoTime() - started) / 1e9, h.getPublishedModelVersion());
+        out.printf(
+            "%5d %6d %8d %8d %10.4f %9.3f %8.2f  %s%n",
+            round,
+            h.getParticipants(),
+            h.getRejected(),
+            h.getTotalExamples(),
+            h.getWeightedLocalLoss(),
+            accuracy,
+            (System.nanoTime() - started) / 1e9,
+            h.getPublishedModelVersion());
         for (UpdateAudit a : result.audit()) {
           if (!AuditStatus.ACCEPTED.is(a.getStatus())) {
-            out.printf("      rejected %s: %s%n", Path.of(java.net.URI.create(a.getFile())).getFileName(), a.getReason());
+            out.printf(
+                "      rejected %s: %s%n",
+                Path.of(java.net.URI.create(a.getFile())).getFileName(), a.getReason());
           }
         }
         if (h.getCalibrated()) {
-          out.printf("      calibrated (CCVR on pooled site statistics): test accuracy %.3f before, %.3f after%n",
+          out.printf(
+              "      calibrated (CCVR on pooled site statistics): test accuracy %.3f before, %.3f after%n",
               h.getProbeAccuracyBeforeCalibration(), h.getProbeAccuracy());
         }
       }
@@ -144,24 +203,36 @@ public final class Demo {
       spark.stop();
     }
     Path plot = dir.resolve("accuracy.png");
-    LinePlot.write(plot, "fedlake demo: test accuracy of the published model", "round", "test accuracy",
-        List.of(new LinePlot.Series("published model", java.util.stream.IntStream.range(0, accuracies.size()).asDoubleStream().toArray(),
-            accuracies.stream().mapToDouble(Double::doubleValue).toArray())));
+    LinePlot.write(
+        plot,
+        "fedlake demo: test accuracy of the published model",
+        "round",
+        "test accuracy",
+        List.of(
+            new LinePlot.Series(
+                "published model",
+                java.util.stream.IntStream.range(0, accuracies.size()).asDoubleStream().toArray(),
+                accuracies.stream().mapToDouble(Double::doubleValue).toArray())));
     String history = dir.resolve("store/history").toString();
     out.println();
     out.println("Round history (Parquet, one file a round): " + history);
     out.println("Update audit:                              " + dir.resolve("store/audit"));
     out.println("Accuracy per round (PNG):                  " + plot);
     out.println("Read it with DuckDB:");
-    out.println("  duckdb -c \"SELECT round, participants, rejected, totalExamples, round(weightedLocalLoss, 4) AS loss"
-        + " FROM '" + history + "/*.parquet' ORDER BY round\"");
+    out.println(
+        "  duckdb -c \"SELECT round, participants, rejected, totalExamples, round(weightedLocalLoss, 4) AS loss"
+            + " FROM '"
+            + history
+            + "/*.parquet' ORDER BY round\"");
     out.println("or: bin/fedlake history --store " + storeUri + " --audit 1");
     return 0;
   }
 
   private void uploadCorruptFile(Store store, int round) {
     // A site whose upload broke off: the first 200 bytes of a real update, in the round's folder.
-    org.apache.hadoop.fs.Path target = new org.apache.hadoop.fs.Path(store.updatesDir(round), "site-000--truncated-upload.parquet");
+    org.apache.hadoop.fs.Path target =
+        new org.apache.hadoop.fs.Path(
+            store.updatesDir(round), "site-000--truncated-upload.parquet");
     try {
       org.apache.hadoop.fs.FileStatus any = store.listUpdates(round).get(0);
       byte[] head;
@@ -180,7 +251,8 @@ public final class Demo {
     try {
       if (Files.exists(dir)) {
         if (!Files.exists(dir.resolve(MARKER))) {
-          throw new IllegalArgumentException("demo: " + dir + " exists and was not made by the demo; choose another --dir");
+          throw new IllegalArgumentException(
+              "demo: " + dir + " exists and was not made by the demo; choose another --dir");
         }
         try (Stream<Path> walk = Files.walk(dir)) {
           for (Path p : walk.sorted(Comparator.reverseOrder()).toList()) {
@@ -189,7 +261,9 @@ public final class Demo {
         }
       }
       Files.createDirectories(dir);
-      Files.writeString(dir.resolve(MARKER), "made by 'fedlake demo'; the demo deletes this folder when it runs again\n");
+      Files.writeString(
+          dir.resolve(MARKER),
+          "made by 'fedlake demo'; the demo deletes this folder when it runs again\n");
     } catch (IOException e) {
       throw new UncheckedIOException("demo: cannot prepare " + dir, e);
     }

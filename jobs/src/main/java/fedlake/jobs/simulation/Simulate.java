@@ -1,16 +1,10 @@
 package fedlake.jobs.simulation;
 
-import fedlake.jobs.report.LinePlot;
-import fedlake.jobs.cli.Preparation;
-import fedlake.jobs.spark.Spark;
-import fedlake.jobs.spark.SparkScanner;
-import fedlake.jobs.cli.SpecCommands;
-import fedlake.core.init.Federation;
 import fedlake.core.cli.Args;
 import fedlake.core.data.Dataset;
 import fedlake.core.data.DatasetFiles;
 import fedlake.core.data.DirichletSplit;
-import fedlake.core.synth.Bootstraps;
+import fedlake.core.init.Federation;
 import fedlake.core.model.CacheModel;
 import fedlake.core.model.Head;
 import fedlake.core.model.Models;
@@ -18,9 +12,15 @@ import fedlake.core.round.RoundJob;
 import fedlake.core.round.RoundResult;
 import fedlake.core.store.Store;
 import fedlake.core.store.StoreConfig;
+import fedlake.core.synth.Bootstraps;
 import fedlake.core.train.TrainSettings;
 import fedlake.edge.EdgeMain;
 import fedlake.edge.EdgeTrain;
+import fedlake.jobs.cli.Preparation;
+import fedlake.jobs.cli.SpecCommands;
+import fedlake.jobs.report.LinePlot;
+import fedlake.jobs.spark.Spark;
+import fedlake.jobs.spark.SparkScanner;
 import fedlake.schema.Model;
 import fedlake.schema.RoundHistory;
 import java.io.IOException;
@@ -44,29 +44,37 @@ import org.apache.spark.sql.SparkSession;
  * evaluated on the test rows after every round.
  */
 public final class Simulate {
-  public static final String USAGE = String.join("\n",
-      "usage: fedlake simulate --data DIR --sites N --alpha A --rounds R --seed S [options]",
-      "  --data DIR            folder with train_X.npy, train_y.npy, test_X.npy, test_y.npy",
-      "  --sites N             number of sites (default 10)",
-      "  --alpha A             Dirichlet concentration of the label split (default 0.5; smaller = more skewed)",
-      "  --rounds R            rounds to run (default 10)",
-      "  --seed S              seed of the split and of local training (default 0)",
-      "  --local-epochs E      local epochs per round (default " + TrainSettings.EPOCHS_DEFAULT + ")",
-      "  --store URI           store to use (default: a new temporary folder)",
-      "  --report-json FILE    write the per-round report as JSON",
-      "  --plot FILE           write test accuracy per round as a PNG chart",
-      "  --master M            Spark master (default local[*])",
-      "  --strategy S          aggregation strategy (default scaffold): " + String.join(", ", fedlake.core.strategy.Strategies.names()),
-      "                        with its parameters (--server-lr X, --beta1 X, ...: docs/strategies.md) and --mu MU for fedprox sites",
-      "  --model K             head (default) or cache: a Tip-Adapter cache whose keys are synthetic samples of every class",
-      "                        (with --model cache: --synthetic-per-class M keys per class, default "
-          + Bootstraps.CACHE_KEYS_PER_CLASS_DEFAULT + ", from the sites'",
-      "                        pooled class statistics; --text FILE makes the cache's head part zero-shot)",
-      "  --cache-alpha A       weight of the cache logits (default 16 / M, times 0.1 with --text)",
-      "  --cache-beta B        sharpness of the key affinities (default " + CacheModel.BETA_DEFAULT + ")",
-      "  plus the edge runner's --batch-size, --learning-rate, --momentum, --weight-decay, --balanced-loss",
-      Preparation.USAGE,
-      StoreConfig.USAGE);
+  public static final String USAGE =
+      String.join(
+          "\n",
+          "usage: fedlake simulate --data DIR --sites N --alpha A --rounds R --seed S [options]",
+          "  --data DIR            folder with train_X.npy, train_y.npy, test_X.npy, test_y.npy",
+          "  --sites N             number of sites (default 10)",
+          "  --alpha A             Dirichlet concentration of the label split (default 0.5; smaller = more skewed)",
+          "  --rounds R            rounds to run (default 10)",
+          "  --seed S              seed of the split and of local training (default 0)",
+          "  --local-epochs E      local epochs per round (default "
+              + TrainSettings.EPOCHS_DEFAULT
+              + ")",
+          "  --store URI           store to use (default: a new temporary folder)",
+          "  --report-json FILE    write the per-round report as JSON",
+          "  --plot FILE           write test accuracy per round as a PNG chart",
+          "  --master M            Spark master (default local[*])",
+          "  --strategy S          aggregation strategy (default scaffold): "
+              + String.join(", ", fedlake.core.strategy.Strategies.names()),
+          "                        with its parameters (--server-lr X, --beta1 X, ...: docs/strategies.md) and --mu MU for fedprox sites",
+          "  --model K             head (default) or cache: a Tip-Adapter cache whose keys are synthetic samples of every class",
+          "                        (with --model cache: --synthetic-per-class M keys per class, default "
+              + Bootstraps.CACHE_KEYS_PER_CLASS_DEFAULT
+              + ", from the sites'",
+          "                        pooled class statistics; --text FILE makes the cache's head part zero-shot)",
+          "  --cache-alpha A       weight of the cache logits (default 16 / M, times 0.1 with --text)",
+          "  --cache-beta B        sharpness of the key affinities (default "
+              + CacheModel.BETA_DEFAULT
+              + ")",
+          "  plus the edge runner's --batch-size, --learning-rate, --momentum, --weight-decay, --balanced-loss",
+          Preparation.USAGE,
+          StoreConfig.USAGE);
 
   private String dataDir;
   private int sites = 10;
@@ -87,18 +95,46 @@ public final class Simulate {
   private SimulateCache cache = SimulateCache.head();
 
   public static Simulate fromArgs(String[] argv) {
-    Args args = new Args("simulate", argv,
-        Preparation.union(Set.of("data", "sites", "alpha", "rounds", "seed", "local-epochs", "store", "report-json", "plot", "master",
-            "batch-size", "learning-rate", "momentum", "weight-decay", "strategy", StoreConfig.OPTION, "model", "cache-alpha",
-            "cache-beta", "mu"), Preparation.union(Preparation.OPTIONS, fedlake.core.cli.Option.valued(SpecCommands.strategyParameters()))),
-        Preparation.union(Set.of("balanced-loss"), Preparation.FLAGS));
-    Simulate simulate = new Simulate()
-        .data(args.required("data"))
-        .sites(args.integer("sites", 10))
-        .alpha(args.number("alpha", 0.5))
-        .rounds(args.integer("rounds", 10))
-        .seed(args.longValue("seed", 0))
-        .settings(EdgeMain.settings(args).withEpochs(args.integer("local-epochs", TrainSettings.EPOCHS_DEFAULT)));
+    Args args =
+        new Args(
+            "simulate",
+            argv,
+            Preparation.union(
+                Set.of(
+                    "data",
+                    "sites",
+                    "alpha",
+                    "rounds",
+                    "seed",
+                    "local-epochs",
+                    "store",
+                    "report-json",
+                    "plot",
+                    "master",
+                    "batch-size",
+                    "learning-rate",
+                    "momentum",
+                    "weight-decay",
+                    "strategy",
+                    StoreConfig.OPTION,
+                    "model",
+                    "cache-alpha",
+                    "cache-beta",
+                    "mu"),
+                Preparation.union(
+                    Preparation.OPTIONS,
+                    fedlake.core.cli.Option.valued(SpecCommands.strategyParameters()))),
+            Preparation.union(Set.of("balanced-loss"), Preparation.FLAGS));
+    Simulate simulate =
+        new Simulate()
+            .data(args.required("data"))
+            .sites(args.integer("sites", 10))
+            .alpha(args.number("alpha", 0.5))
+            .rounds(args.integer("rounds", 10))
+            .seed(args.longValue("seed", 0))
+            .settings(
+                EdgeMain.settings(args)
+                    .withEpochs(args.integer("local-epochs", TrainSettings.EPOCHS_DEFAULT)));
     simulate.strategy = args.string("strategy", "scaffold");
     for (fedlake.core.cli.Option o : SpecCommands.strategyParameters()) {
       if (args.has(o.name())) {
@@ -170,7 +206,9 @@ public final class Simulate {
     return this;
   }
 
-  /** Hadoop settings for the store (s3a endpoint, credentials), applied over the Spark session's. */
+  /**
+   * Hadoop settings for the store (s3a endpoint, credentials), applied over the Spark session's.
+   */
   public Simulate storeConfig(StoreConfig value) {
     this.storeConfig = java.util.Objects.requireNonNull(value, "storeConfig");
     return this;
@@ -193,12 +231,28 @@ public final class Simulate {
   }
 
   /** One evaluated round: the model published after {@code round} rounds. */
-  public record RoundReport(int round, double testAccuracy, double testLoss, int participants, int rejected,
-      long totalExamples, Double weightedLocalLoss, double seconds) {}
+  public record RoundReport(
+      int round,
+      double testAccuracy,
+      double testLoss,
+      int participants,
+      int rejected,
+      long totalExamples,
+      Double weightedLocalLoss,
+      double seconds) {}
 
   /** The simulation's outcome. */
-  public record Report(String data, int sites, double alpha, int rounds, long seed, int classes, int dimension,
-      List<Integer> siteSizes, List<RoundReport> history, String store) {
+  public record Report(
+      String data,
+      int sites,
+      double alpha,
+      int rounds,
+      long seed,
+      int classes,
+      int dimension,
+      List<Integer> siteSizes,
+      List<RoundReport> history,
+      String store) {
     public double finalTestAccuracy() {
       return history.get(history.size() - 1).testAccuracy();
     }
@@ -216,8 +270,11 @@ public final class Simulate {
     Dataset train = DatasetFiles.read(Path.of(dataDir, "train_X.npy").toString(), local);
     Dataset test = DatasetFiles.read(Path.of(dataDir, "test_X.npy").toString(), local);
     if (train.dimension() != test.dimension()) {
-      throw new IllegalArgumentException("simulate: train rows have dimension " + train.dimension()
-          + " but test rows have " + test.dimension());
+      throw new IllegalArgumentException(
+          "simulate: train rows have dimension "
+              + train.dimension()
+              + " but test rows have "
+              + test.dimension());
     }
     int classes = Math.max(train.classBound(), test.classBound());
     int[][] split = DirichletSplit.split(train.labels(), sites, alpha, seed);
@@ -228,61 +285,112 @@ public final class Simulate {
       sizes.add(rows.length);
     }
     String uri = storeUri != null ? storeUri : temporaryStore("fedlake-simulate-");
-    log("simulate: %s, %d train / %d test rows, %d classes, dim %d; %d sites (alpha %s, sizes %d..%d); store %s",
-        dataDir, train.size(), test.size(), classes, train.dimension(), sites, alpha,
-        sizes.stream().mapToInt(Integer::intValue).min().orElse(0), sizes.stream().mapToInt(Integer::intValue).max().orElse(0), uri);
+    log(
+        "simulate: %s, %d train / %d test rows, %d classes, dim %d; %d sites (alpha %s, sizes %d..%d); store %s",
+        dataDir,
+        train.size(),
+        test.size(),
+        classes,
+        train.dimension(),
+        sites,
+        alpha,
+        sizes.stream().mapToInt(Integer::intValue).min().orElse(0),
+        sizes.stream().mapToInt(Integer::intValue).max().orElse(0),
+        uri);
 
     SparkSession spark = Spark.session("fedlake-simulate", master);
-    ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
+    ExecutorService pool =
+        Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
     try {
-      Store store = Store.open(uri, storeConfig.applyTo(spark.sparkContext().hadoopConfiguration()));
-      Federation federation = new Federation(store).dimension(train.dimension()).classes(classes)
-          .strategy(strategy, strategyParameters)
-          .training(settings)
-          .adjust(spec -> spec.getClient().setProximalMu(mu));
+      Store store =
+          Store.open(uri, storeConfig.applyTo(spark.sparkContext().hadoopConfiguration()));
+      Federation federation =
+          new Federation(store)
+              .dimension(train.dimension())
+              .classes(classes)
+              .strategy(strategy, strategyParameters)
+              .training(settings)
+              .adjust(spec -> spec.getClient().setProximalMu(mu));
       if (cache.kind().equals(Models.CACHE)) {
         cache.bootstrap(federation, siteData, classes, train.dimension(), seed, out);
       } else {
-        preparation.bootstrap(spark, store, federation, classes, train.dimension(), Models.DEFAULT_LOGIT_SCALE, seed, line -> log("%s", line));
+        preparation.bootstrap(
+            spark,
+            store,
+            federation,
+            classes,
+            train.dimension(),
+            Models.DEFAULT_LOGIT_SCALE,
+            seed,
+            line -> log("%s", line));
       }
       federation.execute();
       Path states = Files.createTempDirectory("fedlake-site-states-");
       List<RoundReport> history = new ArrayList<>();
       Head.Evaluation initial = Models.classifier(store.readModel(0, 0)).evaluate(test);
       history.add(new RoundReport(0, initial.accuracy(), initial.loss(), 0, 0, 0, null, 0));
-      log("%5s %9s %9s %6s %8s %10s %8s", "round", "test-acc", "test-loss", "sites", "rejected", "local-loss", "seconds");
-      log("%5d %9.4f %9.4f %6s %8s %10s %8s", 0, initial.accuracy(), initial.loss(), "-", "-", "-", "-");
+      log(
+          "%5s %9s %9s %6s %8s %10s %8s",
+          "round", "test-acc", "test-loss", "sites", "rejected", "local-loss", "seconds");
+      log(
+          "%5d %9.4f %9.4f %6s %8s %10s %8s",
+          0, initial.accuracy(), initial.loss(), "-", "-", "-", "-");
       SparkScanner scanner = new SparkScanner(spark);
       for (int round = 0; round < rounds; round++) {
         long started = System.nanoTime();
         List<Future<EdgeTrain.Result>> running = new ArrayList<>();
         for (int s = 0; s < sites; s++) {
           TrainSettings siteSettings = settings.withSeed(seed * 1_000_003L + round * 10_007L + s);
-          EdgeTrain edge = new EdgeTrain(store, siteName(s), siteData.get(s)).settings(siteSettings).stateDir(states)
-              .siteStatistics(preparation.siteStatistics());
+          EdgeTrain edge =
+              new EdgeTrain(store, siteName(s), siteData.get(s))
+                  .settings(siteSettings)
+                  .stateDir(states)
+                  .siteStatistics(preparation.siteStatistics());
           running.add(pool.submit(edge::execute));
         }
         for (Future<EdgeTrain.Result> f : running) {
           f.get();
         }
-        RoundResult result = new RoundJob(store).scanner(scanner).round(round)
-            .calibration(preparation.calibrator(test, seed)).execute();
+        RoundResult result =
+            new RoundJob(store)
+                .scanner(scanner)
+                .round(round)
+                .calibration(preparation.calibrator(test, seed))
+                .execute();
         if (result.status() != RoundResult.Status.PUBLISHED) {
-          throw new IllegalStateException("simulate: round " + round + " published nothing: " + result.message());
+          throw new IllegalStateException(
+              "simulate: round " + round + " published nothing: " + result.message());
         }
         Model next = result.published().get(0);
         Head.Evaluation evaluation = Models.classifier(next).evaluate(test);
         RoundHistory h = result.history().get(0);
         double seconds = (System.nanoTime() - started) / 1e9;
-        history.add(new RoundReport(round + 1, evaluation.accuracy(), evaluation.loss(), h.getParticipants(),
-            h.getRejected(), h.getTotalExamples(), h.getWeightedLocalLoss(), seconds));
-        log("%5d %9.4f %9.4f %6d %8d %10.4f %8.2f", round + 1, evaluation.accuracy(), evaluation.loss(),
-            h.getParticipants(), h.getRejected(), h.getWeightedLocalLoss(), seconds);
+        history.add(
+            new RoundReport(
+                round + 1,
+                evaluation.accuracy(),
+                evaluation.loss(),
+                h.getParticipants(),
+                h.getRejected(),
+                h.getTotalExamples(),
+                h.getWeightedLocalLoss(),
+                seconds));
+        log(
+            "%5d %9.4f %9.4f %6d %8d %10.4f %8.2f",
+            round + 1,
+            evaluation.accuracy(),
+            evaluation.loss(),
+            h.getParticipants(),
+            h.getRejected(),
+            h.getWeightedLocalLoss(),
+            seconds);
         if (h.getCalibrationMessage() != null) {
           log("      %s", h.getCalibrationMessage());
         }
       }
-      Report report = new Report(dataDir, sites, alpha, rounds, seed, classes, train.dimension(), sizes, history, uri);
+      Report report =
+          new Report(
+              dataDir, sites, alpha, rounds, seed, classes, train.dimension(), sizes, history, uri);
       if (reportJson != null) {
         writeJson(report, reportJson);
         log("report written to %s", reportJson);
@@ -290,8 +398,17 @@ public final class Simulate {
       if (plot != null) {
         double[] x = history.stream().mapToDouble(RoundReport::round).toArray();
         double[] y = history.stream().mapToDouble(RoundReport::testAccuracy).toArray();
-        LinePlot.write(plot, "fedlake simulate: " + Path.of(dataDir).getFileName() + ", " + sites + " sites, alpha " + alpha,
-            "round", "test accuracy", List.of(new LinePlot.Series("published model", x, y)));
+        LinePlot.write(
+            plot,
+            "fedlake simulate: "
+                + Path.of(dataDir).getFileName()
+                + ", "
+                + sites
+                + " sites, alpha "
+                + alpha,
+            "round",
+            "test accuracy",
+            List.of(new LinePlot.Series("published model", x, y)));
         log("plot written to %s", plot);
       }
       log("final test accuracy %.4f", report.finalTestAccuracy());
@@ -334,23 +451,46 @@ public final class Simulate {
   static void writeJson(Report report, Path file) {
     StringBuilder json = new StringBuilder("{\n");
     json.append("  \"data\": ").append(quote(report.data())).append(",\n");
-    json.append(String.format(Locale.ROOT, "  \"sites\": %d,%n  \"alpha\": %s,%n  \"rounds_run\": %d,%n  \"seed\": %d,%n",
-        report.sites(), report.alpha(), report.rounds(), report.seed()));
-    json.append(String.format(Locale.ROOT, "  \"classes\": %d,%n  \"dimension\": %d,%n", report.classes(), report.dimension()));
+    json.append(
+        String.format(
+            Locale.ROOT,
+            "  \"sites\": %d,%n  \"alpha\": %s,%n  \"rounds_run\": %d,%n  \"seed\": %d,%n",
+            report.sites(),
+            report.alpha(),
+            report.rounds(),
+            report.seed()));
+    json.append(
+        String.format(
+            Locale.ROOT,
+            "  \"classes\": %d,%n  \"dimension\": %d,%n",
+            report.classes(),
+            report.dimension()));
     json.append("  \"site_sizes\": ").append(report.siteSizes()).append(",\n");
     json.append("  \"store\": ").append(quote(report.store())).append(",\n");
     json.append("  \"rounds\": [\n");
     for (int i = 0; i < report.history().size(); i++) {
       RoundReport r = report.history().get(i);
-      json.append(String.format(Locale.ROOT,
-          "    {\"round\": %d, \"test_accuracy\": %.6f, \"test_loss\": %.6f, \"participants\": %d, \"rejected\": %d, "
-              + "\"total_examples\": %d, \"weighted_local_loss\": %s, \"seconds\": %.3f}%s%n",
-          r.round(), r.testAccuracy(), r.testLoss(), r.participants(), r.rejected(), r.totalExamples(),
-          r.weightedLocalLoss() == null ? "null" : String.format(Locale.ROOT, "%.6f", r.weightedLocalLoss()),
-          r.seconds(), i + 1 < report.history().size() ? "," : ""));
+      json.append(
+          String.format(
+              Locale.ROOT,
+              "    {\"round\": %d, \"test_accuracy\": %.6f, \"test_loss\": %.6f, \"participants\": %d, \"rejected\": %d, "
+                  + "\"total_examples\": %d, \"weighted_local_loss\": %s, \"seconds\": %.3f}%s%n",
+              r.round(),
+              r.testAccuracy(),
+              r.testLoss(),
+              r.participants(),
+              r.rejected(),
+              r.totalExamples(),
+              r.weightedLocalLoss() == null
+                  ? "null"
+                  : String.format(Locale.ROOT, "%.6f", r.weightedLocalLoss()),
+              r.seconds(),
+              i + 1 < report.history().size() ? "," : ""));
     }
     json.append("  ],\n");
-    json.append(String.format(Locale.ROOT, "  \"final_test_accuracy\": %.6f%n}%n", report.finalTestAccuracy()));
+    json.append(
+        String.format(
+            Locale.ROOT, "  \"final_test_accuracy\": %.6f%n}%n", report.finalTestAccuracy()));
     writeReport(file, json);
   }
 

@@ -21,8 +21,8 @@ import org.apache.spark.sql.SparkSession;
  * Reads a round's update files in Spark partitions. Each task opens the store's file system with
  * the driver's Hadoop settings and runs {@link UpdateScan} on its files one at a time: one read per
  * file, checks, folds and statistics pools per cluster; the driver merges one partial result per
- * task. Memory per task is one update plus one fold per cluster, however many updates there are, and
- * the result does not depend on partitioning (the folds are exact).
+ * task. Memory per task is one update plus one fold per cluster, however many updates there are,
+ * and the result does not depend on partitioning (the folds are exact).
  */
 public final class SparkScanner implements UpdateScanner {
   private final JavaSparkContext context;
@@ -61,17 +61,20 @@ public final class SparkScanner implements UpdateScanner {
     }
     Broadcast<Map<String, String>> settings = hadoopSettings();
     Broadcast<RoundRules> shared = context.broadcast(rules);
-    return context.parallelize(new ArrayList<>(files), slices(files.size()))
-        .mapPartitions((Iterator<UpdateFile> part) -> {
-          List<UpdateFile> mine = new ArrayList<>();
-          part.forEachRemaining(mine::add);
-          List<UpdateCheck> checks = new ArrayList<>();
-          if (!mine.isEmpty()) {
-            UpdateScan scan = new UpdateScan(fileSystem(mine, settings.value()), shared.value());
-            mine.forEach(file -> checks.add(scan.facts(file)));
-          }
-          return checks.iterator();
-        })
+    return context
+        .parallelize(new ArrayList<>(files), slices(files.size()))
+        .mapPartitions(
+            (Iterator<UpdateFile> part) -> {
+              List<UpdateFile> mine = new ArrayList<>();
+              part.forEachRemaining(mine::add);
+              List<UpdateCheck> checks = new ArrayList<>();
+              if (!mine.isEmpty()) {
+                UpdateScan scan =
+                    new UpdateScan(fileSystem(mine, settings.value()), shared.value());
+                mine.forEach(file -> checks.add(scan.facts(file)));
+              }
+              return checks.iterator();
+            })
         .collect();
   }
 
@@ -82,18 +85,22 @@ public final class SparkScanner implements UpdateScanner {
     }
     Broadcast<Map<String, String>> settings = hadoopSettings();
     Broadcast<RoundRules> shared = context.broadcast(rules);
-    List<ScanResult> parts = context.parallelize(new ArrayList<>(files), slices(files.size()))
-        .mapPartitions((Iterator<UpdateFile> part) -> {
-          List<UpdateFile> mine = new ArrayList<>();
-          part.forEachRemaining(mine::add);
-          ScanResult result = new ScanResult();
-          if (!mine.isEmpty()) {
-            UpdateScan scan = new UpdateScan(fileSystem(mine, settings.value()), shared.value());
-            mine.forEach(file -> scan.scan(file, result));
-          }
-          return List.of(result).iterator();
-        })
-        .collect();
+    List<ScanResult> parts =
+        context
+            .parallelize(new ArrayList<>(files), slices(files.size()))
+            .mapPartitions(
+                (Iterator<UpdateFile> part) -> {
+                  List<UpdateFile> mine = new ArrayList<>();
+                  part.forEachRemaining(mine::add);
+                  ScanResult result = new ScanResult();
+                  if (!mine.isEmpty()) {
+                    UpdateScan scan =
+                        new UpdateScan(fileSystem(mine, settings.value()), shared.value());
+                    mine.forEach(file -> scan.scan(file, result));
+                  }
+                  return List.of(result).iterator();
+                })
+            .collect();
     ScanResult merged = new ScanResult();
     parts.forEach(merged::merge);
     return merged;

@@ -29,27 +29,35 @@ public final class SparkStatisticsPooler implements fedlake.core.synth.Statistic
     this.context = JavaSparkContext.fromSparkContext(spark.sparkContext());
   }
 
-  /** Pooled statistics by class, left distributed (one pool a class) for jobs that sample in the tasks. */
-  public JavaPairRDD<Integer, ClassPool> pools(List<String> files, int classCount, int dimension, LongAccumulator contributions) {
-    Broadcast<Map<String, String>> settings = context.broadcast(new HashMap<>(Store.settings(context.hadoopConfiguration())));
+  /**
+   * Pooled statistics by class, left distributed (one pool a class) for jobs that sample in the
+   * tasks.
+   */
+  public JavaPairRDD<Integer, ClassPool> pools(
+      List<String> files, int classCount, int dimension, LongAccumulator contributions) {
+    Broadcast<Map<String, String>> settings =
+        context.broadcast(new HashMap<>(Store.settings(context.hadoopConfiguration())));
     int slices = Math.max(1, Math.min(files.size(), context.defaultParallelism() * 2));
-    return context.parallelize(new ArrayList<>(files), slices)
-        .mapPartitionsToPair((Iterator<String> part) -> {
-          UpdateReader reader = new UpdateReader(Store.configuration(settings.value()));
-          StatisticsPool pool = new StatisticsPool(dimension);
-          while (part.hasNext()) {
-            String file = part.next();
-            StatisticsPool one = new StatisticsPool(dimension);
-            LocalStatisticsPooler.addUpdate(one, file, reader.read(file), classCount, dimension);
-            if (!one.isEmpty()) {
-              contributions.add(1);
-              pool.merge(one);
-            }
-          }
-          List<Tuple2<Integer, ClassPool>> pairs = new ArrayList<>();
-          pool.pools().forEach((c, p) -> pairs.add(new Tuple2<>(c, p)));
-          return pairs.iterator();
-        })
+    return context
+        .parallelize(new ArrayList<>(files), slices)
+        .mapPartitionsToPair(
+            (Iterator<String> part) -> {
+              UpdateReader reader = new UpdateReader(Store.configuration(settings.value()));
+              StatisticsPool pool = new StatisticsPool(dimension);
+              while (part.hasNext()) {
+                String file = part.next();
+                StatisticsPool one = new StatisticsPool(dimension);
+                LocalStatisticsPooler.addUpdate(
+                    one, file, reader.read(file), classCount, dimension);
+                if (!one.isEmpty()) {
+                  contributions.add(1);
+                  pool.merge(one);
+                }
+              }
+              List<Tuple2<Integer, ClassPool>> pairs = new ArrayList<>();
+              pool.pools().forEach((c, p) -> pairs.add(new Tuple2<>(c, p)));
+              return pairs.iterator();
+            })
         .reduceByKey(ClassPool::merge);
   }
 
@@ -59,7 +67,8 @@ public final class SparkStatisticsPooler implements fedlake.core.synth.Statistic
       return new StatisticsPool(dimension);
     }
     LongAccumulator contributions = context.sc().longAccumulator("updates with statistics");
-    Map<Integer, ClassPool> pooled = pools(files, classCount, dimension, contributions).collectAsMap();
+    Map<Integer, ClassPool> pooled =
+        pools(files, classCount, dimension, contributions).collectAsMap();
     return StatisticsPool.of(dimension, pooled.values(), contributions.value().intValue());
   }
 }

@@ -1,7 +1,5 @@
 package fedlake.jobs.actions;
 
-import fedlake.jobs.SparkTestBase;
-import fedlake.jobs.bench.SyntheticProfiles;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -11,6 +9,8 @@ import fedlake.core.InvalidInputException;
 import fedlake.core.cluster.AdjustedRandIndex;
 import fedlake.core.cluster.ClusterStore;
 import fedlake.core.store.Store;
+import fedlake.jobs.SparkTestBase;
+import fedlake.jobs.bench.SyntheticProfiles;
 import fedlake.schema.ClusterHistory;
 import fedlake.schema.SiteAssignment;
 import fedlake.schema.SiteProfile;
@@ -23,13 +23,15 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The cluster job on seeded profiles with known groups: known answers, stable ids, collapse and empty clusters, bad input. */
+/**
+ * The cluster job on seeded profiles with known groups: known answers, stable ids, collapse and
+ * empty clusters, bad input.
+ */
 class ClusterJobTest extends SparkTestBase {
   private static final int CLASSES = 12;
   private static final int PROJECTED = 16;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private Store store() {
     return Store.open(dir.resolve("store").toUri().toString());
@@ -46,7 +48,8 @@ class ClusterJobTest extends SparkTestBase {
   @Test
   void kmeansChoosesThreeClustersBySilhouetteAndRecoversTheGroups() throws IOException {
     Store store = store();
-    SyntheticProfiles.Generated g = SyntheticProfiles.generate(30, 3, CLASSES, PROJECTED, 0.5, 0, 11);
+    SyntheticProfiles.Generated g =
+        SyntheticProfiles.generate(30, 3, CLASSES, PROJECTED, 0.5, 0, 11);
     SyntheticProfiles.write(store, 0, g.profiles(), 2);
     ClusterJob.Result result = new ClusterJob(spark(), store).round(0).execute();
     assertEquals(3, result.k(), "silhouettes " + result.silhouettes());
@@ -57,22 +60,34 @@ class ClusterJobTest extends SparkTestBase {
     List<SiteAssignment> rows = ClusterStore.readAssignments(store, 0).orElseThrow().rows();
     assertEquals(30, rows.size());
     assertEquals("site-000000", rows.get(0).getSite(), "sorted by site");
-    assertTrue(rows.stream().allMatch(a -> a.getDistance() >= 0 && a.getRound() == 0 && "nearest".equals(a.getReason())));
+    assertTrue(
+        rows.stream()
+            .allMatch(
+                a -> a.getDistance() >= 0 && a.getRound() == 0 && "nearest".equals(a.getReason())));
     List<ClusterHistory> history = ClusterStore.readHistory(store);
-    assertEquals(List.of("new", "new", "new"), history.stream().map(ClusterHistory::getStatus).toList());
+    assertEquals(
+        List.of("new", "new", "new"), history.stream().map(ClusterHistory::getStatus).toList());
   }
 
   @Test
   void restartsKeepKMeansOutOfAPoorLocalOptimum() throws IOException {
     Store store = store();
-    // the bench's 4,000 seeded profiles in 5 groups: one k-means|| start merges two groups and splits another
+    // the bench's 4,000 seeded profiles in 5 groups: one k-means|| start merges two groups and
+    // splits another
     SyntheticProfiles.Generated g = SyntheticProfiles.generate(4000, 5, 100, 128, 0.8, 0, 4000);
     SyntheticProfiles.write(store, 0, g.profiles(), 1);
     ClusterJob.Result once = new ClusterJob(spark(), store).round(0).k(5).restarts(1).execute();
-    assertTrue(AdjustedRandIndex.of(found(once, g.profiles()), g.groups()) < 0.9, "one start: sizes " + once.sizes());
+    assertTrue(
+        AdjustedRandIndex.of(found(once, g.profiles()), g.groups()) < 0.9,
+        "one start: sizes " + once.sizes());
     ClusterJob.Result best = new ClusterJob(spark(), store).round(0).k(5).execute();
-    assertEquals(1.0, AdjustedRandIndex.of(found(best, g.profiles()), g.groups()), 1e-12, "sizes " + best.sizes());
-    assertTrue(best.silhouette() > once.silhouette(), once.silhouette() + " -> " + best.silhouette());
+    assertEquals(
+        1.0,
+        AdjustedRandIndex.of(found(best, g.profiles()), g.groups()),
+        1e-12,
+        "sizes " + best.sizes());
+    assertTrue(
+        best.silhouette() > once.silhouette(), once.silhouette() + " -> " + best.silhouette());
   }
 
   @Test
@@ -82,8 +97,13 @@ class ClusterJobTest extends SparkTestBase {
     SyntheticProfiles.Generated g = SyntheticProfiles.generate(150, 3, 3, 4, 0.2, 0, 5);
     SyntheticProfiles.write(store, 0, g.profiles(), 1);
     for (String algorithm : List.of(ClusterJob.BISECTING, ClusterJob.GMM)) {
-      ClusterJob.Result result = new ClusterJob(spark(), store).round(0).algorithm(algorithm).k(3).execute();
-      assertEquals(1.0, AdjustedRandIndex.of(found(result, g.profiles()), g.groups()), 1e-12, algorithm + ": " + result.sizes());
+      ClusterJob.Result result =
+          new ClusterJob(spark(), store).round(0).algorithm(algorithm).k(3).execute();
+      assertEquals(
+          1.0,
+          AdjustedRandIndex.of(found(result, g.profiles()), g.groups()),
+          1e-12,
+          algorithm + ": " + result.sizes());
       assertEquals("fixed", result.kChosenBy());
     }
   }
@@ -91,7 +111,8 @@ class ClusterJobTest extends SparkTestBase {
   @Test
   void clusterIdsStayTheSameWhenTheDataDoNotChange() throws IOException {
     Store store = store();
-    SyntheticProfiles.Generated g = SyntheticProfiles.generate(30, 3, CLASSES, PROJECTED, 0.5, 0, 11);
+    SyntheticProfiles.Generated g =
+        SyntheticProfiles.generate(30, 3, CLASSES, PROJECTED, 0.5, 0, 11);
     SyntheticProfiles.write(store, 0, g.profiles(), 2);
     Map<String, Integer> first = new ClusterJob(spark(), store).round(0).execute().assignments();
     for (int round = 1; round <= 3; round++) {
@@ -99,21 +120,31 @@ class ClusterJobTest extends SparkTestBase {
       for (SiteProfile p : g.profiles()) {
         again.add(SiteProfile.newBuilder(p).setRound(round).build());
       }
-      Collections.shuffle(again, new java.util.Random(round)); // other file order, other algorithm seed (it depends on the round)
+      Collections.shuffle(
+          again,
+          new java.util.Random(
+              round)); // other file order, other algorithm seed (it depends on the round)
       SyntheticProfiles.write(store, round, again, round + 1);
       ClusterJob.Result result = new ClusterJob(spark(), store).round(round).execute();
       assertEquals(first, result.assignments(), "round " + round);
       assertEquals("previous (kept)", result.kChosenBy(), "round " + round);
       int r = round;
-      assertTrue(ClusterStore.readHistory(store).stream().filter(h -> h.getRound() == r)
-          .allMatch(h -> h.getStatus().equals("assigned") && h.getSites() == 10 && h.getPreviousSites() == 10));
+      assertTrue(
+          ClusterStore.readHistory(store).stream()
+              .filter(h -> h.getRound() == r)
+              .allMatch(
+                  h ->
+                      h.getStatus().equals("assigned")
+                          && h.getSites() == 10
+                          && h.getPreviousSites() == 10));
     }
   }
 
   @Test
   void mergingTheGroupsBelowTheMinimumSizeIsReportedAsCollapse() throws IOException {
     Store store = store();
-    SyntheticProfiles.Generated g = SyntheticProfiles.generate(14, 2, CLASSES, PROJECTED, 0.3, 0, 3);
+    SyntheticProfiles.Generated g =
+        SyntheticProfiles.generate(14, 2, CLASSES, PROJECTED, 0.3, 0, 3);
     List<SiteProfile> kept = new ArrayList<>();
     for (int i = 0; i < g.profiles().size(); i++) {
       if (g.groups()[i] == 0 || i < 6) { // 7 sites of group 0, 3 of group 1
@@ -126,24 +157,36 @@ class ClusterJobTest extends SparkTestBase {
     assertEquals(Map.of(0, 10), result.sizes());
     assertTrue(result.separability() > 0.25, "separability " + result.separability());
     assertEquals(1, result.warnings().size());
-    assertTrue(result.warnings().get(0).startsWith("clustering collapsed: all 10 sites fell into cluster 0 although the profiles separate"),
+    assertTrue(
+        result
+            .warnings()
+            .get(0)
+            .startsWith(
+                "clustering collapsed: all 10 sites fell into cluster 0 although the profiles separate"),
         result.warnings().get(0));
     ClusterHistory row = ClusterStore.readHistory(store).get(0);
     assertEquals("collapsed", row.getStatus());
     assertEquals(10, row.getSites());
-    long moved = ClusterStore.readAssignments(store, 0).orElseThrow().rows().stream().filter(a -> "min-size".equals(a.getReason())).count();
+    long moved =
+        ClusterStore.readAssignments(store, 0).orElseThrow().rows().stream()
+            .filter(a -> "min-size".equals(a.getReason()))
+            .count();
     assertEquals(3, moved);
   }
 
-  /** Round-1 profiles: the sites of group 2 now look exactly like site 1 (of group 1), the others as in round 0. */
+  /**
+   * Round-1 profiles: the sites of group 2 now look exactly like site 1 (of group 1), the others as
+   * in round 0.
+   */
   private static List<SiteProfile> groupTwoLikeSiteOne(SyntheticProfiles.Generated g) {
     SiteProfile model = g.profiles().get(1);
     List<SiteProfile> next = new ArrayList<>();
     for (int i = 0; i < g.profiles().size(); i++) {
       SiteProfile p = g.profiles().get(i);
-      next.add(g.groups()[i] == 2
-          ? SiteProfile.newBuilder(model).setSite(p.getSite()).setRound(1).build()
-          : SiteProfile.newBuilder(p).setRound(1).build());
+      next.add(
+          g.groups()[i] == 2
+              ? SiteProfile.newBuilder(model).setSite(p.getSite()).setRound(1).build()
+              : SiteProfile.newBuilder(p).setRound(1).build());
     }
     return next;
   }
@@ -151,28 +194,42 @@ class ClusterJobTest extends SparkTestBase {
   @Test
   void aClusterWhoseSitesMovedIsReportedEmpty() throws IOException {
     Store store = store();
-    SyntheticProfiles.Generated g = SyntheticProfiles.generate(30, 3, CLASSES, PROJECTED, 0.3, 0, 7);
+    SyntheticProfiles.Generated g =
+        SyntheticProfiles.generate(30, 3, CLASSES, PROJECTED, 0.3, 0, 7);
     SyntheticProfiles.write(store, 0, g.profiles(), 1);
-    Map<String, Integer> first = new ClusterJob(spark(), store).round(0).k(3).execute().assignments();
+    Map<String, Integer> first =
+        new ClusterJob(spark(), store).round(0).k(3).execute().assignments();
     SyntheticProfiles.write(store, 1, groupTwoLikeSiteOne(g), 1);
     ClusterJob.Result result = new ClusterJob(spark(), store).round(1).k(2).execute();
     int groupOne = first.get(g.profiles().get(1).getSite());
     int groupTwo = first.get(g.profiles().get(2).getSite());
     assertEquals(1, result.emptied().size(), "sizes " + result.sizes());
-    assertTrue(result.emptied().get(0) == groupOne || result.emptied().get(0) == groupTwo, "emptied " + result.emptied());
-    assertEquals(first.get(g.profiles().get(0).getSite()), result.assignments().get(g.profiles().get(0).getSite()), "group 0 keeps its id");
-    ClusterHistory empty = ClusterStore.readHistory(store).stream()
-        .filter(h -> h.getRound() == 1 && h.getStatus().equals("empty")).findFirst().orElseThrow();
+    assertTrue(
+        result.emptied().get(0) == groupOne || result.emptied().get(0) == groupTwo,
+        "emptied " + result.emptied());
+    assertEquals(
+        first.get(g.profiles().get(0).getSite()),
+        result.assignments().get(g.profiles().get(0).getSite()),
+        "group 0 keeps its id");
+    ClusterHistory empty =
+        ClusterStore.readHistory(store).stream()
+            .filter(h -> h.getRound() == 1 && h.getStatus().equals("empty"))
+            .findFirst()
+            .orElseThrow();
     assertEquals(0, empty.getSites());
     assertEquals(10, empty.getPreviousSites());
-    assertEquals("cluster " + empty.getCluster() + " is empty: it held 10 site(s) in the previous assignment and holds none in round 1",
+    assertEquals(
+        "cluster "
+            + empty.getCluster()
+            + " is empty: it held 10 site(s) in the previous assignment and holds none in round 1",
         empty.getMessage());
   }
 
   @Test
   void thePreviousAssignmentIsReplacedOnlyByAClearlyBetterFit() throws IOException {
     Store store = store();
-    SyntheticProfiles.Generated g = SyntheticProfiles.generate(30, 3, CLASSES, PROJECTED, 0.3, 0, 7);
+    SyntheticProfiles.Generated g =
+        SyntheticProfiles.generate(30, 3, CLASSES, PROJECTED, 0.3, 0, 7);
     SyntheticProfiles.write(store, 0, g.profiles(), 1);
     Map<String, Integer> first = new ClusterJob(spark(), store).round(0).execute().assignments();
     SyntheticProfiles.write(store, 1, groupTwoLikeSiteOne(g), 1);
@@ -183,13 +240,22 @@ class ClusterJobTest extends SparkTestBase {
     String site0 = g.profiles().get(0).getSite();
     assertEquals(first.get(site0), kept.assignments().get(site0));
 
-    ClusterJob.Result changed = new ClusterJob(spark(), store).round(1).execute(); // a rerun replaces round 1's files
+    ClusterJob.Result changed =
+        new ClusterJob(spark(), store).round(1).execute(); // a rerun replaces round 1's files
     assertEquals("silhouette", changed.kChosenBy());
-    assertEquals(2, changed.k(), "silhouettes " + changed.silhouettes() + ", previous kept at " + kept.silhouette());
+    assertEquals(
+        2,
+        changed.k(),
+        "silhouettes " + changed.silhouettes() + ", previous kept at " + kept.silhouette());
     assertTrue(changed.silhouette() - kept.silhouette() >= ClusterJob.K_CHANGE_MARGIN_DEFAULT);
     assertEquals(first.get(site0), changed.assignments().get(site0), "group 0 keeps its id");
-    assertEquals(2, ClusterStore.readAssignments(store, 1).orElseThrow().rows().stream()
-        .map(SiteAssignment::getCluster).distinct().count(), "the rerun's assignment replaced the first");
+    assertEquals(
+        2,
+        ClusterStore.readAssignments(store, 1).orElseThrow().rows().stream()
+            .map(SiteAssignment::getCluster)
+            .distinct()
+            .count(),
+        "the rerun's assignment replaced the first");
   }
 
   @Test
@@ -197,21 +263,29 @@ class ClusterJobTest extends SparkTestBase {
     Store store = store();
     SyntheticProfiles.Generated g = SyntheticProfiles.generate(6, 2, CLASSES, PROJECTED, 0.3, 0, 1);
     SyntheticProfiles.write(store, 0, g.profiles(), 1);
-    IllegalArgumentException tooMany = assertThrows(IllegalArgumentException.class,
-        () -> new ClusterJob(spark(), store).round(0).k(7).execute());
-    assertEquals("Cannot make 7 clusters from 6 site profile(s) in " + ClusterStore.profilesRound(store, 0), tooMany.getMessage());
+    IllegalArgumentException tooMany =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> new ClusterJob(spark(), store).round(0).k(7).execute());
+    assertEquals(
+        "Cannot make 7 clusters from 6 site profile(s) in " + ClusterStore.profilesRound(store, 0),
+        tooMany.getMessage());
 
     List<SiteProfile> broken = new ArrayList<>(g.profiles());
     List<Float> direction = new ArrayList<>(broken.get(4).getDirection());
     direction.set(5, Float.NaN);
     broken.set(4, SiteProfile.newBuilder(broken.get(4)).setDirection(direction).build());
     SyntheticProfiles.write(store, 1, broken, 1);
-    InvalidInputException e = assertThrows(InvalidInputException.class, () -> new ClusterJob(spark(), store).round(1).execute());
+    InvalidInputException e =
+        assertThrows(
+            InvalidInputException.class, () -> new ClusterJob(spark(), store).round(1).execute());
     assertTrue(e.file().endsWith("profiles/round=1/part-00000.parquet"), e.file());
     assertEquals("site site-000004: non-finite value NaN in direction at position 5", e.reason());
     assertFalse(ClusterStore.readAssignments(store, 1).isPresent(), "nothing written");
 
-    IllegalStateException none = assertThrows(IllegalStateException.class, () -> new ClusterJob(spark(), store).round(9).execute());
+    IllegalStateException none =
+        assertThrows(
+            IllegalStateException.class, () -> new ClusterJob(spark(), store).round(9).execute());
     assertTrue(none.getMessage().startsWith("No profiles for round 9 in "), none.getMessage());
   }
 }

@@ -1,11 +1,11 @@
 package fedlake.jobs.actions;
 
-import fedlake.jobs.SparkTestBase;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import fedlake.encoder.EncoderSettings;
 import fedlake.encoder.ImageEncoder;
 import fedlake.encoder.TinyTorchScript;
+import fedlake.jobs.SparkTestBase;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -59,14 +59,24 @@ class ImageEmbeddingsBench extends SparkTestBase {
       double seconds = (System.nanoTime() - start) / 1e9;
       direct.close();
       // first run loads the model on the executor; the second finds it loaded, as later tasks do
-      ImageEmbeddings.Result cold = ImageEmbeddings.of(spark()).images(images.toString()).model(settings).execute();
+      ImageEmbeddings.Result cold =
+          ImageEmbeddings.of(spark()).images(images.toString()).model(settings).execute();
       cold.rows().unpersist();
-      ImageEmbeddings.Result warm = ImageEmbeddings.of(spark()).images(images.toString()).model(settings).execute();
+      ImageEmbeddings.Result warm =
+          ImageEmbeddings.of(spark()).images(images.toString()).model(settings).execute();
       assertEquals(files.size(), warm.rowCount());
       warm.rows().unpersist();
-      report.append(String.format(Locale.ROOT,
-          "%s: load %.1f s; one JVM thread %.1f images/s; Spark local[2] %.1f images/s with model load, %.1f images/s loaded (%d images, %.1f s)%n",
-          model.getFileName(), load, files.size() / seconds, cold.imagesPerSecond(), warm.imagesPerSecond(), warm.images(), warm.seconds()));
+      report.append(
+          String.format(
+              Locale.ROOT,
+              "%s: load %.1f s; one JVM thread %.1f images/s; Spark local[2] %.1f images/s with model load, %.1f images/s loaded (%d images, %.1f s)%n",
+              model.getFileName(),
+              load,
+              files.size() / seconds,
+              cold.imagesPerSecond(),
+              warm.imagesPerSecond(),
+              warm.images(),
+              warm.seconds()));
     }
     System.out.print(report);
   }

@@ -1,23 +1,23 @@
 package fedlake.jobs.actions;
 
-import fedlake.jobs.FedlakeMain;
-import fedlake.jobs.SparkTestBase;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import fedlake.core.init.Federation;
 import fedlake.core.InvalidInputException;
 import fedlake.core.data.Dataset;
 import fedlake.core.data.DatasetFiles;
+import fedlake.core.init.Federation;
 import fedlake.core.store.Store;
 import fedlake.core.synth.SyntheticTable;
 import fedlake.encoder.ClipPreprocessor;
 import fedlake.encoder.EncoderSettings;
 import fedlake.encoder.ImageEncoder;
 import fedlake.encoder.TinyTorchScript;
+import fedlake.jobs.FedlakeMain;
+import fedlake.jobs.SparkTestBase;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -37,9 +37,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Embeds images the test draws itself with a TorchScript encoder the test writes itself
- * ({@link TinyTorchScript}: 2x2 quadrant means, seeded linear map to 8 values), in Spark
- * partitions, and checks the rows against the answer computed by hand.
+ * Embeds images the test draws itself with a TorchScript encoder the test writes itself ({@link
+ * TinyTorchScript}: 2x2 quadrant means, seeded linear map to 8 values), in Spark partitions, and
+ * checks the rows against the answer computed by hand.
  */
 class ImageEmbeddingsTest extends SparkTestBase {
   private static final int DIMENSION = 8;
@@ -85,7 +85,10 @@ class ImageEmbeddingsTest extends SparkTestBase {
     return image;
   }
 
-  /** normalise(W f + b) for an image of one colour: f[channel * 4 + quadrant] = CLIP-normalised level. */
+  /**
+   * normalise(W f + b) for an image of one colour: f[channel * 4 + quadrant] = CLIP-normalised
+   * level.
+   */
   private static float[] expectedSolid(int rgb) {
     float[] features = new float[12];
     for (int c = 0; c < 3; c++) {
@@ -131,9 +134,14 @@ class ImageEmbeddingsTest extends SparkTestBase {
   @Test
   void everyImageOnceGivesTheHandComputedEmbeddings() throws IOException {
     Path images = drawClasses();
-    ImageEmbeddings.Result result = ImageEmbeddings.of(spark()).images(images.toString())
-        .model(EncoderSettings.of(model.toString()).withBatchSize(2)).partitions(3).execute();
-    assertEquals(List.of("green", "red", "texture"), result.classes().stream().map(c -> c.name()).toList());
+    ImageEmbeddings.Result result =
+        ImageEmbeddings.of(spark())
+            .images(images.toString())
+            .model(EncoderSettings.of(model.toString()).withBatchSize(2))
+            .partitions(3)
+            .execute();
+    assertEquals(
+        List.of("green", "red", "texture"), result.classes().stream().map(c -> c.name()).toList());
     assertEquals(6, result.images());
     assertEquals(6, result.rowCount());
     assertEquals(DIMENSION, result.dimension());
@@ -162,26 +170,48 @@ class ImageEmbeddingsTest extends SparkTestBase {
   @Test
   void perClassGivesExactlyMRowsPerClass() throws IOException {
     Path images = drawClasses();
-    ImageEmbeddings.Result result = ImageEmbeddings.of(spark()).images(images.toString())
-        .model(EncoderSettings.of(model.toString())).perClass(4).seed(3).execute();
+    ImageEmbeddings.Result result =
+        ImageEmbeddings.of(spark())
+            .images(images.toString())
+            .model(EncoderSettings.of(model.toString()))
+            .perClass(4)
+            .seed(3)
+            .execute();
     assertEquals(6, result.images(), "each distinct image is embedded once");
     assertEquals(12, result.rowCount());
     List<Row> rows = result.rows().collectAsList();
     Map<Integer, Integer> perClass = new HashMap<>();
     rows.forEach(row -> perClass.merge(row.getInt(1), 1, Integer::sum));
     assertEquals(Map.of(0, 4, 1, 4, 2, 4), perClass);
-    assertEquals(12, rows.stream().map(row -> row.getString(0)).distinct().count(), "ids are unique");
-    List<String> greenIds = rows.stream().filter(row -> row.getInt(1) == 0).map(row -> row.getString(0)).sorted().toList();
-    assertEquals(List.of("green/g.png", "green/g.png#1", "green/g.png#2", "green/g.png#3"), greenIds);
+    assertEquals(
+        12, rows.stream().map(row -> row.getString(0)).distinct().count(), "ids are unique");
+    List<String> greenIds =
+        rows.stream()
+            .filter(row -> row.getInt(1) == 0)
+            .map(row -> row.getString(0))
+            .sorted()
+            .toList();
+    assertEquals(
+        List.of("green/g.png", "green/g.png#1", "green/g.png#2", "green/g.png#3"), greenIds);
     for (Row row : rows) {
       if (row.getInt(1) == 0) {
         assertArrayEquals(expectedSolid(GREEN), floats(row), TOLERANCE);
       }
     }
-    List<String> again = ImageEmbeddings.of(spark()).images(images.toString())
-        .model(EncoderSettings.of(model.toString())).perClass(4).seed(3).execute()
-        .rows().collectAsList().stream().map(row -> row.getString(0)).toList();
-    assertEquals(rows.stream().map(row -> row.getString(0)).toList(), again, "same seed, same rows");
+    List<String> again =
+        ImageEmbeddings.of(spark())
+            .images(images.toString())
+            .model(EncoderSettings.of(model.toString()))
+            .perClass(4)
+            .seed(3)
+            .execute()
+            .rows()
+            .collectAsList()
+            .stream()
+            .map(row -> row.getString(0))
+            .toList();
+    assertEquals(
+        rows.stream().map(row -> row.getString(0)).toList(), again, "same seed, same rows");
     result.rows().unpersist();
   }
 
@@ -189,37 +219,71 @@ class ImageEmbeddingsTest extends SparkTestBase {
   void emptyClassFolderIsNamed() throws IOException {
     Path images = drawClasses();
     Path empty = Files.createDirectories(images.resolve("blue"));
-    InvalidInputException e = assertThrows(InvalidInputException.class, () -> ImageEmbeddings.of(spark())
-        .images(images.toString()).model(EncoderSettings.of(model.toString())).perClass(2).execute());
-    assertEquals("file:" + empty + ": class folder holds no images (.png, .jpg or .jpeg)", e.getMessage());
+    InvalidInputException e =
+        assertThrows(
+            InvalidInputException.class,
+            () ->
+                ImageEmbeddings.of(spark())
+                    .images(images.toString())
+                    .model(EncoderSettings.of(model.toString()))
+                    .perClass(2)
+                    .execute());
+    assertEquals(
+        "file:" + empty + ": class folder holds no images (.png, .jpg or .jpeg)", e.getMessage());
   }
 
   @Test
   void imageThatDoesNotDecodeIsNamedFromTheExecutor() throws IOException {
     Path images = drawClasses();
     Path broken = Files.writeString(images.resolve("red/broken.jpg"), "not a JPEG at all");
-    InvalidInputException e = assertThrows(InvalidInputException.class, () -> ImageEmbeddings.of(spark())
-        .images(images.toString()).model(EncoderSettings.of(model.toString())).execute());
-    assertEquals("file:" + broken + ": cannot decode image: content is not PNG, JPEG, BMP or GIF", e.getMessage());
+    InvalidInputException e =
+        assertThrows(
+            InvalidInputException.class,
+            () ->
+                ImageEmbeddings.of(spark())
+                    .images(images.toString())
+                    .model(EncoderSettings.of(model.toString()))
+                    .execute());
+    assertEquals(
+        "file:" + broken + ": cannot decode image: content is not PNG, JPEG, BMP or GIF",
+        e.getMessage());
   }
 
   @Test
   void modelThatDoesNotLoadIsNamed() throws IOException {
     Path images = drawClasses();
     String missing = dir.resolve("no-such-model.pt").toString();
-    InvalidInputException e = assertThrows(InvalidInputException.class, () -> ImageEmbeddings.of(spark())
-        .images(images.toString()).model(EncoderSettings.of(missing)).execute());
-    assertEquals(missing + ": cannot load encoder model: no such file or directory", e.getMessage());
+    InvalidInputException e =
+        assertThrows(
+            InvalidInputException.class,
+            () ->
+                ImageEmbeddings.of(spark())
+                    .images(images.toString())
+                    .model(EncoderSettings.of(missing))
+                    .execute());
+    assertEquals(
+        missing + ": cannot load encoder model: no such file or directory", e.getMessage());
 
     // exists, so only an executor finds out it is not TorchScript
     Path garbage = Files.writeString(dir.resolve("garbage.pt"), "zeros and ones");
-    e = assertThrows(InvalidInputException.class, () -> ImageEmbeddings.of(spark())
-        .images(images.toString()).model(EncoderSettings.of(garbage.toString())).execute());
-    assertTrue(e.getMessage().startsWith(garbage + ": cannot load encoder model with the PyTorch engine"), e.getMessage());
+    e =
+        assertThrows(
+            InvalidInputException.class,
+            () ->
+                ImageEmbeddings.of(spark())
+                    .images(images.toString())
+                    .model(EncoderSettings.of(garbage.toString()))
+                    .execute());
+    assertTrue(
+        e.getMessage().startsWith(garbage + ": cannot load encoder model with the PyTorch engine"),
+        e.getMessage());
   }
 
   private static int run(ByteArrayOutputStream out, ByteArrayOutputStream err, String... args) {
-    return FedlakeMain.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+    return FedlakeMain.run(
+        args,
+        new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
   }
 
   @Test
@@ -229,11 +293,26 @@ class ImageEmbeddingsTest extends SparkTestBase {
     spark(); // the command picks up the running local[2] session (and stops it when done)
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = run(out, err, "embed-images", "--images", images.toString(), "--model", model.toString(),
-        "--out", output.toString(), "--per-class", "5", "--seed", "1");
+    int code =
+        run(
+            out,
+            err,
+            "embed-images",
+            "--images",
+            images.toString(),
+            "--model",
+            model.toString(),
+            "--out",
+            output.toString(),
+            "--per-class",
+            "5",
+            "--seed",
+            "1");
     String printed = out.toString(StandardCharsets.UTF_8);
     assertEquals(0, code, "stderr: " + err + "\nstdout: " + printed);
-    assertTrue(printed.contains("Embedded 6 images of 3 classes with " + model + " (8 values each)"), printed);
+    assertTrue(
+        printed.contains("Embedded 6 images of 3 classes with " + model + " (8 values each)"),
+        printed);
     assertTrue(printed.contains("Wrote 15 rows to file:" + output), printed);
     Dataset data = DatasetFiles.read(output.toString(), new Configuration());
     assertEquals(15, data.size());
@@ -248,24 +327,50 @@ class ImageEmbeddingsTest extends SparkTestBase {
     // an existing output is refused before any work
     spark();
     ByteArrayOutputStream err2 = new ByteArrayOutputStream();
-    code = run(new ByteArrayOutputStream(), err2, "embed-images", "--images", images.toString(), "--model", model.toString(),
-        "--out", output.toString());
+    code =
+        run(
+            new ByteArrayOutputStream(),
+            err2,
+            "embed-images",
+            "--images",
+            images.toString(),
+            "--model",
+            model.toString(),
+            "--out",
+            output.toString());
     assertEquals(2, code);
-    assertEquals("fedlake embed-images: " + output + ": output already exists; choose another --out or pass --overwrite\n",
+    assertEquals(
+        "fedlake embed-images: "
+            + output
+            + ": output already exists; choose another --out or pass --overwrite\n",
         err2.toString(StandardCharsets.UTF_8));
 
     // a failing run with --overwrite leaves the published file as it was and no temporary file
     Path broken = Files.writeString(images.resolve("green/broken.png"), "truncated");
     spark();
     ByteArrayOutputStream err3 = new ByteArrayOutputStream();
-    code = run(new ByteArrayOutputStream(), err3, "embed-images", "--images", images.toString(), "--model", model.toString(),
-        "--out", output.toString(), "--overwrite");
+    code =
+        run(
+            new ByteArrayOutputStream(),
+            err3,
+            "embed-images",
+            "--images",
+            images.toString(),
+            "--model",
+            model.toString(),
+            "--out",
+            output.toString(),
+            "--overwrite");
     assertEquals(2, code);
-    assertEquals("fedlake embed-images: file:" + broken + ": cannot decode image: content is not PNG, JPEG, BMP or GIF\n",
+    assertEquals(
+        "fedlake embed-images: file:"
+            + broken
+            + ": cannot decode image: content is not PNG, JPEG, BMP or GIF\n",
         err3.toString(StandardCharsets.UTF_8));
     assertArrayEquals(published, Files.readAllBytes(output));
     try (Stream<Path> files = Files.list(output.getParent())) {
-      List<String> names = files.map(p -> p.getFileName().toString()).filter(n -> !n.endsWith(".crc")).toList();
+      List<String> names =
+          files.map(p -> p.getFileName().toString()).filter(n -> !n.endsWith(".crc")).toList();
       assertEquals(List.of("embeddings.parquet"), names);
     }
     assertFalse(Files.exists(dir.resolve("out/.embeddings.parquet.tmp")));
@@ -280,11 +385,33 @@ class ImageEmbeddingsTest extends SparkTestBase {
     spark();
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = run(out, err, "synthesize", "--store", storeUri, "--source", "images", "--images", images.toString(),
-        "--model", model.toString(), "--per-class", "4", "--seed", "3", "--name", "generated");
+    int code =
+        run(
+            out,
+            err,
+            "synthesize",
+            "--store",
+            storeUri,
+            "--source",
+            "images",
+            "--images",
+            images.toString(),
+            "--model",
+            model.toString(),
+            "--per-class",
+            "4",
+            "--seed",
+            "3",
+            "--name",
+            "generated");
     assertEquals(0, code, "stderr: " + err + "\nstdout: " + out);
     org.apache.hadoop.fs.Path file = store.path("synthetic/generated.parquet");
-    assertTrue(out.toString(StandardCharsets.UTF_8).startsWith("Wrote " + file + ": 12 rows, 4 per class for 3 of 3 classes, source images, seed 3"),
+    assertTrue(
+        out.toString(StandardCharsets.UTF_8)
+            .startsWith(
+                "Wrote "
+                    + file
+                    + ": 12 rows, 4 per class for 3 of 3 classes, source images, seed 3"),
         out.toString(StandardCharsets.UTF_8));
     SyntheticTable.Table table = SyntheticTable.read(file, new Configuration());
     assertEquals("images", table.provenance().getSource());
@@ -296,20 +423,45 @@ class ImageEmbeddingsTest extends SparkTestBase {
       int c = table.data().label(i);
       assertEquals(i / 4, c, "class order");
       if (c < 2) { // green (one image, cycled) and red (three images of one colour)
-        assertArrayEquals(expectedSolid(c == 0 ? GREEN : RED),
-            java.util.Arrays.copyOfRange(table.data().features(), i * DIMENSION, (i + 1) * DIMENSION), TOLERANCE, "row " + i);
+        assertArrayEquals(
+            expectedSolid(c == 0 ? GREEN : RED),
+            java.util.Arrays.copyOfRange(
+                table.data().features(), i * DIMENSION, (i + 1) * DIMENSION),
+            TOLERANCE,
+            "row " + i);
       }
     }
 
-    // a folder whose classes do not match the federation's: the error names the folder, nothing is written
+    // a folder whose classes do not match the federation's: the error names the folder, nothing is
+    // written
     Files.createDirectories(images.resolve("blue"));
     png(solid(50, 50, 0x0000ff), images.resolve("blue/b.png"));
     spark();
     ByteArrayOutputStream err2 = new ByteArrayOutputStream();
-    code = run(new ByteArrayOutputStream(), err2, "synthesize", "--store", storeUri, "--source", "images", "--images", images.toString(),
-        "--model", model.toString(), "--per-class", "4", "--name", "four-classes");
+    code =
+        run(
+            new ByteArrayOutputStream(),
+            err2,
+            "synthesize",
+            "--store",
+            storeUri,
+            "--source",
+            "images",
+            "--images",
+            images.toString(),
+            "--model",
+            model.toString(),
+            "--per-class",
+            "4",
+            "--name",
+            "four-classes");
     assertEquals(2, code);
-    assertEquals("fedlake synthesize: " + images + ": holds 4 class folder(s), but the federation in " + store.root() + " has 3 classes\n",
+    assertEquals(
+        "fedlake synthesize: "
+            + images
+            + ": holds 4 class folder(s), but the federation in "
+            + store.root()
+            + " has 3 classes\n",
         err2.toString(StandardCharsets.UTF_8));
     assertFalse(Files.exists(dir.resolve("store/synthetic/four-classes.parquet")));
   }

@@ -1,7 +1,5 @@
 package fedlake.jobs.simulation;
 
-import fedlake.jobs.FedlakeMain;
-import fedlake.jobs.SparkTestBase;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -13,6 +11,8 @@ import fedlake.core.data.Npy;
 import fedlake.core.model.Head;
 import fedlake.core.model.Models;
 import fedlake.core.store.Store;
+import fedlake.jobs.FedlakeMain;
+import fedlake.jobs.SparkTestBase;
 import fedlake.schema.Model;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -25,20 +25,26 @@ import java.util.Locale;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The simulate command on a small seeded federation: 8 Gaussian classes, 4 sites, 3 rounds, with a head or a cache model. */
+/**
+ * The simulate command on a small seeded federation: 8 Gaussian classes, 4 sites, 3 rounds, with a
+ * head or a cache model.
+ */
 class SimulateTest extends SparkTestBase {
   private static final int CLASSES = 8;
   private static final int DIMENSION = 32;
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private static void write(Path folder, String prefix, Dataset data) throws IOException {
-    Npy.writeFloat32(folder.resolve(prefix + "_X.npy"), data.features(), data.size(), data.dimension());
+    Npy.writeFloat32(
+        folder.resolve(prefix + "_X.npy"), data.features(), data.size(), data.dimension());
     Npy.writeInt32(folder.resolve(prefix + "_y.npy"), data.labels());
   }
 
-  /** The seeded data written as train/test .npy files, and what the nearest-class-centre rule scores on the test rows. */
+  /**
+   * The seeded data written as train/test .npy files, and what the nearest-class-centre rule scores
+   * on the test rows.
+   */
   private record Seeded(Path data, Dataset train, double nearestCentre) {}
 
   private Seeded seeded() throws IOException {
@@ -48,21 +54,51 @@ class SimulateTest extends SparkTestBase {
     Path data = Files.createDirectories(dir.resolve("data"));
     write(data, "train", train);
     write(data, "test", test);
-    return new Seeded(data, train, new Head(DIMENSION, CLASSES, 10f, generator.centres(), new float[CLASSES]).evaluate(test).accuracy());
+    return new Seeded(
+        data,
+        train,
+        new Head(DIMENSION, CLASSES, 10f, generator.centres(), new float[CLASSES])
+            .evaluate(test)
+            .accuracy());
   }
 
-  /** Runs simulate on the seeded data (4 sites, 3 rounds) plus {@code extra}; returns what it printed. */
+  /**
+   * Runs simulate on the seeded data (4 sites, 3 rounds) plus {@code extra}; returns what it
+   * printed.
+   */
   private String simulate(Seeded seeded, String store, Path report, String... extra) {
     spark(); // the command picks up the running local[2] session (and stops it when done)
-    List<String> args = new java.util.ArrayList<>(List.of("simulate", "--data", seeded.data().toString(), "--sites", "4", "--alpha", "0.5",
-        "--rounds", "3", "--seed", "1", "--store", store, "--report-json", report.toString(), "--master", "local[2]"));
+    List<String> args =
+        new java.util.ArrayList<>(
+            List.of(
+                "simulate",
+                "--data",
+                seeded.data().toString(),
+                "--sites",
+                "4",
+                "--alpha",
+                "0.5",
+                "--rounds",
+                "3",
+                "--seed",
+                "1",
+                "--store",
+                store,
+                "--report-json",
+                report.toString(),
+                "--master",
+                "local[2]"));
     args.addAll(List.of(extra));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = FedlakeMain.run(args.toArray(String[]::new),
-        new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+    int code =
+        FedlakeMain.run(
+            args.toArray(String[]::new),
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
     String printed = out.toString(StandardCharsets.UTF_8);
-    assertEquals(0, code, "stderr: " + err.toString(StandardCharsets.UTF_8) + "\nstdout: " + printed);
+    assertEquals(
+        0, code, "stderr: " + err.toString(StandardCharsets.UTF_8) + "\nstdout: " + printed);
     return printed;
   }
 
@@ -77,15 +113,23 @@ class SimulateTest extends SparkTestBase {
 
     JsonNode json = new ObjectMapper().readTree(report.toFile());
     JsonNode rounds = json.get("rounds");
-    assertEquals(4, rounds.size(), "round 0 (the initial model) and three aggregated rounds: " + json);
-    assertEquals(1.0 / CLASSES, rounds.get(0).get("test_accuracy").asDouble(), 1e-6, "a zero head ties, argmax picks class 0");
+    assertEquals(
+        4, rounds.size(), "round 0 (the initial model) and three aggregated rounds: " + json);
+    assertEquals(
+        1.0 / CLASSES,
+        rounds.get(0).get("test_accuracy").asDouble(),
+        1e-6,
+        "a zero head ties, argmax picks class 0");
     assertEquals(Math.log(CLASSES), rounds.get(0).get("test_loss").asDouble(), 1e-6);
     for (int r = 1; r <= 3; r++) {
       JsonNode round = rounds.get(r);
       assertEquals(r, round.get("round").asInt());
       assertEquals(4, round.get("participants").asInt(), "round " + r);
       assertEquals(0, round.get("rejected").asInt(), "round " + r);
-      assertEquals(train.size(), round.get("total_examples").asLong(), "every training row is at some site, round " + r);
+      assertEquals(
+          train.size(),
+          round.get("total_examples").asLong(),
+          "every training row is at some site, round " + r);
     }
     assertEquals(4, json.get("sites").asInt());
     assertEquals(CLASSES, json.get("classes").asInt());
@@ -99,13 +143,21 @@ class SimulateTest extends SparkTestBase {
 
     double accuracy = json.get("final_test_accuracy").asDouble();
     assertEquals(rounds.get(3).get("test_accuracy").asDouble(), accuracy, 0.0);
-    String figures = String.format(Locale.ROOT, "final test accuracy %.4f (nearest class centre %.4f), rounds %s",
-        accuracy, nearestCentre, rounds);
+    String figures =
+        String.format(
+            Locale.ROOT,
+            "final test accuracy %.4f (nearest class centre %.4f), rounds %s",
+            accuracy,
+            nearestCentre,
+            rounds);
     assertTrue(accuracy >= 0.75, figures);
     assertTrue(accuracy >= nearestCentre - 0.15, figures);
 
     List<String> lines = printed.lines().toList();
-    assertEquals(String.format(Locale.ROOT, "final test accuracy %.4f", accuracy), lines.get(lines.size() - 1), printed);
+    assertEquals(
+        String.format(Locale.ROOT, "final test accuracy %.4f", accuracy),
+        lines.get(lines.size() - 1),
+        printed);
     assertTrue(lines.contains("report written to " + report), printed);
 
     Store written = Store.open(store);
@@ -119,8 +171,11 @@ class SimulateTest extends SparkTestBase {
     Seeded seeded = seeded();
     Path report = dir.resolve("simulate.json");
     String store = dir.resolve("store").toUri().toString();
-    String printed = simulate(seeded, store, report, "--model", "cache", "--synthetic-per-class", "4");
-    assertTrue(printed.contains("cache model: 32 synthetic keys (4 per class, from per-class statistics pooled over 4 sites), alpha "),
+    String printed =
+        simulate(seeded, store, report, "--model", "cache", "--synthetic-per-class", "4");
+    assertTrue(
+        printed.contains(
+            "cache model: 32 synthetic keys (4 per class, from per-class statistics pooled over 4 sites), alpha "),
         printed);
 
     Store written = Store.open(store);
@@ -136,9 +191,15 @@ class SimulateTest extends SparkTestBase {
     JsonNode rounds = new ObjectMapper().readTree(report.toFile()).get("rounds");
     double start = rounds.get(0).get("test_accuracy").asDouble();
     double end = rounds.get(3).get("test_accuracy").asDouble();
-    String figures = String.format(Locale.ROOT, "cache test accuracy %.4f at round 0, %.4f after 3 rounds (nearest class centre %.4f)",
-        start, end, seeded.nearestCentre());
-    // The synthetic keys are as noisy as real rows of this low-dimensional data, so the round-0 cache is below the
+    String figures =
+        String.format(
+            Locale.ROOT,
+            "cache test accuracy %.4f at round 0, %.4f after 3 rounds (nearest class centre %.4f)",
+            start,
+            end,
+            seeded.nearestCentre());
+    // The synthetic keys are as noisy as real rows of this low-dimensional data, so the round-0
+    // cache is below the
     // nearest-centre rule but far above chance (1/8); fine-tuning the keys closes part of the gap.
     assertTrue(start >= 0.6, figures);
     assertTrue(end > start, figures);

@@ -73,24 +73,8 @@ final class PlainFloats {
         return -1;
       }
       ByteBuffer bytes = v1.getBytes().toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-      int position = bytes.position();
-      if (maxRepetition > 0) {
-        if (v1.getRlEncoding() != Encoding.RLE || bytes.limit() - position < 4) {
-          return -1;
-        }
-        position += 4 + bytes.getInt(position);
-      }
-      if (maxDefinition > 0) {
-        if (v1.getDlEncoding() != Encoding.RLE || position < 0 || bytes.limit() - position < 4) {
-          return -1;
-        }
-        int length = bytes.getInt(position);
-        if (!allAt(bytes, position + 4, length, maxDefinition, entries)) {
-          return -1;
-        }
-        position += 4 + length;
-      }
-      if (position < 0 || position > bytes.limit()) {
+      int position = valuesStart(v1, bytes, maxRepetition, maxDefinition);
+      if (position < 0) {
         return -1;
       }
       values = bytes.duplicate().order(ByteOrder.LITTLE_ENDIAN);
@@ -120,6 +104,33 @@ final class PlainFloats {
   }
 
   /**
+   * Where the values of a v1 page start, after its RLE repetition levels and its definition levels,
+   * which must all be at their maximum (no null or empty entry); -1 for any other page.
+   */
+  private static int valuesStart(
+      DataPageV1 page, ByteBuffer bytes, int maxRepetition, int maxDefinition) {
+    int entries = page.getValueCount();
+    int position = bytes.position();
+    if (maxRepetition > 0) {
+      if (page.getRlEncoding() != Encoding.RLE || bytes.limit() - position < 4) {
+        return -1;
+      }
+      position += 4 + bytes.getInt(position);
+    }
+    if (maxDefinition > 0) {
+      if (page.getDlEncoding() != Encoding.RLE || position < 0 || bytes.limit() - position < 4) {
+        return -1;
+      }
+      int length = bytes.getInt(position);
+      if (!allAt(bytes, position + 4, length, maxDefinition, entries)) {
+        return -1;
+      }
+      position += 4 + length;
+    }
+    return position < 0 || position > bytes.limit() ? -1 : position;
+  }
+
+  /**
    * As {@link #decode}, for a dictionary-encoded page (the default of Arrow and Spark writers for
    * columns with repeated values) whose dictionary of plain floats is {@code dictionary}.
    */
@@ -137,23 +148,7 @@ final class PlainFloats {
     }
     int entries = page.getValueCount();
     ByteBuffer bytes = v1.getBytes().toByteBuffer().order(ByteOrder.LITTLE_ENDIAN);
-    int position = bytes.position();
-    if (maxRepetition > 0) {
-      if (v1.getRlEncoding() != Encoding.RLE || bytes.limit() - position < 4) {
-        return -1;
-      }
-      position += 4 + bytes.getInt(position);
-    }
-    if (maxDefinition > 0) {
-      if (v1.getDlEncoding() != Encoding.RLE || position < 0 || bytes.limit() - position < 4) {
-        return -1;
-      }
-      int length = bytes.getInt(position);
-      if (!allAt(bytes, position + 4, length, maxDefinition, entries)) {
-        return -1;
-      }
-      position += 4 + length;
-    }
+    int position = valuesStart(v1, bytes, maxRepetition, maxDefinition);
     if (position < 0 || position >= bytes.limit()) {
       return -1;
     }

@@ -8,6 +8,7 @@ import fedlake.core.store.StoreConfig;
 import fedlake.core.strategy.Strategies;
 import fedlake.core.strategy.Strategy;
 import fedlake.core.strategy.StrategyParameter;
+import fedlake.core.train.TrainSettings;
 import fedlake.schema.ClientSpec;
 import fedlake.schema.FederationSpec;
 import fedlake.schema.RobustnessSpec;
@@ -36,12 +37,27 @@ public final class SpecCommands {
               + " (default fedavg; docs/strategies.md)");
   static final List<Option> CLIENT =
       List.of(
-          Option.value("local-epochs", "E", "local epochs a round"),
-          Option.value("batch-size", "B", "examples per local step"),
-          Option.value("learning-rate", "LR", "local SGD step size"),
-          Option.value("momentum", "M", "local SGD momentum"),
-          Option.value("weight-decay", "WD", "L2 penalty on the weights"),
-          Option.value("mu", "MU", "FedProx proximal term (fedprox sites)"),
+          Option.value(
+              "local-epochs",
+              "E",
+              "local epochs a round (default " + TrainSettings.EPOCHS_DEFAULT + ")"),
+          Option.value(
+              "batch-size",
+              "B",
+              "examples per local step (default " + TrainSettings.BATCH_SIZE_DEFAULT + ")"),
+          Option.value(
+              "learning-rate",
+              "LR",
+              "local SGD step size (default " + TrainSettings.LEARNING_RATE_DEFAULT + ")"),
+          Option.value(
+              "momentum",
+              "M",
+              "local SGD momentum (default " + TrainSettings.MOMENTUM_DEFAULT + ")"),
+          Option.value(
+              "weight-decay",
+              "WD",
+              "L2 penalty on the weights (default " + TrainSettings.WEIGHT_DECAY_DEFAULT + ")"),
+          Option.value("mu", "MU", "FedProx proximal term of prox sites (default 0)"),
           Option.flag(
               "balanced-loss", "sites add log(local class prior) to the logits while training"));
   static final List<Option> LIMITS =

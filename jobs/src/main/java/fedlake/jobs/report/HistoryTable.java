@@ -6,7 +6,7 @@ import java.util.List;
 
 /** Prints round-history rows as an aligned table. */
 public final class HistoryTable {
-  private static final String FORMAT = "%5s %7s %-16s %6s %8s %8s %10s %9s %9s %8s  %s%n";
+  private static final String FORMAT = "%5s %7s %-16s %-11s %4s %6s %8s %8s %10s %9s %9s %8s  %s%n";
 
   private HistoryTable() {}
 
@@ -16,6 +16,8 @@ public final class HistoryTable {
         "round",
         "cluster",
         "status",
+        "strategy",
+        "spec",
         "sites",
         "rejected",
         "examples",
@@ -32,6 +34,8 @@ public final class HistoryTable {
         h.getRound(),
         h.getCluster(),
         h.getStatus(),
+        h.getStrategy(),
+        h.getSpecVersion() == 0 ? "-" : h.getSpecVersion(),
         h.getParticipants(),
         h.getRejected(),
         h.getTotalExamples(),

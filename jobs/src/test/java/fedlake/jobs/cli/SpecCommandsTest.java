@@ -1,0 +1,113 @@
+package fedlake.jobs.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import fedlake.core.spec.Specs;
+import fedlake.core.store.Store;
+import fedlake.jobs.FedlakeMain;
+import fedlake.schema.ClientAlgorithmName;
+import fedlake.schema.FederationSpec;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * init and spec set/show on the command line: what they write, what they print, how they refuse.
+ */
+class SpecCommandsTest {
+  @TempDir Path dir;
+
+  private record Run(int code, String out, String err) {}
+
+  private static Run run(String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code =
+        FedlakeMain.run(
+            args,
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8));
+    return new Run(
+        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void initWritesTheSpecAndSpecSetRecordsEachChange() {
+    String store = dir.resolve("store").toUri().toString();
+    Run init =
+        run(
+            "init",
+            "--store",
+            store,
+            "--dim",
+            "4",
+            "--classes",
+            "3",
+            "--strategy",
+            "fedprox",
+            "--mu",
+            "0.01");
+    assertEquals(0, init.code(), init.err());
+    assertTrue(init.out().endsWith("spec version 1: strategy fedprox, prox sites\n"), init.out());
+    FederationSpec first = Specs.require(Store.open(store));
+    assertEquals(ClientAlgorithmName.PROX, first.getClient().getAlgorithm());
+    assertEquals(0.01, first.getClient().getProximalMu());
+    assertEquals(
+        "init --store " + store + " --dim 4 --classes 3 --strategy fedprox --mu 0.01",
+        first.getChange());
+
+    Run set =
+        run(
+            "spec",
+            "set",
+            "--store",
+            store,
+            "--strategy",
+            "fedadam",
+            "--server-lr",
+            "0.05",
+            "--local-epochs",
+            "2");
+    assertEquals(0, set.code(), set.err());
+    FederationSpec second = Specs.require(Store.open(store));
+    assertEquals(2, second.getSpecVersion());
+    assertEquals("fedadam", second.getStrategy().getName());
+    assertEquals(0.05, second.getStrategy().getParameters().get("server-lr"));
+    assertEquals(2, second.getClient().getEpochs());
+    // FedAdam over FedProx sites is a valid federation: the sites' algorithm changes only where a
+    // strategy needs one
+    assertEquals(ClientAlgorithmName.PROX, second.getClient().getAlgorithm());
+    assertEquals(0.01, second.getClient().getProximalMu());
+
+    Run show = run("spec", "show", "--store", store);
+    assertEquals(0, show.code(), show.err());
+    assertTrue(show.out().contains("version 1  "), show.out());
+    assertTrue(show.out().contains("version 2 (in force)  "), show.out());
+    assertTrue(show.out().contains("\"name\" : \"fedadam\""), show.out());
+  }
+
+  @Test
+  void badChangesExitTwoWithTheReasonAndWriteNothing() {
+    String store = dir.resolve("store").toUri().toString();
+    assertEquals(0, run("init", "--store", store, "--dim", "4", "--classes", "3").code());
+    Run range = run("spec", "set", "--store", store, "--strategy", "fedadam", "--beta1", "1.5");
+    assertEquals(2, range.code());
+    assertEquals(
+        "fedlake spec: Strategy fedadam: parameter beta1 must be in [0, 1), got 1.5\n",
+        range.err());
+    Run unknown = run("spec", "set", "--store", store, "--server-momentum", "0.9");
+    assertEquals(2, unknown.code());
+    assertEquals(
+        "fedlake spec: Strategy fedavg has no parameter 'server-momentum' (it has: none)\n",
+        unknown.err());
+    Run nothing = run("spec", "set", "--store", store);
+    assertEquals(2, nothing.code());
+    assertTrue(
+        nothing.err().startsWith("fedlake spec: spec set: nothing to change"), nothing.err());
+    assertEquals(1, Specs.require(Store.open(store)).getSpecVersion(), "no version was written");
+  }
+}

@@ -184,8 +184,7 @@ public final class RoundJob {
                 accepted,
                 scan.statistics());
     long checked = clock.getAsLong();
-
-    long created = clock.getAsLong();
+    long created = checked;
     List<Model> next = new ArrayList<>();
     Map<Integer, Model> nextByCluster = new HashMap<>();
     Map<Integer, Calibrator.Outcome> calibrations = new HashMap<>();

@@ -184,7 +184,7 @@ public final class RoundJob {
                 accepted,
                 scan.statistics());
     long checked = clock.getAsLong();
-    long created = checked;
+    long created = clock.getAsLong();
     List<Model> next = new ArrayList<>();
     Map<Integer, Model> nextByCluster = new HashMap<>();
     Map<Integer, Calibrator.Outcome> calibrations = new HashMap<>();

@@ -23,10 +23,13 @@ import org.apache.parquet.column.page.PageReadStore;
 import org.apache.parquet.column.page.PageReader;
 import org.apache.parquet.compression.CompressionCodecFactory;
 import org.apache.parquet.conf.PlainParquetConfiguration;
+import org.apache.parquet.format.FileMetaData;
+import org.apache.parquet.format.converter.ParquetMetadataConverter;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.metadata.BlockMetaData;
 import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+import org.apache.parquet.hadoop.metadata.ParquetMetadata;
 import org.apache.parquet.hadoop.util.HadoopCodecs;
 import org.apache.parquet.io.api.Binary;
 import org.apache.parquet.io.api.Converter;
@@ -36,6 +39,7 @@ import org.apache.parquet.schema.GroupType;
 import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.PrimitiveType;
 import org.apache.parquet.schema.Type;
+import shaded.parquet.org.apache.thrift.TException;
 
 /**
  * One row of a Parquet file read column by column into primitive arrays, without a record object or
@@ -58,8 +62,13 @@ public final class ColumnarFile implements Closeable {
   private static final ThreadLocal<CompressionCodecFactory> CODECS =
       ThreadLocal.withInitial(() -> HadoopCodecs.newFactory(CODEC_CONF, 0));
 
+  private static final ParquetMetadataConverter CONVERTER = new ParquetMetadataConverter();
+
   private final String file;
-  private final ParquetFileReader reader;
+  private final StoreInputFile input;
+  private final ParquetReadOptions options;
+  private final ParquetMetadata footer;
+  private ParquetFileReader reader; // Parquet's reader, opened only for compressed chunks
   private final BlockMetaData block;
   private final MessageType schema;
   private final Map<String, List<ColumnDescriptor>> leavesByField = new HashMap<>();
@@ -67,12 +76,24 @@ public final class ColumnarFile implements Closeable {
   private ColumnReadStoreImpl columns;
   private PageReadStore pages;
   private VersionParser.ParsedVersion writerVersion;
+  private final PooledBuffers buffers;
 
-  private ColumnarFile(String file, ParquetFileReader reader, BoundedCodecs codecs) {
+  private ColumnarFile(
+      String file,
+      StoreInputFile input,
+      ParquetReadOptions options,
+      ParquetMetadata footer,
+      ParquetFileReader reader,
+      BoundedCodecs codecs,
+      PooledBuffers buffers) {
     this.file = file;
+    this.input = input;
+    this.options = options;
+    this.footer = footer;
     this.reader = reader;
-    this.schema = reader.getFooter().getFileMetaData().getSchema();
-    List<BlockMetaData> blocks = reader.getFooter().getBlocks();
+    this.buffers = buffers;
+    this.schema = footer.getFileMetaData().getSchema();
+    List<BlockMetaData> blocks = footer.getBlocks();
     long rows = 0;
     BlockMetaData withRow = null;
     for (BlockMetaData b : blocks) {
@@ -102,20 +123,29 @@ public final class ColumnarFile implements Closeable {
   public static ColumnarFile open(String path, long bytes, FileSystem fs) {
     Path p = new Path(path);
     ParquetFileReader reader = null;
+    PooledBuffers buffers = new PooledBuffers();
     try {
       BoundedCodecs codecs = new BoundedCodecs(path, CODECS.get());
       // a plain configuration: building read options over a new Hadoop Configuration costs
       // milliseconds a file
-      reader =
-          ParquetFileReader.open(
-              new StoreInputFile(fs, p, bytes),
-              ParquetReadOptions.builder(PLAIN).withCodecFactory(codecs).build());
-      return new ColumnarFile(path, reader, codecs);
+      ParquetReadOptions options =
+          ParquetReadOptions.builder(PLAIN).withCodecFactory(codecs).withAllocator(buffers).build();
+      StoreInputFile input = new StoreInputFile(fs, p, bytes);
+      ParquetMetadata footer;
+      if (input.whole() != null) {
+        footer = footer(path, input.whole(), (int) bytes);
+      } else {
+        reader = ParquetFileReader.open(input, options);
+        footer = reader.getFooter();
+      }
+      return new ColumnarFile(path, input, options, footer, reader, codecs, buffers);
     } catch (InvalidInputException e) {
       closeQuietly(reader);
+      buffers.close();
       throw e;
     } catch (IOException | RuntimeException e) {
       closeQuietly(reader);
+      buffers.close();
       String text = String.valueOf(e.getMessage());
       throw new InvalidInputException(
           path,
@@ -128,6 +158,50 @@ public final class ColumnarFile implements Closeable {
                   + ")",
           e);
     }
+  }
+
+  /**
+   * The footer of a file held whole in memory, decoded in place; the same checks and messages as
+   * Parquet's reader.
+   */
+  private static ParquetMetadata footer(String path, byte[] bytes, int length) throws IOException {
+    if (length < 12 || !magic(bytes, 0) || !magic(bytes, length - 4)) {
+      throw new InvalidInputException(
+          path, "not a readable Parquet file: truncated or corrupt (no valid footer)");
+    }
+    int size =
+        (bytes[length - 8] & 0xff)
+            | (bytes[length - 7] & 0xff) << 8
+            | (bytes[length - 6] & 0xff) << 16
+            | (bytes[length - 5] & 0xff) << 24;
+    if (size <= 0 || size > length - 12) {
+      throw new InvalidInputException(
+          path,
+          "not a readable Parquet file: its footer length "
+              + size
+              + " does not fit its "
+              + length
+              + " bytes");
+    }
+    FileMetaData metadata = new FileMetaData();
+    try {
+      ThriftBytes.read(metadata, bytes, length - 8 - size, size);
+    } catch (TException e) {
+      throw new IOException("cannot decode the footer: " + e.getMessage(), e);
+    }
+    // no row-group offsets: Parquet's own reader hashes every row group to look them up
+    return CONVERTER.fromParquetMetadata(metadata, null, false, new HashMap<>());
+  }
+
+  private static boolean magic(byte[] bytes, int at) {
+    return bytes[at] == 'P' && bytes[at + 1] == 'A' && bytes[at + 2] == 'R' && bytes[at + 3] == '1';
+  }
+
+  private ParquetFileReader reader() throws IOException {
+    if (reader == null) {
+      reader = ParquetFileReader.open(input, options);
+    }
+    return reader;
   }
 
   private static void closeQuietly(Closeable c) {
@@ -209,19 +283,23 @@ public final class ColumnarFile implements Closeable {
     }
     MessageType projection = new MessageType(schema.getName(), projected);
     try {
-      reader.setRequestedSchema(projection);
-      PageReadStore pages = null;
-      for (BlockMetaData b : reader.getFooter().getBlocks()) {
-        PageReadStore read = reader.readNextRowGroup();
-        if (b == block) {
-          pages = read;
-          break;
+      PageReadStore pages = direct(projection);
+      if (pages == null) {
+        ParquetFileReader parquet = reader();
+        parquet.setRequestedSchema(projection);
+        List<BlockMetaData> blocks = parquet.getFooter().getBlocks();
+        for (int i = 0; i < blocks.size(); i++) {
+          PageReadStore read = parquet.readNextRowGroup();
+          if (blocks.get(i).getRowCount() > 0) {
+            pages = read;
+            break;
+          }
         }
       }
       if (pages == null) {
         throw new InvalidInputException(file, "its row could not be read");
       }
-      String createdBy = reader.getFooter().getFileMetaData().getCreatedBy();
+      String createdBy = footer.getFileMetaData().getCreatedBy();
       this.pages = pages;
       try {
         writerVersion = VersionParser.parse(createdBy);
@@ -238,6 +316,32 @@ public final class ColumnarFile implements Closeable {
           "cannot read its columns (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")",
           e);
     }
+  }
+
+  /**
+   * The projected columns' pages straight from the file in memory, or null when the file was not
+   * read whole or a chunk is compressed (Parquet's reader does those).
+   */
+  private PageReadStore direct(MessageType projection) {
+    byte[] bytes = input.whole();
+    if (bytes == null) {
+      return null;
+    }
+    List<ColumnDescriptor> wanted = projection.getColumns();
+    for (ColumnDescriptor c : wanted) {
+      if (!DirectPages.covers(chunk(c))) {
+        return null;
+      }
+    }
+    DirectPages pages = new DirectPages();
+    try {
+      for (ColumnDescriptor c : wanted) {
+        pages.add(c, chunk(c), bytes, (int) input.getLength());
+      }
+    } catch (IllegalStateException e) {
+      throw new InvalidInputException(file, e.getMessage(), e);
+    }
+    return pages;
   }
 
   private ColumnReader column(String field, PrimitiveType.PrimitiveTypeName... types) {
@@ -437,7 +541,7 @@ public final class ColumnarFile implements Closeable {
   }
 
   /** Pages already read, replayed to Parquet's general column reader. */
-  private static final class ListPageReader implements PageReader {
+  static final class ListPageReader implements PageReader {
     private final DictionaryPage dictionary;
     private final java.util.Iterator<DataPage> pages;
     private final long total;
@@ -649,6 +753,7 @@ public final class ColumnarFile implements Closeable {
   @Override
   public void close() {
     closeQuietly(reader);
+    buffers.close();
   }
 
   /** Converters are required to build column readers but never receive values here. */

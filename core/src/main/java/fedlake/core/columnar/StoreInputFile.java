@@ -3,6 +3,7 @@ package fedlake.core.columnar;
 import java.io.EOFException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
 import org.apache.hadoop.fs.FSDataInputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -42,10 +43,42 @@ final class StoreInputFile implements InputFile {
       if (whole != kept && length <= KEPT_BUFFER_LIMIT) {
         KEPT.set(whole);
       }
-      try (FSDataInputStream in = fs.open(path)) {
-        in.readFully(0, whole, 0, (int) length);
+      if ("file".equals(fs.getUri().getScheme())) {
+        readLocal(path, whole, (int) length);
+      } else {
+        try (FSDataInputStream in = fs.open(path)) {
+          in.readFully(0, whole, 0, (int) length);
+        }
       }
     }
+  }
+
+  /**
+   * A local file straight through the JDK: Hadoop's local file system checks the file's status and
+   * builds statistics on every open, which costs more than reading a small file.
+   */
+  private static void readLocal(Path path, byte[] into, int length) throws IOException {
+    try (FileChannel channel = FileChannel.open(java.nio.file.Path.of(path.toUri()))) {
+      ByteBuffer buffer = ByteBuffer.wrap(into, 0, length);
+      while (buffer.hasRemaining()) {
+        if (channel.read(buffer, buffer.position()) < 0) {
+          throw new EOFException(
+              path
+                  + " is shorter than the "
+                  + length
+                  + " bytes listed ("
+                  + buffer.position()
+                  + ")");
+        }
+      }
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new java.io.FileNotFoundException(path + " does not exist");
+    }
+  }
+
+  /** The whole file, when it was read at open (its first {@link #getLength()} bytes); or null. */
+  byte[] whole() {
+    return whole;
   }
 
   @Override

@@ -1,0 +1,175 @@
+package fedlake.core.columnar;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.parquet.bytes.BytesInput;
+import org.apache.parquet.column.ColumnDescriptor;
+import org.apache.parquet.column.page.DataPage;
+import org.apache.parquet.column.page.DataPageV1;
+import org.apache.parquet.column.page.DataPageV2;
+import org.apache.parquet.column.page.DictionaryPage;
+import org.apache.parquet.column.page.PageReadStore;
+import org.apache.parquet.column.page.PageReader;
+import org.apache.parquet.format.DataPageHeader;
+import org.apache.parquet.format.DataPageHeaderV2;
+import org.apache.parquet.format.PageHeader;
+import org.apache.parquet.format.converter.ParquetMetadataConverter;
+import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
+import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+import shaded.parquet.org.apache.thrift.TException;
+
+/**
+ * The pages of uncompressed column chunks taken straight from a file held in memory: page headers
+ * decoded in place, page bytes as views of the file (no copy, no allocation per page). Parquet's
+ * column readers and {@link PlainFloats} then decode them as they would pages from Parquet's own
+ * reader. Chunks that are compressed are not handled here ({@link #covers}).
+ */
+final class DirectPages implements PageReadStore {
+  private static final ParquetMetadataConverter CONVERTER = new ParquetMetadataConverter();
+
+  private final Map<ColumnDescriptor, Chunk> chunks = new HashMap<>();
+
+  private record Chunk(DictionaryPage dictionary, List<DataPage> pages, long values) {}
+
+  /** Whether a chunk can be read here: written without compression. */
+  static boolean covers(ColumnChunkMetaData chunk) {
+    return chunk.getCodec() == CompressionCodecName.UNCOMPRESSED;
+  }
+
+  /**
+   * Reads the pages of {@code chunk} (column {@code column}) from {@code file}, the whole file;
+   * problems are {@link IllegalStateException}s whose message does not name the file.
+   */
+  void add(ColumnDescriptor column, ColumnChunkMetaData chunk, byte[] file, int fileLength) {
+    long start = chunk.getStartingPos();
+    long length = chunk.getTotalSize();
+    if (start < 4 || length < 0 || start + length > fileLength - 8) {
+      throw new IllegalStateException(
+          "column "
+              + String.join(".", column.getPath())
+              + " declares bytes "
+              + start
+              + ".."
+              + (start + length)
+              + " outside the file's "
+              + fileLength);
+    }
+    int position = (int) start;
+    int end = (int) (start + length);
+    long expected = chunk.getValueCount();
+    long values = 0;
+    DictionaryPage dictionary = null;
+    List<DataPage> pages = new ArrayList<>();
+    try {
+      while (values < expected && position < end) {
+        PageHeader header = new PageHeader();
+        position += ThriftBytes.read(header, file, position, end - position);
+        int size = header.getCompressed_page_size();
+        if (size < 0 || size > end - position || header.getUncompressed_page_size() != size) {
+          throw new IllegalStateException(
+              "column "
+                  + String.join(".", column.getPath())
+                  + " has a page of "
+                  + size
+                  + " bytes ("
+                  + header.getUncompressed_page_size()
+                  + " uncompressed) where "
+                  + (end - position)
+                  + " bytes of its chunk are left");
+        }
+        BytesInput bytes = BytesInput.from(ByteBuffer.wrap(file, position, size).slice());
+        switch (header.getType()) {
+          case DICTIONARY_PAGE -> {
+            if (dictionary != null || !pages.isEmpty()) {
+              throw new IllegalStateException(
+                  "column " + String.join(".", column.getPath()) + " has a misplaced dictionary");
+            }
+            dictionary =
+                new DictionaryPage(
+                    bytes,
+                    header.getDictionary_page_header().getNum_values(),
+                    CONVERTER.getEncoding(header.getDictionary_page_header().getEncoding()));
+          }
+          case DATA_PAGE -> {
+            DataPageHeader h = header.getData_page_header();
+            pages.add(
+                new DataPageV1(
+                    bytes,
+                    h.getNum_values(),
+                    size,
+                    null,
+                    CONVERTER.getEncoding(h.getRepetition_level_encoding()),
+                    CONVERTER.getEncoding(h.getDefinition_level_encoding()),
+                    CONVERTER.getEncoding(h.getEncoding())));
+            values += h.getNum_values();
+          }
+          case DATA_PAGE_V2 -> {
+            DataPageHeaderV2 h = header.getData_page_header_v2();
+            int repetition = h.getRepetition_levels_byte_length();
+            int definition = h.getDefinition_levels_byte_length();
+            if (repetition < 0 || definition < 0 || repetition + definition > size) {
+              throw new IllegalStateException(
+                  "column " + String.join(".", column.getPath()) + " has a page with bad levels");
+            }
+            pages.add(
+                DataPageV2.uncompressed(
+                    h.getNum_rows(),
+                    h.getNum_nulls(),
+                    h.getNum_values(),
+                    BytesInput.from(ByteBuffer.wrap(file, position, repetition).slice()),
+                    BytesInput.from(
+                        ByteBuffer.wrap(file, position + repetition, definition).slice()),
+                    CONVERTER.getEncoding(h.getEncoding()),
+                    BytesInput.from(
+                        ByteBuffer.wrap(
+                                file,
+                                position + repetition + definition,
+                                size - repetition - definition)
+                            .slice()),
+                    null));
+            values += h.getNum_values();
+          }
+          default -> {
+            // index pages: nothing to decode
+          }
+        }
+        position += size;
+      }
+    } catch (TException e) {
+      throw new IllegalStateException(
+          "column "
+              + String.join(".", column.getPath())
+              + " has an unreadable page header ("
+              + e.getMessage()
+              + ")",
+          e);
+    }
+    if (values != expected) {
+      throw new IllegalStateException(
+          "column "
+              + String.join(".", column.getPath())
+              + " has pages of "
+              + values
+              + " values where the footer declares "
+              + expected);
+    }
+    chunks.put(column, new Chunk(dictionary, pages, values));
+  }
+
+  @Override
+  public PageReader getPageReader(ColumnDescriptor column) {
+    Chunk chunk = chunks.get(column);
+    if (chunk == null) {
+      throw new IllegalArgumentException("column " + column + " was not read");
+    }
+    return new ColumnarFile.ListPageReader(chunk.dictionary(), chunk.pages(), chunk.values());
+  }
+
+  @Override
+  public long getRowCount() {
+    return 1;
+  }
+}

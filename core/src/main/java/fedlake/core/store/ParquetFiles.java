@@ -18,7 +18,6 @@ import org.apache.parquet.hadoop.ParquetReader;
 import org.apache.parquet.hadoop.ParquetWriter;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 import org.apache.parquet.hadoop.util.HadoopInputFile;
-import org.apache.parquet.hadoop.util.HadoopOutputFile;
 
 /** Reads and writes Avro records as Parquet files through the Hadoop FileSystem API. */
 public final class ParquetFiles {
@@ -85,7 +84,7 @@ public final class ParquetFiles {
     Configuration writeConf = new Configuration(conf);
     writeConf.setBoolean(AvroWriteSupport.WRITE_OLD_LIST_STRUCTURE, false);
     write(
-        HadoopOutputFile.fromPath(path, writeConf),
+        new StoreOutputFile(Store.fileSystem(path.toString(), writeConf), path),
         writeConf,
         schema,
         records,

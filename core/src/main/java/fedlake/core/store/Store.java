@@ -64,8 +64,8 @@ public final class Store {
     this.rootPath = new Path(root);
     this.conf = conf;
     FileSystem fileSystem = rootPath.getFileSystem(conf);
-    // The raw local file system renames atomically and writes no .crc side files.
-    this.fs = fileSystem instanceof LocalFileSystem local ? local.getRawFileSystem() : fileSystem;
+    this.fs =
+        fileSystem instanceof LocalFileSystem ? LocalStoreFileSystem.create(conf) : fileSystem;
     this.objectStore = OBJECT_STORES.contains(fs.getUri().getScheme());
   }
 
@@ -105,13 +105,13 @@ public final class Store {
   }
 
   /**
-   * The file system of {@code uri} as the store uses it: the raw local file system for {@code
-   * file:} (atomic renames, no checksum side files), else Hadoop's.
+   * The file system of {@code uri} as the store uses it: for {@code file:} the raw local file
+   * system (atomic renames, no checksum side files, {@link LocalStoreFileSystem}), else Hadoop's.
    */
   public static FileSystem fileSystem(String uri, Configuration conf) {
     try {
       FileSystem fileSystem = new Path(uri).getFileSystem(conf);
-      return fileSystem instanceof LocalFileSystem local ? local.getRawFileSystem() : fileSystem;
+      return fileSystem instanceof LocalFileSystem ? LocalStoreFileSystem.create(conf) : fileSystem;
     } catch (IOException e) {
       throw new UncheckedIOException(
           "Cannot open the file system of " + uri + ": " + e.getMessage(), e);

@@ -3,6 +3,7 @@ package fedlake.core.columnar;
 import fedlake.core.InvalidInputException;
 import java.io.Closeable;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -23,13 +24,13 @@ import org.apache.parquet.column.page.PageReadStore;
 import org.apache.parquet.column.page.PageReader;
 import org.apache.parquet.compression.CompressionCodecFactory;
 import org.apache.parquet.conf.PlainParquetConfiguration;
+import org.apache.parquet.format.ColumnChunk;
+import org.apache.parquet.format.ColumnMetaData;
 import org.apache.parquet.format.FileMetaData;
+import org.apache.parquet.format.RowGroup;
 import org.apache.parquet.format.converter.ParquetMetadataConverter;
 import org.apache.parquet.hadoop.ParquetFileReader;
-import org.apache.parquet.hadoop.metadata.BlockMetaData;
-import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
-import org.apache.parquet.hadoop.metadata.ParquetMetadata;
 import org.apache.parquet.hadoop.util.HadoopCodecs;
 import org.apache.parquet.io.api.Binary;
 import org.apache.parquet.io.api.Converter;
@@ -67,12 +68,13 @@ public final class ColumnarFile implements Closeable {
   private final String file;
   private final StoreInputFile input;
   private final ParquetReadOptions options;
-  private final ParquetMetadata footer;
+  private final FileMetaData footer;
   private ParquetFileReader reader; // Parquet's reader, opened only for compressed chunks
-  private final BlockMetaData block;
+  private final RowGroup block;
+  private final Layout layout;
   private final MessageType schema;
-  private final Map<String, List<ColumnDescriptor>> leavesByField = new HashMap<>();
-  private final Map<String, ColumnChunkMetaData> chunks = new HashMap<>();
+  private final Map<String, List<ColumnDescriptor>> leavesByField;
+  private final Map<String, ColumnMetaData> chunks = new HashMap<>();
   private ColumnReadStoreImpl columns;
   private PageReadStore pages;
   private VersionParser.ParsedVersion writerVersion;
@@ -82,7 +84,7 @@ public final class ColumnarFile implements Closeable {
       String file,
       StoreInputFile input,
       ParquetReadOptions options,
-      ParquetMetadata footer,
+      FileMetaData footer,
       ParquetFileReader reader,
       BoundedCodecs codecs,
       PooledBuffers buffers) {
@@ -92,13 +94,14 @@ public final class ColumnarFile implements Closeable {
     this.footer = footer;
     this.reader = reader;
     this.buffers = buffers;
-    this.schema = footer.getFileMetaData().getSchema();
-    List<BlockMetaData> blocks = footer.getBlocks();
+    this.layout = layout(footer);
+    this.schema = layout.schema;
+    this.leavesByField = layout.leavesByField;
     long rows = 0;
-    BlockMetaData withRow = null;
-    for (BlockMetaData b : blocks) {
-      rows += b.getRowCount();
-      if (b.getRowCount() > 0) {
+    RowGroup withRow = null;
+    for (RowGroup b : footer.getRow_groups()) {
+      rows += b.getNum_rows();
+      if (b.getNum_rows() > 0) {
         withRow = b;
       }
     }
@@ -107,11 +110,12 @@ public final class ColumnarFile implements Closeable {
           file, "holds " + rows + " rows; an update file holds exactly one");
     }
     this.block = withRow;
-    for (ColumnDescriptor c : schema.getColumns()) {
-      leavesByField.computeIfAbsent(c.getPath()[0], k -> new ArrayList<>()).add(c);
-    }
-    for (ColumnChunkMetaData chunk : block.getColumns()) {
-      chunks.put(chunk.getPath().toDotString(), chunk);
+    for (ColumnChunk chunk : block.getColumns()) {
+      ColumnMetaData meta = chunk.getMeta_data();
+      if (meta == null || meta.getPath_in_schema() == null) {
+        throw new InvalidInputException(file, "has a column chunk without metadata");
+      }
+      chunks.put(String.join(".", meta.getPath_in_schema()), meta);
     }
     codecs.limit = declaredBytes();
   }
@@ -131,14 +135,8 @@ public final class ColumnarFile implements Closeable {
       ParquetReadOptions options =
           ParquetReadOptions.builder(PLAIN).withCodecFactory(codecs).withAllocator(buffers).build();
       StoreInputFile input = new StoreInputFile(fs, p, bytes);
-      ParquetMetadata footer;
-      if (input.whole() != null) {
-        footer = footer(path, input.whole(), (int) bytes);
-      } else {
-        reader = ParquetFileReader.open(input, options);
-        footer = reader.getFooter();
-      }
-      return new ColumnarFile(path, input, options, footer, reader, codecs, buffers);
+      FileMetaData footer = footer(path, input, bytes);
+      return new ColumnarFile(path, input, options, footer, null, codecs, buffers);
     } catch (InvalidInputException e) {
       closeQuietly(reader);
       buffers.close();
@@ -161,20 +159,50 @@ public final class ColumnarFile implements Closeable {
   }
 
   /**
-   * The footer of a file held whole in memory, decoded in place; the same checks and messages as
-   * Parquet's reader.
+   * The footer, decoded in place from the file in memory (or from its tail for a large file): the
+   * checks of Parquet's reader, and no structure allocated beyond what the footer's bytes hold.
    */
-  private static ParquetMetadata footer(String path, byte[] bytes, int length) throws IOException {
-    if (length < 12 || !magic(bytes, 0) || !magic(bytes, length - 4)) {
+  private static FileMetaData footer(String path, StoreInputFile input, long fileLength)
+      throws IOException {
+    byte[] bytes = input.whole();
+    int length = (int) Math.min(fileLength, Integer.MAX_VALUE);
+    int offset = 0;
+    if (bytes == null) {
+      // a large file: its last 8 bytes give the footer's length, then the footer itself
+      byte[] tail = new byte[8];
+      try (org.apache.parquet.io.SeekableInputStream in = input.newStream()) {
+        in.seek(fileLength - 8);
+        in.readFully(tail);
+        int size = littleEndianInt(tail, 0);
+        if (size <= 0 || size > fileLength - 12 || size > (64 << 20)) {
+          throw new InvalidInputException(
+              path,
+              "not a readable Parquet file: its footer length "
+                  + size
+                  + " does not fit its "
+                  + fileLength
+                  + " bytes");
+        }
+        bytes = new byte[size + 8];
+        in.seek(fileLength - 8 - size);
+        in.readFully(bytes);
+        byte[] head = new byte[4];
+        in.seek(0);
+        in.readFully(head);
+        if (!magic(head, 0)) {
+          throw new InvalidInputException(
+              path, "not a readable Parquet file: truncated or corrupt (no valid footer)");
+        }
+      }
+      length = bytes.length;
+      offset = -1; // the buffer holds only the footer and its tail
+    }
+    if (length < 12 || (offset == 0 && !magic(bytes, 0)) || !magic(bytes, length - 4)) {
       throw new InvalidInputException(
           path, "not a readable Parquet file: truncated or corrupt (no valid footer)");
     }
-    int size =
-        (bytes[length - 8] & 0xff)
-            | (bytes[length - 7] & 0xff) << 8
-            | (bytes[length - 6] & 0xff) << 16
-            | (bytes[length - 5] & 0xff) << 24;
-    if (size <= 0 || size > length - 12) {
+    int size = littleEndianInt(bytes, length - 8);
+    if (size <= 0 || size > length - (offset == 0 ? 12 : 8)) {
       throw new InvalidInputException(
           path,
           "not a readable Parquet file: its footer length "
@@ -189,8 +217,79 @@ public final class ColumnarFile implements Closeable {
     } catch (TException e) {
       throw new IOException("cannot decode the footer: " + e.getMessage(), e);
     }
-    // no row-group offsets: Parquet's own reader hashes every row group to look them up
-    return CONVERTER.fromParquetMetadata(metadata, null, false, new HashMap<>());
+    if (metadata.getSchema() == null || metadata.getRow_groups() == null) {
+      throw new IOException("the footer has no schema or no row groups");
+    }
+    return metadata;
+  }
+
+  private static int littleEndianInt(byte[] bytes, int at) {
+    return (bytes[at] & 0xff)
+        | (bytes[at + 1] & 0xff) << 8
+        | (bytes[at + 2] & 0xff) << 16
+        | (bytes[at + 3] & 0xff) << 24;
+  }
+
+  /**
+   * A schema as Parquet's column readers need it, with its leaves by top-level field and the
+   * projections asked of it. Files of one round share their schema: each thread keeps the last.
+   */
+  private static final class Layout {
+    final List<org.apache.parquet.format.SchemaElement> elements;
+    final MessageType schema;
+    final Map<String, List<ColumnDescriptor>> leavesByField = new HashMap<>();
+    final Map<List<String>, Projection> projections = new HashMap<>();
+
+    Layout(List<org.apache.parquet.format.SchemaElement> elements, MessageType schema) {
+      this.elements = elements;
+      this.schema = schema;
+      for (ColumnDescriptor c : schema.getColumns()) {
+        leavesByField.computeIfAbsent(c.getPath()[0], k -> new ArrayList<>()).add(c);
+      }
+    }
+
+    Projection projection(List<String> fields) {
+      return projections.computeIfAbsent(
+          List.copyOf(fields),
+          wanted -> {
+            List<Type> projected = new ArrayList<>();
+            for (String field : wanted) {
+              if (leavesByField.containsKey(field)) {
+                projected.add(schema.getType(field));
+              }
+            }
+            MessageType type = new MessageType(schema.getName(), projected);
+            return new Projection(type, type.getColumns());
+          });
+    }
+  }
+
+  private record Projection(MessageType type, List<ColumnDescriptor> columns) {}
+
+  private static final ThreadLocal<Layout> LAST_LAYOUT = new ThreadLocal<>();
+
+  private static Layout layout(FileMetaData footer) {
+    Layout last = LAST_LAYOUT.get();
+    if (last != null && last.elements.equals(footer.getSchema())) {
+      return last;
+    }
+    try {
+      MessageType schema =
+          CONVERTER
+              .fromParquetMetadata(
+                  new FileMetaData(
+                      footer.getVersion(), footer.getSchema(), footer.getNum_rows(), List.of()),
+                  null,
+                  false,
+                  new HashMap<>())
+              .getFileMetaData()
+              .getSchema();
+      Layout layout = new Layout(footer.getSchema(), schema);
+      LAST_LAYOUT.set(layout);
+      return layout;
+    } catch (IOException | RuntimeException e) {
+      throw new IllegalArgumentException("its schema cannot be read (" + e.getMessage() + ")", e);
+    }
   }
 
   private static boolean magic(byte[] bytes, int at) {
@@ -230,7 +329,7 @@ public final class ColumnarFile implements Closeable {
   public long declaredValues(String field) {
     long total = 0;
     for (ColumnDescriptor c : leaves(field)) {
-      total += chunk(c).getValueCount();
+      total += chunk(c).getNum_values();
     }
     return total;
   }
@@ -239,7 +338,7 @@ public final class ColumnarFile implements Closeable {
   public long declaredBytes(String field) {
     long total = 0;
     for (ColumnDescriptor c : leaves(field)) {
-      total += chunk(c).getTotalUncompressedSize();
+      total += chunk(c).getTotal_uncompressed_size();
     }
     return total;
   }
@@ -247,8 +346,8 @@ public final class ColumnarFile implements Closeable {
   /** Uncompressed bytes the footer declares for every column of the row. */
   public long declaredBytes() {
     long total = 0;
-    for (ColumnChunkMetaData c : block.getColumns()) {
-      total += c.getTotalUncompressedSize();
+    for (ColumnMetaData c : chunks.values()) {
+      total += c.getTotal_uncompressed_size();
     }
     return total;
   }
@@ -261,8 +360,8 @@ public final class ColumnarFile implements Closeable {
     return leaves;
   }
 
-  private ColumnChunkMetaData chunk(ColumnDescriptor c) {
-    ColumnChunkMetaData chunk = chunks.get(String.join(".", c.getPath()));
+  private ColumnMetaData chunk(ColumnDescriptor c) {
+    ColumnMetaData chunk = chunks.get(String.join(".", c.getPath()));
     if (chunk == null) {
       throw new InvalidInputException(
           file, "has no column chunk for " + String.join(".", c.getPath()));
@@ -275,19 +374,15 @@ public final class ColumnarFile implements Closeable {
    * footer checks, before reading values.
    */
   public void load(List<String> fields) {
-    List<Type> projected = new ArrayList<>();
-    for (String field : fields) {
-      if (has(field)) {
-        projected.add(schema.getType(field));
-      }
-    }
-    MessageType projection = new MessageType(schema.getName(), projected);
+    Projection wanted = layout.projection(fields);
+    MessageType projection = wanted.type();
     try {
-      PageReadStore pages = direct(projection);
+      PageReadStore pages = direct(wanted.columns());
       if (pages == null) {
         ParquetFileReader parquet = reader();
         parquet.setRequestedSchema(projection);
-        List<BlockMetaData> blocks = parquet.getFooter().getBlocks();
+        List<org.apache.parquet.hadoop.metadata.BlockMetaData> blocks =
+            parquet.getFooter().getBlocks();
         for (int i = 0; i < blocks.size(); i++) {
           PageReadStore read = parquet.readNextRowGroup();
           if (blocks.get(i).getRowCount() > 0) {
@@ -299,7 +394,7 @@ public final class ColumnarFile implements Closeable {
       if (pages == null) {
         throw new InvalidInputException(file, "its row could not be read");
       }
-      String createdBy = footer.getFileMetaData().getCreatedBy();
+      String createdBy = footer.getCreated_by();
       this.pages = pages;
       try {
         writerVersion = VersionParser.parse(createdBy);
@@ -322,12 +417,11 @@ public final class ColumnarFile implements Closeable {
    * The projected columns' pages straight from the file in memory, or null when the file was not
    * read whole or a chunk is compressed (Parquet's reader does those).
    */
-  private PageReadStore direct(MessageType projection) {
+  private PageReadStore direct(List<ColumnDescriptor> wanted) {
     byte[] bytes = input.whole();
     if (bytes == null) {
       return null;
     }
-    List<ColumnDescriptor> wanted = projection.getColumns();
     for (ColumnDescriptor c : wanted) {
       if (!DirectPages.covers(chunk(c))) {
         return null;
@@ -595,19 +689,100 @@ public final class ColumnarFile implements Closeable {
     return n == values.length ? values : java.util.Arrays.copyOf(values, n);
   }
 
+  /** Marks a null scalar in {@link #plainScalar}. */
+  private static final ByteBuffer NULL_SCALAR = ByteBuffer.allocate(0);
+
+  /**
+   * The common form of a scalar column, read without building a column reader: one plain value in
+   * one page, its definition level (if any) one RLE run. Returns the page's bytes positioned at the
+   * value (little-endian), {@link #NULL_SCALAR} for a null, or null when the column is in another
+   * form (the general reader then decodes it).
+   */
+  private ByteBuffer plainScalar(String field, PrimitiveType.PrimitiveTypeName... types) {
+    List<ColumnDescriptor> leaves = leaves(field);
+    if (!(pages instanceof DirectPages direct) || leaves.size() != 1) {
+      return null;
+    }
+    ColumnDescriptor d = leaves.get(0);
+    if (d.getMaxRepetitionLevel() != 0
+        || !java.util.Arrays.asList(types).contains(d.getPrimitiveType().getPrimitiveTypeName())
+        || !(direct.onlyPage(d) instanceof org.apache.parquet.column.page.DataPageV1 page)
+        || page.getValueCount() != 1
+        || page.getValueEncoding() != org.apache.parquet.column.Encoding.PLAIN) {
+      return null;
+    }
+    ByteBuffer bytes;
+    try {
+      bytes = page.getBytes().toByteBuffer().order(java.nio.ByteOrder.LITTLE_ENDIAN);
+    } catch (IOException e) {
+      return null;
+    }
+    int position = bytes.position();
+    int max = d.getMaxDefinitionLevel();
+    if (max > 0) {
+      if (page.getDlEncoding() != org.apache.parquet.column.Encoding.RLE
+          || bytes.limit() - position < 4) {
+        return null;
+      }
+      int length = bytes.getInt(position);
+      if (PlainFloats.allAt(bytes, position + 4, length, 0, 1)) {
+        return NULL_SCALAR;
+      }
+      if (!PlainFloats.allAt(bytes, position + 4, length, max, 1)) {
+        return null;
+      }
+      position += 4 + length;
+    }
+    int width =
+        switch (d.getPrimitiveType().getPrimitiveTypeName()) {
+          case INT32, FLOAT, BINARY -> 4;
+          case INT64, DOUBLE -> 8;
+          default -> Integer.MAX_VALUE;
+        };
+    if (position < 0 || bytes.limit() - position < width) {
+      return null;
+    }
+    bytes.position(position);
+    return bytes;
+  }
+
   /** A scalar integer field, or null when it is absent or null. */
   public Long longValue(String field) {
     if (!has(field)) {
       return null;
     }
+    ByteBuffer plain =
+        plainScalar(
+            field, PrimitiveType.PrimitiveTypeName.INT64, PrimitiveType.PrimitiveTypeName.INT32);
+    if (plain != null) {
+      return plain == NULL_SCALAR
+          ? null
+          : chunkType(field) == PrimitiveType.PrimitiveTypeName.INT64
+              ? plain.getLong(plain.position())
+              : (long) plain.getInt(plain.position());
+    }
     long[] values = longs(field, 1);
     return values.length == 0 ? null : values[0];
+  }
+
+  private PrimitiveType.PrimitiveTypeName chunkType(String field) {
+    return leaves(field).get(0).getPrimitiveType().getPrimitiveTypeName();
   }
 
   /** A scalar double (or float) field, or null when it is absent or null. */
   public Double doubleValue(String field) {
     if (!has(field)) {
       return null;
+    }
+    ByteBuffer plain =
+        plainScalar(
+            field, PrimitiveType.PrimitiveTypeName.DOUBLE, PrimitiveType.PrimitiveTypeName.FLOAT);
+    if (plain != null) {
+      return plain == NULL_SCALAR
+          ? null
+          : chunkType(field) == PrimitiveType.PrimitiveTypeName.DOUBLE
+              ? plain.getDouble(plain.position())
+              : (double) plain.getFloat(plain.position());
     }
     ColumnReader c =
         column(
@@ -628,6 +803,30 @@ public final class ColumnarFile implements Closeable {
   public String string(String field, int maxLength) {
     if (!has(field)) {
       return null;
+    }
+    ByteBuffer plain = plainScalar(field, PrimitiveType.PrimitiveTypeName.BINARY);
+    if (plain != null) {
+      if (plain == NULL_SCALAR) {
+        return null;
+      }
+      int at = plain.position();
+      int length = plain.getInt(at);
+      if (length >= 0 && length <= plain.limit() - at - 4) {
+        if (length > maxLength) {
+          throw new InvalidInputException(
+              file,
+              "field '"
+                  + field
+                  + "' is "
+                  + length
+                  + " bytes long, at most "
+                  + maxLength
+                  + " allowed");
+        }
+        byte[] text = new byte[length];
+        plain.get(at + 4, text);
+        return new String(text, java.nio.charset.StandardCharsets.UTF_8);
+      }
     }
     ColumnReader c = column(field, PrimitiveType.PrimitiveTypeName.BINARY);
     if (c.getTotalValueCount() == 0

@@ -13,12 +13,12 @@ import org.apache.parquet.column.page.DataPageV2;
 import org.apache.parquet.column.page.DictionaryPage;
 import org.apache.parquet.column.page.PageReadStore;
 import org.apache.parquet.column.page.PageReader;
+import org.apache.parquet.format.ColumnMetaData;
+import org.apache.parquet.format.CompressionCodec;
 import org.apache.parquet.format.DataPageHeader;
 import org.apache.parquet.format.DataPageHeaderV2;
 import org.apache.parquet.format.PageHeader;
 import org.apache.parquet.format.converter.ParquetMetadataConverter;
-import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
-import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 import shaded.parquet.org.apache.thrift.TException;
 
 /**
@@ -35,17 +35,22 @@ final class DirectPages implements PageReadStore {
   private record Chunk(DictionaryPage dictionary, List<DataPage> pages, long values) {}
 
   /** Whether a chunk can be read here: written without compression. */
-  static boolean covers(ColumnChunkMetaData chunk) {
-    return chunk.getCodec() == CompressionCodecName.UNCOMPRESSED;
+  static boolean covers(ColumnMetaData chunk) {
+    return chunk.getCodec() == CompressionCodec.UNCOMPRESSED;
   }
 
   /**
    * Reads the pages of {@code chunk} (column {@code column}) from {@code file}, the whole file;
    * problems are {@link IllegalStateException}s whose message does not name the file.
    */
-  void add(ColumnDescriptor column, ColumnChunkMetaData chunk, byte[] file, int fileLength) {
-    long start = chunk.getStartingPos();
-    long length = chunk.getTotalSize();
+  void add(ColumnDescriptor column, ColumnMetaData chunk, byte[] file, int fileLength) {
+    // where Parquet's reader starts: the dictionary page when there is one before the data
+    long dictionaryAt = chunk.isSetDictionary_page_offset() ? chunk.getDictionary_page_offset() : 0;
+    long start =
+        dictionaryAt > 0 && dictionaryAt < chunk.getData_page_offset()
+            ? dictionaryAt
+            : chunk.getData_page_offset();
+    long length = chunk.getTotal_compressed_size();
     if (start < 4 || length < 0 || start + length > fileLength - 8) {
       throw new IllegalStateException(
           "column "
@@ -59,7 +64,7 @@ final class DirectPages implements PageReadStore {
     }
     int position = (int) start;
     int end = (int) (start + length);
-    long expected = chunk.getValueCount();
+    long expected = chunk.getNum_values();
     long values = 0;
     DictionaryPage dictionary = null;
     List<DataPage> pages = new ArrayList<>();
@@ -157,6 +162,14 @@ final class DirectPages implements PageReadStore {
               + expected);
     }
     chunks.put(column, new Chunk(dictionary, pages, values));
+  }
+
+  /** The column's data page when it has exactly one and no dictionary; else null. */
+  DataPage onlyPage(ColumnDescriptor column) {
+    Chunk chunk = chunks.get(column);
+    return chunk != null && chunk.dictionary() == null && chunk.pages().size() == 1
+        ? chunk.pages().get(0)
+        : null;
   }
 
   @Override

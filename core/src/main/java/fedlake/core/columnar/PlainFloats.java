@@ -196,7 +196,7 @@ final class PlainFloats {
    * Whether an RLE/bit-packed hybrid run of levels holds only RLE runs of {@code level} covering at
    * least {@code entries} levels.
    */
-  private static boolean allAt(ByteBuffer bytes, int start, int length, int level, int entries) {
+  static boolean allAt(ByteBuffer bytes, int start, int length, int level, int entries) {
     if (start < 0 || length < 0 || start + length > bytes.limit()) {
       return false;
     }

@@ -45,7 +45,8 @@ public final class ParquetFiles {
 
   /**
    * Writes records of mostly float parameters: uncompressed and without dictionaries, since trained
-   * floats do not compress (Snappy saved nothing on update files) and plain pages are read in bulk.
+   * floats do not compress (Snappy saved nothing on update files) and plain pages are read in bulk;
+   * without column statistics, which would be most of the footer the round job parses.
    */
   public static <T extends SpecificRecord> void writePlain(
       Path path, Configuration conf, Schema schema, Iterable<T> records) throws IOException {
@@ -111,6 +112,10 @@ public final class ParquetFiles {
             .withDictionaryEncoding(dictionary)
             .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
             .withExtraMetaData(footer)
+            // plain files (updates) are read by the round job, not queried: no min/max or size
+            // statistics, which are most of a footer's bytes and of the time to parse it
+            .withStatisticsEnabled(dictionary)
+            .withSizeStatisticsEnabled(dictionary)
             .build()) {
       for (T record : records) {
         writer.write(record);

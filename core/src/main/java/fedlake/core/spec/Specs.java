@@ -302,6 +302,22 @@ public final class Specs {
           "max-update-bytes must be at least 1024, got "
               + spec.getRobustness().getMaxUpdateBytes());
     }
+    if (spec.getRobustness().getMaxClockSkewSeconds() < 0) {
+      throw new IllegalArgumentException(
+          "robustness.maxClockSkewSeconds must be >= 0, got "
+              + spec.getRobustness().getMaxClockSkewSeconds());
+    }
+    if (!(spec.getRobustness().getControlDeltaBound() > 0)
+        || !Double.isFinite(spec.getRobustness().getControlDeltaBound())) {
+      throw new IllegalArgumentException(
+          "robustness.controlDeltaBound must be positive, got "
+              + spec.getRobustness().getControlDeltaBound());
+    }
+    if (spec.getRobustness().getClaimTimeoutMinutes() < 1) {
+      throw new IllegalArgumentException(
+          "robustness.claimTimeoutMinutes must be at least 1, got "
+              + spec.getRobustness().getClaimTimeoutMinutes());
+    }
     if (spec.getRoundPolicy().getMinSites() < 1) {
       throw new IllegalArgumentException(
           "min-sites must be at least 1, got " + spec.getRoundPolicy().getMinSites());

@@ -278,6 +278,7 @@ class RoundJobTest {
             "audit/round-000000.parquet",
             "history/round-000000.parquet",
             "models/_LATEST",
+            "models/_claims/round-000000/claim-0001",
             "models/round-000000/cluster-0.parquet",
             "models/round-000001/cluster-0.parquet",
             "spec/spec-000001.json"),
@@ -431,12 +432,12 @@ class RoundJobTest {
         upload(
             update("site-a", 10, floats(100, 100, 100, 100), floats(100, 100))
                 .setUpdateId("a-old")
-                .setCreatedTime(Instant.ofEpochMilli(1000)));
+                .setCreatedTime(base.getCreatedTime().plusMillis(1000)));
     Path newer =
         upload(
             update("site-a", 10, floats(1, -2, 0.5, 0), floats(0.25, -1))
                 .setUpdateId("a-new")
-                .setCreatedTime(Instant.ofEpochMilli(2000)));
+                .setCreatedTime(base.getCreatedTime().plusMillis(2000)));
     upload(update("site-b", 30, floats(3, 4, -1.5, -0.75), floats(0.25, 1)).setUpdateId("b"));
 
     RoundResult result = job(store).execute();
@@ -468,11 +469,11 @@ class RoundJobTest {
         upload(
             update("site-a", 10, floats(1, -2, 0.5, 0), floats(0.25, -1))
                 .setUpdateId("a-valid")
-                .setCreatedTime(Instant.ofEpochMilli(1000)));
+                .setCreatedTime(base.getCreatedTime().plusMillis(1000)));
     upload(
         update("site-a", 10, floats(Float.NaN, 0, 0, 0), floats(0, 0))
             .setUpdateId("a-nan")
-            .setCreatedTime(Instant.ofEpochMilli(3000)));
+            .setCreatedTime(base.getCreatedTime().plusMillis(3000)));
     truncatedCopy(valid, "site-a--zz-broken.parquet");
 
     RoundResult result = job(store).execute();
@@ -502,10 +503,17 @@ class RoundJobTest {
     Path a = upload(update("site-a", 3, floats(1, 2, 3, 4), floats(5, 6)));
     Files.copy(a, a.resolveSibling(".site-b--x.parquet.1234.tmp"));
     Files.copy(a, a.resolveSibling("_SUCCESS"));
-    Files.copy(a, a.resolveSibling("site-c--notes.txt"));
+    Path notes = Files.copy(a, a.resolveSibling("site-c--notes.txt"));
     RoundResult result = job(store).execute();
-    assertEquals(1, result.audit().size());
-    assertEquals(0, result.rejected());
+    assertEquals(2, result.audit().size(), "hidden names are ignored, every other file audited");
+    assertEquals(1, result.rejected());
+    assertEquals(
+        "not an update file: the name does not end in '.parquet' (uploads are SITE--ID.parquet)",
+        result.audit().stream()
+            .filter(row -> row.getFile().equals(uri(notes)))
+            .findFirst()
+            .orElseThrow()
+            .getReason());
   }
 
   // ---- clusters and registries ----------------------------------------------------------------

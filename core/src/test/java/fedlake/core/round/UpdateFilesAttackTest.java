@@ -292,7 +292,7 @@ class UpdateFilesAttackTest {
     Update forged =
         Fixtures.update(base, "site-b", 30, floats(9, 9, 9, 9), floats(9, 9))
             .setUpdateId("forged")
-            .setCreatedTime(Instant.ofEpochMilli(2_000_000L))
+            .setCreatedTime(base.getCreatedTime().plusMillis(2_000))
             .build();
     Path hostile = new HandWritten(forged).writeTo(updates("site-a--forged.parquet"));
 

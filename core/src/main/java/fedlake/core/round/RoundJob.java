@@ -264,20 +264,25 @@ public final class RoundJob {
 
   /**
    * Removes what crashed round jobs left: temporary files in the folders only the claim holder
-   * writes (the sites' folders under updates/ are theirs).
+   * writes (the sites' folders under updates/ are theirs; this round's claims folder is where
+   * losing jobs write their claims, so a crashed claim's temporary file goes with the next round).
    */
   private int removeTemporaries(int round) {
+    List<org.apache.hadoop.fs.Path> dirs = new ArrayList<>();
+    if (round > 0) {
+      dirs.add(RoundClaim.folder(store, round - 1));
+    }
     return store
-        .removeTemporaries(
-            List.of(
-                store.modelsDir(),
-                store.modelFile(round + 1, 0).getParent(),
-                RoundClaim.folder(store, round),
-                store.auditFile(round).getParent(),
-                store.historyFile(round).getParent(),
-                store.path("statistics"),
-                store.path("calibration")))
-        .size();
+            .removeTemporaries(
+                List.of(
+                    store.modelsDir(),
+                    store.modelFile(round + 1, 0).getParent(),
+                    store.auditFile(round).getParent(),
+                    store.historyFile(round).getParent(),
+                    store.path("statistics"),
+                    store.path("calibration")))
+            .size()
+        + store.removeTemporaries(dirs).size();
   }
 
   private void deleteQuietly(org.apache.hadoop.fs.Path file) {

@@ -346,6 +346,13 @@ public final class RoundJob {
                 file.uri(),
                 0,
                 "not an update file: a folder (uploads are SITE--ID.parquet files)"));
+      } else if (name.startsWith(".") || name.startsWith("_")) {
+        unread.add(
+            UpdateCheck.unreadable(
+                file.uri(),
+                file.bytes(),
+                "not an update file: a hidden name (starting with '.' or '_'), which readers"
+                    + " skip; site ids cannot start so"));
       } else if (!name.endsWith(".parquet")) {
         unread.add(
             UpdateCheck.unreadable(

@@ -474,9 +474,9 @@ public final class Store {
   }
 
   /**
-   * Everything in a round's update folder but hidden names (starting with '.' or '_': temporary
-   * files of uploads in progress), files and folders, sorted by name; empty when the folder does
-   * not exist. The round job audits each.
+   * Everything in a round's update folder, files and folders, but the temporary files of uploads in
+   * progress ({@code .NAME.UUID.tmp}) and checksum side files ({@code .NAME.crc}), sorted by name;
+   * empty when the folder does not exist. The round job audits each.
    */
   public List<FileStatus> listRoundFolder(int round) {
     Path dir = updatesDir(round);
@@ -487,7 +487,7 @@ public final class Store {
       List<FileStatus> entries = new ArrayList<>();
       for (FileStatus status : fs.listStatus(dir)) {
         String name = status.getPath().getName();
-        if (!name.startsWith(".") && !name.startsWith("_")) {
+        if (!isTemporary(name) && !(name.startsWith(".") && name.endsWith(".crc"))) {
           entries.add(status);
         }
       }

@@ -499,21 +499,48 @@ class RoundJobTest {
   }
 
   @Test
-  void hiddenAndTemporaryFilesAreNotUpdates() throws Exception {
+  void uploadTemporariesAreIgnoredAndEveryOtherFileIsAudited() throws Exception {
     Path a = upload(update("site-a", 3, floats(1, 2, 3, 4), floats(5, 6)));
     Files.copy(a, a.resolveSibling(".site-b--x.parquet.1234.tmp"));
+    Files.copy(a, a.resolveSibling(".site-b--x.parquet.1234.tmp.crc"));
     Files.copy(a, a.resolveSibling("_SUCCESS"));
-    Path notes = Files.copy(a, a.resolveSibling("site-c--notes.txt"));
+    Files.copy(a, a.resolveSibling(".x--hidden.parquet"));
+    Files.copy(a, a.resolveSibling("UPPER.PARQUET"));
+    Files.copy(a, a.resolveSibling("site-c--notes.txt"));
+    Files.createDirectory(a.resolveSibling("site-d--folder.parquet"));
     RoundResult result = job(store).execute();
-    assertEquals(2, result.audit().size(), "hidden names are ignored, every other file audited");
-    assertEquals(1, result.rejected());
+
+    String hidden =
+        "not an update file: a hidden name (starting with '.' or '_'), which readers skip; site"
+            + " ids cannot start so";
+    String suffix =
+        "not an update file: the name does not end in '.parquet' (uploads are SITE--ID.parquet)";
+    Map<String, String> reasons = new TreeMap<>();
+    result
+        .audit()
+        .forEach(
+            row ->
+                reasons.put(
+                    row.getFile().substring(row.getFile().lastIndexOf('/') + 1),
+                    row.getStatus() + ": " + row.getReason()));
     assertEquals(
-        "not an update file: the name does not end in '.parquet' (uploads are SITE--ID.parquet)",
-        result.audit().stream()
-            .filter(row -> row.getFile().equals(uri(notes)))
-            .findFirst()
-            .orElseThrow()
-            .getReason());
+        Map.of(
+            ".x--hidden.parquet",
+            "rejected: " + hidden,
+            "UPPER.PARQUET",
+            "rejected: " + suffix,
+            "_SUCCESS",
+            "rejected: " + hidden,
+            a.getFileName().toString(),
+            "accepted: null",
+            "site-c--notes.txt",
+            "rejected: " + suffix,
+            "site-d--folder.parquet",
+            "rejected: not an update file: a folder (uploads are SITE--ID.parquet files)"),
+        reasons,
+        "every file but an upload's temporary files has an audit row");
+    assertEquals(1, result.accepted());
+    assertEquals(6, store.readAudit(0).size());
   }
 
   // ---- clusters and registries ----------------------------------------------------------------

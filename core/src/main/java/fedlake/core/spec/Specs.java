@@ -107,7 +107,12 @@ public final class Specs {
       SpecificDatumReader<FederationSpec> reader = new SpecificDatumReader<>(FederationSpec.class);
       FederationSpec spec =
           reader.read(
-              null, DecoderFactory.get().jsonDecoder(FederationSpec.getClassSchema(), json));
+              null,
+              DecoderFactory.get()
+                  .jsonDecoder(
+                      FederationSpec.getClassSchema(),
+                      // a file written before a field existed lacks it: take its default
+                      JsonDefaults.fill(json, FederationSpec.getClassSchema())));
       check(spec);
       return spec;
     } catch (IOException | RuntimeException e) {

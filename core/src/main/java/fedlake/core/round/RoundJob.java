@@ -499,17 +499,34 @@ public final class RoundJob {
       next.forEach(m -> versions.put(m.getCluster(), m.getVersion()));
       // re-read the pointer and the claims just before moving it: a job that took this claim over
       // (this one looked dead) or a pointer that moved means another job publishes this round
+      // (on S3 the claim is check-then-put: of two jobs that claimed at the same moment the
+      // later upload holds the claim object, and the other one learns it here)
       Latest now = store.requireLatest();
       RoundClaim current = RoundClaim.current(store, round).orElse(claim);
-      if (!now.equals(latest) || current.generation() != claim.generation()) {
+      String lostTo = null;
+      if (!now.equals(latest)) {
+        lostTo = "the pointer names round " + now.round() + " now";
+      } else if (current.generation() != claim.generation() || !current.job().equals(claim.job())) {
+        lostTo = current.holder() + " holds the claim";
+      } else {
+        for (Model model : next) {
+          String held = store.readModel(model.getRound(), model.getCluster()).getVersion();
+          if (!held.equals(model.getVersion())) {
+            lostTo =
+                store.modelFile(model.getRound(), model.getCluster())
+                    + " holds "
+                    + held
+                    + ", another job's model";
+          }
+        }
+      }
+      if (lostTo != null) {
         return lost(
             round,
             "Round "
                 + round
                 + ": lost the race after aggregating: "
-                + (now.equals(latest)
-                    ? current.holder() + " took the round over"
-                    : "the pointer names round " + now.round() + " now")
+                + lostTo
                 + "; the pointer was left as it is");
       }
       store.movePointer(new Latest(round + 1, versions));

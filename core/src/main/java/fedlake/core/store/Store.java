@@ -230,7 +230,11 @@ public final class Store {
       if (fs.exists(target)) {
         return false;
       }
-      writer.write(target);
+      try {
+        writer.write(target);
+      } catch (org.apache.hadoop.fs.FileAlreadyExistsException e) {
+        return false; // the writer's own create(path, false) saw it appear
+      }
       return true;
     }
     Path temporary =

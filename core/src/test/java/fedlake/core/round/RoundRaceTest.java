@@ -248,4 +248,31 @@ class RoundRaceTest {
       assertEquals(winner.published().get(0).getVersion(), published.getVersion());
     }
   }
+
+  @Test
+  void aJobWhoseClaimWasTakenOverDoesNotMoveThePointer() throws Exception {
+    Hold paused = new Hold(RoundJob.Checkpoint.HISTORY_WRITTEN);
+    Future<RoundResult> slow =
+        threads.submit(() -> new RoundJob(store).checkpoints(paused).execute());
+    paused.await(); // models, audit and history written; the pointer not moved yet
+    RoundClaim first = RoundClaim.current(store, 0).orElseThrow();
+    // a job on another host found the claim expired and took the round over
+    RoundClaim takeover =
+        RoundClaim.mine(0, first.generation() + 1, "other-job", 0L, first.bases(), first.files());
+    assertTrue(takeover.create(store));
+    RoundClaim.ended("other-job");
+    byte[] pointer = Files.readAllBytes(root.resolve("models/_LATEST"));
+
+    paused.release();
+    RoundResult result = slow.get(60, TimeUnit.SECONDS);
+
+    assertEquals(RoundResult.Status.LOST_RACE, result.status(), result.message());
+    assertEquals(
+        "Round 0: lost the race after aggregating: "
+            + takeover.holder()
+            + " holds the claim; the pointer was left as it is",
+        result.message());
+    assertArrayEquals(pointer, Files.readAllBytes(root.resolve("models/_LATEST")));
+    assertEquals(0, store.requireLatest().round());
+  }
 }

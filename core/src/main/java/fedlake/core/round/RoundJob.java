@@ -40,6 +40,12 @@ import java.util.stream.Collectors;
  * round's models (with the strategy's server state), the audit and the history, and moves the model
  * pointer last. Rerunning after a crash rewrites the same files with the same content; rerunning
  * after success does nothing.
+ *
+ * <p>One committer per round: before writing anything the job claims the round ({@link
+ * RoundClaim}); a job that finds the round claimed by a live job, or loses the claim, returns
+ * {@link RoundResult.Status#LOST_RACE} having written nothing. A dead job's claim is taken over and
+ * its listed files aggregated again, into the same model versions. Models are written once, never
+ * replaced; the pointer is re-read (and the claim and model files checked) just before it moves.
  */
 public final class RoundJob {
   /** Largest update file read when the store has no spec (stores made before specs). */

@@ -36,6 +36,7 @@ import org.apache.hadoop.fs.Path;
  *
  * <pre>
  * ROOT/models/_LATEST                         pointer: current round and its model files
+ * ROOT/models/_claims/round-000003/claim-0001 the round job that publishes round 3 (RoundClaim)
  * ROOT/models/round-000003/cluster-0.parquet  model of cluster 0 that round 3 trains from
  * ROOT/updates/round-000003/SITE-UUID.parquet one upload of SITE for round 3
  * ROOT/history/round-000003.parquet           round-history rows of round 3

@@ -477,6 +477,27 @@ public final class RoundJob {
                 calibrations.get(base.getCluster()));
         String note = notes.get(base.getCluster());
         if (note != null) {
+          Model carried = nextByCluster.get(base.getCluster());
+          if (!enough) { // published only to reset the control variate: nothing was aggregated
+            row.setMessage(
+                "Carried "
+                    + base.getVersion()
+                    + " forward as "
+                    + carried.getVersion()
+                    + " without aggregating ("
+                    + accepted.size()
+                    + " valid update(s), the spec asks for at least "
+                    + minSites
+                    + ")");
+            row.setParticipants(0);
+            row.setParticipantSites(List.of());
+            row.setTotalExamples(0L);
+            row.setWeightedLocalLoss(null);
+            row.setWeightedLocalAccuracy(null);
+            row.setUpdateNormMin(null);
+            row.setUpdateNormMean(null);
+            row.setUpdateNormMax(null);
+          }
           row.setMessage(row.getMessage() + "; " + note);
         }
         history.add(row);

@@ -121,5 +121,18 @@ class ControlVariateTest {
     assertArrayEquals(
         FloatArrays.toArray(one.getWeights()), FloatArrays.toArray(two.getWeights()), 0f);
     assertEquals(two.getVersion(), store.requireLatest().version(0));
+    assertEquals(
+        "Carried "
+            + one.getVersion()
+            + " forward as "
+            + two.getVersion()
+            + " without aggregating (0 valid update(s), the spec asks for at least 1); the server"
+            + " control variate of "
+            + one.getVersion()
+            + " holds 9999.0, beyond "
+            + 4.0 * one.getLogitScale()
+            + " (robustness.controlDeltaBound): reset to zero",
+        recovery.history().get(0).getMessage());
+    assertEquals(0, recovery.history().get(0).getParticipants());
   }
 }

@@ -5,7 +5,6 @@ import fedlake.core.model.Head;
 import fedlake.core.model.Models;
 import fedlake.schema.Model;
 import fedlake.schema.Update;
-import java.time.Instant;
 import java.util.Arrays;
 import java.util.UUID;
 
@@ -60,7 +59,7 @@ public final class Fixtures {
         .setLocalAccuracy(0.75)
         .setLabelHistogram(FloatArrays.asList(histogram))
         .setRunnerVersion("test")
-        .setCreatedTime(Instant.ofEpochMilli(1_000_000L));
+        .setCreatedTime(base.getCreatedTime().plusMillis(1_000));
   }
 
   public static float[] floats(double... values) {

@@ -24,11 +24,18 @@ public final class EdgeMain {
           "  --data PATH            embeddings: a .parquet file/folder (DatasetRow), a folder with X.npy + y.npy, or NAME_X.npy",
           "  --cluster C            cluster whose model to train (default: the site's assignment, else lowest local loss)",
           "  training options override the federation spec's client settings (the algorithm is the spec's):",
-          "  --epochs E             local epochs (default " + TrainSettings.EPOCHS_DEFAULT + ")",
+          "  --site ID              " + Store.SITE_ALPHABET,
+          "  --epochs E             local epochs, 1 to "
+              + EdgeTrain.MAX_EPOCHS
+              + " (default "
+              + TrainSettings.EPOCHS_DEFAULT
+              + ")",
           "  --batch-size B         examples per step (default "
               + TrainSettings.BATCH_SIZE_DEFAULT
               + ")",
-          "  --learning-rate LR     SGD step size (default "
+          "  --learning-rate LR     SGD step size, above 0 and at most "
+              + EdgeTrain.MAX_LEARNING_RATE
+              + " (default "
               + TrainSettings.LEARNING_RATE_DEFAULT
               + ")",
           "  --momentum M           SGD momentum (default " + TrainSettings.MOMENTUM_DEFAULT + ")",
@@ -92,13 +99,30 @@ public final class EdgeMain {
                 "site-stats-min-count",
                 StoreConfig.OPTION),
             Set.of("balanced-loss", "quiet", "site-stats"));
+    String site = Store.checkSite(args.required("site")); // before anything is read or trained
     ClientSettings.Overrides overrides = overrides(args);
+    if (overrides.epochs() != null || overrides.learningRate() != null) {
+      String useless =
+          EdgeTrain.uselessSettings(
+              new TrainSettings(
+                  overrides.epochs() == null ? TrainSettings.EPOCHS_DEFAULT : overrides.epochs(),
+                  TrainSettings.BATCH_SIZE_DEFAULT,
+                  overrides.learningRate() == null
+                      ? TrainSettings.LEARNING_RATE_DEFAULT
+                      : overrides.learningRate(),
+                  TrainSettings.MOMENTUM_DEFAULT,
+                  TrainSettings.WEIGHT_DECAY_DEFAULT,
+                  0,
+                  false));
+      if (useless != null) {
+        throw new IllegalArgumentException(useless);
+      }
+    }
     TrainSettings settings =
         overrides.apply(
             TrainSettings.defaults(0)); // also checks the options before the store is opened
     Configuration conf = StoreConfig.of(args).hadoop();
     Store store = Store.open(args.required("store"), conf);
-    String site = Store.checkSite(args.required("site"));
     Dataset data = DatasetFiles.read(args.required("data"), conf);
     EdgeTrain edge = new EdgeTrain(store, site, data);
     if (args.has("cluster")) {

@@ -38,6 +38,15 @@ import java.util.UUID;
 public final class EdgeTrain {
   public static final String VERSION = "0.1.0";
 
+  /** Most local epochs a site may train: more only burns the site's time on an overfit update. */
+  public static final int MAX_EPOCHS = 1000;
+
+  /**
+   * Largest local learning rate: with a logit scale of 10 larger steps diverge, and their update
+   * exceeds the value limit or carries no information.
+   */
+  public static final double MAX_LEARNING_RATE = 10.0;
+
   private final Store store;
   private final String site;
   private final Dataset data;
@@ -48,6 +57,7 @@ public final class EdgeTrain {
   private PrintStream out = null;
   private Path stateDir = defaultStateDir();
   private fedlake.core.synth.SiteStatistics siteStatistics;
+  private Runnable beforeUpload = () -> {};
 
   public EdgeTrain(Store store, String site, Dataset data) {
     this.store = store;
@@ -123,7 +133,37 @@ public final class EdgeTrain {
     return this;
   }
 
-  /** What one edge run produced. */
+  /** Test seam: runs after training, right before the update is uploaded. */
+  EdgeTrain beforeUpload(Runnable value) {
+    this.beforeUpload = value;
+    return this;
+  }
+
+  /**
+   * Why training with {@code train} can only give an update the round rejects or one that carries
+   * nothing (no epoch, a divergent step size, an absurd number of epochs), or null.
+   */
+  public static String uselessSettings(TrainSettings train) {
+    if (train.epochs() < 1 || train.epochs() > MAX_EPOCHS) {
+      return train.epochs()
+          + " local epochs cannot give a useful update: use 1 to "
+          + MAX_EPOCHS
+          + " (--epochs)";
+    }
+    if (!(train.learningRate() > 0 && train.learningRate() <= MAX_LEARNING_RATE)) {
+      return "learning rate "
+          + train.learningRate()
+          + " cannot give an acceptable update: use a value above 0 and at most "
+          + MAX_LEARNING_RATE
+          + " (--learning-rate)";
+    }
+    return null;
+  }
+
+  /**
+   * What one edge run produced. {@code missedRound}: the round job aggregated the round while the
+   * site trained, so the update will not count and the site state was not advanced.
+   */
   public record Result(
       String updateFile,
       int round,
@@ -132,7 +172,8 @@ public final class EdgeTrain {
       int steps,
       double localLoss,
       double localAccuracy,
-      long millis) {}
+      long millis,
+      boolean missedRound) {}
 
   public Result execute() {
     long started = System.currentTimeMillis();
@@ -193,6 +234,10 @@ public final class EdgeTrain {
         clientSettings.algorithm() == ClientAlgorithmName.PROX
             ? ", mu " + clientSettings.proximalMu()
             : "");
+    String useless = uselessSettings(train);
+    if (useless != null) {
+      throw new IllegalArgumentException("Site " + site + " will not train: " + useless);
+    }
     SiteState state = siteState();
     state.notes().forEach(note -> log("site %s: %s", site, note));
     ClientRound.Result trained =
@@ -248,6 +293,7 @@ public final class EdgeTrain {
             .setRunnerVersion(VERSION)
             .setCreatedTime(Instant.now())
             .build();
+    beforeUpload.run();
     String file;
     try {
       file = store.writeUpdate(update).toString();
@@ -257,7 +303,16 @@ public final class EdgeTrain {
           e);
     }
     Map<String, float[]> keep = trained.outcome().state();
-    if (!keep.isEmpty()) {
+    // the round job may have aggregated the round while the site trained: then the update will
+    // not count, and the site's state (SCAFFOLD's c_i) must stay as the server last saw it
+    Latest after = store.requireLatest();
+    boolean missed = after.round() != latest.round();
+    if (missed) {
+      log(
+          "site %s: round %d was aggregated while this site trained (the current round is %d): the"
+              + " update will not count; the site state was left as it was",
+          site, latest.round(), after.round());
+    } else if (!keep.isEmpty()) {
       SiteState.Edit edit = state.edit();
       keep.forEach((name, values) -> edit.put(cluster, name, values));
       try {
@@ -279,7 +334,8 @@ public final class EdgeTrain {
         trained.steps(),
         trained.loss(),
         trained.accuracy(),
-        millis);
+        millis,
+        missed);
   }
 
   /**

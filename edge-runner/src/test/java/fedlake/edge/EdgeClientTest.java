@@ -177,4 +177,33 @@ class EdgeClientTest {
           next[i] - old[i], delta[i], 1e-6f, "delta relative to the old state, parameter " + i);
     }
   }
+
+  @Test
+  void aSiteThatMissesItsRoundDoesNotAdvanceItsState() {
+    Store store = federation("scaffold");
+    EdgeTrain first = new EdgeTrain(store, "a", site).stateDir(dir.resolve("state"));
+    EdgeTrain.Result kept = first.execute();
+    assertEquals(false, kept.missedRound());
+    SiteState before = first.siteState();
+    assertEquals(1, before.revision());
+
+    // while site a trains again, the round job aggregates round 0 from its first update
+    EdgeTrain late =
+        new EdgeTrain(store, "a", site)
+            .stateDir(dir.resolve("state"))
+            .beforeUpload(
+                () ->
+                    assertEquals(
+                        fedlake.core.round.RoundResult.Status.PUBLISHED,
+                        new fedlake.core.round.RoundJob(store).execute().status()));
+    EdgeTrain.Result missed = late.execute();
+
+    assertEquals(true, missed.missedRound());
+    assertEquals(0, missed.round());
+    assertEquals(1, store.requireLatest().round());
+    SiteState after = late.siteState();
+    assertEquals(1, after.revision(), "the state of the missed round was not committed");
+    assertArrayEquals(
+        before.vector(0, ScaffoldClient.CONTROL), after.vector(0, ScaffoldClient.CONTROL), 0f);
+  }
 }

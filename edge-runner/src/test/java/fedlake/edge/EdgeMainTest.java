@@ -220,10 +220,36 @@ class EdgeMainTest {
 
   @Test
   void invalidSiteId() throws IOException {
-    String line = failure(train(storeUri, "../../etc", siteFolder("site-a", 4, 1)));
+    String alphabet =
+        "1-128 letters, digits, '.', '_' or '-', starting with a letter or digit, without '--'";
+    Path data = siteFolder("site-a", 4, 1);
     assertEquals(
-        "fedlake edge: Invalid site id '../../etc': use 1-128 letters, digits, '.', '_' or '-'",
-        line);
+        "fedlake edge: Invalid site id '../../etc': use " + alphabet,
+        failure(train(storeUri, "../../etc", data)));
+    // ids the round job would skip as hidden, or whose file name it would read as another site
+    for (String site : List.of(".x", "_x", "a--b")) {
+      assertEquals(
+          "fedlake edge: Invalid site id '" + site + "': use " + alphabet,
+          failure(train(storeUri, site, data, "--state-dir", dir.resolve("state").toString())));
+    }
+    assertEquals(List.of(), updateFiles(), "nothing uploaded");
+    assertTrue(!Files.exists(dir.resolve("state")), "nothing trained, no state kept");
+  }
+
+  @Test
+  void optionsThatCanOnlyGiveARejectedOrUselessUpdateAreRefusedBeforeTraining() throws IOException {
+    Path data = siteFolder("site-a", 4, 1);
+    assertEquals(
+        "fedlake edge: learning rate 1.0E30 cannot give an acceptable update: use a value above 0"
+            + " and at most 10.0 (--learning-rate)",
+        failure(train(storeUri, "site-a", data, "--learning-rate", "1e30")));
+    assertEquals(
+        "fedlake edge: 0 local epochs cannot give a useful update: use 1 to 1000 (--epochs)",
+        failure(train(storeUri, "site-a", data, "--epochs", "0")));
+    assertEquals(
+        "fedlake edge: 1000000 local epochs cannot give a useful update: use 1 to 1000 (--epochs)",
+        failure(train(storeUri, "site-a", data, "--epochs", "1000000")));
+    assertEquals(List.of(), updateFiles(), "nothing uploaded");
   }
 
   @Test

@@ -18,7 +18,8 @@ import java.util.Arrays;
 /**
  * Entry point of {@code bin/fedlake} and of the spark-submit jar. Exit codes: 0 done, 1 the store
  * could not be read or written, or an unexpected failure, 2 bad usage or input, 3 a round with no
- * valid update.
+ * valid update, 4 a round job that lost the race to another job on the same round (it wrote
+ * nothing).
  */
 public final class FedlakeMain {
   static final String USAGE =

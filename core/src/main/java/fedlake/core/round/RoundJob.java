@@ -1,6 +1,7 @@
 package fedlake.core.round;
 
 import fedlake.core.cluster.ClusterPlan;
+import fedlake.core.model.FloatArrays;
 import fedlake.core.model.Models;
 import fedlake.core.spec.Specs;
 import fedlake.core.store.Latest;
@@ -13,6 +14,7 @@ import fedlake.core.strategy.StrategySettings;
 import fedlake.core.synth.StatisticsStore;
 import fedlake.schema.FederationSpec;
 import fedlake.schema.Model;
+import fedlake.schema.RobustnessSpec;
 import fedlake.schema.RoundHistory;
 import fedlake.schema.UpdateAudit;
 import java.io.IOException;
@@ -24,8 +26,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.UUID;
 import java.util.function.LongSupplier;
 import java.util.stream.Collectors;
 
@@ -36,6 +40,12 @@ import java.util.stream.Collectors;
  * round's models (with the strategy's server state), the audit and the history, and moves the model
  * pointer last. Rerunning after a crash rewrites the same files with the same content; rerunning
  * after success does nothing.
+ *
+ * <p>One committer per round: before writing anything the job claims the round ({@link
+ * RoundClaim}); a job that finds the round claimed by a live job, or loses the claim, returns
+ * {@link RoundResult.Status#LOST_RACE} having written nothing. A dead job's claim is taken over and
+ * its listed files aggregated again, into the same model versions. Models are written once, never
+ * replaced; the pointer is re-read (and the claim and model files checked) just before it moves.
  */
 public final class RoundJob {
   /** Largest update file read when the store has no spec (stores made before specs). */
@@ -47,6 +57,7 @@ public final class RoundJob {
   private Double maxAbsValue;
   private Integer expectedRound;
   private LongSupplier clock = System::currentTimeMillis;
+  private LongSupplier wallClock = System::currentTimeMillis;
   private Calibrator calibrator;
 
   public RoundJob(Store store) {
@@ -89,8 +100,47 @@ public final class RoundJob {
     return this;
   }
 
+  /** The clock of the job's timings and of the models' createdTime. */
   public RoundJob clock(LongSupplier value) {
     this.clock = value;
+    return this;
+  }
+
+  /**
+   * The clock compared with other machines' clocks: claim times and the bounds of an update's
+   * createdTime (default the system clock); for tests.
+   */
+  RoundJob wallClock(LongSupplier value) {
+    this.wallClock = Objects.requireNonNull(value, "wallClock");
+    return this;
+  }
+
+  /**
+   * Points of {@link #execute} where a test can hold a job (a latch) to force an interleaving with
+   * another job; see {@link #checkpoints}.
+   */
+  enum Checkpoint {
+    /** The update files to aggregate are known; nothing is claimed or written yet. */
+    LISTED,
+    /** The round is claimed; nothing else is written yet. */
+    CLAIMED,
+    /** The next models are written; audit, history and pointer are not. */
+    MODELS_WRITTEN,
+    /** Audit and history are written; the pointer has not moved. */
+    HISTORY_WRITTEN
+  }
+
+  /** Called at each {@link Checkpoint} of a job; for tests. */
+  @FunctionalInterface
+  interface Checkpoints {
+    void reached(Checkpoint point, int round);
+  }
+
+  private Checkpoints checkpoints = (point, round) -> {};
+
+  /** Test seam: {@code value} is called at every checkpoint of this job. */
+  RoundJob checkpoints(Checkpoints value) {
+    this.checkpoints = Objects.requireNonNull(value, "checkpoints");
     return this;
   }
 
@@ -135,6 +185,136 @@ public final class RoundJob {
               bases.put(cluster, model);
             });
     FederationSpec spec = Specs.current(store).orElse(null);
+    RobustnessSpec robustness =
+        spec != null ? spec.getRobustness() : RobustnessSpec.newBuilder().build();
+
+    // ---- one committer per round: claim it before writing anything ----
+    String job = UUID.randomUUID().toString();
+    Optional<RoundClaim> held = RoundClaim.current(store, round);
+    List<UpdateFile> files;
+    int generation;
+    String takeover = null;
+    if (held.isPresent()) {
+      RoundClaim claim = held.get();
+      if (claim.live(wallClock.getAsLong(), robustness.getClaimTimeoutMinutes() * 60_000L)) {
+        return lost(
+            round,
+            "Round "
+                + round
+                + ": lost the race: "
+                + claim.holder()
+                + " is aggregating it ("
+                + claim.file(store)
+                + "); this job wrote nothing");
+      }
+      generation = claim.generation() + 1;
+      if (claim.bases().equals(latest.versions())) {
+        files = claim.files(); // finish what the dead holder decided: the same files, same models
+        takeover = "took over the claim of " + claim.holder() + ", which ended without publishing";
+      } else {
+        files = listRound(round);
+      }
+    } else {
+      generation = 1;
+      files = listRound(round);
+    }
+    checkpoints.reached(Checkpoint.LISTED, round);
+    RoundClaim mine =
+        RoundClaim.mine(round, generation, job, wallClock.getAsLong(), latest.versions(), files);
+    if (!mine.create(store)) {
+      RoundClaim winner = RoundClaim.current(store, round).orElse(null);
+      return lost(
+          round,
+          "Round "
+              + round
+              + ": lost the race: "
+              + (winner == null ? "another job" : winner.holder())
+              + " claimed it first ("
+              + mine.file(store)
+              + " exists); this job wrote nothing");
+    }
+    try {
+      Latest now = store.requireLatest();
+      if (!now.equals(latest)) {
+        deleteQuietly(mine.file(store));
+        return lost(
+            round,
+            "Round "
+                + round
+                + ": lost the race: another job published it while this one was listing (the"
+                + " pointer now names round "
+                + now.round()
+                + "); this job wrote nothing");
+      }
+      checkpoints.reached(Checkpoint.CLAIMED, round);
+      return aggregate(
+          started,
+          latest,
+          bases,
+          spec,
+          robustness,
+          files,
+          mine,
+          takeover,
+          removeTemporaries(round));
+    } finally {
+      RoundClaim.ended(job);
+    }
+  }
+
+  private List<UpdateFile> listRound(int round) {
+    return store.listRoundFolder(round).stream()
+        .map(s -> new UpdateFile(s.getPath().toString(), s.isDirectory() ? -1 : s.getLen()))
+        .toList();
+  }
+
+  /**
+   * Removes what crashed round jobs left: temporary files in the folders only the claim holder
+   * writes (the sites' folders under updates/ are theirs; this round's claims folder is where
+   * losing jobs write their claims, so a crashed claim's temporary file goes with the next round).
+   */
+  private int removeTemporaries(int round) {
+    List<org.apache.hadoop.fs.Path> dirs = new ArrayList<>();
+    if (round > 0) {
+      dirs.add(RoundClaim.folder(store, round - 1));
+    }
+    return store
+            .removeTemporaries(
+                List.of(
+                    store.modelsDir(),
+                    store.modelFile(round + 1, 0).getParent(),
+                    store.auditFile(round).getParent(),
+                    store.historyFile(round).getParent(),
+                    store.path("statistics"),
+                    store.path("calibration")))
+            .size()
+        + store.removeTemporaries(dirs).size();
+  }
+
+  private void deleteQuietly(org.apache.hadoop.fs.Path file) {
+    try {
+      store.fileSystem().delete(file, false);
+    } catch (IOException e) {
+      // a stale claim of a job that stopped is taken over by the next run
+    }
+  }
+
+  private static RoundResult lost(int round, String message) {
+    return new RoundResult(
+        round, RoundResult.Status.LOST_RACE, message, List.of(), List.of(), List.of());
+  }
+
+  private RoundResult aggregate(
+      long started,
+      Latest latest,
+      Map<Integer, Model> bases,
+      FederationSpec spec,
+      RobustnessSpec robustness,
+      List<UpdateFile> listed,
+      RoundClaim claim,
+      String takeover,
+      int removedTemporaries) {
+    int round = latest.round();
     Strategy strategy =
         this.strategy != null
             ? this.strategy
@@ -149,29 +329,65 @@ public final class RoundJob {
     double maxAbs =
         maxAbsValue != null
             ? maxAbsValue
-            : spec != null
-                ? spec.getRobustness().getMaxAbsValue()
-                : UpdateValidator.MAX_ABS_VALUE_DEFAULT;
-    long maxBytes =
-        spec != null ? spec.getRobustness().getMaxUpdateBytes() : MAX_UPDATE_BYTES_DEFAULT;
+            : spec != null ? robustness.getMaxAbsValue() : UpdateValidator.MAX_ABS_VALUE_DEFAULT;
+    long maxBytes = spec != null ? robustness.getMaxUpdateBytes() : MAX_UPDATE_BYTES_DEFAULT;
     int minSites = spec != null ? spec.getRoundPolicy().getMinSites() : 1;
+    double controlBound = robustness.getControlDeltaBound();
 
     ClusterPlan plan = ClusterPlan.forRound(store, round, bases.keySet());
     SortedMap<Integer, Model> targets = plan.bases(bases);
     UpdateValidator validator =
         new UpdateValidator(round, bases, store.registeredSites().orElse(null), maxAbs)
             .withAssignments(plan.training(), plan.trainingFile())
-            .withAggregationBases(targets);
-    List<UpdateFile> files =
-        store.listUpdates(round).stream()
-            .map(s -> new UpdateFile(s.getPath().toString(), s.getLen()))
-            .toList();
+            .withAggregationBases(targets)
+            .withControlDeltaBound(controlBound)
+            .withTimeBounds(wallClock.getAsLong(), robustness.getMaxClockSkewSeconds() * 1000L);
+    List<UpdateFile> files = new ArrayList<>();
+    List<UpdateCheck> unread = new ArrayList<>();
+    for (UpdateFile file : listed) {
+      String name = file.uri().substring(file.uri().lastIndexOf('/') + 1);
+      if (file.bytes() < 0) {
+        unread.add(
+            UpdateCheck.unreadable(
+                file.uri(),
+                0,
+                "not an update file: a folder (uploads are SITE--ID.parquet files)"));
+      } else if (name.startsWith(".") || name.startsWith("_")) {
+        unread.add(
+            UpdateCheck.unreadable(
+                file.uri(),
+                file.bytes(),
+                "not an update file: a hidden name (starting with '.' or '_'), which readers"
+                    + " skip; site ids cannot start so"));
+      } else if (!name.endsWith(".parquet")) {
+        unread.add(
+            UpdateCheck.unreadable(
+                file.uri(),
+                file.bytes(),
+                "not an update file: the name does not end in '.parquet' (uploads are"
+                    + " SITE--ID.parquet)"));
+      } else {
+        files.add(file);
+      }
+    }
     RoundRules rules =
         new RoundRules(validator, strategy, settings, plan.targets(), calibrator != null, maxBytes);
     ScanResult scan = UpdateSelection.run(files, rules, scanner);
-    List<UpdateCheck> checks = scan.checks();
+    List<UpdateCheck> checks = new ArrayList<>(scan.checks());
+    checks.addAll(unread);
+    checks.sort(Comparator.comparing(UpdateCheck::file));
     List<UpdateCheck> accepted = checks.stream().filter(UpdateCheck::accepted).toList();
     boolean enough = !accepted.isEmpty() && accepted.size() >= minSites;
+
+    // a server control variate beyond the bound cannot come from honest sites: reset it
+    Map<Integer, String> notes = new HashMap<>();
+    for (Model base : targets.values()) {
+      String poisoned = poisonedControl(base, controlBound, maxAbs);
+      if (poisoned != null) {
+        notes.put(base.getCluster(), poisoned);
+      }
+    }
+    boolean publish = enough || !notes.isEmpty();
     Map<Integer, CalibrationStatistics> statistics =
         calibrator == null || !enough
             ? Map.of()
@@ -188,12 +404,19 @@ public final class RoundJob {
     List<Model> next = new ArrayList<>();
     Map<Integer, Model> nextByCluster = new HashMap<>();
     Map<Integer, Calibrator.Outcome> calibrations = new HashMap<>();
-    if (enough) {
+    if (publish) {
       for (Model base : targets.values()) {
-        Fold fold = scan.folds().get(base.getCluster());
+        Fold fold = enough ? scan.folds().get(base.getCluster()) : null;
+        boolean reset = notes.containsKey(base.getCluster());
         Model model;
         if (fold == null || fold.count() == 0) {
           model = Models.carry(base, round + 1, specVersion, created);
+          if (reset) {
+            model.setControlVariate(
+                FloatArrays.asList(new float[model.getControlVariate().size()]));
+            model.setVersion("");
+            model.setVersion(Models.version(model));
+          }
         } else {
           Aggregate aggregate = strategy.finish(base, fold, settings);
           float[] parameters = aggregate.parameters();
@@ -203,10 +426,17 @@ public final class RoundJob {
             calibrations.put(base.getCluster(), outcome);
             parameters = outcome.parameters();
           }
+          float[] control = aggregate.controlVariate();
+          if (control != null) {
+            control =
+                reset
+                    ? new float[control.length]
+                    : clip(control, UpdateValidator.controlLimit(controlBound, base, maxAbs));
+          }
           model =
               Models.derive(
                   base,
-                  new Aggregate(parameters, aggregate.controlVariate(), aggregate.serverState()),
+                  new Aggregate(parameters, control, aggregate.serverState()),
                   round + 1,
                   strategy.name(),
                   fold.count(),
@@ -222,13 +452,14 @@ public final class RoundJob {
     List<UpdateAudit> audit = audit(round, checks, aggregated);
     try {
       for (Model model : next) {
-        store.writeModel(model);
+        store.writeModelOnce(model); // a rerun's same version is kept as it is
       }
+      checkpoints.reached(Checkpoint.MODELS_WRITTEN, round);
       store.writeAudit(round, audit);
       long written = clock.getAsLong();
       List<RoundHistory> history = new ArrayList<>();
       for (Model base : targets.values()) {
-        history.add(
+        RoundHistory row =
             withCalibration(
                 historyRow(
                     strategy,
@@ -243,20 +474,88 @@ public final class RoundJob {
                     aggregated - checked,
                     written - aggregated,
                     written - started),
-                calibrations.get(base.getCluster())));
+                calibrations.get(base.getCluster()));
+        String note = notes.get(base.getCluster());
+        if (note != null) {
+          Model carried = nextByCluster.get(base.getCluster());
+          if (!enough) { // published only to reset the control variate: nothing was aggregated
+            row.setMessage(
+                "Carried "
+                    + base.getVersion()
+                    + " forward as "
+                    + carried.getVersion()
+                    + " without aggregating ("
+                    + accepted.size()
+                    + " valid update(s), the spec asks for at least "
+                    + minSites
+                    + ")");
+            row.setParticipants(0);
+            row.setParticipantSites(List.of());
+            row.setTotalExamples(0L);
+            row.setWeightedLocalLoss(null);
+            row.setWeightedLocalAccuracy(null);
+            row.setUpdateNormMin(null);
+            row.setUpdateNormMean(null);
+            row.setUpdateNormMax(null);
+          }
+          row.setMessage(row.getMessage() + "; " + note);
+        }
+        history.add(row);
       }
       store.writeHistory(round, history);
+      checkpoints.reached(Checkpoint.HISTORY_WRITTEN, round);
+      String cleaned =
+          (takeover == null ? "" : "; " + takeover)
+              + (removedTemporaries == 0
+                  ? ""
+                  : "; removed "
+                      + removedTemporaries
+                      + " temporary file(s) a crashed run left behind");
       if (next.isEmpty()) {
+        // nothing was committed: release the round, so that the next run lists it afresh
+        RoundClaim.release(store, round);
         return new RoundResult(
             round,
             RoundResult.Status.NO_VALID_UPDATES,
-            history.get(0).getMessage(),
+            history.get(0).getMessage() + cleaned,
             List.of(),
             history,
             audit);
       }
       TreeMap<Integer, String> versions = new TreeMap<>();
       next.forEach(m -> versions.put(m.getCluster(), m.getVersion()));
+      // re-read the pointer and the claims just before moving it: a job that took this claim over
+      // (this one looked dead) or a pointer that moved means another job publishes this round
+      // (on S3 the claim is check-then-put: of two jobs that claimed at the same moment the
+      // later upload holds the claim object, and the other one learns it here)
+      Latest now = store.requireLatest();
+      RoundClaim current = RoundClaim.current(store, round).orElse(claim);
+      String lostTo = null;
+      if (!now.equals(latest)) {
+        lostTo = "the pointer names round " + now.round() + " now";
+      } else if (current.generation() != claim.generation() || !current.job().equals(claim.job())) {
+        lostTo = current.holder() + " holds the claim";
+      } else {
+        for (Model model : next) {
+          String held = store.readModel(model.getRound(), model.getCluster()).getVersion();
+          if (!held.equals(model.getVersion())) {
+            lostTo =
+                store.modelFile(model.getRound(), model.getCluster())
+                    + " holds "
+                    + held
+                    + ", another job's model";
+          }
+        }
+      }
+      if (lostTo != null) {
+        return lost(
+            round,
+            "Round "
+                + round
+                + ": lost the race after aggregating: "
+                + lostTo
+                + "; the pointer was left as it is");
+      }
       store.movePointer(new Latest(round + 1, versions));
       String message =
           "Round "
@@ -268,12 +567,53 @@ public final class RoundJob {
               + " update(s) with "
               + strategy.name()
               + ", rejected "
-              + (checks.size() - accepted.size());
+              + (checks.size() - accepted.size())
+              + cleaned;
       return new RoundResult(round, RoundResult.Status.PUBLISHED, message, next, history, audit);
     } catch (IOException e) {
       throw new UncheckedIOException(
           "Cannot publish round " + round + " to " + store.root() + ": " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * Why {@code base}'s server control variate cannot be honest (a value beyond the control bound),
+   * or null.
+   */
+  private static String poisonedControl(Model base, double factor, double maxAbs) {
+    List<Float> control = base.getControlVariate();
+    if (control == null || control.isEmpty()) {
+      return null;
+    }
+    double limit = UpdateValidator.controlLimit(factor, base, maxAbs);
+    float largest = 0;
+    for (Float v : control) {
+      if (!Float.isFinite(v) || Math.abs(v) > Math.abs(largest)) {
+        largest = v;
+        if (!Float.isFinite(v)) {
+          break;
+        }
+      }
+    }
+    if (Float.isFinite(largest) && Math.abs(largest) <= limit) {
+      return null;
+    }
+    return "the server control variate of "
+        + base.getVersion()
+        + " holds "
+        + largest
+        + ", beyond "
+        + limit
+        + " (robustness.controlDeltaBound): reset to zero";
+  }
+
+  private static float[] clip(float[] values, double limit) {
+    float bound = (float) limit;
+    float[] out = values.clone();
+    for (int i = 0; i < out.length; i++) {
+      out[i] = Math.max(-bound, Math.min(bound, out[i]));
+    }
+    return out;
   }
 
   private static List<UpdateAudit> audit(int round, List<UpdateCheck> checks, long now) {

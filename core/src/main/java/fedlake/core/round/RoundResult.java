@@ -21,7 +21,12 @@ public record RoundResult(
     /** No update was valid: nothing was published, history and audit say why. */
     NO_VALID_UPDATES,
     /** The round had been aggregated before; nothing was written. */
-    ALREADY_DONE
+    ALREADY_DONE,
+    /**
+     * Another round job claimed this round first (or published it meanwhile); this job left the
+     * store as that job wrote it.
+     */
+    LOST_RACE
   }
 
   public long accepted() {

@@ -2,6 +2,7 @@ package fedlake.core.round;
 
 import fedlake.core.model.FloatArrays;
 import fedlake.core.model.Models;
+import fedlake.core.store.Store;
 import fedlake.schema.ClassStatistics;
 import fedlake.schema.Model;
 import fedlake.schema.Update;
@@ -9,7 +10,6 @@ import java.io.Serializable;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 
 /**
  * Checks one update against the current round's models. Every check that fails yields a reason
@@ -19,13 +19,17 @@ public final class UpdateValidator implements Serializable {
   private static final long serialVersionUID = 1L;
   public static final double MAX_ABS_VALUE_DEFAULT = 1.0e4;
 
+  /** Default of robustness.controlDeltaBound: multiples of the logit scale. */
+  public static final double CONTROL_DELTA_BOUND_DEFAULT = 4.0;
+
+  /** Default of robustness.maxClockSkewSeconds. */
+  public static final long MAX_CLOCK_SKEW_SECONDS_DEFAULT = 300;
+
   /**
    * Largest |mean|, variance or |covariance| entry of unit-length embeddings, with room for
    * rounding.
    */
   private static final double STATISTICS_BOUND = 1.001;
-
-  private static final Pattern SITE = Pattern.compile("[A-Za-z0-9._-]{1,128}");
 
   private final int round;
   private final Map<Integer, Model> bases;
@@ -34,6 +38,10 @@ public final class UpdateValidator implements Serializable {
   private Map<String, Integer> assignments = Map.of();
   private String assignmentsFile;
   private Map<Integer, Model> aggregationBases;
+  private double controlDeltaBound = CONTROL_DELTA_BOUND_DEFAULT;
+  private boolean timeBounds;
+  private long now;
+  private long skewMillis;
 
   /**
    * @param bases the current round's model of each cluster
@@ -78,6 +86,43 @@ public final class UpdateValidator implements Serializable {
    */
   public UpdateValidator withAggregationBases(Map<Integer, Model> value) {
     this.aggregationBases = Map.copyOf(value);
+    return this;
+  }
+
+  /**
+   * Bounds SCAFFOLD control deltas: every |value| at most {@code factor} times the model's logit
+   * scale (at least 1), and at most the value limit. Honest control variates are averages of
+   * gradients, and every gradient entry of the head's cross-entropy on unit-length embeddings is at
+   * most the logit scale in absolute value, so a control delta is at most twice that.
+   */
+  public UpdateValidator withControlDeltaBound(double factor) {
+    if (!(factor > 0) || !Double.isFinite(factor)) {
+      throw new IllegalArgumentException("control delta bound must be positive, got " + factor);
+    }
+    this.controlDeltaBound = factor;
+    return this;
+  }
+
+  /**
+   * Largest |value| of a control delta, and of the server control variate, for models shaped like
+   * {@code model}.
+   */
+  public static double controlLimit(double factor, Model model, double maxAbsValue) {
+    return Math.min(maxAbsValue, factor * Math.max(1.0, Math.abs((double) model.getLogitScale())));
+  }
+
+  /**
+   * Requires an update's createdTime to lie between its base model's createdTime and {@code
+   * nowMillis} (the round job's clock), each with {@code skewMillis} of slack for clocks that
+   * disagree. Without this call createdTime is not checked.
+   */
+  public UpdateValidator withTimeBounds(long nowMillis, long skewMillis) {
+    if (skewMillis < 0) {
+      throw new IllegalArgumentException("clock skew must be >= 0, got " + skewMillis);
+    }
+    this.timeBounds = true;
+    this.now = nowMillis;
+    this.skewMillis = skewMillis;
     return this;
   }
 
@@ -218,11 +263,32 @@ public final class UpdateValidator implements Serializable {
     return shape;
   }
 
-  /** Why a control delta is not acceptable (non-finite or beyond the value limit), or null. */
+  /**
+   * Why a control delta is not acceptable (non-finite, beyond the value limit or beyond the control
+   * bound), or null.
+   */
   public String controlDeltaProblem(float[] controlDelta) {
-    for (float v : controlDelta) {
-      if (!Float.isFinite(v) || Math.abs(v) > maxAbsValue) {
-        return "controlDelta holds " + v + ", not a finite value within " + maxAbsValue;
+    if (controlDelta.length == 0) {
+      return null;
+    }
+    Model any = anyBase();
+    double limit = controlLimit(controlDeltaBound, any, maxAbsValue);
+    for (int i = 0; i < controlDelta.length; i++) {
+      float v = controlDelta[i];
+      if (!Float.isFinite(v) || Math.abs(v) > limit) {
+        return "controlDelta holds "
+            + v
+            + " at index "
+            + i
+            + ", not a finite value within "
+            + limit
+            + " (robustness.controlDeltaBound "
+            + controlDeltaBound
+            + " x logit scale "
+            + any.getLogitScale()
+            + ", at most maxAbsValue "
+            + maxAbsValue
+            + ")";
       }
     }
     return null;
@@ -235,11 +301,8 @@ public final class UpdateValidator implements Serializable {
 
   /** Why the facts of an update disqualify it, or null when its parameters are worth decoding. */
   public String problem(UpdateFacts u) {
-    if (u.site() == null
-        || !SITE.matcher(u.site()).matches()
-        || u.site().startsWith(".")
-        || u.site().startsWith("_")) {
-      return "invalid site id '" + u.site() + "'";
+    if (u.site() == null || !Store.SITE.matcher(u.site()).matches()) {
+      return "invalid site id '" + u.site() + "': site ids are " + Store.SITE_ALPHABET;
     }
     if (registeredSites != null && !registeredSites.contains(u.site())) {
       return "unknown site '" + u.site() + "': not registered in the federation";
@@ -278,6 +341,10 @@ public final class UpdateValidator implements Serializable {
           + u.baseModelVersion()
           + ", the current model is "
           + base.getVersion();
+    }
+    String time = timeProblem(u.createdTime(), base);
+    if (time != null) {
+      return time;
     }
     if (u.dimension() != base.getDimension()) {
       return "dimension mismatch: update has "
@@ -326,6 +393,36 @@ public final class UpdateValidator implements Serializable {
           + labelled
           + " examples, more than numExamples "
           + u.numExamples();
+    }
+    return null;
+  }
+
+  private String timeProblem(long created, Model base) {
+    if (!timeBounds) {
+      return null;
+    }
+    long skewSeconds = skewMillis / 1000;
+    if (created > now + skewMillis) {
+      return "createdTime "
+          + java.time.Instant.ofEpochMilli(created)
+          + " lies in the future: the round job's clock says "
+          + java.time.Instant.ofEpochMilli(now)
+          + " and allows "
+          + skewSeconds
+          + " s of clock skew (robustness.maxClockSkewSeconds)";
+    }
+    long baseCreated =
+        base.getCreatedTime() == null ? Long.MIN_VALUE : base.getCreatedTime().toEpochMilli();
+    if (baseCreated != Long.MIN_VALUE && created < baseCreated - skewMillis) {
+      return "createdTime "
+          + java.time.Instant.ofEpochMilli(created)
+          + " precedes its base model "
+          + base.getVersion()
+          + " (created "
+          + base.getCreatedTime()
+          + ") by more than the "
+          + skewSeconds
+          + " s of clock skew allowed (robustness.maxClockSkewSeconds)";
     }
     return null;
   }

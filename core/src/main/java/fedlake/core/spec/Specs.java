@@ -107,7 +107,12 @@ public final class Specs {
       SpecificDatumReader<FederationSpec> reader = new SpecificDatumReader<>(FederationSpec.class);
       FederationSpec spec =
           reader.read(
-              null, DecoderFactory.get().jsonDecoder(FederationSpec.getClassSchema(), json));
+              null,
+              DecoderFactory.get()
+                  .jsonDecoder(
+                      FederationSpec.getClassSchema(),
+                      // a file written before a field existed lacks it: take its default
+                      JsonDefaults.fill(json, FederationSpec.getClassSchema())));
       check(spec);
       return spec;
     } catch (IOException | RuntimeException e) {
@@ -301,6 +306,22 @@ public final class Specs {
       throw new IllegalArgumentException(
           "max-update-bytes must be at least 1024, got "
               + spec.getRobustness().getMaxUpdateBytes());
+    }
+    if (spec.getRobustness().getMaxClockSkewSeconds() < 0) {
+      throw new IllegalArgumentException(
+          "robustness.maxClockSkewSeconds must be >= 0, got "
+              + spec.getRobustness().getMaxClockSkewSeconds());
+    }
+    if (!(spec.getRobustness().getControlDeltaBound() > 0)
+        || !Double.isFinite(spec.getRobustness().getControlDeltaBound())) {
+      throw new IllegalArgumentException(
+          "robustness.controlDeltaBound must be positive, got "
+              + spec.getRobustness().getControlDeltaBound());
+    }
+    if (spec.getRobustness().getClaimTimeoutMinutes() < 1) {
+      throw new IllegalArgumentException(
+          "robustness.claimTimeoutMinutes must be at least 1, got "
+              + spec.getRobustness().getClaimTimeoutMinutes());
     }
     if (spec.getRoundPolicy().getMinSites() < 1) {
       throw new IllegalArgumentException(

@@ -36,6 +36,7 @@ import org.apache.hadoop.fs.Path;
  *
  * <pre>
  * ROOT/models/_LATEST                         pointer: current round and its model files
+ * ROOT/models/_claims/round-000003/claim-0001 the round job that publishes round 3 (RoundClaim)
  * ROOT/models/round-000003/cluster-0.parquet  model of cluster 0 that round 3 trains from
  * ROOT/updates/round-000003/SITE-UUID.parquet one upload of SITE for round 3
  * ROOT/history/round-000003.parquet           round-history rows of round 3
@@ -48,7 +49,18 @@ import org.apache.hadoop.fs.Path;
  */
 public final class Store {
   public static final String LATEST = "_LATEST";
-  private static final Pattern SITE = Pattern.compile("[A-Za-z0-9._-]{1,128}");
+
+  /**
+   * Site ids: 1 to 128 characters from {@code A-Z a-z 0-9 . _ -}, starting with a letter or digit
+   * (names starting with '.' or '_' are hidden from every reader) and without "--" (it separates
+   * the site from the update id in an update's file name).
+   */
+  public static final Pattern SITE = Pattern.compile("(?!.*--)[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+
+  /** What {@link #SITE} allows, in words, for error messages and usage. */
+  public static final String SITE_ALPHABET =
+      "1-128 letters, digits, '.', '_' or '-', starting with a letter or digit, without '--'";
+
   private static final Pattern ROUND_DIR = Pattern.compile("round-(\\d{6,})");
   private static final Set<String> OBJECT_STORES =
       Set.of("s3a", "s3", "s3n", "gs", "abfs", "abfss", "wasb", "oss");
@@ -133,8 +145,7 @@ public final class Store {
   /** Checks that a site id is safe to put into a file name. */
   public static String checkSite(String site) {
     if (site == null || !SITE.matcher(site).matches()) {
-      throw new IllegalArgumentException(
-          "Invalid site id '" + site + "': use 1-128 letters, digits, '.', '_' or '-'");
+      throw new IllegalArgumentException("Invalid site id '" + site + "': use " + SITE_ALPHABET);
     }
     return site;
   }
@@ -205,6 +216,87 @@ public final class Store {
     }
   }
 
+  /**
+   * Creates {@code target} with the content {@code writer} writes, unless it exists: returns false,
+   * writing nothing visible, when it does. Readers see the file complete or not at all.
+   *
+   * <p>Atomic on file systems: on the local file system the finished temporary file is hard-linked
+   * to the target (link(2) fails when the target exists), on HDFS and other Hadoop file systems it
+   * is renamed (their rename does not replace an existing target). On object stores Hadoop 3.4.1's
+   * S3A has no conditional put: the existence check and the upload are two requests, so two writers
+   * within that window may both "create" the object and the later upload wins (docs/storage.md).
+   */
+  public boolean createAtomically(Path target, FileWriter writer) throws IOException {
+    if (objectStore) {
+      if (fs.exists(target)) {
+        return false;
+      }
+      try {
+        writer.write(target);
+      } catch (org.apache.hadoop.fs.FileAlreadyExistsException e) {
+        return false; // the writer's own create(path, false) saw it appear
+      }
+      return true;
+    }
+    Path temporary =
+        new Path(target.getParent(), "." + target.getName() + "." + UUID.randomUUID() + ".tmp");
+    try {
+      fs.mkdirs(target.getParent());
+      writer.write(temporary);
+      if ("file".equals(fs.getUri().getScheme())) {
+        try {
+          java.nio.file.Files.createLink(
+              java.nio.file.Path.of(target.toUri()), java.nio.file.Path.of(temporary.toUri()));
+          return true;
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+          return false;
+        }
+      }
+      return fs.rename(temporary, target);
+    } finally {
+      if (fs.exists(temporary)) {
+        fs.delete(temporary, false);
+      }
+      Path checksum = new Path(temporary.getParent(), "." + temporary.getName() + ".crc");
+      if (fs.exists(checksum)) {
+        fs.delete(checksum, false);
+      }
+    }
+  }
+
+  /** Whether {@code name} is one of the temporary files {@link #writeAtomically} writes. */
+  public static boolean isTemporary(String name) {
+    return name.startsWith(".") && (name.endsWith(".tmp") || name.endsWith(".tmp.crc"));
+  }
+
+  /**
+   * Removes the temporary files ({@code .NAME.UUID.tmp}) a killed writer left in {@code dirs} (not
+   * recursively); returns the files removed. Call only while no other writer can be writing there.
+   */
+  public List<Path> removeTemporaries(List<Path> dirs) {
+    List<Path> removed = new ArrayList<>();
+    for (Path dir : dirs) {
+      try {
+        if (!fs.exists(dir)) {
+          continue;
+        }
+        for (FileStatus status : fs.listStatus(dir)) {
+          if (status.isFile() && isTemporary(status.getPath().getName())) {
+            if (fs.delete(status.getPath(), false)) {
+              removed.add(status.getPath());
+            }
+          }
+        }
+      } catch (java.io.FileNotFoundException e) {
+        // the folder went away: nothing to clean
+      } catch (IOException e) {
+        throw new UncheckedIOException(
+            "Cannot remove temporary files from " + dir + ": " + e.getMessage(), e);
+      }
+    }
+    return removed;
+  }
+
   /** Writing callback for {@link #writeAtomically}. */
   @FunctionalInterface
   public interface FileWriter {
@@ -268,6 +360,32 @@ public final class Store {
   public void writeModel(Model model) throws IOException {
     writeRecords(
         modelFile(model.getRound(), model.getCluster()), Model.getClassSchema(), List.of(model));
+  }
+
+  /**
+   * Writes one model file unless the file exists; never replaces a model. An existing file must
+   * hold the same version (a rerun of the same aggregation): then it is kept as it is and false
+   * returned. A file holding another version is an error.
+   */
+  public boolean writeModelOnce(Model model) throws IOException {
+    Path file = modelFile(model.getRound(), model.getCluster());
+    if (!fs.exists(file)
+        && createAtomically(
+            file, path -> ParquetFiles.write(path, conf, Model.getClassSchema(), List.of(model)))) {
+      return true;
+    }
+    String held = readModel(model.getRound(), model.getCluster()).getVersion();
+    if (!held.equals(model.getVersion())) {
+      throw new IllegalStateException(
+          "Cannot write model "
+              + model.getVersion()
+              + ": "
+              + file
+              + " holds "
+              + held
+              + " already, and models are never replaced");
+    }
+    return false;
   }
 
   /** Makes {@code latest} the current round; call only after every file it names is written. */
@@ -358,6 +476,31 @@ public final class Store {
         file,
         path -> ParquetFiles.writePlain(path, conf, Update.getClassSchema(), List.of(update)));
     return file;
+  }
+
+  /**
+   * Everything in a round's update folder, files and folders, but the temporary files of uploads in
+   * progress ({@code .NAME.UUID.tmp}) and checksum side files ({@code .NAME.crc}), sorted by name;
+   * empty when the folder does not exist. The round job audits each.
+   */
+  public List<FileStatus> listRoundFolder(int round) {
+    Path dir = updatesDir(round);
+    try {
+      if (!fs.exists(dir)) {
+        return List.of();
+      }
+      List<FileStatus> entries = new ArrayList<>();
+      for (FileStatus status : fs.listStatus(dir)) {
+        String name = status.getPath().getName();
+        if (!isTemporary(name) && !(name.startsWith(".") && name.endsWith(".crc"))) {
+          entries.add(status);
+        }
+      }
+      entries.sort(Comparator.comparing(s -> s.getPath().getName()));
+      return entries;
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot list " + dir, e);
+    }
   }
 
   /** Visible update files of a round, sorted by name; empty when the folder does not exist. */

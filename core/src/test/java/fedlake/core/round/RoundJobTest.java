@@ -289,6 +289,7 @@ class RoundJobTest {
             "audit/round-000000.parquet",
             "history/round-000000.parquet",
             "models/_LATEST",
+            "models/_claims/round-000000/claim-0001",
             "models/round-000000/cluster-0.parquet",
             "models/round-000001/cluster-0.parquet",
             "spec/spec-000001.json"),
@@ -442,12 +443,12 @@ class RoundJobTest {
         upload(
             update("site-a", 10, floats(100, 100, 100, 100), floats(100, 100))
                 .setUpdateId("a-old")
-                .setCreatedTime(Instant.ofEpochMilli(1000)));
+                .setCreatedTime(base.getCreatedTime().plusMillis(1000)));
     Path newer =
         upload(
             update("site-a", 10, floats(1, -2, 0.5, 0), floats(0.25, -1))
                 .setUpdateId("a-new")
-                .setCreatedTime(Instant.ofEpochMilli(2000)));
+                .setCreatedTime(base.getCreatedTime().plusMillis(2000)));
     upload(update("site-b", 30, floats(3, 4, -1.5, -0.75), floats(0.25, 1)).setUpdateId("b"));
 
     RoundResult result = job(store).execute();
@@ -479,11 +480,11 @@ class RoundJobTest {
         upload(
             update("site-a", 10, floats(1, -2, 0.5, 0), floats(0.25, -1))
                 .setUpdateId("a-valid")
-                .setCreatedTime(Instant.ofEpochMilli(1000)));
+                .setCreatedTime(base.getCreatedTime().plusMillis(1000)));
     upload(
         update("site-a", 10, floats(Float.NaN, 0, 0, 0), floats(0, 0))
             .setUpdateId("a-nan")
-            .setCreatedTime(Instant.ofEpochMilli(3000)));
+            .setCreatedTime(base.getCreatedTime().plusMillis(3000)));
     truncatedCopy(valid, "site-a--zz-broken.parquet");
 
     RoundResult result = job(store).execute();
@@ -509,14 +510,48 @@ class RoundJobTest {
   }
 
   @Test
-  void hiddenAndTemporaryFilesAreNotUpdates() throws Exception {
+  void uploadTemporariesAreIgnoredAndEveryOtherFileIsAudited() throws Exception {
     Path a = upload(update("site-a", 3, floats(1, 2, 3, 4), floats(5, 6)));
     Files.copy(a, a.resolveSibling(".site-b--x.parquet.1234.tmp"));
+    Files.copy(a, a.resolveSibling(".site-b--x.parquet.1234.tmp.crc"));
     Files.copy(a, a.resolveSibling("_SUCCESS"));
+    Files.copy(a, a.resolveSibling(".x--hidden.parquet"));
+    Files.copy(a, a.resolveSibling("UPPER.PARQUET"));
     Files.copy(a, a.resolveSibling("site-c--notes.txt"));
+    Files.createDirectory(a.resolveSibling("site-d--folder.parquet"));
     RoundResult result = job(store).execute();
-    assertEquals(1, result.audit().size());
-    assertEquals(0, result.rejected());
+
+    String hidden =
+        "not an update file: a hidden name (starting with '.' or '_'), which readers skip; site"
+            + " ids cannot start so";
+    String suffix =
+        "not an update file: the name does not end in '.parquet' (uploads are SITE--ID.parquet)";
+    Map<String, String> reasons = new TreeMap<>();
+    result
+        .audit()
+        .forEach(
+            row ->
+                reasons.put(
+                    row.getFile().substring(row.getFile().lastIndexOf('/') + 1),
+                    row.getStatus() + ": " + row.getReason()));
+    assertEquals(
+        Map.of(
+            ".x--hidden.parquet",
+            "rejected: " + hidden,
+            "UPPER.PARQUET",
+            "rejected: " + suffix,
+            "_SUCCESS",
+            "rejected: " + hidden,
+            a.getFileName().toString(),
+            "accepted: null",
+            "site-c--notes.txt",
+            "rejected: " + suffix,
+            "site-d--folder.parquet",
+            "rejected: not an update file: a folder (uploads are SITE--ID.parquet files)"),
+        reasons,
+        "every file but an upload's temporary files has an audit row");
+    assertEquals(1, result.accepted());
+    assertEquals(6, store.readAudit(0).size());
   }
 
   // ---- clusters and registries ----------------------------------------------------------------

@@ -285,7 +285,7 @@ class UpdateFilesAttackTest {
     Update forged =
         Fixtures.update(base, "site-b", 30, floats(9, 9, 9, 9), floats(9, 9))
             .setUpdateId("forged")
-            .setCreatedTime(Instant.ofEpochMilli(2_000_000L))
+            .setCreatedTime(Instant.parse("2100-01-01T00:00:00Z"))
             .build();
     Path hostile = new HandWritten(forged).writeTo(updates("site-a--forged.parquet"));
 
@@ -293,6 +293,73 @@ class UpdateFilesAttackTest {
         new RoundJob(store).execute(),
         hostile,
         "file name says site 'site-a', the update says site 'site-b'");
+  }
+
+  @Test
+  void poisonedControlDeltaOf9999EverywhereIsRejected() throws Exception {
+    float[] poison = new float[6];
+    java.util.Arrays.fill(poison, 9_999f);
+    Path hostile =
+        Path.of(
+            store
+                .writeUpdate(
+                    Fixtures.update(base, "site-c", 20, floats(0, 0, 0, 0), floats(0, 0))
+                        .setControlDelta(FloatArrays.asList(poison))
+                        .build())
+                .toUri());
+    double limit = 4.0 * base.getLogitScale();
+
+    assertRejectedNextToTheGoodOnes(
+        new RoundJob(store).execute(),
+        hostile,
+        "controlDelta holds 9999.0 at index 0, not a finite value within "
+            + limit
+            + " (robustness.controlDeltaBound 4.0 x logit scale "
+            + base.getLogitScale()
+            + ", at most maxAbsValue 10000.0)");
+  }
+
+  @Test
+  void updateFromTheYear2100DoesNotSupersedeTheSitesRealUpdate() throws Exception {
+    Update future =
+        Fixtures.update(base, "site-b", 30, floats(9, 9, 9, 9), floats(9, 9))
+            .setUpdateId("from-2100")
+            .setCreatedTime(Instant.parse("2100-01-01T00:00:00Z"))
+            .build();
+    Path hostile = new HandWritten(future).writeTo(updates("site-b--from-2100.parquet"));
+    long now = base.getCreatedTime().toEpochMilli() + 60_000;
+
+    assertRejectedNextToTheGoodOnes(
+        new RoundJob(store).wallClock(() -> now).execute(),
+        hostile,
+        "createdTime 2100-01-01T00:00:00Z lies in the future: the round job's clock says "
+            + Instant.ofEpochMilli(now)
+            + " and allows 300 s of clock skew (robustness.maxClockSkewSeconds)");
+  }
+
+  @Test
+  void siteIdStartingWithADotIsRejected() throws Exception {
+    Update dotted =
+        Fixtures.update(base, ".x", 30, floats(9, 9, 9, 9), floats(9, 9))
+            .setUpdateId("dot")
+            .build();
+    Path hostile = new HandWritten(dotted).writeTo(updates("dot-x.parquet"));
+
+    assertRejectedNextToTheGoodOnes(
+        new RoundJob(store).execute(),
+        hostile,
+        "invalid site id '.x': site ids are 1-128 letters, digits, '.', '_' or '-', starting with"
+            + " a letter or digit, without '--'");
+  }
+
+  @Test
+  void upperCaseParquetNameIsRejectedByName() throws Exception {
+    Path hostile = new HandWritten(row("site-c", 20)).writeTo(updates("UPPER.PARQUET"));
+
+    assertRejectedNextToTheGoodOnes(
+        new RoundJob(store).execute(),
+        hostile,
+        "not an update file: the name does not end in '.parquet' (uploads are SITE--ID.parquet)");
   }
 
   // ---- checks ----------------------------------------------------------------------------------

@@ -49,7 +49,7 @@ class UpdateValidatorTest {
     assertEquals("site-a", check.site());
     assertEquals(0, check.cluster());
     assertEquals(10, check.numExamples());
-    assertEquals(1_000_000L, check.createdTime());
+    assertEquals(base.getCreatedTime().toEpochMilli() + 1_000, check.createdTime());
     assertEquals(0.5, check.localLoss(), 0.0);
     assertEquals(0.75, check.localAccuracy(), 0.0);
   }
@@ -180,7 +180,36 @@ class UpdateValidatorTest {
 
   @Test
   void invalidSiteId() {
-    assertEquals("invalid site id '../other'", reason(good().setSite("../other")));
+    String alphabet =
+        "site ids are 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit,"
+            + " without '--'";
+    assertEquals("invalid site id '../other': " + alphabet, reason(good().setSite("../other")));
+    assertEquals("invalid site id '.x': " + alphabet, reason(good().setSite(".x")));
+    assertEquals("invalid site id '_x': " + alphabet, reason(good().setSite("_x")));
+    assertEquals("invalid site id 'a--b': " + alphabet, reason(good().setSite("a--b")));
+  }
+
+  @Test
+  void createdTimeMustLieBetweenTheBaseModelAndNowWithinTheSkew() {
+    long created = base.getCreatedTime().toEpochMilli();
+    UpdateValidator timed =
+        new UpdateValidator(0, Map.of(0, base), null, 1e4).withTimeBounds(created + 60_000, 5_000);
+    assertNull(reason(timed, good().setCreatedTime(base.getCreatedTime().minusMillis(5_000))));
+    assertNull(reason(timed, good().setCreatedTime(base.getCreatedTime().plusMillis(65_000))));
+    assertEquals(
+        "createdTime 2100-01-01T00:00:00Z lies in the future: the round job's clock says "
+            + java.time.Instant.ofEpochMilli(created + 60_000)
+            + " and allows 5 s of clock skew (robustness.maxClockSkewSeconds)",
+        reason(timed, good().setCreatedTime(java.time.Instant.parse("2100-01-01T00:00:00Z"))));
+    assertEquals(
+        "createdTime "
+            + base.getCreatedTime().minusMillis(5_001)
+            + " precedes its base model "
+            + base.getVersion()
+            + " (created "
+            + base.getCreatedTime()
+            + ") by more than the 5 s of clock skew allowed (robustness.maxClockSkewSeconds)",
+        reason(timed, good().setCreatedTime(base.getCreatedTime().minusMillis(5_001))));
   }
 
   @Test

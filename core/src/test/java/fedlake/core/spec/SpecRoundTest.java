@@ -161,4 +161,24 @@ class SpecRoundTest {
         again.getMessage());
     assertNull(current.getPrivacy());
   }
+
+  @Test
+  void aSpecWrittenBeforeTheRoundSafetyBoundsReadsWithTheirDefaults() {
+    Store store = Store.open(dir.resolve("old").toUri().toString());
+    new Federation(store).dimension(2).classes(2).execute();
+    String json = Specs.toJson(Specs.require(store));
+    String old =
+        json.replaceAll(",\\s*\"maxClockSkewSeconds\"\\s*:\\s*\\d+", "")
+            .replaceAll(",\\s*\"controlDeltaBound\"\\s*:\\s*[0-9.]+", "")
+            .replaceAll(",\\s*\"claimTimeoutMinutes\"\\s*:\\s*\\d+", "");
+    assertFalse(old.contains("maxClockSkewSeconds"), old);
+    assertFalse(old.contains("controlDeltaBound"), old);
+    assertFalse(old.contains("claimTimeoutMinutes"), old);
+
+    FederationSpec spec = Specs.parse(old, "spec-000001.json");
+
+    assertEquals(300, spec.getRobustness().getMaxClockSkewSeconds());
+    assertEquals(4.0, spec.getRobustness().getControlDeltaBound());
+    assertEquals(120, spec.getRobustness().getClaimTimeoutMinutes());
+  }
 }

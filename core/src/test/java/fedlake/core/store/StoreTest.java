@@ -95,7 +95,13 @@ class StoreTest {
         assertThrows(
             IllegalArgumentException.class, () -> store.registerSites(List.of("ok", "no/slash")));
     assertEquals(
-        "Invalid site id 'no/slash': use 1-128 letters, digits, '.', '_' or '-'", e.getMessage());
+        "Invalid site id 'no/slash': use 1-128 letters, digits, '.', '_' or '-', starting with a"
+            + " letter or digit, without '--'",
+        e.getMessage());
+    for (String hidden : List.of(".x", "_x", "-x", "a--b", "")) {
+      assertThrows(IllegalArgumentException.class, () -> Store.checkSite(hidden), hidden);
+    }
+    assertEquals("7.a_b-c", Store.checkSite("7.a_b-c"));
     assertThrows(IllegalArgumentException.class, () -> Store.checkSite("x".repeat(129)));
     assertEquals("x".repeat(128), Store.checkSite("x".repeat(128)));
   }

@@ -21,7 +21,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -294,7 +293,7 @@ public final class RoundBench {
                               .setLocalLoss(1)
                               .setLocalAccuracy(0.5)
                               .setLabelHistogram(FloatArrays.asList(histogram))
-                              .setCreatedTime(Instant.ofEpochMilli(1_700_000_000_000L))
+                              .setCreatedTime(base.getCreatedTime().plusSeconds(1))
                               .build();
                       // the edge runner's file format (ParquetFiles.writePlain), written straight
                       // to the local folder

@@ -141,10 +141,27 @@ public final class Commands {
           .filter(h -> h.getCalibrationMessage() != null)
           .forEach(
               h -> out.println("  cluster " + h.getCluster() + ": " + h.getCalibrationMessage()));
-      return result.status() == RoundResult.Status.NO_VALID_UPDATES ? 3 : 0;
+      return exitCode(result.status());
     } finally {
       spark.stop();
     }
+  }
+
+  /** Exit code of the round command, by outcome. */
+  public static final int EXIT_NO_VALID_UPDATES = 3;
+
+  public static final int EXIT_LOST_RACE = 4;
+
+  /**
+   * 0 published (or already done), 3 no valid update, 4 lost the race to another round job on the
+   * same round.
+   */
+  public static int exitCode(RoundResult.Status status) {
+    return switch (status) {
+      case PUBLISHED, ALREADY_DONE -> 0;
+      case NO_VALID_UPDATES -> EXIT_NO_VALID_UPDATES;
+      case LOST_RACE -> EXIT_LOST_RACE;
+    };
   }
 
   static void report(RoundResult result, PrintStream out) {

@@ -69,7 +69,20 @@ public final class SpecCommands {
               "N",
               "largest update file and uncompressed column size read (default 256 MiB)"),
           Option.value(
-              "min-sites", "K", "fewest accepted updates a round publishes from (default 1)"));
+              "min-sites", "K", "fewest accepted updates a round publishes from (default 1)"),
+          Option.value(
+              "max-clock-skew-seconds",
+              "S",
+              "slack of an update's createdTime against the round job's clock and its base model"
+                  + " (default 300)"),
+          Option.value(
+              "control-delta-bound",
+              "F",
+              "largest SCAFFOLD control value, as a multiple of the logit scale (default 4)"),
+          Option.value(
+              "claim-timeout-minutes",
+              "M",
+              "how long a round job's claim holds against jobs on other hosts (default 120)"));
 
   private SpecCommands() {}
 
@@ -160,6 +173,15 @@ public final class SpecCommands {
     }
     if (args.has("max-update-bytes")) {
       robustness.setMaxUpdateBytes(args.longValue("max-update-bytes", 0));
+    }
+    if (args.has("max-clock-skew-seconds")) {
+      robustness.setMaxClockSkewSeconds(args.longValue("max-clock-skew-seconds", 0));
+    }
+    if (args.has("control-delta-bound")) {
+      robustness.setControlDeltaBound(args.number("control-delta-bound", 0));
+    }
+    if (args.has("claim-timeout-minutes")) {
+      robustness.setClaimTimeoutMinutes(args.integer("claim-timeout-minutes", 0));
     }
     spec.setRobustness(robustness);
     if (args.has("min-sites")) {

@@ -3,6 +3,7 @@ package fedlake.jobs.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import fedlake.core.round.RoundResult;
 import fedlake.core.spec.Specs;
 import fedlake.core.store.Store;
 import fedlake.jobs.FedlakeMain;
@@ -109,5 +110,45 @@ class SpecCommandsTest {
     assertTrue(
         nothing.err().startsWith("fedlake spec: spec set: nothing to change"), nothing.err());
     assertEquals(1, Specs.require(Store.open(store)).getSpecVersion(), "no version was written");
+  }
+
+  @Test
+  void roundSafetyBoundsAreSetAndChecked() {
+    String store = dir.resolve("bounds").toUri().toString();
+    assertEquals(0, run("init", "--store", store, "--dim", "4", "--classes", "3").code());
+    Run set =
+        run(
+            "spec",
+            "set",
+            "--store",
+            store,
+            "--max-clock-skew-seconds",
+            "60",
+            "--control-delta-bound",
+            "2.5",
+            "--claim-timeout-minutes",
+            "30");
+    assertEquals(0, set.code(), set.err());
+    var robustness = Specs.require(Store.open(store)).getRobustness();
+    assertEquals(60, robustness.getMaxClockSkewSeconds());
+    assertEquals(2.5, robustness.getControlDeltaBound());
+    assertEquals(30, robustness.getClaimTimeoutMinutes());
+
+    Run bad = run("spec", "set", "--store", store, "--control-delta-bound", "0");
+    assertEquals(2, bad.code());
+    assertEquals(
+        "fedlake spec: robustness.controlDeltaBound must be positive, got 0.0\n", bad.err());
+    Run never = run("spec", "set", "--store", store, "--claim-timeout-minutes", "0");
+    assertEquals(2, never.code());
+    assertEquals(
+        "fedlake spec: robustness.claimTimeoutMinutes must be at least 1, got 0\n", never.err());
+  }
+
+  @Test
+  void theRoundCommandsExitCodes() {
+    assertEquals(0, Commands.exitCode(RoundResult.Status.PUBLISHED));
+    assertEquals(0, Commands.exitCode(RoundResult.Status.ALREADY_DONE));
+    assertEquals(3, Commands.exitCode(RoundResult.Status.NO_VALID_UPDATES));
+    assertEquals(4, Commands.exitCode(RoundResult.Status.LOST_RACE));
   }
 }

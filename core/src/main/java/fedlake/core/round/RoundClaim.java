@@ -1,0 +1,298 @@
+package fedlake.core.round;
+
+import fedlake.core.InvalidInputException;
+import fedlake.core.store.Store;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.StringReader;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * A round job's claim on a round: {@code ROOT/models/_claims/round-RRRRRR/claim-GGGG}, created only
+ * if absent, before the job writes anything else. The holder of the highest generation is the one
+ * job that may write the round's models, audit and history and move the pointer; a job that finds a
+ * live claim stops ("lost the race") without writing. The claim records what it decided: the base
+ * model versions and the update files (name and length) of the round, so that the job that takes
+ * over a dead holder's claim aggregates exactly the same files into the same model versions.
+ *
+ * <p>A claim is dead when its process is known to be gone: same host and the process id is not
+ * running (or runs another process, told by its start time), or same process and the job has ended.
+ * A claim from another host holds for {@code robustness.claimTimeoutMinutes} after it was made. A
+ * dead claim is taken over by creating the next generation, again only if absent.
+ */
+public record RoundClaim(
+    int round,
+    int generation,
+    String job,
+    String host,
+    long pid,
+    long processStart,
+    long claimedTime,
+    SortedMap<Integer, String> bases,
+    List<UpdateFile> files) {
+
+  private static final Pattern NAME = Pattern.compile("claim-(\\d{4,})");
+
+  /** Jobs of this JVM that hold a claim and have not ended. */
+  private static final Set<String> RUNNING = ConcurrentHashMap.newKeySet();
+
+  private static final String HOST = hostName();
+  private static final long PID = ProcessHandle.current().pid();
+  private static final long PROCESS_START = startOf(ProcessHandle.current());
+
+  public RoundClaim {
+    bases = new TreeMap<>(bases);
+    files = List.copyOf(files);
+  }
+
+  /** A claim of this process for {@code job}. */
+  static RoundClaim mine(
+      int round,
+      int generation,
+      String job,
+      long now,
+      SortedMap<Integer, String> bases,
+      List<UpdateFile> files) {
+    return new RoundClaim(round, generation, job, HOST, PID, PROCESS_START, now, bases, files);
+  }
+
+  /** The folder holding the claims of {@code round}. */
+  public static Path folder(Store store, int round) {
+    return store.path("models/_claims/" + Store.roundName(round));
+  }
+
+  public Path file(Store store) {
+    return new Path(folder(store, round), String.format("claim-%04d", generation));
+  }
+
+  /** The highest-generation claim of {@code round}, or empty. */
+  public static Optional<RoundClaim> current(Store store, int round) {
+    Path dir = folder(store, round);
+    try {
+      if (!store.fileSystem().exists(dir)) {
+        return Optional.empty();
+      }
+      Path best = null;
+      int generation = -1;
+      for (FileStatus status : store.fileSystem().listStatus(dir)) {
+        Matcher m = NAME.matcher(status.getPath().getName());
+        if (status.isFile() && m.matches() && Integer.parseInt(m.group(1)) > generation) {
+          generation = Integer.parseInt(m.group(1));
+          best = status.getPath();
+        }
+      }
+      if (best == null) {
+        return Optional.empty();
+      }
+      Properties properties = new Properties();
+      try (InputStream in = store.fileSystem().open(best)) {
+        properties.load(new InputStreamReader(in, StandardCharsets.UTF_8));
+      }
+      return Optional.of(parse(properties, best.toString()));
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "Cannot read the claims of round " + round + " in " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Creates this claim's file unless a claim of the same generation exists; true when this job now
+   * holds the round.
+   */
+  boolean create(Store store) {
+    String text = format();
+    try {
+      boolean created =
+          store.createAtomically(
+              file(store),
+              path -> {
+                try (OutputStream out = store.fileSystem().create(path, false)) {
+                  out.write(text.getBytes(StandardCharsets.UTF_8));
+                }
+              });
+      if (created) {
+        RUNNING.add(job);
+      }
+      return created;
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "Cannot claim round " + round + " in " + file(store) + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Removes every claim of {@code round}: its holder ended without publishing anything, so the next
+   * run may list the round afresh. Call only while holding the highest claim.
+   */
+  static void release(Store store, int round) {
+    Path dir = folder(store, round);
+    try {
+      store.fileSystem().delete(dir, true);
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "Cannot release the claims of round " + round + " in " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** This job has ended (published, failed or lost): a claim it left is dead from now on. */
+  static void ended(String job) {
+    RUNNING.remove(job);
+  }
+
+  /** Whether the job that made this claim may still be running (see the class comment). */
+  boolean live(long now, long timeoutMillis) {
+    if (HOST.equals(host)) {
+      if (pid == PID) {
+        return processStart == PROCESS_START && RUNNING.contains(job);
+      }
+      Optional<ProcessHandle> process = ProcessHandle.of(pid);
+      if (process.isEmpty() || !process.get().isAlive()) {
+        return false;
+      }
+      long start = startOf(process.get());
+      return start == 0 || processStart == 0 || start == processStart;
+    }
+    return now - claimedTime < timeoutMillis;
+  }
+
+  /** Who holds the claim, for messages. */
+  String holder() {
+    return "job "
+        + job
+        + " (host "
+        + host
+        + ", process "
+        + pid
+        + ", claimed "
+        + Instant.ofEpochMilli(claimedTime)
+        + ")";
+  }
+
+  String format() {
+    Properties properties = new Properties();
+    properties.setProperty("round", Integer.toString(round));
+    properties.setProperty("generation", Integer.toString(generation));
+    properties.setProperty("job", job);
+    properties.setProperty("host", host);
+    properties.setProperty("pid", Long.toString(pid));
+    properties.setProperty("processStart", Long.toString(processStart));
+    properties.setProperty("claimedTime", Long.toString(claimedTime));
+    bases.forEach((cluster, version) -> properties.setProperty("base." + cluster, version));
+    properties.setProperty("files", Integer.toString(files.size()));
+    for (int i = 0; i < files.size(); i++) {
+      properties.setProperty("file." + i, files.get(i).uri());
+      properties.setProperty("bytes." + i, Long.toString(files.get(i).bytes()));
+    }
+    StringBuilder text =
+        new StringBuilder(
+            "# fedlake round claim: the one job that publishes this round, and the update files it"
+                + " aggregates\n");
+    for (Map.Entry<String, String> e : new TreeMap<>(toMap(properties)).entrySet()) {
+      text.append(escape(e.getKey())).append('=').append(escape(e.getValue())).append('\n');
+    }
+    return text.toString();
+  }
+
+  private static Map<String, String> toMap(Properties properties) {
+    Map<String, String> map = new TreeMap<>();
+    properties.stringPropertyNames().forEach(k -> map.put(k, properties.getProperty(k)));
+    return map;
+  }
+
+  /** Properties escaping of one key or value (reads back through {@link Properties#load}). */
+  private static String escape(String text) {
+    Properties one = new Properties();
+    one.setProperty("k", text);
+    java.io.StringWriter out = new java.io.StringWriter();
+    try {
+      one.store(out, null);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    for (String line : out.toString().split("\\R")) {
+      if (line.startsWith("k=")) {
+        return line.substring(2);
+      }
+    }
+    throw new IllegalStateException("cannot escape " + text);
+  }
+
+  static RoundClaim parse(String text, String file) {
+    Properties properties = new Properties();
+    try {
+      properties.load(new StringReader(text));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return parse(properties, file);
+  }
+
+  private static RoundClaim parse(Properties p, String file) {
+    try {
+      SortedMap<Integer, String> bases = new TreeMap<>();
+      for (String key : p.stringPropertyNames()) {
+        if (key.startsWith("base.")) {
+          bases.put(Integer.parseInt(key.substring(5)), p.getProperty(key));
+        }
+      }
+      int count = Integer.parseInt(required(p, "files", file));
+      List<UpdateFile> files = new ArrayList<>(count);
+      for (int i = 0; i < count; i++) {
+        files.add(
+            new UpdateFile(
+                required(p, "file." + i, file), Long.parseLong(required(p, "bytes." + i, file))));
+      }
+      return new RoundClaim(
+          Integer.parseInt(required(p, "round", file)),
+          Integer.parseInt(required(p, "generation", file)),
+          required(p, "job", file),
+          required(p, "host", file),
+          Long.parseLong(required(p, "pid", file)),
+          Long.parseLong(required(p, "processStart", file)),
+          Long.parseLong(required(p, "claimedTime", file)),
+          bases,
+          files);
+    } catch (NumberFormatException e) {
+      throw new InvalidInputException(
+          file, "round claim holds a malformed number: " + e.getMessage());
+    }
+  }
+
+  private static String required(Properties p, String key, String file) {
+    String value = p.getProperty(key);
+    if (value == null) {
+      throw new InvalidInputException(file, "round claim has no '" + key + "'");
+    }
+    return value;
+  }
+
+  private static String hostName() {
+    try {
+      return java.net.InetAddress.getLocalHost().getHostName();
+    } catch (IOException | RuntimeException e) {
+      String env = System.getenv("HOSTNAME");
+      return env == null || env.isBlank() ? "unknown-host" : env;
+    }
+  }
+
+  private static long startOf(ProcessHandle process) {
+    return process.info().startInstant().map(Instant::toEpochMilli).orElse(0L);
+  }
+}

@@ -58,6 +58,7 @@ public final class EdgeTrain {
   private Path stateDir = defaultStateDir();
   private fedlake.core.synth.SiteStatistics siteStatistics;
   private Runnable beforeUpload = () -> {};
+  private java.util.function.LongSupplier clock = System::currentTimeMillis;
 
   public EdgeTrain(Store store, String site, Dataset data) {
     this.store = store;
@@ -97,6 +98,12 @@ public final class EdgeTrain {
    * Train this cluster's model; without it the site's assignment decides, else the lowest local
    * loss (IFCA).
    */
+  /** The clock that stamps the update's creation time (tests: a fixed order of uploads). */
+  public EdgeTrain clock(java.util.function.LongSupplier value) {
+    this.clock = java.util.Objects.requireNonNull(value, "clock");
+    return this;
+  }
+
   public EdgeTrain cluster(int value) {
     this.cluster = value;
     return this;
@@ -291,7 +298,7 @@ public final class EdgeTrain {
             .setStatisticsFingerprint(fingerprint)
             .setSpecVersion(spec == null ? 0 : spec.getSpecVersion())
             .setRunnerVersion(VERSION)
-            .setCreatedTime(Instant.now())
+            .setCreatedTime(Instant.ofEpochMilli(clock.getAsLong()))
             .build();
     beforeUpload.run();
     String file;

@@ -65,11 +65,12 @@ class SparkScannerTest extends SparkTestBase {
     Store store = Store.open(template.toUri().toString());
     new Federation(store).dimension(16).classes(5).execute();
     GaussianClasses generator = new GaussianClasses(5, 16, 1.5, 3);
+    long now = System.currentTimeMillis();
     for (int s = 0; s < SITES; s++) {
-      edge(store, "site-" + s, generator.sample(3 + s, 100 + s, "site-" + s), s);
+      edge(store, "site-" + s, generator.sample(3 + s, 100 + s, "site-" + s), s, now);
     }
-    Thread.sleep(10); // the re-upload must be later than the first one
-    edge(store, "site-0", generator.sample(4, 999, "site-0-again"), 99);
+    // the re-upload is a second later than the first one
+    edge(store, "site-0", generator.sample(4, 999, "site-0-again"), 99, now + 1000);
     // a broken-off upload and an update holding a NaN
     Path updates = template.resolve("updates/round-000000");
     Path some;
@@ -94,8 +95,11 @@ class SparkScannerTest extends SparkTestBase {
             .build());
   }
 
-  private static void edge(Store store, String site, Dataset data, long seed) {
-    new EdgeTrain(store, site, data).settings(TrainSettings.defaults(seed)).execute();
+  private static void edge(Store store, String site, Dataset data, long seed, long createdMillis) {
+    new EdgeTrain(store, site, data)
+        .settings(TrainSettings.defaults(seed))
+        .clock(() -> createdMillis)
+        .execute();
   }
 
   private static Store copy(String name) {
@@ -206,7 +210,12 @@ class SparkScannerTest extends SparkTestBase {
     // a second, smaller round: three sites train on the published model
     GaussianClasses generator = new GaussianClasses(5, 16, 1.5, 3);
     for (int s = 0; s < 3; s++) {
-      edge(store, "site-" + s, generator.sample(2, 500 + s, "round-1"), 200 + s);
+      edge(
+          store,
+          "site-" + s,
+          generator.sample(2, 500 + s, "round-1"),
+          200 + s,
+          System.currentTimeMillis());
     }
     RoundResult second = round(store, new SparkScanner(spark()));
     assertEquals(RoundResult.Status.PUBLISHED, second.status(), second.message());

@@ -154,7 +154,8 @@ public final class RoundJob {
                 : UpdateValidator.MAX_ABS_VALUE_DEFAULT;
     long maxBytes =
         spec != null ? spec.getRobustness().getMaxUpdateBytes() : MAX_UPDATE_BYTES_DEFAULT;
-    int minSites = spec != null ? spec.getRoundPolicy().getMinSites() : 1;
+    RoundReadiness policy = RoundReadiness.of(spec);
+    int minSites = policy.minSites();
 
     ClusterPlan plan = ClusterPlan.forRound(store, round, bases.keySet());
     SortedMap<Integer, Model> targets = plan.bases(bases);
@@ -171,7 +172,8 @@ public final class RoundJob {
     ScanResult scan = UpdateSelection.run(files, rules, scanner);
     List<UpdateCheck> checks = scan.checks();
     List<UpdateCheck> accepted = checks.stream().filter(UpdateCheck::accepted).toList();
-    boolean enough = !accepted.isEmpty() && accepted.size() >= minSites;
+    boolean enough =
+        policy.decide(accepted.size(), RoundReadiness.opened(bases.values()), started).ready();
     Map<Integer, CalibrationStatistics> statistics =
         calibrator == null || !enough
             ? Map.of()
@@ -289,7 +291,7 @@ public final class RoundJob {
               .setSite(c.site())
               .setUpdateId(c.updateId())
               .setCluster(c.accepted() ? c.cluster() : null)
-              .setNumExamples(c.site() == null ? null : c.numExamples())
+              .setNumExamples(c.updateId() == null ? null : c.numExamples())
               .setUpdateNorm(c.updateNorm())
               .setCheckedTime(Instant.ofEpochMilli(now))
               .build());

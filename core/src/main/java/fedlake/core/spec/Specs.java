@@ -306,6 +306,11 @@ public final class Specs {
       throw new IllegalArgumentException(
           "min-sites must be at least 1, got " + spec.getRoundPolicy().getMinSites());
     }
+    if (spec.getRoundPolicy().getDeadlineSeconds() < 0) {
+      throw new IllegalArgumentException(
+          "round-deadline must be 0 (none) or a positive number of seconds, got "
+              + spec.getRoundPolicy().getDeadlineSeconds());
+    }
   }
 
   /** Lower-case name of an enum symbol, as on the command line and in files. */

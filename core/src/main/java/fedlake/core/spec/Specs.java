@@ -1,5 +1,9 @@
 package fedlake.core.spec;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import fedlake.core.InvalidInputException;
 import fedlake.core.store.Store;
 import fedlake.core.strategy.Strategies;
@@ -27,11 +31,13 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.avro.Schema;
 import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.io.JsonEncoder;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.specific.SpecificDatumWriter;
+import org.apache.avro.util.internal.JacksonUtils;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Path;
 
@@ -107,7 +113,9 @@ public final class Specs {
       SpecificDatumReader<FederationSpec> reader = new SpecificDatumReader<>(FederationSpec.class);
       FederationSpec spec =
           reader.read(
-              null, DecoderFactory.get().jsonDecoder(FederationSpec.getClassSchema(), json));
+              null,
+              DecoderFactory.get()
+                  .jsonDecoder(FederationSpec.getClassSchema(), withDefaults(json)));
       check(spec);
       return spec;
     } catch (IOException | RuntimeException e) {
@@ -117,6 +125,55 @@ public final class Specs {
       throw new InvalidInputException(
           source, "is not a valid federation spec: " + e.getMessage(), e);
     }
+  }
+
+  /**
+   * The spec file's JSON with the schema default of every record field it lacks, at any depth: a
+   * file written before a field existed (the round policy's deadline, say) stays readable. Avro's
+   * JSON decoder does not apply defaults itself.
+   */
+  static String withDefaults(String json) throws IOException {
+    JsonNode tree = JSON.readTree(json);
+    return tree == null
+        ? json
+        : JSON.writeValueAsString(fill(tree, FederationSpec.getClassSchema()));
+  }
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  private static JsonNode fill(JsonNode node, Schema schema) {
+    if (schema.getType() == Schema.Type.RECORD && node instanceof ObjectNode object) {
+      for (Schema.Field field : schema.getFields()) {
+        JsonNode value = object.get(field.name());
+        if (value == null && field.hasDefaultValue()) {
+          object.set(field.name(), fill(defaultJson(field), field.schema()));
+        } else if (value != null) {
+          object.set(field.name(), fill(value, field.schema()));
+        }
+      }
+    } else if (schema.getType() == Schema.Type.UNION
+        && node instanceof ObjectNode object
+        && object.size() == 1) { // Avro JSON writes a non-null union value as {"branch": value}
+      String branch = object.fieldNames().next();
+      for (Schema type : schema.getTypes()) {
+        if (type.getFullName().equals(branch)) {
+          object.set(branch, fill(object.get(branch), type));
+        }
+      }
+    }
+    return node;
+  }
+
+  /** A field's default in Avro's JSON encoding (a non-null union default names its branch). */
+  private static JsonNode defaultJson(Schema.Field field) {
+    JsonNode value = JacksonUtils.toJsonNode(field.defaultVal());
+    Schema schema = field.schema();
+    if (schema.getType() == Schema.Type.UNION && value != null && !value.isNull()) {
+      ObjectNode wrapped = JSON.createObjectNode();
+      wrapped.set(schema.getTypes().get(0).getFullName(), value);
+      return wrapped;
+    }
+    return value == null ? NullNode.getInstance() : value;
   }
 
   public static String toJson(FederationSpec spec) {

@@ -8,6 +8,7 @@ import fedlake.jobs.cli.CacheInit;
 import fedlake.jobs.cli.ClusterCommands;
 import fedlake.jobs.cli.Commands;
 import fedlake.jobs.cli.EmbedImages;
+import fedlake.jobs.cli.RoundCommands;
 import fedlake.jobs.cli.SpecCommands;
 import fedlake.jobs.simulation.ClusteredSimulation;
 import fedlake.jobs.simulation.Demo;
@@ -18,8 +19,8 @@ import java.util.Arrays;
 /**
  * Entry point of {@code bin/fedlake} and of the spark-submit jar. Exit codes: 0 done, 1 the store
  * could not be read or written, or an unexpected failure, 2 bad usage or input, 3 a round with no
- * valid update, 4 a round job that lost the race to another job on the same round (it wrote
- * nothing).
+ * valid update (or too few before its deadline), 4 a round job that lost the race to another job on
+ * the same round (it wrote nothing), 5 a round not ready yet ({@code round-ready}).
  */
 public final class FedlakeMain {
   static final String USAGE =
@@ -32,6 +33,8 @@ public final class FedlakeMain {
           "  round --store URI [--calibrate]        aggregate the current round (Spark)",
           "  synthesize --source text|site-stats|images --per-class M --seed S   class-balanced synthetic embeddings (Spark)",
           "  history --store URI [--audit ROUND]    print the round history",
+          "  round-ready --store URI [--round R]    exit 0 when the round may be aggregated, 4 when not yet (the DAG sensor)",
+          "  current-round --store URI              print the current round number",
           "  spec show|set --store URI [options]    the federation spec: strategy, what sites do, limits (versioned)",
           "  simulate --data DIR --sites N --alpha A --rounds R --seed S   federated simulation on embeddings",
           "  simulate --data DIR1,DIR2,... --clusters auto|K   clustered FL: one model per cluster of similar sites",
@@ -67,6 +70,8 @@ public final class FedlakeMain {
         case "init" -> Commands.init(rest, out);
         case "round" -> Commands.round(rest, out);
         case "history" -> Commands.history(rest, out);
+        case "round-ready" -> RoundCommands.roundReady(rest, out, System::currentTimeMillis);
+        case "current-round" -> RoundCommands.currentRound(rest, out);
         case "spec" -> SpecCommands.run(rest, out);
         case "synthesize" -> Synthesize.run(rest, out);
         case "simulate" ->
@@ -101,6 +106,7 @@ public final class FedlakeMain {
       case "edge" -> EdgeMain.USAGE;
       case "init" ->
           "usage: fedlake init --store URI --dim D --classes C [--clusters K] [--logit-scale S] [--sites a,b,c] [--conf KEY=VALUE]\n"
+              + "       [--exists-ok]   a store initialised by this same command line is left as it is (exit 0: a retried task)\n"
               + "       [spec options: what sites do and how the round aggregates]\n"
               + SpecCommands.usage()
               + "\n"
@@ -116,6 +122,8 @@ public final class FedlakeMain {
               + "\n"
               + StoreConfig.USAGE;
       case "synthesize" -> Synthesize.USAGE;
+      case "round-ready" -> RoundCommands.ROUND_READY_USAGE;
+      case "current-round" -> RoundCommands.CURRENT_ROUND_USAGE;
       case "spec" -> SpecCommands.USAGE;
       case "history" ->
           "usage: fedlake history --store URI [--audit ROUND] [--conf KEY=VALUE]\n"

@@ -331,7 +331,8 @@ public final class RoundJob {
             ? maxAbsValue
             : spec != null ? robustness.getMaxAbsValue() : UpdateValidator.MAX_ABS_VALUE_DEFAULT;
     long maxBytes = spec != null ? robustness.getMaxUpdateBytes() : MAX_UPDATE_BYTES_DEFAULT;
-    int minSites = spec != null ? spec.getRoundPolicy().getMinSites() : 1;
+    RoundReadiness policy = RoundReadiness.of(spec);
+    int minSites = policy.minSites();
     double controlBound = robustness.getControlDeltaBound();
 
     ClusterPlan plan = ClusterPlan.forRound(store, round, bases.keySet());
@@ -377,7 +378,8 @@ public final class RoundJob {
     checks.addAll(unread);
     checks.sort(Comparator.comparing(UpdateCheck::file));
     List<UpdateCheck> accepted = checks.stream().filter(UpdateCheck::accepted).toList();
-    boolean enough = !accepted.isEmpty() && accepted.size() >= minSites;
+    boolean enough =
+        policy.decide(accepted.size(), RoundReadiness.opened(bases.values()), started).ready();
 
     // a server control variate beyond the bound cannot come from honest sites: reset it
     Map<Integer, String> notes = new HashMap<>();
@@ -629,7 +631,7 @@ public final class RoundJob {
               .setSite(c.site())
               .setUpdateId(c.updateId())
               .setCluster(c.accepted() ? c.cluster() : null)
-              .setNumExamples(c.site() == null ? null : c.numExamples())
+              .setNumExamples(c.updateId() == null ? null : c.numExamples())
               .setUpdateNorm(c.updateNorm())
               .setCheckedTime(Instant.ofEpochMilli(now))
               .build());

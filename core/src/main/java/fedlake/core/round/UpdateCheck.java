@@ -56,9 +56,23 @@ public record UpdateCheck(
         false);
   }
 
+  /**
+   * A file that could not be read as an update: the site is the one its name gives ({@code
+   * SITE--ID.parquet}, null for another form), so the audit still says whose upload failed.
+   */
   public static UpdateCheck unreadable(String file, long fileBytes, String reason) {
     return new UpdateCheck(
-        file, fileBytes, null, null, null, 0, 0, Double.NaN, Double.NaN, null, reason);
+        file,
+        fileBytes,
+        new UpdateFile(file, fileBytes).siteFromName(),
+        null,
+        null,
+        0,
+        0,
+        Double.NaN,
+        Double.NaN,
+        null,
+        reason);
   }
 
   public boolean accepted() {

@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.avro.Schema;
 import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.io.JsonEncoder;
@@ -326,6 +327,11 @@ public final class Specs {
     if (spec.getRoundPolicy().getMinSites() < 1) {
       throw new IllegalArgumentException(
           "min-sites must be at least 1, got " + spec.getRoundPolicy().getMinSites());
+    }
+    if (spec.getRoundPolicy().getDeadlineSeconds() < 0) {
+      throw new IllegalArgumentException(
+          "round-deadline must be 0 (none) or a positive number of seconds, got "
+              + spec.getRoundPolicy().getDeadlineSeconds());
     }
   }
 

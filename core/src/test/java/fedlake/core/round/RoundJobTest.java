@@ -172,8 +172,8 @@ class RoundJobTest {
     assertEquals(
         List.of("accepted", "accepted", "rejected", "rejected"),
         audit.stream().map(UpdateAudit::getStatus).toList());
-    assertEquals(
-        Arrays.asList("site-a", "site-b", null, "site-d"),
+    assertEquals( // the truncated file's site comes from its name (site-c--truncated.parquet)
+        Arrays.asList("site-a", "site-b", "site-c", "site-d"),
         audit.stream().map(UpdateAudit::getSite).toList());
     assertNull(a.getReason());
     assertEquals(0, a.getCluster());

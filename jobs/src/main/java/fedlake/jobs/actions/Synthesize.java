@@ -78,6 +78,8 @@ public final class Synthesize {
           "  --per-class M         rows per class (default " + PER_CLASS_DEFAULT + ")",
           "  --seed S              seed; class c always draws from the stream of (S, c) (default 0)",
           "  --skip-missing-classes  write the classes the source covers when some have none (default: error)",
+          "  --exists-ok           a table of that name made with the same source, settings and seed is kept (exit 0;",
+          "                        a retried task), not an error; one made otherwise still is",
           "  text:       --text FILE (.npy classes x dim, or Parquet DatasetRow with label = class),",
           "              --noise SIGMA (noise length against the unit text embedding, default "
               + TextSource.NOISE_DEFAULT
@@ -101,6 +103,7 @@ public final class Synthesize {
   private String name;
   private Path out;
   private SyntheticTable.MissingClasses missingClasses = SyntheticTable.MissingClasses.FAIL;
+  private boolean existsOk;
 
   /**
    * @param store where named tables go and statistics rounds are read from; may be null with {@link
@@ -175,13 +178,24 @@ public final class Synthesize {
     return this;
   }
 
+  /**
+   * When the table exists already and was made from the same source, per-class count and seed (and
+   * source parameters, when known before generating), report it instead of refusing: a retried task
+   * (Airflow) then succeeds without rewriting it. A different table of that name is still an error.
+   */
+  public Synthesize existsOk(boolean value) {
+    this.existsOk = value;
+    return this;
+  }
+
   public Synthesize missingClasses(SyntheticTable.MissingClasses value) {
     this.missingClasses = value;
     return this;
   }
 
-  /** What was written. */
-  public record Result(Path file, SyntheticProvenance provenance, long rows, int classes) {}
+  /** What was written (or, with {@link #existsOk}, found: {@code existed}). */
+  public record Result(
+      Path file, SyntheticProvenance provenance, long rows, int classes, boolean existed) {}
 
   public Result execute() {
     if (source == null && statisticsRound == null && images == null) {
@@ -201,6 +215,30 @@ public final class Synthesize {
     Store writer = out != null ? Store.open(out.getParent().toString(), conf()) : store;
     try {
       if (writer.fileSystem().exists(target)) { // checked before any work; write() checks again
+        if (existsOk) {
+          SyntheticProvenance found = SyntheticTable.readProvenance(target, writer.conf());
+          if (found.getSource().equals(sourceName)
+              && found.getPerClass() == perClass
+              && found.getSeed() == seed
+              && (source == null
+                  || found.getParameters().equals(new java.util.HashMap<>(source.parameters())))) {
+            int classes = found.getClassCount() - found.getMissingClasses().size();
+            return new Result(target, found, (long) classes * perClass, classes, true);
+          }
+          throw new IllegalArgumentException(
+              "synthesize: "
+                  + target
+                  + " exists already with other settings (source "
+                  + found.getSource()
+                  + ", per-class "
+                  + found.getPerClass()
+                  + ", seed "
+                  + found.getSeed()
+                  + ", parameters "
+                  + found.getParameters()
+                  + "); choose another "
+                  + (out != null ? "--out" : "--name"));
+        }
         throw new IllegalArgumentException(
             "synthesize: "
                 + target
@@ -246,7 +284,11 @@ public final class Synthesize {
       generated.release().run();
     }
     return new Result(
-        target, provenance, (long) generated.classCount() * perClass, generated.classCount());
+        target,
+        provenance,
+        (long) generated.classCount() * perClass,
+        generated.classCount(),
+        false);
   }
 
   private Configuration conf() {
@@ -548,7 +590,7 @@ public final class Synthesize {
                 "engine",
                 "master",
                 StoreConfig.OPTION),
-            Set.of("skip-missing-classes"));
+            Set.of("skip-missing-classes", "exists-ok"));
     String sourceName = args.required("source");
     StoreConfig storeConfig = StoreConfig.of(args);
     if (!args.has("store") && !args.has("out")) {
@@ -574,7 +616,8 @@ public final class Synthesize {
               .missingClasses(
                   args.flag("skip-missing-classes")
                       ? SyntheticTable.MissingClasses.SKIP
-                      : SyntheticTable.MissingClasses.FAIL);
+                      : SyntheticTable.MissingClasses.FAIL)
+              .existsOk(args.flag("exists-ok"));
       if (args.has("name")) {
         job.name(args.required("name"));
       }
@@ -633,7 +676,8 @@ public final class Synthesize {
       Result result = job.execute();
       out.printf(
           Locale.ROOT,
-          "Wrote %s: %d rows, %d per class for %d of %d classes, source %s, seed %d%n",
+          (result.existed() ? "Kept the existing table " : "Wrote ")
+              + "%s: %d rows, %d per class for %d of %d classes, source %s, seed %d%n",
           result.file(),
           result.rows(),
           result.provenance().getPerClass(),

@@ -35,6 +35,13 @@ public final class Commands {
           "                        --calibration-learning-rate LR, --calibration-batch-size B, --calibration-shrinkage S,",
           "                        --calibrate-from-scratch, --seed S, --probe PATH (labelled data: accuracy before/after in history)");
 
+  /**
+   * init flag: a store already initialised by the same command line (recorded in spec version 1) is
+   * left as it is, exit 0, so that a retried task succeeds; any other existing federation is still
+   * refused.
+   */
+  static final String EXISTS_OK = "exists-ok";
+
   private Commands() {}
 
   public static int init(String[] argv, PrintStream out) {
@@ -56,8 +63,19 @@ public final class Commands {
                         Preparation.INIT_OPTIONS),
                     CacheInit.OPTIONS),
                 fedlake.core.cli.Option.valued(SpecCommands.all())),
-            fedlake.core.cli.Option.flags(SpecCommands.all()));
+            Preparation.union(
+                fedlake.core.cli.Option.flags(SpecCommands.all()), Set.of(EXISTS_OK)));
     Store store = Store.open(args.required("store"), StoreConfig.of(args).hadoop());
+    String change = "init " + String.join(" ", argv);
+    if (args.flag(EXISTS_OK) && store.latest().isPresent()) {
+      fedlake.schema.FederationSpec first = fedlake.core.spec.Specs.read(store, 1);
+      if (first.getChange().equals(change)) {
+        out.printf(
+            "%s was initialised by this same command already (spec version 1 of %s, now at round %d); nothing to do%n",
+            store.root(), first.getCreatedTime(), store.requireLatest().round());
+        return 0;
+      }
+    }
     Federation federation = new Federation(store);
     boolean cache =
         fedlake.core.model.Models.CACHE.equals(
@@ -74,7 +92,7 @@ public final class Commands {
         .clusters(args.integer("clusters", 1))
         .logitScale(
             (float) args.number("logit-scale", fedlake.core.model.Models.DEFAULT_LOGIT_SCALE))
-        .change("init " + String.join(" ", argv))
+        .change(change)
         .adjust(spec -> SpecCommands.apply(args, spec));
     if (args.has("sites")) {
       federation.sites(
@@ -177,6 +195,14 @@ public final class Commands {
     Args args = new Args("history", argv, Set.of("store", "audit", StoreConfig.OPTION), Set.of());
     Store store = Store.open(args.required("store"), StoreConfig.of(args).hadoop());
     List<RoundHistory> rows = store.readHistory();
+    if (rows.isEmpty() && store.latest().isEmpty()) {
+      throw new IllegalStateException(
+          "Cannot show history of "
+              + store.root()
+              + ": it holds no federation (no model pointer "
+              + Store.LATEST
+              + " and no round history)");
+    }
     if (rows.isEmpty()) {
       out.println("No round history in " + store.root() + " yet");
       return 0;

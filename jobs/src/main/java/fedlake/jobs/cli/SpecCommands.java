@@ -69,7 +69,14 @@ public final class SpecCommands {
               "N",
               "largest update file and uncompressed column size read (default 256 MiB)"),
           Option.value(
-              "min-sites", "K", "fewest accepted updates a round publishes from (default 1)"),
+              "min-sites",
+              "K",
+              "fewest sites with a valid update a round publishes from before its deadline (default 1)"),
+          Option.value(
+              "round-deadline",
+              "SECONDS",
+              "seconds after a round's model was written at which the round closes with the valid"
+                  + " updates it has, at least one (default 0: none, wait for min-sites)"),
           Option.value(
               "max-clock-skew-seconds",
               "S",
@@ -184,12 +191,14 @@ public final class SpecCommands {
       robustness.setClaimTimeoutMinutes(args.integer("claim-timeout-minutes", 0));
     }
     spec.setRobustness(robustness);
+    RoundPolicySpec policy = RoundPolicySpec.newBuilder(spec.getRoundPolicy()).build();
     if (args.has("min-sites")) {
-      spec.setRoundPolicy(
-          RoundPolicySpec.newBuilder(spec.getRoundPolicy())
-              .setMinSites(args.integer("min-sites", 0))
-              .build());
+      policy.setMinSites(args.integer("min-sites", 0));
     }
+    if (args.has("round-deadline")) {
+      policy.setDeadlineSeconds(args.longValue("round-deadline", 0));
+    }
+    spec.setRoundPolicy(policy);
   }
 
   public static final String USAGE =

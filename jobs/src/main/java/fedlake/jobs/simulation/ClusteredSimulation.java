@@ -23,10 +23,7 @@ import fedlake.jobs.report.LinePlot;
 import fedlake.jobs.spark.Spark;
 import fedlake.jobs.spark.SparkScanner;
 import fedlake.schema.Model;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -325,7 +322,7 @@ public final class ClusteredSimulation {
             ? storeUri.replaceAll("/+$", "") + "-global"
             : Simulate.temporaryStore("fedlake-global-");
     log(
-        "simulate (clustered): %d datasets, %s label space, %d classes, dim %d; %d sites (alpha %s); clusters %s (%s); store %s",
+        "simulate (clustered): %d datasets, %s label space, %d classes, dim %d; %d sites (alpha %s); clusters %s (%s); store %s%s",
         datasets,
         disjoint ? "disjoint" : "shared",
         classes,
@@ -334,7 +331,8 @@ public final class ClusteredSimulation {
         alpha,
         clusters == null ? "auto" : clusters,
         algorithm,
-        uri);
+        uri,
+        storeUri == null ? " (temporary, removed at the end; --store URI keeps one)" : "");
     for (int d = 0; d < datasets; d++) {
       log(
           "  dataset %d: %s (%d train / %d test rows, class ids from %d)",
@@ -345,6 +343,7 @@ public final class ClusteredSimulation {
             + " %.4f with one head for all",
         reference.epochs(), reference.perDataset(), reference.oneHead());
 
+    Path states = Simulate.temporaryFolder("fedlake-site-states-");
     SparkSession spark = Spark.session("fedlake-simulate-clustered", master);
     ExecutorService pool =
         Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
@@ -366,7 +365,6 @@ public final class ClusteredSimulation {
             .training(settings)
             .execute();
       }
-      Path states = Files.createTempDirectory("fedlake-site-states-");
       SparkScanner scanner = new SparkScanner(spark);
       ClusterJob clusterJob =
           new ClusterJob(spark, store)
@@ -472,7 +470,7 @@ public final class ClusteredSimulation {
               last.meanSiteAccuracy(),
               last.globalMeanSiteAccuracy(),
               reference,
-              uri,
+              storeUri,
               global == null ? null : globalUri);
       log(
           "%-10s %-14s %9s %8s %9s %11s",
@@ -505,11 +503,16 @@ public final class ClusteredSimulation {
               ? "-"
               : String.format(Locale.ROOT, "%.4f", report.globalMeanSiteAccuracy()));
       return report;
-    } catch (IOException e) {
-      throw new UncheckedIOException("simulate: " + e.getMessage(), e);
     } finally {
       pool.shutdownNow();
       spark.stop();
+      Simulate.removeTemporary(states);
+      if (storeUri == null) {
+        Simulate.removeTemporary(Path.of(java.net.URI.create(uri)));
+        if (baseline) {
+          Simulate.removeTemporary(Path.of(java.net.URI.create(globalUri)));
+        }
+      }
     }
   }
 

@@ -241,7 +241,7 @@ public final class Simulate {
       Double weightedLocalLoss,
       double seconds) {}
 
-  /** The simulation's outcome. */
+  /** The simulation's outcome; {@code store} is null when it was a temporary one (removed). */
   public record Report(
       String data,
       int sites,
@@ -286,7 +286,7 @@ public final class Simulate {
     }
     String uri = storeUri != null ? storeUri : temporaryStore("fedlake-simulate-");
     log(
-        "simulate: %s, %d train / %d test rows, %d classes, dim %d; %d sites (alpha %s, sizes %d..%d); store %s",
+        "simulate: %s, %d train / %d test rows, %d classes, dim %d; %d sites (alpha %s, sizes %d..%d); store %s%s",
         dataDir,
         train.size(),
         test.size(),
@@ -296,8 +296,10 @@ public final class Simulate {
         alpha,
         sizes.stream().mapToInt(Integer::intValue).min().orElse(0),
         sizes.stream().mapToInt(Integer::intValue).max().orElse(0),
-        uri);
+        uri,
+        storeUri == null ? " (temporary, removed at the end; --store URI keeps one)" : "");
 
+    Path states = temporaryFolder("fedlake-site-states-");
     SparkSession spark = Spark.session("fedlake-simulate", master);
     ExecutorService pool =
         Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
@@ -325,7 +327,6 @@ public final class Simulate {
             line -> log("%s", line));
       }
       federation.execute();
-      Path states = Files.createTempDirectory("fedlake-site-states-");
       List<RoundReport> history = new ArrayList<>();
       Head.Evaluation initial = Models.classifier(store.readModel(0, 0)).evaluate(test);
       history.add(new RoundReport(0, initial.accuracy(), initial.loss(), 0, 0, 0, null, 0));
@@ -390,7 +391,16 @@ public final class Simulate {
       }
       Report report =
           new Report(
-              dataDir, sites, alpha, rounds, seed, classes, train.dimension(), sizes, history, uri);
+              dataDir,
+              sites,
+              alpha,
+              rounds,
+              seed,
+              classes,
+              train.dimension(),
+              sizes,
+              history,
+              storeUri);
       if (reportJson != null) {
         writeJson(report, reportJson);
         log("report written to %s", reportJson);
@@ -413,8 +423,6 @@ public final class Simulate {
       }
       log("final test accuracy %.4f", report.finalTestAccuracy());
       return report;
-    } catch (IOException e) {
-      throw new UncheckedIOException("simulate: " + e.getMessage(), e);
     } catch (java.util.concurrent.ExecutionException e) {
       Throwable cause = e.getCause();
       if (cause instanceof RuntimeException runtime) {
@@ -427,11 +435,37 @@ public final class Simulate {
     } finally {
       pool.shutdownNow();
       spark.stop();
+      removeTemporary(states);
+      if (storeUri == null) {
+        removeTemporary(Path.of(java.net.URI.create(uri)));
+      }
     }
   }
 
   static String siteName(int index) {
     return String.format("site-%03d", index);
+  }
+
+  static Path temporaryFolder(String prefix) {
+    try {
+      return Files.createTempDirectory(prefix);
+    } catch (IOException e) {
+      throw new UncheckedIOException("simulate: cannot create a temporary folder", e);
+    }
+  }
+
+  /** Deletes a temporary folder made by this command, with everything in it. */
+  static void removeTemporary(Path folder) {
+    if (!Files.exists(folder)) {
+      return;
+    }
+    try (java.util.stream.Stream<Path> paths = Files.walk(folder)) {
+      for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(path);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("simulate: cannot remove temporary folder " + folder, e);
+    }
   }
 
   static String temporaryStore(String prefix) {
@@ -507,6 +541,9 @@ public final class Simulate {
   }
 
   static String quote(String text) {
+    if (text == null) {
+      return "null";
+    }
     return "\"" + text.replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
   }
 }

@@ -374,6 +374,55 @@ class SynthesizeTest extends SparkTestBase {
   }
 
   @Test
+  void existsOkKeepsTheSameTableAndRefusesAnother() throws Exception {
+    String[] args = {
+      "synthesize",
+      "--store",
+      storeUri,
+      "--source",
+      "text",
+      "--text",
+      text.toString(),
+      "--name",
+      "kept",
+      "--per-class",
+      "2",
+      "--seed",
+      "5",
+      "--master",
+      "local[2]",
+      "--exists-ok"
+    };
+    Run first = fedlake(args);
+    assertEquals(0, first.code(), first.err());
+    assertTrue(first.out().startsWith("Wrote "), first.out());
+    Path file = dir.resolve("store/synthetic/kept.parquet");
+    byte[] before = Files.readAllBytes(file);
+
+    Run again = fedlake(args); // a retried task
+    assertEquals(0, again.code(), again.err());
+    assertTrue(
+        again.out().startsWith("Kept the existing table " + store.path("synthetic/kept.parquet")),
+        again.out());
+    assertArrayEquals(before, Files.readAllBytes(file));
+
+    String[] otherSeed = args.clone();
+    assertEquals("--seed", otherSeed[11]);
+    otherSeed[12] = "6";
+    Run other = fedlake(otherSeed);
+    assertEquals(2, other.code());
+    assertTrue(
+        other
+            .err()
+            .startsWith(
+                "fedlake synthesize: synthesize: "
+                    + store.path("synthetic/kept.parquet")
+                    + " exists already with other settings (source text, per-class 2, seed 5, "),
+        other.err());
+    assertArrayEquals(before, Files.readAllBytes(file));
+  }
+
+  @Test
   void initBootstrapsFromTextOrFromATable() throws Exception {
     String zeroShot = dir.resolve("zero-shot").toUri().toString();
     Run wrong =

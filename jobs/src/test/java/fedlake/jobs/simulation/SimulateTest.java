@@ -1,6 +1,7 @@
 package fedlake.jobs.simulation;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -63,8 +64,8 @@ class SimulateTest extends SparkTestBase {
   }
 
   /**
-   * Runs simulate on the seeded data (4 sites, 3 rounds) plus {@code extra}; returns what it
-   * printed.
+   * Runs simulate on the seeded data (4 sites, 3 rounds) plus {@code extra}, in {@code store}
+   * (null: a temporary one); returns what it printed.
    */
   private String simulate(Seeded seeded, String store, Path report, String... extra) {
     spark(); // the command picks up the running local[2] session (and stops it when done)
@@ -82,12 +83,13 @@ class SimulateTest extends SparkTestBase {
                 "3",
                 "--seed",
                 "1",
-                "--store",
-                store,
                 "--report-json",
                 report.toString(),
                 "--master",
                 "local[2]"));
+    if (store != null) {
+      args.addAll(List.of("--store", store));
+    }
     args.addAll(List.of(extra));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
@@ -164,6 +166,26 @@ class SimulateTest extends SparkTestBase {
     assertEquals(3, written.requireLatest().round());
     assertEquals(List.of(0, 1, 2), written.historyRounds());
     System.out.println(figures);
+  }
+
+  @Test
+  void withoutStoreTheTemporaryStoreIsRemovedAtTheEnd() throws IOException {
+    Path report = dir.resolve("simulate.json");
+    String printed = simulate(seeded(), null, report);
+    java.util.regex.Matcher named =
+        java.util.regex.Pattern.compile(
+                "; store (file:\\S+) \\(temporary, removed at the end; --store URI keeps one\\)\n")
+            .matcher(printed);
+    assertTrue(named.find(), printed);
+    Path temporary = Path.of(java.net.URI.create(named.group(1)));
+    assertTrue(
+        temporary.getFileName().toString().startsWith("fedlake-simulate-"), temporary.toString());
+    assertFalse(Files.exists(temporary), temporary + " should be gone");
+    List<String> lines = printed.lines().toList();
+    assertTrue(lines.get(lines.size() - 1).startsWith("final test accuracy "), printed);
+    assertTrue(
+        new ObjectMapper().readTree(report.toFile()).get("store").isNull(),
+        "the report names no store that no longer exists");
   }
 
   @Test

@@ -2,7 +2,6 @@ package fedlake.jobs.spark;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fedlake.core.data.Dataset;
@@ -242,7 +241,7 @@ class S3RoundTest {
     assertEquals(
         "not a readable Parquet file: truncated or corrupt (no valid footer)",
         rejected.getReason());
-    assertNull(rejected.getSite());
+    assertEquals("site-a", rejected.getSite(), "from the file name site-a--broken-upload.parquet");
 
     // What 'fedlake history' reads, from a store opened afresh with the user's --conf settings.
     Store reader =
@@ -280,7 +279,7 @@ class S3RoundTest {
             String.format(
                 "  %-8s %-12s %s  -- %s%n",
                 "rejected",
-                "?",
+                "site-a",
                 corrupt,
                 "not a readable Parquet file: truncated or corrupt (no valid footer)")),
         text);

@@ -7,9 +7,12 @@ import fedlake.core.store.Latest;
 import fedlake.core.store.Store;
 import fedlake.core.strategy.Aggregate;
 import fedlake.core.strategy.Fold;
+import fedlake.core.strategy.RobustSettings;
+import fedlake.core.strategy.RobustStrategy;
 import fedlake.core.strategy.Strategies;
 import fedlake.core.strategy.Strategy;
 import fedlake.core.strategy.StrategySettings;
+import fedlake.core.strategy.UpdateOutcome;
 import fedlake.core.synth.StatisticsStore;
 import fedlake.schema.FederationSpec;
 import fedlake.schema.Model;
@@ -48,6 +51,7 @@ public final class RoundJob {
   private Integer expectedRound;
   private LongSupplier clock = System::currentTimeMillis;
   private Calibrator calibrator;
+  private RobustSettings robust;
 
   public RoundJob(Store store) {
     this.store = store;
@@ -57,6 +61,14 @@ public final class RoundJob {
   /** Overrides the spec's strategy (with its default parameters); for benchmarks and tests. */
   public RoundJob strategy(Strategy value) {
     this.strategy = Objects.requireNonNull(value, "strategy");
+    return this;
+  }
+
+  /**
+   * Overrides the spec's robust aggregation (clipping, weight cap, rule); for benchmarks, tests.
+   */
+  public RoundJob robust(RobustSettings value) {
+    this.robust = Objects.requireNonNull(value, "robust");
     return this;
   }
 
@@ -146,6 +158,12 @@ public final class RoundJob {
             ? Specs.settings(spec)
             : StrategySettings.of(strategy, Map.of());
     int specVersion = spec == null ? 0 : spec.getSpecVersion();
+    strategy =
+        RobustStrategy.wrap(
+            strategy,
+            robust != null
+                ? robust
+                : spec != null ? RobustSettings.of(spec.getRobustness()) : RobustSettings.NONE);
     double maxAbs =
         maxAbsValue != null
             ? maxAbsValue
@@ -188,6 +206,7 @@ public final class RoundJob {
     List<Model> next = new ArrayList<>();
     Map<Integer, Model> nextByCluster = new HashMap<>();
     Map<Integer, Calibrator.Outcome> calibrations = new HashMap<>();
+    Map<String, UpdateOutcome> outcomes = new HashMap<>(); // by site: one accepted update a site
     if (enough) {
       for (Model base : targets.values()) {
         Fold fold = scan.folds().get(base.getCluster());
@@ -196,6 +215,7 @@ public final class RoundJob {
           model = Models.carry(base, round + 1, specVersion, created);
         } else {
           Aggregate aggregate = strategy.finish(base, fold, settings);
+          aggregate.outcomes().forEach(o -> outcomes.put(o.site(), o));
           float[] parameters = aggregate.parameters();
           if (calibrator != null) {
             Calibrator.Outcome outcome =
@@ -219,7 +239,7 @@ public final class RoundJob {
     }
     long aggregated = clock.getAsLong();
 
-    List<UpdateAudit> audit = audit(round, checks, aggregated);
+    List<UpdateAudit> audit = audit(round, checks, outcomes, aggregated);
     try {
       for (Model model : next) {
         store.writeModel(model);
@@ -276,16 +296,29 @@ public final class RoundJob {
     }
   }
 
-  private static List<UpdateAudit> audit(int round, List<UpdateCheck> checks, long now) {
+  private static List<UpdateAudit> audit(
+      int round, List<UpdateCheck> checks, Map<String, UpdateOutcome> outcomes, long now) {
     List<UpdateAudit> rows = new ArrayList<>();
     for (UpdateCheck c : checks) {
+      UpdateOutcome outcome = c.accepted() ? outcomes.get(c.site()) : null;
+      AuditStatus status =
+          !c.accepted()
+              ? AuditStatus.REJECTED
+              : outcome == null
+                  ? AuditStatus.ACCEPTED
+                  : switch (outcome.action()) {
+                    case KEPT -> AuditStatus.ACCEPTED;
+                    case CLIPPED -> AuditStatus.CLIPPED;
+                    case TRIMMED -> AuditStatus.TRIMMED;
+                    case EXCLUDED -> AuditStatus.EXCLUDED;
+                  };
       rows.add(
           UpdateAudit.newBuilder()
               .setRound(round)
               .setFile(c.file())
               .setFileBytes(c.fileBytes())
-              .setStatus((c.accepted() ? AuditStatus.ACCEPTED : AuditStatus.REJECTED).id())
-              .setReason(c.reason())
+              .setStatus(status.id())
+              .setReason(outcome != null ? outcome.reason() : c.reason())
               .setSite(c.site())
               .setUpdateId(c.updateId())
               .setCluster(c.accepted() ? c.cluster() : null)
@@ -373,6 +406,9 @@ public final class RoundJob {
                   + mine.size()
                   + " update(s) with "
                   + strategy.name()
+                  + (strategy instanceof RobustStrategy r
+                      ? " (" + r.robust().describe() + ", see audit)"
+                      : "")
                   + " into "
                   + published.getVersion();
     }

@@ -2,6 +2,7 @@ package fedlake.core.spec;
 
 import fedlake.core.InvalidInputException;
 import fedlake.core.store.Store;
+import fedlake.core.strategy.RobustSettings;
 import fedlake.core.strategy.Strategies;
 import fedlake.core.strategy.Strategy;
 import fedlake.core.strategy.StrategySettings;
@@ -302,6 +303,7 @@ public final class Specs {
           "max-update-bytes must be at least 1024, got "
               + spec.getRobustness().getMaxUpdateBytes());
     }
+    RobustSettings.of(spec.getRobustness());
     if (spec.getRoundPolicy().getMinSites() < 1) {
       throw new IllegalArgumentException(
           "min-sites must be at least 1, got " + spec.getRoundPolicy().getMinSites());

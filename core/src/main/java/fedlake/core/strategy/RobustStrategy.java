@@ -237,7 +237,7 @@ public final class RobustStrategy implements Strategy {
                   trim,
                   100 * share,
                   100 * expected);
-          if (share > Math.min(0.999, 2 * expected) && actions[i] == UpdateOutcome.Action.KEPT) {
+          if (share > (1 + expected) / 2 && actions[i] == UpdateOutcome.Action.KEPT) {
             actions[i] = UpdateOutcome.Action.TRIMMED;
           }
           notes[i] = notes[i].isEmpty() ? text : notes[i] + "; " + text;

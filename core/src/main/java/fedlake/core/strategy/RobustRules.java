@@ -12,7 +12,7 @@ import java.util.stream.IntStream;
  */
 public final class RobustRules {
   /** Coordinates per block: K x BLOCK sort keys per thread. */
-  static final int BLOCK = 2048;
+  static final int BLOCK = 256;
 
   private RobustRules() {}
 
@@ -113,29 +113,47 @@ public final class RobustRules {
             b -> {
               int from = b * BLOCK;
               int to = Math.min(size, from + BLOCK);
+              int width = to - from;
+              // the block's values coordinate by coordinate (K contiguous keys each), read row by
+              // row so that every row is read sequentially
+              long[] keys = new long[width * k];
+              for (int r = 0; r < k; r++) {
+                float[] row = rows[r];
+                for (int j = 0; j < width; j++) {
+                  keys[j * k + r] = key(row[from + j], r);
+                }
+              }
               int[] mine = new int[k];
-              long[] keys = new long[k];
-              for (int j = from; j < to; j++) {
-                for (int r = 0; r < k; r++) {
-                  keys[r] = key(rows[r][j], r);
-                }
-                Arrays.sort(keys);
-                for (int t = 0; t < trim; t++) {
-                  mine[(int) keys[t]]++;
-                  mine[(int) keys[k - 1 - t]]++;
-                }
+              for (int j = 0; j < width; j++) {
+                int lo = j * k;
+                int hi = lo + k;
                 if (median) {
-                  int mid = k / 2;
-                  out[j] =
-                      k % 2 == 1
-                          ? value(keys[mid])
-                          : (float) (((double) value(keys[mid - 1]) + value(keys[mid])) / 2);
-                } else {
-                  double sum = 0;
-                  for (int t = trim; t < k - trim; t++) {
-                    sum += value(keys[t]);
+                  int mid = lo + k / 2;
+                  select(keys, lo, hi, mid);
+                  float upper = value(keys[mid]);
+                  if (k % 2 == 1) {
+                    out[from + j] = upper;
+                  } else {
+                    long lower = keys[lo];
+                    for (int t = lo + 1; t < mid; t++) {
+                      lower = Math.max(lower, keys[t]);
+                    }
+                    out[from + j] = (float) (((double) value(lower) + upper) / 2);
                   }
-                  out[j] = (float) (sum / (k - 2 * trim));
+                  if (trim > 0) {
+                    select(keys, lo, mid, lo + trim);
+                    select(keys, mid, hi, hi - trim);
+                  }
+                } else if (trim > 0) {
+                  select(keys, lo, hi, lo + trim);
+                  select(keys, lo + trim, hi, hi - trim);
+                }
+                for (int t = 0; t < trim; t++) {
+                  mine[(int) keys[lo + t]]++;
+                  mine[(int) keys[hi - 1 - t]]++;
+                }
+                if (!median) {
+                  out[from + j] = exactMean(keys, lo + trim, hi - trim);
                 }
               }
               blockCounts[b] = mine;
@@ -147,6 +165,85 @@ public final class RobustRules {
       }
     }
     return out;
+  }
+
+  /**
+   * The mean of the values of {@code keys[from, to)}, the same for every order of them: each value
+   * is converted on its own to a 64-bit fixed-point number scaled to the largest magnitude, and
+   * integers add associatively. Values below 2^-30 of the largest lose low bits (the same ones in
+   * every order); the result is rounded once to float.
+   */
+  static float exactMean(long[] keys, int from, int to) {
+    int n = to - from;
+    float largest = 0;
+    for (int t = from; t < to; t++) {
+      largest = Math.max(largest, Math.abs(value(keys[t])));
+    }
+    if (largest == 0) {
+      return 0f;
+    }
+    int headroom = 64 - Long.numberOfLeadingZeros(n); // bits for the count of terms
+    int shift = 61 - headroom - Math.getExponent(largest);
+    double scale = Math.scalb(1.0, shift); // multiplying by a power of two is exact
+    long sum = 0;
+    for (int t = from; t < to; t++) {
+      sum += (long) (value(keys[t]) * scale);
+    }
+    return (float) (sum / scale / n);
+  }
+
+  /**
+   * Rearranges {@code keys[from, to)} so that position {@code nth} holds the key that sorting would
+   * put there, smaller keys before it and larger after it (quickselect, median-of-three pivots).
+   */
+  static void select(long[] keys, int from, int to, int nth) {
+    int lo = from;
+    int hi = to; // exclusive
+    while (hi - lo > 16) {
+      int mid = (lo + hi - 1) >>> 1;
+      long a = keys[lo];
+      long b = keys[mid];
+      long c = keys[hi - 1];
+      long pivot = a < b ? (b < c ? b : Math.max(a, c)) : (a < c ? a : Math.max(b, c));
+      // branch-free Lomuto partition: random data would mispredict half the branches of Hoare's
+      int store = lo;
+      for (int i = lo; i < hi; i++) {
+        long v = keys[i];
+        long s = keys[store];
+        boolean less = v < pivot;
+        keys[i] = less ? s : v;
+        keys[store] = less ? v : s;
+        store += less ? 1 : 0;
+      }
+      // keys[lo, store) < pivot <= keys[store, hi); the pivot itself is in the upper part
+      if (nth < store) {
+        hi = store;
+      } else {
+        // move the pivot to keys[store]: then keys[store] is final
+        int at = store;
+        for (int i = store; i < hi; i++) {
+          if (keys[i] == pivot) {
+            at = i;
+            break;
+          }
+        }
+        keys[at] = keys[store];
+        keys[store] = pivot;
+        if (nth == store) {
+          return;
+        }
+        lo = store + 1;
+      }
+    }
+    for (int i = lo + 1; i < hi; i++) {
+      long v = keys[i];
+      int m = i - 1;
+      while (m >= lo && keys[m] > v) {
+        keys[m + 1] = keys[m];
+        m--;
+      }
+      keys[m + 1] = v;
+    }
   }
 
   /** A sort key that orders by float value (-0 before 0), then by row. */

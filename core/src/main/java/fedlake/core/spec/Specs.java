@@ -1,5 +1,8 @@
 package fedlake.core.spec;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import fedlake.core.InvalidInputException;
 import fedlake.core.store.Store;
 import fedlake.core.strategy.RobustSettings;
@@ -28,11 +31,13 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.apache.avro.Schema;
 import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.io.EncoderFactory;
 import org.apache.avro.io.JsonEncoder;
 import org.apache.avro.specific.SpecificDatumReader;
 import org.apache.avro.specific.SpecificDatumWriter;
+import org.apache.avro.util.internal.JacksonUtils;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Path;
 
@@ -108,7 +113,9 @@ public final class Specs {
       SpecificDatumReader<FederationSpec> reader = new SpecificDatumReader<>(FederationSpec.class);
       FederationSpec spec =
           reader.read(
-              null, DecoderFactory.get().jsonDecoder(FederationSpec.getClassSchema(), json));
+              null,
+              DecoderFactory.get()
+                  .jsonDecoder(FederationSpec.getClassSchema(), withDefaults(json)));
       check(spec);
       return spec;
     } catch (IOException | RuntimeException e) {
@@ -117,6 +124,43 @@ public final class Specs {
       }
       throw new InvalidInputException(
           source, "is not a valid federation spec: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * {@code json} with every field it lacks that has a default in the schema filled in: Avro's JSON
+   * decoder does not apply defaults, so without this a spec file written before a field was added
+   * would not read.
+   */
+  static String withDefaults(String json) throws IOException {
+    ObjectMapper mapper = new ObjectMapper();
+    JsonNode tree = mapper.readTree(json);
+    fillDefaults(tree, FederationSpec.getClassSchema());
+    return mapper.writeValueAsString(tree);
+  }
+
+  private static void fillDefaults(JsonNode node, Schema schema) {
+    if (!(node instanceof ObjectNode object)) {
+      return;
+    }
+    if (schema.getType() == Schema.Type.RECORD) {
+      for (Schema.Field field : schema.getFields()) {
+        JsonNode value = object.get(field.name());
+        if (value == null) {
+          if (field.hasDefaultValue()) {
+            object.set(field.name(), JacksonUtils.toJsonNode(field.defaultVal()));
+          }
+        } else {
+          fillDefaults(value, field.schema());
+        }
+      }
+    } else if (schema.getType() == Schema.Type.UNION && object.size() == 1) {
+      String branch = object.fieldNames().next();
+      for (Schema type : schema.getTypes()) {
+        if (type.getFullName().equals(branch) || type.getName().equals(branch)) {
+          fillDefaults(object.get(branch), type);
+        }
+      }
     }
   }
 

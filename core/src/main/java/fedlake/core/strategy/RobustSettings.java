@@ -14,17 +14,20 @@ import java.util.Locale;
  * @param clipNorm fixed bound on an update's change norm {@code ||y - x||}; 0 for none
  * @param clipMedianMultiple bound as a multiple of the round's median change norm; 0 for none
  * @param weightMedianMultiple cap on numExamples as a multiple of the round's median; 0 for none
+ * @param excludeMedianMultiple leave out updates whose change norm is above this multiple of the
+ *     round's median; 0 for none
  */
 public record RobustSettings(
     Rule rule,
     double attackerFraction,
     double clipNorm,
     double clipMedianMultiple,
-    double weightMedianMultiple)
+    double weightMedianMultiple,
+    double excludeMedianMultiple)
     implements Serializable {
 
   /** Plain aggregation: the strategy's own weighted mean, no clipping, no cap. */
-  public static final RobustSettings NONE = new RobustSettings(Rule.MEAN, 0.2, 0, 0, 0);
+  public static final RobustSettings NONE = new RobustSettings(Rule.MEAN, 0.2, 0, 0, 0, 0);
 
   /** The robust rules; {@link #id()} is the name in specs and on the command line. */
   public enum Rule {
@@ -70,6 +73,22 @@ public record RobustSettings(
     check("clip-norm", clipNorm);
     check("clip-median-multiple", clipMedianMultiple);
     check("weight-median-multiple", weightMedianMultiple);
+    check("exclude-median-multiple", excludeMedianMultiple);
+    if (excludeMedianMultiple > 0 && excludeMedianMultiple < 1) {
+      throw new IllegalArgumentException(
+          "exclude-median-multiple must be 0 (off) or at least 1 (it must keep the median), got "
+              + excludeMedianMultiple);
+    }
+  }
+
+  /** The same settings without norm-based exclusion (for callers that set the first five). */
+  public RobustSettings(
+      Rule rule,
+      double attackerFraction,
+      double clipNorm,
+      double clipMedianMultiple,
+      double weightMedianMultiple) {
+    this(rule, attackerFraction, clipNorm, clipMedianMultiple, weightMedianMultiple, 0);
   }
 
   private static void check(String name, double value) {
@@ -85,7 +104,8 @@ public record RobustSettings(
         spec.getAttackerFraction(),
         spec.getClipNorm(),
         spec.getClipMedianMultiple(),
-        spec.getWeightMedianMultiple());
+        spec.getWeightMedianMultiple(),
+        spec.getExcludeMedianMultiple());
   }
 
   /** Whether this is plain aggregation (nothing to wrap). */
@@ -93,7 +113,8 @@ public record RobustSettings(
     return rule == Rule.MEAN
         && clipNorm == 0
         && clipMedianMultiple == 0
-        && weightMedianMultiple == 0;
+        && weightMedianMultiple == 0
+        && excludeMedianMultiple == 0;
   }
 
   /**
@@ -101,7 +122,10 @@ public record RobustSettings(
    * the mean, adaptive clipping and weight caps. Only fixed clipping under the mean streams.
    */
   public boolean keepsUpdates() {
-    return rule != Rule.MEAN || clipMedianMultiple > 0 || weightMedianMultiple > 0;
+    return rule != Rule.MEAN
+        || clipMedianMultiple > 0
+        || weightMedianMultiple > 0
+        || excludeMedianMultiple > 0;
   }
 
   /** Hostile updates assumed among {@code k}: floor(f k). */
@@ -120,6 +144,9 @@ public record RobustSettings(
     }
     if (clipMedianMultiple > 0) {
       text.append(", clip ").append(clipMedianMultiple).append("x median norm");
+    }
+    if (excludeMedianMultiple > 0) {
+      text.append(", exclude above ").append(excludeMedianMultiple).append("x median norm");
     }
     if (weightMedianMultiple > 0) {
       text.append(", weight cap ").append(weightMedianMultiple).append("x median");

@@ -92,10 +92,38 @@ public final class RobustStrategy implements Strategy {
 
   private Aggregate finishKept(
       Model base, List<UpdateParameters> given, StrategySettings settings) {
-    List<UpdateParameters> updates = new ArrayList<>(given);
-    updates.sort(ORDER);
-    int k = updates.size();
+    List<UpdateParameters> all = new ArrayList<>(given);
+    all.sort(ORDER);
     float[] x = Models.parameters(base);
+    List<UpdateOutcome> outcomes = new ArrayList<>();
+    List<UpdateParameters> updates = all;
+    if (robust.excludeMedianMultiple() > 0) {
+      double[] allNorms = new double[all.size()];
+      for (int i = 0; i < allNorms.length; i++) {
+        allNorms[i] = RobustRules.changeNorm(all.get(i).parameters(), x);
+      }
+      double median = RobustRules.median(allNorms);
+      double limit = robust.excludeMedianMultiple() * median;
+      updates = new ArrayList<>();
+      for (int i = 0; i < allNorms.length; i++) {
+        if (allNorms[i] > limit) {
+          outcomes.add(
+              new UpdateOutcome(
+                  all.get(i).site(),
+                  UpdateOutcome.Action.EXCLUDED,
+                  "change norm "
+                      + format(allNorms[i])
+                      + " above "
+                      + format(robust.excludeMedianMultiple())
+                      + " x the median norm "
+                      + format(median)
+                      + ": left out"));
+        } else {
+          updates.add(all.get(i));
+        }
+      }
+    }
+    int k = updates.size();
     double[] norms = new double[k];
     double[] examples = new double[k];
     for (int i = 0; i < k; i++) {
@@ -252,13 +280,12 @@ public final class RobustStrategy implements Strategy {
       }
       default -> throw new IllegalStateException("no robust rule " + robust.rule());
     }
-    List<UpdateOutcome> outcomes = new ArrayList<>();
     for (int i = 0; i < k; i++) {
       if (actions[i] != UpdateOutcome.Action.KEPT || !notes[i].isEmpty()) {
         outcomes.add(new UpdateOutcome(updates.get(i).site(), actions[i], notes[i]));
       }
     }
-    return aggregate.withOutcomes(outcomes);
+    return aggregate.withOutcomes(sorted(outcomes));
   }
 
   private Aggregate innerOf(Model base, StrategySettings settings, List<UpdateParameters> updates) {

@@ -166,6 +166,29 @@ class RobustStrategyTest {
   }
 
   @Test
+  void updatesFarAboveTheMedianNormAreLeftOut() {
+    // norms 8, 2, 4 -> median 4, limit 1.5 x 4 = 6: a is left out; mean of b (1) and c (3):
+    // (0, 0, 2 / 4, 12 / 4) = (0, 0, 0.5, 3)
+    Strategy strategy =
+        RobustStrategy.wrap(FEDAVG, new RobustSettings(Rule.MEAN, 0.2, 0, 0, 0, 1.5));
+    Aggregate a =
+        run(
+            strategy,
+            List.of(
+                update("a", 1, 0, 8, 0, 0),
+                update("b", 1, 0, 0, 2, 0),
+                update("c", 3, 0, 0, 0, 4)));
+    assertBits(Fixtures.floats(0, 0, 0.5, 3), a.parameters());
+    assertEquals(
+        List.of(
+            new UpdateOutcome(
+                "a",
+                UpdateOutcome.Action.EXCLUDED,
+                "change norm 8 above 1.500 x the median norm 4: left out")),
+        a.outcomes());
+  }
+
+  @Test
   void fixedClippingStreamsThroughTheWrappedFold() {
     // bound 2: a (0, 8, 0, 0) -> (0, 2, 0, 0); b (0, 0, 1, 0) stays; mean (0, 1, 0.5, 0)
     Strategy strategy = robust(Rule.MEAN, 0.2, 2, 0, 0);

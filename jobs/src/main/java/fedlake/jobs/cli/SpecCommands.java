@@ -91,7 +91,11 @@ public final class SpecCommands {
           Option.value(
               "weight-median-multiple",
               "X",
-              "cap each update's numExamples at X times the round's median (default 0: off)"));
+              "cap each update's numExamples at X times the round's median (default 0: off)"),
+          Option.value(
+              "exclude-median-multiple",
+              "X",
+              "leave out updates whose change norm is above X times the round's median (default 0: off)"));
 
   private SpecCommands() {}
 
@@ -111,6 +115,9 @@ public final class SpecCommands {
     }
     if (args.has("weight-median-multiple")) {
       robustness.setWeightMedianMultiple(args.number("weight-median-multiple", 0));
+    }
+    if (args.has("exclude-median-multiple")) {
+      robustness.setExcludeMedianMultiple(args.number("exclude-median-multiple", 0));
     }
   }
 

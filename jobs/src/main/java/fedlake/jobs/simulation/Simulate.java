@@ -196,6 +196,7 @@ public final class Simulate {
           r.setClipNorm(value.clipNorm());
           r.setClipMedianMultiple(value.clipMedianMultiple());
           r.setWeightMedianMultiple(value.weightMedianMultiple());
+          r.setExcludeMedianMultiple(value.excludeMedianMultiple());
         };
     return this;
   }

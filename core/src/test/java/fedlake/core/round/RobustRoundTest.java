@@ -160,6 +160,65 @@ class RobustRoundTest {
     }
   }
 
+  /**
+   * The recommended settings (docs/robustness.md) in round 1, when the base is a trained model:
+   * sign-flipped weights are then far from the base, and both hostile files are left out.
+   */
+  @Test
+  void theRecommendedSettingsLeaveBothOutOnceTheModelIsTrained() throws IOException {
+    Store store =
+        store(
+            "recommended",
+            r -> {
+              r.setExcludeMedianMultiple(4);
+              r.setClipMedianMultiple(2);
+              r.setWeightMedianMultiple(4);
+            });
+    // round 0 without the hostile files: the honest mean (1, 0.25, 0.25, 1 | 0.5, 0.25)
+    for (var file : store.listUpdates(0)) {
+      if (file.getPath().getName().startsWith("site-examples")
+          || file.getPath().getName().startsWith("site-scaled")) {
+        store.fileSystem().delete(file.getPath(), false);
+      }
+    }
+    RoundResult first = new RoundJob(store).execute();
+    Model base = first.published().get(0);
+    assertArrayEquals(HONEST_MEAN, Models.parameters(base), 0f);
+    // round 1: each honest site moves one weight by 0.25 (norm 0.25); the hostile ones as before
+    upload(store, base, "site-a", 10, floats(1.25, 0.25, 0.25, 1), floats(0.5, 0.25));
+    upload(store, base, "site-b", 10, floats(1, 0.5, 0.25, 1), floats(0.5, 0.25));
+    upload(store, base, "site-c", 10, floats(1, 0.25, 0.5, 1), floats(0.5, 0.25));
+    upload(store, base, "site-d", 10, floats(1, 0.25, 0.25, 1.25), floats(0.5, 0.25));
+    upload(
+        store,
+        base,
+        "site-examples",
+        (1L << 39) - 1,
+        floats(-1.25, -0.25, -0.25, -1),
+        floats(-0.5, -0.25));
+    upload(store, base, "site-scaled", 10, floats(-7249, 0.25, 0.25, 1), floats(0.5, 0.25));
+    RoundResult result = new RoundJob(store).execute();
+    // norms 0.25 x 4, examples |(-2.25, -0.5, -0.5, -2, -1, -0.5)| = 3.288, scaled 7250: median
+    // 0.25,
+    // limit 1: both left out; the honest four are within 2 x 0.25 and average to base + 0.0625
+    assertArrayEquals(
+        new float[] {1.0625f, 0.3125f, 0.3125f, 1.0625f, 0.5f, 0.25f},
+        Models.parameters(result.published().get(0)),
+        0f);
+    Map<String, UpdateAudit> audit = audit(result);
+    assertEquals("excluded", audit.get("site-examples").getStatus());
+    assertEquals(
+        "change norm 3.288 above 4 x the median norm 0.2500: left out",
+        audit.get("site-examples").getReason());
+    assertEquals("excluded", audit.get("site-scaled").getStatus());
+    assertEquals(
+        "change norm 7250 above 4 x the median norm 0.2500: left out",
+        audit.get("site-scaled").getReason());
+    for (String honest : List.of("site-a", "site-b", "site-c", "site-d")) {
+      assertEquals("accepted", audit.get(honest).getStatus());
+    }
+  }
+
   @Test
   void trimmedMeanKeepsEachCoordinateInTheHonestRange() throws IOException {
     RoundResult result =

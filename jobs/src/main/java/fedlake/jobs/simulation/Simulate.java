@@ -80,8 +80,8 @@ public final class Simulate {
           "  plus the edge runner's --batch-size, --learning-rate, --momentum, --weight-decay, --balanced-loss",
           "  --attack A            make --attackers of the sites malicious: sign-flip, scale, examples, noise, label-flip",
           "  --attackers F         share of the sites that attack (default 0.2 with --attack; drawn with --seed)",
-          "  robust aggregation (docs/robustness.md): "
-              + Option.usage(SpecCommands.ROBUST).strip().replace("\n", "\n    "),
+          "  robust aggregation (docs/robustness.md):",
+          Option.usage(SpecCommands.ROBUST),
           Preparation.USAGE,
           StoreConfig.USAGE);
 

@@ -161,8 +161,8 @@ class RobustRoundTest {
   }
 
   /**
-   * The recommended settings (docs/robustness.md) in round 1, when the base is a trained model:
-   * sign-flipped weights are then far from the base, and both hostile files are left out.
+   * Setting A of docs/robustness.md in round 1, when the base is a trained model: sign-flipped
+   * weights are then far from the base, and both hostile files are left out.
    */
   @Test
   void theRecommendedSettingsLeaveBothOutOnceTheModelIsTrained() throws IOException {

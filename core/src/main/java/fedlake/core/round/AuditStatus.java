@@ -7,11 +7,22 @@ public enum AuditStatus {
   /** Checked and aggregated. */
   ACCEPTED,
   /** Not aggregated; the audit row says why. */
-  REJECTED;
+  REJECTED,
+  /** Valid; aggregated after its change was scaled down or its weight capped (robust rules). */
+  CLIPPED,
+  /** Valid; dropped from more than the expected share of coordinates (median, trimmed mean). */
+  TRIMMED,
+  /** Valid, but left out of the aggregate (Krum, Multi-Krum). */
+  EXCLUDED;
 
-  /** The value in audit files: {@code accepted} or {@code rejected}. */
+  /** The value in audit files: {@code accepted}, {@code rejected}, {@code clipped}, ... */
   public String id() {
     return name().toLowerCase(Locale.ROOT);
+  }
+
+  /** Whether an audit row's status says the update passed every check (all but rejected). */
+  public static boolean valid(String status) {
+    return !REJECTED.is(status);
   }
 
   /** Whether an audit row's status is this one. */

@@ -8,9 +8,12 @@ import fedlake.core.store.Latest;
 import fedlake.core.store.Store;
 import fedlake.core.strategy.Aggregate;
 import fedlake.core.strategy.Fold;
+import fedlake.core.strategy.RobustSettings;
+import fedlake.core.strategy.RobustStrategy;
 import fedlake.core.strategy.Strategies;
 import fedlake.core.strategy.Strategy;
 import fedlake.core.strategy.StrategySettings;
+import fedlake.core.strategy.UpdateOutcome;
 import fedlake.core.synth.StatisticsStore;
 import fedlake.schema.FederationSpec;
 import fedlake.schema.Model;
@@ -59,6 +62,7 @@ public final class RoundJob {
   private LongSupplier clock = System::currentTimeMillis;
   private LongSupplier wallClock = System::currentTimeMillis;
   private Calibrator calibrator;
+  private RobustSettings robust;
 
   public RoundJob(Store store) {
     this.store = store;
@@ -68,6 +72,14 @@ public final class RoundJob {
   /** Overrides the spec's strategy (with its default parameters); for benchmarks and tests. */
   public RoundJob strategy(Strategy value) {
     this.strategy = Objects.requireNonNull(value, "strategy");
+    return this;
+  }
+
+  /**
+   * Overrides the spec's robust aggregation (clipping, weight cap, rule); for benchmarks, tests.
+   */
+  public RoundJob robust(RobustSettings value) {
+    this.robust = Objects.requireNonNull(value, "robust");
     return this;
   }
 
@@ -326,6 +338,12 @@ public final class RoundJob {
             ? Specs.settings(spec)
             : StrategySettings.of(strategy, Map.of());
     int specVersion = spec == null ? 0 : spec.getSpecVersion();
+    strategy =
+        RobustStrategy.wrap(
+            strategy,
+            robust != null
+                ? robust
+                : spec != null ? RobustSettings.of(spec.getRobustness()) : RobustSettings.NONE);
     double maxAbs =
         maxAbsValue != null
             ? maxAbsValue
@@ -406,6 +424,7 @@ public final class RoundJob {
     List<Model> next = new ArrayList<>();
     Map<Integer, Model> nextByCluster = new HashMap<>();
     Map<Integer, Calibrator.Outcome> calibrations = new HashMap<>();
+    Map<String, UpdateOutcome> outcomes = new HashMap<>(); // by site: one accepted update a site
     if (publish) {
       for (Model base : targets.values()) {
         Fold fold = enough ? scan.folds().get(base.getCluster()) : null;
@@ -421,6 +440,7 @@ public final class RoundJob {
           }
         } else {
           Aggregate aggregate = strategy.finish(base, fold, settings);
+          aggregate.outcomes().forEach(o -> outcomes.put(o.site(), o));
           float[] parameters = aggregate.parameters();
           if (calibrator != null) {
             Calibrator.Outcome outcome =
@@ -451,7 +471,7 @@ public final class RoundJob {
     }
     long aggregated = clock.getAsLong();
 
-    List<UpdateAudit> audit = audit(round, checks, aggregated);
+    List<UpdateAudit> audit = audit(round, checks, outcomes, aggregated);
     try {
       for (Model model : next) {
         store.writeModelOnce(model); // a rerun's same version is kept as it is
@@ -618,16 +638,29 @@ public final class RoundJob {
     return out;
   }
 
-  private static List<UpdateAudit> audit(int round, List<UpdateCheck> checks, long now) {
+  private static List<UpdateAudit> audit(
+      int round, List<UpdateCheck> checks, Map<String, UpdateOutcome> outcomes, long now) {
     List<UpdateAudit> rows = new ArrayList<>();
     for (UpdateCheck c : checks) {
+      UpdateOutcome outcome = c.accepted() ? outcomes.get(c.site()) : null;
+      AuditStatus status =
+          !c.accepted()
+              ? AuditStatus.REJECTED
+              : outcome == null
+                  ? AuditStatus.ACCEPTED
+                  : switch (outcome.action()) {
+                    case KEPT -> AuditStatus.ACCEPTED;
+                    case CLIPPED -> AuditStatus.CLIPPED;
+                    case TRIMMED -> AuditStatus.TRIMMED;
+                    case EXCLUDED -> AuditStatus.EXCLUDED;
+                  };
       rows.add(
           UpdateAudit.newBuilder()
               .setRound(round)
               .setFile(c.file())
               .setFileBytes(c.fileBytes())
-              .setStatus((c.accepted() ? AuditStatus.ACCEPTED : AuditStatus.REJECTED).id())
-              .setReason(c.reason())
+              .setStatus(status.id())
+              .setReason(outcome != null ? outcome.reason() : c.reason())
               .setSite(c.site())
               .setUpdateId(c.updateId())
               .setCluster(c.accepted() ? c.cluster() : null)
@@ -715,6 +748,9 @@ public final class RoundJob {
                   + mine.size()
                   + " update(s) with "
                   + strategy.name()
+                  + (strategy instanceof RobustStrategy r
+                      ? " (" + r.robust().describe() + ", see audit)"
+                      : "")
                   + " into "
                   + published.getVersion();
     }

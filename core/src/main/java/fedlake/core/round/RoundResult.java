@@ -29,8 +29,9 @@ public record RoundResult(
     LOST_RACE
   }
 
+  /** Files that passed every check (accepted, clipped, trimmed or excluded by a robust rule). */
   public long accepted() {
-    return audit.stream().filter(a -> AuditStatus.ACCEPTED.is(a.getStatus())).count();
+    return audit.stream().filter(a -> AuditStatus.valid(a.getStatus())).count();
   }
 
   public long rejected() {

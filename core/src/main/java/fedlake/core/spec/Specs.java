@@ -2,6 +2,7 @@ package fedlake.core.spec;
 
 import fedlake.core.InvalidInputException;
 import fedlake.core.store.Store;
+import fedlake.core.strategy.RobustSettings;
 import fedlake.core.strategy.Strategies;
 import fedlake.core.strategy.Strategy;
 import fedlake.core.strategy.StrategySettings;
@@ -323,6 +324,7 @@ public final class Specs {
           "robustness.claimTimeoutMinutes must be at least 1, got "
               + spec.getRobustness().getClaimTimeoutMinutes());
     }
+    RobustSettings.of(spec.getRobustness());
     if (spec.getRoundPolicy().getMinSites() < 1) {
       throw new IllegalArgumentException(
           "min-sites must be at least 1, got " + spec.getRoundPolicy().getMinSites());

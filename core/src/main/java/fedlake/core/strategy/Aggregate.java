@@ -1,5 +1,6 @@
 package fedlake.core.strategy;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -10,11 +11,26 @@ import java.util.Map;
  *     model's
  * @param serverState vectors the strategy keeps for the next round (momentum, moments), by name;
  *     empty for none
+ * @param outcomes what a robust aggregation did to individual updates (clipped, trimmed, excluded),
+ *     for the audit; empty when every update was used as sent
  */
 public record Aggregate(
-    float[] parameters, float[] controlVariate, Map<String, float[]> serverState) {
+    float[] parameters,
+    float[] controlVariate,
+    Map<String, float[]> serverState,
+    List<UpdateOutcome> outcomes) {
   public Aggregate {
     serverState = Map.copyOf(serverState);
+    outcomes = List.copyOf(outcomes);
+  }
+
+  public Aggregate(float[] parameters, float[] controlVariate, Map<String, float[]> serverState) {
+    this(parameters, controlVariate, serverState, List.of());
+  }
+
+  /** The same aggregate with {@code value} as its outcomes. */
+  public Aggregate withOutcomes(List<UpdateOutcome> value) {
+    return new Aggregate(parameters, controlVariate, serverState, value);
   }
 
   /** Parameters only: no control variate change, no server state. */

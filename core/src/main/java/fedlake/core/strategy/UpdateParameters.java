@@ -1,5 +1,7 @@
 package fedlake.core.strategy;
 
+import java.io.Serializable;
+
 /**
  * One accepted update as a strategy sees it, decoded once into primitive arrays.
  *
@@ -10,4 +12,5 @@ package fedlake.core.strategy;
  * @param controlDelta SCAFFOLD: change of the site's control variate, same layout; empty otherwise
  */
 public record UpdateParameters(
-    String site, long numExamples, int localSteps, float[] parameters, float[] controlDelta) {}
+    String site, long numExamples, int localSteps, float[] parameters, float[] controlDelta)
+    implements Serializable {}

@@ -35,6 +35,8 @@ public final class Bench {
   public static final String USAGE =
       RoundBench.USAGE
           + "\n"
+          + RobustBench.USAGE
+          + "\n"
           + TrainBench.USAGE
           + "\n"
           + "usage: fedlake bench aggregate [--updates 25,100,400] [--dim 512] [--classes 100]\n"
@@ -48,6 +50,9 @@ public final class Bench {
     }
     if (argv.length > 0 && "round".equals(argv[0])) {
       return RoundBench.run(java.util.Arrays.copyOfRange(argv, 1, argv.length), out);
+    }
+    if (argv.length > 0 && "robust".equals(argv[0])) {
+      return RobustBench.run(java.util.Arrays.copyOfRange(argv, 1, argv.length), out);
     }
     if (argv.length > 0 && "cluster".equals(argv[0])) {
       return ClusterBench.run(java.util.Arrays.copyOfRange(argv, 1, argv.length), out);

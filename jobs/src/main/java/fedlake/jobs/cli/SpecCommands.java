@@ -91,7 +91,55 @@ public final class SpecCommands {
               "M",
               "how long a round job's claim holds against jobs on other hosts (default 120)"));
 
+  /** Robust aggregation options (docs/robustness.md). */
+  public static final List<Option> ROBUST =
+      List.of(
+          Option.value(
+              "aggregation",
+              "RULE",
+              "robust rule before the strategy's server step: mean (default), median, trimmed-mean, krum, multi-krum"),
+          Option.value(
+              "attacker-fraction",
+              "F",
+              "share of updates the robust rules assume hostile, in [0, 0.5) (default 0.2)"),
+          Option.value(
+              "clip-norm", "B", "clip each update's change to this L2 norm (default 0: off)"),
+          Option.value(
+              "clip-median-multiple",
+              "X",
+              "clip each update's change to X times the round's median norm (default 0: off)"),
+          Option.value(
+              "weight-median-multiple",
+              "X",
+              "cap each update's numExamples at X times the round's median (default 0: off)"),
+          Option.value(
+              "exclude-median-multiple",
+              "X",
+              "leave out updates whose change norm is above X times the round's median (default 0: off)"));
+
   private SpecCommands() {}
+
+  /** Applies the robust aggregation options on the command line to {@code robustness}. */
+  public static void applyRobust(Args args, RobustnessSpec robustness) {
+    if (args.has("aggregation")) {
+      robustness.setAggregation(args.required("aggregation"));
+    }
+    if (args.has("attacker-fraction")) {
+      robustness.setAttackerFraction(args.number("attacker-fraction", 0));
+    }
+    if (args.has("clip-norm")) {
+      robustness.setClipNorm(args.number("clip-norm", 0));
+    }
+    if (args.has("clip-median-multiple")) {
+      robustness.setClipMedianMultiple(args.number("clip-median-multiple", 0));
+    }
+    if (args.has("weight-median-multiple")) {
+      robustness.setWeightMedianMultiple(args.number("weight-median-multiple", 0));
+    }
+    if (args.has("exclude-median-multiple")) {
+      robustness.setExcludeMedianMultiple(args.number("exclude-median-multiple", 0));
+    }
+  }
 
   /** One option per strategy parameter name (a name several strategies share is declared once). */
   public static List<Option> strategyParameters() {
@@ -121,6 +169,7 @@ public final class SpecCommands {
     options.addAll(strategyParameters());
     options.addAll(CLIENT);
     options.addAll(LIMITS);
+    options.addAll(ROBUST);
     return options;
   }
 
@@ -190,6 +239,7 @@ public final class SpecCommands {
     if (args.has("claim-timeout-minutes")) {
       robustness.setClaimTimeoutMinutes(args.integer("claim-timeout-minutes", 0));
     }
+    applyRobust(args, robustness);
     spec.setRobustness(robustness);
     RoundPolicySpec policy = RoundPolicySpec.newBuilder(spec.getRoundPolicy()).build();
     if (args.has("min-sites")) {

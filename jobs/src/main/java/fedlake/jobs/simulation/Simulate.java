@@ -1,6 +1,7 @@
 package fedlake.jobs.simulation;
 
 import fedlake.core.cli.Args;
+import fedlake.core.cli.Option;
 import fedlake.core.data.Dataset;
 import fedlake.core.data.DatasetFiles;
 import fedlake.core.data.DirichletSplit;
@@ -8,10 +9,13 @@ import fedlake.core.init.Federation;
 import fedlake.core.model.CacheModel;
 import fedlake.core.model.Head;
 import fedlake.core.model.Models;
+import fedlake.core.round.AuditStatus;
 import fedlake.core.round.RoundJob;
 import fedlake.core.round.RoundResult;
+import fedlake.core.spec.Specs;
 import fedlake.core.store.Store;
 import fedlake.core.store.StoreConfig;
+import fedlake.core.strategy.RobustSettings;
 import fedlake.core.synth.Bootstraps;
 import fedlake.core.train.TrainSettings;
 import fedlake.edge.EdgeMain;
@@ -22,6 +26,7 @@ import fedlake.jobs.report.LinePlot;
 import fedlake.jobs.spark.Spark;
 import fedlake.jobs.spark.SparkScanner;
 import fedlake.schema.Model;
+import fedlake.schema.RobustnessSpec;
 import fedlake.schema.RoundHistory;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -73,6 +78,10 @@ public final class Simulate {
               + CacheModel.BETA_DEFAULT
               + ")",
           "  plus the edge runner's --batch-size, --learning-rate, --momentum, --weight-decay, --balanced-loss",
+          "  --attack A            make --attackers of the sites malicious: sign-flip, scale, examples, noise, label-flip",
+          "  --attackers F         share of the sites that attack (default 0.2 with --attack; drawn with --seed)",
+          "  robust aggregation (docs/robustness.md):",
+          Option.usage(SpecCommands.ROBUST),
           Preparation.USAGE,
           StoreConfig.USAGE);
 
@@ -93,6 +102,9 @@ public final class Simulate {
   private PrintStream out;
   private Preparation preparation = Preparation.none();
   private SimulateCache cache = SimulateCache.head();
+  private Attack attack;
+  private double attackerFraction = 0.2;
+  private java.util.function.Consumer<RobustnessSpec> robustness = r -> {};
 
   public static Simulate fromArgs(String[] argv) {
     Args args =
@@ -120,10 +132,12 @@ public final class Simulate {
                     "model",
                     "cache-alpha",
                     "cache-beta",
-                    "mu"),
+                    "mu",
+                    "attack",
+                    "attackers"),
                 Preparation.union(
-                    Preparation.OPTIONS,
-                    fedlake.core.cli.Option.valued(SpecCommands.strategyParameters()))),
+                    Preparation.union(Preparation.OPTIONS, Option.valued(SpecCommands.ROBUST)),
+                    Option.valued(SpecCommands.strategyParameters()))),
             Preparation.union(Set.of("balanced-loss"), Preparation.FLAGS));
     Simulate simulate =
         new Simulate()
@@ -136,12 +150,18 @@ public final class Simulate {
                 EdgeMain.settings(args)
                     .withEpochs(args.integer("local-epochs", TrainSettings.EPOCHS_DEFAULT)));
     simulate.strategy = args.string("strategy", "scaffold");
-    for (fedlake.core.cli.Option o : SpecCommands.strategyParameters()) {
+    for (Option o : SpecCommands.strategyParameters()) {
       if (args.has(o.name())) {
         simulate.strategyParameters.put(o.name(), args.number(o.name(), 0));
       }
     }
     simulate.mu = args.number("mu", 0);
+    if (args.has("attack")) {
+      simulate.attack(Attack.of(args.required("attack")), args.number("attackers", 0.2));
+    } else if (args.has("attackers")) {
+      throw new IllegalArgumentException("simulate: --attackers needs --attack");
+    }
+    simulate.robustness = r -> SpecCommands.applyRobust(args, r);
     simulate.storeUri = args.string("store", null);
     simulate.storeConfig = StoreConfig.of(args);
     simulate.master = args.string("master", null);
@@ -154,6 +174,31 @@ public final class Simulate {
       simulate.plot = Path.of(args.required("plot"));
     }
     return simulate;
+  }
+
+  /**
+   * Makes {@code fraction} of the sites (drawn with the seed) malicious in the way of {@code
+   * value}.
+   */
+  public Simulate attack(Attack value, double fraction) {
+    Attack.attackers(1, fraction, 0); // checks the fraction
+    this.attack = java.util.Objects.requireNonNull(value, "attack");
+    this.attackerFraction = fraction;
+    return this;
+  }
+
+  /** Sets robust aggregation in the federation spec (clipping, weight cap, rule). */
+  public Simulate robust(RobustSettings value) {
+    this.robustness =
+        r -> {
+          r.setAggregation(value.rule().id());
+          r.setAttackerFraction(value.attackerFraction());
+          r.setClipNorm(value.clipNorm());
+          r.setClipMedianMultiple(value.clipMedianMultiple());
+          r.setWeightMedianMultiple(value.weightMedianMultiple());
+          r.setExcludeMedianMultiple(value.excludeMedianMultiple());
+        };
+    return this;
   }
 
   public Simulate data(String value) {
@@ -241,6 +286,12 @@ public final class Simulate {
       Double weightedLocalLoss,
       double seconds) {}
 
+  /**
+   * What the round job did with one site's update (an attacker's, or an honest one that a robust
+   * rule clipped, trimmed or excluded).
+   */
+  public record Defence(int round, String site, boolean attacker, String status, String reason) {}
+
   /** The simulation's outcome; {@code store} is null when it was a temporary one (removed). */
   public record Report(
       String data,
@@ -252,7 +303,26 @@ public final class Simulate {
       int dimension,
       List<Integer> siteSizes,
       List<RoundReport> history,
-      String store) {
+      String store,
+      String attack,
+      List<String> attackers,
+      List<Defence> defence) {
+    public Report(
+        String data,
+        int sites,
+        double alpha,
+        int rounds,
+        long seed,
+        int classes,
+        int dimension,
+        List<Integer> siteSizes,
+        List<RoundReport> history,
+        String store) {
+      this(
+          data, sites, alpha, rounds, seed, classes, dimension, siteSizes, history, store, null,
+          List.of(), List.of());
+    }
+
     public double finalTestAccuracy() {
       return history.get(history.size() - 1).testAccuracy();
     }
@@ -278,11 +348,14 @@ public final class Simulate {
     }
     int classes = Math.max(train.classBound(), test.classBound());
     int[][] split = DirichletSplit.split(train.labels(), sites, alpha, seed);
+    List<Integer> attackers =
+        attack == null ? List.of() : Attack.attackers(sites, attackerFraction, seed);
     List<Dataset> siteData = new ArrayList<>();
     List<Integer> sizes = new ArrayList<>();
-    for (int[] rows : split) {
-      siteData.add(train.select(rows));
-      sizes.add(rows.length);
+    for (int s = 0; s < split.length; s++) {
+      Dataset own = train.select(split[s]);
+      siteData.add(attackers.contains(s) ? attack.data(own, classes) : own);
+      sizes.add(split[s].length);
     }
     String uri = storeUri != null ? storeUri : temporaryStore("fedlake-simulate-");
     log(
@@ -312,7 +385,11 @@ public final class Simulate {
               .classes(classes)
               .strategy(strategy, strategyParameters)
               .training(settings)
-              .adjust(spec -> spec.getClient().setProximalMu(mu));
+              .adjust(
+                  spec -> {
+                    spec.getClient().setProximalMu(mu);
+                    robustness.accept(spec.getRobustness());
+                  });
       if (cache.kind().equals(Models.CACHE)) {
         cache.bootstrap(federation, siteData, classes, train.dimension(), seed, out);
       } else {
@@ -337,6 +414,18 @@ public final class Simulate {
           "%5d %9.4f %9.4f %6s %8s %10s %8s",
           0, initial.accuracy(), initial.loss(), "-", "-", "-", "-");
       SparkScanner scanner = new SparkScanner(spark);
+      List<String> attackerNames = attackers.stream().map(Simulate::siteName).toList();
+      List<Defence> defence = new ArrayList<>();
+      if (attack != null) {
+        log(
+            "attack: %s by %d of %d sites: %s; defence: %s",
+            attack.id(),
+            attackers.size(),
+            sites,
+            String.join(", ", attackerNames),
+            RobustSettings.of(Specs.require(store).getRobustness()).describe());
+      }
+      double maxAbs = Specs.require(store).getRobustness().getMaxAbsValue();
       for (int round = 0; round < rounds; round++) {
         long started = System.nanoTime();
         List<Future<EdgeTrain.Result>> running = new ArrayList<>();
@@ -349,8 +438,12 @@ public final class Simulate {
                   .siteStatistics(preparation.siteStatistics());
           running.add(pool.submit(edge::execute));
         }
-        for (Future<EdgeTrain.Result> f : running) {
-          f.get();
+        for (int s = 0; s < sites; s++) {
+          EdgeTrain.Result trained = running.get(s).get();
+          if (attackers.contains(s)) {
+            attack.spoil(
+                store, trained.updateFile(), maxAbs, seed * 1_000_003L + round * 10_007L + s);
+          }
         }
         RoundResult result =
             new RoundJob(store)
@@ -363,6 +456,16 @@ public final class Simulate {
               "simulate: round " + round + " published nothing: " + result.message());
         }
         Model next = result.published().get(0);
+        java.util.Map<String, Integer> statuses = new java.util.TreeMap<>();
+        for (fedlake.schema.UpdateAudit row : result.audit()) {
+          boolean attacker = attackerNames.contains(row.getSite());
+          if (attacker || !AuditStatus.ACCEPTED.is(row.getStatus())) {
+            defence.add(
+                new Defence(round, row.getSite(), attacker, row.getStatus(), row.getReason()));
+            statuses.merge(
+                (attacker ? "attackers " : "honest ") + row.getStatus(), 1, Integer::sum);
+          }
+        }
         Head.Evaluation evaluation = Models.classifier(next).evaluate(test);
         RoundHistory h = result.history().get(0);
         double seconds = (System.nanoTime() - started) / 1e9;
@@ -385,6 +488,9 @@ public final class Simulate {
             h.getRejected(),
             h.getWeightedLocalLoss(),
             seconds);
+        if (!statuses.isEmpty()) {
+          log("      audit: %s", statuses.toString().replaceAll("[{}]", "").replace('=', ' '));
+        }
         if (h.getCalibrationMessage() != null) {
           log("      %s", h.getCalibrationMessage());
         }
@@ -400,7 +506,10 @@ public final class Simulate {
               train.dimension(),
               sizes,
               history,
-              storeUri);
+              storeUri,
+              attack == null ? null : attack.id(),
+              attackerNames,
+              defence);
       if (reportJson != null) {
         writeJson(report, reportJson);
         log("report written to %s", reportJson);
@@ -520,6 +629,27 @@ public final class Simulate {
                   : String.format(Locale.ROOT, "%.6f", r.weightedLocalLoss()),
               r.seconds(),
               i + 1 < report.history().size() ? "," : ""));
+    }
+    json.append("  ],\n");
+    json.append("  \"attack\": ")
+        .append(report.attack() == null ? "null" : quote(report.attack()))
+        .append(",\n");
+    json.append("  \"attackers\": [")
+        .append(String.join(", ", report.attackers().stream().map(Simulate::quote).toList()))
+        .append("],\n");
+    json.append("  \"defence\": [\n");
+    for (int i = 0; i < report.defence().size(); i++) {
+      Defence d = report.defence().get(i);
+      json.append(
+          String.format(
+              Locale.ROOT,
+              "    {\"round\": %d, \"site\": %s, \"attacker\": %s, \"status\": %s, \"reason\": %s}%s%n",
+              d.round(),
+              d.site() == null ? "null" : quote(d.site()),
+              d.attacker(),
+              quote(d.status()),
+              d.reason() == null ? "null" : quote(d.reason()),
+              i + 1 < report.defence().size() ? "," : ""));
     }
     json.append("  ],\n");
     json.append(

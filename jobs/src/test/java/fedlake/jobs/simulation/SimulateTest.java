@@ -189,6 +189,48 @@ class SimulateTest extends SparkTestBase {
   }
 
   @Test
+  void scaleAttackersAreNamedAndTheAuditOfTheirUpdatesReported() throws IOException {
+    Seeded seeded = seeded();
+    Path report = dir.resolve("report/attack.json");
+    String store = dir.resolve("attacked").toUri().toString();
+    String printed =
+        simulate(
+            seeded,
+            store,
+            report,
+            "--strategy",
+            "fedavg",
+            "--attack",
+            "scale",
+            "--attackers",
+            "0.25",
+            "--aggregation",
+            "multi-krum",
+            "--attacker-fraction",
+            "0.25");
+    JsonNode json = new ObjectMapper().readTree(report.toFile());
+    assertEquals("scale", json.get("attack").asText());
+    assertEquals(1, json.get("attackers").size(), json.toString());
+    String attacker = json.get("attackers").get(0).asText();
+    assertTrue(
+        printed.contains(
+            "attack: scale by 1 of 4 sites: " + attacker + "; defence: multi-krum f=0.25"),
+        printed);
+    int excluded = 0;
+    for (JsonNode row : json.get("defence")) {
+      if (row.get("attacker").asBoolean()) {
+        assertEquals(attacker, row.get("site").asText());
+        assertEquals("excluded", row.get("status").asText(), row.toString());
+        assertTrue(row.get("reason").asText().startsWith("multi-krum score "), row.toString());
+        excluded++;
+      }
+    }
+    assertEquals(3, excluded, "the attacker's update in each of 3 rounds: " + json.get("defence"));
+    assertTrue(printed.contains("audit: attackers excluded 1"), printed);
+    assertTrue(json.get("final_test_accuracy").asDouble() >= 0.75, json.toString());
+  }
+
+  @Test
   void cacheFromPooledStatisticsStartsFarAboveChanceAndTrains() throws IOException {
     Seeded seeded = seeded();
     Path report = dir.resolve("simulate.json");

@@ -1,0 +1,156 @@
+package fedlake.core.strategy;
+
+import fedlake.schema.RobustnessSpec;
+import java.io.Serializable;
+import java.util.Locale;
+
+/**
+ * How a round defends against valid but hostile updates (the spec's {@code robustness} fields):
+ * which rule combines the accepted updates, the share of them it assumes hostile, and the bounds on
+ * one update's change norm and weight. {@link #NONE} is plain aggregation by the strategy.
+ *
+ * @param rule how the updates are combined before the strategy's server step
+ * @param attackerFraction share f of the K updates assumed hostile, in [0, 0.5)
+ * @param clipNorm fixed bound on an update's change norm {@code ||y - x||}; 0 for none
+ * @param clipMedianMultiple bound as a multiple of the round's median change norm; 0 for none
+ * @param weightMedianMultiple cap on numExamples as a multiple of the round's median; 0 for none
+ * @param excludeMedianMultiple leave out updates whose change norm is above this multiple of the
+ *     round's median; 0 for none
+ */
+public record RobustSettings(
+    Rule rule,
+    double attackerFraction,
+    double clipNorm,
+    double clipMedianMultiple,
+    double weightMedianMultiple,
+    double excludeMedianMultiple)
+    implements Serializable {
+
+  /** Plain aggregation: the strategy's own weighted mean, no clipping, no cap. */
+  public static final RobustSettings NONE = new RobustSettings(Rule.MEAN, 0.2, 0, 0, 0, 0);
+
+  /** The robust rules; {@link #id()} is the name in specs and on the command line. */
+  public enum Rule {
+    /** The strategy's weighted mean (after clipping and weight caps). */
+    MEAN,
+    /** Coordinate-wise median (Yin et al. 2018), unweighted. */
+    MEDIAN,
+    /** Coordinate-wise mean after dropping floor(f K) values at each end (Yin et al. 2018). */
+    TRIMMED_MEAN,
+    /** The one update closest to its K - f - 2 nearest neighbours (Blanchard et al. 2017). */
+    KRUM,
+    /** The weighted mean of the K - f updates with the best Krum scores. */
+    MULTI_KRUM;
+
+    public String id() {
+      return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    /** The rule named {@code id}; an unknown name raises an error listing the known ones. */
+    public static Rule of(String id) {
+      for (Rule r : values()) {
+        if (r.id().equals(id)) {
+          return r;
+        }
+      }
+      StringBuilder known = new StringBuilder();
+      for (Rule r : values()) {
+        known.append(known.length() == 0 ? "" : ", ").append(r.id());
+      }
+      throw new IllegalArgumentException(
+          "unknown robust aggregation '" + id + "' (known: " + known + ")");
+    }
+  }
+
+  public RobustSettings {
+    if (rule == null) {
+      throw new IllegalArgumentException("robust aggregation rule must be given");
+    }
+    if (!(attackerFraction >= 0 && attackerFraction < 0.5)) {
+      throw new IllegalArgumentException(
+          "attacker-fraction must be in [0, 0.5), got " + attackerFraction);
+    }
+    check("clip-norm", clipNorm);
+    check("clip-median-multiple", clipMedianMultiple);
+    check("weight-median-multiple", weightMedianMultiple);
+    check("exclude-median-multiple", excludeMedianMultiple);
+    if (excludeMedianMultiple > 0 && excludeMedianMultiple < 1) {
+      throw new IllegalArgumentException(
+          "exclude-median-multiple must be 0 (off) or at least 1 (it must keep the median), got "
+              + excludeMedianMultiple);
+    }
+  }
+
+  /** The same settings without norm-based exclusion (for callers that set the first five). */
+  public RobustSettings(
+      Rule rule,
+      double attackerFraction,
+      double clipNorm,
+      double clipMedianMultiple,
+      double weightMedianMultiple) {
+    this(rule, attackerFraction, clipNorm, clipMedianMultiple, weightMedianMultiple, 0);
+  }
+
+  private static void check(String name, double value) {
+    if (!(value >= 0) || !Double.isFinite(value)) {
+      throw new IllegalArgumentException(name + " must be >= 0 (0: off), got " + value);
+    }
+  }
+
+  /** The settings a spec's robustness record asks for. */
+  public static RobustSettings of(RobustnessSpec spec) {
+    return new RobustSettings(
+        Rule.of(spec.getAggregation().toString()),
+        spec.getAttackerFraction(),
+        spec.getClipNorm(),
+        spec.getClipMedianMultiple(),
+        spec.getWeightMedianMultiple(),
+        spec.getExcludeMedianMultiple());
+  }
+
+  /** Whether this is plain aggregation (nothing to wrap). */
+  public boolean none() {
+    return rule == Rule.MEAN
+        && clipNorm == 0
+        && clipMedianMultiple == 0
+        && weightMedianMultiple == 0
+        && excludeMedianMultiple == 0;
+  }
+
+  /**
+   * Whether the fold must keep every update until the round's statistics are known: every rule but
+   * the mean, adaptive clipping and weight caps. Only fixed clipping under the mean streams.
+   */
+  public boolean keepsUpdates() {
+    return rule != Rule.MEAN
+        || clipMedianMultiple > 0
+        || weightMedianMultiple > 0
+        || excludeMedianMultiple > 0;
+  }
+
+  /** Hostile updates assumed among {@code k}: floor(f k). */
+  public int attackers(int k) {
+    return (int) Math.floor(attackerFraction * k + 1e-9);
+  }
+
+  /** One line for history messages and logs, such as {@code trimmed-mean f=0.2, clip 2x median}. */
+  public String describe() {
+    StringBuilder text = new StringBuilder(rule.id());
+    if (rule != Rule.MEAN && rule != Rule.MEDIAN) {
+      text.append(" f=").append(attackerFraction);
+    }
+    if (clipNorm > 0) {
+      text.append(", clip ").append(clipNorm);
+    }
+    if (clipMedianMultiple > 0) {
+      text.append(", clip ").append(clipMedianMultiple).append("x median norm");
+    }
+    if (excludeMedianMultiple > 0) {
+      text.append(", exclude above ").append(excludeMedianMultiple).append("x median norm");
+    }
+    if (weightMedianMultiple > 0) {
+      text.append(", weight cap ").append(weightMedianMultiple).append("x median");
+    }
+    return text.toString();
+  }
+}

@@ -1,0 +1,373 @@
+package fedlake.core.strategy;
+
+import fedlake.core.model.Models;
+import fedlake.schema.ClientAlgorithmName;
+import fedlake.schema.Model;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * A strategy wrapped in robust aggregation (Flower style: wrap, don't subclass): clipping of each
+ * update's change, a cap on each update's weight, and a robust rule (median, trimmed mean, Krum,
+ * Multi-Krum) in front of the wrapped strategy's server step. It keeps the wrapped strategy's name,
+ * parameters and client; {@link Aggregate#outcomes()} tells the audit which updates were clipped,
+ * trimmed or excluded.
+ *
+ * <p>How the wrapped strategy sees the round: under the mean and Krum rules, the surviving updates,
+ * clipped and with capped weights; under median and trimmed mean, one update holding the robust
+ * estimate (weight 1, the example-weighted mean of the local steps), so that server optimizers
+ * apply their step to it.
+ *
+ * <p>Memory: fixed clipping under the mean streams (the wrapped fold's memory). Every other setting
+ * needs the round's statistics (median norm, median weight) or all values of a coordinate, so its
+ * fold keeps every update: K x P floats (twice that with SCAFFOLD control deltas).
+ */
+public final class RobustStrategy implements Strategy {
+  private static final long serialVersionUID = 1L;
+  private final Strategy inner;
+  private final RobustSettings robust;
+
+  private RobustStrategy(Strategy inner, RobustSettings robust) {
+    this.inner = inner;
+    this.robust = robust;
+  }
+
+  /** {@code inner} wrapped in {@code robust}; {@code inner} itself when robust is plain. */
+  public static Strategy wrap(Strategy inner, RobustSettings robust) {
+    if (robust == null || robust.none()) {
+      return inner;
+    }
+    if (inner instanceof RobustStrategy wrapped) {
+      return new RobustStrategy(wrapped.inner, robust);
+    }
+    return new RobustStrategy(inner, robust);
+  }
+
+  public Strategy inner() {
+    return inner;
+  }
+
+  public RobustSettings robust() {
+    return robust;
+  }
+
+  @Override
+  public String name() {
+    return inner.name();
+  }
+
+  @Override
+  public String summary() {
+    return inner.summary() + ", robust: " + robust.describe();
+  }
+
+  @Override
+  public List<StrategyParameter> parameters() {
+    return inner.parameters();
+  }
+
+  @Override
+  public ClientAlgorithmName requiredClient() {
+    return inner.requiredClient();
+  }
+
+  @Override
+  public Fold newFold(Model base, StrategySettings settings) {
+    if (robust.keepsUpdates()) {
+      return new KeptUpdates();
+    }
+    return new Clipping(inner.newFold(base, settings), Models.parameters(base), robust.clipNorm());
+  }
+
+  @Override
+  public Aggregate finish(Model base, Fold fold, StrategySettings settings) {
+    if (fold instanceof Clipping clipping) {
+      return inner.finish(base, clipping.inner, settings).withOutcomes(sorted(clipping.outcomes));
+    }
+    return finishKept(base, ((KeptUpdates) fold).updates(), settings);
+  }
+
+  private Aggregate finishKept(
+      Model base, List<UpdateParameters> given, StrategySettings settings) {
+    List<UpdateParameters> all = new ArrayList<>(given);
+    all.sort(ORDER);
+    float[] x = Models.parameters(base);
+    List<UpdateOutcome> outcomes = new ArrayList<>();
+    List<UpdateParameters> updates = all;
+    if (robust.excludeMedianMultiple() > 0) {
+      double[] allNorms = new double[all.size()];
+      for (int i = 0; i < allNorms.length; i++) {
+        allNorms[i] = RobustRules.changeNorm(all.get(i).parameters(), x);
+      }
+      double median = RobustRules.median(allNorms);
+      double limit = robust.excludeMedianMultiple() * median;
+      updates = new ArrayList<>();
+      for (int i = 0; i < allNorms.length; i++) {
+        if (allNorms[i] > limit) {
+          outcomes.add(
+              new UpdateOutcome(
+                  all.get(i).site(),
+                  UpdateOutcome.Action.EXCLUDED,
+                  "change norm "
+                      + format(allNorms[i])
+                      + " above "
+                      + format(robust.excludeMedianMultiple())
+                      + " x the median norm "
+                      + format(median)
+                      + ": left out"));
+        } else {
+          updates.add(all.get(i));
+        }
+      }
+    }
+    int k = updates.size();
+    double[] norms = new double[k];
+    double[] examples = new double[k];
+    for (int i = 0; i < k; i++) {
+      norms[i] = RobustRules.changeNorm(updates.get(i).parameters(), x);
+      examples[i] = updates.get(i).numExamples();
+    }
+    double bound = Double.POSITIVE_INFINITY;
+    String boundText = "";
+    if (robust.clipNorm() > 0) {
+      bound = robust.clipNorm();
+      boundText = "the bound " + format(bound);
+    }
+    if (robust.clipMedianMultiple() > 0) {
+      double median = RobustRules.median(norms);
+      double adaptive = robust.clipMedianMultiple() * median;
+      if (adaptive < bound) {
+        bound = adaptive;
+        boundText = format(robust.clipMedianMultiple()) + " x the median norm " + format(median);
+      }
+    }
+    long cap = Long.MAX_VALUE;
+    String capText = "";
+    if (robust.weightMedianMultiple() > 0) {
+      double median = RobustRules.median(examples);
+      cap = Math.max(1, (long) Math.floor(robust.weightMedianMultiple() * median));
+      capText = format(robust.weightMedianMultiple()) + " x the median " + format(median);
+    }
+    List<UpdateParameters> clipped = new ArrayList<>(k);
+    String[] notes = new String[k];
+    boolean[] limited = new boolean[k];
+    for (int i = 0; i < k; i++) {
+      UpdateParameters u = updates.get(i);
+      List<String> note = new ArrayList<>();
+      float[] parameters = u.parameters();
+      float[] controlDelta = u.controlDelta();
+      if (norms[i] > bound) {
+        double factor = bound / norms[i];
+        parameters = RobustRules.scaleChange(parameters, x, factor);
+        controlDelta = RobustRules.scale(controlDelta, factor);
+        note.add(
+            "change norm "
+                + format(norms[i])
+                + " clipped to "
+                + boundText
+                + " (scaled by "
+                + format(factor)
+                + ")");
+        limited[i] = true;
+      }
+      long weight = u.numExamples();
+      if (weight > cap) {
+        note.add("numExamples " + weight + " capped at " + cap + " (" + capText + ")");
+        weight = cap;
+        limited[i] = true;
+      }
+      notes[i] = String.join("; ", note);
+      clipped.add(new UpdateParameters(u.site(), weight, u.localSteps(), parameters, controlDelta));
+    }
+    UpdateOutcome.Action[] actions = new UpdateOutcome.Action[k];
+    for (int i = 0; i < k; i++) {
+      actions[i] = limited[i] ? UpdateOutcome.Action.CLIPPED : UpdateOutcome.Action.KEPT;
+    }
+    Aggregate aggregate;
+    int f = robust.attackers(k);
+    switch (robust.rule()) {
+      case MEAN -> aggregate = innerOf(base, settings, clipped);
+      case KRUM, MULTI_KRUM -> {
+        float[][] rows = clipped.stream().map(UpdateParameters::parameters).toArray(float[][]::new);
+        int neighbours = Math.max(1, k - f - 2);
+        double[] scores = RobustRules.krumScores(RobustRules.squaredDistances(rows), neighbours);
+        Integer[] order = RobustRules.byScore(scores);
+        int keep = robust.rule() == RobustSettings.Rule.KRUM ? 1 : Math.max(1, k - f);
+        boolean[] selected = new boolean[k];
+        List<UpdateParameters> chosen = new ArrayList<>();
+        for (int r = 0; r < keep; r++) {
+          selected[order[r]] = true;
+        }
+        for (int i = 0; i < k; i++) {
+          if (selected[i]) {
+            chosen.add(clipped.get(i));
+          }
+        }
+        double worstKept = scores[order[keep - 1]];
+        for (int r = 0; r < k; r++) {
+          int i = order[r];
+          String score =
+              String.format(
+                  Locale.ROOT,
+                  "%s score %s (squared distances to its %d nearest updates), rank %d of %d",
+                  robust.rule().id(),
+                  format(scores[i]),
+                  Math.min(neighbours, k - 1),
+                  r + 1,
+                  k);
+          if (!selected[i]) {
+            actions[i] = UpdateOutcome.Action.EXCLUDED;
+            score += "; kept the " + keep + " best (worst kept " + format(worstKept) + ")";
+          }
+          notes[i] = notes[i].isEmpty() ? score : notes[i] + "; " + score;
+        }
+        aggregate = innerOf(base, settings, chosen);
+      }
+      case MEDIAN, TRIMMED_MEAN -> {
+        boolean median = robust.rule() == RobustSettings.Rule.MEDIAN;
+        int trim = median ? Math.min(f, (k - 1) / 2) : f;
+        float[][] rows = clipped.stream().map(UpdateParameters::parameters).toArray(float[][]::new);
+        long[] dropped = new long[k];
+        float[] parameters =
+            median
+                ? RobustRules.median(rows, trim, dropped)
+                : RobustRules.trimmedMean(rows, trim, dropped);
+        float[] controlDelta = new float[0];
+        if (clipped.stream().anyMatch(u -> u.controlDelta().length > 0)) {
+          float[][] deltas =
+              clipped.stream()
+                  .map(u -> u.controlDelta().length > 0 ? u.controlDelta() : new float[x.length])
+                  .toArray(float[][]::new);
+          long[] ignored = new long[k];
+          controlDelta =
+              median
+                  ? RobustRules.median(deltas, trim, ignored)
+                  : RobustRules.trimmedMean(deltas, trim, ignored);
+        }
+        long totalWeight = 0;
+        long weightedSteps = 0;
+        for (UpdateParameters u : clipped) {
+          totalWeight += u.numExamples();
+          weightedSteps += u.numExamples() * (long) u.localSteps();
+        }
+        int steps = (int) Math.round((double) weightedSteps / Math.max(1, totalWeight));
+        double expected = 2.0 * trim / k;
+        for (int i = 0; i < k && trim > 0; i++) {
+          double share = (double) dropped[i] / Math.max(1, x.length);
+          String text =
+              String.format(
+                  Locale.ROOT,
+                  "%s: among the %d lowest or highest values in %.1f%% of coordinates (%.1f%% expected)",
+                  robust.rule().id(),
+                  trim,
+                  100 * share,
+                  100 * expected);
+          if (share > (1 + expected) / 2 && actions[i] == UpdateOutcome.Action.KEPT) {
+            actions[i] = UpdateOutcome.Action.TRIMMED;
+          }
+          notes[i] = notes[i].isEmpty() ? text : notes[i] + "; " + text;
+        }
+        aggregate =
+            innerOf(
+                base,
+                settings,
+                List.of(
+                    new UpdateParameters(
+                        robust.rule().id(), 1, Math.max(1, steps), parameters, controlDelta)));
+      }
+      default -> throw new IllegalStateException("no robust rule " + robust.rule());
+    }
+    for (int i = 0; i < k; i++) {
+      if (actions[i] != UpdateOutcome.Action.KEPT || !notes[i].isEmpty()) {
+        outcomes.add(new UpdateOutcome(updates.get(i).site(), actions[i], notes[i]));
+      }
+    }
+    return aggregate.withOutcomes(sorted(outcomes));
+  }
+
+  private Aggregate innerOf(Model base, StrategySettings settings, List<UpdateParameters> updates) {
+    Fold fold = inner.newFold(base, settings);
+    updates.forEach(fold::add);
+    return inner.finish(base, fold, settings);
+  }
+
+  /** A fixed order for the round's updates: by site (unique in a round), then content. */
+  private static final Comparator<UpdateParameters> ORDER =
+      Comparator.comparing(UpdateParameters::site)
+          .thenComparingLong(UpdateParameters::numExamples)
+          .thenComparingInt(UpdateParameters::localSteps)
+          .thenComparing(u -> u.parameters(), Arrays::compare)
+          .thenComparing(u -> u.controlDelta(), Arrays::compare);
+
+  private static List<UpdateOutcome> sorted(List<UpdateOutcome> outcomes) {
+    List<UpdateOutcome> list = new ArrayList<>(outcomes);
+    list.sort(Comparator.comparing(UpdateOutcome::site).thenComparing(UpdateOutcome::reason));
+    return list;
+  }
+
+  static String format(double v) {
+    if (v == Math.rint(v) && Math.abs(v) < 1e15) {
+      return String.valueOf((long) v);
+    }
+    return String.format(Locale.ROOT, "%.4g", v);
+  }
+
+  /** Fixed-bound clipping in front of a streaming fold: each update is clipped as it is added. */
+  static final class Clipping implements Fold {
+    private static final long serialVersionUID = 1L;
+    private final Fold inner;
+    private final float[] base;
+    private final double bound;
+    private final List<UpdateOutcome> outcomes = new ArrayList<>();
+
+    Clipping(Fold inner, float[] base, double bound) {
+      this.inner = inner;
+      this.base = base;
+      this.bound = bound;
+    }
+
+    @Override
+    public void add(UpdateParameters update) {
+      double norm = RobustRules.changeNorm(update.parameters(), base);
+      if (norm <= bound) {
+        inner.add(update);
+        return;
+      }
+      double factor = bound / norm;
+      inner.add(
+          new UpdateParameters(
+              update.site(),
+              update.numExamples(),
+              update.localSteps(),
+              RobustRules.scaleChange(update.parameters(), base, factor),
+              RobustRules.scale(update.controlDelta(), factor)));
+      outcomes.add(
+          new UpdateOutcome(
+              update.site(),
+              UpdateOutcome.Action.CLIPPED,
+              "change norm "
+                  + format(norm)
+                  + " clipped to the bound "
+                  + format(bound)
+                  + " (scaled by "
+                  + format(factor)
+                  + ")"));
+    }
+
+    @Override
+    public Fold merge(Fold other) {
+      Clipping that = (Clipping) other;
+      inner.merge(that.inner);
+      outcomes.addAll(that.outcomes);
+      return this;
+    }
+
+    @Override
+    public int count() {
+      return inner.count();
+    }
+  }
+}

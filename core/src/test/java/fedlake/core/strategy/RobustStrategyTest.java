@@ -1,0 +1,255 @@
+package fedlake.core.strategy;
+
+import static fedlake.core.strategy.StrategyTests.assertBits;
+import static fedlake.core.strategy.StrategyTests.assertOrderAndPartitionFree;
+import static fedlake.core.strategy.StrategyTests.base;
+import static fedlake.core.strategy.StrategyTests.update;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import fedlake.core.Fixtures;
+import fedlake.core.strategy.RobustSettings.Rule;
+import fedlake.schema.Model;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Robust aggregation around FedAvg on four-parameter models (w0, w1, b0, b1) from a zero base:
+ * every expected number is worked out by hand in the comments, and every order and split of the
+ * updates gives the same bits.
+ */
+class RobustStrategyTest {
+  private static final Strategy FEDAVG = Strategies.named("fedavg");
+  private final Model zero = base(0, 0, 0, 0);
+
+  private static Strategy robust(Rule rule, double f, double clip, double clipMedian, double cap) {
+    return RobustStrategy.wrap(FEDAVG, new RobustSettings(rule, f, clip, clipMedian, cap));
+  }
+
+  private Aggregate run(Strategy strategy, List<UpdateParameters> updates) {
+    return assertOrderAndPartitionFree(
+        strategy, zero, StrategySettings.of(strategy, Map.of()), updates);
+  }
+
+  private static Map<String, UpdateOutcome> bySite(Aggregate aggregate) {
+    return aggregate.outcomes().stream().collect(Collectors.toMap(UpdateOutcome::site, o -> o));
+  }
+
+  @Test
+  void plainSettingsLeaveTheStrategyUnwrapped() {
+    assertSame(FEDAVG, RobustStrategy.wrap(FEDAVG, RobustSettings.NONE));
+  }
+
+  @Test
+  void coordinateMedianOfThreeUpdates() {
+    // a = (1, 2, 3, 4), b = (2, 0, 5, -1), c = (10, 1, 4, 0): per coordinate the middle value
+    // w0 {1, 2, 10} -> 2; w1 {0, 1, 2} -> 1; b0 {3, 4, 5} -> 4; b1 {-1, 0, 4} -> 0
+    Aggregate a =
+        run(
+            robust(Rule.MEDIAN, 0.34, 0, 0, 0),
+            List.of(
+                update("a", 5, 1, 2, 3, 4),
+                update("b", 1, 2, 0, 5, -1),
+                update("c", 7, 10, 1, 4, 0)));
+    assertBits(Fixtures.floats(2, 1, 4, 0), a.parameters());
+    // f = 0.34 of 3: one extreme at each end. a is the lowest of w0, the highest of w1 and b1,
+    // the lowest of b0: extreme in 4 of 4 coordinates (2/3 expected), so it counts as trimmed
+    UpdateOutcome first = bySite(a).get("a");
+    assertEquals(UpdateOutcome.Action.TRIMMED, first.action());
+    assertEquals(
+        "median: among the 1 lowest or highest values in 100.0% of coordinates (66.7% expected)",
+        first.reason());
+  }
+
+  @Test
+  void coordinateMedianOfAnEvenCountAveragesTheMiddlePair() {
+    // w0 {1, 2, 10, -6} -> (1 + 2) / 2; w1 {2, 0, 1, 3} -> (1 + 2) / 2; b0 {3, 5, 4, 3} -> (3 + 4)
+    // / 2
+    // b1 {4, -1, 0, 2} -> (0 + 2) / 2
+    Aggregate a =
+        run(
+            robust(Rule.MEDIAN, 0, 0, 0, 0),
+            List.of(
+                update("a", 1, 1, 2, 3, 4),
+                update("b", 1, 2, 0, 5, -1),
+                update("c", 1, 10, 1, 4, 0),
+                update("d", 1, -6, 3, 3, 2)));
+    assertBits(Fixtures.floats(1.5, 1.5, 3.5, 1), a.parameters());
+  }
+
+  @Test
+  void trimmedMeanDropsOneValueAtEachEnd() {
+    // f = 0.25 of 4 updates: drop 1 lowest and 1 highest per coordinate, average the other two
+    // w0 {1, 2, 10, -6} -> (1 + 2) / 2 = 1.5;  w1 {2, 0, 1, 3} -> (1 + 2) / 2 = 1.5
+    // b0 {3, 5, 4, 3} -> sorted 3(a) 3(d) 4 5, drops a's 3 and 5 -> (3 + 4) / 2 = 3.5
+    // b1 {4, -1, 0, 2} -> (0 + 2) / 2 = 1
+    Aggregate a =
+        run(
+            robust(Rule.TRIMMED_MEAN, 0.25, 0, 0, 0),
+            List.of(
+                update("a", 1, 1, 2, 3, 4),
+                update("b", 1, 2, 0, 5, -1),
+                update("c", 1, 10, 1, 4, 0),
+                update("d", 1, -6, 3, 3, 2)));
+    assertBits(Fixtures.floats(1.5, 1.5, 3.5, 1), a.parameters());
+    // a was dropped in b0 (tie broken by site order) and b1: 2 of 4 coordinates, 50% expected
+    assertEquals(
+        "trimmed-mean: among the 1 lowest or highest values in 50.0% of coordinates (50.0% expected)",
+        bySite(a).get("a").reason());
+    assertEquals(UpdateOutcome.Action.KEPT, bySite(a).get("a").action());
+    // c = (10, 1, 4, 0) is dropped in w0 only (its 1 and 4 are middle values, 0 is too): 25%
+    assertTrue(bySite(a).get("c").reason().contains("in 25.0% of coordinates"));
+  }
+
+  @Test
+  void krumPicksTheUpdateClosestToItsNeighbours() {
+    // squared distances: ab 1, ac 1, ad 200, bc 2, bd 181, cd 181; f = 0 -> 4 - 0 - 2 = 2
+    // neighbours
+    // scores: a 1 + 1 = 2, b 1 + 2 = 3, c 1 + 2 = 3, d 181 + 181 = 362 -> a
+    List<UpdateParameters> updates =
+        List.of(
+            update("a", 1, 0, 0, 0, 0),
+            update("b", 1, 1, 0, 0, 0),
+            update("c", 2, 0, 1, 0, 0),
+            update("d", 1, 10, 10, 0, 0));
+    Aggregate a = run(robust(Rule.KRUM, 0, 0, 0, 0), updates);
+    assertBits(Fixtures.floats(0, 0, 0, 0), a.parameters());
+    Map<String, UpdateOutcome> outcomes = bySite(a);
+    assertEquals(UpdateOutcome.Action.EXCLUDED, outcomes.get("d").action());
+    assertEquals(
+        "krum score 362 (squared distances to its 2 nearest updates), rank 4 of 4; kept the 1 best (worst kept 2)",
+        outcomes.get("d").reason());
+    assertEquals(UpdateOutcome.Action.KEPT, outcomes.get("a").action());
+  }
+
+  @Test
+  void multiKrumAveragesTheBestKMinusF() {
+    // f = 0.25 of 4 = 1: 4 - 1 - 2 = 1 neighbour; scores a 1, b 1, c 1, d 181; keep 3: a, b, c
+    // weighted mean (weights 1, 1, 2): w0 = 1 / 4 = 0.25, w1 = 2 / 4 = 0.5
+    Aggregate a =
+        run(
+            robust(Rule.MULTI_KRUM, 0.25, 0, 0, 0),
+            List.of(
+                update("a", 1, 0, 0, 0, 0),
+                update("b", 1, 1, 0, 0, 0),
+                update("c", 2, 0, 1, 0, 0),
+                update("d", 1, 10, 10, 0, 0)));
+    assertBits(Fixtures.floats(0.25, 0.5, 0, 0), a.parameters());
+    assertEquals(UpdateOutcome.Action.EXCLUDED, bySite(a).get("d").action());
+    assertEquals(
+        1, a.outcomes().stream().filter(o -> o.action() == UpdateOutcome.Action.EXCLUDED).count());
+  }
+
+  @Test
+  void adaptiveClippingScalesChangesAboveTheMedianNorm() {
+    // norms: a (0, 8, 0, 0) 8, b (0, 0, 2, 0) 2, c (0, 0, 0, 4) 4 -> median 4; a scaled by 4 / 8
+    // to (0, 4, 0, 0); weighted mean (1, 1, 2): (0, 4 / 4, 2 / 4, 8 / 4) = (0, 1, 0.5, 2)
+    Aggregate a =
+        run(
+            robust(Rule.MEAN, 0.2, 0, 1, 0),
+            List.of(
+                update("a", 1, 0, 8, 0, 0),
+                update("b", 1, 0, 0, 2, 0),
+                update("c", 2, 0, 0, 0, 4)));
+    assertBits(Fixtures.floats(0, 1, 0.5, 2), a.parameters());
+    assertEquals(
+        List.of(
+            new UpdateOutcome(
+                "a",
+                UpdateOutcome.Action.CLIPPED,
+                "change norm 8 clipped to 1 x the median norm 4 (scaled by 0.5000)")),
+        a.outcomes());
+  }
+
+  @Test
+  void updatesFarAboveTheMedianNormAreLeftOut() {
+    // norms 8, 2, 4 -> median 4, limit 1.5 x 4 = 6: a is left out; mean of b (1) and c (3):
+    // (0, 0, 2 / 4, 12 / 4) = (0, 0, 0.5, 3)
+    Strategy strategy =
+        RobustStrategy.wrap(FEDAVG, new RobustSettings(Rule.MEAN, 0.2, 0, 0, 0, 1.5));
+    Aggregate a =
+        run(
+            strategy,
+            List.of(
+                update("a", 1, 0, 8, 0, 0),
+                update("b", 1, 0, 0, 2, 0),
+                update("c", 3, 0, 0, 0, 4)));
+    assertBits(Fixtures.floats(0, 0, 0.5, 3), a.parameters());
+    assertEquals(
+        List.of(
+            new UpdateOutcome(
+                "a",
+                UpdateOutcome.Action.EXCLUDED,
+                "change norm 8 above 1.500 x the median norm 4: left out")),
+        a.outcomes());
+  }
+
+  @Test
+  void fixedClippingStreamsThroughTheWrappedFold() {
+    // bound 2: a (0, 8, 0, 0) -> (0, 2, 0, 0); b (0, 0, 1, 0) stays; mean (0, 1, 0.5, 0)
+    Strategy strategy = robust(Rule.MEAN, 0.2, 2, 0, 0);
+    assertTrue(
+        strategy.newFold(zero, StrategySettings.of(strategy, Map.of()))
+            instanceof RobustStrategy.Clipping);
+    Aggregate a = run(strategy, List.of(update("a", 1, 0, 8, 0, 0), update("b", 1, 0, 0, 1, 0)));
+    assertBits(Fixtures.floats(0, 1, 0.5, 0), a.parameters());
+    assertEquals(
+        "change norm 8 clipped to the bound 2 (scaled by 0.2500)", a.outcomes().get(0).reason());
+  }
+
+  @Test
+  void weightCapLimitsOneUpdatesShare() {
+    // numExamples 1000, 10, 30 -> median 30, cap 1 x 30: a counts 30
+    // mean: (30 * 1, 10 * 1, 30 * 1, 0) / 70
+    Aggregate a =
+        run(
+            robust(Rule.MEAN, 0.2, 0, 0, 1),
+            List.of(
+                update("a", 1000, 1, 0, 0, 0),
+                update("b", 10, 0, 1, 0, 0),
+                update("c", 30, 0, 0, 1, 0)));
+    assertBits(
+        new float[] {(float) (30.0 / 70), (float) (10.0 / 70), (float) (30.0 / 70), 0},
+        a.parameters());
+    assertEquals("numExamples 1000 capped at 30 (1 x the median 30)", bySite(a).get("a").reason());
+  }
+
+  @Test
+  void aServerOptimizerStepsFromTheRobustEstimate() {
+    // fedavgm at server-lr 1, momentum 0.5 from a zero base and no momentum: v = delta, x = delta,
+    // so the median (2, 1, 4, 0) of the first test comes out unchanged
+    Strategy strategy =
+        RobustStrategy.wrap(
+            Strategies.named("fedavgm"), new RobustSettings(Rule.MEDIAN, 0.2, 0, 0, 0));
+    Aggregate a =
+        assertOrderAndPartitionFree(
+            strategy,
+            zero,
+            StrategySettings.of(strategy, Map.of()),
+            List.of(
+                update("a", 5, 1, 2, 3, 4),
+                update("b", 1, 2, 0, 5, -1),
+                update("c", 7, 10, 1, 4, 0)));
+    assertBits(Fixtures.floats(2, 1, 4, 0), a.parameters());
+  }
+
+  @Test
+  void badSettingsAreRefusedWithTheValue() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> new RobustSettings(Rule.MEAN, 0.5, 0, 0, 0));
+    assertEquals("attacker-fraction must be in [0, 0.5), got 0.5", e.getMessage());
+    e =
+        assertThrows(
+            IllegalArgumentException.class, () -> new RobustSettings(Rule.MEAN, 0.1, -1, 0, 0));
+    assertEquals("clip-norm must be >= 0 (0: off), got -1.0", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> Rule.of("average"));
+    assertEquals(
+        "unknown robust aggregation 'average' (known: mean, median, trimmed-mean, krum, multi-krum)",
+        e.getMessage());
+  }
+}

@@ -51,7 +51,6 @@ import java.util.stream.Collectors;
  * replaced; the pointer is re-read (and the claim and model files checked) just before it moves.
  */
 public final class RoundJob {
-
   /** Largest update file read when the store has no spec (stores made before specs). */
   public static final long MAX_UPDATE_BYTES_DEFAULT = 256L << 20;
 
@@ -159,7 +158,6 @@ public final class RoundJob {
 
   public RoundResult execute() {
     long started = clock.getAsLong();
-    T0 = System.nanoTime();
     Latest latest = store.requireLatest();
     int round = latest.round();
     if (expectedRound != null && expectedRound != round) {
@@ -204,7 +202,6 @@ public final class RoundJob {
 
     // ---- one committer per round: claim it before writing anything ----
     String job = UUID.randomUUID().toString();
-    System.err.printf("PHASE pre-claim %.1f ms%n", (System.nanoTime() - T0) / 1e6);
     Optional<RoundClaim> held = RoundClaim.current(store, round);
     List<UpdateFile> files;
     int generation;
@@ -394,11 +391,7 @@ public final class RoundJob {
     }
     RoundRules rules =
         new RoundRules(validator, strategy, settings, plan.targets(), calibrator != null, maxBytes);
-    long T1 = System.nanoTime();
     ScanResult scan = UpdateSelection.run(files, rules, scanner);
-    System.err.printf(
-        "PHASE scan %.1f ms; before scan %.1f ms%n",
-        (System.nanoTime() - T1) / 1e6, (T1 - T0) / 1e6);
     List<UpdateCheck> checks = new ArrayList<>(scan.checks());
     checks.addAll(unread);
     checks.sort(Comparator.comparing(UpdateCheck::file));

@@ -53,8 +53,7 @@ final class DirectPages implements PageReadStore {
     long length = chunk.getTotal_compressed_size();
     if (start < 4 || length < 0 || start + length > fileLength - 8) {
       throw new IllegalStateException(
-          "column "
-              + String.join(".", column.getPath())
+          name(column)
               + " declares bytes "
               + start
               + ".."
@@ -75,8 +74,7 @@ final class DirectPages implements PageReadStore {
         int size = header.getCompressed_page_size();
         if (size < 0 || size > end - position || header.getUncompressed_page_size() != size) {
           throw new IllegalStateException(
-              "column "
-                  + String.join(".", column.getPath())
+              name(column)
                   + " has a page of "
                   + size
                   + " bytes ("
@@ -89,8 +87,7 @@ final class DirectPages implements PageReadStore {
         switch (header.getType()) {
           case DICTIONARY_PAGE -> {
             if (dictionary != null || !pages.isEmpty()) {
-              throw new IllegalStateException(
-                  "column " + String.join(".", column.getPath()) + " has a misplaced dictionary");
+              throw new IllegalStateException(name(column) + " has a misplaced dictionary");
             }
             dictionary =
                 new DictionaryPage(
@@ -116,8 +113,7 @@ final class DirectPages implements PageReadStore {
             int repetition = h.getRepetition_levels_byte_length();
             int definition = h.getDefinition_levels_byte_length();
             if (repetition < 0 || definition < 0 || repetition + definition > size) {
-              throw new IllegalStateException(
-                  "column " + String.join(".", column.getPath()) + " has a page with bad levels");
+              throw new IllegalStateException(name(column) + " has a page with bad levels");
             }
             pages.add(
                 DataPageV2.uncompressed(
@@ -145,17 +141,11 @@ final class DirectPages implements PageReadStore {
       }
     } catch (TException e) {
       throw new IllegalStateException(
-          "column "
-              + String.join(".", column.getPath())
-              + " has an unreadable page header ("
-              + e.getMessage()
-              + ")",
-          e);
+          name(column) + " has an unreadable page header (" + e.getMessage() + ")", e);
     }
     if (values != expected) {
       throw new IllegalStateException(
-          "column "
-              + String.join(".", column.getPath())
+          name(column)
               + " has pages of "
               + values
               + " values where the footer declares "
@@ -170,6 +160,10 @@ final class DirectPages implements PageReadStore {
     return chunk != null && chunk.dictionary() == null && chunk.pages().size() == 1
         ? chunk.pages().get(0)
         : null;
+  }
+
+  private static String name(ColumnDescriptor column) {
+    return "column " + String.join(".", column.getPath());
   }
 
   @Override

@@ -307,22 +307,6 @@ public final class Simulate {
       String attack,
       List<String> attackers,
       List<Defence> defence) {
-    public Report(
-        String data,
-        int sites,
-        double alpha,
-        int rounds,
-        long seed,
-        int classes,
-        int dimension,
-        List<Integer> siteSizes,
-        List<RoundReport> history,
-        String store) {
-      this(
-          data, sites, alpha, rounds, seed, classes, dimension, siteSizes, history, store, null,
-          List.of(), List.of());
-    }
-
     public double finalTestAccuracy() {
       return history.get(history.size() - 1).testAccuracy();
     }

@@ -100,6 +100,10 @@ public final class ColumnarFile implements Closeable {
     long rows = 0;
     RowGroup withRow = null;
     for (RowGroup b : footer.getRow_groups()) {
+      if (b.getNum_rows() < 0) {
+        throw new InvalidInputException(
+            file, "declares a row group of " + b.getNum_rows() + " rows");
+      }
       rows += b.getNum_rows();
       if (b.getNum_rows() > 0) {
         withRow = b;

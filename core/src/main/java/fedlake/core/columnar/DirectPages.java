@@ -97,6 +97,7 @@ final class DirectPages implements PageReadStore {
           }
           case DATA_PAGE -> {
             DataPageHeader h = header.getData_page_header();
+            requireCount(column, h.getNum_values());
             pages.add(
                 new DataPageV1(
                     bytes,
@@ -110,6 +111,7 @@ final class DirectPages implements PageReadStore {
           }
           case DATA_PAGE_V2 -> {
             DataPageHeaderV2 h = header.getData_page_header_v2();
+            requireCount(column, h.getNum_values());
             int repetition = h.getRepetition_levels_byte_length();
             int definition = h.getDefinition_levels_byte_length();
             if (repetition < 0 || definition < 0 || repetition + definition > size) {
@@ -160,6 +162,12 @@ final class DirectPages implements PageReadStore {
     return chunk != null && chunk.dictionary() == null && chunk.pages().size() == 1
         ? chunk.pages().get(0)
         : null;
+  }
+
+  private static void requireCount(ColumnDescriptor column, int values) {
+    if (values < 0) {
+      throw new IllegalStateException(name(column) + " has a page of " + values + " values");
+    }
   }
 
   private static String name(ColumnDescriptor column) {

@@ -11,10 +11,10 @@ import org.apache.parquet.bytes.ByteBufferAllocator;
  * The buffers Parquet reads column chunks into, taken from a pool the thread keeps and given back
  * when the file is closed. A round reads thousands of files of the same shape one after another per
  * thread; a fresh buffer per file costs an allocation, zeroing and fresh memory each time (about a
- * third of a warm scan's time). Buffers larger than {@link #KEPT_LIMIT} are not kept.
+ * third of a warm scan's time). A thread keeps at most {@link #KEPT_LIMIT} bytes of buffers.
  */
 final class PooledBuffers implements ByteBufferAllocator {
-  static final int KEPT_LIMIT = 16 << 20;
+  static final long KEPT_LIMIT = 16 << 20;
 
   private static final ThreadLocal<ArrayDeque<ByteBuffer>> POOL =
       ThreadLocal.withInitial(ArrayDeque::new);
@@ -52,9 +52,14 @@ final class PooledBuffers implements ByteBufferAllocator {
 
   /** Gives every buffer lent for this file back to the thread's pool. */
   void close() {
+    long kept = 0;
+    for (ByteBuffer buffer : pool) {
+      kept += buffer.capacity();
+    }
     for (ByteBuffer buffer : lent) {
-      if (buffer.capacity() <= KEPT_LIMIT && pool.size() < 64) {
+      if (kept + buffer.capacity() <= KEPT_LIMIT) {
         pool.addFirst(buffer);
+        kept += buffer.capacity();
       }
     }
     lent.clear();

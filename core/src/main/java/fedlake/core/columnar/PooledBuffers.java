@@ -8,10 +8,11 @@ import java.util.List;
 import org.apache.parquet.bytes.ByteBufferAllocator;
 
 /**
- * The buffers Parquet reads column chunks into, taken from a pool the thread keeps and given back
- * when the file is closed. A round reads thousands of files of the same shape one after another per
- * thread; a fresh buffer per file costs an allocation, zeroing and fresh memory each time (about a
- * third of a warm scan's time). A thread keeps at most {@link #KEPT_LIMIT} bytes of buffers.
+ * The buffers Parquet's reader reads column chunks into (compressed files, which are not read in
+ * place), taken from a pool the thread keeps and given back when the file is closed. A round reads
+ * thousands of files of the same shape one after another per thread; a fresh buffer per file costs
+ * an allocation, zeroing and fresh memory each time (a third of the scan's time before uncompressed
+ * files were read in place). A thread keeps at most {@link #KEPT_LIMIT} bytes of buffers.
  */
 final class PooledBuffers implements ByteBufferAllocator {
   static final long KEPT_LIMIT = 16 << 20;

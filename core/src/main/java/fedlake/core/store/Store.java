@@ -204,15 +204,21 @@ public final class Store {
         }
       }
     } finally {
-      if (fs.exists(temporary)) {
-        fs.delete(temporary, false);
-      }
-      // Writers that go through the checksummed local file system leave .NAME.crc beside the
-      // temporary file; the raw rename does not move it, so drop it here.
-      Path checksum = new Path(temporary.getParent(), "." + temporary.getName() + ".crc");
-      if (fs.exists(checksum)) {
-        fs.delete(checksum, false);
-      }
+      removeTemporary(temporary);
+    }
+  }
+
+  /**
+   * Deletes a temporary file if it is still there, and the .NAME.crc that writers going through
+   * Hadoop's checksummed local file system leave beside it (a raw rename does not move it).
+   */
+  private void removeTemporary(Path temporary) throws IOException {
+    if (fs.exists(temporary)) {
+      fs.delete(temporary, false);
+    }
+    Path checksum = new Path(temporary.getParent(), "." + temporary.getName() + ".crc");
+    if (fs.exists(checksum)) {
+      fs.delete(checksum, false);
     }
   }
 
@@ -254,13 +260,7 @@ public final class Store {
       }
       return fs.rename(temporary, target);
     } finally {
-      if (fs.exists(temporary)) {
-        fs.delete(temporary, false);
-      }
-      Path checksum = new Path(temporary.getParent(), "." + temporary.getName() + ".crc");
-      if (fs.exists(checksum)) {
-        fs.delete(checksum, false);
-      }
+      removeTemporary(temporary);
     }
   }
 

@@ -33,7 +33,7 @@ public final class FedlakeMain {
           "  round --store URI [--calibrate]        aggregate the current round (Spark)",
           "  synthesize --source text|site-stats|images --per-class M --seed S   class-balanced synthetic embeddings (Spark)",
           "  history --store URI [--audit ROUND]    print the round history",
-          "  round-ready --store URI [--round R]    exit 0 when the round may be aggregated, 4 when not yet (the DAG sensor)",
+          "  round-ready --store URI [--round R]    exit 0 when the round may be aggregated, 5 when not yet (the DAG sensor)",
           "  current-round --store URI              print the current round number",
           "  spec show|set --store URI [options]    the federation spec: strategy, what sites do, limits (versioned)",
           "  simulate --data DIR --sites N --alpha A --rounds R --seed S   federated simulation on embeddings",

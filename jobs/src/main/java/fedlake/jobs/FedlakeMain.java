@@ -40,7 +40,6 @@ public final class FedlakeMain {
           "  simulate --data DIR1,DIR2,... --clusters auto|K   clustered FL: one model per cluster of similar sites",
           "  profiles --store URI                   build the current round's site profiles (Spark)",
           "  cluster --store URI [--algorithm kmeans|bisecting|gmm] [--k auto|K]   cluster the profiles (Spark MLlib)",
-          "  bench aggregate                        streaming aggregation vs. an in-memory reference (time, heap)",
           "  bench robust [--rule trimmed-mean]     a robust rule over 100 x 1M parameters vs. a plain mean floor",
           "  embed-images --images DIR --model PATH_OR_URL --out FILE.parquet [--per-class M --seed S]   embed images per class (Spark, DJL)",
           "  bench cluster [--profiles 100000]      cluster job time and peak memory vs. a 10,000-profile reference",

@@ -866,19 +866,7 @@ public final class ColumnarFile implements Closeable {
         descriptor.getMaxRepetitionLevel()
             - 1; // a repetition level at or below it starts a new record
     long total = c.getTotalValueCount();
-    if (total > capacity) {
-      throw new InvalidInputException(
-          file,
-          "field '"
-              + field
-              + "."
-              + member
-              + "' holds "
-              + total
-              + " values, at most "
-              + capacity
-              + " allowed");
-    }
+    requireAtMost(field + "." + member, total, capacity);
     List<float[]> records = new ArrayList<>();
     float[] buffer = new float[(int) Math.min(total, Integer.MAX_VALUE - 8)];
     int start = 0;
@@ -899,6 +887,14 @@ public final class ColumnarFile implements Closeable {
     return records.toArray(new float[0][]);
   }
 
+  private void requireAtMost(String name, long total, long capacity) {
+    if (total > capacity) {
+      throw new InvalidInputException(
+          file,
+          "field '" + name + "' holds " + total + " values, at most " + capacity + " allowed");
+    }
+  }
+
   /**
    * For a list of records ({@code field}), the integer member {@code member} of each record (nulls
    * skipped).
@@ -914,19 +910,7 @@ public final class ColumnarFile implements Closeable {
                 : PrimitiveType.PrimitiveTypeName.INT32,
             field + "." + member);
     long total = c.getTotalValueCount();
-    if (total > capacity) {
-      throw new InvalidInputException(
-          file,
-          "field '"
-              + field
-              + "."
-              + member
-              + "' holds "
-              + total
-              + " values, at most "
-              + capacity
-              + " allowed");
-    }
+    requireAtMost(field + "." + member, total, capacity);
     long[] values = new long[(int) total];
     int n = 0;
     for (long i = 0; i < total; i++) {

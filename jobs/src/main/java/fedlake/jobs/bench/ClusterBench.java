@@ -104,12 +104,12 @@ public final class ClusterBench {
       SyntheticProfiles.write(store, 0, generated.profiles(), Math.max(1, count / 10_000));
       generated =
           new SyntheticProfiles.Generated(null, generated.groups()); // let the generator's copy go
-      Bench.resetPeaks(); // collects garbage first
+      Heap.resetPeaks(); // collects garbage first
       long started = System.nanoTime();
       ClusterJob.Result result =
           new ClusterJob(spark, store).round(0).algorithm(algorithm).k(k).kRange(kRange).execute();
       double seconds = (System.nanoTime() - started) / 1e9;
-      long peak = Bench.peakHeap();
+      long peak = Heap.peak();
       int[] found = new int[count];
       for (int s = 0; s < count; s++) {
         found[s] = result.assignments().get(String.format("site-%06d", s));
@@ -127,7 +127,7 @@ public final class ClusterBench {
                   : String.format(Locale.ROOT, " (%.3f)", result.silhouette())),
           ari,
           count / seconds);
-      Bench.deleteTree(dir);
+      Heap.deleteTree(dir);
       return new Measure(seconds, peak);
     } catch (IOException e) {
       throw new UncheckedIOException("bench cluster: " + e.getMessage(), e);

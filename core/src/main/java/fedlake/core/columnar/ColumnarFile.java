@@ -67,7 +67,6 @@ public final class ColumnarFile implements Closeable {
 
   private final String file;
   private final StoreInputFile input;
-  private final ParquetReadOptions options;
   private final FileMetaData footer;
   private ParquetFileReader reader; // Parquet's reader, opened only for compressed chunks
   private final RowGroup block;
@@ -78,22 +77,12 @@ public final class ColumnarFile implements Closeable {
   private ColumnReadStoreImpl columns;
   private PageReadStore pages;
   private VersionParser.ParsedVersion writerVersion;
-  private final PooledBuffers buffers;
+  private PooledBuffers buffers; // with Parquet's reader
 
-  private ColumnarFile(
-      String file,
-      StoreInputFile input,
-      ParquetReadOptions options,
-      FileMetaData footer,
-      ParquetFileReader reader,
-      BoundedCodecs codecs,
-      PooledBuffers buffers) {
+  private ColumnarFile(String file, StoreInputFile input, FileMetaData footer) {
     this.file = file;
     this.input = input;
-    this.options = options;
     this.footer = footer;
-    this.reader = reader;
-    this.buffers = buffers;
     this.layout = layout(footer);
     this.schema = layout.schema;
     this.leavesByField = layout.leavesByField;
@@ -121,7 +110,6 @@ public final class ColumnarFile implements Closeable {
       }
       chunks.put(String.join(".", meta.getPath_in_schema()), meta);
     }
-    codecs.limit = declaredBytes();
   }
 
   /**
@@ -129,35 +117,19 @@ public final class ColumnarFile implements Closeable {
    * not Parquet or does not hold exactly one row raises {@link InvalidInputException}.
    */
   public static ColumnarFile open(String path, long bytes, FileSystem fs) {
-    Path p = new Path(path);
-    ParquetFileReader reader = null;
-    PooledBuffers buffers = new PooledBuffers();
     try {
-      BoundedCodecs codecs = new BoundedCodecs(path, CODECS.get());
-      // a plain configuration: building read options over a new Hadoop Configuration costs
-      // milliseconds a file
-      ParquetReadOptions options =
-          ParquetReadOptions.builder(PLAIN).withCodecFactory(codecs).withAllocator(buffers).build();
-      StoreInputFile input = new StoreInputFile(fs, p, bytes);
-      FileMetaData footer = footer(path, input, bytes);
-      return new ColumnarFile(path, input, options, footer, null, codecs, buffers);
+      StoreInputFile input = new StoreInputFile(fs, new Path(path), bytes);
+      return new ColumnarFile(path, input, footer(path, input, bytes));
     } catch (InvalidInputException e) {
-      closeQuietly(reader);
-      buffers.close();
       throw e;
     } catch (IOException | RuntimeException e) {
-      closeQuietly(reader);
-      buffers.close();
-      String text = String.valueOf(e.getMessage());
       throw new InvalidInputException(
           path,
-          text.contains("is not a Parquet file")
-              ? "not a readable Parquet file: truncated or corrupt (no valid footer)"
-              : "cannot read the Parquet footer ("
-                  + e.getClass().getSimpleName()
-                  + ": "
-                  + text
-                  + ")",
+          "cannot read the Parquet footer ("
+              + e.getClass().getSimpleName()
+              + ": "
+              + e.getMessage()
+              + ")",
           e);
     }
   }
@@ -302,7 +274,18 @@ public final class ColumnarFile implements Closeable {
 
   private ParquetFileReader reader() throws IOException {
     if (reader == null) {
-      reader = ParquetFileReader.open(input, options);
+      BoundedCodecs codecs = new BoundedCodecs(file, CODECS.get());
+      codecs.limit = declaredBytes();
+      buffers = new PooledBuffers();
+      // a plain configuration: building read options over a new Hadoop Configuration costs
+      // milliseconds a file
+      reader =
+          ParquetFileReader.open(
+              input,
+              ParquetReadOptions.builder(PLAIN)
+                  .withCodecFactory(codecs)
+                  .withAllocator(buffers)
+                  .build());
     }
     return reader;
   }
@@ -940,7 +923,9 @@ public final class ColumnarFile implements Closeable {
   @Override
   public void close() {
     closeQuietly(reader);
-    buffers.close();
+    if (buffers != null) {
+      buffers.close();
+    }
   }
 
   /** Converters are required to build column readers but never receive values here. */

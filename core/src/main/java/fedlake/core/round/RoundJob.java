@@ -197,6 +197,7 @@ public final class RoundJob {
               bases.put(cluster, model);
             });
     FederationSpec spec = Specs.current(store).orElse(null);
+    LateUpdates late = LateUpdates.of(spec);
     RobustnessSpec robustness =
         spec != null ? spec.getRobustness() : RobustnessSpec.newBuilder().build();
 
@@ -224,11 +225,11 @@ public final class RoundJob {
         files = claim.files(); // finish what the dead holder decided: the same files, same models
         takeover = "took over the claim of " + claim.holder() + ", which ended without publishing";
       } else {
-        files = listRound(round);
+        files = listRound(round, late);
       }
     } else {
       generation = 1;
-      files = listRound(round);
+      files = listRound(round, late);
     }
     checkpoints.reached(Checkpoint.LISTED, round);
     RoundClaim mine =
@@ -274,8 +275,11 @@ public final class RoundJob {
     }
   }
 
-  private List<UpdateFile> listRound(int round) {
-    return store.listRoundFolder(round).stream()
+  /** Everything in the round's folder, and the late files still pending when they count. */
+  private List<UpdateFile> listRound(int round, LateUpdates late) {
+    List<org.apache.hadoop.fs.FileStatus> listed = new ArrayList<>(late.pending(store, round));
+    listed.addAll(store.listRoundFolder(round));
+    return listed.stream()
         .map(s -> new UpdateFile(s.getPath().toString(), s.isDirectory() ? -1 : s.getLen()))
         .toList();
   }
@@ -361,6 +365,10 @@ public final class RoundJob {
             .withAggregationBases(targets)
             .withControlDeltaBound(controlBound)
             .withTimeBounds(wallClock.getAsLong(), robustness.getMaxClockSkewSeconds() * 1000L);
+    LateUpdates late = LateUpdates.of(spec);
+    if (late.buffered()) {
+      validator.withLateUpdates(late, late.bases(store, round, bases.keySet()));
+    }
     List<UpdateFile> files = new ArrayList<>();
     List<UpdateCheck> unread = new ArrayList<>();
     for (UpdateFile file : listed) {
@@ -471,7 +479,7 @@ public final class RoundJob {
     }
     long aggregated = clock.getAsLong();
 
-    List<UpdateAudit> audit = audit(round, checks, outcomes, aggregated);
+    List<UpdateAudit> audit = audit(round, checks, outcomes, late, aggregated);
     try {
       for (Model model : next) {
         store.writeModelOnce(model); // a rerun's same version is kept as it is
@@ -639,7 +647,11 @@ public final class RoundJob {
   }
 
   private static List<UpdateAudit> audit(
-      int round, List<UpdateCheck> checks, Map<String, UpdateOutcome> outcomes, long now) {
+      int round,
+      List<UpdateCheck> checks,
+      Map<String, UpdateOutcome> outcomes,
+      LateUpdates late,
+      long now) {
     List<UpdateAudit> rows = new ArrayList<>();
     for (UpdateCheck c : checks) {
       UpdateOutcome outcome = c.accepted() ? outcomes.get(c.site()) : null;
@@ -660,7 +672,11 @@ public final class RoundJob {
               .setFile(c.file())
               .setFileBytes(c.fileBytes())
               .setStatus(status.id())
-              .setReason(outcome != null ? outcome.reason() : c.reason())
+              .setReason(
+                  outcome != null && outcome.reason() != null
+                      ? outcome.reason()
+                      : c.accepted() && c.staleness() > 0 ? lateNote(round, c, late) : c.reason())
+              .setStaleness(c.accepted() ? c.staleness() : null)
               .setSite(c.site())
               .setUpdateId(c.updateId())
               .setCluster(c.accepted() ? c.cluster() : null)
@@ -670,6 +686,19 @@ public final class RoundJob {
               .build());
     }
     return rows;
+  }
+
+  private static String lateNote(int round, UpdateCheck c, LateUpdates late) {
+    return "late by "
+        + c.staleness()
+        + " round(s): trained from round "
+        + (round - c.staleness())
+        + "'s model, its change added to round "
+        + round
+        + "'s; weight "
+        + c.numExamples()
+        + " discounted to "
+        + late.weight(c.numExamples(), c.staleness());
   }
 
   private static RoundHistory historyRow(
@@ -765,6 +794,7 @@ public final class RoundJob {
         .setBaseModelVersion(base.getVersion())
         .setPublishedModelVersion(published == null ? null : published.getVersion())
         .setParticipants(mine.size())
+        .setLateParticipants((int) mine.stream().filter(c -> c.staleness() > 0).count())
         .setRejected((int) rejected)
         .setParticipantSites(
             mine.stream().map(UpdateCheck::site).sorted().collect(Collectors.toList()))

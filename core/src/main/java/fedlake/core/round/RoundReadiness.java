@@ -6,9 +6,12 @@ import fedlake.core.store.Store;
 import fedlake.schema.FederationSpec;
 import fedlake.schema.Model;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
+import org.apache.hadoop.fs.FileStatus;
 
 /**
  * The round policy's rule for when a round may be aggregated: when at least {@code minSites} sites
@@ -103,20 +106,21 @@ public record RoundReadiness(int minSites, long deadlineSeconds) {
 
   /**
    * Sites with at least one visible update file ({@code SITE--ID.parquet}) in the round's folder,
+   * or, when {@code late} buffers late updates, a pending late file ({@link LateUpdates#pending}),
    * registered ones only when the store registers sites; the files are not read.
    */
-  public static Set<String> sitesWithUpdates(Store store, int round) {
+  public static Set<String> sitesWithUpdates(Store store, int round, LateUpdates late) {
     Set<String> registered = store.registeredSites().orElse(null);
     Set<String> sites = new TreeSet<>();
-    store
-        .listUpdates(round)
-        .forEach(
-            status -> {
-              String site = new UpdateFile(status.getPath().toString(), 0).siteFromName();
-              if (site != null && (registered == null || registered.contains(site))) {
-                sites.add(site);
-              }
-            });
+    List<FileStatus> files = new ArrayList<>(late.pending(store, round));
+    files.addAll(store.listUpdates(round));
+    files.forEach(
+        status -> {
+          String site = new UpdateFile(status.getPath().toString(), 0).siteFromName();
+          if (site != null && (registered == null || registered.contains(site))) {
+            sites.add(site);
+          }
+        });
     return sites;
   }
 
@@ -135,10 +139,13 @@ public record RoundReadiness(int minSites, long deadlineSeconds) {
       throw new IllegalStateException(
           "Cannot check round " + round + ": the current round is " + current);
     }
-    RoundReadiness policy = of(Specs.current(store).orElse(null));
+    FederationSpec spec = Specs.current(store).orElse(null);
+    RoundReadiness policy = of(spec);
     long opened =
         opened(latest.versions().keySet().stream().map(c -> store.readModel(current, c)).toList());
-    Decision decision = policy.decide(sitesWithUpdates(store, current).size(), opened, nowMillis);
+    Decision decision =
+        policy.decide(
+            sitesWithUpdates(store, current, LateUpdates.of(spec)).size(), opened, nowMillis);
     return new Check(current, current, false, policy, decision);
   }
 

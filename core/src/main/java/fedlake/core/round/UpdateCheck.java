@@ -19,10 +19,13 @@ public record UpdateCheck(
     Double updateNorm,
     String reason,
     String statisticsFingerprint,
-    boolean statisticsSent)
+    boolean statisticsSent,
+    int staleness)
     implements Serializable {
 
   /**
+   * @param staleness rounds the update is late by (0: trained from the model of the round
+   *     aggregated; above 0 only for late updates of a buffered round policy)
    * @param statisticsFingerprint fingerprint of the site's class statistics: computed by the round
    *     job when the update carries them, else the one the update claims; null when the site did
    *     not opt in (or statistics were not read)
@@ -53,7 +56,8 @@ public record UpdateCheck(
         updateNorm,
         reason,
         null,
-        false);
+        false,
+        0);
   }
 
   /**
@@ -94,7 +98,8 @@ public record UpdateCheck(
         updateNorm,
         reason,
         statisticsFingerprint,
-        statisticsSent);
+        statisticsSent,
+        staleness);
   }
 
   /** The same facts with what the update said about its class statistics. */
@@ -112,7 +117,27 @@ public record UpdateCheck(
         updateNorm,
         reason,
         fingerprint,
-        sent);
+        sent,
+        staleness);
+  }
+
+  /** The same facts of an update {@code rounds} rounds late. */
+  public UpdateCheck withStaleness(int rounds) {
+    return new UpdateCheck(
+        file,
+        fileBytes,
+        site,
+        updateId,
+        cluster,
+        createdTime,
+        numExamples,
+        localLoss,
+        localAccuracy,
+        updateNorm,
+        reason,
+        statisticsFingerprint,
+        statisticsSent,
+        rounds);
   }
 
   public UpdateCheck reject(String why) {
@@ -129,6 +154,7 @@ public record UpdateCheck(
         updateNorm,
         why,
         statisticsFingerprint,
-        statisticsSent);
+        statisticsSent,
+        staleness);
   }
 }

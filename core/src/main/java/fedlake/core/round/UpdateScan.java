@@ -205,6 +205,8 @@ public final class UpdateScan {
         return check;
       }
       int target = rules.target(facts.site(), facts.cluster());
+      int staleness = rules.validator().staleness(facts);
+      rules.validator().rebase(facts, parameters, target);
       try {
         into.folds()
             .computeIfAbsent(
@@ -216,7 +218,7 @@ public final class UpdateScan {
             .add(
                 new UpdateParameters(
                     facts.site(),
-                    facts.numExamples(),
+                    rules.validator().lateUpdates().weight(facts.numExamples(), staleness),
                     facts.localSteps(),
                     parameters,
                     controlDelta));
@@ -231,7 +233,7 @@ public final class UpdateScan {
             .computeIfAbsent(target, t -> new StatisticsPool(facts.dimension()))
             .add(moments);
       }
-      check = check.withStatistics(fingerprint, moments != null);
+      check = check.withStatistics(fingerprint, moments != null).withStaleness(staleness);
       return target == facts.cluster() ? check : check.withCluster(target);
     }
   }

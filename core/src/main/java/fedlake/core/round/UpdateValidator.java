@@ -42,6 +42,8 @@ public final class UpdateValidator implements Serializable {
   private boolean timeBounds;
   private long now;
   private long skewMillis;
+  private Map<Integer, Map<Integer, Model>> lateBases = Map.of();
+  private LateUpdates late = LateUpdates.IGNORED;
 
   /**
    * @param bases the current round's model of each cluster
@@ -61,6 +63,51 @@ public final class UpdateValidator implements Serializable {
 
   public Model base(int cluster) {
     return bases.get(cluster);
+  }
+
+  /** The round whose updates this validator checks. */
+  public int round() {
+    return round;
+  }
+
+  /**
+   * Accepts late updates (buffered asynchronous aggregation): an update trained from the model of
+   * an earlier round in {@code earlierBases} (round to cluster to model) is checked against that
+   * model instead of the round's. Without this call an update of another round is rejected.
+   */
+  public UpdateValidator withLateUpdates(
+      LateUpdates rule, Map<Integer, Map<Integer, Model>> earlierBases) {
+    this.late = java.util.Objects.requireNonNull(rule, "rule");
+    Map<Integer, Map<Integer, Model>> copy = new java.util.HashMap<>();
+    earlierBases.forEach((r, models) -> copy.put(r, Map.copyOf(models)));
+    this.lateBases = Map.copyOf(copy);
+    return this;
+  }
+
+  /** The late-update rule in force ({@link LateUpdates#IGNORED} unless set). */
+  public LateUpdates lateUpdates() {
+    return late;
+  }
+
+  /** Rounds {@code facts}' update is late by: 0 when it was trained for this round. */
+  public int staleness(UpdateFacts facts) {
+    return round - facts.round();
+  }
+
+  /**
+   * Moves a late update's parameters onto the model it is aggregated into: {@code target + (own -
+   * own base)}, each value rounded once to float. The arrays of an on-time update are left as they
+   * are.
+   */
+  public void rebase(UpdateFacts facts, float[] parameters, int target) {
+    if (facts.round() == round) {
+      return;
+    }
+    float[] own = baseParameters(facts.round(), facts.cluster());
+    float[] onto = targetParameters(target);
+    for (int i = 0; i < parameters.length; i++) {
+      parameters[i] = (float) ((double) onto[i] + ((double) parameters[i] - own[i]));
+    }
   }
 
   /** One of the round's models: all have the same kind and shape. */
@@ -175,7 +222,7 @@ public final class UpdateValidator implements Serializable {
    */
   public UpdateCheck checkParameters(
       String file, long fileBytes, UpdateFacts facts, float[] parameters) {
-    float[] reference = baseParameters(facts.cluster());
+    float[] reference = baseParameters(facts.round(), facts.cluster());
     // four partial sums break the add-latency chain; NaN fails the bound check (comparisons with
     // NaN are false)
     double s0 = 0;
@@ -234,17 +281,29 @@ public final class UpdateValidator implements Serializable {
     return facts.check(file, fileBytes, Math.sqrt((s0 + s1) + (s2 + s3)), null);
   }
 
-  private transient Map<Integer, float[]> baseParameters;
+  private transient Map<Long, float[]> baseParameters;
+  private transient Map<Integer, float[]> targetParameters;
 
   /**
-   * The flattened parameters of a cluster's base, computed once per validator instance (once per
-   * task).
+   * The flattened parameters of the model of {@code round} and {@code cluster} an update was
+   * trained from, computed once per validator instance (once per task).
    */
-  private synchronized float[] baseParameters(int cluster) {
+  private synchronized float[] baseParameters(int round, int cluster) {
     if (baseParameters == null) {
       baseParameters = new java.util.HashMap<>();
     }
-    return baseParameters.computeIfAbsent(cluster, c -> Models.parameters(bases.get(c)));
+    return baseParameters.computeIfAbsent(
+        ((long) round << 32) | (cluster & 0xffffffffL),
+        key ->
+            Models.parameters(
+                round == this.round ? bases.get(cluster) : lateBases.get(round).get(cluster)));
+  }
+
+  private synchronized float[] targetParameters(int cluster) {
+    if (targetParameters == null) {
+      targetParameters = new java.util.HashMap<>();
+    }
+    return targetParameters.computeIfAbsent(cluster, c -> Models.parameters(aggregationBase(c)));
   }
 
   /** Why an update's lengths do not fit its base, or null. */
@@ -307,17 +366,31 @@ public final class UpdateValidator implements Serializable {
     if (registeredSites != null && !registeredSites.contains(u.site())) {
       return "unknown site '" + u.site() + "': not registered in the federation";
     }
-    if (u.round() != round) {
-      return "wrong round: update is for round " + u.round() + ", the current round is " + round;
+    Map<Integer, Model> from = u.round() == round ? bases : lateBases.get(u.round());
+    if (from == null) {
+      return "wrong round: update is for round "
+          + u.round()
+          + ", the current round is "
+          + round
+          + (late.buffered()
+              ? " (the round policy takes updates up to " + late.maxStaleness() + " round(s) late)"
+              : "");
     }
-    Model base = bases.get(u.cluster());
+    Model base = from.get(u.cluster());
+    if (base != null && from != bases && !bases.containsKey(u.cluster())) {
+      return "late update of cluster "
+          + u.cluster()
+          + ", which has no model in round "
+          + round
+          + " to aggregate it into";
+    }
     if (base == null) {
       return "unknown cluster "
           + u.cluster()
           + ": round "
-          + round
+          + u.round()
           + " has models for clusters "
-          + new java.util.TreeSet<>(bases.keySet());
+          + new java.util.TreeSet<>(from.keySet());
     }
     Integer assigned = assignments.get(u.site());
     if (assigned != null && assigned.intValue() != u.cluster()) {
@@ -339,7 +412,9 @@ public final class UpdateValidator implements Serializable {
     if (!base.getVersion().equals(u.baseModelVersion())) {
       return "stale base model: trained from "
           + u.baseModelVersion()
-          + ", the current model is "
+          + ", the "
+          + (from == bases ? "current" : "round " + u.round())
+          + " model is "
           + base.getVersion();
     }
     String time = timeProblem(u.createdTime(), base);

@@ -334,6 +334,16 @@ public final class Specs {
           "round-deadline must be 0 (none) or a positive number of seconds, got "
               + spec.getRoundPolicy().getDeadlineSeconds());
     }
+    int staleness = spec.getRoundPolicy().getMaxStaleness();
+    if (staleness < 1 || staleness > 100) {
+      throw new IllegalArgumentException(
+          "max-staleness must be between 1 and 100 rounds, got " + staleness);
+    }
+    double exponent = spec.getRoundPolicy().getStalenessExponent();
+    if (!(exponent >= 0 && exponent <= 10)) {
+      throw new IllegalArgumentException(
+          "staleness-exponent must be between 0 and 10, got " + exponent);
+    }
   }
 
   /** Lower-case name of an enum symbol, as on the command line and in files. */

@@ -11,6 +11,7 @@ import fedlake.core.strategy.StrategyParameter;
 import fedlake.core.train.TrainSettings;
 import fedlake.schema.ClientSpec;
 import fedlake.schema.FederationSpec;
+import fedlake.schema.LateUpdatePolicy;
 import fedlake.schema.RobustnessSpec;
 import fedlake.schema.RoundPolicySpec;
 import java.io.PrintStream;
@@ -77,6 +78,20 @@ public final class SpecCommands {
               "SECONDS",
               "seconds after a round's model was written at which the round closes with the valid"
                   + " updates it has, at least one (default 0: none, wait for min-sites)"),
+          Option.value(
+              "late-updates",
+              "POLICY",
+              "updates trained from an earlier round's model: ignore (default; rejected as stale)"
+                  + " or buffer (buffered asynchronous aggregation: counted in a later round,"
+                  + " weighted down by staleness)"),
+          Option.value(
+              "max-staleness",
+              "N",
+              "buffer: most rounds an update may be late and still count (default 2)"),
+          Option.value(
+              "staleness-exponent",
+              "A",
+              "buffer: a late update weighs numExamples / (1 + staleness)^A (default 0.5)"),
           Option.value(
               "max-clock-skew-seconds",
               "S",
@@ -247,6 +262,17 @@ public final class SpecCommands {
     }
     if (args.has("round-deadline")) {
       policy.setDeadlineSeconds(args.longValue("round-deadline", 0));
+    }
+    if (args.has("late-updates")) {
+      policy.setLateUpdates(
+          Specs.parse(
+              LateUpdatePolicy.class, args.required("late-updates"), "late-updates policy"));
+    }
+    if (args.has("max-staleness")) {
+      policy.setMaxStaleness(args.integer("max-staleness", 0));
+    }
+    if (args.has("staleness-exponent")) {
+      policy.setStalenessExponent(args.number("staleness-exponent", 0));
     }
     spec.setRoundPolicy(policy);
   }

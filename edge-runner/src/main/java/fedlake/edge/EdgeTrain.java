@@ -8,6 +8,7 @@ import fedlake.core.cluster.ClusterSelection;
 import fedlake.core.data.Dataset;
 import fedlake.core.model.FloatArrays;
 import fedlake.core.model.Models;
+import fedlake.core.round.LateUpdates;
 import fedlake.core.spec.Specs;
 import fedlake.core.store.Latest;
 import fedlake.core.store.Store;
@@ -59,6 +60,7 @@ public final class EdgeTrain {
   private fedlake.core.synth.SiteStatistics siteStatistics;
   private Runnable beforeUpload = () -> {};
   private java.util.function.LongSupplier clock = System::currentTimeMillis;
+  private Integer fromRound;
 
   public EdgeTrain(Store store, String site, Dataset data) {
     this.store = store;
@@ -101,6 +103,15 @@ public final class EdgeTrain {
   /** The clock that stamps the update's creation time (tests: a fixed order of uploads). */
   public EdgeTrain clock(java.util.function.LongSupplier value) {
     this.clock = java.util.Objects.requireNonNull(value, "clock");
+    return this;
+  }
+
+  /**
+   * Trains from the model of an earlier round, as a site that fetched it then and uploads only now
+   * (a late site; simulations). Null (default): the current model.
+   */
+  public EdgeTrain fromRound(Integer value) {
+    this.fromRound = value;
     return this;
   }
 
@@ -185,6 +196,23 @@ public final class EdgeTrain {
   public Result execute() {
     long started = System.currentTimeMillis();
     Latest latest = store.requireLatest();
+    if (fromRound != null && fromRound != latest.round()) {
+      if (fromRound < 0 || fromRound > latest.round()) {
+        throw new IllegalArgumentException(
+            "Site "
+                + site
+                + " cannot train from round "
+                + fromRound
+                + ": the current round is "
+                + latest.round());
+      }
+      java.util.TreeMap<Integer, String> versions = new java.util.TreeMap<>();
+      latest
+          .versions()
+          .keySet()
+          .forEach(c -> versions.put(c, store.readModel(fromRound, c).getVersion()));
+      latest = new Latest(fromRound, versions);
+    }
     ClusterSelection.Selection selection =
         ClusterSelection.select(store, latest, site, this.cluster, data);
     int cluster = selection.cluster();
@@ -314,6 +342,15 @@ public final class EdgeTrain {
     // not count, and the site's state (SCAFFOLD's c_i) must stay as the server last saw it
     Latest after = store.requireLatest();
     boolean missed = after.round() != latest.round();
+    LateUpdates late = LateUpdates.of(spec);
+    if (missed && late.buffered() && after.round() - latest.round() <= late.maxStaleness()) {
+      missed = false; // it counts late, in the next round aggregated
+      log(
+          "site %s: round %d was aggregated while this site trained (the current round is %d):"
+              + " the round policy buffers late updates, this one counts in round %d, weighted"
+              + " down by its staleness",
+          site, latest.round(), after.round(), after.round());
+    }
     if (missed) {
       log(
           "site %s: round %d was aggregated while this site trained (the current round is %d): the"

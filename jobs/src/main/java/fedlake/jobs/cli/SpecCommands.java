@@ -263,6 +263,12 @@ public final class SpecCommands {
     if (args.has("round-deadline")) {
       policy.setDeadlineSeconds(args.longValue("round-deadline", 0));
     }
+    applyRoundPolicy(args, policy);
+    spec.setRoundPolicy(policy);
+  }
+
+  /** Applies the late-update options of {@code args} to {@code policy}. */
+  public static void applyRoundPolicy(Args args, RoundPolicySpec policy) {
     if (args.has("late-updates")) {
       policy.setLateUpdates(
           Specs.parse(
@@ -274,7 +280,6 @@ public final class SpecCommands {
     if (args.has("staleness-exponent")) {
       policy.setStalenessExponent(args.number("staleness-exponent", 0));
     }
-    spec.setRoundPolicy(policy);
   }
 
   public static final String USAGE =

@@ -80,6 +80,10 @@ public final class Simulate {
           "  plus the edge runner's --batch-size, --learning-rate, --momentum, --weight-decay, --balanced-loss",
           "  --attack A            make --attackers of the sites malicious: sign-flip, scale, examples, noise, label-flip",
           "  --attackers F         share of the sites that attack (default 0.2 with --attack; drawn with --seed)",
+          "  --late F              share of the sites that are always late: each trains from the model of 1 or 2 rounds",
+          "                        before (alternately, drawn with --seed) and uploads after that round was aggregated",
+          "  --late-updates P      what the round job does with late updates: ignore (default) or buffer (buffered",
+          "                        asynchronous aggregation; --max-staleness N, --staleness-exponent A: docs/storage.md)",
           "  robust aggregation (docs/robustness.md):",
           Option.usage(SpecCommands.ROBUST),
           Preparation.USAGE,
@@ -105,6 +109,8 @@ public final class Simulate {
   private Attack attack;
   private double attackerFraction = 0.2;
   private java.util.function.Consumer<RobustnessSpec> robustness = r -> {};
+  private java.util.function.Consumer<fedlake.schema.RoundPolicySpec> roundPolicy = p -> {};
+  private double lateFraction;
 
   public static Simulate fromArgs(String[] argv) {
     Args args =
@@ -134,7 +140,11 @@ public final class Simulate {
                     "cache-beta",
                     "mu",
                     "attack",
-                    "attackers"),
+                    "attackers",
+                    "late",
+                    "late-updates",
+                    "max-staleness",
+                    "staleness-exponent"),
                 Preparation.union(
                     Preparation.union(Preparation.OPTIONS, Option.valued(SpecCommands.ROBUST)),
                     Option.valued(SpecCommands.strategyParameters()))),
@@ -162,6 +172,8 @@ public final class Simulate {
       throw new IllegalArgumentException("simulate: --attackers needs --attack");
     }
     simulate.robustness = r -> SpecCommands.applyRobust(args, r);
+    simulate.late(args.number("late", 0));
+    simulate.roundPolicy = p -> SpecCommands.applyRoundPolicy(args, p);
     simulate.storeUri = args.string("store", null);
     simulate.storeConfig = StoreConfig.of(args);
     simulate.master = args.string("master", null);
@@ -184,6 +196,31 @@ public final class Simulate {
     Attack.attackers(1, fraction, 0); // checks the fraction
     this.attack = java.util.Objects.requireNonNull(value, "attack");
     this.attackerFraction = fraction;
+    return this;
+  }
+
+  /**
+   * Makes {@code fraction} of the sites (drawn with the seed) always late: each trains from the
+   * model of 1 or 2 rounds before (alternately) and uploads after that round was aggregated.
+   */
+  public Simulate late(double fraction) {
+    if (!(fraction >= 0 && fraction <= 1)) {
+      throw new IllegalArgumentException(
+          "simulate: --late must be a fraction in [0, 1], got " + fraction);
+    }
+    this.lateFraction = fraction;
+    return this;
+  }
+
+  /** Sets what the round job does with late updates (roundPolicy.lateUpdates and its settings). */
+  public Simulate lateUpdates(
+      fedlake.schema.LateUpdatePolicy policy, int maxStaleness, double exponent) {
+    this.roundPolicy =
+        p -> {
+          p.setLateUpdates(policy);
+          p.setMaxStaleness(maxStaleness);
+          p.setStalenessExponent(exponent);
+        };
     return this;
   }
 
@@ -292,6 +329,19 @@ public final class Simulate {
    */
   public record Defence(int round, String site, boolean attacker, String status, String reason) {}
 
+  /**
+   * The always-late sites (drawn with the seed, apart from the attackers' draw) and how many rounds
+   * late each is: 1 and 2 alternately.
+   */
+  static java.util.Map<Integer, Integer> lateSites(int sites, double fraction, long seed) {
+    java.util.Map<Integer, Integer> lag = new java.util.TreeMap<>();
+    List<Integer> late = Attack.attackers(sites, fraction, seed + 7_919);
+    for (int i = 0; i < late.size(); i++) {
+      lag.put(late.get(i), 1 + i % 2);
+    }
+    return lag;
+  }
+
   /** The simulation's outcome; {@code store} is null when it was a temporary one (removed). */
   public record Report(
       String data,
@@ -373,6 +423,7 @@ public final class Simulate {
                   spec -> {
                     spec.getClient().setProximalMu(mu);
                     robustness.accept(spec.getRobustness());
+                    roundPolicy.accept(spec.getRoundPolicy());
                   });
       if (cache.kind().equals(Models.CACHE)) {
         cache.bootstrap(federation, siteData, classes, train.dimension(), seed, out);
@@ -410,19 +461,33 @@ public final class Simulate {
             RobustSettings.of(Specs.require(store).getRobustness()).describe());
       }
       double maxAbs = Specs.require(store).getRobustness().getMaxAbsValue();
+      java.util.Map<Integer, Integer> lag = lateSites(sites, lateFraction, seed);
+      if (!lag.isEmpty()) {
+        log(
+            "late: %d of %d sites, each 1 or 2 rounds late (site: rounds) %s; late updates: %s",
+            lag.size(),
+            sites,
+            lag.entrySet().stream().map(e -> siteName(e.getKey()) + ": " + e.getValue()).toList(),
+            Specs.id(Specs.require(store).getRoundPolicy().getLateUpdates()));
+      }
       for (int round = 0; round < rounds; round++) {
         long started = System.nanoTime();
-        List<Future<EdgeTrain.Result>> running = new ArrayList<>();
+        java.util.Map<Integer, Future<EdgeTrain.Result>> running = new java.util.TreeMap<>();
         for (int s = 0; s < sites; s++) {
-          TrainSettings siteSettings = settings.withSeed(seed * 1_000_003L + round * 10_007L + s);
+          int from = round - lag.getOrDefault(s, 0);
+          if (from < 0) {
+            continue; // a late site's first update arrives once its lag has passed
+          }
+          TrainSettings siteSettings = settings.withSeed(seed * 1_000_003L + from * 10_007L + s);
           EdgeTrain edge =
               new EdgeTrain(store, siteName(s), siteData.get(s))
                   .settings(siteSettings)
                   .stateDir(states)
+                  .fromRound(from)
                   .siteStatistics(preparation.siteStatistics());
-          running.add(pool.submit(edge::execute));
+          running.put(s, pool.submit(edge::execute));
         }
-        for (int s = 0; s < sites; s++) {
+        for (int s : running.keySet()) {
           EdgeTrain.Result trained = running.get(s).get();
           if (attackers.contains(s)) {
             attack.spoil(

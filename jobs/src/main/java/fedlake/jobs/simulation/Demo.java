@@ -37,15 +37,20 @@ import org.apache.spark.sql.SparkSession;
  * on a local store, one site uploading a corrupt file along the way.
  */
 public final class Demo {
+  private static final int EPOCHS = 1;
+  private static final double LEARNING_RATE = 0.1;
   public static final String USAGE =
       String.join(
           "\n",
-          "usage: fedlake demo [--dir DIR] [--sites N] [--rounds R] [--alpha A] [--seed S]",
+          "usage: fedlake demo [--dir DIR] [--sites N] [--rounds R] [--alpha A] [--seed S] [--local-epochs E] [--learning-rate LR] [--calibrate]",
           "  --dir DIR     working folder, recreated on every run (default ./fedlake-demo)",
           "  --sites N     sites (default 10)",
           "  --rounds R    rounds (default 8)",
           "  --alpha A     Dirichlet label skew (default 0.3)",
-          "  --seed S      seed (default 7)");
+          "  --seed S      seed (default 7)",
+          "  --local-epochs E   local epochs a round (default " + EPOCHS + ")",
+          "  --learning-rate LR local learning rate (default " + LEARNING_RATE + ")",
+          "  --calibrate   sites report class statistics and the round job re-fits the head on them (CCVR)");
   private static final String MARKER = ".fedlake-demo";
   private static final int CLASSES = 12;
   private static final int DIMENSION = 64;
@@ -56,6 +61,9 @@ public final class Demo {
   private final int rounds;
   private final double alpha;
   private final long seed;
+  private int epochs = EPOCHS;
+  private double learningRate = LEARNING_RATE;
+  private boolean calibrate;
 
   private Demo(PrintStream out, Path dir, int sites, int rounds, double alpha, long seed) {
     this.out = out;
@@ -67,19 +75,29 @@ public final class Demo {
   }
 
   public static Demo fromArgs(String[] argv, PrintStream out) {
-    Args args = new Args("demo", argv, Set.of("dir", "sites", "rounds", "alpha", "seed"), Set.of());
+    Args args =
+        new Args(
+            "demo",
+            argv,
+            Set.of("dir", "sites", "rounds", "alpha", "seed", "local-epochs", "learning-rate"),
+            Set.of("calibrate"));
     int sites = args.integer("sites", 10);
     int rounds = args.integer("rounds", 8);
     if (sites < 2 || rounds < 1) {
       throw new IllegalArgumentException("demo: needs --sites >= 2 and --rounds >= 1");
     }
-    return new Demo(
-        out,
-        Path.of(args.string("dir", "fedlake-demo")),
-        sites,
-        rounds,
-        args.number("alpha", 0.3),
-        args.longValue("seed", 7));
+    Demo demo =
+        new Demo(
+            out,
+            Path.of(args.string("dir", "fedlake-demo")),
+            sites,
+            rounds,
+            args.number("alpha", 0.3),
+            args.longValue("seed", 7));
+    demo.epochs = args.integer("local-epochs", EPOCHS);
+    demo.learningRate = args.number("learning-rate", LEARNING_RATE);
+    demo.calibrate = args.flag("calibrate");
+    return demo;
   }
 
   public int execute() {
@@ -115,7 +133,12 @@ public final class Demo {
         "fedlake demo: %d classes, %d-dim embeddings, %d sites (Dirichlet alpha %s), %d rounds%n",
         CLASSES, DIMENSION, sites, alpha, rounds);
     out.printf(
-        "  sites upload class statistics with their updates; the round job calibrates the head on them (CCVR)%n");
+        "  sites train %d local epoch(s) a round at learning rate %s%s%n",
+        epochs,
+        learningRate,
+        calibrate
+            ? "; they upload class statistics and the round job calibrates the head on them (CCVR)"
+            : "");
     out.printf(
         "  site data: %s (Parquet, one file a site; %d test rows in test.parquet)%n",
         dataDir, test.size());
@@ -142,22 +165,28 @@ public final class Demo {
       for (int round = 0; round < rounds; round++) {
         long started = System.nanoTime();
         for (int s = 0; s < sites; s++) {
-          EdgeMain.train(
-              new String[] {
-                "--store",
-                storeUri,
-                "--site",
-                Simulate.siteName(s),
-                "--data",
-                siteFiles.get(s).toString(),
-                "--seed",
-                Long.toString(seed * 1000 + round * sites + s),
-                "--state-dir",
-                dir.resolve("site-state").toString(),
-                "--quiet",
-                "--site-stats"
-              },
-              out);
+          List<String> edge =
+              new ArrayList<>(
+                  List.of(
+                      "--store",
+                      storeUri,
+                      "--site",
+                      Simulate.siteName(s),
+                      "--data",
+                      siteFiles.get(s).toString(),
+                      "--seed",
+                      Long.toString(seed * 1000 + round * sites + s),
+                      "--state-dir",
+                      dir.resolve("site-state").toString(),
+                      "--epochs",
+                      Integer.toString(epochs),
+                      "--learning-rate",
+                      Double.toString(learningRate),
+                      "--quiet"));
+          if (calibrate) {
+            edge.add("--site-stats");
+          }
+          EdgeMain.train(edge.toArray(String[]::new), out);
         }
         if (round == 1) {
           uploadCorruptFile(store, round);
@@ -168,7 +197,8 @@ public final class Demo {
             new RoundJob(store)
                 .scanner(scanner)
                 .round(round)
-                .calibration(new fedlake.core.synth.Ccvr().seed(seed).probe(test))
+                .calibration(
+                    calibrate ? new fedlake.core.synth.Ccvr().seed(seed).probe(test) : null)
                 .execute();
         RoundHistory h = result.history().get(0);
         double accuracy =

@@ -37,8 +37,8 @@ import org.apache.spark.sql.SparkSession;
  * on a local store, one site uploading a corrupt file along the way.
  */
 public final class Demo {
-  private static final int EPOCHS = 1;
-  private static final double LEARNING_RATE = 0.1;
+  private static final int EPOCHS = 2;
+  private static final double LEARNING_RATE = 0.3;
   public static final String USAGE =
       String.join(
           "\n",
@@ -105,7 +105,7 @@ public final class Demo {
     Path dataDir = dir.resolve("data");
     String storeUri = dir.resolve("store").toUri().toString();
     Configuration conf = new Configuration();
-    GaussianClasses generator = new GaussianClasses(CLASSES, DIMENSION, 2.2, seed);
+    GaussianClasses generator = new GaussianClasses(CLASSES, DIMENSION, 2.2, seed).nuisance(4, 3.0);
     Dataset train = generator.sample(60, seed + 1, "demo-train");
     Dataset test = generator.sample(40, seed + 2, "demo-test");
     int[][] split = DirichletSplit.split(train.labels(), sites, alpha, seed);

@@ -158,6 +158,23 @@ public final class EdgeTrain {
   }
 
   /**
+   * Central differential privacy: scales the change of the trained parameters (stored layout, minus
+   * the model's) down to {@code bound} in place, so that nothing longer leaves the site.
+   */
+  static void clipChange(Model model, float[] parameters, double bound) {
+    float[] base = Models.parameters(model);
+    float[] change = new float[parameters.length];
+    for (int i = 0; i < change.length; i++) {
+      change[i] = (float) ((double) parameters[i] - base[i]);
+    }
+    if (fedlake.core.privacy.CentralDp.clip(change, bound) > bound) {
+      for (int i = 0; i < change.length; i++) {
+        parameters[i] = (float) (base[i] + (double) change[i]);
+      }
+    }
+  }
+
+  /**
    * Why training with {@code train} can only give an update the round rejects or one that carries
    * nothing (no epoch, a divergent step size, an absurd number of epochs), or null.
    */
@@ -287,6 +304,9 @@ public final class EdgeTrain {
                 ? LocalTrainer.Progress.NONE
                 : (epoch, epochs, loss) -> log("  epoch %d/%d  loss %.4f", epoch, epochs, loss));
     float[] controlDelta = trained.outcome().controlDelta();
+    if (fedlake.core.privacy.CentralDp.required(spec)) {
+      clipChange(model, trained.parameters(), spec.getPrivacy().getClipNorm());
+    }
     List<ClassStatistics> statistics = null;
     String fingerprint = null;
     if (siteStatistics != null) {

@@ -3,6 +3,9 @@ package fedlake.core.round;
 import fedlake.core.cluster.ClusterPlan;
 import fedlake.core.model.FloatArrays;
 import fedlake.core.model.Models;
+import fedlake.core.privacy.CentralDp;
+import fedlake.core.privacy.PrivacyLedger;
+import fedlake.core.privacy.PrivateStrategy;
 import fedlake.core.spec.Specs;
 import fedlake.core.store.Latest;
 import fedlake.core.store.Store;
@@ -30,6 +33,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.UUID;
@@ -63,6 +67,7 @@ public final class RoundJob {
   private LongSupplier wallClock = System::currentTimeMillis;
   private Calibrator calibrator;
   private RobustSettings robust;
+  private String dpSecret = System.getenv(CentralDp.SECRET_ENV);
 
   public RoundJob(Store store) {
     this.store = store;
@@ -85,6 +90,15 @@ public final class RoundJob {
 
   public RoundJob scanner(UpdateScanner value) {
     this.scanner = Objects.requireNonNull(value, "scanner");
+    return this;
+  }
+
+  /**
+   * The server secret of central differential privacy (default: the {@value CentralDp#SECRET_ENV}
+   * environment variable); for simulations and tests.
+   */
+  public RoundJob dpSecret(String value) {
+    this.dpSecret = value;
     return this;
   }
 
@@ -198,6 +212,8 @@ public final class RoundJob {
             });
     FederationSpec spec = Specs.current(store).orElse(null);
     LateUpdates late = LateUpdates.of(spec);
+    CentralDp dp = CentralDp.of(spec, store.registeredSites().map(Set::size).orElse(0), dpSecret);
+    PrivacyLedger ledger = dp == null ? null : PrivacyLedger.open(store, round, dp);
     RobustnessSpec robustness =
         spec != null ? spec.getRobustness() : RobustnessSpec.newBuilder().build();
 
@@ -265,6 +281,7 @@ public final class RoundJob {
           latest,
           bases,
           spec,
+          ledger,
           robustness,
           files,
           mine,
@@ -325,6 +342,7 @@ public final class RoundJob {
       Latest latest,
       Map<Integer, Model> bases,
       FederationSpec spec,
+      PrivacyLedger ledger,
       RobustnessSpec robustness,
       List<UpdateFile> listed,
       RoundClaim claim,
@@ -348,6 +366,8 @@ public final class RoundJob {
             robust != null
                 ? robust
                 : spec != null ? RobustSettings.of(spec.getRobustness()) : RobustSettings.NONE);
+    CentralDp dp = ledger == null ? null : ledger.dp();
+    strategy = PrivateStrategy.wrap(strategy, dp);
     double maxAbs =
         maxAbsValue != null
             ? maxAbsValue
@@ -365,6 +385,7 @@ public final class RoundJob {
             .withAggregationBases(targets)
             .withControlDeltaBound(controlBound)
             .withTimeBounds(wallClock.getAsLong(), robustness.getMaxClockSkewSeconds() * 1000L);
+    validator.withSampling(dp);
     LateUpdates late = LateUpdates.of(spec);
     if (late.buffered()) {
       validator.withLateUpdates(late, late.bases(store, round, bases.keySet()));
@@ -505,6 +526,9 @@ public final class RoundJob {
                     written - aggregated,
                     written - started),
                 calibrations.get(base.getCluster()));
+        if (ledger != null) {
+          ledger.record(row);
+        }
         String note = notes.get(base.getCluster());
         if (note != null) {
           Model carried = nextByCluster.get(base.getCluster());

@@ -44,6 +44,7 @@ public final class UpdateValidator implements Serializable {
   private long skewMillis;
   private Map<Integer, Map<Integer, Model>> lateBases = Map.of();
   private LateUpdates late = LateUpdates.IGNORED;
+  private fedlake.core.privacy.CentralDp sampling;
 
   /**
    * @param bases the current round's model of each cluster
@@ -81,6 +82,15 @@ public final class UpdateValidator implements Serializable {
     Map<Integer, Map<Integer, Model>> copy = new java.util.HashMap<>();
     earlierBases.forEach((r, models) -> copy.put(r, Map.copyOf(models)));
     this.lateBases = Map.copyOf(copy);
+    return this;
+  }
+
+  /**
+   * Rejects updates of sites that central differential privacy did not draw for the round (null:
+   * every site may take part).
+   */
+  public UpdateValidator withSampling(fedlake.core.privacy.CentralDp dp) {
+    this.sampling = dp;
     return this;
   }
 
@@ -365,6 +375,15 @@ public final class UpdateValidator implements Serializable {
     }
     if (registeredSites != null && !registeredSites.contains(u.site())) {
       return "unknown site '" + u.site() + "': not registered in the federation";
+    }
+    if (sampling != null && !sampling.sampled(round, u.site())) {
+      return "site "
+          + u.site()
+          + " was not drawn for round "
+          + round
+          + " (privacy.sampleFraction "
+          + sampling.sampleFraction()
+          + ")";
     }
     Map<Integer, Model> from = u.round() == round ? bases : lateBases.get(u.round());
     if (from == null) {

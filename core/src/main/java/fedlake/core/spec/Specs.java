@@ -324,7 +324,31 @@ public final class Specs {
           "robustness.claimTimeoutMinutes must be at least 1, got "
               + spec.getRobustness().getClaimTimeoutMinutes());
     }
-    RobustSettings.of(spec.getRobustness());
+    RobustSettings robust = RobustSettings.of(spec.getRobustness());
+    if (fedlake.core.privacy.CentralDp.required(spec)) {
+      fedlake.core.privacy.CentralDp.validate(spec.getPrivacy());
+      String name = spec.getStrategy().getName();
+      if (name.equals("scaffold") || name.equals("fednova")) {
+        throw new IllegalArgumentException(
+            "central differential privacy cannot run with "
+                + name
+                + ": it averages clipped changes with weight 1, without control variates or"
+                + " local-step normalisation (use fedavg, fedavgm, fedadam, fedyogi, fedadagrad or"
+                + " fedprox)");
+      }
+      if (!robust.none()) {
+        throw new IllegalArgumentException(
+            "central differential privacy clips every change itself; robust aggregation ("
+                + robust.describe()
+                + ") cannot be combined with it");
+      }
+      if (spec.getModel().getKind() != fedlake.schema.ModelKind.HEAD) {
+        throw new IllegalArgumentException(
+            "central differential privacy is available for head models only");
+      }
+    } else if (spec.getPrivacy() != null) {
+      fedlake.core.privacy.CentralDp.validate(spec.getPrivacy());
+    }
     if (spec.getRoundPolicy().getMinSites() < 1) {
       throw new IllegalArgumentException(
           "min-sites must be at least 1, got " + spec.getRoundPolicy().getMinSites());

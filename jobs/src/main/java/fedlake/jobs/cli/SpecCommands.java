@@ -12,6 +12,7 @@ import fedlake.core.train.TrainSettings;
 import fedlake.schema.ClientSpec;
 import fedlake.schema.FederationSpec;
 import fedlake.schema.LateUpdatePolicy;
+import fedlake.schema.PrivacySpec;
 import fedlake.schema.RobustnessSpec;
 import fedlake.schema.RoundPolicySpec;
 import java.io.PrintStream;
@@ -106,6 +107,57 @@ public final class SpecCommands {
               "M",
               "how long a round job's claim holds against jobs on other hosts (default 120)"));
 
+  /** Central differential privacy options (docs/privacy.md). */
+  public static final List<Option> PRIVACY =
+      List.of(
+          Option.value(
+              "privacy",
+              "MECHANISM",
+              "none (default) or central-gaussian: DP-FedAvg with clipping, seeded noise and an"
+                  + " RDP accountant (the round job needs "
+                  + fedlake.core.privacy.CentralDp.SECRET_ENV
+                  + ")"),
+          Option.value("dp-clip", "S", "bound on one site's change (default 1)"),
+          Option.value("dp-noise", "Z", "noise multiplier: noise std is Z x S (default 1)"),
+          Option.value("dp-sample", "Q", "share of the sites drawn each round (default 1)"),
+          Option.value(
+              "dp-population", "N", "sites of the federation (default: the registered sites)"),
+          Option.value("dp-delta", "D", "delta of the reported (epsilon, delta) (default 1e-5)"),
+          Option.value("dp-budget", "EPS", "largest epsilon the federation may spend (default 8)"));
+
+  /** Applies the privacy options of {@code args} to {@code spec}. */
+  public static void applyPrivacy(Args args, FederationSpec.Builder spec) {
+    if (PRIVACY.stream().noneMatch(o -> args.has(o.name()))) {
+      return;
+    }
+    PrivacySpec p =
+        spec.getPrivacy() == null
+            ? PrivacySpec.newBuilder().build()
+            : PrivacySpec.newBuilder(spec.getPrivacy()).build();
+    if (args.has("privacy")) {
+      p.setMechanism(args.required("privacy"));
+    }
+    if (args.has("dp-clip")) {
+      p.setClipNorm(args.number("dp-clip", 0));
+    }
+    if (args.has("dp-noise")) {
+      p.setNoiseMultiplier(args.number("dp-noise", 0));
+    }
+    if (args.has("dp-sample")) {
+      p.setSampleFraction(args.number("dp-sample", 0));
+    }
+    if (args.has("dp-population")) {
+      p.setPopulation(args.integer("dp-population", 0));
+    }
+    if (args.has("dp-delta")) {
+      p.setDelta(args.number("dp-delta", 0));
+    }
+    if (args.has("dp-budget")) {
+      p.setEpsilonBudget(args.number("dp-budget", 0));
+    }
+    spec.setPrivacy(p);
+  }
+
   /** Robust aggregation options (docs/robustness.md). */
   public static final List<Option> ROBUST =
       List.of(
@@ -185,6 +237,7 @@ public final class SpecCommands {
     options.addAll(CLIENT);
     options.addAll(LIMITS);
     options.addAll(ROBUST);
+    options.addAll(PRIVACY);
     return options;
   }
 
@@ -265,6 +318,7 @@ public final class SpecCommands {
     }
     applyRoundPolicy(args, policy);
     spec.setRoundPolicy(policy);
+    applyPrivacy(args, spec);
   }
 
   /** Applies the late-update options of {@code args} to {@code policy}. */

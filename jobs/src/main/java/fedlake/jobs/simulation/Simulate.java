@@ -80,6 +80,10 @@ public final class Simulate {
           "  plus the edge runner's --batch-size, --learning-rate, --momentum, --weight-decay, --balanced-loss",
           "  --attack A            make --attackers of the sites malicious: sign-flip, scale, examples, noise, label-flip",
           "  --attackers F         share of the sites that attack (default 0.2 with --attack; drawn with --seed)",
+          "  --sample Q            share of the sites drawn to train each round (default 1; under --privacy the",
+          "                        mechanism's draw)",
+          "  central differential privacy (docs/privacy.md; the population is --sites):",
+          Option.usage(SpecCommands.PRIVACY),
           "  --late F              share of the sites that are always late: each trains from the model of 1 or 2 rounds",
           "                        before (alternately, drawn with --seed) and uploads after that round was aggregated",
           "  --late-updates P      what the round job does with late updates: ignore (default) or buffer (buffered",
@@ -111,6 +115,8 @@ public final class Simulate {
   private java.util.function.Consumer<RobustnessSpec> robustness = r -> {};
   private java.util.function.Consumer<fedlake.schema.RoundPolicySpec> roundPolicy = p -> {};
   private double lateFraction;
+  private double sample = 1.0;
+  private java.util.function.Consumer<fedlake.schema.FederationSpec.Builder> privacy = spec -> {};
 
   public static Simulate fromArgs(String[] argv) {
     Args args =
@@ -141,12 +147,15 @@ public final class Simulate {
                     "mu",
                     "attack",
                     "attackers",
+                    "sample",
                     "late",
                     "late-updates",
                     "max-staleness",
                     "staleness-exponent"),
                 Preparation.union(
-                    Preparation.union(Preparation.OPTIONS, Option.valued(SpecCommands.ROBUST)),
+                    Preparation.union(
+                        Preparation.union(Preparation.OPTIONS, Option.valued(SpecCommands.ROBUST)),
+                        Option.valued(SpecCommands.PRIVACY)),
                     Option.valued(SpecCommands.strategyParameters()))),
             Preparation.union(Set.of("balanced-loss"), Preparation.FLAGS));
     Simulate simulate =
@@ -173,6 +182,12 @@ public final class Simulate {
     }
     simulate.robustness = r -> SpecCommands.applyRobust(args, r);
     simulate.late(args.number("late", 0));
+    simulate.sample = args.number("sample", 1.0);
+    if (!(simulate.sample > 0 && simulate.sample <= 1)) {
+      throw new IllegalArgumentException(
+          "simulate: --sample must be in (0, 1], got " + simulate.sample);
+    }
+    simulate.privacy = spec -> SpecCommands.applyPrivacy(args, spec);
     simulate.roundPolicy = p -> SpecCommands.applyRoundPolicy(args, p);
     simulate.storeUri = args.string("store", null);
     simulate.storeConfig = StoreConfig.of(args);
@@ -321,13 +336,27 @@ public final class Simulate {
       int rejected,
       long totalExamples,
       Double weightedLocalLoss,
-      double seconds) {}
+      double seconds,
+      Double epsilon) {}
 
   /**
    * What the round job did with one site's update (an attacker's, or an honest one that a robust
    * rule clipped, trimmed or excluded).
    */
   public record Defence(int round, String site, boolean attacker, String status, String reason) {}
+
+  /**
+   * Whether site {@code s} takes part in {@code round}: the privacy mechanism's draw under central
+   * DP, else a seeded draw with probability --sample.
+   */
+  private boolean drawn(fedlake.core.privacy.CentralDp dp, int s, int round) {
+    if (dp != null) {
+      return dp.sampled(round, siteName(s));
+    }
+    return sample >= 1
+        || new java.util.SplittableRandom(seed * 1_000_003L + round * 10_007L + s).nextDouble()
+            < sample;
+  }
 
   /**
    * The always-late sites (drawn with the seed, apart from the attackers' draw) and how many rounds
@@ -424,6 +453,15 @@ public final class Simulate {
                     spec.getClient().setProximalMu(mu);
                     robustness.accept(spec.getRobustness());
                     roundPolicy.accept(spec.getRoundPolicy());
+                    privacy.accept(spec);
+                    if (spec.getPrivacy() != null) {
+                      if (spec.getPrivacy().getPopulation() == 0) {
+                        spec.getPrivacy().setPopulation(sites);
+                      }
+                      if (sample < 1) {
+                        spec.getPrivacy().setSampleFraction(sample);
+                      }
+                    }
                   });
       if (cache.kind().equals(Models.CACHE)) {
         cache.bootstrap(federation, siteData, classes, train.dimension(), seed, out);
@@ -441,7 +479,7 @@ public final class Simulate {
       federation.execute();
       List<RoundReport> history = new ArrayList<>();
       Head.Evaluation initial = Models.classifier(store.readModel(0, 0)).evaluate(test);
-      history.add(new RoundReport(0, initial.accuracy(), initial.loss(), 0, 0, 0, null, 0));
+      history.add(new RoundReport(0, initial.accuracy(), initial.loss(), 0, 0, 0, null, 0, null));
       log(
           "%5s %9s %9s %6s %8s %10s %8s",
           "round", "test-acc", "test-loss", "sites", "rejected", "local-loss", "seconds");
@@ -462,6 +500,12 @@ public final class Simulate {
       }
       double maxAbs = Specs.require(store).getRobustness().getMaxAbsValue();
       java.util.Map<Integer, Integer> lag = lateSites(sites, lateFraction, seed);
+      String secret = "simulate-server-secret-" + seed;
+      fedlake.core.privacy.CentralDp dp =
+          fedlake.core.privacy.CentralDp.of(Specs.require(store), sites, secret);
+      if (dp != null) {
+        log("privacy: %s", dp.describe());
+      }
       if (!lag.isEmpty()) {
         log(
             "late: %d of %d sites, each 1 or 2 rounds late (site: rounds) %s; late updates: %s",
@@ -477,6 +521,9 @@ public final class Simulate {
           int from = round - lag.getOrDefault(s, 0);
           if (from < 0) {
             continue; // a late site's first update arrives once its lag has passed
+          }
+          if (!drawn(dp, s, from)) {
+            continue; // not drawn for the round: the site does not train
           }
           TrainSettings siteSettings = settings.withSeed(seed * 1_000_003L + from * 10_007L + s);
           EdgeTrain edge =
@@ -497,6 +544,7 @@ public final class Simulate {
         RoundResult result =
             new RoundJob(store)
                 .scanner(scanner)
+                .dpSecret(secret)
                 .round(round)
                 .calibration(preparation.calibrator(test, seed))
                 .execute();
@@ -527,7 +575,8 @@ public final class Simulate {
                 h.getRejected(),
                 h.getTotalExamples(),
                 h.getWeightedLocalLoss(),
-                seconds));
+                seconds,
+                h.getEpsilon()));
         log(
             "%5d %9.4f %9.4f %6d %8d %10.4f %8.2f",
             round + 1,
@@ -537,7 +586,10 @@ public final class Simulate {
             h.getRejected(),
             h.getWeightedLocalLoss(),
             seconds);
-        if (!statuses.isEmpty()) {
+        if (h.getEpsilon() != null) {
+          log("      epsilon %.3f at delta %s", h.getEpsilon(), dp.delta());
+        }
+        if (!statuses.isEmpty() && dp == null) {
           log("      audit: %s", statuses.toString().replaceAll("[{}]", "").replace('=', ' '));
         }
         if (h.getCalibrationMessage() != null) {
@@ -666,7 +718,7 @@ public final class Simulate {
           String.format(
               Locale.ROOT,
               "    {\"round\": %d, \"test_accuracy\": %.6f, \"test_loss\": %.6f, \"participants\": %d, \"rejected\": %d, "
-                  + "\"total_examples\": %d, \"weighted_local_loss\": %s, \"seconds\": %.3f}%s%n",
+                  + "\"total_examples\": %d, \"weighted_local_loss\": %s, \"seconds\": %.3f, \"epsilon\": %s}%s%n",
               r.round(),
               r.testAccuracy(),
               r.testLoss(),
@@ -677,6 +729,7 @@ public final class Simulate {
                   ? "null"
                   : String.format(Locale.ROOT, "%.6f", r.weightedLocalLoss()),
               r.seconds(),
+              r.epsilon() == null ? "null" : String.format(Locale.ROOT, "%.6f", r.epsilon()),
               i + 1 < report.history().size() ? "," : ""));
     }
     json.append("  ],\n");

@@ -19,7 +19,8 @@ public record UpdateCheck(
     Double updateNorm,
     String reason,
     String statisticsFingerprint,
-    boolean statisticsSent)
+    boolean statisticsSent,
+    Double holdoutAccuracy)
     implements Serializable {
 
   /**
@@ -27,6 +28,8 @@ public record UpdateCheck(
    *     job when the update carries them, else the one the update claims; null when the site did
    *     not opt in (or statistics were not read)
    * @param statisticsSent whether the update carried class statistics that the scan pooled
+   * @param holdoutAccuracy the update's holdoutAccuracy (the received model on the site's held-out
+   *     rows), null when it has none
    */
   public UpdateCheck(
       String file,
@@ -53,7 +56,8 @@ public record UpdateCheck(
         updateNorm,
         reason,
         null,
-        false);
+        false,
+        null);
   }
 
   /**
@@ -94,7 +98,8 @@ public record UpdateCheck(
         updateNorm,
         reason,
         statisticsFingerprint,
-        statisticsSent);
+        statisticsSent,
+        holdoutAccuracy);
   }
 
   /** The same facts with what the update said about its class statistics. */
@@ -112,7 +117,27 @@ public record UpdateCheck(
         updateNorm,
         reason,
         fingerprint,
-        sent);
+        sent,
+        holdoutAccuracy);
+  }
+
+  /** The same facts with the accuracy the update reports on the site's held-out rows. */
+  public UpdateCheck withHoldout(Double accuracy) {
+    return new UpdateCheck(
+        file,
+        fileBytes,
+        site,
+        updateId,
+        cluster,
+        createdTime,
+        numExamples,
+        localLoss,
+        localAccuracy,
+        updateNorm,
+        reason,
+        statisticsFingerprint,
+        statisticsSent,
+        accuracy);
   }
 
   public UpdateCheck reject(String why) {
@@ -129,6 +154,7 @@ public record UpdateCheck(
         updateNorm,
         why,
         statisticsFingerprint,
-        statisticsSent);
+        statisticsSent,
+        holdoutAccuracy);
   }
 }

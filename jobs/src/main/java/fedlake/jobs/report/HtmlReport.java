@@ -254,7 +254,7 @@ public final class HtmlReport {
             + " registered evaluation set; probe accuracy the same model on the round job's --probe"
             + " set; the band spans the lowest to highest accuracy sites reported on their own"
             + " held-out rows (edge train --holdout) for the model the round started from, with"
-            + " their median as a dotted line.");
+            + " their median as a dashed line.");
     boolean any =
         rows.stream()
             .anyMatch(

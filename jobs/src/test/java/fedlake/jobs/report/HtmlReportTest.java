@@ -213,6 +213,45 @@ class HtmlReportTest {
           String.format(java.util.Locale.ROOT, "%.4f", history.get(r).getTestAccuracy()), test);
     }
 
+    // one round's evaluation as the Airflow task prints it
+    Run shown = fedlake("evaluation", "show", "--store", uri, "--round", "1");
+    assertEquals(0, shown.code(), shown.err());
+    RoundHistory one = history.get(1);
+    assertTrue(
+        shown
+            .out()
+            .contains(
+                "Round 1, cluster 0: model "
+                    + one.getPublishedModelVersion()
+                    + ": test accuracy "
+                    + Figures.accuracy(one.getTestAccuracy())
+                    + " on 30 rows; sites' holdout accuracy min "
+                    + Figures.accuracy(one.getSiteAccuracyMin())),
+        shown.out());
+    for (int c = 0; c < 3; c++) {
+      assertTrue(
+          shown
+              .out()
+              .contains(
+                  String.format(
+                      "  %5d %9s%n", c, Figures.accuracy(one.getPerClassAccuracy().get(c)))),
+          shown.out());
+    }
+    // --round-from leaves earlier rounds out
+    Run later =
+        fedlake(
+            "report",
+            "--store",
+            uri,
+            "--out",
+            dir.resolve("later").toString(),
+            "--round-from",
+            "2");
+    assertEquals(0, later.code(), later.err());
+    String laterPage = Files.readString(dir.resolve("later/index.html"));
+    assertEquals(1, count(svg(laterPage, "plot-participation"), "data-series=\"aggregated\""));
+    assertTrue(laterPage.contains("Not shown: no update file was rejected in the rounds shown."));
+
     Path png = dir.resolve("report.png");
     render(page, "--screenshot=" + png);
     BufferedImage image = ImageIO.read(png.toFile());
@@ -254,6 +293,25 @@ class HtmlReportTest {
     assertEquals(2, taken.code());
     assertEquals(
         "fedlake report: report: --out " + file + " is a file, not a folder\n", taken.err());
+    Dataset rows = new GaussianClasses(2, 2, 0.3, 3).sample(4, 4, "rows");
+    Path parquet = dir.resolve("eval.parquet");
+    fedlake.core.data.DatasetFiles.writeParquet(
+        rows,
+        new org.apache.hadoop.fs.Path(parquet.toUri()),
+        new org.apache.hadoop.conf.Configuration(),
+        "e-");
+    Run set =
+        fedlake(
+            "evaluation", "set", "--store", store.root().toString(), "--data", parquet.toString());
+    assertEquals(0, set.code(), set.err());
+    assertTrue(
+        set.out()
+            .startsWith(
+                "Registered "
+                    + Evaluation.registeredFile(store).orElseThrow()
+                    + " as the evaluation set of "),
+        set.out());
+    assertTrue(set.out().contains(": 8 rows of 2 classes; every round from round 0 on"), set.out());
     Run evaluation =
         fedlake(
             "evaluation",

@@ -13,8 +13,10 @@ for clustered federations (param `clustered`), otherwise they are skipped and `r
 sensor directly. `round` exits 3 when it published nothing (no valid update, or fewer than
 min-sites before the deadline): the task is skipped, and so are `evaluate` and `report`.
 
-`evaluate` and `report` use `fedlake history` (the round's audit, then the round table): fedlake has
-no separate evaluation or report command yet.
+`evaluate` prints the round's evaluation (`fedlake evaluation show`: test accuracy on the registered
+evaluation set, the sites' holdout accuracy spread, accuracy per class); `report` rewrites the HTML round
+report (`fedlake report`) into param `report_dir`, by default the store's `reports/` folder
+(docs/report.md).
 
 Every task is one `fedlake` command and safe to retry: `round --round R` for a round that was
 published already does nothing, and the others only read or rewrite the round's own files.
@@ -34,6 +36,7 @@ from fedlake_common import COMMON_PARAMS, DEFAULT_ARGS, FILTERS, LOST_RACE, NO_V
 
 ROUND = "{{ ti.xcom_pull(task_ids='pin_round') | sh }}"
 STORE = "{{ params.store | sh }}"
+REPORT_DIR = "{{ (params.report_dir or (params.store ~ '/reports')) | sh }}"
 
 with DAG(
     dag_id="fedlake_round",
@@ -55,6 +58,11 @@ with DAG(
         ),
         "round_options": Param(
             "", type="string", description="More round options, e.g. '--calibrate' (fedlake round --help)."
+        ),
+        "report_dir": Param(
+            "",
+            type="string",
+            description="Where `report` writes index.html (a local folder or a store-like URI); empty: STORE/reports.",
         ),
     },
     tags=["fedlake"],
@@ -105,11 +113,11 @@ with DAG(
     )
     evaluate = BashOperator(
         task_id="evaluate",
-        bash_command=fedlake(f"history --store {STORE} --audit {ROUND}"),
+        bash_command=fedlake(f"evaluation show --store {STORE} --round {ROUND}"),
     )
     report = BashOperator(
         task_id="report",
-        bash_command=fedlake(f"history --store {STORE}"),
+        bash_command=fedlake(f"report --store {STORE} --out {REPORT_DIR}"),
     )
 
     pin_round >> wait_for_updates >> profiles >> cluster >> aggregate

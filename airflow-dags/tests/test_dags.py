@@ -251,8 +251,11 @@ class DagRunTest(unittest.TestCase):
         self.assertEqual(0, rounds[0][0])
         self.assertIn("Round 0: published", rounds[0][1])  # the first try published ...
         self.assertIn("Round 0 was aggregated already", rounds[1][1])  # ... its retry found it done
-        self.assertIn("Audit of round 0:", run.outputs["evaluate"])
-        self.assertRegex(run.outputs["report"], r"\n +0 +0 published +fedavg +1 +2 +0 ")
+        self.assertIn("Round 0, cluster 0: model r1-c0-", run.outputs["evaluate"])
+        self.assertIn("Report written to " + str(store / "reports" / "index.html"), run.outputs["report"])
+        self.assertIn("<svg class=\"plot\" id=\"plot-participation\"",
+                      (store / "reports" / "index.html").read_text(encoding="utf-8"))
+        self.assertRegex(self.fedlake("history", "--store", str(store)), r"\n +0 +0 published +fedavg +1 +2 +0 ")
         self.assertIn("round=1", (store / "models" / "_LATEST").read_text())
         history = snapshot(store)["history/round-000000.parquet"]
         # the run cleared from the sensor on (its pinned round kept): nothing is aggregated twice

@@ -48,6 +48,8 @@ public final class EdgeMain {
           "  --site-stats           also upload per-class count, mean and spread of the local embeddings (opt-in; see docs/synthetic.md)",
           "  --site-stats-spread S  covariance (default: full matrix, needed for calibration) or variance (diagonal only)",
           "  --site-stats-min-count K  report only classes with at least K local examples (default 1)",
+          "  --holdout F            keep this share of the local rows (0 <= F < 1; the same rows every round) out of training",
+          "                         and report the received model's accuracy on them with the update (docs/report.md)",
           "  --quiet                no progress output",
           StoreConfig.USAGE);
 
@@ -97,6 +99,7 @@ public final class EdgeMain {
                 "state-dir",
                 "site-stats-spread",
                 "site-stats-min-count",
+                "holdout",
                 StoreConfig.OPTION),
             Set.of("balanced-loss", "quiet", "site-stats"));
     String site = Store.checkSite(args.required("site")); // before anything is read or trained
@@ -118,6 +121,12 @@ public final class EdgeMain {
         throw new IllegalArgumentException(useless);
       }
     }
+    double holdout = args.number("holdout", 0);
+    if (!(holdout >= 0 && holdout < 1)) {
+      throw new IllegalArgumentException(
+          "--holdout must be at least 0 and below 1 (a share of the local rows), got "
+              + args.required("holdout"));
+    }
     TrainSettings settings =
         overrides.apply(
             TrainSettings.defaults(0)); // also checks the options before the store is opened
@@ -136,6 +145,7 @@ public final class EdgeMain {
                 : EdgeTrain.defaultStateDir())
         .progress(args.flag("quiet") ? null : out)
         .siteStatistics(siteStatistics(args))
+        .holdout(holdout)
         .execute();
   }
 

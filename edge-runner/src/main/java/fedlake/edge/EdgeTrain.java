@@ -58,6 +58,7 @@ public final class EdgeTrain {
   private PrintStream out = null;
   private Path stateDir = defaultStateDir();
   private fedlake.core.synth.SiteStatistics siteStatistics;
+  private double holdout;
   private Runnable beforeUpload = () -> {};
   private java.util.function.LongSupplier clock = System::currentTimeMillis;
   private Integer fromRound;
@@ -139,6 +140,49 @@ public final class EdgeTrain {
   public EdgeTrain siteStatistics(fedlake.core.synth.SiteStatistics value) {
     this.siteStatistics = value;
     return this;
+  }
+
+  /**
+   * Keeps {@code fraction} of the local rows out of training, every round the same rows (drawn with
+   * a seed from the site id), and reports the received model's accuracy on them with the update
+   * ({@code holdoutAccuracy}); 0 (default) keeps none.
+   */
+  public EdgeTrain holdout(double fraction) {
+    if (!(fraction >= 0 && fraction < 1)) {
+      throw new IllegalArgumentException(
+          "--holdout must be at least 0 and below 1 (a share of the local rows), got " + fraction);
+    }
+    this.holdout = fraction;
+    return this;
+  }
+
+  /**
+   * The rows kept out ({@code [0]}) and the training rows ({@code [1]}) of {@code size} rows: a
+   * seeded shuffle by the site id, so that a site keeps the same rows out every round; at least one
+   * row on each side.
+   */
+  static int[][] holdoutSplit(String site, int size, double fraction) {
+    int kept = (int) Math.round(fraction * size);
+    if (fraction > 0) {
+      kept = Math.max(1, Math.min(size - 1, kept));
+    }
+    int[] order = new int[size];
+    for (int i = 0; i < size; i++) {
+      order[i] = i;
+    }
+    java.util.SplittableRandom random =
+        new java.util.SplittableRandom(0x9E3779B97F4A7C15L ^ site.hashCode() * 0xC2B2AE3D27D4EB4FL);
+    for (int i = size - 1; i > 0; i--) {
+      int j = random.nextInt(i + 1);
+      int t = order[i];
+      order[i] = order[j];
+      order[j] = t;
+    }
+    int[] out = java.util.Arrays.copyOfRange(order, 0, kept);
+    int[] in = java.util.Arrays.copyOfRange(order, kept, size);
+    java.util.Arrays.sort(out);
+    java.util.Arrays.sort(in);
+    return new int[][] {out, in};
   }
 
   public static Path defaultStateDir() {
@@ -264,6 +308,23 @@ public final class EdgeTrain {
       throw new InvalidInputException(data.source(), "holds no rows");
     }
     data.requireLabelsBelow(model.getClassCount());
+    Dataset data = this.data;
+    Double holdoutAccuracy = null;
+    Long holdoutExamples = null;
+    if (holdout > 0) {
+      if (data.size() < 2) {
+        throw new InvalidInputException(
+            data.source(), "holds 1 row: --holdout needs at least 2 (one kept out, one to train)");
+      }
+      int[][] split = holdoutSplit(site, data.size(), holdout);
+      Dataset kept = data.select(split[0]);
+      data = data.select(split[1]);
+      holdoutAccuracy = Models.classifier(model).evaluate(kept).accuracy();
+      holdoutExamples = (long) kept.size();
+      log(
+          "site %s: kept %d of %d rows out of training; received model's accuracy on them %.4f",
+          site, kept.size(), this.data.size(), holdoutAccuracy);
+    }
     log(
         "site %s: round %d, model %s, %d examples x %d dims, %d classes",
         site, latest.round(), version, data.size(), data.dimension(), model.getClassCount());
@@ -344,6 +405,8 @@ public final class EdgeTrain {
             .setClusterChoice(selection.choice())
             .setClassStatistics(statistics)
             .setStatisticsFingerprint(fingerprint)
+            .setHoldoutAccuracy(holdoutAccuracy)
+            .setHoldoutExamples(holdoutExamples)
             .setSpecVersion(spec == null ? 0 : spec.getSpecVersion())
             .setRunnerVersion(VERSION)
             .setCreatedTime(Instant.ofEpochMilli(clock.getAsLong()))

@@ -8,6 +8,7 @@ import fedlake.jobs.cli.CacheInit;
 import fedlake.jobs.cli.ClusterCommands;
 import fedlake.jobs.cli.Commands;
 import fedlake.jobs.cli.EmbedImages;
+import fedlake.jobs.cli.ReportCommands;
 import fedlake.jobs.cli.RoundCommands;
 import fedlake.jobs.cli.SpecCommands;
 import fedlake.jobs.simulation.ClusteredSimulation;
@@ -33,6 +34,8 @@ public final class FedlakeMain {
           "  round --store URI [--calibrate]        aggregate the current round (Spark)",
           "  synthesize --source text|site-stats|images --per-class M --seed S   class-balanced synthetic embeddings (Spark)",
           "  history --store URI [--audit ROUND]    print the round history",
+          "  evaluation set|show --store URI [--data PATH]   register the held-out evaluation set; show a round's evaluation",
+          "  report --store URI --out DIR           write the round report: DIR/index.html, self-contained, with plots",
           "  round-ready --store URI [--round R]    exit 0 when the round may be aggregated, 5 when not yet (the DAG sensor)",
           "  current-round --store URI              print the current round number",
           "  spec show|set --store URI [options]    the federation spec: strategy, what sites do, limits (versioned)",
@@ -70,6 +73,8 @@ public final class FedlakeMain {
         case "init" -> Commands.init(rest, out);
         case "round" -> Commands.round(rest, out);
         case "history" -> Commands.history(rest, out);
+        case "evaluation" -> ReportCommands.evaluation(rest, out);
+        case "report" -> ReportCommands.report(rest, out);
         case "round-ready" -> RoundCommands.roundReady(rest, out, System::currentTimeMillis);
         case "current-round" -> RoundCommands.currentRound(rest, out);
         case "spec" -> SpecCommands.run(rest, out);
@@ -128,6 +133,8 @@ public final class FedlakeMain {
       case "history" ->
           "usage: fedlake history --store URI [--audit ROUND] [--conf KEY=VALUE]\n"
               + StoreConfig.USAGE;
+      case "evaluation" -> ReportCommands.EVALUATION_USAGE;
+      case "report" -> ReportCommands.REPORT_USAGE;
       case "simulate" -> Simulate.USAGE + "\n\n" + ClusteredSimulation.USAGE;
       case "profiles" -> ClusterCommands.PROFILES_USAGE;
       case "cluster" -> ClusterCommands.CLUSTER_USAGE;

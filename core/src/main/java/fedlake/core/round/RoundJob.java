@@ -556,6 +556,7 @@ public final class RoundJob {
         }
         history.add(row);
       }
+      Evaluation.record(store, history, nextByCluster, checks); // docs/report.md
       store.writeHistory(round, history);
       checkpoints.reached(Checkpoint.HISTORY_WRITTEN, round);
       String cleaned =

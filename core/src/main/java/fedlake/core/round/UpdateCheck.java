@@ -20,7 +20,8 @@ public record UpdateCheck(
     String reason,
     String statisticsFingerprint,
     boolean statisticsSent,
-    int staleness)
+    int staleness,
+    Double holdoutAccuracy)
     implements Serializable {
 
   /**
@@ -30,6 +31,8 @@ public record UpdateCheck(
    *     job when the update carries them, else the one the update claims; null when the site did
    *     not opt in (or statistics were not read)
    * @param statisticsSent whether the update carried class statistics that the scan pooled
+   * @param holdoutAccuracy the update's holdoutAccuracy (the received model on the site's held-out
+   *     rows), null when it has none
    */
   public UpdateCheck(
       String file,
@@ -57,7 +60,8 @@ public record UpdateCheck(
         reason,
         null,
         false,
-        0);
+        0,
+        null);
   }
 
   /**
@@ -99,7 +103,8 @@ public record UpdateCheck(
         reason,
         statisticsFingerprint,
         statisticsSent,
-        staleness);
+        staleness,
+        holdoutAccuracy);
   }
 
   /** The same facts with what the update said about its class statistics. */
@@ -118,7 +123,8 @@ public record UpdateCheck(
         reason,
         fingerprint,
         sent,
-        staleness);
+        staleness,
+        holdoutAccuracy);
   }
 
   /** The same facts of an update {@code rounds} rounds late. */
@@ -137,7 +143,28 @@ public record UpdateCheck(
         reason,
         statisticsFingerprint,
         statisticsSent,
-        rounds);
+        rounds,
+        holdoutAccuracy);
+  }
+
+  /** The same facts with the accuracy the update reports on the site's held-out rows. */
+  public UpdateCheck withHoldout(Double accuracy) {
+    return new UpdateCheck(
+        file,
+        fileBytes,
+        site,
+        updateId,
+        cluster,
+        createdTime,
+        numExamples,
+        localLoss,
+        localAccuracy,
+        updateNorm,
+        reason,
+        statisticsFingerprint,
+        statisticsSent,
+        staleness,
+        accuracy);
   }
 
   public UpdateCheck reject(String why) {
@@ -155,6 +182,7 @@ public record UpdateCheck(
         why,
         statisticsFingerprint,
         statisticsSent,
-        staleness);
+        staleness,
+        holdoutAccuracy);
   }
 }

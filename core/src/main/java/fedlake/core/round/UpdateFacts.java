@@ -24,7 +24,8 @@ public record UpdateFacts(
     double localAccuracy,
     long[] labelHistogram,
     int specVersion,
-    long createdTime)
+    long createdTime,
+    Double holdoutAccuracy)
     implements Serializable {
 
   /** The facts of an update record (tests, tools that hold records). */
@@ -45,22 +46,24 @@ public record UpdateFacts(
         u.getLocalAccuracy(),
         FloatArrays.toLongArray(u.getLabelHistogram()),
         u.getSpecVersion(),
-        u.getCreatedTime() == null ? 0 : u.getCreatedTime().toEpochMilli());
+        u.getCreatedTime() == null ? 0 : u.getCreatedTime().toEpochMilli(),
+        u.getHoldoutAccuracy());
   }
 
   /** A check that carries these facts, accepted (reason null) or rejected. */
   UpdateCheck check(String file, long fileBytes, Double updateNorm, String reason) {
     return new UpdateCheck(
-        file,
-        fileBytes,
-        site,
-        updateId,
-        cluster,
-        createdTime,
-        numExamples,
-        localLoss,
-        localAccuracy,
-        updateNorm,
-        reason);
+            file,
+            fileBytes,
+            site,
+            updateId,
+            cluster,
+            createdTime,
+            numExamples,
+            localLoss,
+            localAccuracy,
+            updateNorm,
+            reason)
+        .withHoldout(holdoutAccuracy);
   }
 }

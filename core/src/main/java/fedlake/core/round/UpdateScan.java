@@ -41,7 +41,8 @@ public final class UpdateScan {
           "localAccuracy",
           "labelHistogram",
           "specVersion",
-          "createdTime");
+          "createdTime",
+          "holdoutAccuracy");
   private static final List<String> PARAMETER_FIELDS =
       List.of("weights", "bias", "cacheKeys", "controlDelta");
   private static final String STATISTICS = "classStatistics";
@@ -359,7 +360,8 @@ public final class UpdateScan {
         requiredDouble(c, "localAccuracy"),
         histogram,
         specVersion == null ? 0 : (int) (long) specVersion,
-        required(c, "createdTime"));
+        required(c, "createdTime"),
+        c.doubleValue("holdoutAccuracy"));
   }
 
   private static long required(ColumnarFile c, String field) {

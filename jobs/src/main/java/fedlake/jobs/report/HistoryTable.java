@@ -41,7 +41,7 @@ public final class HistoryTable {
         h.getTotalExamples(),
         number(h.getWeightedLocalLoss(), "%.4f"),
         number(h.getWeightedLocalAccuracy(), "%.3f"),
-        number(h.getUpdateNormMean(), "%.3f"),
+        Figures.norm(h.getUpdateNormMean()),
         h.getTotalMillis(),
         extra);
   }
@@ -51,7 +51,43 @@ public final class HistoryTable {
     for (RoundHistory h : rows) {
       row(out, h, h.getPublishedModelVersion() == null ? "-" : h.getPublishedModelVersion());
     }
+    out.println();
+    out.println(
+        "Accuracy and update norms (test: the published model on the evaluation set; site: holdout"
+            + " accuracy the sites reported for the model the round started from):");
+    out.printf(
+        FIGURES,
+        "round",
+        "cluster",
+        "test-acc",
+        "eval-rows",
+        "probe-acc",
+        "site-min",
+        "site-median",
+        "site-max",
+        "sites",
+        "norm-min",
+        "norm-mean",
+        "norm-max");
+    for (RoundHistory h : rows) {
+      out.printf(
+          FIGURES,
+          h.getRound(),
+          h.getCluster(),
+          Figures.accuracy(h.getTestAccuracy()),
+          Figures.count(h.getEvaluationRows()),
+          Figures.accuracy(h.getProbeAccuracy()),
+          Figures.accuracy(h.getSiteAccuracyMin()),
+          Figures.accuracy(h.getSiteAccuracyMedian()),
+          Figures.accuracy(h.getSiteAccuracyMax()),
+          Figures.count(h.getSiteAccuracySites()),
+          Figures.norm(h.getUpdateNormMin()),
+          Figures.norm(h.getUpdateNormMean()),
+          Figures.norm(h.getUpdateNormMax()));
+    }
   }
+
+  private static final String FIGURES = "%5s %7s %9s %9s %9s %9s %11s %9s %5s %9s %9s %9s%n";
 
   private static String number(Double value, String format) {
     return value == null ? "-" : String.format(format, value);

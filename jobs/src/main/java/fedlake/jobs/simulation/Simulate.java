@@ -78,6 +78,8 @@ public final class Simulate {
               + CacheModel.BETA_DEFAULT
               + ")",
           "  plus the edge runner's --batch-size, --learning-rate, --momentum, --weight-decay, --balanced-loss",
+          "  --holdout F           sites keep this share of their rows out of training and report the received model's",
+          "                        accuracy on them (edge train --holdout; history's site accuracy spread)",
           "  --attack A            make --attackers of the sites malicious: sign-flip, scale, examples, noise, label-flip",
           "  --attackers F         share of the sites that attack (default 0.2 with --attack; drawn with --seed)",
           "  --sample Q            share of the sites drawn to train each round (default 1; under --privacy the",
@@ -112,6 +114,7 @@ public final class Simulate {
   private SimulateCache cache = SimulateCache.head();
   private Attack attack;
   private double attackerFraction = 0.2;
+  private double holdout;
   private java.util.function.Consumer<RobustnessSpec> robustness = r -> {};
   private java.util.function.Consumer<fedlake.schema.RoundPolicySpec> roundPolicy = p -> {};
   private double lateFraction;
@@ -151,7 +154,8 @@ public final class Simulate {
                     "late",
                     "late-updates",
                     "max-staleness",
-                    "staleness-exponent"),
+                    "staleness-exponent",
+                    "holdout"),
                 Preparation.union(
                     Preparation.union(
                         Preparation.union(Preparation.OPTIONS, Option.valued(SpecCommands.ROBUST)),
@@ -175,6 +179,7 @@ public final class Simulate {
       }
     }
     simulate.mu = args.number("mu", 0);
+    simulate.holdout = args.number("holdout", 0);
     if (args.has("attack")) {
       simulate.attack(Attack.of(args.required("attack")), args.number("attackers", 0.2));
     } else if (args.has("attackers")) {
@@ -477,6 +482,7 @@ public final class Simulate {
             line -> log("%s", line));
       }
       federation.execute();
+      fedlake.core.round.Evaluation.register(store, test); // history gets testAccuracy each round
       List<RoundReport> history = new ArrayList<>();
       Head.Evaluation initial = Models.classifier(store.readModel(0, 0)).evaluate(test);
       history.add(new RoundReport(0, initial.accuracy(), initial.loss(), 0, 0, 0, null, 0, null));
@@ -531,7 +537,8 @@ public final class Simulate {
                   .settings(siteSettings)
                   .stateDir(states)
                   .fromRound(from)
-                  .siteStatistics(preparation.siteStatistics());
+                  .siteStatistics(preparation.siteStatistics())
+                  .holdout(holdout);
           running.put(s, pool.submit(edge::execute));
         }
         for (int s : running.keySet()) {

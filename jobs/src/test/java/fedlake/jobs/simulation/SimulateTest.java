@@ -165,6 +165,18 @@ class SimulateTest extends SparkTestBase {
     Store written = Store.open(store);
     assertEquals(3, written.requireLatest().round());
     assertEquals(List.of(0, 1, 2), written.historyRounds());
+    // simulate registered its test split: the round job's own evaluation agrees with simulate's
+    List<fedlake.schema.RoundHistory> history = written.readHistory();
+    for (int r = 0; r < 3; r++) {
+      fedlake.schema.RoundHistory h = history.get(r);
+      assertEquals(
+          rounds.get(r + 1).get("test_accuracy").asDouble(),
+          h.getTestAccuracy(),
+          1e-6,
+          "round " + r + ": history's testAccuracy and simulate's test accuracy");
+      assertEquals(25L * CLASSES, (long) h.getEvaluationRows(), "round " + r);
+      assertEquals(CLASSES, h.getPerClassAccuracy().size(), "round " + r);
+    }
     System.out.println(figures);
   }
 

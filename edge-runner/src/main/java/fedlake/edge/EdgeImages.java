@@ -32,13 +32,16 @@ final class EdgeImages {
       Path cache,
       Method implementation) {
 
-    /** Embeds the images (cache under {@code cache}, else STATE_DIR/embeddings). */
-    Dataset embed(Path stateDir, Configuration conf, PrintStream progress) {
+    /**
+     * Embeds the images (cache under {@code cache}, else STATE_DIR/embeddings); class folders must
+     * map below {@code classCount}.
+     */
+    Dataset embed(Path stateDir, int classCount, Configuration conf, PrintStream progress) {
       Path folder = cache != null ? cache : stateDir.resolve("embeddings");
       try {
         return (Dataset)
             implementation.invoke(
-                null, images, encoder, imageSize, classNames, folder, conf, progress);
+                null, images, encoder, imageSize, classNames, folder, classCount, conf, progress);
       } catch (InvocationTargetException e) {
         if (e.getCause() instanceof RuntimeException runtime) {
           throw runtime;
@@ -110,6 +113,7 @@ final class EdgeImages {
               int.class,
               String.class,
               Path.class,
+              int.class,
               Configuration.class,
               PrintStream.class);
     } catch (ClassNotFoundException | NoClassDefFoundError e) {

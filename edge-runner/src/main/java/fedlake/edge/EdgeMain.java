@@ -182,8 +182,10 @@ public final class EdgeMain {
     if (images == null) {
       data = DatasetFiles.read(args.required("data"), conf);
     } else {
-      store.requireLatest(); // a store without a model fails before minutes of embedding
-      data = images.embed(stateDir, conf, args.flag("quiet") ? null : err);
+      // a store without a model, or class folders the model does not have, fail before embedding
+      fedlake.core.store.Latest latest = store.requireLatest();
+      int classes = store.readModel(latest.round(), latest.versions().firstKey()).getClassCount();
+      data = images.embed(stateDir, classes, conf, args.flag("quiet") ? null : err);
     }
     EdgeTrain edge = new EdgeTrain(store, site, data);
     if (args.has("cluster")) {

@@ -62,6 +62,8 @@ public final class SiteImages {
    * @param imageSize side of the model's square input (224 for CLIP ViT-B/32)
    * @param classNamesFile class names, line i naming class i, or null
    * @param cache cache folder (created when absent)
+   * @param classCount classes of the model the data is for: a class folder of a larger id is
+   *     refused before anything is embedded (0: not checked)
    */
   public static Dataset embed(
       String images,
@@ -69,9 +71,11 @@ public final class SiteImages {
       int imageSize,
       String classNamesFile,
       Path cache,
+      int classCount,
       Configuration conf,
       PrintStream progress) {
-    return run(images, encoder, imageSize, classNamesFile, cache, conf, progress).data();
+    return run(images, encoder, imageSize, classNamesFile, cache, classCount, conf, progress)
+        .data();
   }
 
   /** The data and the counts of {@link #embed}. */
@@ -84,12 +88,27 @@ public final class SiteImages {
       int imageSize,
       String classNamesFile,
       Path cache,
+      int classCount,
       Configuration conf,
       PrintStream progress) {
     EncoderSettings settings = EncoderSettings.of(encoder).withImageSize(imageSize);
     List<String> classNames =
         classNamesFile == null ? null : ImageFolders.readClassNames(classNamesFile, conf);
     List<ClassImages> classes = ImageFolders.list(images, classNames, conf);
+    for (ClassImages c : classes) {
+      if (classCount > 0 && c.classId() >= classCount) {
+        throw new InvalidInputException(
+            c.folder(),
+            "is class "
+                + c.classId()
+                + " but the model has "
+                + classCount
+                + " classes (0.."
+                + (classCount - 1)
+                + "): name class folders by class id, or pass --classnames"
+                + (classNames == null ? " (sorted folder names get 0, 1, ...)" : ""));
+      }
+    }
     Path model = ModelFiles.local(encoder, conf, cache.resolve("models"));
     if (!Files.exists(model)) {
       throw new InvalidInputException(

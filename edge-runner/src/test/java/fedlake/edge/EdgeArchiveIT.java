@@ -150,6 +150,7 @@ class EdgeArchiveIT {
             "hadoop-aws-",
             "s3-2.",
             "sts-2.",
+            "commons-lang3-",
             "slf4j-nop-")) {
       assertTrue(jars.stream().anyMatch(j -> j.startsWith(needed)), needed + " in " + jars);
     }
@@ -351,5 +352,113 @@ class EdgeArchiveIT {
     assertEquals("plant-3", updates.get(0).getSite());
     assertEquals(6, updates.get(0).getNumExamples());
     assertEquals(List.of(2L, 2L, 2L), updates.get(0).getLabelHistogram());
+  }
+
+  @Test
+  void baseArchiveUploadsToS3WithCredentialsFromTheEnvironment() throws Exception {
+    String jar = System.getProperty("fedlake.s3proxy.jar");
+    assertTrue(jar != null && Files.isRegularFile(Path.of(jar)), "s3proxy jar " + jar);
+    Path blobs = Files.createDirectories(dir.resolve("s3/blobs"));
+    Files.createDirectories(blobs.resolve("site-bucket")); // a bucket is a folder to s3proxy
+    int port;
+    try (java.net.ServerSocket socket = new java.net.ServerSocket(0)) {
+      port = socket.getLocalPort();
+    }
+    String endpoint = "http://127.0.0.1:" + port;
+    Path properties = dir.resolve("s3/s3proxy.properties");
+    Files.writeString(
+        properties,
+        String.join(
+            "\n",
+            "s3proxy.endpoint=" + endpoint,
+            "s3proxy.authorization=aws-v2-or-v4",
+            "s3proxy.identity=site-access-key",
+            "s3proxy.credential=site-secret-key",
+            "jclouds.provider=filesystem-nio2",
+            "jclouds.identity=local",
+            "jclouds.credential=local",
+            "jclouds.filesystem.basedir=" + blobs,
+            ""));
+    Process server =
+        new ProcessBuilder(
+                javaHome().resolve("bin/java").toString(),
+                "-Xmx256m",
+                "-jar",
+                jar,
+                "--properties",
+                properties.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("s3/s3proxy.log").toFile())
+            .start();
+    try {
+      awaitPort(server, port);
+      String store = "s3a://site-bucket/federation";
+      Configuration conf = new Configuration();
+      conf.set("fs.s3a.endpoint", endpoint);
+      conf.set("fs.s3a.endpoint.region", "us-east-1");
+      conf.set("fs.s3a.path.style.access", "true");
+      conf.set("fs.s3a.connection.ssl.enabled", "false");
+      conf.set("fs.s3a.access.key", "site-access-key");
+      conf.set("fs.s3a.secret.key", "site-secret-key");
+      new Federation(Store.open(store, conf)).dimension(DIMENSION).classes(CLASSES).execute();
+      Dataset data = new GaussianClasses(CLASSES, DIMENSION, 0.5, 11).sample(4, 2, "s3-site");
+      Path folder = Files.createDirectories(dir.resolve("s3-site-data"));
+      Npy.writeFloat32(folder.resolve("X.npy"), data.features(), data.size(), DIMENSION);
+      Npy.writeInt32(folder.resolve("y.npy"), data.labels());
+
+      Map<String, String> env = new java.util.HashMap<>(javaOnPath());
+      env.put("AWS_ACCESS_KEY_ID", "site-access-key");
+      env.put("AWS_SECRET_ACCESS_KEY", "site-secret-key");
+      env.put("AWS_REGION", "us-east-1");
+      env.put("FEDLAKE_S3_ENDPOINT", endpoint);
+      Run run =
+          launch(
+              base,
+              env,
+              "train",
+              "--store",
+              store,
+              "--site",
+              "shop-12",
+              "--data",
+              folder.toString(),
+              "--quiet");
+      assertEquals(0, run.exitCode(), run.err());
+
+      // the object as the S3 server stores it
+      Path uploaded = blobs.resolve("site-bucket/federation/updates/round-000000");
+      List<Path> objects;
+      try (Stream<Path> files = Files.list(uploaded)) {
+        objects = files.filter(f -> f.toString().endsWith(".parquet")).toList();
+      }
+      assertEquals(1, objects.size(), "one update object");
+      Update update = new UpdateReader(new Configuration()).read(objects.get(0).toUri().toString());
+      assertEquals("shop-12", update.getSite());
+      assertEquals(data.size(), update.getNumExamples());
+      assertEquals(CLASSES * DIMENSION, update.getWeights().size());
+    } finally {
+      server.destroy();
+      if (!server.waitFor(10, TimeUnit.SECONDS)) {
+        server.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  /** Polls until {@code server} accepts connections on {@code port}, for at most a minute. */
+  private static void awaitPort(Process server, int port) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (System.nanoTime() < deadline) {
+      if (!server.isAlive()) {
+        throw new AssertionError(
+            "s3proxy exited: " + Files.readString(dir.resolve("s3/s3proxy.log")));
+      }
+      try (java.net.Socket socket = new java.net.Socket()) {
+        socket.connect(new java.net.InetSocketAddress("127.0.0.1", port), 500);
+        return;
+      } catch (IOException notYet) {
+        server.waitFor(100, TimeUnit.MILLISECONDS); // returns early only if the server exits
+      }
+    }
+    throw new AssertionError("s3proxy did not listen on port " + port + " within 60 s");
   }
 }

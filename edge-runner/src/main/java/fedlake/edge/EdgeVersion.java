@@ -27,9 +27,13 @@ final class EdgeVersion {
     return properties.getProperty("version", "unknown");
   }
 
-  /** {@code images} or {@code base}. */
+  /** {@code images} or {@code base} ({@code broken} when lib/ mixes jars of two builds). */
   static String variant() {
-    return EdgeImages.implementation() != null ? "images" : "base";
+    try {
+      return EdgeImages.implementation() != null ? "images" : "base";
+    } catch (IllegalStateException mixed) {
+      return "broken";
+    }
   }
 
   /** The {@code --version} line. */
@@ -39,9 +43,11 @@ final class EdgeVersion {
         + " ("
         + variant()
         + " variant"
-        + (variant().equals("images")
-            ? ": trains on --data or embeds --images with the PyTorch engine"
-            : ": trains on --data embeddings; --images needs the images variant")
+        + switch (variant()) {
+          case "images" -> ": trains on --data or embeds --images with the PyTorch engine";
+          case "base" -> ": trains on --data embeddings; --images needs the images variant";
+          default -> ": the encoder jar in lib/ is of another build; reinstall the archive";
+        }
         + "; update format of runner "
         + EdgeTrain.VERSION
         + ")";

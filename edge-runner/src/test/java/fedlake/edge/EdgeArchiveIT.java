@@ -47,7 +47,7 @@ class EdgeArchiveIT {
   private static Path tools;
   private static Path toolsWithoutJava;
 
-  record Run(int exitCode, String out, String err) {}
+  record Run(int exitCode, String out, String err, Path home) {}
 
   @BeforeAll
   static void unpack() throws Exception {
@@ -108,7 +108,8 @@ class EdgeArchiveIT {
             .redirectOutput(work.resolve("stdout").toFile())
             .redirectError(work.resolve("stderr").toFile());
     builder.environment().clear();
-    builder.environment().put("HOME", Files.createTempDirectory(dir, "home").toString());
+    Path fresh = Files.createTempDirectory(dir, "home");
+    builder.environment().put("HOME", fresh.toString());
     builder.environment().putAll(env);
     Process process = builder.start();
     if (!process.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
@@ -118,7 +119,8 @@ class EdgeArchiveIT {
     return new Run(
         process.exitValue(),
         Files.readString(work.resolve("stdout")),
-        Files.readString(work.resolve("stderr")));
+        Files.readString(work.resolve("stderr")),
+        fresh);
   }
 
   private static Map<String, String> javaOnPath() {
@@ -347,6 +349,12 @@ class EdgeArchiveIT {
             model.toString());
     assertEquals(0, run.exitCode(), run.err());
     assertTrue(run.err().contains("embedded 6, cached 0"), run.err());
+    assertTrue(
+        Files.isDirectory(run.home().resolve(".djl.ai/pytorch")),
+        "libtorch unpacked from the archive under the fresh HOME");
+    assertTrue(
+        Files.isDirectory(run.home().resolve(".fedlake/state/embeddings")),
+        "the embedding cache in the default state dir under HOME");
     List<Update> updates = updates(store);
     assertEquals(1, updates.size());
     assertEquals("plant-3", updates.get(0).getSite());

@@ -99,6 +99,12 @@ class EdgeArchiveIT {
     if (!Files.exists(link, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
       Files.createSymbolicLink(link, home.resolve("bin/fedlake-edge"));
     }
+    return launchVia(link, env, args);
+  }
+
+  /** Runs {@code command} (the launcher or a link to it) from a fresh folder with a fresh HOME. */
+  private static Run launchVia(Path link, Map<String, String> env, String... args)
+      throws Exception {
     Path work = Files.createTempDirectory(dir, "cwd");
     List<String> command = new ArrayList<>(List.of(link.toString()));
     command.addAll(List.of(args));
@@ -199,6 +205,23 @@ class EdgeArchiveIT {
           help.out());
       assertTrue(help.out().contains("  --state-dir DIR"), help.out());
     }
+  }
+
+  @Test
+  void launcherFollowsAChainOfRelativeSymlinks() throws Exception {
+    // /usr/local/bin/fe -> ../lib/fe -> ../../opt/.../bin/fedlake-edge, all relative
+    Path root = Files.createDirectories(dir.resolve("relative"));
+    Files.createDirectories(root.resolve("usr/local/bin"));
+    Files.createDirectories(root.resolve("usr/local/lib"));
+    Path opt = Files.createDirectories(root.resolve("opt"));
+    Files.createSymbolicLink(opt.resolve("fedlake"), opt.relativize(base));
+    Files.createSymbolicLink(
+        root.resolve("usr/local/lib/fe"), Path.of("../../../opt/fedlake/bin/fedlake-edge"));
+    Files.createSymbolicLink(root.resolve("usr/local/bin/fe"), Path.of("../lib/fe"));
+    Run version = launchVia(root.resolve("usr/local/bin/fe"), javaOnPath(), "--version");
+    assertEquals(0, version.exitCode(), version.err());
+    assertTrue(
+        version.out().startsWith("fedlake-edge " + VERSION + " (base variant"), version.out());
   }
 
   @Test

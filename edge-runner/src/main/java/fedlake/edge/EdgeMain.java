@@ -8,20 +8,29 @@ import fedlake.core.store.Store;
 import fedlake.core.store.StoreConfig;
 import fedlake.core.train.TrainSettings;
 import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
 
 /**
- * The edge runner CLI: {@code fedlake edge train --store URI --site ID --data PATH [options]}. Exit
- * codes: 0 done, 1 the store could not be read or written, or an unexpected failure, 2 bad usage or
- * bad input.
+ * The edge runner CLI: {@code fedlake edge train --store URI --site ID --data PATH [options]} (or
+ * {@code --images DIR --encoder MODEL} in the images variant), {@code --version}, {@code --help}.
+ * Exit codes: 0 done, 1 the store could not be read or written, or an unexpected failure, 2 bad
+ * usage or bad input.
  */
 public final class EdgeMain {
   public static final String USAGE =
       String.join(
           "\n",
-          "usage: fedlake edge train --store URI --site ID --data PATH [options]",
+          "usage: fedlake edge train --store URI --site ID (--data PATH | --images DIR --encoder PATH_OR_URL) [options]",
           "  --data PATH            embeddings: a .parquet file/folder (DatasetRow), a folder with X.npy + y.npy, or NAME_X.npy",
+          "  --images DIR           raw images, DIR/<class>/*.png|jpg|jpeg, embedded here with --encoder (images variant only);",
+          "                         class ids: numbered folders keep their number, else --classnames, else sorted folder names get 0, 1, ...",
+          "  --encoder PATH_OR_URL  frozen image encoder: TorchScript .pt file, local path, file:, http(s): or s3a:// (see docs/images.md)",
+          "  --cache DIR            embedding cache, keyed by image content and encoder (default STATE_DIR/embeddings)",
+          "  --classnames FILE      class names, line i naming class i; folders match a name or a class id",
+          "  --image-size S         side of the encoder's square input (default 224)",
           "  --cluster C            cluster whose model to train (default: the site's assignment, else lowest local loss)",
           "  training options override the federation spec's client settings (the algorithm is the spec's):",
           "  --site ID              " + Store.SITE_ALPHABET,
@@ -59,28 +68,64 @@ public final class EdgeMain {
     System.exit(run(args, System.out, System.err));
   }
 
+  /** System property the archive's launcher sets to its own name, used in usage and errors. */
+  public static final String COMMAND_PROPERTY = "fedlake.edge.command";
+
+  /**
+   * How the runner was started: {@code fedlake-edge} from the archive, else {@code fedlake edge}.
+   */
+  static String command() {
+    return System.getProperty(COMMAND_PROPERTY, "fedlake edge");
+  }
+
+  /** The usage text under the name the runner was started with. */
+  public static String usage() {
+    return USAGE.replace("fedlake edge train", command() + " train");
+  }
+
   public static int run(String[] args, PrintStream out, PrintStream err) {
+    if (args.length == 1 && (args[0].equals("--version") || args[0].equals("version"))) {
+      out.println(EdgeVersion.describe());
+      return 0;
+    }
+    if (args.length >= 1 && List.of("--help", "-h", "help").contains(args[0])) {
+      out.println(usage());
+      return 0;
+    }
     if (args.length == 0 || !"train".equals(args[0])) {
-      err.println(USAGE);
+      err.println(usage());
       return 2;
     }
+    if (args.length >= 2
+        && Arrays.stream(args).skip(1).anyMatch(a -> a.equals("--help") || a.equals("-h"))) {
+      out.println(usage());
+      return 0;
+    }
     try {
-      train(java.util.Arrays.copyOfRange(args, 1, args.length), out);
+      train(Arrays.copyOfRange(args, 1, args.length), out, err);
       return 0;
     } catch (IllegalArgumentException | IllegalStateException e) {
-      err.println("fedlake edge: " + e.getMessage());
+      err.println(command() + ": " + e.getMessage());
       return 2;
     } catch (java.io.UncheckedIOException e) {
-      err.println("fedlake edge: " + StoreConfig.describeFailure(e));
+      err.println(command() + ": " + StoreConfig.describeFailure(e));
       return 1;
     } catch (RuntimeException e) {
-      err.println("fedlake edge: unexpected failure");
+      err.println(command() + ": unexpected failure");
       e.printStackTrace(err);
       return 1;
     }
   }
 
   public static EdgeTrain.Result train(String[] argv, PrintStream out) {
+    return train(argv, out, System.err);
+  }
+
+  /**
+   * Runs {@code edge train}: training progress goes to {@code out}, the progress of embedding
+   * {@code --images} to {@code err}.
+   */
+  public static EdgeTrain.Result train(String[] argv, PrintStream out, PrintStream err) {
     Args args =
         new Args(
             "edge train",
@@ -89,6 +134,11 @@ public final class EdgeMain {
                 "store",
                 "site",
                 "data",
+                "images",
+                "encoder",
+                "cache",
+                "classnames",
+                "image-size",
                 "cluster",
                 "epochs",
                 "batch-size",
@@ -103,6 +153,7 @@ public final class EdgeMain {
                 StoreConfig.OPTION),
             Set.of("balanced-loss", "quiet", "site-stats"));
     String site = Store.checkSite(args.required("site")); // before anything is read or trained
+    EdgeImages.Request images = EdgeImages.request(args);
     ClientSettings.Overrides overrides = overrides(args);
     if (overrides.epochs() != null || overrides.learningRate() != null) {
       String useless =
@@ -132,17 +183,26 @@ public final class EdgeMain {
             TrainSettings.defaults(0)); // also checks the options before the store is opened
     Configuration conf = StoreConfig.of(args).hadoop();
     Store store = Store.open(args.required("store"), conf);
-    Dataset data = DatasetFiles.read(args.required("data"), conf);
+    java.nio.file.Path stateDir =
+        args.has("state-dir")
+            ? java.nio.file.Path.of(args.required("state-dir"))
+            : EdgeTrain.defaultStateDir();
+    Dataset data;
+    if (images == null) {
+      data = DatasetFiles.read(args.required("data"), conf);
+    } else {
+      // a store without a model, or class folders the model does not have, fail before embedding
+      fedlake.core.store.Latest latest = store.requireLatest();
+      int classes = store.readModel(latest.round(), latest.versions().firstKey()).getClassCount();
+      data = images.embed(stateDir, classes, conf, args.flag("quiet") ? null : err);
+    }
     EdgeTrain edge = new EdgeTrain(store, site, data);
     if (args.has("cluster")) {
       edge.cluster(args.integer("cluster", 0));
     }
     return edge.settings(settings)
         .overrides(overrides)
-        .stateDir(
-            args.has("state-dir")
-                ? java.nio.file.Path.of(args.required("state-dir"))
-                : EdgeTrain.defaultStateDir())
+        .stateDir(stateDir)
         .progress(args.flag("quiet") ? null : out)
         .siteStatistics(siteStatistics(args))
         .holdout(holdout)

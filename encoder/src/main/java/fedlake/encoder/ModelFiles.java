@@ -31,6 +31,11 @@ public final class ModelFiles {
 
   /** The local file or folder holding the model at {@code location}. */
   public static Path local(String location, Configuration conf) {
+    return local(location, conf, cacheFolder());
+  }
+
+  /** As {@link #local(String, Configuration)}, downloading a URL into {@code cacheFolder}. */
+  public static Path local(String location, Configuration conf, Path cacheFolder) {
     if (!isUrl(location)) {
       return Path.of(location).toAbsolutePath();
     }
@@ -42,7 +47,7 @@ public final class ModelFiles {
         Path.of(uri.getPath() == null || uri.getPath().isEmpty() ? "model" : uri.getPath())
             .getFileName()
             .toString();
-    Path target = cacheFolder().resolve(sha256(location)).resolve(name);
+    Path target = cacheFolder.resolve(sha256(location)).resolve(name);
     if (Files.isRegularFile(target)) {
       return target;
     }

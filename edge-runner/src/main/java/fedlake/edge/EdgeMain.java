@@ -59,7 +59,12 @@ public final class EdgeMain {
           "  --site-stats-min-count K  report only classes with at least K local examples (default 1)",
           "  --holdout F            keep this share of the local rows (0 <= F < 1; the same rows every round) out of training",
           "                         and report the received model's accuracy on them with the update (docs/report.md)",
+          "  --key FILE             sign the update with this site key (default STATE_DIR/keys/SITE.key when it exists)",
           "  --quiet                no progress output",
+          "",
+          "usage: fedlake edge keygen --site ID [--state-dir DIR]",
+          "  makes the site's Ed25519 signing key STATE_DIR/keys/SITE.key and SITE.pub; the operator registers",
+          "  the .pub with fedlake site add (docs/security.md)",
           StoreConfig.USAGE);
 
   private EdgeMain() {}
@@ -80,7 +85,9 @@ public final class EdgeMain {
 
   /** The usage text under the name the runner was started with. */
   public static String usage() {
-    return USAGE.replace("fedlake edge train", command() + " train");
+    return USAGE
+        .replace("fedlake edge train", command() + " train")
+        .replace("fedlake edge keygen", command() + " keygen");
   }
 
   public static int run(String[] args, PrintStream out, PrintStream err) {
@@ -91,6 +98,18 @@ public final class EdgeMain {
     if (args.length >= 1 && List.of("--help", "-h", "help").contains(args[0])) {
       out.println(usage());
       return 0;
+    }
+    if (args.length >= 1 && "keygen".equals(args[0])) {
+      try {
+        keygen(Arrays.copyOfRange(args, 1, args.length), out);
+        return 0;
+      } catch (IllegalArgumentException | IllegalStateException e) {
+        err.println(command() + ": " + e.getMessage());
+        return 2;
+      } catch (java.io.UncheckedIOException e) {
+        err.println(command() + ": " + e.getMessage());
+        return 1;
+      }
     }
     if (args.length == 0 || !"train".equals(args[0])) {
       err.println(usage());
@@ -115,6 +134,23 @@ public final class EdgeMain {
       e.printStackTrace(err);
       return 1;
     }
+  }
+
+  /** {@code edge keygen --site ID [--state-dir DIR]}: a signing key pair for the site. */
+  static void keygen(String[] argv, PrintStream out) {
+    Args args = new Args("edge keygen", argv, Set.of("site", "state-dir"), Set.of());
+    String site = Store.checkSite(args.required("site"));
+    java.nio.file.Path stateDir =
+        args.has("state-dir")
+            ? java.nio.file.Path.of(args.required("state-dir"))
+            : EdgeTrain.defaultStateDir();
+    SiteKey key = SiteKey.generate(SiteKey.defaultFile(stateDir, site).getParent(), site);
+    java.nio.file.Path pub = key.file().resolveSibling(site + ".pub");
+    out.println("site " + site + ": key " + key.keyId());
+    out.println("  private key (stays at the site): " + key.file());
+    out.println("  public key (give it to the operator): " + pub);
+    out.println("  the operator registers it with:");
+    out.println("    fedlake site add --store URI --site " + site + " --public-key " + pub);
   }
 
   public static EdgeTrain.Result train(String[] argv, PrintStream out) {
@@ -150,6 +186,7 @@ public final class EdgeMain {
                 "site-stats-spread",
                 "site-stats-min-count",
                 "holdout",
+                "key",
                 StoreConfig.OPTION),
             Set.of("balanced-loss", "quiet", "site-stats"));
     String site = Store.checkSite(args.required("site")); // before anything is read or trained
@@ -199,6 +236,13 @@ public final class EdgeMain {
     EdgeTrain edge = new EdgeTrain(store, site, data);
     if (args.has("cluster")) {
       edge.cluster(args.integer("cluster", 0));
+    }
+    java.nio.file.Path keyFile =
+        args.has("key")
+            ? java.nio.file.Path.of(args.required("key"))
+            : SiteKey.defaultFile(stateDir, site);
+    if (args.has("key") || java.nio.file.Files.exists(keyFile)) {
+      edge.signingKey(SiteKey.read(keyFile));
     }
     return edge.settings(settings)
         .overrides(overrides)

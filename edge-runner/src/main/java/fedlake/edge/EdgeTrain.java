@@ -62,6 +62,7 @@ public final class EdgeTrain {
   private Runnable beforeUpload = () -> {};
   private java.util.function.LongSupplier clock = System::currentTimeMillis;
   private Integer fromRound;
+  private SiteKey signingKey;
 
   public EdgeTrain(Store store, String site, Dataset data) {
     this.store = store;
@@ -113,6 +114,12 @@ public final class EdgeTrain {
    */
   public EdgeTrain fromRound(Integer value) {
     this.fromRound = value;
+    return this;
+  }
+
+  /** Signs every update with {@code value} (null: unsigned). */
+  EdgeTrain signingKey(SiteKey value) {
+    this.signingKey = value;
     return this;
   }
 
@@ -351,6 +358,15 @@ public final class EdgeTrain {
     if (useless != null) {
       throw new IllegalArgumentException("Site " + site + " will not train: " + useless);
     }
+    if (spec != null && spec.getRobustness().getRequireSignatures() && signingKey == null) {
+      throw new IllegalStateException(
+          "Site "
+              + site
+              + " will not train: the federation requires signed updates and this site has no key"
+              + " (edge keygen --site "
+              + site
+              + ", then the operator runs fedlake site add with its .pub; or pass --key FILE)");
+    }
     SiteState state = siteState();
     state.notes().forEach(note -> log("site %s: %s", site, note));
     ClientRound.Result trained =
@@ -411,6 +427,9 @@ public final class EdgeTrain {
             .setRunnerVersion(VERSION)
             .setCreatedTime(Instant.ofEpochMilli(clock.getAsLong()))
             .build();
+    if (signingKey != null) {
+      signingKey.sign(update);
+    }
     beforeUpload.run();
     String file;
     try {

@@ -10,6 +10,7 @@ import fedlake.jobs.cli.Commands;
 import fedlake.jobs.cli.EmbedImages;
 import fedlake.jobs.cli.ReportCommands;
 import fedlake.jobs.cli.RoundCommands;
+import fedlake.jobs.cli.SiteCommands;
 import fedlake.jobs.cli.SpecCommands;
 import fedlake.jobs.simulation.ClusteredSimulation;
 import fedlake.jobs.simulation.Demo;
@@ -39,6 +40,7 @@ public final class FedlakeMain {
           "  round-ready --store URI [--round R]    exit 0 when the round may be aggregated, 5 when not yet (the DAG sensor)",
           "  current-round --store URI              print the current round number",
           "  spec show|set --store URI [options]    the federation spec: strategy, what sites do, limits (versioned)",
+          "  site add|revoke|list --store URI ...   sites' signing keys (edge keygen makes them; docs/security.md)",
           "  simulate --data DIR --sites N --alpha A --rounds R --seed S   federated simulation on embeddings",
           "  simulate --data DIR1,DIR2,... --clusters auto|K   clustered FL: one model per cluster of similar sites",
           "  profiles --store URI                   build the current round's site profiles (Spark)",
@@ -78,6 +80,7 @@ public final class FedlakeMain {
         case "round-ready" -> RoundCommands.roundReady(rest, out, System::currentTimeMillis);
         case "current-round" -> RoundCommands.currentRound(rest, out);
         case "spec" -> SpecCommands.run(rest, out);
+        case "site" -> SiteCommands.run(rest, out);
         case "synthesize" -> Synthesize.run(rest, out);
         case "simulate" ->
             ClusteredSimulation.wanted(rest)
@@ -130,6 +133,7 @@ public final class FedlakeMain {
       case "round-ready" -> RoundCommands.ROUND_READY_USAGE;
       case "current-round" -> RoundCommands.CURRENT_ROUND_USAGE;
       case "spec" -> SpecCommands.USAGE;
+      case "site" -> SiteCommands.USAGE;
       case "history" ->
           "usage: fedlake history --store URI [--audit ROUND] [--conf KEY=VALUE]\n"
               + StoreConfig.USAGE;

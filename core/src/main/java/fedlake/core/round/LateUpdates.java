@@ -97,6 +97,22 @@ public record LateUpdates(int maxStaleness, double exponent) implements java.io.
   }
 
   /**
+   * The ids of the updates that the {@code maxStaleness} rounds before {@code round} aggregated: a
+   * late file carrying one of them again is a replay.
+   */
+  public Set<String> aggregatedIds(Store store, int round) {
+    Set<String> ids = new HashSet<>();
+    for (int r : earlierRounds(round)) {
+      for (UpdateAudit row : store.readAudit(r)) {
+        if (row.getUpdateId() != null && !"rejected".equals(row.getStatus())) {
+          ids.add(row.getUpdateId());
+        }
+      }
+    }
+    return ids;
+  }
+
+  /**
    * The models late updates of round {@code round} may have been trained from: round to cluster to
    * model, for the earlier rounds and the clusters that had a model then.
    */

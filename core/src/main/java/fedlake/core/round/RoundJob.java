@@ -388,7 +388,12 @@ public final class RoundJob {
     validator.withSampling(dp);
     LateUpdates late = LateUpdates.of(spec);
     if (late.buffered()) {
-      validator.withLateUpdates(late, late.bases(store, round, bases.keySet()));
+      validator
+          .withLateUpdates(late, late.bases(store, round, bases.keySet()))
+          .withAggregatedIds(late.aggregatedIds(store, round));
+    }
+    if (robustness.getRequireSignatures()) {
+      validator.withSignatures(fedlake.core.identity.SiteKeys.load(store));
     }
     List<UpdateFile> files = new ArrayList<>();
     List<UpdateCheck> unread = new ArrayList<>();

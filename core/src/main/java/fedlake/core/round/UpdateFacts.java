@@ -25,7 +25,9 @@ public record UpdateFacts(
     long[] labelHistogram,
     int specVersion,
     long createdTime,
-    Double holdoutAccuracy)
+    Double holdoutAccuracy,
+    String keyId,
+    String signature)
     implements Serializable {
 
   /** The facts of an update record (tests, tools that hold records). */
@@ -47,7 +49,9 @@ public record UpdateFacts(
         FloatArrays.toLongArray(u.getLabelHistogram()),
         u.getSpecVersion(),
         u.getCreatedTime() == null ? 0 : u.getCreatedTime().toEpochMilli(),
-        u.getHoldoutAccuracy());
+        u.getHoldoutAccuracy(),
+        u.getKeyId(),
+        u.getSignature());
   }
 
   /** A check that carries these facts, accepted (reason null) or rejected. */

@@ -42,7 +42,9 @@ public final class UpdateScan {
           "labelHistogram",
           "specVersion",
           "createdTime",
-          "holdoutAccuracy");
+          "holdoutAccuracy",
+          "keyId",
+          "signature");
   private static final List<String> PARAMETER_FIELDS =
       List.of("weights", "bias", "cacheKeys", "controlDelta");
   private static final String STATISTICS = "classStatistics";
@@ -151,7 +153,9 @@ public final class UpdateScan {
       if (statistics) {
         fields.add(STATISTICS);
       }
-      boolean fingerprinted = rules.poolStatistics() && columns.has(FINGERPRINT);
+      boolean fingerprinted =
+          (rules.poolStatistics() || rules.validator().checksSignatures())
+              && columns.has(FINGERPRINT);
       if (fingerprinted) {
         fields.add(FINGERPRINT);
       }
@@ -172,6 +176,10 @@ public final class UpdateScan {
       reason = UpdateValidator.shapeProblem(w, b, k, c, base);
       if (reason == null) {
         reason = rules.validator().controlDeltaProblem(controlDelta);
+      }
+      if (reason == null) {
+        String signed = fingerprinted ? columns.string(FINGERPRINT, 64) : null;
+        reason = rules.validator().signatureProblem(facts, parameters, size, controlDelta, signed);
       }
       List<ClassMoments> moments = null;
       String claimed = fingerprinted ? columns.string(FINGERPRINT, 64) : null;
@@ -361,7 +369,9 @@ public final class UpdateScan {
         histogram,
         specVersion == null ? 0 : (int) (long) specVersion,
         required(c, "createdTime"),
-        c.doubleValue("holdoutAccuracy"));
+        c.doubleValue("holdoutAccuracy"),
+        c.string("keyId", MAX_TEXT),
+        c.string("signature", MAX_TEXT));
   }
 
   private static long required(ColumnarFile c, String field) {

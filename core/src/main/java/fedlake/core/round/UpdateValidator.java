@@ -45,6 +45,8 @@ public final class UpdateValidator implements Serializable {
   private Map<Integer, Map<Integer, Model>> lateBases = Map.of();
   private LateUpdates late = LateUpdates.IGNORED;
   private fedlake.core.privacy.CentralDp sampling;
+  private fedlake.core.identity.SiteKeys keys;
+  private Set<String> aggregatedIds = Set.of();
 
   /**
    * @param bases the current round's model of each cluster
@@ -92,6 +94,50 @@ public final class UpdateValidator implements Serializable {
   public UpdateValidator withSampling(fedlake.core.privacy.CentralDp dp) {
     this.sampling = dp;
     return this;
+  }
+
+  /**
+   * Requires every update to be signed by a registered, unrevoked key of its site (null: signatures
+   * are not checked).
+   */
+  public UpdateValidator withSignatures(fedlake.core.identity.SiteKeys value) {
+    this.keys = value;
+    return this;
+  }
+
+  /** Whether signatures are checked. */
+  public boolean checksSignatures() {
+    return keys != null;
+  }
+
+  /**
+   * Update ids that earlier rounds aggregated: a file carrying one again is a replay (a copy of an
+   * aggregated update uploaded anew, which a buffered round policy would otherwise take as late).
+   */
+  public UpdateValidator withAggregatedIds(Set<String> value) {
+    this.aggregatedIds = Set.copyOf(value);
+    return this;
+  }
+
+  /**
+   * Why the update's signature does not hold (null when it does, or when signatures are not
+   * checked).
+   *
+   * @param parameters the update's parameters in the first {@code count} values
+   */
+  public String signatureProblem(
+      UpdateFacts facts,
+      float[] parameters,
+      int count,
+      float[] controlDelta,
+      String statisticsFingerprint) {
+    if (keys == null) {
+      return null;
+    }
+    byte[] digest =
+        fedlake.core.identity.UpdateSignature.digest(
+            facts, parameters, count, controlDelta, statisticsFingerprint);
+    return keys.problem(facts.site(), facts.keyId(), facts.signature(), digest);
   }
 
   /** The late-update rule in force ({@link LateUpdates#IGNORED} unless set). */
@@ -211,6 +257,16 @@ public final class UpdateValidator implements Serializable {
     }
     if (reason == null) {
       reason = controlDeltaProblem(FloatArrays.toArray(update.getControlDelta()));
+    }
+    if (reason == null) {
+      float[] parameters = Models.parameters(update);
+      reason =
+          signatureProblem(
+              facts,
+              parameters,
+              parameters.length,
+              FloatArrays.toArray(update.getControlDelta()),
+              update.getStatisticsFingerprint());
     }
     if (reason == null && update.getClassStatistics() != null) {
       reason =
@@ -375,6 +431,13 @@ public final class UpdateValidator implements Serializable {
     }
     if (registeredSites != null && !registeredSites.contains(u.site())) {
       return "unknown site '" + u.site() + "': not registered in the federation";
+    }
+    if (u.updateId() != null && aggregatedIds.contains(u.updateId())) {
+      return "replayed: update "
+          + u.updateId()
+          + " of site "
+          + u.site()
+          + " was aggregated in an earlier round";
     }
     if (sampling != null && !sampling.sampled(round, u.site())) {
       return "site "

@@ -103,6 +103,11 @@ public final class SpecCommands {
               "F",
               "largest SCAFFOLD control value, as a multiple of the logit scale (default 4)"),
           Option.value(
+              "require-signatures",
+              "yes|no",
+              "every update must be signed by a registered key of its site (default no;"
+                  + " docs/security.md)"),
+          Option.value(
               "claim-timeout-minutes",
               "M",
               "how long a round job's claim holds against jobs on other hosts (default 120)"));
@@ -303,6 +308,14 @@ public final class SpecCommands {
     }
     if (args.has("control-delta-bound")) {
       robustness.setControlDeltaBound(args.number("control-delta-bound", 0));
+    }
+    if (args.has("require-signatures")) {
+      String value = args.required("require-signatures");
+      if (!value.equals("yes") && !value.equals("no")) {
+        throw new IllegalArgumentException(
+            "--require-signatures must be yes or no, got '" + value + "'");
+      }
+      robustness.setRequireSignatures(value.equals("yes"));
     }
     if (args.has("claim-timeout-minutes")) {
       robustness.setClaimTimeoutMinutes(args.integer("claim-timeout-minutes", 0));

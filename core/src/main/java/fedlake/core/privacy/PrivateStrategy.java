@@ -112,13 +112,15 @@ public final class PrivateStrategy implements Strategy {
       }
       double norm = CentralDp.clip(change, bound);
       changes.addAll(change, 1);
+      // the edge runner clipped already: float rounding may leave its change a hair above
+      boolean clipped = norm > bound * (1 + 1e-5);
       outcomes.add(
           new UpdateOutcome(
               update.site(),
-              norm > bound ? UpdateOutcome.Action.CLIPPED : UpdateOutcome.Action.KEPT,
+              clipped ? UpdateOutcome.Action.CLIPPED : UpdateOutcome.Action.KEPT,
               String.format(
                   Locale.ROOT,
-                  norm > bound
+                  clipped
                       ? "change norm %.4g clipped to %.4g (privacy.clipNorm); weight 1 (DP-FedAvg)"
                       : "change norm %.4g within %.4g (privacy.clipNorm); weight 1 (DP-FedAvg)",
                   norm,

@@ -7,7 +7,8 @@ package fedlake.core.strategy;
  * @param action what happened to it
  * @param reason the figures: norm and bound, weight and cap, share of coordinates trimmed, score
  */
-public record UpdateOutcome(String site, Action action, String reason) {
+public record UpdateOutcome(String site, Action action, String reason)
+    implements java.io.Serializable {
   /** What a robust aggregation did to an update. */
   public enum Action {
     /** Used as sent (the reason may still give figures, such as a share trimmed). */

@@ -59,6 +59,8 @@ public final class EdgeMain {
           "  --site-stats-min-count K  report only classes with at least K local examples (default 1)",
           "  --holdout F            keep this share of the local rows (0 <= F < 1; the same rows every round) out of training",
           "                         and report the received model's accuracy on them with the update (docs/report.md)",
+          "  --local-dp-noise Z     local differential privacy: clip the change to --local-dp-clip S (default 1) and add",
+          "                         Gaussian noise of std Z x S before upload, for sites that do not trust the server",
           "  --key FILE             sign the update with this site key (default STATE_DIR/keys/SITE.key when it exists)",
           "  --quiet                no progress output",
           "",
@@ -187,6 +189,8 @@ public final class EdgeMain {
                 "site-stats-min-count",
                 "holdout",
                 "key",
+                "local-dp-clip",
+                "local-dp-noise",
                 StoreConfig.OPTION),
             Set.of("balanced-loss", "quiet", "site-stats"));
     String site = Store.checkSite(args.required("site")); // before anything is read or trained
@@ -243,6 +247,11 @@ public final class EdgeMain {
             : SiteKey.defaultFile(stateDir, site);
     if (args.has("key") || java.nio.file.Files.exists(keyFile)) {
       edge.signingKey(SiteKey.read(keyFile));
+    }
+    if (args.has("local-dp-noise")) {
+      edge.localDp(args.number("local-dp-clip", 1.0), args.number("local-dp-noise", 0));
+    } else if (args.has("local-dp-clip")) {
+      throw new IllegalArgumentException("--local-dp-clip needs --local-dp-noise");
     }
     return edge.settings(settings)
         .overrides(overrides)

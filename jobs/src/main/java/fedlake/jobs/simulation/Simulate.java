@@ -86,6 +86,7 @@ public final class Simulate {
           "                        mechanism's draw)",
           "  central differential privacy (docs/privacy.md; the population is --sites):",
           Option.usage(SpecCommands.PRIVACY),
+          "  --local-dp-noise Z    every site adds local DP noise (std Z x --local-dp-clip S, default S 1) before upload",
           "  --late F              share of the sites that are always late: each trains from the model of 1 or 2 rounds",
           "                        before (alternately, drawn with --seed) and uploads after that round was aggregated",
           "  --late-updates P      what the round job does with late updates: ignore (default) or buffer (buffered",
@@ -119,6 +120,8 @@ public final class Simulate {
   private java.util.function.Consumer<fedlake.schema.RoundPolicySpec> roundPolicy = p -> {};
   private double lateFraction;
   private double sample = 1.0;
+  private double localDpNoise;
+  private double localDpClip = 1.0;
   private java.util.function.Consumer<fedlake.schema.FederationSpec.Builder> privacy = spec -> {};
 
   public static Simulate fromArgs(String[] argv) {
@@ -155,7 +158,9 @@ public final class Simulate {
                     "late-updates",
                     "max-staleness",
                     "staleness-exponent",
-                    "holdout"),
+                    "holdout",
+                    "local-dp-clip",
+                    "local-dp-noise"),
                 Preparation.union(
                     Preparation.union(
                         Preparation.union(Preparation.OPTIONS, Option.valued(SpecCommands.ROBUST)),
@@ -193,6 +198,8 @@ public final class Simulate {
           "simulate: --sample must be in (0, 1], got " + simulate.sample);
     }
     simulate.privacy = spec -> SpecCommands.applyPrivacy(args, spec);
+    simulate.localDpNoise = args.number("local-dp-noise", 0);
+    simulate.localDpClip = args.number("local-dp-clip", 1.0);
     simulate.roundPolicy = p -> SpecCommands.applyRoundPolicy(args, p);
     simulate.storeUri = args.string("store", null);
     simulate.storeConfig = StoreConfig.of(args);
@@ -537,6 +544,7 @@ public final class Simulate {
                   .settings(siteSettings)
                   .stateDir(states)
                   .fromRound(from)
+                  .localDp(localDpClip, localDpNoise)
                   .siteStatistics(preparation.siteStatistics())
                   .holdout(holdout);
           running.put(s, pool.submit(edge::execute));

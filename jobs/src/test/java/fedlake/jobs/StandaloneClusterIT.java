@@ -150,6 +150,7 @@ class StandaloneClusterIT {
     assertEquals(0, run.code, run.text);
     assertTrue(run.text.contains("Round 0: published"), run.text);
     assertSameModel(store);
+    assertRanOnBothWorkers(run);
   }
 
   @Test
@@ -169,6 +170,7 @@ class StandaloneClusterIT {
     assertTrue(run.text.contains("State of driver driver-"), run.text);
     assertEquals("exit=0\ncommand=round\n", Files.readString(outcome));
     assertSameModel(store);
+    assertRanOnBothWorkers(run);
   }
 
   @Test
@@ -255,6 +257,42 @@ class StandaloneClusterIT {
     assertEquals(bits(reference.getBias()), bits(model.getBias()));
     assertEquals(reference.getServerState(), model.getServerState());
     assertEquals(reference.getParticipants(), model.getParticipants());
+  }
+
+  /**
+   * The run's application had an executor on each worker that fetched the lean jar and finished
+   * round tasks.
+   */
+  private static void assertRanOnBothWorkers(Run run) throws IOException {
+    Pattern appId = Pattern.compile("with app ID (app-[0-9]+-[0-9]+)");
+    Matcher m = appId.matcher(run.text);
+    if (!m.find()) {
+      Matcher driver = Pattern.compile("State of driver (driver-[0-9]+-[0-9]+)").matcher(run.text);
+      assertTrue(driver.find(), run.text);
+      String log = "";
+      for (int w = 1; w <= 2; w++) {
+        Path stderr = logs.resolve("work-" + w).resolve(driver.group(1)).resolve("stderr");
+        if (Files.exists(stderr)) {
+          log = Files.readString(stderr);
+        }
+      }
+      m = appId.matcher(log);
+      assertTrue(m.find(), "no app ID in the driver's log: " + log);
+    }
+    String jarName = Path.of(jar).getFileName().toString();
+    for (int w = 1; w <= 2; w++) {
+      Path app = logs.resolve("work-" + w).resolve(m.group(1));
+      assertTrue(Files.isDirectory(app), "no executor of " + m.group(1) + " on worker " + w);
+      try (Stream<Path> executors = Files.list(app)) {
+        boolean ran = false;
+        for (Path executor : executors.toList()) {
+          ran |=
+              Files.isRegularFile(executor.resolve(jarName))
+                  && Files.readString(executor.resolve("stderr")).contains("Finished task");
+        }
+        assertTrue(ran, "worker " + w + " ran no task of " + m.group(1) + " from " + jarName);
+      }
+    }
   }
 
   private static List<Integer> bits(List<Float> values) {
@@ -375,6 +413,9 @@ class StandaloneClusterIT {
             "2",
             "--executor-cores",
             "1",
+            // schedule once both executors registered, so that both workers get round tasks
+            "--conf",
+            "spark.scheduler.minRegisteredResourcesRatio=1.0",
             "--conf",
             "spark.driver.extraJavaOptions=" + Spark.JAVA_OPTIONS,
             "--conf",

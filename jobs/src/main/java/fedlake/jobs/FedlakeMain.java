@@ -116,6 +116,19 @@ public final class FedlakeMain {
     } catch (java.io.UncheckedIOException e) {
       err.println("fedlake " + command + ": " + StoreConfig.describeFailure(e));
       return 1;
+    } catch (NoClassDefFoundError e) {
+      String missing = String.valueOf(e.getMessage());
+      if (!missing.startsWith("fedlake/encoder/") && !missing.startsWith("ai/djl/")) {
+        throw e;
+      }
+      // the lean -spark.jar leaves the image encoder out (docs/cluster.md)
+      err.println(
+          "fedlake "
+              + command
+              + ": the image encoder is not on the class path (missing "
+              + missing
+              + "): submit fedlake-jobs-*-images.jar for the image jobs, not the -spark.jar");
+      return 2;
     } catch (RuntimeException e) {
       err.println("fedlake " + command + ": unexpected failure");
       e.printStackTrace(err);

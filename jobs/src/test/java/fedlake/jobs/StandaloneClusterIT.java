@@ -231,6 +231,29 @@ class StandaloneClusterIT {
         run.text);
   }
 
+  @Test
+  void theLeanJarSendsImageJobsToTheImagesJar() throws Exception {
+    // Spark's jars and the lean jar, as spark-submit would run it: the encoder is not there
+    List<String> command = new ArrayList<>(java("fedlake.jobs.FedlakeMain"));
+    int cp = command.indexOf("-cp") + 1;
+    command.set(cp, command.get(cp) + File.pathSeparator + jar);
+    command.addAll(
+        List.of(
+            "embed-images",
+            "--images",
+            dir.toString(),
+            "--model",
+            dir.resolve("encoder.pt").toString(),
+            "--out",
+            dir.resolve("embeddings.parquet").toString()));
+    Run run = runProcess(environment(new ProcessBuilder(command)), "embed-images-lean");
+    assertEquals(2, run.code, run.text);
+    assertTrue(
+        run.text.contains(
+            "fedlake embed-images: the image encoder is not on the class path (missing fedlake/encoder/EncoderSettings): submit fedlake-jobs-*-images.jar for the image jobs, not the -spark.jar\n"),
+        run.text);
+  }
+
   // ---- the federation ---------------------------------------------------------------------
 
   /** init + five sites training from round 0, as the edge runner does. */

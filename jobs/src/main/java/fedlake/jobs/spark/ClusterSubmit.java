@@ -192,6 +192,9 @@ public final class ClusterSubmit {
         forwarded.add(arg);
       }
     }
+    if (master == null) {
+      master = System.getProperty("spark.master"); // bin/fedlake's FEDLAKE_SPARK_MASTER
+    }
     if (master == null || !master.startsWith("spark://")) {
       throw new IllegalArgumentException(
           "option --deploy-mode cluster needs --master spark://HOST:PORT (a standalone master), got "

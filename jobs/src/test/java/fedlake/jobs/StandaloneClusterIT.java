@@ -64,7 +64,8 @@ class StandaloneClusterIT {
   /** Logs of every process (and the workers' folders) stay here for a look after a failure. */
   private static Path logs;
 
-  private static final List<Process> processes = new ArrayList<>();
+  private static final List<Process> processes =
+      java.util.Collections.synchronizedList(new ArrayList<>());
   private static Path sparkHome;
   private static String jar;
   private static String master;
@@ -85,6 +86,18 @@ class StandaloneClusterIT {
           .forEach(p -> p.toFile().delete());
     }
     sparkHome = sparkHome(dir.resolve("spark-home"), Path.of(jar));
+    // if this JVM is ended before @AfterAll runs, the cluster goes with it
+    Runtime.getRuntime()
+        .addShutdownHook(
+            new Thread(
+                () ->
+                    List.copyOf(processes)
+                        .forEach(
+                            p -> {
+                              p.descendants().forEach(ProcessHandle::destroyForcibly);
+                              p.destroyForcibly();
+                            }),
+                "stop-standalone-cluster"));
     int masterPort = freePort();
     masterUi = freePort();
     master = "spark://127.0.0.1:" + masterPort;

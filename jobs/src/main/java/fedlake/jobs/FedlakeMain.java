@@ -15,6 +15,7 @@ import fedlake.jobs.cli.SpecCommands;
 import fedlake.jobs.simulation.ClusteredSimulation;
 import fedlake.jobs.simulation.Demo;
 import fedlake.jobs.simulation.Simulate;
+import fedlake.jobs.spark.ClusterSubmit;
 import java.io.PrintStream;
 import java.util.Arrays;
 
@@ -22,7 +23,10 @@ import java.util.Arrays;
  * Entry point of {@code bin/fedlake} and of the spark-submit jar. Exit codes: 0 done, 1 the store
  * could not be read or written, or an unexpected failure, 2 bad usage or input, 3 a round with no
  * valid update (or too few before its deadline), 4 a round job that lost the race to another job on
- * the same round (it wrote nothing), 5 a round not ready yet ({@code round-ready}).
+ * the same round (it wrote nothing), 5 a round not ready yet ({@code round-ready}). {@code
+ * --outcome URI} (any command) also writes the exit code to a file, for standalone cluster deploy
+ * mode where spark-submit does not report it; {@code --deploy-mode cluster} submits the command
+ * that way and exits with the code its driver recorded ({@link ClusterSubmit}, docs/cluster.md).
  */
 public final class FedlakeMain {
   static final String USAGE =
@@ -32,7 +36,7 @@ public final class FedlakeMain {
           "  demo                                   run a small federation end to end on a local store",
           "  init --store URI --dim D --classes C [--strategy S]   start a federation: spec version 1 and round-0 model",
           "  edge train --store URI --site ID --data PATH   train at a site and upload an update (no Spark)",
-          "  round --store URI [--calibrate]        aggregate the current round (Spark)",
+          "  round --store URI [--calibrate] [--master M [--deploy-mode cluster]]   aggregate the current round (Spark)",
           "  synthesize --source text|site-stats|images --per-class M --seed S   class-balanced synthetic embeddings (Spark)",
           "  history --store URI [--audit ROUND]    print the round history",
           "  evaluation set|show --store URI [--data PATH]   register the held-out evaluation set; show a round's evaluation",
@@ -53,8 +57,26 @@ public final class FedlakeMain {
   private FedlakeMain() {}
 
   public static void main(String[] args) {
-    int code = run(args, System.out, System.err);
+    int code;
+    ClusterSubmit.Outcome outcome = null;
+    try {
+      outcome = ClusterSubmit.Outcome.of(args);
+    } catch (IllegalArgumentException e) {
+      System.err.println("fedlake: " + e.getMessage());
+      System.exit(2);
+    }
+    String[] rest = outcome.args();
+    String command = rest.length == 0 ? "" : rest[0];
+    if (ClusterSubmit.wanted(rest)) {
+      // standalone cluster deploy mode: spark-submit runs the driver, its outcome file the code
+      code =
+          ClusterSubmit.run(
+              command, Arrays.copyOfRange(rest, 1, rest.length), System.out, System.err);
+    } else {
+      code = run(rest, System.out, System.err);
+    }
     System.out.flush();
+    outcome.record(command, code, System.err);
     System.exit(code);
   }
 
@@ -102,6 +124,19 @@ public final class FedlakeMain {
     } catch (java.io.UncheckedIOException e) {
       err.println("fedlake " + command + ": " + StoreConfig.describeFailure(e));
       return 1;
+    } catch (NoClassDefFoundError e) {
+      String missing = String.valueOf(e.getMessage());
+      if (!missing.startsWith("fedlake/encoder/") && !missing.startsWith("ai/djl/")) {
+        throw e;
+      }
+      // the lean -spark.jar leaves the image encoder out (docs/cluster.md)
+      err.println(
+          "fedlake "
+              + command
+              + ": the image encoder is not on the class path (missing "
+              + missing
+              + "): submit fedlake-jobs-*-images.jar for the image jobs, not the -spark.jar");
+      return 2;
     } catch (RuntimeException e) {
       err.println("fedlake " + command + ": unexpected failure");
       e.printStackTrace(err);
@@ -126,6 +161,8 @@ public final class FedlakeMain {
               + StoreConfig.USAGE;
       case "round" ->
           "usage: fedlake round --store URI [--round R] [--master M] [--conf KEY=VALUE]   (strategy and limits: fedlake spec)\n"
+              + "       [--deploy-mode cluster]   with --master spark://HOST:PORT: the driver runs on a worker; exits with its code\n"
+              + "       [--outcome URI]   also write the exit code to this file (docs/cluster.md)\n"
               + Commands.ROUND_CALIBRATION_USAGE
               + "\n"
               + StoreConfig.USAGE;

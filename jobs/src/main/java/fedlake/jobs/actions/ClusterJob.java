@@ -62,6 +62,13 @@ public final class ClusterJob {
   public static final int K_MAX_DEFAULT = 8;
   public static final int MIN_SIZE_DEFAULT = 2;
   public static final double K_CHANGE_MARGIN_DEFAULT = 0.1;
+
+  /**
+   * A fresh partition with another k that scores a higher silhouette than the kept one in this many
+   * rounds running replaces it, even without winning by the margin.
+   */
+  static final int EVIDENCE_ROUNDS = 3;
+
   public static final int RESTARTS_DEFAULT = 3;
   private static final long ROWS_PER_PARTITION = 25_000;
 
@@ -385,10 +392,20 @@ public final class ClusterJob {
             chosen = fitted;
           }
         }
-        if (carried != null && !(best - carriedSilhouette >= kChangeMargin)) {
+        if (carried != null
+            && !(best - carriedSilhouette >= kChangeMargin)
+            && !(chosen != null
+                && chosen.k() != carried.k()
+                && best > carriedSilhouette
+                && freshWonBefore(round, EVIDENCE_ROUNDS - 1))) {
           chosen = carried;
           kChosenBy = "previous (kept)";
           separability = Math.max(best, carriedSilhouette);
+        } else if (carried != null
+            && chosen != null
+            && !(best - carriedSilhouette >= kChangeMargin)) {
+          kChosenBy = "silhouette (better " + EVIDENCE_ROUNDS + " rounds running)";
+          separability = best;
         } else if (chosen == null) { // fewer than three profiles, or no k split them
           chosen = fit(frame, 1, round);
         } else {
@@ -754,6 +771,36 @@ public final class ClusterJob {
               org.apache.spark.mllib.linalg.Matrices.dense(d, d, variance.clone()));
     }
     return new org.apache.spark.mllib.clustering.GaussianMixtureModel(weights, gaussians);
+  }
+
+  /**
+   * Whether in each of the {@code rounds} rounds before {@code round} the kept partition stood
+   * although a fresh fit scored a higher silhouette (history: kept, separability above the chosen
+   * silhouette). A fresh partition that is better round after round replaces the kept one even when
+   * it never wins by the margin: a merge made on round 1's thin evidence does not last.
+   */
+  private boolean freshWonBefore(int round, int rounds) {
+    if (rounds <= 0) {
+      return true;
+    }
+    Map<Integer, fedlake.schema.ClusterHistory> byRound = new TreeMap<>();
+    for (fedlake.schema.ClusterHistory row : ClusterStore.readHistory(store)) {
+      if (row.getRound() < round) {
+        byRound.putIfAbsent(row.getRound(), row);
+      }
+    }
+    for (int r = round - 1; r >= round - rounds; r--) {
+      fedlake.schema.ClusterHistory row = byRound.get(r);
+      if (row == null
+          || row.getKChosenBy() == null
+          || !row.getKChosenBy().startsWith("previous")
+          || row.getSeparability() == null
+          || row.getSilhouette() == null
+          || !(row.getSeparability() > row.getSilhouette())) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static double silhouette(Dataset<Row> predictions) {

@@ -226,6 +226,34 @@ class ClusterJobTest extends SparkTestBase {
   }
 
   @Test
+  void aFreshPartitionBetterThreeRoundsRunningReplacesAKeptMerge() throws IOException {
+    Store store = store();
+    SyntheticProfiles.Generated g =
+        SyntheticProfiles.generate(30, 3, CLASSES, PROJECTED, 0.3, 0, 7);
+    SyntheticProfiles.write(store, 0, g.profiles(), 1);
+    // round 0 merges two of the three groups (two clusters asked for)
+    ClusterJob.Result merged = new ClusterJob(spark(), store).round(0).k(2).execute();
+    assertTrue(AdjustedRandIndex.of(found(merged, g.profiles()), g.groups()) < 0.9);
+    for (int round = 1; round <= 3; round++) {
+      List<SiteProfile> again = new ArrayList<>();
+      for (SiteProfile p : g.profiles()) {
+        again.add(SiteProfile.newBuilder(p).setRound(round).build());
+      }
+      SyntheticProfiles.write(store, round, again, round + 1);
+      // a margin no fresh fit can win by: only the evidence of several rounds replaces the merge
+      ClusterJob.Result result =
+          new ClusterJob(spark(), store).round(round).kChangeMargin(10).execute();
+      if (round < 3) {
+        assertEquals("previous (kept)", result.kChosenBy(), "round " + round);
+        assertEquals(2, result.sizes().size(), "round " + round);
+      } else {
+        assertEquals("silhouette (better 3 rounds running)", result.kChosenBy());
+        assertEquals(1.0, AdjustedRandIndex.of(found(result, g.profiles()), g.groups()), 1e-12);
+      }
+    }
+  }
+
+  @Test
   void thePreviousAssignmentIsReplacedOnlyByAClearlyBetterFit() throws IOException {
     Store store = store();
     SyntheticProfiles.Generated g =

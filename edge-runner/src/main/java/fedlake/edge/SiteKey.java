@@ -67,16 +67,10 @@ record SiteKey(PrivateKey key, String keyId, Path file) {
     Path pub = file.resolveSibling(name.substring(0, name.length() - 4) + ".pub");
     try {
       PrivateKey key = SiteKeys.privateKey(Files.readString(file, StandardCharsets.US_ASCII));
-      String pem = Files.readString(pub, StandardCharsets.US_ASCII);
-      byte[] encoded =
-          java.util.Base64.getDecoder()
-              .decode(pem.replaceAll("-----(BEGIN|END) [A-Z ]+-----", "").replaceAll("\\s", ""));
+      byte[] encoded = SiteKeys.fromPem(Files.readAllBytes(pub));
       SiteKeys.publicKey(encoded);
       return new SiteKey(key, SiteKeys.keyId(encoded), file);
-    } catch (IOException e) {
-      throw new IllegalArgumentException(
-          "Cannot read the site key " + file + " or " + pub + ": " + e.getMessage(), e);
-    } catch (IllegalArgumentException e) {
+    } catch (IOException | IllegalArgumentException e) {
       throw new IllegalArgumentException(
           "Cannot read the site key " + file + " or " + pub + ": " + e.getMessage(), e);
     }

@@ -220,7 +220,8 @@ public final class SiteKeys implements Serializable {
         + "-----\n";
   }
 
-  private static byte[] fromPem(byte[] pem) {
+  /** The DER bytes of a PEM text (any label). */
+  public static byte[] fromPem(byte[] pem) {
     String text = new String(pem, StandardCharsets.US_ASCII);
     String body = text.replaceAll("-----(BEGIN|END) [A-Z ]+-----", "").replaceAll("\\s", "");
     try {

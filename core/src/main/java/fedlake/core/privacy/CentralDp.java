@@ -95,7 +95,7 @@ public record CentralDp(
         secret == null ? null : secret.getBytes(StandardCharsets.UTF_8));
   }
 
-  /** Why the spec's privacy settings are invalid, checked without a secret; null when valid. */
+  /** Checks the spec's privacy settings without a secret; an invalid one raises an error. */
   public static void validate(PrivacySpec p) {
     if (p == null || "none".equals(p.getMechanism())) {
       return;

@@ -5,11 +5,10 @@ import fedlake.core.numeric.ExactSum;
 import fedlake.core.strategy.Aggregate;
 import fedlake.core.strategy.Fold;
 import fedlake.core.strategy.Strategy;
-import fedlake.core.strategy.StrategyParameter;
 import fedlake.core.strategy.StrategySettings;
+import fedlake.core.strategy.StrategyWrapper;
 import fedlake.core.strategy.UpdateOutcome;
 import fedlake.core.strategy.UpdateParameters;
-import fedlake.schema.ClientAlgorithmName;
 import fedlake.schema.Model;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,13 +21,12 @@ import java.util.Locale;
  * the wrapped strategy one update, the noisy average, so that server optimizers (FedAvgM, FedAdam,
  * ...) apply their step to it (DP-FedAdam and the like). Memory: one exact sum, as FedAvg.
  */
-public final class PrivateStrategy implements Strategy {
+public final class PrivateStrategy extends StrategyWrapper {
   private static final long serialVersionUID = 1L;
-  private final Strategy inner;
   private final CentralDp dp;
 
   private PrivateStrategy(Strategy inner, CentralDp dp) {
-    this.inner = inner;
+    super(inner);
     this.dp = dp;
   }
 
@@ -42,23 +40,8 @@ public final class PrivateStrategy implements Strategy {
   }
 
   @Override
-  public String name() {
-    return inner.name();
-  }
-
-  @Override
   public String summary() {
-    return inner.summary() + ", " + dp.describe();
-  }
-
-  @Override
-  public List<StrategyParameter> parameters() {
-    return inner.parameters();
-  }
-
-  @Override
-  public ClientAlgorithmName requiredClient() {
-    return inner.requiredClient();
+    return inner().summary() + ", " + dp.describe();
   }
 
   @Override
@@ -76,7 +59,7 @@ public final class PrivateStrategy implements Strategy {
     for (int i = 0; i < average.length; i++) {
       average[i] = (float) (reference[i] + (sum.changes.get(i) + noise[i]) / denominator);
     }
-    Fold one = inner.newFold(base, settings);
+    Fold one = inner().newFold(base, settings);
     one.add(
         new UpdateParameters(
             "dp-average",
@@ -84,7 +67,7 @@ public final class PrivateStrategy implements Strategy {
             (int) Math.round((double) sum.steps / sum.count),
             average,
             new float[0]));
-    return inner.finish(base, one, settings).withOutcomes(sum.outcomes);
+    return inner().finish(base, one, settings).withOutcomes(sum.outcomes);
   }
 
   /** Exact sum of the clipped changes, with what clipping did to each for the audit. */

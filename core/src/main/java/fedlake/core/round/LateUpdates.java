@@ -70,19 +70,32 @@ public record LateUpdates(int maxStaleness, double exponent) implements java.io.
   }
 
   /**
-   * The visible update files in the folders of the {@code maxStaleness} rounds before {@code round}
-   * that no audit lists yet: late arrivals that round {@code round} may aggregate. Empty when late
-   * updates are ignored.
+   * What the audits of the {@code maxStaleness} rounds before a round say about late files.
+   *
+   * @param pending the visible update files in those rounds' folders that no audit lists yet: late
+   *     arrivals the round may aggregate
+   * @param aggregatedIds the ids of the updates those rounds aggregated: a file carrying one again
+   *     is a replay
    */
-  public List<FileStatus> pending(Store store, int round) {
+  public record Earlier(List<FileStatus> pending, Set<String> aggregatedIds) {
+    /** Nothing earlier: late updates ignored, or round 0. */
+    public static final Earlier NONE = new Earlier(List.of(), Set.of());
+  }
+
+  /** Reads the earlier rounds' audits and folders once for round {@code round}. */
+  public Earlier earlier(Store store, int round) {
     List<Integer> rounds = earlierRounds(round);
     if (rounds.isEmpty()) {
-      return List.of();
+      return Earlier.NONE;
     }
     Set<String> audited = new HashSet<>();
-    for (int r = rounds.get(0); r < round; r++) {
+    Set<String> aggregated = new HashSet<>();
+    for (int r : rounds) {
       for (UpdateAudit row : store.readAudit(r)) {
         audited.add(key(row.getFile()));
+        if (row.getUpdateId() != null && !"rejected".equals(row.getStatus())) {
+          aggregated.add(row.getUpdateId());
+        }
       }
     }
     List<FileStatus> pending = new ArrayList<>();
@@ -93,23 +106,7 @@ public record LateUpdates(int maxStaleness, double exponent) implements java.io.
         }
       }
     }
-    return pending;
-  }
-
-  /**
-   * The ids of the updates that the {@code maxStaleness} rounds before {@code round} aggregated: a
-   * late file carrying one of them again is a replay.
-   */
-  public Set<String> aggregatedIds(Store store, int round) {
-    Set<String> ids = new HashSet<>();
-    for (int r : earlierRounds(round)) {
-      for (UpdateAudit row : store.readAudit(r)) {
-        if (row.getUpdateId() != null && !"rejected".equals(row.getStatus())) {
-          ids.add(row.getUpdateId());
-        }
-      }
-    }
-    return ids;
+    return new Earlier(pending, aggregated);
   }
 
   /**

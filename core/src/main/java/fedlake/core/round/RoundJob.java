@@ -211,7 +211,7 @@ public final class RoundJob {
               bases.put(cluster, model);
             });
     FederationSpec spec = Specs.current(store).orElse(null);
-    LateUpdates late = LateUpdates.of(spec);
+    LateUpdates.Earlier earlier = LateUpdates.of(spec).earlier(store, round);
     CentralDp dp = CentralDp.of(spec, store.registeredSites().map(Set::size).orElse(0), dpSecret);
     PrivacyLedger ledger = dp == null ? null : PrivacyLedger.open(store, round, dp);
     RobustnessSpec robustness =
@@ -241,11 +241,11 @@ public final class RoundJob {
         files = claim.files(); // finish what the dead holder decided: the same files, same models
         takeover = "took over the claim of " + claim.holder() + ", which ended without publishing";
       } else {
-        files = listRound(round, late);
+        files = listRound(round, earlier);
       }
     } else {
       generation = 1;
-      files = listRound(round, late);
+      files = listRound(round, earlier);
     }
     checkpoints.reached(Checkpoint.LISTED, round);
     RoundClaim mine =
@@ -282,6 +282,7 @@ public final class RoundJob {
           bases,
           spec,
           ledger,
+          earlier,
           robustness,
           files,
           mine,
@@ -293,8 +294,8 @@ public final class RoundJob {
   }
 
   /** Everything in the round's folder, and the late files still pending when they count. */
-  private List<UpdateFile> listRound(int round, LateUpdates late) {
-    List<org.apache.hadoop.fs.FileStatus> listed = new ArrayList<>(late.pending(store, round));
+  private List<UpdateFile> listRound(int round, LateUpdates.Earlier earlier) {
+    List<org.apache.hadoop.fs.FileStatus> listed = new ArrayList<>(earlier.pending());
     listed.addAll(store.listRoundFolder(round));
     return listed.stream()
         .map(s -> new UpdateFile(s.getPath().toString(), s.isDirectory() ? -1 : s.getLen()))
@@ -343,6 +344,7 @@ public final class RoundJob {
       Map<Integer, Model> bases,
       FederationSpec spec,
       PrivacyLedger ledger,
+      LateUpdates.Earlier earlier,
       RobustnessSpec robustness,
       List<UpdateFile> listed,
       RoundClaim claim,
@@ -390,7 +392,7 @@ public final class RoundJob {
     if (late.buffered()) {
       validator
           .withLateUpdates(late, late.bases(store, round, bases.keySet()))
-          .withAggregatedIds(late.aggregatedIds(store, round));
+          .withAggregatedIds(earlier.aggregatedIds());
     }
     if (robustness.getRequireSignatures()) {
       validator.withSignatures(fedlake.core.identity.SiteKeys.load(store));

@@ -106,13 +106,13 @@ public record RoundReadiness(int minSites, long deadlineSeconds) {
 
   /**
    * Sites with at least one visible update file ({@code SITE--ID.parquet}) in the round's folder,
-   * or, when {@code late} buffers late updates, a pending late file ({@link LateUpdates#pending}),
+   * or, when {@code late} buffers late updates, a pending late file ({@link LateUpdates#earlier}),
    * registered ones only when the store registers sites; the files are not read.
    */
   public static Set<String> sitesWithUpdates(Store store, int round, LateUpdates late) {
     Set<String> registered = store.registeredSites().orElse(null);
     Set<String> sites = new TreeSet<>();
-    List<FileStatus> files = new ArrayList<>(late.pending(store, round));
+    List<FileStatus> files = new ArrayList<>(late.earlier(store, round).pending());
     files.addAll(store.listUpdates(round));
     files.forEach(
         status -> {

@@ -89,100 +89,41 @@ public record UpdateCheck(
 
   /** The same facts, aggregated into {@code target} (the site's cluster assignment). */
   public UpdateCheck withCluster(int target) {
-    return new UpdateCheck(
-        file,
-        fileBytes,
-        site,
-        updateId,
-        target,
-        createdTime,
-        numExamples,
-        localLoss,
-        localAccuracy,
-        updateNorm,
-        reason,
-        statisticsFingerprint,
-        statisticsSent,
-        staleness,
-        holdoutAccuracy);
+    return with(target, reason, statisticsFingerprint, statisticsSent, staleness);
   }
 
   /** The same facts with what the update said about its class statistics. */
   public UpdateCheck withStatistics(String fingerprint, boolean sent) {
-    return new UpdateCheck(
-        file,
-        fileBytes,
-        site,
-        updateId,
-        cluster,
-        createdTime,
-        numExamples,
-        localLoss,
-        localAccuracy,
-        updateNorm,
-        reason,
-        fingerprint,
-        sent,
-        staleness,
-        holdoutAccuracy);
+    return with(cluster, reason, fingerprint, sent, staleness);
   }
 
   /** The same facts of an update {@code rounds} rounds late. */
   public UpdateCheck withStaleness(int rounds) {
-    return new UpdateCheck(
-        file,
-        fileBytes,
-        site,
-        updateId,
-        cluster,
-        createdTime,
-        numExamples,
-        localLoss,
-        localAccuracy,
-        updateNorm,
-        reason,
-        statisticsFingerprint,
-        statisticsSent,
-        rounds,
-        holdoutAccuracy);
-  }
-
-  /** The same facts with the accuracy the update reports on the site's held-out rows. */
-  public UpdateCheck withHoldout(Double accuracy) {
-    return new UpdateCheck(
-        file,
-        fileBytes,
-        site,
-        updateId,
-        cluster,
-        createdTime,
-        numExamples,
-        localLoss,
-        localAccuracy,
-        updateNorm,
-        reason,
-        statisticsFingerprint,
-        statisticsSent,
-        staleness,
-        accuracy);
+    return with(cluster, reason, statisticsFingerprint, statisticsSent, rounds);
   }
 
   public UpdateCheck reject(String why) {
+    return with(cluster, why, statisticsFingerprint, statisticsSent, staleness);
+  }
+
+  /** The same facts of the file with another outcome. */
+  private UpdateCheck with(
+      Integer toCluster, String why, String fingerprint, boolean sent, int rounds) {
     return new UpdateCheck(
         file,
         fileBytes,
         site,
         updateId,
-        cluster,
+        toCluster,
         createdTime,
         numExamples,
         localLoss,
         localAccuracy,
         updateNorm,
         why,
-        statisticsFingerprint,
-        statisticsSent,
-        staleness,
+        fingerprint,
+        sent,
+        rounds,
         holdoutAccuracy);
   }
 }

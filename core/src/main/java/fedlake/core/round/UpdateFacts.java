@@ -57,17 +57,20 @@ public record UpdateFacts(
   /** A check that carries these facts, accepted (reason null) or rejected. */
   UpdateCheck check(String file, long fileBytes, Double updateNorm, String reason) {
     return new UpdateCheck(
-            file,
-            fileBytes,
-            site,
-            updateId,
-            cluster,
-            createdTime,
-            numExamples,
-            localLoss,
-            localAccuracy,
-            updateNorm,
-            reason)
-        .withHoldout(holdoutAccuracy);
+        file,
+        fileBytes,
+        site,
+        updateId,
+        cluster,
+        createdTime,
+        numExamples,
+        localLoss,
+        localAccuracy,
+        updateNorm,
+        reason,
+        null,
+        false,
+        0,
+        holdoutAccuracy);
   }
 }

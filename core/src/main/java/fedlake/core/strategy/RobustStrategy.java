@@ -1,7 +1,6 @@
 package fedlake.core.strategy;
 
 import fedlake.core.model.Models;
-import fedlake.schema.ClientAlgorithmName;
 import fedlake.schema.Model;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,13 +24,12 @@ import java.util.Locale;
  * needs the round's statistics (median norm, median weight) or all values of a coordinate, so its
  * fold keeps every update: K x P floats (twice that with SCAFFOLD control deltas).
  */
-public final class RobustStrategy implements Strategy {
+public final class RobustStrategy extends StrategyWrapper {
   private static final long serialVersionUID = 1L;
-  private final Strategy inner;
   private final RobustSettings robust;
 
   private RobustStrategy(Strategy inner, RobustSettings robust) {
-    this.inner = inner;
+    super(inner);
     this.robust = robust;
   }
 
@@ -41,13 +39,9 @@ public final class RobustStrategy implements Strategy {
       return inner;
     }
     if (inner instanceof RobustStrategy wrapped) {
-      return new RobustStrategy(wrapped.inner, robust);
+      return new RobustStrategy(wrapped.inner(), robust);
     }
     return new RobustStrategy(inner, robust);
-  }
-
-  public Strategy inner() {
-    return inner;
   }
 
   public RobustSettings robust() {
@@ -55,23 +49,8 @@ public final class RobustStrategy implements Strategy {
   }
 
   @Override
-  public String name() {
-    return inner.name();
-  }
-
-  @Override
   public String summary() {
-    return inner.summary() + ", robust: " + robust.describe();
-  }
-
-  @Override
-  public List<StrategyParameter> parameters() {
-    return inner.parameters();
-  }
-
-  @Override
-  public ClientAlgorithmName requiredClient() {
-    return inner.requiredClient();
+    return inner().summary() + ", robust: " + robust.describe();
   }
 
   @Override
@@ -79,13 +58,14 @@ public final class RobustStrategy implements Strategy {
     if (robust.keepsUpdates()) {
       return new KeptUpdates();
     }
-    return new Clipping(inner.newFold(base, settings), Models.parameters(base), robust.clipNorm());
+    return new Clipping(
+        inner().newFold(base, settings), Models.parameters(base), robust.clipNorm());
   }
 
   @Override
   public Aggregate finish(Model base, Fold fold, StrategySettings settings) {
     if (fold instanceof Clipping clipping) {
-      return inner.finish(base, clipping.inner, settings).withOutcomes(sorted(clipping.outcomes));
+      return inner().finish(base, clipping.inner, settings).withOutcomes(sorted(clipping.outcomes));
     }
     return finishKept(base, ((KeptUpdates) fold).updates(), settings);
   }
@@ -289,9 +269,9 @@ public final class RobustStrategy implements Strategy {
   }
 
   private Aggregate innerOf(Model base, StrategySettings settings, List<UpdateParameters> updates) {
-    Fold fold = inner.newFold(base, settings);
+    Fold fold = inner().newFold(base, settings);
     updates.forEach(fold::add);
-    return inner.finish(base, fold, settings);
+    return inner().finish(base, fold, settings);
   }
 
   /** A fixed order for the round's updates: by site (unique in a round), then content. */

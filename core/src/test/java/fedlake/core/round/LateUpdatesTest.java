@@ -92,7 +92,7 @@ class LateUpdatesTest {
     assertEquals(1, row.getLateParticipants());
 
     // the late file was audited in round 1: round 2 does not take it again
-    assertEquals(List.of(), LateUpdates.of(spec(store)).pending(store, 2));
+    assertEquals(List.of(), LateUpdates.of(spec(store)).earlier(store, 2).pending());
     assertEquals(
         Set.of(),
         RoundReadiness.sitesWithUpdates(store, 2, LateUpdates.of(spec(store))),

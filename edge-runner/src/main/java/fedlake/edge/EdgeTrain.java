@@ -403,6 +403,7 @@ public final class EdgeTrain {
     }
     SiteState state = siteState();
     state.notes().forEach(note -> log("site %s: %s", site, note));
+    long cpuBefore = fedlake.core.client.SiteCosts.threadCpuNanos();
     ClientRound.Result trained =
         ClientRound.run(
             model,
@@ -414,6 +415,7 @@ public final class EdgeTrain {
             out == null
                 ? LocalTrainer.Progress.NONE
                 : (epoch, epochs, loss) -> log("  epoch %d/%d  loss %.4f", epoch, epochs, loss));
+    long cpuMillis = (fedlake.core.client.SiteCosts.threadCpuNanos() - cpuBefore) / 1_000_000;
     float[] controlDelta = trained.outcome().controlDelta();
     if (fedlake.core.privacy.CentralDp.required(spec)) {
       clipChange(model, trained.parameters(), spec.getPrivacy().getClipNorm());
@@ -473,10 +475,19 @@ public final class EdgeTrain {
             .setSpecVersion(spec == null ? 0 : spec.getSpecVersion())
             .setRunnerVersion(VERSION)
             .setCreatedTime(Instant.ofEpochMilli(clock.getAsLong()))
+            .setDownloadBytes(downloadBytes(latest.round(), cluster, spec))
+            .setTrainCpuMillis(cpuMillis)
+            .setPeakMemoryBytes(fedlake.core.client.SiteCosts.peakMemoryBytes())
             .build();
+    fedlake.schema.UpdateEncoding encoding =
+        spec == null ? fedlake.schema.UpdateEncoding.FP32 : spec.getClient().getUpdateEncoding();
+    fedlake.core.codec.UpdateCodec.Pending encoded =
+        fedlake.core.codec.UpdateCodec.prepare(
+            update, model, encoding, train.seed() * 1_000_003L + latest.round());
     if (signingKey != null) {
-      signingKey.sign(update);
+      signingKey.sign(update); // over the parameters as the server will decode them
     }
+    encoded.pack(update);
     beforeUpload.run();
     String file;
     try {
@@ -517,8 +528,18 @@ public final class EdgeTrain {
     }
     long millis = System.currentTimeMillis() - started;
     log(
-        "site %s: wrote %s (loss %.4f, accuracy %.3f, %d steps, %d ms)",
-        site, file, trained.loss(), trained.accuracy(), trained.steps(), millis);
+        "site %s: wrote %s (loss %.4f, accuracy %.3f, %d steps, %d ms; %s, %d bytes up, %d down,"
+            + " %d ms CPU)",
+        site,
+        file,
+        trained.loss(),
+        trained.accuracy(),
+        trained.steps(),
+        millis,
+        fedlake.core.codec.UpdateCodec.id(encoding),
+        uploadBytes(file),
+        update.getDownloadBytes(),
+        cpuMillis);
     return new Result(
         file,
         latest.round(),
@@ -529,6 +550,29 @@ public final class EdgeTrain {
         trained.accuracy(),
         millis,
         missed);
+  }
+
+  private long uploadBytes(String file) {
+    try {
+      return store.fileSystem().getFileStatus(new org.apache.hadoop.fs.Path(file)).getLen();
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  /** Bytes this round's download took: the model file trained and the spec file read. */
+  private long downloadBytes(int round, int cluster, FederationSpec spec) {
+    try {
+      org.apache.hadoop.fs.FileSystem fs = store.fileSystem();
+      long bytes = fs.getFileStatus(store.modelFile(round, cluster)).getLen();
+      if (spec != null) {
+        bytes += fs.getFileStatus(Specs.file(store, spec.getSpecVersion())).getLen();
+      }
+      return bytes;
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "Site " + site + " cannot size what it read from " + store.root() + ": " + e, e);
+    }
   }
 
   /**

@@ -788,6 +788,12 @@ public final class ColumnarFile implements Closeable {
 
   /** A scalar string field (at most {@code maxLength} bytes), or null when it is absent or null. */
   public String string(String field, int maxLength) {
+    byte[] text = bytes(field, maxLength);
+    return text == null ? null : new String(text, java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /** A scalar binary field (at most {@code maxLength} bytes), or null when it is absent or null. */
+  public byte[] bytes(String field, int maxLength) {
     if (!has(field)) {
       return null;
     }
@@ -799,20 +805,10 @@ public final class ColumnarFile implements Closeable {
       int at = plain.position();
       int length = plain.getInt(at);
       if (length >= 0 && length <= plain.limit() - at - 4) {
-        if (length > maxLength) {
-          throw new InvalidInputException(
-              file,
-              "field '"
-                  + field
-                  + "' is "
-                  + length
-                  + " bytes long, at most "
-                  + maxLength
-                  + " allowed");
-        }
-        byte[] text = new byte[length];
-        plain.get(at + 4, text);
-        return new String(text, java.nio.charset.StandardCharsets.UTF_8);
+        requireLength(field, length, maxLength);
+        byte[] value = new byte[length];
+        plain.get(at + 4, value);
+        return value;
       }
     }
     ColumnReader c = column(field, PrimitiveType.PrimitiveTypeName.BINARY);
@@ -821,18 +817,16 @@ public final class ColumnarFile implements Closeable {
       return null;
     }
     Binary value = c.getBinary();
-    if (value.length() > maxLength) {
+    requireLength(field, value.length(), maxLength);
+    return value.getBytes();
+  }
+
+  private void requireLength(String field, int length, int maxLength) {
+    if (length > maxLength) {
       throw new InvalidInputException(
           file,
-          "field '"
-              + field
-              + "' is "
-              + value.length()
-              + " bytes long, at most "
-              + maxLength
-              + " allowed");
+          "field '" + field + "' is " + length + " bytes long, at most " + maxLength + " allowed");
     }
-    return value.toStringUsingUTF8();
   }
 
   /**

@@ -70,6 +70,14 @@ public final class GaussianClasses {
     return this;
   }
 
+  public int classes() {
+    return classes;
+  }
+
+  public int dimension() {
+    return dimension;
+  }
+
   /** Class centres, row-major classes x dimension, unit length. */
   public float[] centres() {
     return centres.clone();

@@ -714,6 +714,11 @@ public final class RoundJob {
               .setCluster(c.accepted() ? c.cluster() : null)
               .setNumExamples(c.updateId() == null ? null : c.numExamples())
               .setUpdateNorm(c.updateNorm())
+              .setEncoding(
+                  c.updateId() == null ? null : c.encoding() == null ? "fp32" : c.encoding())
+              .setDownloadBytes(c.cost().downloadBytes())
+              .setTrainCpuMillis(c.cost().trainCpuMillis())
+              .setPeakMemoryBytes(c.cost().peakMemoryBytes())
               .setCheckedTime(Instant.ofEpochMilli(now))
               .build());
     }
@@ -847,7 +852,25 @@ public final class RoundJob {
         .setAggregateMillis(aggregateMillis)
         .setPublishMillis(publishMillis)
         .setTotalMillis(totalMillis)
+        .setUploadBytes(
+            mine.isEmpty() ? null : mine.stream().mapToLong(UpdateCheck::fileBytes).sum())
+        .setDownloadBytes(sum(mine, SiteCost::downloadBytes))
+        .setSiteCpuMillis(sum(mine, SiteCost::trainCpuMillis))
+        .setSitePeakMemoryBytes(
+            mine.stream()
+                .map(c -> c.cost().peakMemoryBytes())
+                .filter(java.util.Objects::nonNull)
+                .max(Long::compare)
+                .orElse(null))
         .build();
+  }
+
+  /** The sum of a cost the updates report, over those that report it; null when none does. */
+  private static Long sum(
+      List<UpdateCheck> checks, java.util.function.Function<SiteCost, Long> cost) {
+    List<Long> known =
+        checks.stream().map(c -> cost.apply(c.cost())).filter(java.util.Objects::nonNull).toList();
+    return known.isEmpty() ? null : known.stream().mapToLong(Long::longValue).sum();
   }
 
   private static RoundHistory withCalibration(RoundHistory row, Calibrator.Outcome outcome) {

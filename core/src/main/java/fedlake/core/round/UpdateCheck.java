@@ -21,7 +21,9 @@ public record UpdateCheck(
     String statisticsFingerprint,
     boolean statisticsSent,
     int staleness,
-    Double holdoutAccuracy)
+    Double holdoutAccuracy,
+    String encoding,
+    SiteCost cost)
     implements Serializable {
 
   /**
@@ -33,6 +35,8 @@ public record UpdateCheck(
    * @param statisticsSent whether the update carried class statistics that the scan pooled
    * @param holdoutAccuracy the update's holdoutAccuracy (the received model on the site's held-out
    *     rows), null when it has none
+   * @param encoding the encoding the update's parameters travelled in (null: fp32 or unread)
+   * @param cost what the round cost the site, as the update reports it
    */
   public UpdateCheck(
       String file,
@@ -61,7 +65,9 @@ public record UpdateCheck(
         null,
         false,
         0,
-        null);
+        null,
+        null,
+        SiteCost.UNKNOWN);
   }
 
   /**
@@ -124,6 +130,8 @@ public record UpdateCheck(
         fingerprint,
         sent,
         rounds,
-        holdoutAccuracy);
+        holdoutAccuracy,
+        encoding,
+        cost);
   }
 }

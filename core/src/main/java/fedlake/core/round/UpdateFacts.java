@@ -27,7 +27,9 @@ public record UpdateFacts(
     long createdTime,
     Double holdoutAccuracy,
     String keyId,
-    String signature)
+    String signature,
+    String encoding,
+    SiteCost cost)
     implements Serializable {
 
   /** The facts of an update record (tests, tools that hold records). */
@@ -51,7 +53,9 @@ public record UpdateFacts(
         u.getCreatedTime() == null ? 0 : u.getCreatedTime().toEpochMilli(),
         u.getHoldoutAccuracy(),
         u.getKeyId(),
-        u.getSignature());
+        u.getSignature(),
+        u.getEncoding(),
+        new SiteCost(u.getDownloadBytes(), u.getTrainCpuMillis(), u.getPeakMemoryBytes()));
   }
 
   /** A check that carries these facts, accepted (reason null) or rejected. */
@@ -71,6 +75,8 @@ public record UpdateFacts(
         null,
         false,
         0,
-        holdoutAccuracy);
+        holdoutAccuracy,
+        encoding,
+        cost);
   }
 }

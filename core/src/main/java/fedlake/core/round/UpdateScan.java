@@ -1,6 +1,7 @@
 package fedlake.core.round;
 
 import fedlake.core.InvalidInputException;
+import fedlake.core.codec.UpdateCodec;
 import fedlake.core.columnar.ColumnarFile;
 import fedlake.core.model.FloatArrays;
 import fedlake.core.model.Models;
@@ -10,6 +11,7 @@ import fedlake.core.synth.SiteStatistics;
 import fedlake.core.synth.StatisticsPool;
 import fedlake.schema.ClassStatistics;
 import fedlake.schema.Model;
+import fedlake.schema.UpdateEncoding;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -44,9 +46,21 @@ public final class UpdateScan {
           "createdTime",
           "holdoutAccuracy",
           "keyId",
-          "signature");
+          "signature",
+          "encoding",
+          "downloadBytes",
+          "trainCpuMillis",
+          "peakMemoryBytes");
   private static final List<String> PARAMETER_FIELDS =
-      List.of("weights", "bias", "cacheKeys", "controlDelta");
+      List.of(
+          "weights",
+          "bias",
+          "cacheKeys",
+          "controlDelta",
+          "encodedChange",
+          "changeScales",
+          "encodedControlDelta",
+          "controlDeltaScales");
   private static final String STATISTICS = "classStatistics";
   private static final String FINGERPRINT = "statisticsFingerprint";
   private static final String EMPTY_FINGERPRINT = SiteStatistics.fingerprint(List.of());
@@ -144,6 +158,11 @@ public final class UpdateScan {
       bound = bound != null ? bound : declaredBound(columns, "cacheKeys", keys);
       bound = bound != null ? bound : declaredBound(columns, "controlDelta", size);
       bound = bound != null ? bound : declaredBound(columns, "labelHistogram", any.getClassCount());
+      int blocks = UpdateCodec.blocks(UpdateCodec.parts(any), any.getDimension());
+      bound = bound != null ? bound : declaredBound(columns, "changeScales", blocks);
+      bound = bound != null ? bound : declaredBound(columns, "controlDeltaScales", blocks);
+      bound = bound != null ? bound : encodedBound(columns, "encodedChange", size);
+      bound = bound != null ? bound : encodedBound(columns, "encodedControlDelta", size);
       if (bound != null) {
         return UpdateCheck.unreadable(file.uri(), file.bytes(), bound);
       }
@@ -166,14 +185,46 @@ public final class UpdateScan {
         return facts.check(file.uri(), file.bytes(), null, reason);
       }
       Model base = rules.validator().base(facts.cluster());
+      UpdateEncoding encoding = UpdateCodec.parse(facts.encoding());
       float[] parameters = buffer(size, false);
-      int w = optionalFloats(columns, "weights", parameters, 0, weights);
-      int b = optionalFloats(columns, "bias", parameters, weights, bias);
-      int k = optionalFloats(columns, "cacheKeys", parameters, weights + bias, keys);
-      boolean withDelta = columns.has("controlDelta") && columns.declaredValues("controlDelta") > 1;
-      float[] controlDelta = withDelta ? buffer(size, true) : new float[0];
-      int c = withDelta ? columns.floats("controlDelta", controlDelta, 0, size) : 0;
-      reason = UpdateValidator.shapeProblem(w, b, k, c, base);
+      float[] controlDelta;
+      if (encoding == UpdateEncoding.FP32) {
+        int w = optionalFloats(columns, "weights", parameters, 0, weights);
+        int b = optionalFloats(columns, "bias", parameters, weights, bias);
+        int k = optionalFloats(columns, "cacheKeys", parameters, weights + bias, keys);
+        boolean withDelta =
+            columns.has("controlDelta") && columns.declaredValues("controlDelta") > 1;
+        controlDelta = withDelta ? buffer(size, true) : new float[0];
+        int c = withDelta ? columns.floats("controlDelta", controlDelta, 0, size) : 0;
+        reason = UpdateValidator.shapeProblem(w, b, k, c, base);
+      } else {
+        reason = encodedOnly(columns, encoding);
+        if (reason == null) {
+          reason = decode(columns, encoding, "encodedChange", "changeScales", base, parameters);
+        }
+        if (reason == null) {
+          float[] origin = rules.validator().baseParameters(facts.round(), facts.cluster());
+          for (int i = 0; i < size; i++) {
+            parameters[i] += origin[i];
+          }
+        }
+        boolean withDelta = columns.has("encodedControlDelta");
+        controlDelta = withDelta ? buffer(size, true) : new float[0];
+        if (reason == null && withDelta) {
+          reason =
+              decode(
+                  columns,
+                  encoding,
+                  "encodedControlDelta",
+                  "controlDeltaScales",
+                  base,
+                  controlDelta);
+          if ("encodedControlDelta is missing".equals(reason)) {
+            reason = null;
+            controlDelta = new float[0];
+          }
+        }
+      }
       if (reason == null) {
         reason = rules.validator().controlDeltaProblem(controlDelta);
       }
@@ -253,6 +304,9 @@ public final class UpdateScan {
     if (named != null && !named.equals(facts.site())) {
       return "file name says site '" + named + "', the update says site '" + facts.site() + "'";
     }
+    if (UpdateCodec.parse(facts.encoding()) == null) {
+      return "encoding '" + facts.encoding() + "' is none of fp32, fp16, int8";
+    }
     return rules.validator().problem(facts);
   }
 
@@ -273,6 +327,68 @@ public final class UpdateScan {
     if (bytes > 8 * expected + COLUMN_SLACK) {
       return String.format(
           Locale.ROOT, "%s would decompress to %d bytes for %d values", field, bytes, expected);
+    }
+    return null;
+  }
+
+  /**
+   * Why an encoded update also carries plain parameters (which of the two would count?), or null.
+   */
+  private static String encodedOnly(ColumnarFile columns, UpdateEncoding encoding) {
+    for (String plain : List.of("weights", "bias", "cacheKeys", "controlDelta")) {
+      if (columns.has(plain) && columns.declaredValues(plain) > 1) {
+        return "encoding "
+            + UpdateCodec.id(encoding)
+            + " carries its values in encodedChange, but '"
+            + plain
+            + "' is not empty";
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Decodes the encoded column {@code field} (with its int8 scales) into {@code into}; returns why
+   * it cannot, or null.
+   */
+  private static String decode(
+      ColumnarFile columns,
+      UpdateEncoding encoding,
+      String field,
+      String scalesField,
+      Model base,
+      float[] into) {
+    int size = into.length;
+    byte[] encoded = columns.bytes(field, size * UpdateCodec.bytesPerValue(encoding));
+    if (encoded == null) {
+      return field + " is missing";
+    }
+    int[] parts = UpdateCodec.parts(base);
+    int blocks = UpdateCodec.blocks(parts, base.getDimension());
+    float[] scales = new float[0];
+    if (encoding == UpdateEncoding.INT8 && columns.has(scalesField)) {
+      scales = new float[blocks];
+      scales = java.util.Arrays.copyOf(scales, columns.floats(scalesField, scales, 0, blocks));
+    }
+    String why =
+        UpdateCodec.decode(encoding, encoded, scales, parts, base.getDimension(), into, size);
+    return why == null ? null : field + " " + why;
+  }
+
+  /** Why the footer declares more bytes for the encoded column {@code field} than it can need. */
+  private static String encodedBound(ColumnarFile columns, String field, long values) {
+    if (!columns.has(field)) {
+      return null;
+    }
+    long bytes = columns.declaredBytes(field);
+    if (columns.declaredValues(field) > 1 || bytes > 2 * values + COLUMN_SLACK) {
+      return String.format(
+          Locale.ROOT,
+          "%s would decompress to %d bytes in %d values, the model has %d parameters",
+          field,
+          bytes,
+          columns.declaredValues(field),
+          values);
     }
     return null;
   }
@@ -371,7 +487,12 @@ public final class UpdateScan {
         required(c, "createdTime"),
         c.doubleValue("holdoutAccuracy"),
         c.string("keyId", MAX_TEXT),
-        c.string("signature", MAX_TEXT));
+        c.string("signature", MAX_TEXT),
+        c.string("encoding", MAX_TEXT),
+        new SiteCost(
+            c.longValue("downloadBytes"),
+            c.longValue("trainCpuMillis"),
+            c.longValue("peakMemoryBytes")));
   }
 
   private static long required(ColumnarFile c, String field) {

@@ -246,6 +246,18 @@ public final class UpdateValidator implements Serializable {
     UpdateFacts facts = UpdateFacts.of(update);
     String reason = problem(facts);
     if (reason == null) {
+      try {
+        update =
+            fedlake.core.codec.UpdateCodec.decoded(
+                update,
+                facts.round() == round
+                    ? bases.get(facts.cluster())
+                    : lateBases.get(facts.round()).get(facts.cluster()));
+      } catch (IllegalArgumentException e) {
+        reason = e.getMessage();
+      }
+    }
+    if (reason == null) {
       Model base = bases.get(facts.cluster());
       reason =
           shapeProblem(
@@ -352,9 +364,9 @@ public final class UpdateValidator implements Serializable {
 
   /**
    * The flattened parameters of the model of {@code round} and {@code cluster} an update was
-   * trained from, computed once per validator instance (once per task).
+   * trained from, computed once per validator instance (once per task). Do not change it.
    */
-  private synchronized float[] baseParameters(int round, int cluster) {
+  public synchronized float[] baseParameters(int round, int cluster) {
     if (baseParameters == null) {
       baseParameters = new java.util.HashMap<>();
     }

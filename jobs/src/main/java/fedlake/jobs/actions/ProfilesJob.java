@@ -151,7 +151,12 @@ public final class ProfilesJob {
                     List<SiteProfile> profiles = new ArrayList<>();
                     while (part.hasNext()) {
                       UpdateCheck check = part.next();
-                      Update update = reader.read(check.file());
+                      Update read = reader.read(check.file());
+                      // an encoded update decodes against the round's model (a late one's own
+                      // base is not at hand here: its profile is off by the models' difference)
+                      Update update =
+                          fedlake.core.codec.UpdateCodec.decoded(
+                              read, models.value().get(read.getCluster()));
                       profiles.add(
                           builder.build(
                               update,

@@ -61,7 +61,12 @@ public final class SpecCommands {
               "L2 penalty on the weights (default " + TrainSettings.WEIGHT_DECAY_DEFAULT + ")"),
           Option.value("mu", "MU", "FedProx proximal term of prox sites (default 0)"),
           Option.flag(
-              "balanced-loss", "sites add log(local class prior) to the logits while training"));
+              "balanced-loss", "sites add log(local class prior) to the logits while training"),
+          Option.value(
+              "update-encoding",
+              "fp32|fp16|int8",
+              "how sites send their parameters: fp16 halves an update, int8 quarters it (default"
+                  + " fp32; docs/compression.md)"));
   static final List<Option> LIMITS =
       List.of(
           Option.value(
@@ -295,6 +300,9 @@ public final class SpecCommands {
     if (args.flag("balanced-loss")) {
       client.setBalancedLoss(true);
     }
+    if (args.has("update-encoding")) {
+      client.setUpdateEncoding(updateEncoding(args.required("update-encoding")));
+    }
     spec.setClient(client);
     RobustnessSpec robustness = RobustnessSpec.newBuilder(spec.getRobustness()).build();
     if (args.has("max-abs-value")) {
@@ -335,6 +343,16 @@ public final class SpecCommands {
   }
 
   /** Applies the late-update options of {@code args} to {@code policy}. */
+  /** The encoding {@code --update-encoding} names. */
+  public static fedlake.schema.UpdateEncoding updateEncoding(String id) {
+    fedlake.schema.UpdateEncoding encoding = fedlake.core.codec.UpdateCodec.parse(id);
+    if (encoding == null || id == null) {
+      throw new IllegalArgumentException(
+          "--update-encoding must be fp32, fp16 or int8, got '" + id + "'");
+    }
+    return encoding;
+  }
+
   public static void applyRoundPolicy(Args args, RoundPolicySpec policy) {
     if (args.has("late-updates")) {
       policy.setLateUpdates(

@@ -95,8 +95,9 @@ public enum Attack {
     if (this == LABEL_FLIP) {
       return;
     }
-    Update update = new UpdateReader(store.fileSystem().getConf()).read(file);
-    Model base = store.readModel(update.getRound(), update.getCluster());
+    Update read = new UpdateReader(store.fileSystem().getConf()).read(file);
+    Model base = store.readModel(read.getRound(), read.getCluster());
+    Update update = fedlake.core.codec.UpdateCodec.decoded(read, base); // attackers send fp32
     float[] w = FloatArrays.toArray(update.getWeights());
     float[] b = FloatArrays.toArray(update.getBias());
     float[] k = FloatArrays.toArray(update.getCacheKeys());

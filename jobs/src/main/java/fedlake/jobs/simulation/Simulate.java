@@ -122,6 +122,7 @@ public final class Simulate {
   private double sample = 1.0;
   private double localDpNoise;
   private double localDpClip = 1.0;
+  private fedlake.schema.UpdateEncoding encoding = fedlake.schema.UpdateEncoding.FP32;
   private java.util.function.Consumer<fedlake.schema.FederationSpec.Builder> privacy = spec -> {};
 
   public static Simulate fromArgs(String[] argv) {
@@ -160,7 +161,8 @@ public final class Simulate {
                     "staleness-exponent",
                     "holdout",
                     "local-dp-clip",
-                    "local-dp-noise"),
+                    "local-dp-noise",
+                    "update-encoding"),
                 Preparation.union(
                     Preparation.union(
                         Preparation.union(Preparation.OPTIONS, Option.valued(SpecCommands.ROBUST)),
@@ -201,6 +203,9 @@ public final class Simulate {
     simulate.localDpNoise = args.number("local-dp-noise", 0);
     simulate.localDpClip = args.number("local-dp-clip", 1.0);
     simulate.roundPolicy = p -> SpecCommands.applyRoundPolicy(args, p);
+    if (args.has("update-encoding")) {
+      simulate.encoding = SpecCommands.updateEncoding(args.required("update-encoding"));
+    }
     simulate.storeUri = args.string("store", null);
     simulate.storeConfig = StoreConfig.of(args);
     simulate.master = args.string("master", null);
@@ -383,6 +388,22 @@ public final class Simulate {
     return lag;
   }
 
+  /** Parameters of a CLIP ViT-B/32 image encoder: what full fine-tuning would send. */
+  static final long VIT_B32_IMAGE_PARAMETERS = 87_849_216L;
+
+  /**
+   * What the sites' updates cost, from history: means per accepted update over all rounds, the
+   * largest peak memory one reported, and the bytes one update of full fine-tuning would take.
+   */
+  public record Costs(
+      String encoding,
+      long updates,
+      double meanUploadBytes,
+      double meanDownloadBytes,
+      double meanTrainCpuMillis,
+      long peakMemoryBytes,
+      long fullFineTuningBytes) {}
+
   /** The simulation's outcome; {@code store} is null when it was a temporary one (removed). */
   public record Report(
       String data,
@@ -397,7 +418,8 @@ public final class Simulate {
       String store,
       String attack,
       List<String> attackers,
-      List<Defence> defence) {
+      List<Defence> defence,
+      Costs costs) {
     public double finalTestAccuracy() {
       return history.get(history.size() - 1).testAccuracy();
     }
@@ -463,6 +485,7 @@ public final class Simulate {
               .adjust(
                   spec -> {
                     spec.getClient().setProximalMu(mu);
+                    spec.getClient().setUpdateEncoding(encoding);
                     robustness.accept(spec.getRobustness());
                     roundPolicy.accept(spec.getRoundPolicy());
                     privacy.accept(spec);
@@ -527,6 +550,7 @@ public final class Simulate {
             lag.entrySet().stream().map(e -> siteName(e.getKey()) + ": " + e.getValue()).toList(),
             Specs.id(Specs.require(store).getRoundPolicy().getLateUpdates()));
       }
+      CostTotals cost = new CostTotals();
       for (int round = 0; round < rounds; round++) {
         long started = System.nanoTime();
         java.util.Map<Integer, Future<EdgeTrain.Result>> running = new java.util.TreeMap<>();
@@ -580,6 +604,7 @@ public final class Simulate {
         }
         Head.Evaluation evaluation = Models.classifier(next).evaluate(test);
         RoundHistory h = result.history().get(0);
+        cost.add(h);
         double seconds = (System.nanoTime() - started) / 1e9;
         history.add(
             new RoundReport(
@@ -625,7 +650,21 @@ public final class Simulate {
               storeUri,
               attack == null ? null : attack.id(),
               attackerNames,
-              defence);
+              defence,
+              cost.costs(fedlake.core.codec.UpdateCodec.id(encoding)));
+      Costs c = report.costs();
+      log(
+          "costs: %d updates (%s): mean %.1f KB up, %.1f KB down, %.0f ms training CPU per site and"
+              + " round; peak memory %.0f MB (this JVM, all sites); full fine-tuning of a CLIP"
+              + " ViT-B/32 image encoder would send %.1f MB an update, %.0fx more",
+          c.updates(),
+          c.encoding(),
+          c.meanUploadBytes() / 1e3,
+          c.meanDownloadBytes() / 1e3,
+          c.meanTrainCpuMillis(),
+          c.peakMemoryBytes() / 1e6,
+          c.fullFineTuningBytes() / 1e6,
+          c.meanUploadBytes() > 0 ? c.fullFineTuningBytes() / c.meanUploadBytes() : Double.NaN);
       if (reportJson != null) {
         writeJson(report, reportJson);
         log("report written to %s", reportJson);
@@ -664,6 +703,29 @@ public final class Simulate {
       if (storeUri == null) {
         removeTemporary(Path.of(java.net.URI.create(uri)));
       }
+    }
+  }
+
+  /** Sums of the history's cost columns over rounds. */
+  private static final class CostTotals {
+    private long updates;
+    private long upload;
+    private long download;
+    private long cpu;
+    private long peak;
+
+    void add(RoundHistory h) {
+      updates += h.getParticipants();
+      upload += h.getUploadBytes() == null ? 0 : h.getUploadBytes();
+      download += h.getDownloadBytes() == null ? 0 : h.getDownloadBytes();
+      cpu += h.getSiteCpuMillis() == null ? 0 : h.getSiteCpuMillis();
+      peak = Math.max(peak, h.getSitePeakMemoryBytes() == null ? 0 : h.getSitePeakMemoryBytes());
+    }
+
+    Costs costs(String encoding) {
+      double n = Math.max(1, updates);
+      return new Costs(
+          encoding, updates, upload / n, download / n, cpu / n, peak, 4 * VIT_B32_IMAGE_PARAMETERS);
     }
   }
 
@@ -748,6 +810,20 @@ public final class Simulate {
               i + 1 < report.history().size() ? "," : ""));
     }
     json.append("  ],\n");
+    Costs c = report.costs();
+    json.append(
+        String.format(
+            Locale.ROOT,
+            "  \"costs\": {\"encoding\": %s, \"updates\": %d, \"mean_upload_bytes\": %.1f,"
+                + " \"mean_download_bytes\": %.1f, \"mean_train_cpu_millis\": %.1f,"
+                + " \"peak_memory_bytes\": %d, \"full_fine_tuning_bytes\": %d},%n",
+            quote(c.encoding()),
+            c.updates(),
+            c.meanUploadBytes(),
+            c.meanDownloadBytes(),
+            c.meanTrainCpuMillis(),
+            c.peakMemoryBytes(),
+            c.fullFineTuningBytes()));
     json.append("  \"attack\": ")
         .append(report.attack() == null ? "null" : quote(report.attack()))
         .append(",\n");

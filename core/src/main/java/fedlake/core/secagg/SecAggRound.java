@@ -64,8 +64,25 @@ public final class SecAggRound {
     return opened;
   }
 
+  /**
+   * When {@code phase} closes at the latest: its length after the previous phase closed (the keys
+   * phase: after the round opened). A round job that runs long after a deadline closes one phase,
+   * and the next one gets its full length from then.
+   */
   public long deadline(int phase) {
-    return settings.deadline(opened, phase);
+    long start =
+        phase == 0
+            ? opened
+            : roster(phase - 1)
+                .map(Roster::closedMillis)
+                .orElseThrow(
+                    () ->
+                        new IllegalStateException(
+                            SecAggFiles.PHASES[phase - 1]
+                                + " phase of round "
+                                + round()
+                                + " is open"));
+    return start + settings.length(phase) * 1000L;
   }
 
   /** Words of a site's input: one per model parameter and one for the example count. */

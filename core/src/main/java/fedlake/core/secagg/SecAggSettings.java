@@ -96,16 +96,9 @@ public record SecAggSettings(
     return null;
   }
 
-  /**
-   * Deadline of phase {@code phase} (0 keys, 1 shares, 2 masked, 3 unmask) for a round opened then.
-   */
-  public long deadline(long opened, int phase) {
-    long[] lengths = {keysSeconds, sharesSeconds, maskedSeconds, unmaskSeconds};
-    long end = opened;
-    for (int i = 0; i <= phase; i++) {
-      end += lengths[i] * 1000L;
-    }
-    return end;
+  /** Length of phase {@code phase} (0 keys, 1 shares, 2 masked, 3 unmask) in seconds. */
+  public long length(int phase) {
+    return new long[] {keysSeconds, sharesSeconds, maskedSeconds, unmaskSeconds}[phase];
   }
 
   /** The threshold the round uses with {@code n} sites that posted keys: max(t, n/2 + 1). */

@@ -32,14 +32,30 @@ import java.util.function.Supplier;
  * let the round job remove the masks. A site that runs it on a schedule moves through the round.
  *
  * <p>The site's secrets (two X25519 private keys and its self-mask seed) stay in its state folder
- * ({@code STATE/secagg/round-RRRRRR.properties}, owner-only), never in the store.
+ * ({@code STATE/secagg/SITE/round-RRRRRR.properties}, owner-only), never in the store.
  */
 public final class SecAggSite {
   /** What a site's training gives: trained parameters (stored layout) and its example count. */
   public record Contribution(float[] parameters, long numExamples) {}
 
-  /** The outcome of one {@link #advance}: the phase acted on (or -1 for none) and what happened. */
-  public record Step(int phase, boolean acted, String message) {}
+  /** What one {@link #advance} came to. */
+  public enum Outcome {
+    /** The site posted its file of the phase. */
+    ACTED,
+    /** Nothing is due: the site waits for the round job to close a phase. */
+    WAITING,
+    /** The site is out of this round: a phase closed without it, or the round failed. */
+    OUT,
+    /** The site took part in every phase. */
+    DONE
+  }
+
+  /** The outcome of one {@link #advance}: the phase concerned (or -1) and what happened. */
+  public record Step(int phase, Outcome outcome, String message) {
+    public boolean acted() {
+      return outcome == Outcome.ACTED;
+    }
+  }
 
   private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -80,7 +96,7 @@ public final class SecAggSite {
     String prefix = "site " + site + ", round " + r.round() + ": ";
     var failed = r.failure();
     if (failed.isPresent()) {
-      return new Step(-1, false, prefix + "secure aggregation failed: " + failed.get());
+      return new Step(-1, Outcome.OUT, prefix + "secure aggregation failed: " + failed.get());
     }
     for (int phase = 0; phase < 4; phase++) {
       boolean posted = files.exists(files.phaseFile(phase, site));
@@ -89,7 +105,7 @@ public final class SecAggSite {
         if (roster.isPresent()) {
           return new Step(
               phase,
-              false,
+              Outcome.OUT,
               prefix
                   + "the "
                   + SecAggFiles.PHASES[phase]
@@ -100,7 +116,7 @@ public final class SecAggSite {
           if (!previous.has(site)) {
             return new Step(
                 phase,
-                false,
+                Outcome.OUT,
                 prefix
                     + "this site is not in the "
                     + SecAggFiles.PHASES[phase - 1]
@@ -116,12 +132,12 @@ public final class SecAggSite {
               case 2 -> postMasked(r, training);
               default -> postUnmask(r);
             };
-        return new Step(phase, true, prefix + message);
+        return new Step(phase, Outcome.ACTED, prefix + message);
       }
       if (roster.isEmpty()) {
         return new Step(
             phase,
-            false,
+            Outcome.WAITING,
             prefix
                 + "posted its "
                 + SecAggFiles.PHASES[phase]
@@ -131,7 +147,7 @@ public final class SecAggSite {
       }
     }
     return new Step(
-        -1, false, prefix + "took part in every phase; the round job publishes the sum");
+        -1, Outcome.DONE, prefix + "took part in every phase; the round job publishes the sum");
   }
 
   private String postKeys(SecAggRound r) {
@@ -307,7 +323,7 @@ public final class SecAggSite {
   }
 
   private java.nio.file.Path secretsFile(int round) {
-    return stateDir.resolve("secagg").resolve(Store.roundName(round) + ".properties");
+    return stateDir.resolve("secagg").resolve(site).resolve(Store.roundName(round) + ".properties");
   }
 
   private void saveSecrets(int round, Properties secrets) {

@@ -120,7 +120,12 @@ public final class SecAggServer {
               phase, r.round(), new ArrayList<>(accepted.keySet()), accepted, t, now, rejected);
       r.files().create(r.files().roster(phase), roster.toFile().bytes());
     }
-    return sum();
+    try {
+      return sum();
+    } catch (IllegalStateException | fedlake.core.InvalidInputException e) {
+      // the rosters pin every input: a sum that cannot be made now never can
+      return fail(e.getMessage());
+    }
   }
 
   /** The files of {@code phase} that pass their checks: site to SHA-256; others into rejected. */

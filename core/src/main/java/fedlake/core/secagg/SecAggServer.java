@@ -222,7 +222,7 @@ public final class SecAggServer {
               pairShares.get(dropped), t, SecAggCrypto.KEY_BYTES, "masking key of " + dropped);
       if (!java.util.Arrays.equals(SecAggCrypto.publicOf(secret), keys.get(dropped).masking())) {
         throw new IllegalStateException(
-            "Round "
+            "round "
                 + r.round()
                 + ": the masking key of "
                 + dropped
@@ -242,7 +242,7 @@ public final class SecAggServer {
   private byte[] reconstruct(Map<Integer, BigInteger> shares, int t, int bytes, String what) {
     if (shares == null || shares.size() < t) {
       throw new IllegalStateException(
-          "Round "
+          "round "
               + r.round()
               + ": "
               + (shares == null ? 0 : shares.size())
@@ -256,7 +256,7 @@ public final class SecAggServer {
       return Shamir.toBytes(Shamir.combine(shares, t), bytes);
     } catch (IllegalArgumentException e) {
       throw new IllegalStateException(
-          "Round "
+          "round "
               + r.round()
               + ": cannot rebuild the "
               + what

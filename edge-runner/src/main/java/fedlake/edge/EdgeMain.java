@@ -64,6 +64,9 @@ public final class EdgeMain {
           "  --key FILE             sign the update with this site key (default STATE_DIR/keys/SITE.key when it exists)",
           "  --quiet                no progress output",
           "",
+          "usage: fedlake edge secagg --store URI --site ID --data PATH [options]: one step of secure aggregation",
+          "  (see fedlake edge secagg --help, docs/secure-aggregation.md)",
+          "",
           "usage: fedlake edge keygen --site ID [--state-dir DIR]",
           "  makes the site's Ed25519 signing key STATE_DIR/keys/SITE.key and SITE.pub; the operator registers",
           "  the .pub with fedlake site add (docs/security.md)",
@@ -89,7 +92,8 @@ public final class EdgeMain {
   public static String usage() {
     return USAGE
         .replace("fedlake edge train", command() + " train")
-        .replace("fedlake edge keygen", command() + " keygen");
+        .replace("fedlake edge keygen", command() + " keygen")
+        .replace("fedlake edge secagg", command() + " secagg");
   }
 
   public static int run(String[] args, PrintStream out, PrintStream err) {
@@ -110,6 +114,21 @@ public final class EdgeMain {
         return 2;
       } catch (java.io.UncheckedIOException e) {
         err.println(command() + ": " + e.getMessage());
+        return 1;
+      }
+    }
+    if (args.length >= 1 && "secagg".equals(args[0])) { // docs/secure-aggregation.md
+      if (Arrays.asList(args).contains("--help")) {
+        out.println(EdgeSecAgg.USAGE.replace("fedlake edge", command()));
+        return 0;
+      }
+      try {
+        return EdgeSecAgg.run(Arrays.copyOfRange(args, 1, args.length), out);
+      } catch (IllegalArgumentException | IllegalStateException e) {
+        err.println(command() + ": " + e.getMessage());
+        return 2;
+      } catch (java.io.UncheckedIOException e) {
+        err.println(command() + ": " + StoreConfig.describeFailure(e));
         return 1;
       }
     }

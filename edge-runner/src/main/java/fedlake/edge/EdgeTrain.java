@@ -63,6 +63,7 @@ public final class EdgeTrain {
   private java.util.function.LongSupplier clock = System::currentTimeMillis;
   private Integer fromRound;
   private SiteKey signingKey;
+  private java.util.function.Function<Update, String> uploader; // null: the store (secagg: masked)
   private double localDpClip;
   private double localDpNoise;
 
@@ -223,6 +224,15 @@ public final class EdgeTrain {
     return this;
   }
 
+  /**
+   * Where the trained update goes instead of the store's update folder, returning what to report as
+   * its file (secure aggregation masks it first: EdgeSecAgg); null for the store.
+   */
+  EdgeTrain uploader(java.util.function.Function<Update, String> value) {
+    this.uploader = value;
+    return this;
+  }
+
   /** Test seam: runs after training, right before the update is uploaded. */
   EdgeTrain beforeUpload(Runnable value) {
     this.beforeUpload = value;
@@ -373,6 +383,13 @@ public final class EdgeTrain {
     if (client == null && spec != null) {
       client = spec.getClient();
     }
+    if (uploader == null && fedlake.core.secagg.SecAggSettings.on(spec)) {
+      throw new IllegalStateException(
+          "Site "
+              + site
+              + " will not upload a plain update: the federation runs secure aggregation; run"
+              + " edge secagg, which masks the update before it leaves the site");
+    }
     ClientSettings clientSettings = clientSettings(model);
     TrainSettings train = clientSettings.train();
     log(
@@ -491,7 +508,7 @@ public final class EdgeTrain {
     beforeUpload.run();
     String file;
     try {
-      file = store.writeUpdate(update).toString();
+      file = uploader != null ? uploader.apply(update) : store.writeUpdate(update).toString();
     } catch (IOException e) {
       throw new UncheckedIOException(
           "Site " + site + " cannot upload its update to " + store.root() + ": " + e.getMessage(),

@@ -171,6 +171,11 @@ public final class RoundJob {
   }
 
   public RoundResult execute() {
+    FederationSpec secure = Specs.current(store).orElse(null);
+    if (fedlake.core.secagg.SecAggSettings.on(secure)) { // the round sees only a masked sum
+      return fedlake.core.secagg.SecureRound.run(
+          store, secure, expectedRound, calibrator != null, clock, wallClock);
+    }
     long started = clock.getAsLong();
     Latest latest = store.requireLatest();
     int round = latest.round();

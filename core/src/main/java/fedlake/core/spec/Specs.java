@@ -349,6 +349,10 @@ public final class Specs {
     } else if (spec.getPrivacy() != null) {
       fedlake.core.privacy.CentralDp.validate(spec.getPrivacy());
     }
+    String secure = fedlake.core.secagg.SecAggSettings.refusal(spec); // docs/secure-aggregation.md
+    if (secure != null) {
+      throw new IllegalArgumentException(secure);
+    }
     if (spec.getRoundPolicy().getMinSites() < 1) {
       throw new IllegalArgumentException(
           "min-sites must be at least 1, got " + spec.getRoundPolicy().getMinSites());

@@ -15,6 +15,7 @@ import fedlake.schema.LateUpdatePolicy;
 import fedlake.schema.PrivacySpec;
 import fedlake.schema.RobustnessSpec;
 import fedlake.schema.RoundPolicySpec;
+import fedlake.schema.SecureAggregationSpec;
 import java.io.PrintStream;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -168,6 +169,83 @@ public final class SpecCommands {
     spec.setPrivacy(p);
   }
 
+  /** Secure aggregation options (docs/secure-aggregation.md). */
+  public static final List<Option> SECURE =
+      List.of(
+          Option.value(
+              "secure-aggregation",
+              "on|off",
+              "the round job learns only the sum of the round's quantised updates (pairwise masks,"
+                  + " t-of-n recovery of dropped sites; sites run edge secagg)"),
+          Option.value(
+              "secagg-threshold",
+              "T",
+              "fewest sites that finish a phase; the round uses max(T, n/2 + 1) (default 2)"),
+          Option.value(
+              "secagg-clip", "C", "each coordinate of a change is clamped to [-C, C] (default 10)"),
+          Option.value("secagg-scale", "S", "quantisation steps per unit (default 1048576 = 2^20)"),
+          Option.value(
+              "secagg-deadlines",
+              "K,S,M,U",
+              "seconds each phase stays open: keys, shares, masked input, unmask (default"
+                  + " 3600,3600,86400,3600)"));
+
+  /** Applies the secure aggregation options of {@code args} to {@code spec}. */
+  public static void applySecure(Args args, FederationSpec.Builder spec) {
+    if (SECURE.stream().noneMatch(o -> args.has(o.name()))) {
+      return;
+    }
+    String mode = args.has("secure-aggregation") ? args.required("secure-aggregation") : null;
+    if (mode != null && !mode.equals("on") && !mode.equals("off")) {
+      throw new IllegalArgumentException(
+          "--secure-aggregation must be on or off, got '" + mode + "'");
+    }
+    if ("off".equals(mode)) {
+      spec.setSecureAggregation(null);
+      return;
+    }
+    if (mode == null && spec.getSecureAggregation() == null) {
+      throw new IllegalArgumentException(
+          "--secagg-* options need --secure-aggregation on (the spec has it off)");
+    }
+    SecureAggregationSpec s =
+        spec.getSecureAggregation() == null
+            ? SecureAggregationSpec.newBuilder().build()
+            : SecureAggregationSpec.newBuilder(spec.getSecureAggregation()).build();
+    if (args.has("secagg-threshold")) {
+      s.setThreshold(args.integer("secagg-threshold", 0));
+    }
+    if (args.has("secagg-clip")) {
+      s.setClip(args.number("secagg-clip", 0));
+    }
+    if (args.has("secagg-scale")) {
+      s.setScale(args.number("secagg-scale", 0));
+    }
+    if (args.has("secagg-deadlines")) {
+      String[] parts = args.required("secagg-deadlines").split(",", -1);
+      long[] seconds = new long[4];
+      try {
+        if (parts.length != 4) {
+          throw new NumberFormatException();
+        }
+        for (int i = 0; i < 4; i++) {
+          seconds[i] = Long.parseLong(parts[i].trim());
+        }
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException(
+            "--secagg-deadlines needs four whole numbers of seconds (keys,shares,masked,unmask),"
+                + " got '"
+                + args.required("secagg-deadlines")
+                + "'");
+      }
+      s.setKeysSeconds(seconds[0]);
+      s.setSharesSeconds(seconds[1]);
+      s.setMaskedSeconds(seconds[2]);
+      s.setUnmaskSeconds(seconds[3]);
+    }
+    spec.setSecureAggregation(s);
+  }
+
   /** Robust aggregation options (docs/robustness.md). */
   public static final List<Option> ROBUST =
       List.of(
@@ -248,6 +326,7 @@ public final class SpecCommands {
     options.addAll(LIMITS);
     options.addAll(ROBUST);
     options.addAll(PRIVACY);
+    options.addAll(SECURE);
     return options;
   }
 
@@ -340,6 +419,7 @@ public final class SpecCommands {
     applyRoundPolicy(args, policy);
     spec.setRoundPolicy(policy);
     applyPrivacy(args, spec);
+    applySecure(args, spec);
   }
 
   /** Applies the late-update options of {@code args} to {@code policy}. */

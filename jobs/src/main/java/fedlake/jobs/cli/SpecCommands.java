@@ -62,6 +62,26 @@ public final class SpecCommands {
           Option.value("mu", "MU", "FedProx proximal term of prox sites (default 0)"),
           Option.flag(
               "balanced-loss", "sites add log(local class prior) to the logits while training"));
+  static final List<Option> PERSONALISATION =
+      List.of(
+          Option.value(
+              "personalisation",
+              "MODE",
+              "feddat: every site keeps a local head next to the shared one (docs/personalisation.md); none: off"),
+          Option.value(
+              "distillation-temperature",
+              "T",
+              "feddat: temperature of the softened KL terms (default "
+                  + fedlake.core.client.Personalisation.TEMPERATURE_DEFAULT
+                  + ")"),
+          Option.value(
+              "shared-distillation",
+              "W",
+              "feddat: weight of the shared head's KL towards the teacher (default 1)"),
+          Option.value(
+              "local-distillation",
+              "W",
+              "feddat: weight of the local head's KL towards the shared head (default 1)"));
   static final List<Option> LIMITS =
       List.of(
           Option.value(
@@ -240,6 +260,7 @@ public final class SpecCommands {
     options.add(STRATEGY);
     options.addAll(strategyParameters());
     options.addAll(CLIENT);
+    options.addAll(PERSONALISATION);
     options.addAll(LIMITS);
     options.addAll(ROBUST);
     options.addAll(PRIVACY);
@@ -253,6 +274,49 @@ public final class SpecCommands {
   /** Whether any spec option is on the command line. */
   static boolean anyGiven(Args args) {
     return all().stream().anyMatch(o -> args.has(o.name()));
+  }
+
+  /**
+   * Applies --personalisation feddat|none and the distillation settings to {@code client}; the
+   * settings alone change a personalisation already in the spec.
+   */
+  public static void applyPersonalisation(Args args, ClientSpec client) {
+    if (args.has("personalisation")) {
+      String mode = args.required("personalisation");
+      if (mode.equals("none")) {
+        client.setPersonalisation(null);
+      } else if (mode.equals(fedlake.core.client.Personalisation.FEDDAT)) {
+        if (client.getPersonalisation() == null) {
+          client.setPersonalisation(fedlake.core.client.Personalisation.feddat().toSpec());
+        }
+      } else {
+        throw new IllegalArgumentException(
+            "--personalisation must be 'feddat' or 'none', got '" + mode + "'");
+      }
+    }
+    boolean tuned =
+        args.has("distillation-temperature")
+            || args.has("shared-distillation")
+            || args.has("local-distillation");
+    if (!tuned) {
+      return;
+    }
+    fedlake.schema.PersonalisationSpec p = client.getPersonalisation();
+    if (p == null) {
+      throw new IllegalArgumentException(
+          "--distillation-temperature, --shared-distillation and --local-distillation need"
+              + " --personalisation feddat");
+    }
+    if (args.has("distillation-temperature")) {
+      p.setTemperature(args.number("distillation-temperature", 0));
+    }
+    if (args.has("shared-distillation")) {
+      p.setSharedDistillation(args.number("shared-distillation", 0));
+    }
+    if (args.has("local-distillation")) {
+      p.setLocalDistillation(args.number("local-distillation", 0));
+    }
+    fedlake.core.client.Personalisation.of(p);
   }
 
   /**
@@ -295,6 +359,7 @@ public final class SpecCommands {
     if (args.flag("balanced-loss")) {
       client.setBalancedLoss(true);
     }
+    applyPersonalisation(args, client);
     spec.setClient(client);
     RobustnessSpec robustness = RobustnessSpec.newBuilder(spec.getRobustness()).build();
     if (args.has("max-abs-value")) {

@@ -62,7 +62,7 @@ public final class SpecCommands {
           Option.value("mu", "MU", "FedProx proximal term of prox sites (default 0)"),
           Option.flag(
               "balanced-loss", "sites add log(local class prior) to the logits while training"));
-  static final List<Option> PERSONALISATION =
+  public static final List<Option> PERSONALISATION =
       List.of(
           Option.value(
               "personalisation",

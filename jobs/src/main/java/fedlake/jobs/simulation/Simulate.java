@@ -91,6 +91,12 @@ public final class Simulate {
           "                        before (alternately, drawn with --seed) and uploads after that round was aggregated",
           "  --late-updates P      what the round job does with late updates: ignore (default) or buffer (buffered",
           "                        asynchronous aggregation; --max-staleness N, --staleness-exponent A: docs/storage.md)",
+          "  --personalise         FedDAT personalisation (docs/personalisation.md): sites keep a local head next to the",
+          "                        shared one; reports per site the personalised and the global model's accuracy on test",
+          "                        rows drawn with the site's own label distribution (--site-test-rows N, default "
+              + PersonalEvaluation.ROWS_DEFAULT
+              + ")",
+          Option.usage(SpecCommands.PERSONALISATION),
           "  robust aggregation (docs/robustness.md):",
           Option.usage(SpecCommands.ROBUST),
           Preparation.USAGE,
@@ -123,6 +129,10 @@ public final class Simulate {
   private double localDpNoise;
   private double localDpClip = 1.0;
   private java.util.function.Consumer<fedlake.schema.FederationSpec.Builder> privacy = spec -> {};
+  private boolean personalise;
+  private int siteTestRows = PersonalEvaluation.ROWS_DEFAULT;
+  private java.util.function.Consumer<fedlake.schema.ClientSpec> personalisation = c -> {};
+  private PersonalEvaluation.Result personal;
 
   public static Simulate fromArgs(String[] argv) {
     Args args =
@@ -160,13 +170,16 @@ public final class Simulate {
                     "staleness-exponent",
                     "holdout",
                     "local-dp-clip",
-                    "local-dp-noise"),
+                    "local-dp-noise",
+                    "site-test-rows"),
                 Preparation.union(
                     Preparation.union(
                         Preparation.union(Preparation.OPTIONS, Option.valued(SpecCommands.ROBUST)),
                         Option.valued(SpecCommands.PRIVACY)),
-                    Option.valued(SpecCommands.strategyParameters()))),
-            Preparation.union(Set.of("balanced-loss"), Preparation.FLAGS));
+                    Preparation.union(
+                        Option.valued(SpecCommands.strategyParameters()),
+                        Option.valued(SpecCommands.PERSONALISATION)))),
+            Preparation.union(Set.of("balanced-loss", "personalise"), Preparation.FLAGS));
     Simulate simulate =
         new Simulate()
             .data(args.required("data"))
@@ -201,6 +214,12 @@ public final class Simulate {
     simulate.localDpNoise = args.number("local-dp-noise", 0);
     simulate.localDpClip = args.number("local-dp-clip", 1.0);
     simulate.roundPolicy = p -> SpecCommands.applyRoundPolicy(args, p);
+    if (args.flag("personalise")) {
+      simulate.personalise(args.integer("site-test-rows", PersonalEvaluation.ROWS_DEFAULT));
+      simulate.personalisation = client -> SpecCommands.applyPersonalisation(args, client);
+    } else if (args.has("site-test-rows")) {
+      throw new IllegalArgumentException("simulate: --site-test-rows needs --personalise");
+    }
     simulate.storeUri = args.string("store", null);
     simulate.storeConfig = StoreConfig.of(args);
     simulate.master = args.string("master", null);
@@ -249,6 +268,26 @@ public final class Simulate {
           p.setStalenessExponent(exponent);
         };
     return this;
+  }
+
+  /**
+   * FedDAT personalisation (the spec's default settings): sites keep a local head, and the report
+   * gives per site the personalised and the global accuracy on {@code rows} test rows drawn with
+   * the site's label distribution.
+   */
+  public Simulate personalise(int rows) {
+    if (rows < 1) {
+      throw new IllegalArgumentException(
+          "simulate: --site-test-rows must be at least 1, got " + rows);
+    }
+    this.personalise = true;
+    this.siteTestRows = rows;
+    return this;
+  }
+
+  /** After {@link #execute()} with {@link #personalise}: the last round's per-site evaluation. */
+  public PersonalEvaluation.Result personalResult() {
+    return personal;
   }
 
   /** Sets robust aggregation in the federation spec (clipping, weight cap, rule). */
@@ -463,6 +502,12 @@ public final class Simulate {
               .adjust(
                   spec -> {
                     spec.getClient().setProximalMu(mu);
+                    if (personalise) {
+                      spec.getClient()
+                          .setPersonalisation(
+                              fedlake.core.client.Personalisation.feddat().toSpec());
+                      personalisation.accept(spec.getClient());
+                    }
                     robustness.accept(spec.getRobustness());
                     roundPolicy.accept(spec.getRoundPolicy());
                     privacy.accept(spec);
@@ -526,6 +571,22 @@ public final class Simulate {
             sites,
             lag.entrySet().stream().map(e -> siteName(e.getKey()) + ": " + e.getValue()).toList(),
             Specs.id(Specs.require(store).getRoundPolicy().getLateUpdates()));
+      }
+      List<Dataset> siteTests = new ArrayList<>();
+      List<String> siteNames = new ArrayList<>();
+      if (personalise) {
+        for (int s = 0; s < sites; s++) {
+          siteNames.add(siteName(s));
+          siteTests.add(
+              PersonalEvaluation.draw(
+                  siteData.get(s), test, classes, siteTestRows, seed * 7_919L + s));
+        }
+        log(
+            "personalise: %s; %d test rows a site, drawn with its own label distribution",
+            fedlake.core.client.Personalisation.of(
+                    Specs.require(store).getClient().getPersonalisation())
+                .describe(),
+            siteTestRows);
       }
       for (int round = 0; round < rounds; round++) {
         long started = System.nanoTime();
@@ -610,6 +671,17 @@ public final class Simulate {
         if (h.getCalibrationMessage() != null) {
           log("      %s", h.getCalibrationMessage());
         }
+        if (personalise) {
+          personal =
+              PersonalEvaluation.evaluate(
+                  next, states, store.root().toString(), siteNames, siteTests, null);
+          log(
+              "      per-site test rows: personalised %.4f, global %.4f",
+              personal.personalised(), personal.global());
+        }
+      }
+      if (personal != null) {
+        PersonalEvaluation.print(personal, null, line -> log("%s", line));
       }
       Report report =
           new Report(

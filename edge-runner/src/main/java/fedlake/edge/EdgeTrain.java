@@ -421,17 +421,26 @@ public final class EdgeTrain {
     SiteState state = siteState();
     state.notes().forEach(note -> log("site %s: %s", site, note));
     long cpuBefore = fedlake.core.client.SiteCosts.threadCpuNanos();
+    if (clientSettings.personalisation() != null) {
+      log(
+          "site %s: personalisation %s; only the shared head is uploaded",
+          site, clientSettings.personalisation().describe());
+    }
     ClientRound.Result trained =
-        ClientRound.run(
-            model,
-            cluster,
-            data,
-            clientSettings,
-            state,
-            line -> log("site %s: %s", site, line),
-            out == null
-                ? LocalTrainer.Progress.NONE
-                : (epoch, epochs, loss) -> log("  epoch %d/%d  loss %.4f", epoch, epochs, loss));
+        (clientSettings.personalisation() != null
+                ? (RoundRunner) fedlake.core.client.FedDatRound::run
+                : (RoundRunner) ClientRound::run)
+            .run(
+                model,
+                cluster,
+                data,
+                clientSettings,
+                state,
+                line -> log("site %s: %s", site, line),
+                out == null
+                    ? LocalTrainer.Progress.NONE
+                    : (epoch, epochs, loss) ->
+                        log("  epoch %d/%d  loss %.4f", epoch, epochs, loss));
     long cpuMillis = (fedlake.core.client.SiteCosts.threadCpuNanos() - cpuBefore) / 1_000_000;
     float[] controlDelta = trained.outcome().controlDelta();
     if (fedlake.core.privacy.CentralDp.required(spec)) {
@@ -605,6 +614,19 @@ public final class EdgeTrain {
             ? ClientAlgorithmName.SGD
             : ClientAlgorithmName.SCAFFOLD;
     return new ClientSettings(algorithm, overrides.apply(settings), 0);
+  }
+
+  /** {@link ClientRound#run} or a personalisation mode's round. */
+  @FunctionalInterface
+  private interface RoundRunner {
+    ClientRound.Result run(
+        Model model,
+        int cluster,
+        Dataset data,
+        ClientSettings settings,
+        SiteState state,
+        java.util.function.Consumer<String> log,
+        LocalTrainer.Progress progress);
   }
 
   /** The site's state for this store: STATE_DIR/<hash of store URI>/<site>/. */

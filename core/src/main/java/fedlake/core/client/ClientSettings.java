@@ -8,9 +8,17 @@ import fedlake.schema.ClientSpec;
  * What a site does in a round: the client algorithm, its training settings and FedProx's mu.
  *
  * @param proximalMu FedProx's mu, read by {@link ClientAlgorithmName#PROX} only
+ * @param personalisation the personalisation mode ({@link FedDatRound}), null for none
  */
 public record ClientSettings(
-    ClientAlgorithmName algorithm, TrainSettings train, double proximalMu) {
+    ClientAlgorithmName algorithm,
+    TrainSettings train,
+    double proximalMu,
+    Personalisation personalisation) {
+  public ClientSettings(ClientAlgorithmName algorithm, TrainSettings train, double proximalMu) {
+    this(algorithm, train, proximalMu, null);
+  }
+
   public ClientSettings {
     if (algorithm == null || train == null) {
       throw new IllegalArgumentException("Client settings need an algorithm and training settings");
@@ -32,14 +40,15 @@ public record ClientSettings(
             spec.getWeightDecay(),
             seed,
             spec.getBalancedLoss()),
-        spec.getProximalMu());
+        spec.getProximalMu(),
+        Personalisation.of(spec.getPersonalisation()));
   }
 
   /**
    * These settings with the site's own training settings where it gave them; the algorithm stays.
    */
   public ClientSettings with(Overrides overrides) {
-    return new ClientSettings(algorithm, overrides.apply(train), proximalMu);
+    return new ClientSettings(algorithm, overrides.apply(train), proximalMu, personalisation);
   }
 
   /** The algorithm these settings name. */

@@ -299,6 +299,7 @@ public final class Specs {
     if (!(client.getProximalMu() >= 0) || !Double.isFinite(client.getProximalMu())) {
       throw new IllegalArgumentException("proximal mu must be >= 0, got " + client.getProximalMu());
     }
+    fedlake.core.client.Personalisation.of(client.getPersonalisation());
     if (!(spec.getRobustness().getMaxAbsValue() > 0)) {
       throw new IllegalArgumentException(
           "max-abs-value must be positive, got " + spec.getRobustness().getMaxAbsValue());

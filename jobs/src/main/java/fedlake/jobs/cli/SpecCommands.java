@@ -68,6 +68,26 @@ public final class SpecCommands {
               "fp32|fp16|int8",
               "how sites send their parameters: fp16 halves an update, int8 quarters it (default"
                   + " fp32; docs/compression.md)"));
+  public static final List<Option> PERSONALISATION =
+      List.of(
+          Option.value(
+              "personalisation",
+              "MODE",
+              "feddat: every site keeps a local head next to the shared one (docs/personalisation.md); none: off"),
+          Option.value(
+              "distillation-temperature",
+              "T",
+              "feddat: temperature of the softened KL terms (default "
+                  + fedlake.core.client.Personalisation.TEMPERATURE_DEFAULT
+                  + ")"),
+          Option.value(
+              "shared-distillation",
+              "W",
+              "feddat: weight of the shared head's KL towards the teacher (default 1)"),
+          Option.value(
+              "local-distillation",
+              "W",
+              "feddat: weight of the local head's KL towards the shared head (default 1)"));
   static final List<Option> LIMITS =
       List.of(
           Option.value(
@@ -323,6 +343,7 @@ public final class SpecCommands {
     options.add(STRATEGY);
     options.addAll(strategyParameters());
     options.addAll(CLIENT);
+    options.addAll(PERSONALISATION);
     options.addAll(LIMITS);
     options.addAll(ROBUST);
     options.addAll(PRIVACY);
@@ -337,6 +358,49 @@ public final class SpecCommands {
   /** Whether any spec option is on the command line. */
   static boolean anyGiven(Args args) {
     return all().stream().anyMatch(o -> args.has(o.name()));
+  }
+
+  /**
+   * Applies --personalisation feddat|none and the distillation settings to {@code client}; the
+   * settings alone change a personalisation already in the spec.
+   */
+  public static void applyPersonalisation(Args args, ClientSpec client) {
+    if (args.has("personalisation")) {
+      String mode = args.required("personalisation");
+      if (mode.equals("none")) {
+        client.setPersonalisation(null);
+      } else if (mode.equals(fedlake.core.client.Personalisation.FEDDAT)) {
+        if (client.getPersonalisation() == null) {
+          client.setPersonalisation(fedlake.core.client.Personalisation.feddat().toSpec());
+        }
+      } else {
+        throw new IllegalArgumentException(
+            "--personalisation must be 'feddat' or 'none', got '" + mode + "'");
+      }
+    }
+    boolean tuned =
+        args.has("distillation-temperature")
+            || args.has("shared-distillation")
+            || args.has("local-distillation");
+    if (!tuned) {
+      return;
+    }
+    fedlake.schema.PersonalisationSpec p = client.getPersonalisation();
+    if (p == null) {
+      throw new IllegalArgumentException(
+          "--distillation-temperature, --shared-distillation and --local-distillation need"
+              + " --personalisation feddat");
+    }
+    if (args.has("distillation-temperature")) {
+      p.setTemperature(args.number("distillation-temperature", 0));
+    }
+    if (args.has("shared-distillation")) {
+      p.setSharedDistillation(args.number("shared-distillation", 0));
+    }
+    if (args.has("local-distillation")) {
+      p.setLocalDistillation(args.number("local-distillation", 0));
+    }
+    fedlake.core.client.Personalisation.of(p);
   }
 
   /**
@@ -382,6 +446,7 @@ public final class SpecCommands {
     if (args.has("update-encoding")) {
       client.setUpdateEncoding(updateEncoding(args.required("update-encoding")));
     }
+    applyPersonalisation(args, client);
     spec.setClient(client);
     RobustnessSpec robustness = RobustnessSpec.newBuilder(spec.getRobustness()).build();
     if (args.has("max-abs-value")) {

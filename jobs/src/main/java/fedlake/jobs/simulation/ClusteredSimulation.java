@@ -68,6 +68,9 @@ public final class ClusteredSimulation {
           "  --sites N --alpha A --rounds R --seed S --local-epochs E --store URI --report-json FILE --master M --strategy S",
           "                        as for the single-dataset simulate; the global-model baseline runs in URI-global",
           "  --no-baseline         skip the global-model baseline",
+          "  --personalise         the global-model federation runs FedDAT personalisation (docs/personalisation.md):",
+          "                        per site, on test rows drawn with its own label distribution (--site-test-rows N),",
+          "                        the personalised model against the global and the site's cluster model",
           "  --plot FILE           PNG: per-site accuracy per round (per-cluster and global models), ARI, centralised reference",
           "  plus the edge runner's --batch-size, --learning-rate, --momentum, --weight-decay, --balanced-loss",
           StoreConfig.USAGE);
@@ -92,6 +95,9 @@ public final class ClusteredSimulation {
   private String master;
   private boolean baseline = true;
   private PrintStream out;
+  private boolean personalise;
+  private int siteTestRows = PersonalEvaluation.ROWS_DEFAULT;
+  private PersonalEvaluation.Result personal;
 
   /** Whether {@code simulate} should run this instead of the single-dataset simulation. */
   public static boolean wanted(String[] argv) {
@@ -140,8 +146,9 @@ public final class ClusteredSimulation {
                 "momentum",
                 "weight-decay",
                 "strategy",
+                "site-test-rows",
                 StoreConfig.OPTION),
-            Set.of("balanced-loss", "no-baseline"));
+            Set.of("balanced-loss", "no-baseline", "personalise"));
     ClusteredSimulation s = new ClusteredSimulation();
     s.dataDirs =
         Arrays.stream(args.required("data").split(","))
@@ -188,6 +195,19 @@ public final class ClusteredSimulation {
     s.strategy = args.string("strategy", "scaffold");
     s.master = args.string("master", null);
     s.baseline = !args.flag("no-baseline");
+    s.personalise = args.flag("personalise");
+    s.siteTestRows = args.integer("site-test-rows", PersonalEvaluation.ROWS_DEFAULT);
+    if (s.personalise && !s.baseline) {
+      throw new IllegalArgumentException(
+          "simulate: --personalise runs in the global-model federation; drop --no-baseline");
+    }
+    if (!s.personalise && args.has("site-test-rows")) {
+      throw new IllegalArgumentException("simulate: --site-test-rows needs --personalise");
+    }
+    if (s.siteTestRows < 1) {
+      throw new IllegalArgumentException(
+          "simulate: --site-test-rows must be at least 1, got " + s.siteTestRows);
+    }
     if (args.has("report-json")) {
       s.reportJson = Path.of(args.required("report-json"));
     }
@@ -195,6 +215,11 @@ public final class ClusteredSimulation {
       s.plot = Path.of(args.required("plot"));
     }
     return s;
+  }
+
+  /** After {@link #execute()} with --personalise: the last round's per-site evaluation. */
+  public PersonalEvaluation.Result personalResult() {
+    return personal;
   }
 
   public ClusteredSimulation progress(PrintStream value) {
@@ -363,7 +388,27 @@ public final class ClusteredSimulation {
             .classes(classes)
             .strategy(strategy)
             .training(settings)
+            .adjust(
+                spec -> {
+                  if (personalise) {
+                    spec.getClient()
+                        .setPersonalisation(fedlake.core.client.Personalisation.feddat().toSpec());
+                  }
+                })
             .execute();
+      }
+      List<String> siteNames = new ArrayList<>();
+      List<Dataset> siteTests = new ArrayList<>();
+      if (personalise) {
+        for (int s = 0; s < sites; s++) {
+          siteNames.add(siteName(s));
+          siteTests.add(
+              PersonalEvaluation.draw(
+                  siteData.get(s), tests.get(truth[s]), classes, siteTestRows, seed * 7_919L + s));
+        }
+        log(
+            "personalise: the global-model federation runs FedDAT; %d test rows a site, drawn with its own label distribution",
+            siteTestRows);
       }
       SparkScanner scanner = new SparkScanner(spark);
       ClusterJob clusterJob =
@@ -411,6 +456,24 @@ public final class ClusteredSimulation {
           globalModel = g.published().get(0);
           double[] globalAccuracy = accuracies(Map.of(0, globalModel), tests)[0];
           globalMean = mean(s -> globalAccuracy[truth[s]]);
+          if (personalise) {
+            List<fedlake.core.model.Classifier> clusterModels = new ArrayList<>();
+            for (int s = 0; s < sites; s++) {
+              Integer c = assignment.get(siteName(s));
+              clusterModels.add(Models.head(models.get(c == null ? 0 : c)));
+            }
+            personal =
+                PersonalEvaluation.evaluate(
+                    globalModel,
+                    states,
+                    global.root().toString(),
+                    siteNames,
+                    siteTests,
+                    clusterModels);
+            log(
+                "      per-site test rows: personalised %.4f, dual %.4f, global %.4f, per-cluster %.4f",
+                personal.personalised(), personal.dual(), personal.global(), personal.other());
+          }
         }
         Map<String, Integer> current = assignment;
         Map<Integer, Model> currentModels = models;
@@ -486,6 +549,9 @@ public final class ClusteredSimulation {
             r.globalAccuracy() == null
                 ? "-"
                 : String.format(Locale.ROOT, "%.4f", r.globalAccuracy()));
+      }
+      if (personal != null) {
+        PersonalEvaluation.print(personal, "per-cluster", line -> log("%s", line));
       }
       if (reportJson != null) {
         writeJson(report, reportJson);

@@ -91,6 +91,12 @@ public final class Simulate {
           "                        before (alternately, drawn with --seed) and uploads after that round was aggregated",
           "  --late-updates P      what the round job does with late updates: ignore (default) or buffer (buffered",
           "                        asynchronous aggregation; --max-staleness N, --staleness-exponent A: docs/storage.md)",
+          "  --personalise         FedDAT personalisation (docs/personalisation.md): sites keep a local head next to the",
+          "                        shared one; reports per site the personalised and the global model's accuracy on test",
+          "                        rows drawn with the site's own label distribution (--site-test-rows N, default "
+              + PersonalEvaluation.ROWS_DEFAULT
+              + ")",
+          Option.usage(SpecCommands.PERSONALISATION),
           "  robust aggregation (docs/robustness.md):",
           Option.usage(SpecCommands.ROBUST),
           Preparation.USAGE,
@@ -124,6 +130,10 @@ public final class Simulate {
   private double localDpClip = 1.0;
   private fedlake.schema.UpdateEncoding encoding = fedlake.schema.UpdateEncoding.FP32;
   private java.util.function.Consumer<fedlake.schema.FederationSpec.Builder> privacy = spec -> {};
+  private boolean personalise;
+  private int siteTestRows = PersonalEvaluation.ROWS_DEFAULT;
+  private java.util.function.Consumer<fedlake.schema.ClientSpec> personalisation = c -> {};
+  private PersonalEvaluation.Result personal;
 
   public static Simulate fromArgs(String[] argv) {
     Args args =
@@ -162,13 +172,16 @@ public final class Simulate {
                     "holdout",
                     "local-dp-clip",
                     "local-dp-noise",
-                    "update-encoding"),
+                    "update-encoding",
+                    "site-test-rows"),
                 Preparation.union(
                     Preparation.union(
                         Preparation.union(Preparation.OPTIONS, Option.valued(SpecCommands.ROBUST)),
                         Option.valued(SpecCommands.PRIVACY)),
-                    Option.valued(SpecCommands.strategyParameters()))),
-            Preparation.union(Set.of("balanced-loss"), Preparation.FLAGS));
+                    Preparation.union(
+                        Option.valued(SpecCommands.strategyParameters()),
+                        Option.valued(SpecCommands.PERSONALISATION)))),
+            Preparation.union(Set.of("balanced-loss", "personalise"), Preparation.FLAGS));
     Simulate simulate =
         new Simulate()
             .data(args.required("data"))
@@ -205,6 +218,12 @@ public final class Simulate {
     simulate.roundPolicy = p -> SpecCommands.applyRoundPolicy(args, p);
     if (args.has("update-encoding")) {
       simulate.encoding = SpecCommands.updateEncoding(args.required("update-encoding"));
+    }
+    if (args.flag("personalise")) {
+      simulate.personalise(args.integer("site-test-rows", PersonalEvaluation.ROWS_DEFAULT));
+      simulate.personalisation = client -> SpecCommands.applyPersonalisation(args, client);
+    } else if (args.has("site-test-rows")) {
+      throw new IllegalArgumentException("simulate: --site-test-rows needs --personalise");
     }
     simulate.storeUri = args.string("store", null);
     simulate.storeConfig = StoreConfig.of(args);
@@ -254,6 +273,26 @@ public final class Simulate {
           p.setStalenessExponent(exponent);
         };
     return this;
+  }
+
+  /**
+   * FedDAT personalisation (the spec's default settings): sites keep a local head, and the report
+   * gives per site the personalised and the global accuracy on {@code rows} test rows drawn with
+   * the site's label distribution.
+   */
+  public Simulate personalise(int rows) {
+    if (rows < 1) {
+      throw new IllegalArgumentException(
+          "simulate: --site-test-rows must be at least 1, got " + rows);
+    }
+    this.personalise = true;
+    this.siteTestRows = rows;
+    return this;
+  }
+
+  /** After {@link #execute()} with {@link #personalise}: the last round's per-site evaluation. */
+  public PersonalEvaluation.Result personalResult() {
+    return personal;
   }
 
   /** Sets robust aggregation in the federation spec (clipping, weight cap, rule). */
@@ -486,6 +525,12 @@ public final class Simulate {
                   spec -> {
                     spec.getClient().setProximalMu(mu);
                     spec.getClient().setUpdateEncoding(encoding);
+                    if (personalise) {
+                      spec.getClient()
+                          .setPersonalisation(
+                              fedlake.core.client.Personalisation.feddat().toSpec());
+                      personalisation.accept(spec.getClient());
+                    }
                     robustness.accept(spec.getRobustness());
                     roundPolicy.accept(spec.getRoundPolicy());
                     privacy.accept(spec);
@@ -551,6 +596,22 @@ public final class Simulate {
             Specs.id(Specs.require(store).getRoundPolicy().getLateUpdates()));
       }
       CostTotals cost = new CostTotals();
+      List<Dataset> siteTests = new ArrayList<>();
+      List<String> siteNames = new ArrayList<>();
+      if (personalise) {
+        for (int s = 0; s < sites; s++) {
+          siteNames.add(siteName(s));
+          siteTests.add(
+              PersonalEvaluation.draw(
+                  siteData.get(s), test, classes, siteTestRows, seed * 7_919L + s));
+        }
+        log(
+            "personalise: %s; %d test rows a site, drawn with its own label distribution",
+            fedlake.core.client.Personalisation.of(
+                    Specs.require(store).getClient().getPersonalisation())
+                .describe(),
+            siteTestRows);
+      }
       for (int round = 0; round < rounds; round++) {
         long started = System.nanoTime();
         java.util.Map<Integer, Future<EdgeTrain.Result>> running = new java.util.TreeMap<>();
@@ -635,6 +696,17 @@ public final class Simulate {
         if (h.getCalibrationMessage() != null) {
           log("      %s", h.getCalibrationMessage());
         }
+        if (personalise) {
+          personal =
+              PersonalEvaluation.evaluate(
+                  next, states, store.root().toString(), siteNames, siteTests, null);
+          log(
+              "      per-site test rows: personalised %.4f, dual %.4f, global %.4f",
+              personal.personalised(), personal.dual(), personal.global());
+        }
+      }
+      if (personal != null) {
+        PersonalEvaluation.print(personal, null, line -> log("%s", line));
       }
       Report report =
           new Report(

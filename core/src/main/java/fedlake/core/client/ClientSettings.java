@@ -8,12 +8,18 @@ import fedlake.schema.ClientSpec;
  * What a site does in a round: the client algorithm, its training settings and FedProx's mu.
  *
  * @param proximalMu FedProx's mu, read by {@link ClientAlgorithmName#PROX} only
+ * @param budget the site's budget: a step cap, forward-only training ({@link SiteBudget})
  */
 public record ClientSettings(
-    ClientAlgorithmName algorithm, TrainSettings train, double proximalMu) {
+    ClientAlgorithmName algorithm, TrainSettings train, double proximalMu, SiteBudget budget) {
+  public ClientSettings(ClientAlgorithmName algorithm, TrainSettings train, double proximalMu) {
+    this(algorithm, train, proximalMu, SiteBudget.NONE);
+  }
+
   public ClientSettings {
-    if (algorithm == null || train == null) {
-      throw new IllegalArgumentException("Client settings need an algorithm and training settings");
+    if (algorithm == null || train == null || budget == null) {
+      throw new IllegalArgumentException(
+          "Client settings need an algorithm, training settings and a budget");
     }
     if (!(proximalMu >= 0) || !Double.isFinite(proximalMu)) {
       throw new IllegalArgumentException("proximal mu must be finite and >= 0, got " + proximalMu);
@@ -32,14 +38,30 @@ public record ClientSettings(
             spec.getWeightDecay(),
             seed,
             spec.getBalancedLoss()),
-        spec.getProximalMu());
+        spec.getProximalMu(),
+        ForwardOnlySpecs.budget(spec, null, null));
+  }
+
+  /**
+   * The settings a federation spec names for site {@code site} of class {@code siteClass} (null:
+   * none): its budget is the spec's {@code client.budgets} entry of the site id, else of its class,
+   * else the spec-wide one.
+   */
+  public static ClientSettings of(ClientSpec spec, long seed, String site, String siteClass) {
+    ClientSettings all = of(spec, seed);
+    return all.with(ForwardOnlySpecs.budget(spec, site, siteClass));
+  }
+
+  /** These settings with another budget. */
+  public ClientSettings with(SiteBudget value) {
+    return new ClientSettings(algorithm, train, proximalMu, value);
   }
 
   /**
    * These settings with the site's own training settings where it gave them; the algorithm stays.
    */
   public ClientSettings with(Overrides overrides) {
-    return new ClientSettings(algorithm, overrides.apply(train), proximalMu);
+    return new ClientSettings(algorithm, overrides.apply(train), proximalMu, budget);
   }
 
   /** The algorithm these settings name. */

@@ -3,6 +3,8 @@ package fedlake.edge;
 import fedlake.core.InvalidInputException;
 import fedlake.core.client.ClientRound;
 import fedlake.core.client.ClientSettings;
+import fedlake.core.client.SeededUpdate;
+import fedlake.core.client.SiteBudget;
 import fedlake.core.client.SiteState;
 import fedlake.core.cluster.ClusterSelection;
 import fedlake.core.data.Dataset;
@@ -59,6 +61,7 @@ public final class EdgeTrain {
   private Path stateDir = defaultStateDir();
   private fedlake.core.synth.SiteStatistics siteStatistics;
   private double holdout;
+  private String siteClass;
   private Runnable beforeUpload = () -> {};
   private java.util.function.LongSupplier clock = System::currentTimeMillis;
   private Integer fromRound;
@@ -172,6 +175,21 @@ public final class EdgeTrain {
     }
     this.localDpClip = clip;
     this.localDpNoise = noise;
+    return this;
+  }
+
+  /**
+   * The site's class for the spec's budgets ({@code client.budgets}: an entry for the site id wins,
+   * then one for its class); null (default): none.
+   */
+  public EdgeTrain siteClass(String value) {
+    if (value != null && !value.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,127}")) {
+      throw new IllegalArgumentException(
+          "--site-class '"
+              + value
+              + "' must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit");
+    }
+    this.siteClass = value;
     return this;
   }
 
@@ -293,7 +311,10 @@ public final class EdgeTrain {
       double localLoss,
       double localAccuracy,
       long millis,
-      boolean missedRound) {}
+      boolean missedRound,
+      long uploadBytes,
+      long parameterBytes,
+      boolean forwardOnly) {}
 
   public Result execute() {
     long started = System.currentTimeMillis();
@@ -388,6 +409,16 @@ public final class EdgeTrain {
         clientSettings.algorithm() == ClientAlgorithmName.PROX
             ? ", mu " + clientSettings.proximalMu()
             : "");
+    if (clientSettings.budget() != SiteBudget.NONE) {
+      log("site %s: budget: %s", site, clientSettings.budget().describe());
+    }
+    if (clientSettings.budget().forwardOnly() != null && localDpNoise > 0) {
+      throw new IllegalArgumentException(
+          "Site "
+              + site
+              + " will not train: forward-only updates travel as seeds and scalars, which local DP"
+              + " noise cannot be added to (drop --local-dp-noise or train by backprop)");
+    }
     String useless = uselessSettings(train);
     if (useless != null) {
       throw new IllegalArgumentException("Site " + site + " will not train: " + useless);
@@ -415,7 +446,13 @@ public final class EdgeTrain {
                 ? LocalTrainer.Progress.NONE
                 : (epoch, epochs, loss) -> log("  epoch %d/%d  loss %.4f", epoch, epochs, loss));
     float[] controlDelta = trained.outcome().controlDelta();
-    if (fedlake.core.privacy.CentralDp.required(spec)) {
+    SeededUpdate seeded = trained.seeded();
+    if (fedlake.core.privacy.CentralDp.required(spec) && seeded != null) {
+      log(
+          "site %s: forward-only: the change is not clipped here (it travels as scalars); the"
+              + " round job clips it",
+          site);
+    } else if (fedlake.core.privacy.CentralDp.required(spec)) {
       clipChange(model, trained.parameters(), spec.getPrivacy().getClipNorm());
     }
     if (localDpNoise > 0) {
@@ -475,8 +512,24 @@ public final class EdgeTrain {
             .setCreatedTime(Instant.ofEpochMilli(clock.getAsLong()))
             .build();
     if (signingKey != null) {
-      signingKey.sign(update);
+      signingKey.sign(update); // over the trained parameters, which the round job's replay rebuilds
     }
+    if (seeded != null) {
+      update.setWeights(List.of());
+      update.setBias(List.of());
+      update.setSeededSeed(seeded.seed());
+      update.setSeededLearningRate(seeded.learningRate());
+      update.setSeededDirections(seeded.directions());
+      update.setSeededScalars(FloatArrays.asList(seeded.scalars()));
+    }
+    long parameterBytes =
+        seeded != null
+            ? seeded.bytes()
+            : 4L
+                * (update.getWeights().size()
+                    + update.getBias().size()
+                    + update.getCacheKeys().size()
+                    + update.getControlDelta().size());
     beforeUpload.run();
     String file;
     try {
@@ -516,9 +569,19 @@ public final class EdgeTrain {
       }
     }
     long millis = System.currentTimeMillis() - started;
+    long uploadBytes = uploadSize(file);
     log(
-        "site %s: wrote %s (loss %.4f, accuracy %.3f, %d steps, %d ms)",
-        site, file, trained.loss(), trained.accuracy(), trained.steps(), millis);
+        "site %s: wrote %s (loss %.4f, accuracy %.3f, %d steps, %d ms; upload %d bytes, parameters"
+            + " %s %d bytes)",
+        site,
+        file,
+        trained.loss(),
+        trained.accuracy(),
+        trained.steps(),
+        millis,
+        uploadBytes,
+        seeded != null ? "as seed and scalars" : "as floats",
+        parameterBytes);
     return new Result(
         file,
         latest.round(),
@@ -528,7 +591,20 @@ public final class EdgeTrain {
         trained.loss(),
         trained.accuracy(),
         millis,
-        missed);
+        missed,
+        uploadBytes,
+        parameterBytes,
+        seeded != null);
+  }
+
+  /** The uploaded file's size in bytes, -1 when the store cannot tell. */
+  private long uploadSize(String file) {
+    try {
+      org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(file);
+      return path.getFileSystem(store.conf()).getFileStatus(path).getLen();
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
   }
 
   /**
@@ -537,7 +613,7 @@ public final class EdgeTrain {
    */
   ClientSettings clientSettings(Model model) {
     if (client != null) {
-      return ClientSettings.of(client, settings.seed()).with(overrides);
+      return ClientSettings.of(client, settings.seed(), site, siteClass).with(overrides);
     }
     ClientAlgorithmName algorithm =
         model.getControlVariate().isEmpty()

@@ -20,8 +20,11 @@ public record ForwardOnlySettings(
   public static final int STEPS_DEFAULT = 50;
   public static final int BATCH_SIZE_DEFAULT = 32;
 
-  /** The most scalars one update may carry (steps x directions). */
-  public static final int MAX_SCALARS = 1 << 20;
+  /**
+   * The most scalars one update may carry (steps x directions): the round job's replay of one
+   * update costs this many passes over the parameters at most.
+   */
+  public static final int MAX_SCALARS = 1 << 16;
 
   public ForwardOnlySettings {
     if (!(perturbation > 0) || !Double.isFinite(perturbation)) {

@@ -93,6 +93,7 @@ public final class Simulate {
           "                        asynchronous aggregation; --max-staleness N, --staleness-exponent A: docs/storage.md)",
           "  robust aggregation (docs/robustness.md):",
           Option.usage(SpecCommands.ROBUST),
+          SimulateBudgets.USAGE,
           Preparation.USAGE,
           StoreConfig.USAGE);
 
@@ -123,6 +124,7 @@ public final class Simulate {
   private double localDpNoise;
   private double localDpClip = 1.0;
   private java.util.function.Consumer<fedlake.schema.FederationSpec.Builder> privacy = spec -> {};
+  private SimulateBudgets budgets = SimulateBudgets.none();
 
   public static Simulate fromArgs(String[] argv) {
     Args args =
@@ -165,7 +167,9 @@ public final class Simulate {
                     Preparation.union(
                         Preparation.union(Preparation.OPTIONS, Option.valued(SpecCommands.ROBUST)),
                         Option.valued(SpecCommands.PRIVACY)),
-                    Option.valued(SpecCommands.strategyParameters()))),
+                    Preparation.union(
+                        Option.valued(SpecCommands.strategyParameters()),
+                        SimulateBudgets.OPTIONS))),
             Preparation.union(Set.of("balanced-loss"), Preparation.FLAGS));
     Simulate simulate =
         new Simulate()
@@ -206,6 +210,7 @@ public final class Simulate {
     simulate.master = args.string("master", null);
     simulate.preparation = Preparation.fromArgs("simulate", args);
     simulate.cache = SimulateCache.fromArgs(args);
+    simulate.budgets = SimulateBudgets.fromArgs(args);
     if (args.has("report-json")) {
       simulate.reportJson = Path.of(args.required("report-json"));
     }
@@ -325,6 +330,12 @@ public final class Simulate {
 
   public Simulate reportJson(Path file) {
     this.reportJson = file;
+    return this;
+  }
+
+  /** The sites' optimizer, forward-only settings and per-class budgets. */
+  public Simulate budgets(SimulateBudgets value) {
+    this.budgets = java.util.Objects.requireNonNull(value, "budgets");
     return this;
   }
 
@@ -463,6 +474,7 @@ public final class Simulate {
               .adjust(
                   spec -> {
                     spec.getClient().setProximalMu(mu);
+                    budgets.apply(spec.getClient());
                     robustness.accept(spec.getRobustness());
                     roundPolicy.accept(spec.getRoundPolicy());
                     privacy.accept(spec);
@@ -527,6 +539,10 @@ public final class Simulate {
             lag.entrySet().stream().map(e -> siteName(e.getKey()) + ": " + e.getValue()).toList(),
             Specs.id(Specs.require(store).getRoundPolicy().getLateUpdates()));
       }
+      if (budgets.describe() != null) {
+        log("%s", budgets.describe());
+      }
+      UploadSizes uploads = new UploadSizes();
       for (int round = 0; round < rounds; round++) {
         long started = System.nanoTime();
         java.util.Map<Integer, Future<EdgeTrain.Result>> running = new java.util.TreeMap<>();
@@ -546,11 +562,13 @@ public final class Simulate {
                   .fromRound(from)
                   .localDp(localDpClip, localDpNoise)
                   .siteStatistics(preparation.siteStatistics())
-                  .holdout(holdout);
+                  .holdout(holdout)
+                  .siteClass(budgets.siteClass(s));
           running.put(s, pool.submit(edge::execute));
         }
         for (int s : running.keySet()) {
           EdgeTrain.Result trained = running.get(s).get();
+          uploads.add(trained);
           if (attackers.contains(s)) {
             attack.spoil(
                 store, trained.updateFile(), maxAbs, seed * 1_000_003L + round * 10_007L + s);
@@ -646,6 +664,7 @@ public final class Simulate {
             List.of(new LinePlot.Series("published model", x, y)));
         log("plot written to %s", plot);
       }
+      uploads.describe().forEach(line -> log("%s", line));
       log("final test accuracy %.4f", report.finalTestAccuracy());
       return report;
     } catch (java.util.concurrent.ExecutionException e) {

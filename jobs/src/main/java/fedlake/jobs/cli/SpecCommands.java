@@ -240,6 +240,7 @@ public final class SpecCommands {
     options.add(STRATEGY);
     options.addAll(strategyParameters());
     options.addAll(CLIENT);
+    options.addAll(ForwardOnlyOptions.OPTIONS);
     options.addAll(LIMITS);
     options.addAll(ROBUST);
     options.addAll(PRIVACY);
@@ -295,6 +296,7 @@ public final class SpecCommands {
     if (args.flag("balanced-loss")) {
       client.setBalancedLoss(true);
     }
+    ForwardOnlyOptions.apply(args, client);
     spec.setClient(client);
     RobustnessSpec robustness = RobustnessSpec.newBuilder(spec.getRobustness()).build();
     if (args.has("max-abs-value")) {

@@ -85,7 +85,7 @@ public record SimulateBudgets(
   }
 
   /** One budget of {@code --budgets}. */
-  static SiteBudgetSpec parse(String entry) {
+  public static SiteBudgetSpec parse(String entry) {
     String bad =
         "simulate: --budgets entry '"
             + entry

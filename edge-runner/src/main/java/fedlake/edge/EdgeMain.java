@@ -57,6 +57,8 @@ public final class EdgeMain {
           "  --site-stats           also upload per-class count, mean and spread of the local embeddings (opt-in; see docs/synthetic.md)",
           "  --site-stats-spread S  covariance (default: full matrix, needed for calibration) or variance (diagonal only)",
           "  --site-stats-min-count K  report only classes with at least K local examples (default 1)",
+          "  --site-class C         the site's class for the spec's budgets (client.budgets: local steps, forward-only;",
+          "                         an entry for the site id wins; docs/forward-only.md)",
           "  --holdout F            keep this share of the local rows (0 <= F < 1; the same rows every round) out of training",
           "                         and report the received model's accuracy on them with the update (docs/report.md)",
           "  --local-dp-noise Z     local differential privacy: clip the change to --local-dp-clip S (default 1) and add",
@@ -207,6 +209,7 @@ public final class EdgeMain {
                 "site-stats-spread",
                 "site-stats-min-count",
                 "holdout",
+                "site-class",
                 "key",
                 "local-dp-clip",
                 "local-dp-noise",
@@ -278,6 +281,7 @@ public final class EdgeMain {
         .progress(args.flag("quiet") ? null : out)
         .siteStatistics(siteStatistics(args))
         .holdout(holdout)
+        .siteClass(args.string("site-class", null))
         .execute();
   }
 

@@ -3,6 +3,8 @@ package fedlake.edge;
 import fedlake.core.InvalidInputException;
 import fedlake.core.client.ClientRound;
 import fedlake.core.client.ClientSettings;
+import fedlake.core.client.SeededUpdate;
+import fedlake.core.client.SiteBudget;
 import fedlake.core.client.SiteState;
 import fedlake.core.cluster.ClusterSelection;
 import fedlake.core.data.Dataset;
@@ -59,6 +61,7 @@ public final class EdgeTrain {
   private Path stateDir = defaultStateDir();
   private fedlake.core.synth.SiteStatistics siteStatistics;
   private double holdout;
+  private String siteClass;
   private Runnable beforeUpload = () -> {};
   private java.util.function.LongSupplier clock = System::currentTimeMillis;
   private Integer fromRound;
@@ -173,6 +176,21 @@ public final class EdgeTrain {
     }
     this.localDpClip = clip;
     this.localDpNoise = noise;
+    return this;
+  }
+
+  /**
+   * The site's class for the spec's budgets ({@code client.budgets}: an entry for the site id wins,
+   * then one for its class); null (default): none.
+   */
+  public EdgeTrain siteClass(String value) {
+    if (value != null && !value.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,127}")) {
+      throw new IllegalArgumentException(
+          "--site-class '"
+              + value
+              + "' must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit");
+    }
+    this.siteClass = value;
     return this;
   }
 
@@ -303,7 +321,10 @@ public final class EdgeTrain {
       double localLoss,
       double localAccuracy,
       long millis,
-      boolean missedRound) {}
+      boolean missedRound,
+      long uploadBytes,
+      long parameterBytes,
+      boolean forwardOnly) {}
 
   public Result execute() {
     long started = System.currentTimeMillis();
@@ -405,6 +426,16 @@ public final class EdgeTrain {
         clientSettings.algorithm() == ClientAlgorithmName.PROX
             ? ", mu " + clientSettings.proximalMu()
             : "");
+    if (clientSettings.budget() != SiteBudget.NONE) {
+      log("site %s: budget: %s", site, clientSettings.budget().describe());
+    }
+    if (clientSettings.budget().forwardOnly() != null && localDpNoise > 0) {
+      throw new IllegalArgumentException(
+          "Site "
+              + site
+              + " will not train: forward-only updates travel as seeds and scalars, which local DP"
+              + " noise cannot be added to (drop --local-dp-noise or train by backprop)");
+    }
     String useless = uselessSettings(train);
     if (useless != null) {
       throw new IllegalArgumentException("Site " + site + " will not train: " + useless);
@@ -443,7 +474,13 @@ public final class EdgeTrain {
                         log("  epoch %d/%d  loss %.4f", epoch, epochs, loss));
     long cpuMillis = (fedlake.core.client.SiteCosts.threadCpuNanos() - cpuBefore) / 1_000_000;
     float[] controlDelta = trained.outcome().controlDelta();
-    if (fedlake.core.privacy.CentralDp.required(spec)) {
+    SeededUpdate seeded = trained.seeded();
+    if (fedlake.core.privacy.CentralDp.required(spec) && seeded != null) {
+      log(
+          "site %s: forward-only: the change is not clipped here (it travels as scalars); the"
+              + " round job clips it",
+          site);
+    } else if (fedlake.core.privacy.CentralDp.required(spec)) {
       clipChange(model, trained.parameters(), spec.getPrivacy().getClipNorm());
     }
     if (localDpNoise > 0) {
@@ -508,12 +545,24 @@ public final class EdgeTrain {
     fedlake.schema.UpdateEncoding encoding =
         spec == null ? fedlake.schema.UpdateEncoding.FP32 : spec.getClient().getUpdateEncoding();
     fedlake.core.codec.UpdateCodec.Pending encoded =
-        fedlake.core.codec.UpdateCodec.prepare(
-            update, model, encoding, train.seed() * 1_000_003L + latest.round());
+        seeded != null // a forward-only update travels as seed and scalars, smaller still
+            ? u -> {}
+            : fedlake.core.codec.UpdateCodec.prepare(
+                update, model, encoding, train.seed() * 1_000_003L + latest.round());
     if (signingKey != null) {
-      signingKey.sign(update); // over the parameters as the server will decode them
+      signingKey.sign(update); // over the parameters as the round job will decode or replay them
     }
     encoded.pack(update);
+    if (seeded != null) {
+      update.setWeights(List.of());
+      update.setBias(List.of());
+      update.setSeededSeed(seeded.seed());
+      update.setSeededLearningRate(seeded.learningRate());
+      update.setSeededDirections(seeded.directions());
+      update.setSeededScalars(FloatArrays.asList(seeded.scalars()));
+    }
+    long parameterBytes =
+        seeded != null ? seeded.bytes() : fedlake.core.codec.UpdateCodec.parameterBytes(update);
     beforeUpload.run();
     String file;
     try {
@@ -553,17 +602,21 @@ public final class EdgeTrain {
       }
     }
     long millis = System.currentTimeMillis() - started;
+    long uploadBytes = uploadSize(file);
     log(
-        "site %s: wrote %s (loss %.4f, accuracy %.3f, %d steps, %d ms; %s, %d bytes up, %d down,"
-            + " %d ms CPU)",
+        "site %s: wrote %s (loss %.4f, accuracy %.3f, %d steps, %d ms; upload %d bytes, parameters"
+            + " %s %d bytes; %d bytes down, %d ms CPU)",
         site,
         file,
         trained.loss(),
         trained.accuracy(),
         trained.steps(),
         millis,
-        fedlake.core.codec.UpdateCodec.id(encoding),
-        uploadBytes(file),
+        uploadBytes,
+        seeded != null
+            ? "as seed and scalars"
+            : "in " + fedlake.core.codec.UpdateCodec.id(encoding),
+        parameterBytes,
         update.getDownloadBytes(),
         cpuMillis);
     return new Result(
@@ -575,13 +628,18 @@ public final class EdgeTrain {
         trained.loss(),
         trained.accuracy(),
         millis,
-        missed);
+        missed,
+        uploadBytes,
+        parameterBytes,
+        seeded != null);
   }
 
-  private long uploadBytes(String file) {
+  /** The uploaded file's size in bytes, -1 when the store cannot tell. */
+  private long uploadSize(String file) {
     try {
-      return store.fileSystem().getFileStatus(new org.apache.hadoop.fs.Path(file)).getLen();
-    } catch (IOException e) {
+      org.apache.hadoop.fs.Path path = new org.apache.hadoop.fs.Path(file);
+      return path.getFileSystem(store.conf()).getFileStatus(path).getLen();
+    } catch (IOException | RuntimeException e) {
       return -1;
     }
   }
@@ -607,7 +665,7 @@ public final class EdgeTrain {
    */
   ClientSettings clientSettings(Model model) {
     if (client != null) {
-      return ClientSettings.of(client, settings.seed()).with(overrides);
+      return ClientSettings.of(client, settings.seed(), site, siteClass).with(overrides);
     }
     ClientAlgorithmName algorithm =
         model.getControlVariate().isEmpty()

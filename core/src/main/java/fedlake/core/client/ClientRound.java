@@ -5,6 +5,8 @@ import fedlake.core.model.FloatArrays;
 import fedlake.core.model.Head;
 import fedlake.core.model.Models;
 import fedlake.core.train.LocalTrainer;
+import fedlake.core.train.TrainSettings;
+import fedlake.schema.ClientAlgorithmName;
 import fedlake.schema.Model;
 import java.util.function.Consumer;
 
@@ -20,6 +22,7 @@ public final class ClientRound {
   /**
    * @param parameters trained parameters, stored layout ({@link Models#parameters})
    * @param loss mean cross-entropy of the trained model on the local data
+   * @param seeded a forward-only update as it travels (seed and scalars), null after backprop
    */
   public record Result(
       float[] parameters,
@@ -28,7 +31,8 @@ public final class ClientRound {
       int steps,
       double loss,
       double accuracy,
-      ClientAlgorithm.Outcome outcome) {
+      ClientAlgorithm.Outcome outcome,
+      SeededUpdate seeded) {
     public float[] weights() {
       return java.util.Arrays.copyOfRange(parameters, 0, weightCount);
     }
@@ -73,6 +77,9 @@ public final class ClientRound {
       SiteState state,
       Consumer<String> log,
       LocalTrainer.Progress progress) {
+    if (settings.budget().forwardOnly() != null) {
+      return forwardOnly(model, data, settings, log, progress);
+    }
     Objective objective = objective(model, data, settings.train().balancedLoss());
     float[] base = Models.parameters(model);
     ClientAlgorithm.Round round =
@@ -86,8 +93,17 @@ public final class ClientRound {
                     cluster,
                     state,
                     log));
+    TrainSettings train = settings.train();
     LocalTraining.Result trained =
-        LocalTraining.train(objective, base, data, settings.train(), round.term(), progress);
+        LocalTraining.train(
+            objective,
+            MomentumSgd.of(objective, train.learningRate(), train.momentum(), train.weightDecay()),
+            base,
+            data,
+            train,
+            round.term(),
+            progress,
+            settings.budget().maxSteps());
     ClientAlgorithm.Outcome outcome =
         round.finish(trained.parameters(), trained.steps(), settings.train().learningRate());
     Head.Evaluation evaluation = objective.classifier(trained.parameters()).evaluate(data);
@@ -98,6 +114,60 @@ public final class ClientRound {
         trained.steps(),
         evaluation.loss(),
         evaluation.accuracy(),
-        outcome);
+        outcome,
+        null);
+  }
+
+  /**
+   * Forward-only training (SPSA) of a head: plain SGD only (a client algorithm's gradient term
+   * cannot be applied without a gradient); the perturbation seed comes from the site's seed and the
+   * base model's version, so it differs from round to round.
+   */
+  private static Result forwardOnly(
+      Model model,
+      Dataset data,
+      ClientSettings settings,
+      Consumer<String> log,
+      LocalTrainer.Progress progress) {
+    if (!Models.HEAD.equals(model.getKind())) {
+      throw new IllegalArgumentException(
+          "Forward-only training needs a head model; model "
+              + model.getVersion()
+              + " is a "
+              + model.getKind());
+    }
+    if (settings.algorithm() != ClientAlgorithmName.SGD) {
+      throw new IllegalArgumentException(
+          "Forward-only training runs with client algorithm sgd only, the spec names "
+              + settings.algorithm().name().toLowerCase(java.util.Locale.ROOT));
+    }
+    ForwardOnlySettings forward = settings.budget().forwardOnly();
+    if (settings.budget().localSteps() != null) {
+      forward = forward.withSteps(Math.min(forward.steps(), settings.budget().localSteps()));
+    }
+    HeadObjective objective = HeadObjective.of(Models.head(model), data, false);
+    long dataSeed = settings.train().seed();
+    long perturbationSeed =
+        Perturbations.mix(dataSeed * 31 + model.getVersion().hashCode() + Perturbations.GOLDEN);
+    log.accept(settings.budget().describe());
+    ForwardOnlyTraining.Result trained =
+        ForwardOnlyTraining.train(
+            objective,
+            Models.parameters(model),
+            data,
+            forward,
+            dataSeed,
+            perturbationSeed,
+            progress);
+    Head.Evaluation evaluation = objective.classifier(trained.parameters()).evaluate(data);
+    return new Result(
+        trained.parameters(),
+        model.getWeights().size(),
+        model.getBias().size(),
+        trained.steps(),
+        evaluation.loss(),
+        evaluation.accuracy(),
+        ClientAlgorithm.Outcome.NOTHING,
+        trained.update());
   }
 }

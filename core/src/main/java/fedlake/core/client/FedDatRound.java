@@ -150,7 +150,8 @@ public final class FedDatRound {
         trained.steps(),
         evaluation.loss(),
         evaluation.accuracy(),
-        new ClientAlgorithm.Outcome(inner.controlDelta(), keep));
+        new ClientAlgorithm.Outcome(inner.controlDelta(), keep),
+        null);
   }
 
   /** {@code term} applied to the first {@code size} parameters only (the shared head). */

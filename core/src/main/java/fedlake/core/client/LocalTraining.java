@@ -51,6 +51,22 @@ public final class LocalTraining {
       TrainSettings settings,
       GradientTerm term,
       LocalTrainer.Progress progress) {
+    return train(objective, optimizer, start, data, settings, term, progress, Integer.MAX_VALUE);
+  }
+
+  /**
+   * As above, stopping after {@code maxSteps} optimizer steps (a site's budget, {@link SiteBudget})
+   * even in the middle of an epoch.
+   */
+  public static Result train(
+      Objective objective,
+      Optimizer optimizer,
+      float[] start,
+      Dataset data,
+      TrainSettings settings,
+      GradientTerm term,
+      LocalTrainer.Progress progress,
+      int maxSteps) {
     float[] parameters = objective.pack(start);
     float[] gradient = new float[parameters.length];
     int n = data.size();
@@ -61,10 +77,10 @@ public final class LocalTraining {
     SplittableRandom random = new SplittableRandom(settings.seed());
     int steps = 0;
     double epochLoss = Double.NaN;
-    for (int epoch = 0; epoch < settings.epochs(); epoch++) {
+    for (int epoch = 0; epoch < settings.epochs() && steps < maxSteps; epoch++) {
       shuffle(order, random);
       double sum = 0;
-      for (int first = 0; first < n; first += batchSize) {
+      for (int first = 0; first < n && steps < maxSteps; first += batchSize) {
         batch.fill(data, order, first, Math.min(n, first + batchSize) - first);
         sum += objective.lossAndGradient(parameters, batch, gradient);
         term.add(parameters, gradient, from);

@@ -67,6 +67,20 @@ public final class UpdateCodec {
     return blocks;
   }
 
+  /** Bytes an update's parameters (and control delta) take as values, in whichever encoding. */
+  public static long parameterBytes(Update u) {
+    long floats =
+        u.getWeights().size()
+            + u.getBias().size()
+            + u.getCacheKeys().size()
+            + u.getControlDelta().size()
+            + (u.getChangeScales() == null ? 0 : u.getChangeScales().size())
+            + (u.getControlDeltaScales() == null ? 0 : u.getControlDeltaScales().size());
+    return 4 * floats
+        + (u.getEncodedChange() == null ? 0 : u.getEncodedChange().remaining())
+        + (u.getEncodedControlDelta() == null ? 0 : u.getEncodedControlDelta().remaining());
+  }
+
   /** An encoded vector: its bytes and, for INT8, one scale per block. */
   public record Encoded(byte[] bytes, float[] scales) {}
 

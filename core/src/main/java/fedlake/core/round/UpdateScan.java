@@ -1,6 +1,8 @@
 package fedlake.core.round;
 
 import fedlake.core.InvalidInputException;
+import fedlake.core.client.ForwardOnlySettings;
+import fedlake.core.client.SeededUpdate;
 import fedlake.core.codec.UpdateCodec;
 import fedlake.core.columnar.ColumnarFile;
 import fedlake.core.model.FloatArrays;
@@ -61,6 +63,11 @@ public final class UpdateScan {
           "changeScales",
           "encodedControlDelta",
           "controlDeltaScales");
+
+  /** A forward-only update's seed, step size, directions and scalars (replayed into parameters). */
+  private static final List<String> SEEDED_FIELDS =
+      List.of("seededSeed", "seededLearningRate", "seededDirections", "seededScalars");
+
   private static final String STATISTICS = "classStatistics";
   private static final String FINGERPRINT = "statisticsFingerprint";
   private static final String EMPTY_FINGERPRINT = SiteStatistics.fingerprint(List.of());
@@ -163,6 +170,10 @@ public final class UpdateScan {
       bound = bound != null ? bound : declaredBound(columns, "controlDeltaScales", blocks);
       bound = bound != null ? bound : encodedBound(columns, "encodedChange", size);
       bound = bound != null ? bound : encodedBound(columns, "encodedControlDelta", size);
+      bound =
+          bound != null
+              ? bound
+              : declaredBound(columns, "seededScalars", ForwardOnlySettings.MAX_SCALARS);
       if (bound != null) {
         return UpdateCheck.unreadable(file.uri(), file.bytes(), bound);
       }
@@ -178,6 +189,11 @@ public final class UpdateScan {
       if (fingerprinted) {
         fields.add(FINGERPRINT);
       }
+      for (String field : SEEDED_FIELDS) {
+        if (columns.has(field)) {
+          fields.add(field);
+        }
+      }
       columns.load(fields);
       UpdateFacts facts = facts(columns);
       String reason = problem(file, facts);
@@ -191,6 +207,25 @@ public final class UpdateScan {
       if (encoding == UpdateEncoding.FP32) {
         int w = optionalFloats(columns, "weights", parameters, 0, weights);
         int b = optionalFloats(columns, "bias", parameters, weights, bias);
+        Long seed = columns.longValue("seededSeed");
+        if (seed != null) {
+          String seededProblem = seededProblem(columns, facts, any, w + b);
+          if (seededProblem != null) {
+            return facts.check(file.uri(), file.bytes(), null, seededProblem);
+          }
+          float[] scalars = new float[(int) columns.declaredValues("seededScalars")];
+          int n = columns.floats("seededScalars", scalars, 0, scalars.length);
+          SeededUpdate seeded =
+              new SeededUpdate(
+                  seed,
+                  (float) (double) columns.doubleValue("seededLearningRate"),
+                  (int) (long) columns.longValue("seededDirections"),
+                  java.util.Arrays.copyOf(scalars, n));
+          float[] replayed = seeded.replay(rules.validator().trainedFrom(facts));
+          System.arraycopy(replayed, 0, parameters, 0, replayed.length);
+          w = weights;
+          b = bias;
+        }
         int k = optionalFloats(columns, "cacheKeys", parameters, weights + bias, keys);
         boolean withDelta =
             columns.has("controlDelta") && columns.declaredValues("controlDelta") > 1;
@@ -296,6 +331,45 @@ public final class UpdateScan {
       check = check.withStatistics(fingerprint, moments != null).withStaleness(staleness);
       return target == facts.cluster() ? check : check.withCluster(target);
     }
+  }
+
+  /**
+   * Why a forward-only update cannot be replayed: another model kind, parameters sent as well, a
+   * step size or direction count missing or out of range, or not localSteps x directions scalars.
+   */
+  private static String seededProblem(
+      ColumnarFile columns, UpdateFacts facts, Model any, int sentParameters) {
+    if (!Models.HEAD.equals(any.getKind())) {
+      return "a forward-only update (seededSeed) is for a head model, this one is a "
+          + any.getKind();
+    }
+    if (sentParameters != 0) {
+      return "a forward-only update (seededSeed) carries its change as scalars, but it also"
+          + " carries "
+          + sentParameters
+          + " weights and bias values";
+    }
+    Double rate = columns.doubleValue("seededLearningRate");
+    Long directions = columns.longValue("seededDirections");
+    if (rate == null || !(rate > 0) || !Double.isFinite(rate)) {
+      return "a forward-only update needs a finite seededLearningRate > 0, got " + rate;
+    }
+    if (directions == null || directions < 1 || directions > ForwardOnlySettings.MAX_SCALARS) {
+      return "a forward-only update needs seededDirections between 1 and "
+          + ForwardOnlySettings.MAX_SCALARS
+          + ", got "
+          + directions;
+    }
+    long scalars = columns.has("seededScalars") ? columns.declaredValues("seededScalars") : 0;
+    if (scalars != (long) facts.localSteps() * directions) {
+      return String.format(
+          Locale.ROOT,
+          "a forward-only update needs localSteps x seededDirections = %d x %d scalars, it has %d",
+          facts.localSteps(),
+          directions,
+          scalars);
+    }
+    return null;
   }
 
   /** Why the facts disqualify the update, including a file name that names another site. */

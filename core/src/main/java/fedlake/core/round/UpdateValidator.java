@@ -166,6 +166,15 @@ public final class UpdateValidator implements Serializable {
     }
   }
 
+  /**
+   * The parameters (stored layout) of the model {@code facts}' update was trained from: the round's
+   * model of its cluster, or an earlier round's for a late update. Forward-only updates are
+   * replayed from it ({@link fedlake.core.client.SeededUpdate#replay}); do not modify.
+   */
+  public float[] trainedFrom(UpdateFacts facts) {
+    return baseParameters(facts.round(), facts.cluster());
+  }
+
   /** One of the round's models: all have the same kind and shape. */
   public Model anyBase() {
     return bases.values().iterator().next();

@@ -465,6 +465,10 @@ public final class Store {
 
   // ---- updates --------------------------------------------------------------------------------
 
+  /** The update schema without its docs, for smaller update files ({@link CompactSchemas}). */
+  private static final org.apache.avro.Schema UPDATE_SCHEMA =
+      CompactSchemas.withoutDocs(Update.getClassSchema());
+
   /** Writes one site's update for its round; returns the file. */
   public Path writeUpdate(Update update) throws IOException {
     checkSite(update.getSite());
@@ -473,8 +477,7 @@ public final class Store {
             updatesDir(update.getRound()),
             update.getSite() + "--" + update.getUpdateId() + ".parquet");
     writeAtomically(
-        file,
-        path -> ParquetFiles.writePlain(path, conf, Update.getClassSchema(), List.of(update)));
+        file, path -> ParquetFiles.writePlain(path, conf, UPDATE_SCHEMA, List.of(update)));
     return file;
   }
 

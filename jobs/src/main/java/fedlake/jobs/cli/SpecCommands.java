@@ -344,6 +344,7 @@ public final class SpecCommands {
     options.addAll(strategyParameters());
     options.addAll(CLIENT);
     options.addAll(PERSONALISATION);
+    options.addAll(ForwardOnlyOptions.OPTIONS);
     options.addAll(LIMITS);
     options.addAll(ROBUST);
     options.addAll(PRIVACY);
@@ -447,6 +448,7 @@ public final class SpecCommands {
       client.setUpdateEncoding(updateEncoding(args.required("update-encoding")));
     }
     applyPersonalisation(args, client);
+    ForwardOnlyOptions.apply(args, client);
     spec.setClient(client);
     RobustnessSpec robustness = RobustnessSpec.newBuilder(spec.getRobustness()).build();
     if (args.has("max-abs-value")) {

@@ -99,6 +99,7 @@ public final class Simulate {
           Option.usage(SpecCommands.PERSONALISATION),
           "  robust aggregation (docs/robustness.md):",
           Option.usage(SpecCommands.ROBUST),
+          SimulateBudgets.USAGE,
           Preparation.USAGE,
           StoreConfig.USAGE);
 
@@ -134,6 +135,7 @@ public final class Simulate {
   private int siteTestRows = PersonalEvaluation.ROWS_DEFAULT;
   private java.util.function.Consumer<fedlake.schema.ClientSpec> personalisation = c -> {};
   private PersonalEvaluation.Result personal;
+  private SimulateBudgets budgets = SimulateBudgets.none();
 
   public static Simulate fromArgs(String[] argv) {
     Args args =
@@ -179,8 +181,10 @@ public final class Simulate {
                         Preparation.union(Preparation.OPTIONS, Option.valued(SpecCommands.ROBUST)),
                         Option.valued(SpecCommands.PRIVACY)),
                     Preparation.union(
-                        Option.valued(SpecCommands.strategyParameters()),
-                        Option.valued(SpecCommands.PERSONALISATION)))),
+                        Preparation.union(
+                            Option.valued(SpecCommands.strategyParameters()),
+                            Option.valued(SpecCommands.PERSONALISATION)),
+                        SimulateBudgets.OPTIONS))),
             Preparation.union(Set.of("balanced-loss", "personalise"), Preparation.FLAGS));
     Simulate simulate =
         new Simulate()
@@ -230,6 +234,7 @@ public final class Simulate {
     simulate.master = args.string("master", null);
     simulate.preparation = Preparation.fromArgs("simulate", args);
     simulate.cache = SimulateCache.fromArgs(args);
+    simulate.budgets = SimulateBudgets.fromArgs(args);
     if (args.has("report-json")) {
       simulate.reportJson = Path.of(args.required("report-json"));
     }
@@ -369,6 +374,12 @@ public final class Simulate {
 
   public Simulate reportJson(Path file) {
     this.reportJson = file;
+    return this;
+  }
+
+  /** The sites' optimizer, forward-only settings and per-class budgets. */
+  public Simulate budgets(SimulateBudgets value) {
+    this.budgets = java.util.Objects.requireNonNull(value, "budgets");
     return this;
   }
 
@@ -531,6 +542,7 @@ public final class Simulate {
                               fedlake.core.client.Personalisation.feddat().toSpec());
                       personalisation.accept(spec.getClient());
                     }
+                    budgets.apply(spec.getClient());
                     robustness.accept(spec.getRobustness());
                     roundPolicy.accept(spec.getRoundPolicy());
                     privacy.accept(spec);
@@ -612,6 +624,10 @@ public final class Simulate {
                 .describe(),
             siteTestRows);
       }
+      if (budgets.describe() != null) {
+        log("%s", budgets.describe());
+      }
+      UploadSizes uploads = new UploadSizes();
       for (int round = 0; round < rounds; round++) {
         long started = System.nanoTime();
         java.util.Map<Integer, Future<EdgeTrain.Result>> running = new java.util.TreeMap<>();
@@ -631,11 +647,13 @@ public final class Simulate {
                   .fromRound(from)
                   .localDp(localDpClip, localDpNoise)
                   .siteStatistics(preparation.siteStatistics())
-                  .holdout(holdout);
+                  .holdout(holdout)
+                  .siteClass(budgets.siteClass(s));
           running.put(s, pool.submit(edge::execute));
         }
         for (int s : running.keySet()) {
           EdgeTrain.Result trained = running.get(s).get();
+          uploads.add(trained);
           if (attackers.contains(s)) {
             attack.spoil(
                 store, trained.updateFile(), maxAbs, seed * 1_000_003L + round * 10_007L + s);
@@ -757,6 +775,7 @@ public final class Simulate {
             List.of(new LinePlot.Series("published model", x, y)));
         log("plot written to %s", plot);
       }
+      uploads.describe().forEach(line -> log("%s", line));
       log("final test accuracy %.4f", report.finalTestAccuracy());
       return report;
     } catch (java.util.concurrent.ExecutionException e) {

@@ -246,7 +246,7 @@ public final class EdgeTrain {
    * Where the trained update goes instead of the store's update folder, returning what to report as
    * its file (secure aggregation masks it first: EdgeSecAgg); null for the store.
    */
-  EdgeTrain uploader(java.util.function.Function<Update, String> value) {
+  public EdgeTrain uploader(java.util.function.Function<Update, String> value) {
     this.uploader = value;
     return this;
   }

@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.TreeMap;
+import java.util.stream.Collectors;
 
 /**
  * Shamir secret sharing (Shamir 1979) over the prime field of the Mersenne prime 2^521 - 1: a
@@ -81,7 +82,11 @@ public final class Shamir {
     for (Map.Entry<Integer, BigInteger> extra : sorted.subList(t, sorted.size())) {
       if (!interpolate(basis, extra.getKey()).equals(extra.getValue().mod(PRIME))) {
         throw new IllegalArgumentException(
-            "share " + extra.getKey() + " does not lie on the polynomial of the other shares");
+            "the shares are inconsistent: share "
+                + extra.getKey()
+                + " does not lie on the polynomial through shares "
+                + basis.stream().map(e -> e.getKey().toString()).collect(Collectors.joining(", "))
+                + " (one of them was corrupted)");
       }
     }
     return interpolate(basis, 0);

@@ -382,4 +382,31 @@ class SecureAggregationTest {
             .map(a -> a.getFile().substring(a.getFile().indexOf("round-000000/") + 13))
             .collect(Collectors.toSet()));
   }
+
+  @Test
+  void aCorruptedUnmaskShareEndsTheRoundWithItsReason() throws Exception {
+    federation(5, 3, 2, 3, false);
+    List<String> all = ids(0, 5);
+    for (int phase = 0; phase < 3; phase++) {
+      advance(all, phase);
+      roundJob(0);
+    }
+    advance(all, 3);
+    // site-4 (x = 5; an unsigned federation) changes one revealed share before the round job lists
+    // it
+    Path file = dir.resolve("store/_secagg/round-000000/unmask/site-4.txt");
+    PhaseFile f = PhaseFile.parse(Files.readAllBytes(file), file.toString());
+    byte[] share = f.getBytes("self.site-1", "test");
+    share[Shamir.SHARE_BYTES - 1] ^= 1;
+    f.putBytes("self.site-1", share);
+    Files.write(file, f.bytes());
+    RoundResult result = roundJob(0);
+    assertEquals(RoundResult.Status.NO_VALID_UPDATES, result.status());
+    assertEquals(
+        "Secure aggregation failed: round 0: cannot rebuild the self-mask seed of site-1: the shares"
+            + " are inconsistent: share 5 does not lie on the polynomial through shares 1, 2, 3 (one"
+            + " of them was corrupted); nothing published",
+        result.message());
+    assertEquals(0, store.requireLatest().round());
+  }
 }

@@ -50,7 +50,10 @@ class ShamirTest {
         assertThrows(
             IllegalArgumentException.class,
             () -> Shamir.combine(Map.of(1, b(1494), 2, b(1942), 3, b(2578), 4, b(3403)), 3));
-    assertEquals("share 4 does not lie on the polynomial of the other shares", e.getMessage());
+    assertEquals(
+        "the shares are inconsistent: share 4 does not lie on the polynomial through shares 1, 2, 3"
+            + " (one of them was corrupted)",
+        e.getMessage());
   }
 
   @Test

@@ -136,6 +136,7 @@ public final class Simulate {
   private java.util.function.Consumer<fedlake.schema.ClientSpec> personalisation = c -> {};
   private PersonalEvaluation.Result personal;
   private SimulateBudgets budgets = SimulateBudgets.none();
+  private double dropouts; // secure aggregation: share of the sites that drop out each round
 
   public static Simulate fromArgs(String[] argv) {
     Args args =
@@ -175,11 +176,14 @@ public final class Simulate {
                     "local-dp-clip",
                     "local-dp-noise",
                     "update-encoding",
-                    "site-test-rows"),
+                    "site-test-rows",
+                    "dropouts"),
                 Preparation.union(
                     Preparation.union(
                         Preparation.union(Preparation.OPTIONS, Option.valued(SpecCommands.ROBUST)),
-                        Option.valued(SpecCommands.PRIVACY)),
+                        Preparation.union(
+                            Option.valued(SpecCommands.PRIVACY),
+                            Option.valued(SpecCommands.SECURE))),
                     Preparation.union(
                         Preparation.union(
                             Option.valued(SpecCommands.strategyParameters()),
@@ -216,7 +220,12 @@ public final class Simulate {
       throw new IllegalArgumentException(
           "simulate: --sample must be in (0, 1], got " + simulate.sample);
     }
-    simulate.privacy = spec -> SpecCommands.applyPrivacy(args, spec);
+    simulate.privacy =
+        spec -> {
+          SpecCommands.applyPrivacy(args, spec);
+          SpecCommands.applySecure(args, spec); // docs/secure-aggregation.md
+        };
+    simulate.dropouts = args.number("dropouts", 0);
     simulate.localDpNoise = args.number("local-dp-noise", 0);
     simulate.localDpClip = args.number("local-dp-clip", 1.0);
     simulate.roundPolicy = p -> SpecCommands.applyRoundPolicy(args, p);
@@ -628,10 +637,14 @@ public final class Simulate {
         log("%s", budgets.describe());
       }
       UploadSizes uploads = new UploadSizes();
+      SecureSimulation secure =
+          fedlake.core.secagg.SecAggSettings.on(Specs.require(store))
+              ? new SecureSimulation(store, siteData, states, dropouts, seed, pool)
+              : null;
       for (int round = 0; round < rounds; round++) {
         long started = System.nanoTime();
         java.util.Map<Integer, Future<EdgeTrain.Result>> running = new java.util.TreeMap<>();
-        for (int s = 0; s < sites; s++) {
+        for (int s = 0; s < sites && secure == null; s++) {
           int from = round - lag.getOrDefault(s, 0);
           if (from < 0) {
             continue; // a late site's first update arrives once its lag has passed
@@ -660,12 +673,14 @@ public final class Simulate {
           }
         }
         RoundResult result =
-            new RoundJob(store)
-                .scanner(scanner)
-                .dpSecret(secret)
-                .round(round)
-                .calibration(preparation.calibrator(test, seed))
-                .execute();
+            secure != null
+                ? secure.round(round, settings)
+                : new RoundJob(store)
+                    .scanner(scanner)
+                    .dpSecret(secret)
+                    .round(round)
+                    .calibration(preparation.calibrator(test, seed))
+                    .execute();
         if (result.status() != RoundResult.Status.PUBLISHED) {
           throw new IllegalStateException(
               "simulate: round " + round + " published nothing: " + result.message());

@@ -67,13 +67,13 @@ class ForwardOnlyOptionsTest {
     ByteArrayOutputStream bad = new ByteArrayOutputStream();
     assertEquals(2, run(bad, "spec", "set", "--store", store, "--budgets", "weak=0"));
     assertEquals(
-        "fedlake: --budgets entry '0' is not a number of local steps >= 1, backprop, forward-only"
+        "fedlake spec: --budgets entry '0' is not a number of local steps >= 1, backprop, forward-only"
             + " or forward-only:N\n",
         bad.toString(StandardCharsets.UTF_8));
     bad.reset();
     assertEquals(2, run(bad, "spec", "set", "--store", store, "--optimizer", "zeroth"));
     assertEquals(
-        "fedlake: --optimizer: unknown optimizer 'zeroth' (expected backprop or forward-only)\n",
+        "fedlake spec: --optimizer: unknown optimizer 'zeroth' (expected backprop or forward-only)\n",
         bad.toString(StandardCharsets.UTF_8));
   }
 }

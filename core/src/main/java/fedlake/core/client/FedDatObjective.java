@@ -10,9 +10,8 @@ import fedlake.core.model.Head;
  * started is held fixed. Per row, with teacher logits {@code t = (local + frozen) / 2}:
  *
  * <ul>
- *   <li>the shared head minimises {@code CE(shared) + ws T^2 KL(softmax(t/T) || softmax(shared/T))}
- *   <li>the local head minimises {@code CE(local) + wl T^2 KL(softmax(shared/T) ||
- *       softmax(local/T))}
+ *   <li>the shared head minimises {@code CE(shared) + ws KL(softmax(t/T) || softmax(shared/T))}
+ *   <li>the local head minimises {@code CE(local) + wl KL(softmax(shared/T) || softmax(local/T))}
  * </ul>
  *
  * <p>Each target (the teacher, and the shared head as the local head's target) is a constant for

@@ -25,22 +25,22 @@ class FedDatObjectiveTest {
   void softenedKlMatchesAHandComputedCase() {
     // teacher logits (3, 0), student (0, 0), T = 3: p = softmax(1, 0) = (0.7310586, 0.2689414),
     // q = (0.5, 0.5); KL = 0.7310586 ln(1.4621172) + 0.2689414 ln(0.5378828) = 0.1109441;
-    // loss T^2 KL = 0.9984966; gradient T (q - p) = (-0.6931757, 0.6931757)
+    // gradient (q - p) / T = (-0.0770195, 0.0770195)
     float[][] teacher = {{3f, 0f}};
     float[][] student = {{0f, 0f}};
     float[][] d = {{0f, 0f}};
     double loss =
         Distillation.softKl(teacher, student, 1, 2, 3.0, 1.0, 1.0, new double[2], new double[2], d);
-    assertEquals(0.9984966450, loss, 1e-8);
-    assertArrayEquals(new float[] {-0.6931757f, 0.6931757f}, d[0], 1e-6f);
+    assertEquals(0.1109440717, loss, 1e-8);
+    assertArrayEquals(new float[] {-0.0770195f, 0.0770195f}, d[0], 1e-6f);
 
     // weight 0.5 and scale 0.25 (a batch of 4): half the loss, an eighth of the gradient, added
     float[][] e = {{1f, 1f}};
     double half =
         Distillation.softKl(
             teacher, student, 1, 2, 3.0, 0.5, 0.25, new double[2], new double[2], e);
-    assertEquals(0.4992483225, half, 1e-8);
-    assertArrayEquals(new float[] {1f - 0.0866470f, 1f + 0.0866470f}, e[0], 1e-6f);
+    assertEquals(0.0554720358, half, 1e-8);
+    assertArrayEquals(new float[] {1f - 0.0096274f, 1f + 0.0096274f}, e[0], 1e-6f);
   }
 
   @Test
@@ -165,7 +165,7 @@ class FedDatObjectiveTest {
 
   // ---- independent double-precision reference ----
 
-  /** Mean over rows of CE(shared) + ws T^2 KL(softmax(t/T) || softmax(shared/T)), t = (l + f)/2. */
+  /** Mean over rows of CE(shared) + ws KL(softmax(t/T) || softmax(shared/T)), t = (l + f)/2. */
   private static double sharedLoss(
       double[] s, double[] l, double[] f, Dataset data, Personalisation mode) {
     double total = 0;
@@ -183,7 +183,7 @@ class FedDatObjectiveTest {
     return total / data.size();
   }
 
-  /** Mean over rows of CE(local) + wl T^2 KL(softmax(shared/T) || softmax(local/T)). */
+  /** Mean over rows of CE(local) + wl KL(softmax(shared/T) || softmax(local/T)). */
   private static double localLoss(double[] s, double[] l, Dataset data, Personalisation mode) {
     double total = 0;
     for (int r = 0; r < data.size(); r++) {
@@ -220,7 +220,7 @@ class FedDatObjectiveTest {
       double logQ = student[c] / temperature - ls;
       kl += Math.exp(logP) * (logP - logQ);
     }
-    return temperature * temperature * kl;
+    return kl;
   }
 
   private static double logSumExp(double[] z, double temperature) {

@@ -471,8 +471,8 @@ public final class ClusteredSimulation {
                     siteTests,
                     clusterModels);
             log(
-                "      per-site test rows: personalised %.4f, dual %.4f, global %.4f, per-cluster %.4f",
-                personal.personalised(), personal.dual(), personal.global(), personal.other());
+                "      per-site test rows: personalised %.4f, local head %.4f, global %.4f, per-cluster %.4f",
+                personal.personalised(), personal.local(), personal.global(), personal.other());
           }
         }
         Map<String, Integer> current = assignment;

@@ -18,10 +18,9 @@ import java.util.function.Consumer;
 /**
  * {@code simulate --personalise}: every site's test rows drawn with the site's own training label
  * distribution (seeded), and per site the accuracy of its personalised model against the global
- * model's on the same rows. The personalised model is the local head the site keeps in its {@link
- * SiteState} (trained on the site's rows with the shared head's distillation); the report also
- * gives FedDAT's dual-teacher form, the local and the global head's logits averaged ({@link
- * PersonalHead}).
+ * model's on the same rows. The personalised model is FedDAT's dual-teacher form, the logits of the
+ * global (shared) head and of the local head the site keeps in its {@link SiteState} averaged
+ * ({@link PersonalHead}); the report also gives the local head alone.
  */
 public final class PersonalEvaluation {
   /** Test rows drawn per site unless --site-test-rows says otherwise. */
@@ -31,11 +30,11 @@ public final class PersonalEvaluation {
 
   /** One site: its rows' accuracies; {@code other} is a third model's (clustered runs), or null. */
   public record Site(
-      String site, int rows, double personalised, double dual, double global, Double other) {}
+      String site, int rows, double personalised, double local, double global, Double other) {}
 
   /** Every site and the means over sites. */
   public record Result(
-      List<Site> sites, double personalised, double dual, double global, Double other) {
+      List<Site> sites, double personalised, double local, double global, Double other) {
     public double gain() {
       return personalised - global;
     }
@@ -132,7 +131,7 @@ public final class PersonalEvaluation {
     Classifier shared = Models.classifier(global);
     List<Site> out = new ArrayList<>();
     double p = 0;
-    double dual = 0;
+    double localSum = 0;
     double g = 0;
     double o = 0;
     for (int s = 0; s < sites.size(); s++) {
@@ -141,24 +140,25 @@ public final class PersonalEvaluation {
       PersonalHead personal = FedDatRound.personalised(global, state, global.getCluster());
       double globalAccuracy = shared.evaluate(rows).accuracy();
       double personalAccuracy =
+          personal == null ? globalAccuracy : personal.evaluate(rows).accuracy();
+      double localAccuracy =
           personal == null ? globalAccuracy : personal.local().evaluate(rows).accuracy();
-      double dualAccuracy = personal == null ? globalAccuracy : personal.evaluate(rows).accuracy();
       Double otherAccuracy = other == null ? null : other.get(s).evaluate(rows).accuracy();
       out.add(
           new Site(
               sites.get(s),
               rows.size(),
               personalAccuracy,
-              dualAccuracy,
+              localAccuracy,
               globalAccuracy,
               otherAccuracy));
       p += personalAccuracy;
-      dual += dualAccuracy;
+      localSum += localAccuracy;
       g += globalAccuracy;
       o += otherAccuracy == null ? 0 : otherAccuracy;
     }
     int n = sites.size();
-    return new Result(out, p / n, dual / n, g / n, other == null ? null : o / n);
+    return new Result(out, p / n, localSum / n, g / n, other == null ? null : o / n);
   }
 
   /** Prints the per-site table and the means. */
@@ -166,32 +166,32 @@ public final class PersonalEvaluation {
     log.accept(
         String.format(
             Locale.ROOT,
-            "%-10s %6s %12s %9s %9s%s",
+            "%-10s %6s %12s %10s %9s%s",
             "site",
             "rows",
             "personalised",
-            "dual",
+            "local-head",
             "global",
             otherName == null ? "" : String.format(Locale.ROOT, " %12s", otherName)));
     for (Site s : result.sites()) {
       log.accept(
           String.format(
               Locale.ROOT,
-              "%-10s %6d %12.4f %9.4f %9.4f%s",
+              "%-10s %6d %12.4f %10.4f %9.4f%s",
               s.site(),
               s.rows(),
               s.personalised(),
-              s.dual(),
+              s.local(),
               s.global(),
               s.other() == null ? "" : String.format(Locale.ROOT, " %12.4f", s.other())));
     }
     log.accept(
         String.format(
             Locale.ROOT,
-            "personalised: mean per-site accuracy %.4f personalised (local head), %.4f dual (local +"
-                + " global logits), %.4f global (%+.2f points)%s",
+            "personalised: mean per-site accuracy %.4f personalised (local + global logits), %.4f"
+                + " local head alone, %.4f global (%+.2f points)%s",
             result.personalised(),
-            result.dual(),
+            result.local(),
             result.global(),
             100 * result.gain(),
             result.other() == null

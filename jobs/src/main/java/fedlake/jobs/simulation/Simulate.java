@@ -734,8 +734,8 @@ public final class Simulate {
               PersonalEvaluation.evaluate(
                   next, states, store.root().toString(), siteNames, siteTests, null);
           log(
-              "      per-site test rows: personalised %.4f, dual %.4f, global %.4f",
-              personal.personalised(), personal.dual(), personal.global());
+              "      per-site test rows: personalised %.4f, local head %.4f, global %.4f",
+              personal.personalised(), personal.local(), personal.global());
         }
       }
       if (personal != null) {

@@ -57,7 +57,7 @@ class PersonalEvaluationTest {
   }
 
   @Test
-  void thePersonalisedModelIsTheKeptLocalHead() {
+  void thePersonalisedModelAveragesTheKeptLocalHeadAndTheGlobalOne() {
     int d = 2;
     int classes = 2;
     // global head: w0 = (1, 0), w1 = (-1, 0): class 0 for x = (1, 0), and for x = (0, 1) a tie
@@ -84,7 +84,9 @@ class PersonalEvaluationTest {
             List.of("site-000", "site-001"),
             List.of(rows, rows),
             null);
+    // personalised: logits averaged, (1.25, -1) for (1, 0) and (0.25, 1) for (0, 1): all right
     assertEquals(1.0, result.sites().get(0).personalised(), 1e-12);
+    assertEquals(1.0, result.sites().get(0).local(), 1e-12);
     assertEquals(0.25, result.sites().get(0).global(), 1e-12);
     // no local head kept: the global model stands in
     assertEquals(0.25, result.sites().get(1).personalised(), 1e-12);

@@ -57,6 +57,9 @@ public final class EdgeMain {
           "  --site-stats           also upload per-class count, mean and spread of the local embeddings (opt-in; see docs/synthetic.md)",
           "  --site-stats-spread S  covariance (default: full matrix, needed for calibration) or variance (diagonal only)",
           "  --site-stats-min-count K  report only classes with at least K local examples (default 1)",
+          "  --unlabeled            train on soft pseudo-labels, not on the rows' labels (the spec must allow it:",
+          "                         spec set --unlabeled optional); labels, where rows have them, only audit the",
+          "                         pseudo-labels (docs/unlabeled.md). Rows without labels always train this way",
           "  --holdout F            keep this share of the local rows (0 <= F < 1; the same rows every round) out of training",
           "                         and report the received model's accuracy on them with the update (docs/report.md)",
           "  --local-dp-noise Z     local differential privacy: clip the change to --local-dp-clip S (default 1) and add",
@@ -192,7 +195,7 @@ public final class EdgeMain {
                 "local-dp-clip",
                 "local-dp-noise",
                 StoreConfig.OPTION),
-            Set.of("balanced-loss", "quiet", "site-stats"));
+            Set.of("balanced-loss", "quiet", "site-stats", "unlabeled"));
     String site = Store.checkSite(args.required("site")); // before anything is read or trained
     EdgeImages.Request images = EdgeImages.request(args);
     ClientSettings.Overrides overrides = overrides(args);
@@ -259,6 +262,7 @@ public final class EdgeMain {
         .progress(args.flag("quiet") ? null : out)
         .siteStatistics(siteStatistics(args))
         .holdout(holdout)
+        .unlabeled(args.flag("unlabeled"))
         .execute();
   }
 

@@ -65,6 +65,7 @@ public final class EdgeTrain {
   private SiteKey signingKey;
   private double localDpClip;
   private double localDpNoise;
+  private boolean unlabeled;
 
   public EdgeTrain(Store store, String site, Dataset data) {
     this.store = store;
@@ -172,6 +173,16 @@ public final class EdgeTrain {
     }
     this.localDpClip = clip;
     this.localDpNoise = noise;
+    return this;
+  }
+
+  /**
+   * Trains without labels even where the rows have them (the spec must allow it: {@code
+   * client.unlabeled}); the labels then only audit the pseudo-labels (docs/unlabeled.md). Rows
+   * without a label train this way without it.
+   */
+  public EdgeTrain unlabeled(boolean value) {
+    this.unlabeled = value;
     return this;
   }
 
@@ -293,7 +304,8 @@ public final class EdgeTrain {
       double localLoss,
       double localAccuracy,
       long millis,
-      boolean missedRound) {}
+      boolean missedRound,
+      fedlake.core.client.UnlabeledRound.Outcome withoutLabels) {}
 
   public Result execute() {
     long started = System.currentTimeMillis();
@@ -348,7 +360,24 @@ public final class EdgeTrain {
     if (data.size() == 0) {
       throw new InvalidInputException(data.source(), "holds no rows");
     }
-    data.requireLabelsBelow(model.getClassCount());
+    FederationSpec specNow = Specs.current(store).orElse(null);
+    boolean withoutLabels = unlabeled || hasUnlabelledRows(this.data);
+    if (withoutLabels) {
+      fedlake.schema.UnlabeledSpec allowed =
+          client != null
+              ? client.getUnlabeled()
+              : specNow == null ? null : specNow.getClient().getUnlabeled();
+      if (allowed == null) {
+        throw new InvalidInputException(
+            this.data.labelSource(),
+            (unlabeled ? "--unlabeled was given" : "has rows without a label")
+                + " but the federation spec requires labels (the operator allows training without"
+                + " them with: fedlake spec set --unlabeled optional)");
+      }
+      requireAuditLabelsBelow(this.data, model.getClassCount());
+    } else {
+      data.requireLabelsBelow(model.getClassCount());
+    }
     Dataset data = this.data;
     Double holdoutAccuracy = null;
     Long holdoutExamples = null;
@@ -369,7 +398,7 @@ public final class EdgeTrain {
     log(
         "site %s: round %d, model %s, %d examples x %d dims, %d classes",
         site, latest.round(), version, data.size(), data.dimension(), model.getClassCount());
-    FederationSpec spec = Specs.current(store).orElse(null);
+    FederationSpec spec = specNow;
     if (client == null && spec != null) {
       client = spec.getClient();
     }
@@ -403,17 +432,37 @@ public final class EdgeTrain {
     }
     SiteState state = siteState();
     state.notes().forEach(note -> log("site %s: %s", site, note));
-    ClientRound.Result trained =
-        ClientRound.run(
-            model,
-            cluster,
-            data,
-            clientSettings,
-            state,
-            line -> log("site %s: %s", site, line),
-            out == null
-                ? LocalTrainer.Progress.NONE
-                : (epoch, epochs, loss) -> log("  epoch %d/%d  loss %.4f", epoch, epochs, loss));
+    LocalTrainer.Progress progress =
+        out == null
+            ? LocalTrainer.Progress.NONE
+            : (epoch, epochs, loss) -> log("  epoch %d/%d  loss %.4f", epoch, epochs, loss);
+    fedlake.core.client.UnlabeledRound.Outcome pseudo = null;
+    ClientRound.Result trained;
+    if (withoutLabels) {
+      pseudo =
+          fedlake.core.client.UnlabeledRound.run(
+              model,
+              store.readModel(0, 0),
+              cluster,
+              latest.round(),
+              data,
+              clientSettings,
+              fedlake.core.client.UnlabeledSettings.of(client.getUnlabeled()),
+              state,
+              line -> log("site %s: %s", site, line),
+              progress);
+      trained = pseudo.result();
+    } else {
+      trained =
+          ClientRound.run(
+              model,
+              cluster,
+              data,
+              clientSettings,
+              state,
+              line -> log("site %s: %s", site, line),
+              progress);
+    }
     float[] controlDelta = trained.outcome().controlDelta();
     if (fedlake.core.privacy.CentralDp.required(spec)) {
       clipChange(model, trained.parameters(), spec.getPrivacy().getClipNorm());
@@ -464,7 +513,15 @@ public final class EdgeTrain {
             .setControlDelta(FloatArrays.asList(controlDelta))
             .setLocalLoss(trained.loss())
             .setLocalAccuracy(trained.accuracy())
-            .setLabelHistogram(FloatArrays.asList(data.labelHistogram(model.getClassCount())))
+            .setLabelHistogram(
+                FloatArrays.asList(
+                    pseudo != null
+                        ? pseudo.pseudoHistogram()
+                        : data.labelHistogram(model.getClassCount())))
+            .setTrainedWithoutLabels(pseudo == null ? null : Boolean.TRUE)
+            .setPseudoLabelAccuracy(pseudo == null ? null : pseudo.pseudoLabelAccuracy())
+            .setAuditAccuracy(pseudo == null ? null : pseudo.auditAccuracy())
+            .setAuditZeroShotAccuracy(pseudo == null ? null : pseudo.auditZeroShotAccuracy())
             .setClusterChoice(selection.choice())
             .setClassStatistics(statistics)
             .setStatisticsFingerprint(fingerprint)
@@ -528,7 +585,36 @@ public final class EdgeTrain {
         trained.loss(),
         trained.accuracy(),
         millis,
-        missed);
+        missed,
+        pseudo);
+  }
+
+  private static boolean hasUnlabelledRows(Dataset data) {
+    for (int label : data.labels()) {
+      if (label == Dataset.UNLABELLED) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Labels a site holds but does not train on (an audit) must still name the model's classes. */
+  private static void requireAuditLabelsBelow(Dataset data, int classCount) {
+    for (int row = 0; row < data.size(); row++) {
+      if (data.label(row) >= classCount) {
+        throw new InvalidInputException(
+            data.labelSource(),
+            "row "
+                + row
+                + " has label "
+                + data.label(row)
+                + " but the model has "
+                + classCount
+                + " classes (0.."
+                + (classCount - 1)
+                + ")");
+      }
+    }
   }
 
   /**

@@ -299,6 +299,9 @@ public final class Specs {
     if (!(client.getProximalMu() >= 0) || !Double.isFinite(client.getProximalMu())) {
       throw new IllegalArgumentException("proximal mu must be >= 0, got " + client.getProximalMu());
     }
+    if (client.getUnlabeled() != null) {
+      fedlake.core.client.UnlabeledSettings.of(client.getUnlabeled()); // checks the values
+    }
     if (!(spec.getRobustness().getMaxAbsValue() > 0)) {
       throw new IllegalArgumentException(
           "max-abs-value must be positive, got " + spec.getRobustness().getMaxAbsValue());

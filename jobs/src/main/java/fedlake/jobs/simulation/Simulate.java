@@ -93,6 +93,7 @@ public final class Simulate {
           "                        asynchronous aggregation; --max-staleness N, --staleness-exponent A: docs/storage.md)",
           "  robust aggregation (docs/robustness.md):",
           Option.usage(SpecCommands.ROBUST),
+          SimulateUnlabeled.USAGE,
           Preparation.USAGE,
           StoreConfig.USAGE);
 
@@ -123,8 +124,10 @@ public final class Simulate {
   private double localDpNoise;
   private double localDpClip = 1.0;
   private java.util.function.Consumer<fedlake.schema.FederationSpec.Builder> privacy = spec -> {};
+  private SimulateUnlabeled unlabeled = SimulateUnlabeled.none();
 
   public static Simulate fromArgs(String[] argv) {
+    argv = SimulateUnlabeled.withZeroShot(argv);
     Args args =
         new Args(
             "simulate",
@@ -163,10 +166,14 @@ public final class Simulate {
                     "local-dp-noise"),
                 Preparation.union(
                     Preparation.union(
-                        Preparation.union(Preparation.OPTIONS, Option.valued(SpecCommands.ROBUST)),
+                        Preparation.union(
+                            Preparation.union(Preparation.OPTIONS, SimulateUnlabeled.OPTIONS),
+                            Option.valued(SpecCommands.ROBUST)),
                         Option.valued(SpecCommands.PRIVACY)),
                     Option.valued(SpecCommands.strategyParameters()))),
-            Preparation.union(Set.of("balanced-loss"), Preparation.FLAGS));
+            Preparation.union(
+                Preparation.union(Set.of("balanced-loss"), Preparation.FLAGS),
+                SimulateUnlabeled.FLAGS));
     Simulate simulate =
         new Simulate()
             .data(args.required("data"))
@@ -206,6 +213,7 @@ public final class Simulate {
     simulate.master = args.string("master", null);
     simulate.preparation = Preparation.fromArgs("simulate", args);
     simulate.cache = SimulateCache.fromArgs(args);
+    simulate.unlabeled = SimulateUnlabeled.fromArgs(args, simulate.sites, simulate.seed);
     if (args.has("report-json")) {
       simulate.reportJson = Path.of(args.required("report-json"));
     }
@@ -463,6 +471,7 @@ public final class Simulate {
               .adjust(
                   spec -> {
                     spec.getClient().setProximalMu(mu);
+                    unlabeled.adjust(spec.getClient());
                     robustness.accept(spec.getRobustness());
                     roundPolicy.accept(spec.getRoundPolicy());
                     privacy.accept(spec);
@@ -519,6 +528,9 @@ public final class Simulate {
       if (dp != null) {
         log("privacy: %s", dp.describe());
       }
+      if (unlabeled.any()) {
+        log("%s", unlabeled.describe(sites));
+      }
       if (!lag.isEmpty()) {
         log(
             "late: %d of %d sites, each 1 or 2 rounds late (site: rounds) %s; late updates: %s",
@@ -535,6 +547,9 @@ public final class Simulate {
           if (from < 0) {
             continue; // a late site's first update arrives once its lag has passed
           }
+          if (unlabeled.skips(s)) {
+            continue; // --drop-unlabeled: the labelled sites alone
+          }
           if (!drawn(dp, s, from)) {
             continue; // not drawn for the round: the site does not train
           }
@@ -546,11 +561,14 @@ public final class Simulate {
                   .fromRound(from)
                   .localDp(localDpClip, localDpNoise)
                   .siteStatistics(preparation.siteStatistics())
-                  .holdout(holdout);
+                  .holdout(holdout)
+                  .unlabeled(unlabeled.hides(s));
           running.put(s, pool.submit(edge::execute));
         }
+        java.util.Map<Integer, EdgeTrain.Result> results = new java.util.TreeMap<>();
         for (int s : running.keySet()) {
           EdgeTrain.Result trained = running.get(s).get();
+          results.put(s, trained);
           if (attackers.contains(s)) {
             attack.spoil(
                 store, trained.updateFile(), maxAbs, seed * 1_000_003L + round * 10_007L + s);
@@ -601,6 +619,7 @@ public final class Simulate {
             h.getRejected(),
             h.getWeightedLocalLoss(),
             seconds);
+        unlabeled.round(round, results, line -> log("%s", line));
         if (h.getEpsilon() != null) {
           log("      epsilon %.3f at delta %s", h.getEpsilon(), dp.delta());
         }

@@ -10,9 +10,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The objective of training without labels: its gradient against central differences of an
- * independent double-precision loss (every term, block remainders: 7 rows, 5 classes, dimension
- * 9), and known answers (targets equal to the predictions give no gradient, a uniform mean
- * prediction gives no balance gradient).
+ * independent double-precision loss (every term, block remainders: 7 rows, 5 classes, dimension 9),
+ * and known answers (targets equal to the predictions give no gradient, a uniform mean prediction
+ * gives no balance gradient).
  */
 class PseudoLabelObjectiveTest {
   private static final int N = 7;
@@ -86,7 +86,8 @@ class PseudoLabelObjectiveTest {
     }
     if (synthetic != null) {
       for (int k = 0; k < synthetic.size(); k++) {
-        loss -= synthWeight * Math.log(softmax(p, synthetic, k)[synthetic.label(k)]) / synthetic.size();
+        loss -=
+            synthWeight * Math.log(softmax(p, synthetic, k)[synthetic.label(k)]) / synthetic.size();
       }
     }
     for (int i = 0; i < C * D; i++) {

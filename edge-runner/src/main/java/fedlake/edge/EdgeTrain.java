@@ -372,7 +372,7 @@ public final class EdgeTrain {
             this.data.labelSource(),
             (unlabeled ? "--unlabeled was given" : "has rows without a label")
                 + " but the federation spec requires labels (the operator allows training without"
-                + " them with: fedlake spec set --unlabeled optional)");
+                + " them with: fedlake spec set --labels optional)");
       }
       requireAuditLabelsBelow(this.data, model.getClassCount());
     } else {

@@ -33,11 +33,11 @@ public record UnlabeledSettings(
   public static final double MOMENTUM_DEFAULT = 0.7;
   public static final double TOP_FRACTION_DEFAULT = 0.5;
   public static final double TEMPERATURE_DEFAULT = 0.5;
-  public static final double BALANCE_DEFAULT = 1.0;
+  public static final double BALANCE_DEFAULT = 0.0;
   public static final double SYNTH_WEIGHT_DEFAULT = 0.5;
   public static final double SYNTH_SCALE_DEFAULT = 0.5;
   public static final int SYNTH_PER_BATCH_DEFAULT = 16;
-  public static final double TRUST_DEFAULT = 0.0;
+  public static final double TRUST_DEFAULT = 1.0;
 
   public UnlabeledSettings {
     check(momentum >= 0 && momentum < 1, "momentum", momentum, "in [0, 1)");

@@ -59,6 +59,9 @@ public final class EdgeMain {
           "  --site-stats-min-count K  report only classes with at least K local examples (default 1)",
           "  --site-class C         the site's class for the spec's budgets (client.budgets: local steps, forward-only;",
           "                         an entry for the site id wins; docs/forward-only.md)",
+          "  --unlabeled            train on soft pseudo-labels, not on the rows' labels (the spec must allow it:",
+          "                         spec set --unlabeled optional); labels, where rows have them, only audit the",
+          "                         pseudo-labels (docs/unlabeled.md). Rows without labels always train this way",
           "  --holdout F            keep this share of the local rows (0 <= F < 1; the same rows every round) out of training",
           "                         and report the received model's accuracy on them with the update (docs/report.md)",
           "  --local-dp-noise Z     local differential privacy: clip the change to --local-dp-clip S (default 1) and add",
@@ -214,7 +217,7 @@ public final class EdgeMain {
                 "local-dp-clip",
                 "local-dp-noise",
                 StoreConfig.OPTION),
-            Set.of("balanced-loss", "quiet", "site-stats"));
+            Set.of("balanced-loss", "quiet", "site-stats", "unlabeled"));
     String site = Store.checkSite(args.required("site")); // before anything is read or trained
     EdgeImages.Request images = EdgeImages.request(args);
     ClientSettings.Overrides overrides = overrides(args);
@@ -282,6 +285,7 @@ public final class EdgeMain {
         .siteStatistics(siteStatistics(args))
         .holdout(holdout)
         .siteClass(args.string("site-class", null))
+        .unlabeled(args.flag("unlabeled"))
         .execute();
   }
 

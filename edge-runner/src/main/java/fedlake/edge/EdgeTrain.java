@@ -69,6 +69,7 @@ public final class EdgeTrain {
   private java.util.function.Function<Update, String> uploader; // null: the store (secagg: masked)
   private double localDpClip;
   private double localDpNoise;
+  private boolean unlabeled;
 
   public EdgeTrain(Store store, String site, Dataset data) {
     this.store = store;
@@ -191,6 +192,16 @@ public final class EdgeTrain {
               + "' must be 1-128 letters, digits, '.', '_' or '-', starting with a letter or digit");
     }
     this.siteClass = value;
+    return this;
+  }
+
+  /**
+   * Trains without labels even where the rows have them (the spec must allow it: {@code
+   * client.unlabeled}); the labels then only audit the pseudo-labels (docs/unlabeled.md). Rows
+   * without a label train this way without it.
+   */
+  public EdgeTrain unlabeled(boolean value) {
+    this.unlabeled = value;
     return this;
   }
 
@@ -324,7 +335,8 @@ public final class EdgeTrain {
       boolean missedRound,
       long uploadBytes,
       long parameterBytes,
-      boolean forwardOnly) {}
+      boolean forwardOnly,
+      fedlake.core.client.UnlabeledRound.Outcome withoutLabels) {}
 
   public Result execute() {
     long started = System.currentTimeMillis();
@@ -379,7 +391,24 @@ public final class EdgeTrain {
     if (data.size() == 0) {
       throw new InvalidInputException(data.source(), "holds no rows");
     }
-    data.requireLabelsBelow(model.getClassCount());
+    FederationSpec specNow = Specs.current(store).orElse(null);
+    boolean withoutLabels = unlabeled || hasUnlabelledRows(this.data);
+    if (withoutLabels) {
+      fedlake.schema.UnlabeledSpec allowed =
+          client != null
+              ? client.getUnlabeled()
+              : specNow == null ? null : specNow.getClient().getUnlabeled();
+      if (allowed == null) {
+        throw new InvalidInputException(
+            this.data.labelSource(),
+            (unlabeled ? "--unlabeled was given" : "has rows without a label")
+                + " but the federation spec requires labels (the operator allows training without"
+                + " them with: fedlake spec set --labels optional)");
+      }
+      requireAuditLabelsBelow(this.data, model.getClassCount());
+    } else {
+      data.requireLabelsBelow(model.getClassCount());
+    }
     Dataset data = this.data;
     Double holdoutAccuracy = null;
     Long holdoutExamples = null;
@@ -400,7 +429,7 @@ public final class EdgeTrain {
     log(
         "site %s: round %d, model %s, %d examples x %d dims, %d classes",
         site, latest.round(), version, data.size(), data.dimension(), model.getClassCount());
-    FederationSpec spec = Specs.current(store).orElse(null);
+    FederationSpec spec = specNow;
     if (client == null && spec != null) {
       client = spec.getClient();
     }
@@ -457,21 +486,40 @@ public final class EdgeTrain {
           "site %s: personalisation %s; only the shared head is uploaded",
           site, clientSettings.personalisation().describe());
     }
-    ClientRound.Result trained =
-        (clientSettings.personalisation() != null
-                ? (RoundRunner) fedlake.core.client.FedDatRound::run
-                : (RoundRunner) ClientRound::run)
-            .run(
-                model,
-                cluster,
-                data,
-                clientSettings,
-                state,
-                line -> log("site %s: %s", site, line),
-                out == null
-                    ? LocalTrainer.Progress.NONE
-                    : (epoch, epochs, loss) ->
-                        log("  epoch %d/%d  loss %.4f", epoch, epochs, loss));
+    LocalTrainer.Progress progress =
+        out == null
+            ? LocalTrainer.Progress.NONE
+            : (epoch, epochs, loss) -> log("  epoch %d/%d  loss %.4f", epoch, epochs, loss);
+    fedlake.core.client.UnlabeledRound.Outcome pseudo = null;
+    ClientRound.Result trained;
+    if (withoutLabels) {
+      pseudo =
+          fedlake.core.client.UnlabeledRound.run(
+              model,
+              store.readModel(0, 0),
+              cluster,
+              latest.round(),
+              data,
+              clientSettings,
+              fedlake.core.client.UnlabeledSettings.of(client.getUnlabeled()),
+              state,
+              line -> log("site %s: %s", site, line),
+              progress);
+      trained = pseudo.result();
+    } else {
+      trained =
+          (clientSettings.personalisation() != null
+                  ? (RoundRunner) fedlake.core.client.FedDatRound::run
+                  : (RoundRunner) ClientRound::run)
+              .run(
+                  model,
+                  cluster,
+                  data,
+                  clientSettings,
+                  state,
+                  line -> log("site %s: %s", site, line),
+                  progress);
+    }
     long cpuMillis = (fedlake.core.client.SiteCosts.threadCpuNanos() - cpuBefore) / 1_000_000;
     float[] controlDelta = trained.outcome().controlDelta();
     SeededUpdate seeded = trained.seeded();
@@ -529,7 +577,15 @@ public final class EdgeTrain {
             .setControlDelta(FloatArrays.asList(controlDelta))
             .setLocalLoss(trained.loss())
             .setLocalAccuracy(trained.accuracy())
-            .setLabelHistogram(FloatArrays.asList(data.labelHistogram(model.getClassCount())))
+            .setLabelHistogram(
+                FloatArrays.asList(
+                    pseudo != null
+                        ? pseudo.pseudoHistogram()
+                        : data.labelHistogram(model.getClassCount())))
+            .setTrainedWithoutLabels(pseudo == null ? null : Boolean.TRUE)
+            .setPseudoLabelAccuracy(pseudo == null ? null : pseudo.pseudoLabelAccuracy())
+            .setAuditAccuracy(pseudo == null ? null : pseudo.auditAccuracy())
+            .setAuditZeroShotAccuracy(pseudo == null ? null : pseudo.auditZeroShotAccuracy())
             .setClusterChoice(selection.choice())
             .setClassStatistics(statistics)
             .setStatisticsFingerprint(fingerprint)
@@ -631,7 +687,8 @@ public final class EdgeTrain {
         missed,
         uploadBytes,
         parameterBytes,
-        seeded != null);
+        seeded != null,
+        pseudo);
   }
 
   /** The uploaded file's size in bytes, -1 when the store cannot tell. */
@@ -656,6 +713,34 @@ public final class EdgeTrain {
     } catch (IOException e) {
       throw new UncheckedIOException(
           "Site " + site + " cannot size what it read from " + store.root() + ": " + e, e);
+    }
+  }
+
+  private static boolean hasUnlabelledRows(Dataset data) {
+    for (int label : data.labels()) {
+      if (label == Dataset.UNLABELLED) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Labels a site holds but does not train on (an audit) must still name the model's classes. */
+  private static void requireAuditLabelsBelow(Dataset data, int classCount) {
+    for (int row = 0; row < data.size(); row++) {
+      if (data.label(row) >= classCount) {
+        throw new InvalidInputException(
+            data.labelSource(),
+            "row "
+                + row
+                + " has label "
+                + data.label(row)
+                + " but the model has "
+                + classCount
+                + " classes (0.."
+                + (classCount - 1)
+                + ")");
+      }
     }
   }
 

@@ -300,6 +300,9 @@ public final class Specs {
       throw new IllegalArgumentException("proximal mu must be >= 0, got " + client.getProximalMu());
     }
     fedlake.core.client.Personalisation.of(client.getPersonalisation());
+    if (client.getUnlabeled() != null) {
+      fedlake.core.client.UnlabeledSettings.of(client.getUnlabeled()); // checks the values
+    }
     if (!(spec.getRobustness().getMaxAbsValue() > 0)) {
       throw new IllegalArgumentException(
           "max-abs-value must be positive, got " + spec.getRobustness().getMaxAbsValue());

@@ -88,6 +88,122 @@ public final class SpecCommands {
               "local-distillation",
               "W",
               "feddat: weight of the local head's KL towards the shared head (default 1)"));
+
+  /** Training without labels (docs/unlabeled.md): {@code client.unlabeled}. */
+  public static final List<Option> UNLABELED =
+      List.of(
+          Option.value(
+              "labels",
+              "required|optional",
+              "optional: sites may train without labels, on soft pseudo-labels (default required)"),
+          Option.value(
+              "pseudo-momentum",
+              "M",
+              "weight of the kept soft labels in their moving average (default "
+                  + fedlake.core.client.UnlabeledSettings.MOMENTUM_DEFAULT
+                  + ")"),
+          Option.value(
+              "pseudo-top",
+              "F",
+              "per pseudo-class, the share of its most confident rows that train (default "
+                  + fedlake.core.client.UnlabeledSettings.TOP_FRACTION_DEFAULT
+                  + ")"),
+          Option.value(
+              "pseudo-temperature",
+              "T",
+              "targets are the soft labels sharpened to q^(1/T) (default "
+                  + fedlake.core.client.UnlabeledSettings.TEMPERATURE_DEFAULT
+                  + ")"),
+          Option.value(
+              "pseudo-balance",
+              "X",
+              "weight of the class-balance term on the bias (default "
+                  + fedlake.core.client.UnlabeledSettings.BALANCE_DEFAULT
+                  + ")"),
+          Option.value(
+              "synth-weight",
+              "X",
+              "mixing weight of the text-Gaussian samples (default "
+                  + fedlake.core.client.UnlabeledSettings.SYNTH_WEIGHT_DEFAULT
+                  + ")"),
+          Option.value(
+              "synth-scale",
+              "S",
+              "noise length around a class text embedding (default "
+                  + fedlake.core.client.UnlabeledSettings.SYNTH_SCALE_DEFAULT
+                  + ")"),
+          Option.value(
+              "synth-per-batch",
+              "N",
+              "text-Gaussian samples per batch (default "
+                  + fedlake.core.client.UnlabeledSettings.SYNTH_PER_BATCH_DEFAULT
+                  + ")"),
+          Option.value(
+              "pseudo-trust",
+              "X",
+              "weight of trust/2 |W - W_0|^2 toward the zero-shot head (default "
+                  + fedlake.core.client.UnlabeledSettings.TRUST_DEFAULT
+                  + ")"));
+
+  /**
+   * Applies {@link #UNLABELED} options to the spec's client: {@code --labels optional} (or any
+   * pseudo-label setting) allows training without labels, {@code --labels required} forbids it.
+   */
+  public static void applyUnlabeled(Args args, ClientSpec client) {
+    String labels = args.string("labels", null);
+    if (labels != null && !labels.equals("required") && !labels.equals("optional")) {
+      throw new IllegalArgumentException(
+          "--labels must be required or optional, got '" + labels + "'");
+    }
+    if ("required".equals(labels)) {
+      for (Option o : UNLABELED) {
+        if (!o.name().equals("labels") && args.has(o.name())) {
+          throw new IllegalArgumentException(
+              "--" + o.name() + " sets training without labels, which --labels required forbids");
+        }
+      }
+      client.setUnlabeled(null);
+      return;
+    }
+    boolean any = "optional".equals(labels);
+    for (Option o : UNLABELED) {
+      any |= args.has(o.name());
+    }
+    if (!any) {
+      return;
+    }
+    fedlake.schema.UnlabeledSpec u =
+        client.getUnlabeled() == null
+            ? fedlake.schema.UnlabeledSpec.newBuilder().build()
+            : fedlake.schema.UnlabeledSpec.newBuilder(client.getUnlabeled()).build();
+    if (args.has("pseudo-momentum")) {
+      u.setMomentum(args.number("pseudo-momentum", 0));
+    }
+    if (args.has("pseudo-top")) {
+      u.setTopFraction(args.number("pseudo-top", 0));
+    }
+    if (args.has("pseudo-temperature")) {
+      u.setTemperature(args.number("pseudo-temperature", 0));
+    }
+    if (args.has("pseudo-balance")) {
+      u.setBalance(args.number("pseudo-balance", 0));
+    }
+    if (args.has("synth-weight")) {
+      u.setSynthWeight(args.number("synth-weight", 0));
+    }
+    if (args.has("synth-scale")) {
+      u.setSynthScale(args.number("synth-scale", 0));
+    }
+    if (args.has("synth-per-batch")) {
+      u.setSynthPerBatch(args.integer("synth-per-batch", 0));
+    }
+    if (args.has("pseudo-trust")) {
+      u.setTrust(args.number("pseudo-trust", 0));
+    }
+    fedlake.core.client.UnlabeledSettings.of(u); // checks the values
+    client.setUnlabeled(u);
+  }
+
   static final List<Option> LIMITS =
       List.of(
           Option.value(
@@ -345,6 +461,7 @@ public final class SpecCommands {
     options.addAll(CLIENT);
     options.addAll(PERSONALISATION);
     options.addAll(ForwardOnlyOptions.OPTIONS);
+    options.addAll(UNLABELED);
     options.addAll(LIMITS);
     options.addAll(ROBUST);
     options.addAll(PRIVACY);
@@ -449,6 +566,7 @@ public final class SpecCommands {
     }
     applyPersonalisation(args, client);
     ForwardOnlyOptions.apply(args, client);
+    applyUnlabeled(args, client);
     spec.setClient(client);
     RobustnessSpec robustness = RobustnessSpec.newBuilder(spec.getRobustness()).build();
     if (args.has("max-abs-value")) {

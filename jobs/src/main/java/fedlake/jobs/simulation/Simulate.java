@@ -100,6 +100,7 @@ public final class Simulate {
           "  robust aggregation (docs/robustness.md):",
           Option.usage(SpecCommands.ROBUST),
           SimulateBudgets.USAGE,
+          SimulateUnlabeled.USAGE,
           Preparation.USAGE,
           StoreConfig.USAGE);
 
@@ -137,8 +138,10 @@ public final class Simulate {
   private PersonalEvaluation.Result personal;
   private SimulateBudgets budgets = SimulateBudgets.none();
   private double dropouts; // secure aggregation: share of the sites that drop out each round
+  private SimulateUnlabeled unlabeled = SimulateUnlabeled.none();
 
   public static Simulate fromArgs(String[] argv) {
+    argv = SimulateUnlabeled.withZeroShot(argv);
     Args args =
         new Args(
             "simulate",
@@ -180,7 +183,9 @@ public final class Simulate {
                     "dropouts"),
                 Preparation.union(
                     Preparation.union(
-                        Preparation.union(Preparation.OPTIONS, Option.valued(SpecCommands.ROBUST)),
+                        Preparation.union(
+                            Preparation.union(Preparation.OPTIONS, SimulateUnlabeled.OPTIONS),
+                            Option.valued(SpecCommands.ROBUST)),
                         Preparation.union(
                             Option.valued(SpecCommands.PRIVACY),
                             Option.valued(SpecCommands.SECURE))),
@@ -189,7 +194,9 @@ public final class Simulate {
                             Option.valued(SpecCommands.strategyParameters()),
                             Option.valued(SpecCommands.PERSONALISATION)),
                         SimulateBudgets.OPTIONS))),
-            Preparation.union(Set.of("balanced-loss", "personalise"), Preparation.FLAGS));
+            Preparation.union(
+                Preparation.union(Set.of("balanced-loss", "personalise"), Preparation.FLAGS),
+                SimulateUnlabeled.FLAGS));
     Simulate simulate =
         new Simulate()
             .data(args.required("data"))
@@ -244,6 +251,7 @@ public final class Simulate {
     simulate.preparation = Preparation.fromArgs("simulate", args);
     simulate.cache = SimulateCache.fromArgs(args);
     simulate.budgets = SimulateBudgets.fromArgs(args);
+    simulate.unlabeled = SimulateUnlabeled.fromArgs(args, simulate.sites, simulate.seed);
     if (args.has("report-json")) {
       simulate.reportJson = Path.of(args.required("report-json"));
     }
@@ -552,6 +560,7 @@ public final class Simulate {
                       personalisation.accept(spec.getClient());
                     }
                     budgets.apply(spec.getClient());
+                    unlabeled.adjust(spec.getClient());
                     robustness.accept(spec.getRobustness());
                     roundPolicy.accept(spec.getRoundPolicy());
                     privacy.accept(spec);
@@ -608,6 +617,9 @@ public final class Simulate {
       if (dp != null) {
         log("privacy: %s", dp.describe());
       }
+      if (unlabeled.any()) {
+        log("%s", unlabeled.describe(sites));
+      }
       if (!lag.isEmpty()) {
         log(
             "late: %d of %d sites, each 1 or 2 rounds late (site: rounds) %s; late updates: %s",
@@ -649,6 +661,9 @@ public final class Simulate {
           if (from < 0) {
             continue; // a late site's first update arrives once its lag has passed
           }
+          if (unlabeled.skips(s)) {
+            continue; // --drop-unlabeled: the labelled sites alone
+          }
           if (!drawn(dp, s, from)) {
             continue; // not drawn for the round: the site does not train
           }
@@ -661,12 +676,15 @@ public final class Simulate {
                   .localDp(localDpClip, localDpNoise)
                   .siteStatistics(preparation.siteStatistics())
                   .holdout(holdout)
-                  .siteClass(budgets.siteClass(s));
+                  .siteClass(budgets.siteClass(s))
+                  .unlabeled(unlabeled.hides(s));
           running.put(s, pool.submit(edge::execute));
         }
+        java.util.Map<Integer, EdgeTrain.Result> results = new java.util.TreeMap<>();
         for (int s : running.keySet()) {
           EdgeTrain.Result trained = running.get(s).get();
           uploads.add(trained);
+          results.put(s, trained);
           if (attackers.contains(s)) {
             attack.spoil(
                 store, trained.updateFile(), maxAbs, seed * 1_000_003L + round * 10_007L + s);
@@ -720,6 +738,7 @@ public final class Simulate {
             h.getRejected(),
             h.getWeightedLocalLoss(),
             seconds);
+        unlabeled.round(round, results, line -> log("%s", line));
         if (h.getEpsilon() != null) {
           log("      epsilon %.3f at delta %s", h.getEpsilon(), dp.delta());
         }

@@ -368,7 +368,7 @@ class ClusterJobTest extends SparkTestBase {
       merged[s] = old.assignments().get(profiles.get(s).getSite());
     }
     assertEquals(
-        0.5537,
+        0.5538,
         AdjustedRandIndex.of(merged, THREE_GROUPS),
         1e-4,
         "groups 1 and 2 merged, as issue 12 measured: sizes " + old.sizes());

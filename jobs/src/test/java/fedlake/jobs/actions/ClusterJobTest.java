@@ -244,7 +244,9 @@ class ClusterJobTest extends SparkTestBase {
       ClusterJob.Result result =
           new ClusterJob(spark(), store).round(round).kChangeMargin(10).execute();
       if (round < 3) {
-        assertEquals("previous (kept)", result.kChosenBy(), "round " + round);
+        // the split test sees the merge too, but splits a kept partition only after three rounds
+        assertEquals(
+            "previous (kept) (1 cluster(s) disagree)", result.kChosenBy(), "round " + round);
         assertEquals(2, result.sizes().size(), "round " + round);
       } else {
         assertEquals("silhouette (better 3 rounds running)", result.kChosenBy());
@@ -270,7 +272,10 @@ class ClusterJobTest extends SparkTestBase {
 
     ClusterJob.Result changed =
         new ClusterJob(spark(), store).round(1).execute(); // a rerun replaces round 1's files
-    assertEquals("silhouette", changed.kChosenBy());
+    // group 2's ten copies of site 1 form a tight knot inside group 1's cluster: the split test
+    // notes the disagreement, but one round of it does not split a federation that has a previous
+    // assignment (three rounds running would)
+    assertEquals("silhouette (1 cluster(s) disagree)", changed.kChosenBy());
     assertEquals(
         2,
         changed.k(),

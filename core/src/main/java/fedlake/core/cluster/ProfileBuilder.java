@@ -72,10 +72,14 @@ public final class ProfileBuilder implements Serializable {
     double[] direction = projection.project(delta);
     RandomProjection.normalise(direction);
     // Trained from the initial model itself, position would repeat direction: leave it out (the
-    // cluster job
-    // then clusters on the histogram and the direction, which all measure from the same model).
+    // cluster job then clusters on the histogram, the direction and the centroid, which all measure
+    // from the same model). The centroid is read off only then: later bases carry control variates
+    // and other sites' changes that the update cannot be separated from.
     double[] position = new double[0];
-    if (!java.util.Arrays.equals(reference, start)) {
+    List<Float> centroid = null;
+    if (java.util.Arrays.equals(reference, start)) {
+      centroid = centroid(update, reference);
+    } else {
       double[] moved = new double[parameters.length];
       for (int i = 0; i < moved.length; i++) {
         moved[i] = (double) parameters[i] - start[i];
@@ -99,9 +103,56 @@ public final class ProfileBuilder implements Serializable {
         .setUpdateNorm(norm)
         .setPosition(floats(position))
         .setEmbeddingMean(embeddingMean(update.getClassStatistics(), base.getDimension()))
+        .setCentroid(centroid)
         .setProjectionSeed(projection.seed())
         .setCreatedTime(Instant.ofEpochMilli(now))
         .build();
+  }
+
+  /**
+   * Where the site's data lie, from its update alone: the sum over the weight rows of the classes
+   * the site holds of (update - base), projected and normalised. A softmax gradient step changes
+   * row c by the learning rate times sum over x of (y_c(x) - p_c(x)) x, so the rows of the classes
+   * the site holds together change by a sum of its own embeddings weighted by the probability the
+   * model gives to the classes it does not hold, which is never negative: the result points at a
+   * weighted mean of the site's data (in the first step from a zero head, at the mean itself). The
+   * label histogram and the update direction mostly say which labels a site holds; this says where
+   * its data are, which is what tells datasets apart when they share label ids. Null when the site
+   * holds every class (then the rows' changes add up to zero) or reported no labels.
+   */
+  List<Float> centroid(Update update, float[] base) {
+    List<Float> weights = update.getWeights();
+    List<Long> counts = update.getLabelHistogram();
+    int classes = update.getClassCount();
+    int dimension = update.getDimension();
+    if (counts == null || counts.size() != classes || weights.size() != classes * dimension) {
+      return null;
+    }
+    double[] sum = new double[dimension];
+    double moved = 0;
+    int held = 0;
+    for (int c = 0; c < classes; c++) {
+      boolean holds = counts.get(c) > 0;
+      held += holds ? 1 : 0;
+      for (int j = 0; j < dimension; j++) {
+        double change = (double) weights.get(c * dimension + j) - base[c * dimension + j];
+        moved += change * change;
+        if (holds) {
+          sum[j] += change;
+        }
+      }
+    }
+    if (held == 0 || held == classes) {
+      return null;
+    }
+    double length = RandomProjection.normalise(sum);
+    // a sum that cancels to rounding noise carries no direction
+    if (!(length > 1e-6 * Math.sqrt(moved))) {
+      return null;
+    }
+    double[] projected = projection.project(sum);
+    RandomProjection.normalise(projected);
+    return floats(projected);
   }
 
   /** Counts divided by their sum; all zeros when nothing was counted. */

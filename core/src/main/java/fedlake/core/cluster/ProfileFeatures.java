@@ -6,29 +6,41 @@ import java.util.List;
 
 /**
  * Turns a profile into the vector the cluster job clusters: {@code [h * sqrt(histogram), d *
- * direction, p * position, e * embeddingMean]}. The square root makes the histogram block a unit
- * vector whose Euclidean distances are Hellinger distances; the other blocks are unit vectors
- * already, so the weights say how much each block counts. The position and embedding blocks are
- * used only when every profile of the round has one.
+ * direction, p * position, e * embeddingMean, c * centroid]}. The square root makes the histogram
+ * block a unit vector whose Euclidean distances are Hellinger distances; the other blocks are unit
+ * vectors already, so the weights say how much each block counts. The position, embedding and
+ * centroid blocks are used only when every profile of the round has one.
  */
 public record ProfileFeatures(
     double histogramWeight,
     double directionWeight,
     double positionWeight,
     double embeddingWeight,
+    double centroidWeight,
     boolean usePosition,
-    boolean useEmbedding)
+    boolean useEmbedding,
+    boolean useCentroid)
     implements Serializable {
-  public static final String WEIGHTS_DEFAULT = "1,1,1,1";
+  /**
+   * The centroid counts twice: in a shared label space the histogram and the direction of sites of
+   * one dataset differ about as much as those of two datasets (they mostly say which labels a site
+   * holds), the centroid does not (docs/clustering.md).
+   */
+  public static final double CENTROID_WEIGHT_DEFAULT = 2;
+
+  public static final String WEIGHTS_DEFAULT = "1,1,1,1,2";
 
   public ProfileFeatures {
     for (double w :
-        new double[] {histogramWeight, directionWeight, positionWeight, embeddingWeight}) {
+        new double[] {
+          histogramWeight, directionWeight, positionWeight, embeddingWeight, centroidWeight
+        }) {
       if (!(w >= 0) || !Double.isFinite(w)) {
         throw new IllegalArgumentException("profile weights must be finite and >= 0, got " + w);
       }
     }
-    if (histogramWeight + directionWeight + positionWeight + embeddingWeight == 0) {
+    if (histogramWeight + directionWeight + positionWeight + embeddingWeight + centroidWeight
+        == 0) {
       throw new IllegalArgumentException("at least one profile weight must be positive");
     }
   }
@@ -38,16 +50,17 @@ public record ProfileFeatures(
   }
 
   /**
-   * Parses "h,d,p,e" (histogram, direction, position, embedding weights); the blocks are switched
-   * on per round.
+   * Parses "h,d,p,e[,c]" (histogram, direction, position, embedding and centroid weights; the
+   * centroid's defaults to {@link #CENTROID_WEIGHT_DEFAULT}); the blocks are switched on per round.
    */
   public static ProfileFeatures parse(String text) {
-    String[] parts = text.split(",");
+    String[] parts = text.split(",", -1);
     String usage =
-        "--weights expects four numbers 'histogram,direction,position,embedding', got '"
+        "--weights expects four or five numbers 'histogram,direction,position,embedding[,centroid]',"
+            + " got '"
             + text
             + "'";
-    if (parts.length != 4) {
+    if (parts.length != 4 && parts.length != 5) {
       throw new IllegalArgumentException(usage);
     }
     try {
@@ -56,6 +69,8 @@ public record ProfileFeatures(
           Double.parseDouble(parts[1].trim()),
           Double.parseDouble(parts[2].trim()),
           Double.parseDouble(parts[3].trim()),
+          parts.length == 5 ? Double.parseDouble(parts[4].trim()) : CENTROID_WEIGHT_DEFAULT,
+          true,
           true,
           true);
     } catch (NumberFormatException e) {
@@ -64,14 +79,16 @@ public record ProfileFeatures(
   }
 
   /** These weights with the optional blocks switched on only where weighted and present. */
-  public ProfileFeatures withBlocks(boolean position, boolean embedding) {
+  public ProfileFeatures withBlocks(boolean position, boolean embedding, boolean centroid) {
     return new ProfileFeatures(
         histogramWeight,
         directionWeight,
         positionWeight,
         embeddingWeight,
+        centroidWeight,
         position && positionWeight > 0,
-        embedding && embeddingWeight > 0);
+        embedding && embeddingWeight > 0,
+        centroid && centroidWeight > 0);
   }
 
   /**
@@ -110,6 +127,13 @@ public record ProfileFeatures(
           + " values, direction has "
           + projectionDimension;
     }
+    if (p.getCentroid() != null && p.getCentroid().size() != projectionDimension) {
+      return where
+          + "centroid has "
+          + p.getCentroid().size()
+          + " values, direction has "
+          + projectionDimension;
+    }
     String bad = nonFinite("labelHistogram", p.getLabelHistogram());
     if (bad == null) {
       bad = nonFinite("direction", p.getDirection());
@@ -119,6 +143,9 @@ public record ProfileFeatures(
     }
     if (bad == null && p.getEmbeddingMean() != null) {
       bad = nonFinite("embeddingMean", p.getEmbeddingMean());
+    }
+    if (bad == null && p.getCentroid() != null) {
+      bad = nonFinite("centroid", p.getCentroid());
     }
     if (bad != null) {
       return where + bad;
@@ -149,7 +176,8 @@ public record ProfileFeatures(
     return classCount
         + projectionDimension
         + (usePosition ? projectionDimension : 0)
-        + (useEmbedding ? projectionDimension : 0);
+        + (useEmbedding ? projectionDimension : 0)
+        + (useCentroid ? projectionDimension : 0);
   }
 
   /** The feature vector of a profile that passed {@link #problem}. */
@@ -178,6 +206,13 @@ public record ProfileFeatures(
       List<Float> embedding = p.getEmbeddingMean();
       for (int k = 0; k < projected; k++) {
         v[offset + k] = embeddingWeight * embedding.get(k);
+      }
+      offset += projected;
+    }
+    if (useCentroid) {
+      List<Float> centroid = p.getCentroid();
+      for (int k = 0; k < projected; k++) {
+        v[offset + k] = centroidWeight * centroid.get(k);
       }
     }
     return v;

@@ -70,7 +70,7 @@ class ProfileBuilderTest {
             0);
     assertEquals(p.getDirection(), q.getDirection());
     // the histogram block of the features is sqrt(shares): a unit vector
-    double[] v = ProfileFeatures.defaults().withBlocks(true, false).vector(p);
+    double[] v = ProfileFeatures.defaults().withBlocks(true, false, false).vector(p);
     assertEquals(2 + 8 + 8, v.length);
     assertEquals(0.5, v[0], 1e-7);
     assertEquals(Math.sqrt(0.75), v[1], 1e-7);
@@ -104,6 +104,54 @@ class ProfileBuilderTest {
   }
 
   @Test
+  void theCentroidOfAFirstUpdateIsTheMeanOfTheSiteData() {
+    // four rows of classes 0 and 1 out of 4; one full-batch step of the real trainer from the zero
+    // head moves the rows of classes 0 and 1 together by (1 - 2/4) * their sum
+    float[] rows = floats(1, 0, 0, 0, 1, 0, 0, 0, 1, 0.6, 0.8, 0);
+    fedlake.core.data.Dataset data =
+        fedlake.core.data.Dataset.of("site-a", rows, new int[] {0, 0, 1, 1}, 3);
+    Model origin = Fixtures.zeroModel(3, 4);
+    fedlake.core.model.Head trained =
+        fedlake.core.train.LocalTrainer.train(
+                fedlake.core.model.Models.head(origin),
+                data,
+                fedlake.core.train.TrainSettings.defaults(1).withEpochs(1),
+                fedlake.core.train.LocalTrainer.Progress.NONE)
+            .head();
+    fedlake.schema.Update update =
+        Fixtures.update(origin, "a", 4, trained.weights(), trained.bias())
+            .setLabelHistogram(FloatArrays.asList(new long[] {2, 2, 0, 0}))
+            .build();
+    SiteProfile p = builder.build(update, origin, origin, false, 0);
+    double[] mean = {1.6 / 4, 1.8 / 4, 1.0 / 4};
+    RandomProjection.normalise(mean);
+    double[] expected = new RandomProjection(8, 3).project(mean);
+    RandomProjection.normalise(expected);
+    assertEquals(8, p.getCentroid().size());
+    for (int k = 0; k < 8; k++) {
+      assertEquals(expected[k], p.getCentroid().get(k), 1e-5, "value " + k);
+    }
+
+    // trained from a later model, or holding every class: no centroid
+    Model later = Fixtures.headModel(0, 3, 4, trained.weights(), trained.bias());
+    assertNull(builder.build(update, later, origin, false, 0).getCentroid());
+    fedlake.schema.Update everything =
+        fedlake.schema.Update.newBuilder(update)
+            .setLabelHistogram(FloatArrays.asList(new long[] {1, 1, 1, 1}))
+            .build();
+    assertNull(builder.build(everything, origin, origin, false, 0).getCentroid());
+
+    // the centroid block of the features: weight 2 by default, only when switched on
+    double[] v = ProfileFeatures.defaults().withBlocks(false, false, true).vector(p);
+    assertEquals(4 + 8 + 8, v.length);
+    assertEquals(2 * p.getCentroid().get(0), v[12], 1e-7);
+    assertEquals(
+        4 + 8 + 8 + 8,
+        ProfileFeatures.parse("1,1,1,1,0").withBlocks(true, true, true).length(4, 8),
+        "a zero weight switches the centroid block off");
+  }
+
+  @Test
   void nonFiniteOrMisshapenProfilesAreNamed() {
     Model base = Fixtures.zeroModel(2, 2);
     SiteProfile good =
@@ -126,7 +174,8 @@ class ProfileBuilderTest {
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> ProfileFeatures.parse("1,2"));
     assertEquals(
-        "--weights expects four numbers 'histogram,direction,position,embedding', got '1,2'",
+        "--weights expects four or five numbers"
+            + " 'histogram,direction,position,embedding[,centroid]', got '1,2'",
         e.getMessage());
   }
 }

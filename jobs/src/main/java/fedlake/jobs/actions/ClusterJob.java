@@ -69,6 +69,12 @@ public final class ClusterJob {
    */
   static final int EVIDENCE_ROUNDS = 3;
 
+  /**
+   * A cluster whose two-way split scores at least this silhouette among its own members is split
+   * (unless the partition's own silhouette is lower still, see {@link #splitDisagreeing}).
+   */
+  static final double SPLIT_SILHOUETTE = 0.5;
+
   public static final int RESTARTS_DEFAULT = 3;
   private static final long ROWS_PER_PARTITION = 25_000;
 
@@ -262,11 +268,19 @@ public final class ClusterJob {
                         .isNull()
                         .or(functions.size(functions.col("position")).notEqual(projected)))
                 .isEmpty();
-    ProfileFeatures features = weights.withBlocks(position, embedding);
+    boolean hasCentroid = java.util.Arrays.asList(table.columns()).contains("centroid");
+    boolean centroid =
+        hasCentroid
+            && weights.centroidWeight() > 0
+            && table.filter(functions.col("centroid").isNull()).isEmpty();
+    ProfileFeatures features = weights.withBlocks(position, embedding, centroid);
     Dataset<Row> withPosition =
         hasPosition
             ? table
             : table.withColumn("position", functions.lit(null).cast("array<float>"));
+    if (!hasCentroid) { // profiles written before the centroid existed
+      withPosition = withPosition.withColumn("centroid", functions.lit(null).cast("array<float>"));
+    }
 
     JavaRDD<Row> checked =
         withPosition
@@ -279,7 +293,8 @@ public final class ClusterJob {
                 "direction",
                 "embeddingMean",
                 "_file",
-                "position")
+                "position",
+                "centroid")
             .javaRDD();
     List<Row> bad =
         checked
@@ -415,6 +430,22 @@ public final class ClusterJob {
       Double silhouette = chosen == carried ? carriedSilhouette : silhouettes.get(chosen.k());
       if (silhouette != null && silhouette.isNaN()) {
         silhouette = null;
+      }
+      // the split test: a cluster whose members fall clearly into two groups is split in two
+      if (k == null && silhouette != null && chosen.sizes().size() > 1) {
+        int room = (int) Math.min(kMax, n - 1) - chosen.sizes().size();
+        Fitted split = splitDisagreeing(chosen, silhouette, round, room);
+        if (split != null) {
+          int splits = split.sizes().size() - chosen.sizes().size();
+          if (previousBySite.isEmpty() || disagreedBefore(round, EVIDENCE_ROUNDS - 1)) {
+            chosen = split;
+            silhouette = silhouette(split.predictions());
+            kChosenBy += " + split of " + splits + " disagreeing cluster(s)";
+            separability = separability == null ? silhouette : Math.max(separability, silhouette);
+          } else {
+            kChosenBy += " (" + splits + " cluster(s) disagree)";
+          }
+        }
       }
 
       Latest latest = store.latest().orElse(null);
@@ -803,6 +834,114 @@ public final class ClusterJob {
     return true;
   }
 
+  /**
+   * The split test: every cluster of {@code partition} with room for two halves of at least the
+   * minimum size is split in two by k-means (from {@link #restarts} seeds); it disagrees when the
+   * silhouette of that split, among its own members, exceeds {@code max(separableSilhouette,
+   * min(partitionSilhouette, SPLIT_SILHOUETTE))}: its members fall into two groups more clearly
+   * than the clusters differ from each other, or clearly in absolute terms. The silhouette over a
+   * range of k misses such a cluster when one group lies far from the others (two nearby datasets
+   * then score higher merged). Returns the partition with every disagreeing cluster split (at most
+   * {@code room} of them, most disagreeing first), or null when none disagrees.
+   */
+  private Fitted splitDisagreeing(
+      Fitted partition, double partitionSilhouette, int round, int room) {
+    if (room <= 0) {
+      return null;
+    }
+    double threshold =
+        Math.max(separableSilhouette, Math.min(partitionSilhouette, SPLIT_SILHOUETTE));
+    int smallest = Math.max(2, minSize);
+    record Candidate(int raw, double silhouette, KMeansModel model, Dataset<Row> halves) {}
+    List<Candidate> candidates = new ArrayList<>();
+    for (Map.Entry<Integer, Long> cluster : partition.sizes().entrySet()) {
+      if (cluster.getValue() < 2L * smallest) {
+        continue;
+      }
+      int raw = cluster.getKey();
+      Dataset<Row> members =
+          partition
+              .predictions()
+              .filter(functions.col("prediction").equalTo(raw))
+              .select("id", "features");
+      KMeansModel two =
+          kmeans(members, 2, seed * 1_000_003L + round * 7919L + 100_003L * (raw + 1));
+      if (two.clusterCenters().length != 2) {
+        continue; // identical members: nothing to split
+      }
+      Dataset<Row> halves = two.transform(members).persist(StorageLevel.MEMORY_AND_DISK());
+      cached.add(halves);
+      long[] sizes = new long[2];
+      for (Row row : halves.groupBy("prediction").count().collectAsList()) {
+        sizes[row.getInt(0)] = row.getLong(1);
+      }
+      if (sizes[0] < smallest || sizes[1] < smallest) {
+        continue;
+      }
+      double s = silhouette(halves);
+      if (s > threshold) {
+        candidates.add(new Candidate(raw, s, two, halves));
+      }
+    }
+    if (candidates.isEmpty()) {
+      return null;
+    }
+    candidates.sort((a, b) -> Double.compare(b.silhouette(), a.silhouette()));
+    List<Candidate> applied = candidates.subList(0, Math.min(room, candidates.size()));
+    double[][] centres = java.util.Arrays.copyOf(partition.centres(), partition.centres().length);
+    List<double[]> added = new ArrayList<>();
+    Dataset<Row> moved = null;
+    int next = partition.centres().length;
+    for (Candidate c : applied) {
+      centres[c.raw()] = c.model().clusterCenters()[0].toArray();
+      added.add(c.model().clusterCenters()[1].toArray());
+      Dataset<Row> half =
+          c.halves()
+              .filter(functions.col("prediction").equalTo(1))
+              .select(functions.col("id").as("_moved"), functions.lit(next).as("_to"));
+      moved = moved == null ? half : moved.union(half);
+      next++;
+    }
+    double[][] all = java.util.Arrays.copyOf(centres, centres.length + added.size());
+    for (int i = 0; i < added.size(); i++) {
+      all[centres.length + i] = added.get(i);
+    }
+    Dataset<Row> predictions =
+        partition
+            .predictions()
+            .join(
+                moved, partition.predictions().col("id").equalTo(moved.col("_moved")), "left_outer")
+            .select(
+                functions.col("id"),
+                functions.col("features"),
+                functions
+                    .coalesce(functions.col("_to"), functions.col("prediction"))
+                    .cast(DataTypes.IntegerType)
+                    .as("prediction"));
+    return fitted(all.length, predictions, all);
+  }
+
+  /**
+   * Whether in each of the {@code rounds} rounds before {@code round} the split test found a
+   * disagreeing cluster (history: kChosenBy names it): a kept partition is split only on the
+   * evidence of several rounds.
+   */
+  private boolean disagreedBefore(int round, int rounds) {
+    Map<Integer, fedlake.schema.ClusterHistory> byRound = new TreeMap<>();
+    for (fedlake.schema.ClusterHistory row : ClusterStore.readHistory(store)) {
+      if (row.getRound() < round) {
+        byRound.putIfAbsent(row.getRound(), row);
+      }
+    }
+    for (int r = round - 1; r >= round - rounds; r--) {
+      fedlake.schema.ClusterHistory row = byRound.get(r);
+      if (row == null || row.getKChosenBy() == null || !row.getKChosenBy().contains("disagree")) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   private static double silhouette(Dataset<Row> predictions) {
     return new ClusteringEvaluator()
         .setFeaturesCol("features")
@@ -914,6 +1053,7 @@ public final class ClusterJob {
     p.setDirection(row.getList(5));
     p.setEmbeddingMean(row.isNullAt(6) ? null : row.getList(6));
     p.setPosition(row.isNullAt(8) ? null : row.getList(8));
+    p.setCentroid(row.isNullAt(9) ? null : row.getList(9));
     return p;
   }
 

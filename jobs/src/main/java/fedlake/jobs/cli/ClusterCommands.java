@@ -44,7 +44,7 @@ public final class ClusterCommands {
           "  --min-size N           clusters with fewer sites are dissolved into the nearest other (default "
               + ClusterJob.MIN_SIZE_DEFAULT
               + ")",
-          "  --weights H,D,P,E      weights of label histogram, update direction, position, embedding mean (default 1,1,1,1)",
+          "  --weights H,D,P,E[,C]  weights of label histogram, update direction, position, embedding mean, centroid (default 1,1,1,1,2)",
           "  --choice-margin M      a site's own lowest-loss choice wins within (1 + M) x its nearest distance (default "
               + Assigner.CHOICE_MARGIN_DEFAULT
               + ")",

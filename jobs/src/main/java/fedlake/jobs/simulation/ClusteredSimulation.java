@@ -64,7 +64,10 @@ public final class ClusteredSimulation {
           "  --min-size N          smallest cluster kept (default "
               + ClusterJob.MIN_SIZE_DEFAULT
               + ")",
-          "  --weights H,D,P,E     profile weights: label histogram, update direction, position, embedding mean (default 1,1,1,1)",
+          "  --weights H,D,P,E[,C] profile weights: label histogram, update direction, position, embedding mean, centroid"
+              + " (default "
+              + ProfileFeatures.WEIGHTS_DEFAULT
+              + ")",
           "  --sites N --alpha A --rounds R --seed S --local-epochs E --store URI --report-json FILE --master M --strategy S",
           "                        as for the single-dataset simulate; the global-model baseline runs in URI-global",
           "  --no-baseline         skip the global-model baseline",

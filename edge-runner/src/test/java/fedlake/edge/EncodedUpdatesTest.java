@@ -266,6 +266,38 @@ class EncodedUpdatesTest {
   }
 
   @Test
+  void historyReportsThePseudoLabelAccuracyAndTheSitesBelowZeroShot() throws Exception {
+    Store store = federation("pseudo", "fedavg", UpdateEncoding.FP32, false);
+    Update a = read(train(store, "site-a", 10, null)); // labelled: reports nothing
+    Update b = read(train(store, "site-b", 20, null));
+    // two sites that trained without labels and audited their pseudo-labels on held labels
+    write(
+        store,
+        copy(a, "x")
+            .setPseudoLabelAccuracy(0.8) // 30 examples (10 a class), as site-a
+            .setAuditAccuracy(0.6)
+            .setAuditZeroShotAccuracy(0.7)); // pulled below zero-shot
+    write(
+        store,
+        copy(b, "y")
+            .setNumExamples(60)
+            .setPseudoLabelAccuracy(0.4)
+            .setAuditAccuracy(0.75)
+            .setAuditZeroShotAccuracy(0.7));
+    RoundResult result = new RoundJob(store).execute();
+    RoundHistory h = result.history().get(0);
+    assertEquals(4, h.getParticipants(), result.audit().toString());
+    assertEquals((30 * 0.8 + 60 * 0.4) / 90, h.getPseudoLabelAccuracy(), 1e-12);
+    assertEquals(1, h.getSitesBelowZeroShot());
+
+    Store labelled = federation("labelled", "fedavg", UpdateEncoding.FP32, false);
+    train(labelled, "site-a", 10, null);
+    RoundHistory plain = new RoundJob(labelled).execute().history().get(0);
+    assertEquals(null, plain.getPseudoLabelAccuracy(), "no site reported one");
+    assertEquals(null, plain.getSitesBelowZeroShot());
+  }
+
+  @Test
   void everyUpdateSaysWhatItCostAndHistorySumsIt() throws Exception {
     Store store = federation("costs", "fedavg", UpdateEncoding.FP32, false);
     List<Update> sent = new ArrayList<>();

@@ -861,6 +861,11 @@ public final class RoundJob {
             mine.isEmpty() ? null : mine.stream().mapToLong(UpdateCheck::fileBytes).sum())
         .setDownloadBytes(sum(mine, SiteCost::downloadBytes))
         .setSiteCpuMillis(sum(mine, SiteCost::trainCpuMillis))
+        .setPseudoLabelAccuracy(pseudoLabelAccuracy(mine))
+        .setSitesBelowZeroShot(
+            mine.stream().anyMatch(c -> c.labelAudit().auditZeroShotAccuracy() != null)
+                ? (int) mine.stream().filter(c -> c.labelAudit().belowZeroShot()).count()
+                : null)
         .setSitePeakMemoryBytes(
             mine.stream()
                 .map(c -> c.cost().peakMemoryBytes())
@@ -868,6 +873,23 @@ public final class RoundJob {
                 .max(Long::compare)
                 .orElse(null))
         .build();
+  }
+
+  /**
+   * The pseudo-label accuracy of the updates that report one, weighted by their examples; null when
+   * none does.
+   */
+  private static Double pseudoLabelAccuracy(List<UpdateCheck> checks) {
+    double sum = 0;
+    long examples = 0;
+    for (UpdateCheck c : checks) {
+      Double accuracy = c.labelAudit().pseudoLabelAccuracy();
+      if (accuracy != null) {
+        sum += accuracy * c.numExamples();
+        examples += c.numExamples();
+      }
+    }
+    return examples == 0 ? null : sum / examples;
   }
 
   /** The sum of a cost the updates report, over those that report it; null when none does. */

@@ -23,7 +23,8 @@ public record UpdateCheck(
     int staleness,
     Double holdoutAccuracy,
     String encoding,
-    SiteCost cost)
+    SiteCost cost,
+    LabelAudit labelAudit)
     implements Serializable {
 
   /**
@@ -67,7 +68,8 @@ public record UpdateCheck(
         0,
         null,
         null,
-        SiteCost.UNKNOWN);
+        SiteCost.UNKNOWN,
+        LabelAudit.NONE);
   }
 
   /**
@@ -132,6 +134,7 @@ public record UpdateCheck(
         rounds,
         holdoutAccuracy,
         encoding,
-        cost);
+        cost,
+        labelAudit);
   }
 }

@@ -29,7 +29,8 @@ public record UpdateFacts(
     String keyId,
     String signature,
     String encoding,
-    SiteCost cost)
+    SiteCost cost,
+    LabelAudit labelAudit)
     implements Serializable {
 
   /** The facts of an update record (tests, tools that hold records). */
@@ -55,7 +56,9 @@ public record UpdateFacts(
         u.getKeyId(),
         u.getSignature(),
         u.getEncoding(),
-        new SiteCost(u.getDownloadBytes(), u.getTrainCpuMillis(), u.getPeakMemoryBytes()));
+        new SiteCost(u.getDownloadBytes(), u.getTrainCpuMillis(), u.getPeakMemoryBytes()),
+        new LabelAudit(
+            u.getPseudoLabelAccuracy(), u.getAuditAccuracy(), u.getAuditZeroShotAccuracy()));
   }
 
   /** A check that carries these facts, accepted (reason null) or rejected. */
@@ -77,6 +80,7 @@ public record UpdateFacts(
         0,
         holdoutAccuracy,
         encoding,
-        cost);
+        cost,
+        labelAudit);
   }
 }

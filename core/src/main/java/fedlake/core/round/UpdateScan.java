@@ -52,7 +52,10 @@ public final class UpdateScan {
           "encoding",
           "downloadBytes",
           "trainCpuMillis",
-          "peakMemoryBytes");
+          "peakMemoryBytes",
+          "pseudoLabelAccuracy",
+          "auditAccuracy",
+          "auditZeroShotAccuracy");
   private static final List<String> PARAMETER_FIELDS =
       List.of(
           "weights",
@@ -566,7 +569,11 @@ public final class UpdateScan {
         new SiteCost(
             c.longValue("downloadBytes"),
             c.longValue("trainCpuMillis"),
-            c.longValue("peakMemoryBytes")));
+            c.longValue("peakMemoryBytes")),
+        new LabelAudit(
+            c.doubleValue("pseudoLabelAccuracy"),
+            c.doubleValue("auditAccuracy"),
+            c.doubleValue("auditZeroShotAccuracy")));
   }
 
   private static long required(ColumnarFile c, String field) {

@@ -29,6 +29,33 @@ public record RoundResult(
     LOST_RACE
   }
 
+  /**
+   * What a job asked to aggregate round {@code expected} (null: whichever is current) does when the
+   * current round is {@code current}: null to go on, ALREADY_DONE for an earlier round.
+   *
+   * @throws IllegalStateException for a round not reached yet
+   */
+  public static RoundResult unlessCurrent(Integer expected, int current) {
+    if (expected == null || expected == current) {
+      return null;
+    }
+    if (expected > current) {
+      throw new IllegalStateException(
+          "Cannot aggregate round " + expected + ": the current round is " + current);
+    }
+    return new RoundResult(
+        expected,
+        Status.ALREADY_DONE,
+        "Round "
+            + expected
+            + " was aggregated already (current round is "
+            + current
+            + "); nothing to do",
+        List.of(),
+        List.of(),
+        List.of());
+  }
+
   /** Files that passed every check (accepted, clipped, trimmed or excluded by a robust rule). */
   public long accepted() {
     return audit.stream().filter(a -> AuditStatus.valid(a.getStatus())).count();

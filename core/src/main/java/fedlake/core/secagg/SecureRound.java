@@ -48,22 +48,9 @@ public final class SecureRound {
     long started = clock.getAsLong();
     Latest latest = store.requireLatest();
     int round = latest.round();
-    if (expectedRound != null && expectedRound != round) {
-      if (expectedRound < round) {
-        return new RoundResult(
-            expectedRound,
-            RoundResult.Status.ALREADY_DONE,
-            "Round "
-                + expectedRound
-                + " was aggregated already (current round is "
-                + round
-                + "); nothing to do",
-            List.of(),
-            List.of(),
-            List.of());
-      }
-      throw new IllegalStateException(
-          "Cannot aggregate round " + expectedRound + ": the current round is " + round);
+    RoundResult done = RoundResult.unlessCurrent(expectedRound, round);
+    if (done != null) {
+      return done;
     }
     if (latest.versions().size() != 1) {
       throw new IllegalStateException(

@@ -6,11 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fedlake.core.spec.Specs;
 import fedlake.core.store.Store;
-import fedlake.jobs.FedlakeMain;
 import fedlake.schema.PersonalisationSpec;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,18 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 class PersonalisationSpecTest {
   @TempDir Path dir;
 
-  private record Run(int code, String out, String err) {}
-
-  private static Run run(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code =
-        FedlakeMain.run(
-            args,
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new Run(
-        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  private static CliRun run(String... args) {
+    return CliRun.of(args);
   }
 
   @Test
@@ -39,7 +25,7 @@ class PersonalisationSpecTest {
     assertEquals(0, run("init", "--store", store, "--dim", "4", "--classes", "3").code());
     assertNull(Specs.require(Store.open(store)).getClient().getPersonalisation(), "off by default");
 
-    Run on = run("spec", "set", "--store", store, "--personalisation", "feddat");
+    CliRun on = run("spec", "set", "--store", store, "--personalisation", "feddat");
     assertEquals(0, on.code(), on.err());
     PersonalisationSpec p = Specs.require(Store.open(store)).getClient().getPersonalisation();
     assertEquals("feddat", p.getMode());
@@ -47,7 +33,7 @@ class PersonalisationSpecTest {
     assertEquals(1.0, p.getSharedDistillation());
     assertEquals(1.0, p.getLocalDistillation());
 
-    Run tuned =
+    CliRun tuned =
         run(
             "spec",
             "set",
@@ -63,7 +49,7 @@ class PersonalisationSpecTest {
     assertEquals(1.0, p.getSharedDistillation());
     assertEquals(0.5, p.getLocalDistillation());
 
-    Run off = run("spec", "set", "--store", store, "--personalisation", "none");
+    CliRun off = run("spec", "set", "--store", store, "--personalisation", "none");
     assertEquals(0, off.code(), off.err());
     assertNull(Specs.require(Store.open(store)).getClient().getPersonalisation());
     assertEquals(4, Specs.require(Store.open(store)).getSpecVersion());
@@ -73,12 +59,12 @@ class PersonalisationSpecTest {
   void badPersonalisationSettingsAreRefusedWithTheReason() {
     String store = dir.resolve("store").toUri().toString();
     assertEquals(0, run("init", "--store", store, "--dim", "4", "--classes", "3").code());
-    Run mode = run("spec", "set", "--store", store, "--personalisation", "fedper");
+    CliRun mode = run("spec", "set", "--store", store, "--personalisation", "fedper");
     assertEquals(2, mode.code());
     assertTrue(
         mode.err().contains("--personalisation must be 'feddat' or 'none', got 'fedper'"),
         mode.err());
-    Run alone = run("spec", "set", "--store", store, "--shared-distillation", "2");
+    CliRun alone = run("spec", "set", "--store", store, "--shared-distillation", "2");
     assertEquals(2, alone.code());
     assertTrue(
         alone
@@ -87,7 +73,7 @@ class PersonalisationSpecTest {
                 "--distillation-temperature, --shared-distillation and --local-distillation need"
                     + " --personalisation feddat"),
         alone.err());
-    Run temperature =
+    CliRun temperature =
         run(
             "spec",
             "set",

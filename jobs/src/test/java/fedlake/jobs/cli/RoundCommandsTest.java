@@ -5,7 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fedlake.core.spec.Specs;
 import fedlake.core.store.Store;
-import fedlake.jobs.FedlakeMain;
 import fedlake.schema.FederationSpec;
 import fedlake.schema.Model;
 import java.io.ByteArrayOutputStream;
@@ -25,33 +24,23 @@ import org.junit.jupiter.api.io.TempDir;
 class RoundCommandsTest {
   @TempDir Path dir;
 
-  private record Run(int code, String out, String err) {}
-
-  private static Run run(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code =
-        FedlakeMain.run(
-            args,
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new Run(
-        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  private static CliRun run(String... args) {
+    return CliRun.of(args);
   }
 
-  private static Run roundReady(long now, String... args) {
+  private static CliRun roundReady(long now, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     int code =
         RoundCommands.roundReady(
             args, new PrintStream(out, true, StandardCharsets.UTF_8), () -> now);
-    return new Run(code, out.toString(StandardCharsets.UTF_8), "");
+    return new CliRun(code, out.toString(StandardCharsets.UTF_8), "");
   }
 
   private static final String[] INIT = {
     "--dim", "2", "--classes", "2", "--min-sites", "2", "--round-deadline", "60", "--exists-ok"
   };
 
-  private Run init(String store, String... more) {
+  private CliRun init(String store, String... more) {
     String[] args = new String[3 + INIT.length + more.length];
     args[0] = "init";
     args[1] = "--store";
@@ -73,10 +62,10 @@ class RoundCommandsTest {
     long opened = base.getCreatedTime().toEpochMilli();
     Instant deadline = Instant.ofEpochMilli(opened + 60_000);
 
-    assertEquals(new Run(0, "0\n", ""), run("current-round", "--store", uri));
-    Run waiting = roundReady(opened, "--store", uri);
+    assertEquals(new CliRun(0, "0\n", ""), run("current-round", "--store", uri));
+    CliRun waiting = roundReady(opened, "--store", uri);
     assertEquals(
-        new Run(
+        new CliRun(
             RoundCommands.NOT_READY,
             "Round 0 is not ready: 0 site(s) with an update, the spec asks for 2; deadline "
                 + deadline
@@ -88,25 +77,25 @@ class RoundCommandsTest {
     Files.writeString(updates.resolve("site-a--1.parquet"), "not read");
     assertEquals(RoundCommands.NOT_READY, roundReady(opened + 59_999, "--store", uri).code());
     assertEquals(
-        new Run(
+        new CliRun(
             0,
             "Round 0 is ready: its deadline "
                 + deadline
                 + " passed; 1 site(s) with an update, the spec asks for 2\n",
             ""),
         roundReady(opened + 60_000, "--store", uri, "--round", "0"));
-    Run future = run("round-ready", "--store", uri, "--round", "3");
+    CliRun future = run("round-ready", "--store", uri, "--round", "3");
     assertEquals(
-        new Run(2, "", "fedlake round-ready: Cannot check round 3: the current round is 0\n"),
+        new CliRun(2, "", "fedlake round-ready: Cannot check round 3: the current round is 0\n"),
         future);
   }
 
   @Test
   void initWithExistsOkLeavesTheSameFederationAndRefusesAnother() {
     String uri = dir.resolve("store").toUri().toString();
-    Run first = init(uri);
+    CliRun first = init(uri);
     assertEquals(0, first.code(), first.err());
-    Run again = init(uri);
+    CliRun again = init(uri);
     assertEquals(0, again.code(), again.err());
     assertTrue(
         again.out().startsWith(uri)
@@ -116,7 +105,7 @@ class RoundCommandsTest {
             && again.out().endsWith(", now at round 0); nothing to do\n"),
         again.out());
     assertEquals(1, Specs.require(Store.open(uri)).getSpecVersion());
-    Run other = init(uri, "--strategy", "fedadam");
+    CliRun other = init(uri, "--strategy", "fedadam");
     assertEquals(2, other.code());
     assertTrue(
         other.err().contains("it already holds a federation at round 0 (use a new store URI)"),
@@ -125,7 +114,7 @@ class RoundCommandsTest {
 
   @Test
   void aNegativeDeadlineIsRefused() {
-    Run bad =
+    CliRun bad =
         run(
             "init",
             "--store",
@@ -145,7 +134,7 @@ class RoundCommandsTest {
   @Test
   void historyOfAFolderWithoutAFederationFails() {
     String empty = dir.resolve("not-a-federation").toUri().toString();
-    Run history = run("history", "--store", empty);
+    CliRun history = run("history", "--store", empty);
     assertEquals(2, history.code());
     assertTrue(
         history.err().startsWith("fedlake history: Cannot show history of file:/")
@@ -156,7 +145,7 @@ class RoundCommandsTest {
         history.err());
     String uri = dir.resolve("store").toUri().toString();
     assertEquals(0, init(uri).code());
-    Run fresh = run("history", "--store", uri);
+    CliRun fresh = run("history", "--store", uri);
     assertEquals(0, fresh.code(), fresh.err());
     assertTrue(fresh.out().startsWith("No round history in "), fresh.out());
   }

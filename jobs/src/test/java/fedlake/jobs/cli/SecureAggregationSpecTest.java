@@ -5,12 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 
 import fedlake.core.spec.Specs;
 import fedlake.core.store.Store;
-import fedlake.jobs.FedlakeMain;
 import fedlake.schema.FederationSpec;
 import fedlake.schema.SecureAggregationSpec;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -19,23 +15,13 @@ import org.junit.jupiter.api.io.TempDir;
 class SecureAggregationSpecTest {
   @TempDir Path dir;
 
-  private record Run(int code, String out, String err) {}
-
-  private static Run run(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code =
-        FedlakeMain.run(
-            args,
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new Run(
-        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  private static CliRun run(String... args) {
+    return CliRun.of(args);
   }
 
   private String store() {
     String store = dir.resolve("store").toUri().toString();
-    Run init = run("init", "--store", store, "--dim", "4", "--classes", "3");
+    CliRun init = run("init", "--store", store, "--dim", "4", "--classes", "3");
     assertEquals(0, init.code(), init.err());
     return store;
   }
@@ -43,7 +29,7 @@ class SecureAggregationSpecTest {
   @Test
   void specSetTurnsSecureAggregationOnWithItsSettingsAndOffAgain() {
     String store = store();
-    Run set =
+    CliRun set =
         run(
             "spec",
             "set",
@@ -81,7 +67,7 @@ class SecureAggregationSpecTest {
     args[2] = "--store";
     args[3] = store;
     System.arraycopy(options, 0, args, 4, options.length);
-    Run run = run(args);
+    CliRun run = run(args);
     assertEquals(2, run.code(), run.out());
     assertEquals("fedlake spec: " + expected + "\n", run.err());
   }

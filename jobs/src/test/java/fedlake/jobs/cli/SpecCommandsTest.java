@@ -6,12 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import fedlake.core.round.RoundResult;
 import fedlake.core.spec.Specs;
 import fedlake.core.store.Store;
-import fedlake.jobs.FedlakeMain;
 import fedlake.schema.ClientAlgorithmName;
 import fedlake.schema.FederationSpec;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,24 +18,14 @@ import org.junit.jupiter.api.io.TempDir;
 class SpecCommandsTest {
   @TempDir Path dir;
 
-  private record Run(int code, String out, String err) {}
-
-  private static Run run(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code =
-        FedlakeMain.run(
-            args,
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new Run(
-        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  private static CliRun run(String... args) {
+    return CliRun.of(args);
   }
 
   @Test
   void initWritesTheSpecAndSpecSetRecordsEachChange() {
     String store = dir.resolve("store").toUri().toString();
-    Run init =
+    CliRun init =
         run(
             "init",
             "--store",
@@ -61,7 +47,7 @@ class SpecCommandsTest {
         "init --store " + store + " --dim 4 --classes 3 --strategy fedprox --mu 0.01",
         first.getChange());
 
-    Run set =
+    CliRun set =
         run(
             "spec",
             "set",
@@ -84,7 +70,7 @@ class SpecCommandsTest {
     assertEquals(ClientAlgorithmName.PROX, second.getClient().getAlgorithm());
     assertEquals(0.01, second.getClient().getProximalMu());
 
-    Run show = run("spec", "show", "--store", store);
+    CliRun show = run("spec", "show", "--store", store);
     assertEquals(0, show.code(), show.err());
     assertTrue(show.out().contains("version 1  "), show.out());
     assertTrue(show.out().contains("version 2 (in force)  "), show.out());
@@ -95,17 +81,17 @@ class SpecCommandsTest {
   void badChangesExitTwoWithTheReasonAndWriteNothing() {
     String store = dir.resolve("store").toUri().toString();
     assertEquals(0, run("init", "--store", store, "--dim", "4", "--classes", "3").code());
-    Run range = run("spec", "set", "--store", store, "--strategy", "fedadam", "--beta1", "1.5");
+    CliRun range = run("spec", "set", "--store", store, "--strategy", "fedadam", "--beta1", "1.5");
     assertEquals(2, range.code());
     assertEquals(
         "fedlake spec: Strategy fedadam: parameter beta1 must be in [0, 1), got 1.5\n",
         range.err());
-    Run unknown = run("spec", "set", "--store", store, "--server-momentum", "0.9");
+    CliRun unknown = run("spec", "set", "--store", store, "--server-momentum", "0.9");
     assertEquals(2, unknown.code());
     assertEquals(
         "fedlake spec: Strategy fedavg has no parameter 'server-momentum' (it has: none)\n",
         unknown.err());
-    Run nothing = run("spec", "set", "--store", store);
+    CliRun nothing = run("spec", "set", "--store", store);
     assertEquals(2, nothing.code());
     assertTrue(
         nothing.err().startsWith("fedlake spec: spec set: nothing to change"), nothing.err());
@@ -116,7 +102,7 @@ class SpecCommandsTest {
   void roundSafetyBoundsAreSetAndChecked() {
     String store = dir.resolve("bounds").toUri().toString();
     assertEquals(0, run("init", "--store", store, "--dim", "4", "--classes", "3").code());
-    Run set =
+    CliRun set =
         run(
             "spec",
             "set",
@@ -134,11 +120,11 @@ class SpecCommandsTest {
     assertEquals(2.5, robustness.getControlDeltaBound());
     assertEquals(30, robustness.getClaimTimeoutMinutes());
 
-    Run bad = run("spec", "set", "--store", store, "--control-delta-bound", "0");
+    CliRun bad = run("spec", "set", "--store", store, "--control-delta-bound", "0");
     assertEquals(2, bad.code());
     assertEquals(
         "fedlake spec: robustness.controlDeltaBound must be positive, got 0.0\n", bad.err());
-    Run never = run("spec", "set", "--store", store, "--claim-timeout-minutes", "0");
+    CliRun never = run("spec", "set", "--store", store, "--claim-timeout-minutes", "0");
     assertEquals(2, never.code());
     assertEquals(
         "fedlake spec: robustness.claimTimeoutMinutes must be at least 1, got 0\n", never.err());

@@ -586,6 +586,12 @@ public final class EdgeTrain {
             .setPseudoLabelAccuracy(pseudo == null ? null : pseudo.pseudoLabelAccuracy())
             .setAuditAccuracy(pseudo == null ? null : pseudo.auditAccuracy())
             .setAuditZeroShotAccuracy(pseudo == null ? null : pseudo.auditZeroShotAccuracy())
+            .setPredictionSum(
+                pseudo == null || pseudo.predictionSum() == null
+                    ? null
+                    : FloatArrays.asList(pseudo.predictionSum()))
+            .setPredictionRows(
+                pseudo == null || pseudo.predictionSum() == null ? null : (long) data.size())
             .setClusterChoice(selection.choice())
             .setClassStatistics(statistics)
             .setStatisticsFingerprint(fingerprint)

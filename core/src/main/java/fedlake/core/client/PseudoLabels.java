@@ -21,6 +21,7 @@ import java.util.List;
 public final class PseudoLabels {
   public static final String SOFT_LABELS = "soft-labels";
   public static final String SOFT_LABELS_KEY = "soft-labels-key";
+  private double[] receivedSum;
 
   private final int rows;
   private final int classes;
@@ -91,13 +92,30 @@ public final class PseudoLabels {
               settings.momentum()));
     }
     float[] soft = predictions(received, data);
+    double[] sums = new double[classes];
+    for (int i = 0; i < n; i++) {
+      for (int c = 0; c < classes; c++) {
+        sums[c] += soft[i * classes + c];
+      }
+    }
     if (usable) {
       float m = (float) settings.momentum();
       for (int i = 0; i < soft.length; i++) {
         soft[i] = m * kept[i] + (1 - m) * soft[i];
       }
     }
-    return select(n, classes, soft, key, settings, notes);
+    PseudoLabels labels = select(n, classes, soft, key, settings, notes);
+    labels.receivedSum = sums;
+    return labels;
+  }
+
+  /**
+   * Per class, the sum over the rows of the received model's probability (before the moving
+   * average): what the site reports for the server's prior correction; null for labels made
+   * otherwise.
+   */
+  public double[] receivedPredictionSum() {
+    return receivedSum;
   }
 
   /** Selection and targets of given soft labels ({@code rows x classes}). */

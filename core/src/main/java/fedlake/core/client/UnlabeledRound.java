@@ -34,6 +34,8 @@ public final class UnlabeledRound {
    * @param auditAccuracy the trained model's accuracy on the audit rows, null without any
    * @param auditZeroShotAccuracy the zero-shot head's accuracy on the same rows, null without any
    * @param pseudoHistogram per class, the selected rows whose pseudo-label it is
+   * @param predictionSum per class, the sum over all rows of the received model's probability, for
+   *     the server's prior correction; null when the spec's priorCorrection is 0
    */
   public record Outcome(
       ClientRound.Result result,
@@ -42,7 +44,8 @@ public final class UnlabeledRound {
       long auditExamples,
       Double auditAccuracy,
       Double auditZeroShotAccuracy,
-      long[] pseudoHistogram) {}
+      long[] pseudoHistogram,
+      float[] predictionSum) {}
 
   /** Why {@code zeroShot} cannot anchor unlabeled training of {@code model}, or null. */
   public static String unusableAnchor(Model zeroShot, Model model) {
@@ -172,7 +175,16 @@ public final class UnlabeledRound {
         audit.examples(),
         audit.examples() == 0 ? null : audit.accuracy(),
         audit.examples() == 0 ? null : zero.accuracy(),
-        pseudo.selectedHistogram());
+        pseudo.selectedHistogram(),
+        unlabeled.priorCorrection() > 0 ? toFloats(pseudo.receivedPredictionSum()) : null);
+  }
+
+  private static float[] toFloats(double[] values) {
+    float[] out = new float[values.length];
+    for (int i = 0; i < values.length; i++) {
+      out[i] = (float) values[i];
+    }
+    return out;
   }
 
   /** Enough samples for every step of the round to see new ones (at most 65,536). */

@@ -20,6 +20,8 @@ package fedlake.core.client;
  *     fedlake.core.synth.TextSource})
  * @param synthPerBatch text-Gaussian samples per batch (classes in a seeded, class-balanced order)
  * @param trust weight of {@code trust/2 |W - W_0|^2} toward the zero-shot head W_0 (weights only)
+ * @param priorCorrection damping of the server's prior correction in [0, 1], 0 off; above 0 the
+ *     site reports the sum of its rows' predicted probabilities under the received model
  */
 public record UnlabeledSettings(
     double momentum,
@@ -29,7 +31,8 @@ public record UnlabeledSettings(
     double synthWeight,
     double synthScale,
     int synthPerBatch,
-    double trust) {
+    double trust,
+    double priorCorrection) {
   public static final double MOMENTUM_DEFAULT = 0.7;
   public static final double TOP_FRACTION_DEFAULT = 0.5;
   public static final double TEMPERATURE_DEFAULT = 0.5;
@@ -38,6 +41,7 @@ public record UnlabeledSettings(
   public static final double SYNTH_SCALE_DEFAULT = 0.5;
   public static final int SYNTH_PER_BATCH_DEFAULT = 16;
   public static final double TRUST_DEFAULT = 1.0;
+  public static final double PRIOR_CORRECTION_DEFAULT = 1.0;
 
   public UnlabeledSettings {
     check(momentum >= 0 && momentum < 1, "momentum", momentum, "in [0, 1)");
@@ -52,6 +56,33 @@ public record UnlabeledSettings(
         synthPerBatch,
         "in [0, 4096]");
     check(trust >= 0 && trust <= 1000, "trust", trust, "in [0, 1000]");
+    check(
+        priorCorrection >= 0 && priorCorrection <= 1,
+        "prior correction",
+        priorCorrection,
+        "in [0, 1]");
+  }
+
+  /** The settings without the server's prior correction (0). */
+  public UnlabeledSettings(
+      double momentum,
+      double topFraction,
+      double temperature,
+      double balance,
+      double synthWeight,
+      double synthScale,
+      int synthPerBatch,
+      double trust) {
+    this(
+        momentum,
+        topFraction,
+        temperature,
+        balance,
+        synthWeight,
+        synthScale,
+        synthPerBatch,
+        trust,
+        0);
   }
 
   private static void check(boolean ok, String what, double value, String range) {
@@ -70,7 +101,8 @@ public record UnlabeledSettings(
         SYNTH_WEIGHT_DEFAULT,
         SYNTH_SCALE_DEFAULT,
         SYNTH_PER_BATCH_DEFAULT,
-        TRUST_DEFAULT);
+        TRUST_DEFAULT,
+        PRIOR_CORRECTION_DEFAULT);
   }
 
   /** The settings a federation spec names ({@code client.unlabeled}). */
@@ -83,7 +115,8 @@ public record UnlabeledSettings(
         spec.getSynthWeight(),
         spec.getSynthScale(),
         spec.getSynthPerBatch(),
-        spec.getTrust());
+        spec.getTrust(),
+        spec.getPriorCorrection());
   }
 
   /** One line for logs. */
@@ -91,7 +124,7 @@ public record UnlabeledSettings(
     return String.format(
         java.util.Locale.ROOT,
         "momentum %s, top %s a class, temperature %s, balance %s, text-Gaussian weight %s scale %s"
-            + " x %d a batch, trust %s",
+            + " x %d a batch, trust %s, prior correction %s",
         momentum,
         topFraction,
         temperature,
@@ -99,6 +132,7 @@ public record UnlabeledSettings(
         synthWeight,
         synthScale,
         synthPerBatch,
-        trust);
+        trust,
+        priorCorrection);
   }
 }

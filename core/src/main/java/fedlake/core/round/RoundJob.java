@@ -452,6 +452,8 @@ public final class RoundJob {
     List<Model> next = new ArrayList<>();
     Map<Integer, Model> nextByCluster = new HashMap<>();
     Map<Integer, Calibrator.Outcome> calibrations = new HashMap<>();
+    Map<Integer, PriorCorrection.Applied> priors = new HashMap<>();
+    double priorDamping = dp != null ? 0 : priorDamping(spec);
     Map<String, UpdateOutcome> outcomes = new HashMap<>(); // by site: one accepted update a site
     if (publish) {
       for (Model base : targets.values()) {
@@ -475,6 +477,15 @@ public final class RoundJob {
                 calibrator.calibrate(round, base, parameters, statistics.get(base.getCluster()));
             calibrations.put(base.getCluster(), outcome);
             parameters = outcome.parameters();
+          }
+          PriorCorrection prior = scan.priors().get(base.getCluster());
+          if (priorDamping > 0
+              && prior != null
+              && Models.HEAD.equals(base.getKind())
+              && base.getBias().size() == base.getClassCount()) {
+            priors.put(
+                base.getCluster(),
+                prior.applyTo(parameters, base.getWeights().size(), priorDamping));
           }
           float[] control = aggregate.controlVariate();
           if (control != null) {
@@ -525,6 +536,12 @@ public final class RoundJob {
                     written - aggregated,
                     written - started),
                 calibrations.get(base.getCluster()));
+        PriorCorrection.Applied prior = priors.get(base.getCluster());
+        if (prior != null) {
+          row.setPriorCorrectionMax(prior.largestChange());
+          row.setPriorCorrectionRows(prior.rows());
+          row.setMeanPredictionMax(prior.meanPredictionMax());
+        }
         if (ledger != null) {
           ledger.record(row);
         }
@@ -634,6 +651,18 @@ public final class RoundJob {
    * Why {@code base}'s server control variate cannot be honest (a value beyond the control bound),
    * or null.
    */
+  /**
+   * The spec's prior-correction damping for sites without labels (docs/unlabeled.md); 0 without a
+   * spec or without {@code client.unlabeled}.
+   */
+  private static double priorDamping(FederationSpec spec) {
+    if (spec == null || spec.getClient() == null || spec.getClient().getUnlabeled() == null) {
+      return 0;
+    }
+    double d = spec.getClient().getUnlabeled().getPriorCorrection();
+    return Double.isFinite(d) && d > 0 ? Math.min(d, 1) : 0;
+  }
+
   private static String poisonedControl(Model base, double factor, double maxAbs) {
     List<Float> control = base.getControlVariate();
     if (control == null || control.isEmpty()) {

@@ -10,13 +10,15 @@ import java.util.Map;
 
 /**
  * What a scan of update files found: one check per file, and per target cluster the fold of the
- * accepted updates and the pool of their class statistics. Partial results of tasks merge.
+ * accepted updates, the pool of their class statistics and the sum of their predictions. Partial
+ * results of tasks merge.
  */
 public final class ScanResult implements Serializable {
   private static final long serialVersionUID = 1L;
   private final List<UpdateCheck> checks = new ArrayList<>();
   private final Map<Integer, Fold> folds = new HashMap<>();
   private final Map<Integer, StatisticsPool> statistics = new HashMap<>();
+  private final Map<Integer, PriorCorrection> priors = new HashMap<>();
 
   public List<UpdateCheck> checks() {
     return checks;
@@ -30,12 +32,18 @@ public final class ScanResult implements Serializable {
     return statistics;
   }
 
+  /** Per target cluster, the prediction sums of the accepted updates that report one. */
+  public Map<Integer, PriorCorrection> priors() {
+    return priors;
+  }
+
   /** Adds everything {@code other} holds into this one; returns this. */
   public ScanResult merge(ScanResult other) {
     checks.addAll(other.checks);
     other.folds.forEach((cluster, fold) -> folds.merge(cluster, fold, Fold::merge));
     other.statistics.forEach(
         (cluster, pool) -> statistics.merge(cluster, pool, StatisticsPool::merge));
+    other.priors.forEach((cluster, sums) -> priors.merge(cluster, sums, PriorCorrection::merge));
     return this;
   }
 }

@@ -72,6 +72,8 @@ public final class UpdateScan {
       List.of("seededSeed", "seededLearningRate", "seededDirections", "seededScalars");
 
   private static final String STATISTICS = "classStatistics";
+  private static final String PREDICTION_SUM = "predictionSum";
+  private static final String PREDICTION_ROWS = "predictionRows";
   private static final String FINGERPRINT = "statisticsFingerprint";
   private static final String EMPTY_FINGERPRINT = SiteStatistics.fingerprint(List.of());
   private static final int MAX_TEXT = 256;
@@ -168,6 +170,7 @@ public final class UpdateScan {
       bound = bound != null ? bound : declaredBound(columns, "cacheKeys", keys);
       bound = bound != null ? bound : declaredBound(columns, "controlDelta", size);
       bound = bound != null ? bound : declaredBound(columns, "labelHistogram", any.getClassCount());
+      bound = bound != null ? bound : declaredBound(columns, PREDICTION_SUM, any.getClassCount());
       int blocks = UpdateCodec.blocks(UpdateCodec.parts(any), any.getDimension());
       bound = bound != null ? bound : declaredBound(columns, "changeScales", blocks);
       bound = bound != null ? bound : declaredBound(columns, "controlDeltaScales", blocks);
@@ -195,6 +198,13 @@ public final class UpdateScan {
       for (String field : SEEDED_FIELDS) {
         if (columns.has(field)) {
           fields.add(field);
+        }
+      }
+      boolean predictions = columns.has(PREDICTION_SUM);
+      if (predictions) {
+        fields.add(PREDICTION_SUM);
+        if (columns.has(PREDICTION_ROWS)) {
+          fields.add(PREDICTION_ROWS);
         }
       }
       columns.load(fields);
@@ -294,6 +304,17 @@ public final class UpdateScan {
           }
         }
       }
+      float[] predictionSum = null;
+      Long predictionRows = null;
+      if (reason == null && predictions) {
+        float[] read = new float[base.getClassCount()];
+        int n = columns.floats(PREDICTION_SUM, read, 0, read.length);
+        if (n > 0) { // an empty or null list: no sum reported
+          predictionSum = java.util.Arrays.copyOf(read, n);
+          predictionRows = columns.has(PREDICTION_ROWS) ? columns.longValue(PREDICTION_ROWS) : null;
+          reason = PriorCorrection.problem(predictionSum, predictionRows, base.getClassCount());
+        }
+      }
       if (reason != null) {
         return facts.check(file.uri(), file.bytes(), null, reason);
       }
@@ -325,6 +346,12 @@ public final class UpdateScan {
               e) { // the strategy cannot use it (FedNova: no local steps); folds check before
         // adding
         return facts.check(file.uri(), file.bytes(), null, e.getMessage());
+      }
+      if (predictionSum != null && staleness == 0) { // a late site predicted with an older model
+        int classes = base.getClassCount();
+        into.priors()
+            .computeIfAbsent(target, t -> new PriorCorrection(classes))
+            .add(predictionSum, predictionRows);
       }
       if (moments != null) {
         into.statistics()

@@ -143,6 +143,13 @@ public final class SpecCommands {
               "X",
               "weight of trust/2 |W - W_0|^2 toward the zero-shot head (default "
                   + fedlake.core.client.UnlabeledSettings.TRUST_DEFAULT
+                  + ")"),
+          Option.value(
+              "prior-correction",
+              "D",
+              "damping in [0, 1] of the round job's class-bias correction toward a uniform mean"
+                  + " prediction on the unlabeled rows, 0 off (default "
+                  + fedlake.core.client.UnlabeledSettings.PRIOR_CORRECTION_DEFAULT
                   + ")"));
 
   /**
@@ -199,6 +206,9 @@ public final class SpecCommands {
     }
     if (args.has("pseudo-trust")) {
       u.setTrust(args.number("pseudo-trust", 0));
+    }
+    if (args.has("prior-correction")) {
+      u.setPriorCorrection(args.number("prior-correction", 0));
     }
     fedlake.core.client.UnlabeledSettings.of(u); // checks the values
     client.setUnlabeled(u);

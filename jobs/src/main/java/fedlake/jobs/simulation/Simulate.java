@@ -738,7 +738,7 @@ public final class Simulate {
             h.getRejected(),
             h.getWeightedLocalLoss(),
             seconds);
-        unlabeled.round(round, results, line -> log("%s", line));
+        unlabeled.round(round, results, h, line -> log("%s", line));
         if (h.getEpsilon() != null) {
           log("      epsilon %.3f at delta %s", h.getEpsilon(), dp.delta());
         }

@@ -161,9 +161,14 @@ public final class SimulateUnlabeled {
 
   /**
    * Summarises the round's unlabeled sites: pseudo-label accuracy over the rows that trained, and
-   * the trained models against the zero-shot head on the sites' hidden labels.
+   * the trained models against the zero-shot head on the sites' hidden labels, and what the round
+   * job's prior correction did ({@code history}: the round's row, may be null).
    */
-  public void round(int round, Map<Integer, EdgeTrain.Result> results, Consumer<String> log) {
+  public void round(
+      int round,
+      Map<Integer, EdgeTrain.Result> results,
+      fedlake.schema.RoundHistory history,
+      Consumer<String> log) {
     long selected = 0;
     double right = 0;
     long audited = 0;
@@ -191,30 +196,45 @@ public final class SimulateUnlabeled {
     if (counted == 0) {
       return;
     }
+    Double prior = history == null ? null : history.getPriorCorrectionMax();
     String line =
         String.format(
-            Locale.ROOT,
-            "      unlabeled: %d sites, pseudo-label accuracy %.4f on %d rows; local model %.4f vs"
-                + " zero-shot %.4f on %d audit rows (%d sites below)",
-            counted,
-            selected == 0 ? Double.NaN : right / selected,
-            selected,
-            audited == 0 ? Double.NaN : trained / audited,
-            audited == 0 ? Double.NaN : zero / audited,
-            audited,
-            below);
+                Locale.ROOT,
+                "      unlabeled: %d sites, pseudo-label accuracy %.4f on %d rows; local model %.4f vs"
+                    + " zero-shot %.4f on %d audit rows (%d sites below)",
+                counted,
+                selected == 0 ? Double.NaN : right / selected,
+                selected,
+                audited == 0 ? Double.NaN : trained / audited,
+                audited == 0 ? Double.NaN : zero / audited,
+                audited,
+                below)
+            + (prior == null
+                ? ""
+                : String.format(
+                    Locale.ROOT,
+                    "; prior correction: largest bias change %.4f, C x largest mean prediction"
+                        + " %.3f on %d rows",
+                    prior,
+                    history.getMeanPredictionMax(),
+                    history.getPriorCorrectionRows()));
     perRound.add(
         String.format(
             Locale.ROOT,
             "{\"round\": %d, \"sites\": %d, \"pseudo_label_accuracy\": %.6f, \"selected\": %d,"
-                + " \"audit_accuracy\": %.6f, \"audit_zero_shot_accuracy\": %.6f, \"sites_below_zero_shot\": %d}",
+                + " \"audit_accuracy\": %.6f, \"audit_zero_shot_accuracy\": %.6f, \"sites_below_zero_shot\": %d,"
+                + " \"prior_correction_max\": %s, \"mean_prediction_max\": %s}",
             round + 1,
             counted,
             selected == 0 ? Double.NaN : right / selected,
             selected,
             audited == 0 ? Double.NaN : trained / audited,
             audited == 0 ? Double.NaN : zero / audited,
-            below));
+            below,
+            prior == null ? "null" : String.format(Locale.ROOT, "%.6f", prior),
+            prior == null
+                ? "null"
+                : String.format(Locale.ROOT, "%.6f", history.getMeanPredictionMax())));
     log.accept(line);
   }
 

@@ -54,6 +54,28 @@ class SimulateUnlabeledTest {
     assertEquals(0.3, client.getUnlabeled().getTopFraction());
     assertEquals(2.0, client.getUnlabeled().getTrust());
     assertEquals(0.7, client.getUnlabeled().getMomentum());
+    assertEquals(1.0, client.getUnlabeled().getPriorCorrection(), "on by default");
+    parse("--unlabeled", "all", "--text", "t", "--prior-correction", "0.5").adjust(client);
+    assertEquals(0.5, client.getUnlabeled().getPriorCorrection());
+  }
+
+  @Test
+  void aPriorCorrectionOutsideZeroToOneIsRefused() {
+    ClientSpec client =
+        ClientSpec.newBuilder()
+            .setAlgorithm(ClientAlgorithmName.SCAFFOLD)
+            .setEpochs(5)
+            .setBatchSize(16)
+            .setLearningRate(0.3)
+            .build();
+    assertEquals(
+        "unlabeled training: prior correction must be in [0, 1], got 1.5",
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                    parse("--unlabeled", "all", "--text", "t", "--prior-correction", "1.5")
+                        .adjust(client))
+            .getMessage());
   }
 
   @Test

@@ -169,6 +169,8 @@ class PriorCorrectionRoundTest {
     store.writeUpdate(sums(ua, "a", new float[] {2f, 1f, 1f}, 4));
     store.writeUpdate(sums(ub, "b", new float[] {0f, 0.5f, 1.5f}, 2));
     store.writeUpdate(sums(ub, "c", new float[] {1f, 1f, 1f}, 2)); // adds up to 3, not 2
+    // a site that claims more rows than it trained on, to outweigh the others
+    store.writeUpdate(sums(ub, "d", new float[] {0f, 0f, 1000f}, 1000));
     RoundResult result = new RoundJob(store).execute();
     Map<String, String> reasons =
         result.audit().stream()
@@ -180,6 +182,9 @@ class PriorCorrectionRoundTest {
         "rejected: predictionSum adds up to 3.0000, not predictionRows = 2 (each row's"
             + " probabilities add up to 1)",
         reasons.get("c"));
+    assertEquals(
+        "rejected: predictionRows is 1000, more than the update's numExamples (6)",
+        reasons.get("d"));
     assertEquals(2, result.history().get(0).getParticipants(), reasons.toString());
     double[] step = {-0.02151284037919038, 0.2661692320725905, -0.24465639169340014};
     assertArrayEquals(plus(meanBias(List.of(ua, ub)), step), published(result), 1e-6);
@@ -207,7 +212,7 @@ class PriorCorrectionRoundTest {
     return Update.newBuilder(u)
         .setPredictionSum(FloatArrays.asList(sum))
         .setPredictionRows(rows)
-        .setSite(id.equals("c") ? "site-c" : u.getSite())
+        .setSite(id.equals("c") || id.equals("d") ? "site-" + id : u.getSite())
         .setUpdateId(id)
         .setCreatedTime(u.getCreatedTime().plusMillis(1))
         .build();

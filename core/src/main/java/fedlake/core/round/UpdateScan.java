@@ -313,6 +313,15 @@ public final class UpdateScan {
           predictionSum = java.util.Arrays.copyOf(read, n);
           predictionRows = columns.has(PREDICTION_ROWS) ? columns.longValue(PREDICTION_ROWS) : null;
           reason = PriorCorrection.problem(predictionSum, predictionRows, base.getClassCount());
+          if (reason == null && predictionRows > facts.numExamples()) {
+            // its weight in the mean prediction is bounded like its weight in the mean update
+            reason =
+                "predictionRows is "
+                    + predictionRows
+                    + ", more than the update's numExamples ("
+                    + facts.numExamples()
+                    + ")";
+          }
         }
       }
       if (reason != null) {

@@ -56,7 +56,7 @@ class CentralDpRoundTest {
 
   private static CentralDp mechanism(double noise, double sample, int population, String secret) {
     return new CentralDp(
-        noise == 0 ? 1 : 1.0, noise, sample, population, 1e-5, 8, secret.getBytes());
+        noise == 0 ? 1 : 1.0, noise, sample, population, 1e-5, 8, secret.getBytes(), List.of());
   }
 
   @Test

@@ -18,7 +18,8 @@ import fedlake.schema.ModelKind;
  * and public, so clipping the centred change scales the stored change by the same factor, and
  * mapping the noisy centred sum back is post-processing: the accountant is unchanged.
  */
-public final class Centring {
+public final class Centring implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
   private final float[] centre;
   private final int classes;
   private final int dimension;

@@ -272,17 +272,44 @@ public final class EdgeTrain {
    * Central differential privacy: scales the change of the trained parameters (stored layout, minus
    * the model's) down to {@code bound} in place, so that nothing longer leaves the site.
    */
-  static void clipChange(Model model, float[] parameters, double bound) {
+  static void clipChange(
+      Model model, float[] parameters, double bound, fedlake.core.privacy.Centring centring) {
     float[] base = Models.parameters(model);
     float[] change = new float[parameters.length];
     for (int i = 0; i < change.length; i++) {
       change[i] = (float) ((double) parameters[i] - base[i]);
     }
-    if (fedlake.core.privacy.CentralDp.clip(change, bound) > bound) {
+    if (fedlake.core.privacy.CentralDp.clip(change, bound, centring) > bound) {
       for (int i = 0; i < change.length; i++) {
         parameters[i] = (float) (base[i] + (double) change[i]);
       }
     }
+  }
+
+  /**
+   * The centred coordinates the site trains in under central DP with a privacy.centre, or null.
+   * Only plain labelled training of a head by backprop takes them: the other client modes keep
+   * state (control variates, local heads, pseudo-labels) in stored coordinates.
+   */
+  private fedlake.core.privacy.Centring centring(
+      FederationSpec spec, Model model, ClientSettings settings, boolean withoutLabels) {
+    if (!fedlake.core.privacy.CentralDp.required(spec)) {
+      return null;
+    }
+    fedlake.core.privacy.Centring centring =
+        fedlake.core.privacy.Centring.of(spec.getPrivacy().getCentre(), model);
+    if (centring != null
+        && (withoutLabels
+            || settings.personalisation() != null
+            || settings.budget().forwardOnly() != null
+            || settings.algorithm() == ClientAlgorithmName.SCAFFOLD)) {
+      throw new IllegalArgumentException(
+          "Site "
+              + site
+              + " will not train: privacy.centre takes plain labelled training by backprop (sgd or"
+              + " prox), not SCAFFOLD, personalisation, unlabeled rows or forward-only training");
+    }
+    return centring;
   }
 
   /**
@@ -291,7 +318,7 @@ public final class EdgeTrain {
    */
   static void noiseChange(
       Model model, float[] parameters, double clip, double noise, java.util.Random random) {
-    clipChange(model, parameters, clip);
+    clipChange(model, parameters, clip, null);
     double sigma = noise * clip;
     for (int i = 0; i < parameters.length; i++) {
       parameters[i] = (float) (parameters[i] + sigma * random.nextGaussian());
@@ -492,7 +519,20 @@ public final class EdgeTrain {
             : (epoch, epochs, loss) -> log("  epoch %d/%d  loss %.4f", epoch, epochs, loss);
     fedlake.core.client.UnlabeledRound.Outcome pseudo = null;
     ClientRound.Result trained;
-    if (withoutLabels) {
+    fedlake.core.privacy.Centring centring = centring(spec, model, clientSettings, withoutLabels);
+    if (centring != null) {
+      log("site %s: training in centred coordinates (privacy.centre)", site);
+      trained =
+          ClientRound.run(
+              centring.centred(model),
+              cluster,
+              centring.shift(data),
+              clientSettings,
+              state,
+              line -> log("site %s: %s", site, line),
+              progress);
+      centring.toStored(trained.parameters());
+    } else if (withoutLabels) {
       pseudo =
           fedlake.core.client.UnlabeledRound.run(
               model,
@@ -529,7 +569,7 @@ public final class EdgeTrain {
               + " round job clips it",
           site);
     } else if (fedlake.core.privacy.CentralDp.required(spec)) {
-      clipChange(model, trained.parameters(), spec.getPrivacy().getClipNorm());
+      clipChange(model, trained.parameters(), spec.getPrivacy().getClipNorm(), centring);
     }
     if (localDpNoise > 0) {
       noiseChange(

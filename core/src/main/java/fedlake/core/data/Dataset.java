@@ -142,6 +142,18 @@ public final class Dataset {
     return new Dataset(source, labelSource, dimension, f, l);
   }
 
+  /**
+   * The same rows and labels with other features of the same shape, taken as they are (not
+   * normalised): inputs moved to other coordinates, such as centred ones (privacy.centre).
+   */
+  public Dataset withFeatures(float[] moved) {
+    if (moved.length != features.length) {
+      throw new IllegalArgumentException(
+          "features of " + moved.length + " values for " + features.length);
+    }
+    return new Dataset(source, labelSource, dimension, moved, labels);
+  }
+
   /** Rejects labels outside [0, classCount) and unlabelled rows when training needs labels. */
   public void requireLabelsBelow(int classCount) {
     for (int row = 0; row < labels.length; row++) {

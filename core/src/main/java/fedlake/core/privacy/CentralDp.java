@@ -23,6 +23,8 @@ import java.util.Locale;
  * never be in the store, which sites and analysts read.
  *
  * @param secret the server secret's bytes
+ * @param centre the public centre of the coordinates the mechanism clips and noises in ({@link
+ *     Centring}); empty for the stored ones
  */
 public record CentralDp(
     double clipNorm,
@@ -31,7 +33,8 @@ public record CentralDp(
     int population,
     double delta,
     double epsilonBudget,
-    byte[] secret)
+    byte[] secret,
+    java.util.List<Float> centre)
     implements Serializable {
   /** The spec's name of this mechanism. */
   public static final String MECHANISM = "central-gaussian";
@@ -55,6 +58,7 @@ public record CentralDp(
         epsilonBudget > 0 && Double.isFinite(epsilonBudget),
         "privacy.epsilonBudget must be positive",
         epsilonBudget);
+    centre = centre == null ? java.util.List.of() : centre;
     if (secret == null || secret.length < 16) {
       throw new IllegalStateException(
           "central differential privacy needs a server secret of at least 16 bytes in "
@@ -92,7 +96,8 @@ public record CentralDp(
         population,
         p.getDelta(),
         p.getEpsilonBudget(),
-        secret == null ? null : secret.getBytes(StandardCharsets.UTF_8));
+        secret == null ? null : secret.getBytes(StandardCharsets.UTF_8),
+        java.util.List.copyOf(p.getCentre()));
   }
 
   /** Checks the spec's privacy settings without a secret; an invalid one raises an error. */
@@ -111,7 +116,8 @@ public record CentralDp(
         Math.max(1, p.getPopulation()),
         p.getDelta(),
         p.getEpsilonBudget(),
-        new byte[16]);
+        new byte[16],
+        java.util.List.copyOf(p.getCentre()));
   }
 
   /** The denominator of a round's average: {@code sampleFraction x population}. */
@@ -163,11 +169,25 @@ public record CentralDp(
    * longer; returns its norm before.
    */
   public static double clip(float[] change, double clipNorm) {
-    double squares = 0;
-    for (float v : change) {
-      squares += (double) v * v;
+    return clip(change, clipNorm, null);
+  }
+
+  /**
+   * As {@link #clip(float[], double)} with the norm taken in {@code centring}'s coordinates (null:
+   * the stored ones). The map between the two is linear, so scaling the stored change scales the
+   * centred one by the same factor.
+   */
+  public static double clip(float[] change, double clipNorm, Centring centring) {
+    double norm;
+    if (centring != null) {
+      norm = centring.norm(change);
+    } else {
+      double squares = 0;
+      for (float v : change) {
+        squares += (double) v * v;
+      }
+      norm = Math.sqrt(squares);
     }
-    double norm = Math.sqrt(squares);
     if (norm > clipNorm) {
       double scale = clipNorm / norm;
       for (int i = 0; i < change.length; i++) {
@@ -181,13 +201,14 @@ public record CentralDp(
   public String describe() {
     return String.format(
         Locale.ROOT,
-        "central DP: clip %s, noise multiplier %s, sample %s of %d sites, delta %s, budget %s",
+        "central DP: clip %s, noise multiplier %s, sample %s of %d sites, delta %s, budget %s%s",
         clipNorm,
         noiseMultiplier,
         sampleFraction,
         population,
         delta,
-        epsilonBudget);
+        epsilonBudget,
+        centre.isEmpty() ? "" : ", centred (" + centre.size() + " values)");
   }
 
   /** The RDP of one round of this mechanism. */

@@ -46,7 +46,7 @@ public final class PrivateStrategy extends StrategyWrapper {
 
   @Override
   public Fold newFold(Model base, StrategySettings settings) {
-    return new ClippedSum(Models.parameters(base), dp.clipNorm());
+    return new ClippedSum(Models.parameters(base), dp.clipNorm(), Centring.of(dp.centre(), base));
   }
 
   @Override
@@ -54,6 +54,10 @@ public final class PrivateStrategy extends StrategyWrapper {
     ClippedSum sum = (ClippedSum) fold;
     float[] reference = Models.parameters(base);
     double[] noise = dp.noise(base.getRound(), base.getVersion(), reference.length);
+    Centring centring = Centring.of(dp.centre(), base);
+    if (centring != null) {
+      centring.toStored(noise); // drawn in centred coordinates, like the clipped changes
+    }
     double denominator = dp.denominator();
     float[] average = new float[reference.length];
     for (int i = 0; i < average.length; i++) {
@@ -75,14 +79,16 @@ public final class PrivateStrategy extends StrategyWrapper {
     private static final long serialVersionUID = 1L;
     private final float[] base;
     private final double bound;
+    private final Centring centring;
     private final ExactSum changes;
     private final List<UpdateOutcome> outcomes = new ArrayList<>();
     private long steps;
     private int count;
 
-    ClippedSum(float[] base, double bound) {
+    ClippedSum(float[] base, double bound, Centring centring) {
       this.base = base;
       this.bound = bound;
+      this.centring = centring;
       this.changes = new ExactSum(base.length);
     }
 
@@ -93,7 +99,7 @@ public final class PrivateStrategy extends StrategyWrapper {
       for (int i = 0; i < change.length; i++) {
         change[i] = (float) ((double) p[i] - base[i]);
       }
-      double norm = CentralDp.clip(change, bound);
+      double norm = CentralDp.clip(change, bound, centring);
       changes.addAll(change, 1);
       // the edge runner clipped already: float rounding may leave its change a hair above
       boolean clipped = norm > bound * (1 + 1e-5);

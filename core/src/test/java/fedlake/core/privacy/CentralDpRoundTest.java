@@ -33,6 +33,11 @@ class CentralDpRoundTest {
   @TempDir Path dir;
 
   private Store federation(String name, String strategy, double noise, double sample, int sites) {
+    return federation(name, strategy, noise, sample, sites, List.of());
+  }
+
+  private Store federation(
+      String name, String strategy, double noise, double sample, int sites, List<Float> centre) {
     Store store = Store.open(dir.resolve(name).toUri().toString());
     new Federation(store)
         .dimension(2)
@@ -49,6 +54,7 @@ class CentralDpRoundTest {
                         .setPopulation(sites)
                         .setDelta(1e-5)
                         .setEpsilonBudget(8)
+                        .setCentre(centre)
                         .build()))
         .execute();
     return store;
@@ -56,7 +62,7 @@ class CentralDpRoundTest {
 
   private static CentralDp mechanism(double noise, double sample, int population, String secret) {
     return new CentralDp(
-        noise == 0 ? 1 : 1.0, noise, sample, population, 1e-5, 8, secret.getBytes());
+        noise == 0 ? 1 : 1.0, noise, sample, population, 1e-5, 8, secret.getBytes(), List.of());
   }
 
   @Test
@@ -91,6 +97,60 @@ class CentralDpRoundTest {
     assertEquals(1.0, row.getNoiseMultiplier());
     assertEquals(
         RdpAccountant.sampledGaussian(1, 1, 1).epsilon(1e-5).epsilon(), row.getEpsilon(), 1e-12);
+  }
+
+  @Test
+  void aCentredMechanismClipsAndNoisesInCentredCoordinates() throws Exception {
+    // centre c = (0.5, 0), logit scale s = 10: a change's centred bias is db_k + 10 dW_k . c
+    Store store = federation("centred", "fedavg", 1.0, 1.0, 4, List.of(0.5f, 0f));
+    Model base = store.readModel(0, 0);
+    // site-a: dW (0.1, 0 | 0, 0), db (0, 0): centred db (0.5, 0), norm sqrt(0.01 + 0.25), kept
+    // site-b: dW (0, 0 | 0.3, 0.4), db (0, -1.5): centred db (0, 0), norm 0.5, kept (its stored
+    //   norm, 1.58, would have been clipped)
+    // site-c: dW (0.6, 0.8 | 0, 0), db (0, 0): centred db (3, 0), norm sqrt(10), scaled by
+    //   1/sqrt(10)
+    store.writeUpdate(
+        Fixtures.update(base, "site-a", 1, floats(0.1, 0, 0, 0), floats(0, 0)).build());
+    store.writeUpdate(
+        Fixtures.update(base, "site-b", 1, floats(0, 0, 0.3, 0.4), floats(0, -1.5)).build());
+    store.writeUpdate(
+        Fixtures.update(base, "site-c", 1, floats(0.6, 0.8, 0, 0), floats(0, 0)).build());
+    RoundResult result = new RoundJob(store).dpSecret(SECRET).execute();
+    assertEquals(RoundResult.Status.PUBLISHED, result.status(), result.message());
+
+    double c = 1 / Math.sqrt(10);
+    double[] sum = {0.1 + 0.6 * c, 0.8 * c, 0.3, 0.4, 0, -1.5};
+    double[] noise = mechanism(1.0, 1.0, 4, SECRET).noise(0, base.getVersion(), 6);
+    // the noise is drawn in centred coordinates: its stored bias is n_b - 10 n_W . c
+    noise[4] -= 10 * 0.5 * noise[0];
+    noise[5] -= 10 * 0.5 * noise[2];
+    float[] expected = new float[6];
+    for (int i = 0; i < 6; i++) {
+      expected[i] = (float) ((sum[i] + noise[i]) / 4);
+    }
+    assertArrayEquals(expected, Models.parameters(store.readModel(1, 0)), 1e-6f);
+    Map<String, UpdateAudit> audit =
+        result.audit().stream().collect(Collectors.toMap(UpdateAudit::getSite, a -> a));
+    assertEquals("accepted", audit.get("site-b").getStatus());
+    assertEquals(
+        "change norm 0.5000 within 1.000 (privacy.clipNorm); weight 1 (DP-FedAvg)",
+        audit.get("site-b").getReason());
+    assertEquals(
+        "change norm 3.162 clipped to 1.000 (privacy.clipNorm); weight 1 (DP-FedAvg)",
+        audit.get("site-c").getReason());
+  }
+
+  @Test
+  void aCentreOfTheWrongLengthRejectsTheUpdateWithTheReason() throws Exception {
+    Store store = federation("wrong-centre", "fedavg", 1.0, 1.0, 4, List.of(0.5f, 0f, 1f));
+    Model base = store.readModel(0, 0);
+    store.writeUpdate(
+        Fixtures.update(base, "site-a", 1, floats(0.1, 0, 0, 0), floats(0, 0)).build());
+    RoundResult result = new RoundJob(store).dpSecret(SECRET).execute();
+    assertEquals(RoundResult.Status.NO_VALID_UPDATES, result.status());
+    assertEquals(
+        "privacy.centre has 3 values but model " + base.getVersion() + " has dimension 2",
+        result.audit().get(0).getReason());
   }
 
   @Test

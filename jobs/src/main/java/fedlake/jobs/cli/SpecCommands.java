@@ -280,7 +280,12 @@ public final class SpecCommands {
           Option.value(
               "dp-population", "N", "sites of the federation (default: the registered sites)"),
           Option.value("dp-delta", "D", "delta of the reported (epsilon, delta) (default 1e-5)"),
-          Option.value("dp-budget", "EPS", "largest epsilon the federation may spend (default 8)"));
+          Option.value("dp-budget", "EPS", "largest epsilon the federation may spend (default 8)"),
+          Option.value(
+              "dp-centre",
+              "FILE.npy|none",
+              "public embeddings (a vector, or rows whose mean is taken) to centre the clipping,"
+                  + " the noise and the sites' training on; none: no centre (docs/privacy.md)"));
 
   /** Applies the privacy options of {@code args} to {@code spec}. */
   public static void applyPrivacy(Args args, FederationSpec.Builder spec) {
@@ -312,7 +317,33 @@ public final class SpecCommands {
     if (args.has("dp-budget")) {
       p.setEpsilonBudget(args.number("dp-budget", 0));
     }
+    if (args.has("dp-centre")) {
+      String file = args.required("dp-centre");
+      p.setCentre("none".equals(file) ? List.of() : centre(file));
+    }
     spec.setPrivacy(p);
+  }
+
+  /** The mean row of a .npy of one vector or of rows (--dp-centre). */
+  static List<Float> centre(String file) {
+    fedlake.core.data.Npy.Array array = fedlake.core.data.Npy.read(java.nio.file.Path.of(file));
+    if (array.shape().length < 1 || array.shape().length > 2 || array.values().length == 0) {
+      throw new fedlake.core.InvalidInputException(
+          file,
+          "--dp-centre needs a vector or a 2-dimensional array of rows, found shape "
+              + java.util.Arrays.toString(array.shape()));
+    }
+    int columns = array.shape()[array.shape().length - 1];
+    int rows = array.values().length / columns;
+    double[] sum = new double[columns];
+    for (int i = 0; i < array.values().length; i++) {
+      sum[i % columns] += array.values()[i];
+    }
+    List<Float> centre = new java.util.ArrayList<>(columns);
+    for (double v : sum) {
+      centre.add((float) (v / rows));
+    }
+    return centre;
   }
 
   /** Secure aggregation options (docs/secure-aggregation.md). */

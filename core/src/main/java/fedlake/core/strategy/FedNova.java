@@ -5,6 +5,7 @@ import fedlake.core.model.Models;
 import fedlake.core.numeric.ExactSum;
 import fedlake.schema.Model;
 import java.util.List;
+import java.util.Map;
 
 /**
  * FedNova (Wang et al. 2020, "Tackling the Objective Inconsistency Problem in Heterogeneous
@@ -17,11 +18,19 @@ import java.util.List;
  * <pre>
  *   d_i     = (x - y_i) / tau_i                 (normalised change, rounded to float)
  *   p_i     = n_i / sum_j n_j
- *   tau_eff = sum_i p_i tau_i
+ *   tau_eff = sum_i p_i tau_i        (tau-eff weighted, the default)
+ *           | max_i tau_i            (tau-eff max)
+ *           | T                      (tau-eff T, a positive number)
  *   x_next  = x - server-lr * tau_eff * sum_i p_i d_i
  * </pre>
  *
- * When every tau_i is equal this is FedAvg (up to rounding). The fold keeps exact sums of {@code
+ * <p>The paper leaves tau_eff to be chosen; the weighted mean keeps the update's size that of
+ * FedAvg's when every site ran the same steps. When half the sites run one step and half twenty, it
+ * is about 10.5, so the federation moves about half as far a round as one whose sites all ran
+ * twenty; {@code max} moves as far as the sites that ran the most. The spec stores {@code weighted}
+ * as 0 and {@code max} as -1.
+ *
+ * <p>When every tau_i is equal this is FedAvg (up to rounding). The fold keeps exact sums of {@code
  * n_i d_i} and {@code n_i tau_i}, so the result does not depend on order or partitioning. An update
  * with no local steps is an error.
  */
@@ -30,6 +39,9 @@ public final class FedNova implements Strategy {
   private static final long serialVersionUID = 1L;
   public static final String NAME = "fednova";
   public static final String SERVER_LR = "server-lr";
+  public static final String TAU_EFF = "tau-eff";
+  public static final double TAU_EFF_WEIGHTED = 0;
+  public static final double TAU_EFF_MAX = -1;
 
   @Override
   public String name() {
@@ -44,7 +56,13 @@ public final class FedNova implements Strategy {
   @Override
   public List<StrategyParameter> parameters() {
     return List.of(
-        StrategyParameter.positive(SERVER_LR, 1.0, "server step size on the normalised update"));
+        StrategyParameter.positive(SERVER_LR, 1.0, "server step size on the normalised update"),
+        StrategyParameter.positive(
+                TAU_EFF,
+                TAU_EFF_WEIGHTED,
+                "FedNova's effective number of steps: weighted (the mean of the sites' steps"
+                    + " weighted by examples), max (the most steps any site ran) or a number")
+            .withWords(Map.of("weighted", TAU_EFF_WEIGHTED, "max", TAU_EFF_MAX)));
   }
 
   @Override
@@ -58,7 +76,7 @@ public final class FedNova implements Strategy {
     double lr = settings.get(SERVER_LR);
     float[] x = Models.parameters(base);
     double total = sum.totalWeight;
-    double tauEff = sum.weightedSteps / total;
+    double tauEff = tauEff(settings.get(TAU_EFF), sum);
     float[] next = new float[x.length];
     for (int i = 0; i < x.length; i++) {
       next[i] = (float) (x[i] - lr * tauEff * (sum.changes.get(i) / total));
@@ -66,13 +84,24 @@ public final class FedNova implements Strategy {
     return Aggregate.of(next);
   }
 
-  /** Exact sums of {@code n_i d_i}, {@code n_i tau_i} and {@code n_i}. */
+  private static double tauEff(double choice, NormalisedSum sum) {
+    if (choice == TAU_EFF_WEIGHTED) {
+      return (double) sum.weightedSteps / sum.totalWeight;
+    }
+    if (choice == TAU_EFF_MAX) {
+      return sum.maxSteps;
+    }
+    return choice;
+  }
+
+  /** Exact sums of {@code n_i d_i}, {@code n_i tau_i} and {@code n_i}, and the largest tau_i. */
   static final class NormalisedSum implements Fold {
     private static final long serialVersionUID = 1L;
     private final float[] base;
     private final ExactSum changes;
     private long totalWeight;
     private long weightedSteps;
+    private int maxSteps;
     private int count;
 
     NormalisedSum(float[] base) {
@@ -107,6 +136,7 @@ public final class FedNova implements Strategy {
       }
       totalWeight += weight;
       weightedSteps += weight * steps;
+      maxSteps = Math.max(maxSteps, steps);
       count++;
     }
 
@@ -116,6 +146,7 @@ public final class FedNova implements Strategy {
       changes.merge(that.changes);
       totalWeight += that.totalWeight;
       weightedSteps += that.weightedSteps;
+      maxSteps = Math.max(maxSteps, that.maxSteps);
       count += that.count;
       return this;
     }

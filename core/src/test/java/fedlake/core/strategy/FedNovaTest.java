@@ -56,6 +56,53 @@ class FedNovaTest {
   }
 
   @Test
+  void tauEffMaxTakesTheMostStepsAnySiteRan() {
+    Aggregate result =
+        assertOrderAndPartitionFree(
+            strategy, round0, settings(strategy, "tau-eff", FedNova.TAU_EFF_MAX), updates);
+    // tau_eff = max(2, 4, 1) = 4: x - 4 [0, -1/8, 3/16, 1/2] = [1, -1 + 1/2, 1/2 - 3/4, -2]
+    assertBits(new float[] {1f, -0.5f, -0.25f, -2f}, result.parameters());
+  }
+
+  @Test
+  void tauEffCanBeANumber() {
+    Aggregate result =
+        assertOrderAndPartitionFree(strategy, round0, settings(strategy, "tau-eff", 8.0), updates);
+    // x - 8 [0, -1/8, 3/16, 1/2] = [1, -1 + 1, 1/2 - 3/2, -4]
+    assertBits(new float[] {1f, 0f, -1f, -4f}, result.parameters());
+    // server-lr multiplies it: x - 0.5 * 8 [...] = [1, -1/2, -1/4, -2]
+    assertBits(
+        new float[] {1f, -0.5f, -0.25f, -2f},
+        StrategyTests.aggregate(
+                strategy, round0, settings(strategy, "tau-eff", 8.0, "server-lr", 0.5), updates)
+            .parameters());
+  }
+
+  @Test
+  void tauEffWeightedIsTheDefault() {
+    assertBits(
+        StrategyTests.aggregate(strategy, round0, settings(strategy), updates).parameters(),
+        StrategyTests.aggregate(
+                strategy, round0, settings(strategy, "tau-eff", FedNova.TAU_EFF_WEIGHTED), updates)
+            .parameters());
+  }
+
+  @Test
+  void tauEffRejectsOtherNegativeNumbers() {
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> settings(strategy, "tau-eff", -2.0));
+    assertEquals(
+        "Strategy fednova: parameter tau-eff must be in (0, inf] or one of max, weighted"
+            + " (max = -1, weighted = 0), got -2.0",
+        e.getMessage());
+    StrategyParameter p =
+        strategy.parameters().stream().filter(q -> q.name().equals("tau-eff")).findFirst().get();
+    assertEquals(-1.0, p.word("max"));
+    assertEquals(0.0, p.word("weighted"));
+    assertNull(p.word("min"));
+  }
+
+  @Test
   void equalStepsAreFedAvg() {
     List<UpdateParameters> equal = updates.stream().map(u -> withSteps(u, 4)).toList();
     // tau = 4 for all: 4 * sum p_i (x - y_i) / 4 = x - mean(y)

@@ -481,7 +481,12 @@ public final class SpecCommands {
       for (StrategyParameter p : strategy.parameters()) {
         owners
             .computeIfAbsent(p.name(), k -> new ArrayList<>())
-            .add(strategy.name() + " " + p.defaultValue());
+            .add(
+                strategy.name()
+                    + " "
+                    + (p.wordFor(p.defaultValue()) != null
+                        ? p.wordFor(p.defaultValue())
+                        : String.valueOf(p.defaultValue())));
         docs.putIfAbsent(p.name(), p.doc());
       }
     }
@@ -492,6 +497,22 @@ public final class SpecCommands {
                 Option.value(
                     name, "X", docs.get(name) + " (default: " + String.join(", ", users) + ")")));
     return options;
+  }
+
+  /**
+   * The value of strategy parameter option {@code name}: a number, or a word a strategy declares
+   * for it ({@code --tau-eff max}).
+   */
+  public static double parameterValue(Args args, String name) {
+    String text = args.required(name);
+    for (Strategy strategy : Strategies.all()) {
+      for (StrategyParameter p : strategy.parameters()) {
+        if (p.name().equals(name) && p.word(text) != null) {
+          return p.word(text);
+        }
+      }
+    }
+    return args.number(name, 0);
   }
 
   /** Every option that sets part of the spec. */
@@ -570,7 +591,7 @@ public final class SpecCommands {
     Map<String, Double> parameters = new LinkedHashMap<>();
     for (Option o : strategyParameters()) {
       if (args.has(o.name())) {
-        parameters.put(o.name(), args.number(o.name(), 0));
+        parameters.put(o.name(), parameterValue(args, o.name()));
       }
     }
     if (args.has(STRATEGY.name())) {

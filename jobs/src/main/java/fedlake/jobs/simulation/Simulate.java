@@ -210,7 +210,7 @@ public final class Simulate {
     simulate.strategy = args.string("strategy", "scaffold");
     for (Option o : SpecCommands.strategyParameters()) {
       if (args.has(o.name())) {
-        simulate.strategyParameters.put(o.name(), args.number(o.name(), 0));
+        simulate.strategyParameters.put(o.name(), SpecCommands.parameterValue(args, o.name()));
       }
     }
     simulate.mu = args.number("mu", 0);

@@ -99,6 +99,44 @@ class SpecCommandsTest {
   }
 
   @Test
+  void fedNovaTauEffIsAWordOrANumber() {
+    String store = dir.resolve("nova").toUri().toString();
+    CliRun init =
+        run(
+            "init",
+            "--store",
+            store,
+            "--dim",
+            "4",
+            "--classes",
+            "3",
+            "--strategy",
+            "fednova",
+            "--tau-eff",
+            "max");
+    assertEquals(0, init.code(), init.err());
+    assertEquals(
+        -1.0, Specs.require(Store.open(store)).getStrategy().getParameters().get("tau-eff"));
+    CliRun fixed = run("spec", "set", "--store", store, "--tau-eff", "12");
+    assertEquals(0, fixed.code(), fixed.err());
+    assertEquals(
+        12.0, Specs.require(Store.open(store)).getStrategy().getParameters().get("tau-eff"));
+    CliRun weighted = run("spec", "set", "--store", store, "--tau-eff", "weighted");
+    assertEquals(0, weighted.code(), weighted.err());
+    assertEquals(
+        0.0, Specs.require(Store.open(store)).getStrategy().getParameters().get("tau-eff"));
+    CliRun bad = run("spec", "set", "--store", store, "--tau-eff", "most");
+    assertEquals(2, bad.code());
+    assertEquals("fedlake spec: spec set: --tau-eff expects a number, got 'most'\n", bad.err());
+    CliRun negative = run("spec", "set", "--store", store, "--tau-eff", "-3");
+    assertEquals(2, negative.code());
+    assertEquals(
+        "fedlake spec: Strategy fednova: parameter tau-eff must be in (0, inf] or one of max,"
+            + " weighted (max = -1, weighted = 0), got -3.0\n",
+        negative.err());
+  }
+
+  @Test
   void roundSafetyBoundsAreSetAndChecked() {
     String store = dir.resolve("bounds").toUri().toString();
     assertEquals(0, run("init", "--store", store, "--dim", "4", "--classes", "3").code());

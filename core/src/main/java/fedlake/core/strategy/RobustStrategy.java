@@ -1,12 +1,16 @@
 package fedlake.core.strategy;
 
+import fedlake.core.model.FloatArrays;
 import fedlake.core.model.Models;
 import fedlake.schema.Model;
+import fedlake.schema.StateVector;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * A strategy wrapped in robust aggregation (Flower style: wrap, don't subclass): clipping of each
@@ -77,30 +81,16 @@ public final class RobustStrategy extends StrategyWrapper {
     float[] x = Models.parameters(base);
     List<UpdateOutcome> outcomes = new ArrayList<>();
     List<UpdateParameters> updates = all;
-    if (robust.excludeMedianMultiple() > 0) {
-      double[] allNorms = new double[all.size()];
-      for (int i = 0; i < allNorms.length; i++) {
-        allNorms[i] = RobustRules.changeNorm(all.get(i).parameters(), x);
-      }
-      double median = RobustRules.median(allNorms);
-      double limit = robust.excludeMedianMultiple() * median;
-      updates = new ArrayList<>();
-      for (int i = 0; i < allNorms.length; i++) {
-        if (allNorms[i] > limit) {
-          outcomes.add(
-              new UpdateOutcome(
-                  all.get(i).site(),
-                  UpdateOutcome.Action.EXCLUDED,
-                  "change norm "
-                      + format(allNorms[i])
-                      + " above "
-                      + format(robust.excludeMedianMultiple())
-                      + " x the median norm "
-                      + format(median)
-                      + ": left out"));
-        } else {
-          updates.add(all.get(i));
+    if (robust.excludeMedianMultiple() > 0 || robust.direction()) {
+      updates = leaveOut(all, x, outcomes);
+      if (updates.isEmpty()) {
+        // nothing is trusted (possible only under the direction rule): publish the base again,
+        // with its control variate and server state
+        Map<String, float[]> state = new TreeMap<>();
+        for (StateVector v : base.getServerState()) {
+          state.put(v.getName().toString(), FloatArrays.toArray(v.getValues()));
         }
+        return new Aggregate(x.clone(), null, state, sorted(outcomes));
       }
     }
     int k = updates.size();
@@ -266,6 +256,69 @@ public final class RobustStrategy extends StrategyWrapper {
       }
     }
     return aggregate.withOutcomes(sorted(outcomes));
+  }
+
+  /**
+   * Step 0: the updates left after exclusion by norm (change norm above excludeMedianMultiple times
+   * the median over all of the round's updates) and by direction (cosine of the change with the
+   * reference direction of all of the round's changes below directionFloor); an outcome for each
+   * one left out, naming every rule it failed.
+   */
+  private List<UpdateParameters> leaveOut(
+      List<UpdateParameters> all, float[] x, List<UpdateOutcome> outcomes) {
+    int n = all.size();
+    double[] norms = new double[n];
+    for (int i = 0; i < n; i++) {
+      norms[i] = RobustRules.changeNorm(all.get(i).parameters(), x);
+    }
+    double medianNorm = RobustRules.median(norms);
+    double[] direction = null;
+    double directionNorm = 0;
+    if (robust.direction()) {
+      float[][] rows = all.stream().map(UpdateParameters::parameters).toArray(float[][]::new);
+      direction =
+          robust.directionReference() == RobustSettings.Direction.MEDIAN
+              ? RobustRules.medianChange(rows, x)
+              : RobustRules.unitMeanChange(rows, x, norms);
+      directionNorm = RobustRules.norm(direction);
+      // a zero reference points nowhere: the direction rule has nothing to compare with
+    }
+    List<UpdateParameters> kept = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      List<String> why = new ArrayList<>();
+      if (robust.excludeMedianMultiple() > 0
+          && norms[i] > robust.excludeMedianMultiple() * medianNorm) {
+        why.add(
+            "change norm "
+                + format(norms[i])
+                + " above "
+                + format(robust.excludeMedianMultiple())
+                + " x the median norm "
+                + format(medianNorm));
+      }
+      if (direction != null && directionNorm > 0) {
+        double cosine = RobustRules.cosine(all.get(i).parameters(), x, direction, directionNorm);
+        if (cosine < robust.directionFloor()) {
+          why.add(
+              "change at cosine "
+                  + format(cosine)
+                  + " to the "
+                  + robust.directionReference().id()
+                  + " change, below the floor "
+                  + format(robust.directionFloor()));
+        }
+      }
+      if (why.isEmpty()) {
+        kept.add(all.get(i));
+      } else {
+        outcomes.add(
+            new UpdateOutcome(
+                all.get(i).site(),
+                UpdateOutcome.Action.EXCLUDED,
+                String.join("; ", why) + ": left out"));
+      }
+    }
+    return kept;
   }
 
   private Aggregate innerOf(Model base, StrategySettings settings, List<UpdateParameters> updates) {

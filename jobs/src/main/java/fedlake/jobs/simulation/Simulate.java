@@ -327,6 +327,8 @@ public final class Simulate {
           r.setClipMedianMultiple(value.clipMedianMultiple());
           r.setWeightMedianMultiple(value.weightMedianMultiple());
           r.setExcludeMedianMultiple(value.excludeMedianMultiple());
+          r.setDirectionFloor(value.directionFloor());
+          r.setDirectionReference(value.directionReference().id());
         };
     return this;
   }

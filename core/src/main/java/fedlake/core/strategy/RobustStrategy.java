@@ -260,9 +260,10 @@ public final class RobustStrategy extends StrategyWrapper {
 
   /**
    * Step 0: the updates left after exclusion by norm (change norm above excludeMedianMultiple times
-   * the median over all of the round's updates) and by direction (cosine of the change with the
-   * reference direction of all of the round's changes below directionFloor); an outcome for each
-   * one left out, naming every rule it failed.
+   * the median over all of the round's updates) and by direction (cosine of the change below
+   * directionFloor, with the reference direction of all of the round's changes, refined once to the
+   * reference of the updates that first pass left); an outcome for each one left out, naming every
+   * rule it failed.
    */
   private List<UpdateParameters> leaveOut(
       List<UpdateParameters> all, float[] x, List<UpdateOutcome> outcomes) {
@@ -272,22 +273,39 @@ public final class RobustStrategy extends StrategyWrapper {
       norms[i] = RobustRules.changeNorm(all.get(i).parameters(), x);
     }
     double medianNorm = RobustRules.median(norms);
-    double[] direction = null;
-    double directionNorm = 0;
+    boolean[] longer = new boolean[n];
+    for (int i = 0; i < n; i++) {
+      longer[i] =
+          robust.excludeMedianMultiple() > 0
+              && norms[i] > robust.excludeMedianMultiple() * medianNorm;
+    }
+    // the direction rule: cosines with the reference of all updates; then, if that leaves some
+    // out, once more with the reference of the updates that no rule left out (so that the
+    // attackers do not tilt the reference the honest updates are measured against)
+    double[] cosines = null;
+    String against = robust.directionReference().id() + " change";
     if (robust.direction()) {
-      float[][] rows = all.stream().map(UpdateParameters::parameters).toArray(float[][]::new);
-      direction =
-          robust.directionReference() == RobustSettings.Direction.MEDIAN
-              ? RobustRules.medianChange(rows, x)
-              : RobustRules.unitMeanChange(rows, x, norms);
-      directionNorm = RobustRules.norm(direction);
-      // a zero reference points nowhere: the direction rule has nothing to compare with
+      boolean[] everyone = new boolean[n];
+      Arrays.fill(everyone, true);
+      cosines = cosines(all, x, norms, everyone);
+      boolean[] inliers = new boolean[n];
+      int count = 0;
+      for (int i = 0; i < n; i++) {
+        inliers[i] = !longer[i] && cosines != null && cosines[i] >= robust.directionFloor();
+        count += inliers[i] ? 1 : 0;
+      }
+      if (cosines != null && count > 0 && count < n) {
+        double[] refined = cosines(all, x, norms, inliers);
+        if (refined != null) {
+          cosines = refined;
+          against += " of the " + count + " updates left by a first pass";
+        }
+      }
     }
     List<UpdateParameters> kept = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       List<String> why = new ArrayList<>();
-      if (robust.excludeMedianMultiple() > 0
-          && norms[i] > robust.excludeMedianMultiple() * medianNorm) {
+      if (longer[i]) {
         why.add(
             "change norm "
                 + format(norms[i])
@@ -296,17 +314,14 @@ public final class RobustStrategy extends StrategyWrapper {
                 + " x the median norm "
                 + format(medianNorm));
       }
-      if (direction != null && directionNorm > 0) {
-        double cosine = RobustRules.cosine(all.get(i).parameters(), x, direction, directionNorm);
-        if (cosine < robust.directionFloor()) {
-          why.add(
-              "change at cosine "
-                  + format(cosine)
-                  + " to the "
-                  + robust.directionReference().id()
-                  + " change, below the floor "
-                  + format(robust.directionFloor()));
-        }
+      if (cosines != null && cosines[i] < robust.directionFloor()) {
+        why.add(
+            "change at cosine "
+                + format(cosines[i])
+                + " to the "
+                + against
+                + ", below the floor "
+                + format(robust.directionFloor()));
       }
       if (why.isEmpty()) {
         kept.add(all.get(i));
@@ -319,6 +334,36 @@ public final class RobustStrategy extends StrategyWrapper {
       }
     }
     return kept;
+  }
+
+  /**
+   * Every update's cosine with the reference direction of the updates marked in {@code from}, or
+   * null when that reference is zero (it points nowhere: nothing to compare with).
+   */
+  private double[] cosines(List<UpdateParameters> all, float[] x, double[] norms, boolean[] from) {
+    List<float[]> rows = new ArrayList<>();
+    List<Double> rowNorms = new ArrayList<>();
+    for (int i = 0; i < all.size(); i++) {
+      if (from[i]) {
+        rows.add(all.get(i).parameters());
+        rowNorms.add(norms[i]);
+      }
+    }
+    float[][] chosen = rows.toArray(new float[0][]);
+    double[] reference =
+        robust.directionReference() == RobustSettings.Direction.MEDIAN
+            ? RobustRules.medianChange(chosen, x)
+            : RobustRules.unitMeanChange(
+                chosen, x, rowNorms.stream().mapToDouble(Double::doubleValue).toArray());
+    double referenceNorm = RobustRules.norm(reference);
+    if (referenceNorm == 0) {
+      return null;
+    }
+    double[] cosines = new double[all.size()];
+    for (int i = 0; i < cosines.length; i++) {
+      cosines[i] = RobustRules.cosine(all.get(i).parameters(), x, reference, referenceNorm);
+    }
+    return cosines;
   }
 
   private Aggregate innerOf(Model base, StrategySettings settings, List<UpdateParameters> updates) {

@@ -214,7 +214,11 @@ class RobustStrategyTest {
     //   = (0.70711 + 0.89443 + 0.5 - 0.81650, 0.44721 + 0.5 - 0.40825, 0.70711 + 0.5 - 0.40825,
     //      0.5) = (1.28504, 0.53896, 0.79886, 0.5), |u| = 1.68226
     // cos(d, u) = (-2.57008 - 0.53896 - 0.79886) / (2.44949 x 1.68226) = -0.9484; a, b, c positive
-    // floor 0: d is left out; FedAvg of a, b, c (weights 1, 1, 2) = (1.25, 0.75, 0.75, 0.5)
+    // d fails floor 0, so the reference is refined to the unit mean of a, b, c:
+    // u2 = (2.10154, 0.94721, 1.20711, 0.5), |u2| = 2.64968
+    // cos(d, u2) = (-4.20308 - 0.94721 - 1.20711) / (2.44949 x 2.64968) = -0.9795
+    // (a 0.8830, b 0.8693, c 0.8974): d is left out; FedAvg of a, b, c (weights 1, 1, 2)
+    // = (1.25, 0.75, 0.75, 0.5)
     Aggregate a = run(direction(0, 0, 0, 0), FOUR);
     assertBits(Fixtures.floats(1.25, 0.75, 0.75, 0.5), a.parameters());
     assertEquals(
@@ -222,7 +226,8 @@ class RobustStrategyTest {
             new UpdateOutcome(
                 "d",
                 UpdateOutcome.Action.EXCLUDED,
-                "change at cosine -0.9484 to the unit-mean change, below the floor 0: left out")),
+                "change at cosine -0.9795 to the unit-mean change of the 3 updates left by a first"
+                    + " pass, below the floor 0: left out")),
         a.outcomes());
   }
 
@@ -233,8 +238,10 @@ class RobustStrategyTest {
     // m = (1, 0.5, 0.5, 0), |m| = sqrt(1.5). Cosines with m:
     // a: 1.5 / (sqrt 2 sqrt 1.5) = 0.8660; b: 2.5 / (sqrt 5 sqrt 1.5) = 0.9129;
     // c: 2 / (2 sqrt 1.5) = 0.8165; d: -3 / (sqrt 6 sqrt 1.5) = -1
-    // floor 0: d is left out; FedAvg of a, b, c (weights 1, 1, 2):
-    // (1 + 2 + 2, 0 + 1 + 2, 1 + 0 + 2, 0 + 0 + 2) / 4 = (1.25, 0.75, 0.75, 0.5)
+    // floor 0: d fails the first pass; the median of a, b, c is (1, 1, 1, 0), and d's cosine with
+    // it -4 / (sqrt 6 sqrt 3) = -0.9428 (a 0.8165, b 0.7746, c 0.8660): d is left out; FedAvg of
+    // a, b, c (weights 1, 1, 2): (1 + 2 + 2, 0 + 1 + 2, 1 + 0 + 2, 0 + 0 + 2) / 4
+    // = (1.25, 0.75, 0.75, 0.5)
     Aggregate a = run(byMedian(0), FOUR);
     assertBits(Fixtures.floats(1.25, 0.75, 0.75, 0.5), a.parameters());
     assertEquals(
@@ -242,13 +249,18 @@ class RobustStrategyTest {
             new UpdateOutcome(
                 "d",
                 UpdateOutcome.Action.EXCLUDED,
-                "change at cosine -1.000 to the median change, below the floor 0: left out")),
+                "change at cosine -0.9428 to the median change of the 3 updates left by a first pass,"
+                    + " below the floor 0: left out")),
         a.outcomes());
-    // floor 0.85 (between c's 0.8165 and a's 0.8660): c goes too; mean of a and b
+    // floor 0.85 (between c's 0.8165 and a's 0.8660): c and d fail the first pass; the median of
+    // a and b is (1.5, 0.5, 0.5, 0), |.| = sqrt 2.75; cosines a 2 / (sqrt 2 sqrt 2.75) = 0.8528,
+    // b 3.5 / (sqrt 5 sqrt 2.75) = 0.9439, c 2.5 / (2 sqrt 2.75) = 0.7538, d -0.9847:
+    // c and d are left out; mean of a and b
     Aggregate b = run(byMedian(0.85), FOUR);
     assertBits(Fixtures.floats(1.5, 0.5, 0.5, 0), b.parameters());
     assertEquals(
-        "change at cosine 0.8165 to the median change, below the floor 0.8500: left out",
+        "change at cosine 0.7538 to the median change of the 2 updates left by a first pass,"
+            + " below the floor 0.8500: left out",
         bySite(b).get("c").reason());
     assertEquals(Set.of("c", "d"), bySite(b).keySet());
   }

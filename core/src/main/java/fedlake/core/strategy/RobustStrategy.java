@@ -283,6 +283,7 @@ public final class RobustStrategy extends StrategyWrapper {
     // out, once more with the reference of the updates that no rule left out (so that the
     // attackers do not tilt the reference the honest updates are measured against)
     double[] cosines = null;
+    boolean[] refinedFrom = null;
     String against = robust.directionReference().id() + " change";
     if (robust.direction()) {
       boolean[] everyone = new boolean[n];
@@ -298,7 +299,8 @@ public final class RobustStrategy extends StrategyWrapper {
         double[] refined = cosines(all, x, norms, inliers);
         if (refined != null) {
           cosines = refined;
-          against += " of the " + count + " updates left by a first pass";
+          refinedFrom = inliers;
+          against += " of the " + count + " updates a first pass left";
         }
       }
     }
@@ -315,11 +317,15 @@ public final class RobustStrategy extends StrategyWrapper {
                 + format(medianNorm));
       }
       if (cosines != null && cosines[i] < robust.directionFloor()) {
+        boolean self =
+            refinedFrom != null
+                && !refinedFrom[i]
+                && robust.directionReference() == RobustSettings.Direction.UNIT_MEAN;
         why.add(
             "change at cosine "
                 + format(cosines[i])
                 + " to the "
-                + against
+                + (self ? against.replace(" of the ", " of itself and the ") : against)
                 + ", below the floor "
                 + format(robust.directionFloor()));
       }
@@ -337,8 +343,10 @@ public final class RobustStrategy extends StrategyWrapper {
   }
 
   /**
-   * Every update's cosine with the reference direction of the updates marked in {@code from}, or
-   * null when that reference is zero (it points nowhere: nothing to compare with).
+   * Every update's cosine with the reference direction of the updates marked in {@code from} (for
+   * the unit mean, an update not marked is measured against the reference with its own unit added,
+   * so that it is judged as the first pass judged everyone), or null when that reference is zero
+   * (it points nowhere: nothing to compare with).
    */
   private double[] cosines(List<UpdateParameters> all, float[] x, double[] norms, boolean[] from) {
     List<float[]> rows = new ArrayList<>();
@@ -359,9 +367,17 @@ public final class RobustStrategy extends StrategyWrapper {
     if (referenceNorm == 0) {
       return null;
     }
+    boolean unit = robust.directionReference() == RobustSettings.Direction.UNIT_MEAN;
     double[] cosines = new double[all.size()];
     for (int i = 0; i < cosines.length; i++) {
-      cosines[i] = RobustRules.cosine(all.get(i).parameters(), x, reference, referenceNorm);
+      double c = RobustRules.cosine(all.get(i).parameters(), x, reference, referenceNorm);
+      if (unit && !from[i] && norms[i] > 0) {
+        // against the reference with its own unit added, as every update of the first pass was:
+        // with p = u_i . r, cos(u_i, r + u_i) = (p + 1) / sqrt(|r|^2 + 2 p + 1)
+        double p = c * referenceNorm;
+        c = (p + 1) / Math.sqrt(referenceNorm * referenceNorm + 2 * p + 1);
+      }
+      cosines[i] = c;
     }
     return cosines;
   }

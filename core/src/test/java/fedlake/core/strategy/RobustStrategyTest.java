@@ -216,7 +216,9 @@ class RobustStrategyTest {
     // cos(d, u) = (-2.57008 - 0.53896 - 0.79886) / (2.44949 x 1.68226) = -0.9484; a, b, c positive
     // d fails floor 0, so the reference is refined to the unit mean of a, b, c:
     // u2 = (2.10154, 0.94721, 1.20711, 0.5), |u2| = 2.64968
-    // cos(d, u2) = (-4.20308 - 0.94721 - 1.20711) / (2.44949 x 2.64968) = -0.9795
+    // cos(d, u2) = (-4.20308 - 0.94721 - 1.20711) / (2.44949 x 2.64968) = -0.9795, but d is
+    // measured against u2 plus its own unit: p = -0.9795 x 2.64968 = -2.59539,
+    // (p + 1) / sqrt(2.64968^2 + 2 p + 1) = -1.59539 / 1.68226 = -0.9484 (u2 + d / |d| is u again)
     // (a 0.8830, b 0.8693, c 0.8974): d is left out; FedAvg of a, b, c (weights 1, 1, 2)
     // = (1.25, 0.75, 0.75, 0.5)
     Aggregate a = run(direction(0, 0, 0, 0), FOUR);
@@ -226,8 +228,8 @@ class RobustStrategyTest {
             new UpdateOutcome(
                 "d",
                 UpdateOutcome.Action.EXCLUDED,
-                "change at cosine -0.9795 to the unit-mean change of the 3 updates left by a first"
-                    + " pass, below the floor 0: left out")),
+                "change at cosine -0.9484 to the unit-mean change of itself and the 3 updates a"
+                    + " first pass left, below the floor 0: left out")),
         a.outcomes());
   }
 
@@ -249,7 +251,7 @@ class RobustStrategyTest {
             new UpdateOutcome(
                 "d",
                 UpdateOutcome.Action.EXCLUDED,
-                "change at cosine -0.9428 to the median change of the 3 updates left by a first pass,"
+                "change at cosine -0.9428 to the median change of the 3 updates a first pass left,"
                     + " below the floor 0: left out")),
         a.outcomes());
     // floor 0.85 (between c's 0.8165 and a's 0.8660): c and d fail the first pass; the median of
@@ -259,7 +261,7 @@ class RobustStrategyTest {
     Aggregate b = run(byMedian(0.85), FOUR);
     assertBits(Fixtures.floats(1.5, 0.5, 0.5, 0), b.parameters());
     assertEquals(
-        "change at cosine 0.7538 to the median change of the 2 updates left by a first pass,"
+        "change at cosine 0.7538 to the median change of the 2 updates a first pass left,"
             + " below the floor 0.8500: left out",
         bySite(b).get("c").reason());
     assertEquals(Set.of("c", "d"), bySite(b).keySet());

@@ -280,8 +280,8 @@ class SimulateTest extends SparkTestBase {
               .asText()
               .matches(
                   "(change norm \\S+ above 4 x the median norm \\S+; )?change at cosine"
-                      + " -0\\.\\d{4} to the unit-mean change( of the 3 updates left by a first"
-                      + " pass)?, below the floor 0: left out"),
+                      + " -0\\.\\d{4} to the unit-mean change( of itself and the 3 updates a first"
+                      + " pass left)?, below the floor 0: left out"),
           row.toString());
       if (row.get("round").asInt() == 0) {
         // from the zero model only the direction sees it

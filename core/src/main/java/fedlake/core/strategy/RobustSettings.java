@@ -90,7 +90,7 @@ public record RobustSettings(
         }
       }
       throw new IllegalArgumentException(
-          "unknown direction reference '" + id + "' (known: unit-mean, median)");
+          "unknown direction-reference '" + id + "' (known: unit-mean, median)");
     }
   }
 

@@ -401,7 +401,7 @@ class RobustStrategyTest {
             () -> new RobustSettings(Rule.MEAN, 0.1, 0, 0, 0, 0, Double.NaN));
     assertEquals("direction-floor must be in [-1, 1) (-1: off), got NaN", e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> RobustSettings.Direction.of("mean"));
-    assertEquals("unknown direction reference 'mean' (known: unit-mean, median)", e.getMessage());
+    assertEquals("unknown direction-reference 'mean' (known: unit-mean, median)", e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> Rule.of("average"));
     assertEquals(
         "unknown robust aggregation 'average' (known: mean, median, trimmed-mean, krum, multi-krum)",

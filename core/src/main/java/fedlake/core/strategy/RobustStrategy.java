@@ -374,8 +374,10 @@ public final class RobustStrategy extends StrategyWrapper {
       if (unit && !from[i] && norms[i] > 0) {
         // against the reference with its own unit added, as every update of the first pass was:
         // with p = u_i . r, cos(u_i, r + u_i) = (p + 1) / sqrt(|r|^2 + 2 p + 1)
+        // (0 when r + u_i is zero: it points nowhere)
         double p = c * referenceNorm;
-        c = (p + 1) / Math.sqrt(referenceNorm * referenceNorm + 2 * p + 1);
+        double length = Math.sqrt(Math.max(0, referenceNorm * referenceNorm + 2 * p + 1));
+        c = length == 0 ? 0 : (p + 1) / length;
       }
       cosines[i] = c;
     }

@@ -72,11 +72,12 @@ public record SecAggSettings(
         || robustness.getClipNorm() > 0
         || robustness.getClipMedianMultiple() > 0
         || robustness.getWeightMedianMultiple() > 0
-        || robustness.getExcludeMedianMultiple() > 0) {
+        || robustness.getExcludeMedianMultiple() > 0
+        || robustness.getDirectionFloor() > -1) {
       return "secure aggregation hides every individual update, so robust aggregation (median,"
-          + " trimmed mean, Krum, norm clipping, weight caps, exclusion) cannot run on them; set"
-          + " --aggregation mean and the clipping and cap multiples to 0, or turn secure"
-          + " aggregation off";
+          + " trimmed mean, Krum, norm clipping, weight caps, exclusion by norm or direction)"
+          + " cannot run on them; set --aggregation mean, the clipping and cap multiples to 0 and"
+          + " --direction-floor to -1, or turn secure aggregation off";
     }
     if (spec.getModel().getClusters() != 1) {
       return "secure aggregation needs one model: clustering and site profiles read individual"

@@ -35,6 +35,71 @@ public final class RobustRules {
     return Math.sqrt(s0 + s1);
   }
 
+  /**
+   * The coordinate-wise median of the rows' changes {@code y_i - x}: per coordinate, the median of
+   * the rows' values (the mean of the two middle ones for an even count, rounded to float) minus
+   * {@code x}, in double. Depends only on the multiset of rows. Needs K x {@link #BLOCK} sort keys
+   * per thread on top of the rows.
+   */
+  public static double[] medianChange(float[][] rows, float[] x) {
+    float[] middle = median(rows, 0, new long[rows.length]);
+    double[] change = new double[middle.length];
+    for (int i = 0; i < change.length; i++) {
+      change[i] = (double) middle[i] - x[i];
+    }
+    return change;
+  }
+
+  /**
+   * The sum of the rows' changes {@code y_i - x}, each scaled to length 1 (a zero change adds
+   * nothing), added row by row in the given order, in double: every row moves it by at most one
+   * unit, whatever its norm or weight.
+   *
+   * @param norms the rows' change norms
+   */
+  public static double[] unitMeanChange(float[][] rows, float[] x, double[] norms) {
+    double[] sum = new double[x.length];
+    for (int r = 0; r < rows.length; r++) {
+      if (norms[r] == 0) {
+        continue;
+      }
+      float[] y = rows[r];
+      double inverse = 1 / norms[r];
+      for (int i = 0; i < sum.length; i++) {
+        sum[i] += ((double) y[i] - x[i]) * inverse;
+      }
+    }
+    return sum;
+  }
+
+  /** {@code ||v||}, summed in index order. */
+  public static double norm(double[] v) {
+    double s = 0;
+    for (double a : v) {
+      s += a * a;
+    }
+    return Math.sqrt(s);
+  }
+
+  /**
+   * The cosine of the change {@code y - x} with {@code direction} (of norm {@code directionNorm} >
+   * 0), summed in index order; 0 for a zero change (it points nowhere).
+   */
+  public static double cosine(float[] y, float[] x, double[] direction, double directionNorm) {
+    if (y.length != direction.length) {
+      throw new IllegalArgumentException(
+          "a change of " + y.length + " values has no cosine with " + direction.length);
+    }
+    double dot = 0;
+    double squared = 0;
+    for (int i = 0; i < y.length; i++) {
+      double c = (double) y[i] - x[i];
+      dot += c * direction[i];
+      squared += c * c;
+    }
+    return squared == 0 ? 0 : dot / (Math.sqrt(squared) * directionNorm);
+  }
+
   /** The median of {@code values} (the mean of the two middle ones for an even count). */
   public static double median(double[] values) {
     if (values.length == 0) {

@@ -16,6 +16,9 @@ import java.util.Locale;
  * @param weightMedianMultiple cap on numExamples as a multiple of the round's median; 0 for none
  * @param excludeMedianMultiple leave out updates whose change norm is above this multiple of the
  *     round's median; 0 for none
+ * @param directionFloor leave out updates whose change has a cosine below this with the round's
+ *     reference direction, in [-1, 1); -1 for none (no cosine is below -1)
+ * @param directionReference the reference direction of the direction rule
  */
 public record RobustSettings(
     Rule rule,
@@ -23,11 +26,14 @@ public record RobustSettings(
     double clipNorm,
     double clipMedianMultiple,
     double weightMedianMultiple,
-    double excludeMedianMultiple)
+    double excludeMedianMultiple,
+    double directionFloor,
+    Direction directionReference)
     implements Serializable {
 
   /** Plain aggregation: the strategy's own weighted mean, no clipping, no cap. */
-  public static final RobustSettings NONE = new RobustSettings(Rule.MEAN, 0.2, 0, 0, 0, 0);
+  public static final RobustSettings NONE =
+      new RobustSettings(Rule.MEAN, 0.2, 0, 0, 0, 0, -1, Direction.UNIT_MEAN);
 
   /** The robust rules; {@link #id()} is the name in specs and on the command line. */
   public enum Rule {
@@ -62,9 +68,38 @@ public record RobustSettings(
     }
   }
 
+  /** What the direction rule compares each update's change with. */
+  public enum Direction {
+    /**
+     * The sum of the round's changes, each scaled to length 1: every update moves it by at most one
+     * unit, whatever its norm or weight.
+     */
+    UNIT_MEAN,
+    /** The coordinate-wise median of the round's changes. */
+    MEDIAN;
+
+    public String id() {
+      return name().toLowerCase(Locale.ROOT).replace('_', '-');
+    }
+
+    /** The reference named {@code id}; an unknown name raises an error listing the known ones. */
+    public static Direction of(String id) {
+      for (Direction d : values()) {
+        if (d.id().equals(id)) {
+          return d;
+        }
+      }
+      throw new IllegalArgumentException(
+          "unknown direction-reference '" + id + "' (known: unit-mean, median)");
+    }
+  }
+
   public RobustSettings {
     if (rule == null) {
       throw new IllegalArgumentException("robust aggregation rule must be given");
+    }
+    if (directionReference == null) {
+      throw new IllegalArgumentException("direction reference must be given");
     }
     if (!(attackerFraction >= 0 && attackerFraction < 0.5)) {
       throw new IllegalArgumentException(
@@ -79,6 +114,49 @@ public record RobustSettings(
           "exclude-median-multiple must be 0 (off) or at least 1 (it must keep the median), got "
               + excludeMedianMultiple);
     }
+    if (!(directionFloor >= -1 && directionFloor < 1)) {
+      throw new IllegalArgumentException(
+          "direction-floor must be in [-1, 1) (-1: off), got " + directionFloor);
+    }
+  }
+
+  /** The same settings without the direction rule (for callers that set the first six). */
+  public RobustSettings(
+      Rule rule,
+      double attackerFraction,
+      double clipNorm,
+      double clipMedianMultiple,
+      double weightMedianMultiple,
+      double excludeMedianMultiple) {
+    this(
+        rule,
+        attackerFraction,
+        clipNorm,
+        clipMedianMultiple,
+        weightMedianMultiple,
+        excludeMedianMultiple,
+        -1,
+        Direction.UNIT_MEAN);
+  }
+
+  /** The same settings with the direction rule against the unit mean. */
+  public RobustSettings(
+      Rule rule,
+      double attackerFraction,
+      double clipNorm,
+      double clipMedianMultiple,
+      double weightMedianMultiple,
+      double excludeMedianMultiple,
+      double directionFloor) {
+    this(
+        rule,
+        attackerFraction,
+        clipNorm,
+        clipMedianMultiple,
+        weightMedianMultiple,
+        excludeMedianMultiple,
+        directionFloor,
+        Direction.UNIT_MEAN);
   }
 
   /** The same settings without norm-based exclusion (for callers that set the first five). */
@@ -88,7 +166,15 @@ public record RobustSettings(
       double clipNorm,
       double clipMedianMultiple,
       double weightMedianMultiple) {
-    this(rule, attackerFraction, clipNorm, clipMedianMultiple, weightMedianMultiple, 0);
+    this(
+        rule,
+        attackerFraction,
+        clipNorm,
+        clipMedianMultiple,
+        weightMedianMultiple,
+        0,
+        -1,
+        Direction.UNIT_MEAN);
   }
 
   private static void check(String name, double value) {
@@ -105,7 +191,9 @@ public record RobustSettings(
         spec.getClipNorm(),
         spec.getClipMedianMultiple(),
         spec.getWeightMedianMultiple(),
-        spec.getExcludeMedianMultiple());
+        spec.getExcludeMedianMultiple(),
+        spec.getDirectionFloor(),
+        Direction.of(spec.getDirectionReference()));
   }
 
   /** Whether this is plain aggregation (nothing to wrap). */
@@ -114,18 +202,26 @@ public record RobustSettings(
         && clipNorm == 0
         && clipMedianMultiple == 0
         && weightMedianMultiple == 0
-        && excludeMedianMultiple == 0;
+        && excludeMedianMultiple == 0
+        && !direction();
   }
 
   /**
    * Whether the fold must keep every update until the round's statistics are known: every rule but
-   * the mean, adaptive clipping and weight caps. Only fixed clipping under the mean streams.
+   * the mean, adaptive clipping, weight caps, exclusion by norm and by direction. Only fixed
+   * clipping under the mean streams.
    */
   public boolean keepsUpdates() {
     return rule != Rule.MEAN
         || clipMedianMultiple > 0
         || weightMedianMultiple > 0
-        || excludeMedianMultiple > 0;
+        || excludeMedianMultiple > 0
+        || direction();
+  }
+
+  /** Whether the direction rule is on: a floor above -1 on the cosine with the median change. */
+  public boolean direction() {
+    return directionFloor > -1;
   }
 
   /** Hostile updates assumed among {@code k}: floor(f k). */
@@ -147,6 +243,13 @@ public record RobustSettings(
     }
     if (excludeMedianMultiple > 0) {
       text.append(", exclude above ").append(excludeMedianMultiple).append("x median norm");
+    }
+    if (direction()) {
+      text.append(", exclude below cosine ")
+          .append(directionFloor)
+          .append(" to the ")
+          .append(directionReference.id())
+          .append(" direction");
     }
     if (weightMedianMultiple > 0) {
       text.append(", weight cap ").append(weightMedianMultiple).append("x median");

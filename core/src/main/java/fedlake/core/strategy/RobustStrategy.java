@@ -1,12 +1,16 @@
 package fedlake.core.strategy;
 
+import fedlake.core.model.FloatArrays;
 import fedlake.core.model.Models;
 import fedlake.schema.Model;
+import fedlake.schema.StateVector;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * A strategy wrapped in robust aggregation (Flower style: wrap, don't subclass): clipping of each
@@ -77,30 +81,16 @@ public final class RobustStrategy extends StrategyWrapper {
     float[] x = Models.parameters(base);
     List<UpdateOutcome> outcomes = new ArrayList<>();
     List<UpdateParameters> updates = all;
-    if (robust.excludeMedianMultiple() > 0) {
-      double[] allNorms = new double[all.size()];
-      for (int i = 0; i < allNorms.length; i++) {
-        allNorms[i] = RobustRules.changeNorm(all.get(i).parameters(), x);
-      }
-      double median = RobustRules.median(allNorms);
-      double limit = robust.excludeMedianMultiple() * median;
-      updates = new ArrayList<>();
-      for (int i = 0; i < allNorms.length; i++) {
-        if (allNorms[i] > limit) {
-          outcomes.add(
-              new UpdateOutcome(
-                  all.get(i).site(),
-                  UpdateOutcome.Action.EXCLUDED,
-                  "change norm "
-                      + format(allNorms[i])
-                      + " above "
-                      + format(robust.excludeMedianMultiple())
-                      + " x the median norm "
-                      + format(median)
-                      + ": left out"));
-        } else {
-          updates.add(all.get(i));
+    if (robust.excludeMedianMultiple() > 0 || robust.direction()) {
+      updates = leaveOut(all, x, outcomes);
+      if (updates.isEmpty()) {
+        // nothing is trusted (possible only under the direction rule): publish the base again,
+        // with its control variate and server state
+        Map<String, float[]> state = new TreeMap<>();
+        for (StateVector v : base.getServerState()) {
+          state.put(v.getName().toString(), FloatArrays.toArray(v.getValues()));
         }
+        return new Aggregate(x.clone(), null, state, sorted(outcomes));
       }
     }
     int k = updates.size();
@@ -266,6 +256,132 @@ public final class RobustStrategy extends StrategyWrapper {
       }
     }
     return aggregate.withOutcomes(sorted(outcomes));
+  }
+
+  /**
+   * Step 0: the updates left after exclusion by norm (change norm above excludeMedianMultiple times
+   * the median over all of the round's updates) and by direction (cosine of the change below
+   * directionFloor, with the reference direction of all of the round's changes, refined once to the
+   * reference of the updates that first pass left); an outcome for each one left out, naming every
+   * rule it failed.
+   */
+  private List<UpdateParameters> leaveOut(
+      List<UpdateParameters> all, float[] x, List<UpdateOutcome> outcomes) {
+    int n = all.size();
+    double[] norms = new double[n];
+    for (int i = 0; i < n; i++) {
+      norms[i] = RobustRules.changeNorm(all.get(i).parameters(), x);
+    }
+    double medianNorm = RobustRules.median(norms);
+    boolean[] longer = new boolean[n];
+    for (int i = 0; i < n; i++) {
+      longer[i] =
+          robust.excludeMedianMultiple() > 0
+              && norms[i] > robust.excludeMedianMultiple() * medianNorm;
+    }
+    // the direction rule: cosines with the reference of all updates; then, if that leaves some
+    // out, once more with the reference of the updates that no rule left out (so that the
+    // attackers do not tilt the reference the honest updates are measured against)
+    double[] cosines = null;
+    boolean[] refinedFrom = null;
+    String against = robust.directionReference().id() + " change";
+    if (robust.direction()) {
+      boolean[] everyone = new boolean[n];
+      Arrays.fill(everyone, true);
+      cosines = cosines(all, x, norms, everyone);
+      boolean[] inliers = new boolean[n];
+      int count = 0;
+      for (int i = 0; i < n; i++) {
+        inliers[i] = !longer[i] && cosines != null && cosines[i] >= robust.directionFloor();
+        count += inliers[i] ? 1 : 0;
+      }
+      if (cosines != null && count > 0 && count < n) {
+        double[] refined = cosines(all, x, norms, inliers);
+        if (refined != null) {
+          cosines = refined;
+          refinedFrom = inliers;
+          against += " of the " + count + " updates a first pass left";
+        }
+      }
+    }
+    List<UpdateParameters> kept = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      List<String> why = new ArrayList<>();
+      if (longer[i]) {
+        why.add(
+            "change norm "
+                + format(norms[i])
+                + " above "
+                + format(robust.excludeMedianMultiple())
+                + " x the median norm "
+                + format(medianNorm));
+      }
+      if (cosines != null && cosines[i] < robust.directionFloor()) {
+        boolean self =
+            refinedFrom != null
+                && !refinedFrom[i]
+                && robust.directionReference() == RobustSettings.Direction.UNIT_MEAN;
+        why.add(
+            "change at cosine "
+                + format(cosines[i])
+                + " to the "
+                + (self ? against.replace(" of the ", " of itself and the ") : against)
+                + ", below the floor "
+                + format(robust.directionFloor()));
+      }
+      if (why.isEmpty()) {
+        kept.add(all.get(i));
+      } else {
+        outcomes.add(
+            new UpdateOutcome(
+                all.get(i).site(),
+                UpdateOutcome.Action.EXCLUDED,
+                String.join("; ", why) + ": left out"));
+      }
+    }
+    return kept;
+  }
+
+  /**
+   * Every update's cosine with the reference direction of the updates marked in {@code from} (for
+   * the unit mean, an update not marked is measured against the reference with its own unit added,
+   * so that it is judged as the first pass judged everyone), or null when that reference is zero
+   * (it points nowhere: nothing to compare with).
+   */
+  private double[] cosines(List<UpdateParameters> all, float[] x, double[] norms, boolean[] from) {
+    List<float[]> rows = new ArrayList<>();
+    List<Double> rowNorms = new ArrayList<>();
+    for (int i = 0; i < all.size(); i++) {
+      if (from[i]) {
+        rows.add(all.get(i).parameters());
+        rowNorms.add(norms[i]);
+      }
+    }
+    float[][] chosen = rows.toArray(new float[0][]);
+    double[] reference =
+        robust.directionReference() == RobustSettings.Direction.MEDIAN
+            ? RobustRules.medianChange(chosen, x)
+            : RobustRules.unitMeanChange(
+                chosen, x, rowNorms.stream().mapToDouble(Double::doubleValue).toArray());
+    double referenceNorm = RobustRules.norm(reference);
+    if (referenceNorm == 0) {
+      return null;
+    }
+    boolean unit = robust.directionReference() == RobustSettings.Direction.UNIT_MEAN;
+    double[] cosines = new double[all.size()];
+    for (int i = 0; i < cosines.length; i++) {
+      double c = RobustRules.cosine(all.get(i).parameters(), x, reference, referenceNorm);
+      if (unit && !from[i] && norms[i] > 0) {
+        // against the reference with its own unit added, as every update of the first pass was:
+        // with p = u_i . r, cos(u_i, r + u_i) = (p + 1) / sqrt(|r|^2 + 2 p + 1)
+        // (0 when r + u_i is zero: it points nowhere)
+        double p = c * referenceNorm;
+        double length = Math.sqrt(Math.max(0, referenceNorm * referenceNorm + 2 * p + 1));
+        c = length == 0 ? 0 : (p + 1) / length;
+      }
+      cosines[i] = c;
+    }
+    return cosines;
   }
 
   private Aggregate innerOf(Model base, StrategySettings settings, List<UpdateParameters> updates) {

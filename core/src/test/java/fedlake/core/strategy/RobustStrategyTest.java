@@ -14,6 +14,7 @@ import fedlake.core.strategy.RobustSettings.Rule;
 import fedlake.schema.Model;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Test;
 
@@ -188,6 +189,148 @@ class RobustStrategyTest {
         a.outcomes());
   }
 
+  private static Strategy direction(double floor, double exclude, double clip, double cap) {
+    return RobustStrategy.wrap(
+        FEDAVG, new RobustSettings(Rule.MEAN, 0.2, 0, clip, cap, exclude, floor));
+  }
+
+  private static Strategy byMedian(double floor) {
+    return RobustStrategy.wrap(
+        FEDAVG,
+        new RobustSettings(Rule.MEAN, 0.2, 0, 0, 0, 0, floor, RobustSettings.Direction.MEDIAN));
+  }
+
+  private static final List<UpdateParameters> FOUR =
+      List.of(
+          update("a", 1, 1, 0, 1, 0),
+          update("b", 1, 2, 1, 0, 0),
+          update("c", 2, 1, 1, 1, 1),
+          update("d", 1, -2, -1, -1, 0));
+
+  @Test
+  void changesPointingAwayFromTheUnitMeanAreLeftOut() {
+    // |a| = sqrt 2, |b| = sqrt 5, |c| = 2, |d| = sqrt 6; the unit changes summed:
+    // u = a / sqrt 2 + b / sqrt 5 + c / 2 + d / sqrt 6
+    //   = (0.70711 + 0.89443 + 0.5 - 0.81650, 0.44721 + 0.5 - 0.40825, 0.70711 + 0.5 - 0.40825,
+    //      0.5) = (1.28504, 0.53896, 0.79886, 0.5), |u| = 1.68226
+    // cos(d, u) = (-2.57008 - 0.53896 - 0.79886) / (2.44949 x 1.68226) = -0.9484; a, b, c positive
+    // d fails floor 0, so the reference is refined to the unit mean of a, b, c:
+    // u2 = (2.10154, 0.94721, 1.20711, 0.5), |u2| = 2.64968
+    // cos(d, u2) = (-4.20308 - 0.94721 - 1.20711) / (2.44949 x 2.64968) = -0.9795, but d is
+    // measured against u2 plus its own unit: p = -0.9795 x 2.64968 = -2.59539,
+    // (p + 1) / sqrt(2.64968^2 + 2 p + 1) = -1.59539 / 1.68226 = -0.9484 (u2 + d / |d| is u again)
+    // (a 0.8830, b 0.8693, c 0.8974): d is left out; FedAvg of a, b, c (weights 1, 1, 2)
+    // = (1.25, 0.75, 0.75, 0.5)
+    Aggregate a = run(direction(0, 0, 0, 0), FOUR);
+    assertBits(Fixtures.floats(1.25, 0.75, 0.75, 0.5), a.parameters());
+    assertEquals(
+        List.of(
+            new UpdateOutcome(
+                "d",
+                UpdateOutcome.Action.EXCLUDED,
+                "change at cosine -0.9484 to the unit-mean change of itself and the 3 updates a"
+                    + " first pass left, below the floor 0: left out")),
+        a.outcomes());
+  }
+
+  @Test
+  void changesPointingAwayFromTheMedianChangeAreLeftOut() {
+    // median of the four changes (even count: mean of the middle pair), per coordinate:
+    // w0 {-2, 1, 1, 2} -> 1; w1 {-1, 0, 1, 1} -> 0.5; b0 {-1, 0, 1, 1} -> 0.5; b1 {0, 0, 0, 1} -> 0
+    // m = (1, 0.5, 0.5, 0), |m| = sqrt(1.5). Cosines with m:
+    // a: 1.5 / (sqrt 2 sqrt 1.5) = 0.8660; b: 2.5 / (sqrt 5 sqrt 1.5) = 0.9129;
+    // c: 2 / (2 sqrt 1.5) = 0.8165; d: -3 / (sqrt 6 sqrt 1.5) = -1
+    // floor 0: d fails the first pass; the median of a, b, c is (1, 1, 1, 0), and d's cosine with
+    // it -4 / (sqrt 6 sqrt 3) = -0.9428 (a 0.8165, b 0.7746, c 0.8660): d is left out; FedAvg of
+    // a, b, c (weights 1, 1, 2): (1 + 2 + 2, 0 + 1 + 2, 1 + 0 + 2, 0 + 0 + 2) / 4
+    // = (1.25, 0.75, 0.75, 0.5)
+    Aggregate a = run(byMedian(0), FOUR);
+    assertBits(Fixtures.floats(1.25, 0.75, 0.75, 0.5), a.parameters());
+    assertEquals(
+        List.of(
+            new UpdateOutcome(
+                "d",
+                UpdateOutcome.Action.EXCLUDED,
+                "change at cosine -0.9428 to the median change of the 3 updates a first pass left,"
+                    + " below the floor 0: left out")),
+        a.outcomes());
+    // floor 0.85 (between c's 0.8165 and a's 0.8660): c and d fail the first pass; the median of
+    // a and b is (1.5, 0.5, 0.5, 0), |.| = sqrt 2.75; cosines a 2 / (sqrt 2 sqrt 2.75) = 0.8528,
+    // b 3.5 / (sqrt 5 sqrt 2.75) = 0.9439, c 2.5 / (2 sqrt 2.75) = 0.7538, d -0.9847:
+    // c and d are left out; mean of a and b
+    Aggregate b = run(byMedian(0.85), FOUR);
+    assertBits(Fixtures.floats(1.5, 0.5, 0.5, 0), b.parameters());
+    assertEquals(
+        "change at cosine 0.7538 to the median change of the 2 updates a first pass left,"
+            + " below the floor 0.8500: left out",
+        bySite(b).get("c").reason());
+    assertEquals(Set.of("c", "d"), bySite(b).keySet());
+  }
+
+  @Test
+  void aSignFlippedUpdateIsLeftOutWhileTheHonestOnesStay() {
+    // From a zero base, a sign-flipped update -y is exactly as long as the honest y it flips, so
+    // exclusion by norm (4 x the median) and clipping (2 x) let it through; the direction rule
+    // (cosine with the median change below 0) leaves it out and the round is FedAvg of the four
+    // honest updates, bit for bit.
+    List<UpdateParameters> honest =
+        List.of(
+            update("h1", 3, 1, 2, 0, 1),
+            update("h2", 5, 2, 1, 1, 0),
+            update("h3", 2, 1, 1, 2, 1),
+            update("h4", 4, 2, 2, 1, 1));
+    List<UpdateParameters> all = new java.util.ArrayList<>(honest);
+    all.add(update("x", 4, -1, -1, -2, -1)); // h3 flipped
+    Strategy byNorm = direction(-1, 4, 2, 4);
+    assertTrue(run(byNorm, all).outcomes().isEmpty(), "norm rules see nothing");
+    Aggregate a = run(direction(0, 4, 2, 4), all);
+    assertBits(run(FEDAVG, honest).parameters(), a.parameters());
+    assertEquals(Set.of("x"), bySite(a).keySet());
+    assertEquals(UpdateOutcome.Action.EXCLUDED, bySite(a).get("x").action());
+    assertTrue(
+        bySite(a).get("x").reason().startsWith("change at cosine -0."),
+        bySite(a).get("x").reason());
+  }
+
+  @Test
+  void whenEveryUpdateFailsTheFloorTheBaseIsPublishedAgain() {
+    // the unit changes of (1, 1, 0, 0), (0, 1, 1, 0), (1, 0, 1, 0) sum to (2, 2, 2, 0) / sqrt 2;
+    // every cosine with it is 2 / (sqrt 2 sqrt 3) = 0.8165, below 0.9: all three are left out, the
+    // zero base stays
+    Aggregate a =
+        run(
+            direction(0.9, 0, 0, 0),
+            List.of(
+                update("a", 1, 1, 1, 0, 0),
+                update("b", 1, 0, 1, 1, 0),
+                update("c", 1, 1, 0, 1, 0)));
+    assertBits(Fixtures.floats(0, 0, 0, 0), a.parameters());
+    assertEquals(3, a.outcomes().size());
+    assertTrue(a.outcomes().stream().allMatch(o -> o.action() == UpdateOutcome.Action.EXCLUDED));
+  }
+
+  @Test
+  void aZeroReferenceLeavesNothingOut() {
+    // per coordinate two of three changes are 0, so the median change is 0 and points nowhere:
+    // the direction rule has nothing to compare with; the round is the plain mean
+    Aggregate a =
+        run(
+            byMedian(0.5),
+            List.of(
+                update("a", 1, 3, 0, 0, 0),
+                update("b", 1, 0, 3, 0, 0),
+                update("c", 1, 0, 0, 3, 0)));
+    assertBits(Fixtures.floats(1, 1, 1, 0), a.parameters());
+    assertTrue(a.outcomes().isEmpty());
+    // opposite unit changes sum to 0: again nothing to compare with
+    Aggregate b =
+        run(
+            direction(0.5, 0, 0, 0),
+            List.of(update("a", 1, 2, 0, 0, 0), update("b", 1, -2, 0, 0, 0)));
+    assertBits(Fixtures.floats(0, 0, 0, 0), b.parameters());
+    assertTrue(b.outcomes().isEmpty());
+  }
+
   @Test
   void fixedClippingStreamsThroughTheWrappedFold() {
     // bound 2: a (0, 8, 0, 0) -> (0, 2, 0, 0); b (0, 0, 1, 0) stays; mean (0, 1, 0.5, 0)
@@ -247,6 +390,18 @@ class RobustStrategyTest {
         assertThrows(
             IllegalArgumentException.class, () -> new RobustSettings(Rule.MEAN, 0.1, -1, 0, 0));
     assertEquals("clip-norm must be >= 0 (0: off), got -1.0", e.getMessage());
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> new RobustSettings(Rule.MEAN, 0.1, 0, 0, 0, 0, 1));
+    assertEquals("direction-floor must be in [-1, 1) (-1: off), got 1.0", e.getMessage());
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> new RobustSettings(Rule.MEAN, 0.1, 0, 0, 0, 0, Double.NaN));
+    assertEquals("direction-floor must be in [-1, 1) (-1: off), got NaN", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> RobustSettings.Direction.of("mean"));
+    assertEquals("unknown direction-reference 'mean' (known: unit-mean, median)", e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> Rule.of("average"));
     assertEquals(
         "unknown robust aggregation 'average' (known: mean, median, trimmed-mean, krum, multi-krum)",

@@ -447,7 +447,15 @@ public final class SpecCommands {
           Option.value(
               "exclude-median-multiple",
               "X",
-              "leave out updates whose change norm is above X times the round's median (default 0: off)"));
+              "leave out updates whose change norm is above X times the round's median (default 0: off)"),
+          Option.value(
+              "direction-floor",
+              "C",
+              "leave out updates whose change has a cosine below C with the round's reference direction, in [-1, 1) (default -1: off)"),
+          Option.value(
+              "direction-reference",
+              "D",
+              "the direction rule's reference: unit-mean (default; the round's changes scaled to length 1, summed) or median (coordinate-wise)"));
 
   private SpecCommands() {}
 
@@ -470,6 +478,12 @@ public final class SpecCommands {
     }
     if (args.has("exclude-median-multiple")) {
       robustness.setExcludeMedianMultiple(args.number("exclude-median-multiple", 0));
+    }
+    if (args.has("direction-floor")) {
+      robustness.setDirectionFloor(args.number("direction-floor", -1));
+    }
+    if (args.has("direction-reference")) {
+      robustness.setDirectionReference(args.required("direction-reference"));
     }
   }
 

@@ -24,7 +24,9 @@ import java.util.Random;
  *   <li>{@code scale}: sends x - s (y - x), s as large as the value limit allows (0.95 of it);
  *   <li>{@code examples}: sends -y and claims 2^39 - 1 examples;
  *   <li>{@code noise}: sends x plus Gaussian noise of standard deviation 1 in every parameter;
- *   <li>{@code label-flip}: trains honestly on labels c -> C - 1 - c.
+ *   <li>{@code label-flip}: trains honestly on labels c -> C - 1 - c;
+ *   <li>{@code absent}: sends nothing (not an attack: the reference run in which a defence that
+ *       leaves the attackers out has done its best, the honest sites alone).
  * </ul>
  */
 public enum Attack {
@@ -32,7 +34,8 @@ public enum Attack {
   SCALE,
   EXAMPLES,
   NOISE,
-  LABEL_FLIP;
+  LABEL_FLIP,
+  ABSENT;
 
   /** Largest numExamples the round job accepts. */
   static final long MAX_EXAMPLES = (1L << 39) - 1;
@@ -94,6 +97,9 @@ public enum Attack {
   public void spoil(Store store, String file, double maxAbsValue, long seed) {
     if (this == LABEL_FLIP) {
       return;
+    }
+    if (this == ABSENT) {
+      throw new IllegalStateException("an absent site sends no update to spoil (" + file + ")");
     }
     Update read = new UpdateReader(store.fileSystem().getConf()).read(file);
     Model base = store.readModel(read.getRound(), read.getCluster());

@@ -80,7 +80,8 @@ public final class Simulate {
           "  plus the edge runner's --batch-size, --learning-rate, --momentum, --weight-decay, --balanced-loss",
           "  --holdout F           sites keep this share of their rows out of training and report the received model's",
           "                        accuracy on them (edge train --holdout; history's site accuracy spread)",
-          "  --attack A            make --attackers of the sites malicious: sign-flip, scale, examples, noise, label-flip",
+          "  --attack A            make --attackers of the sites malicious: sign-flip, scale, examples, noise, label-flip;",
+          "                        absent: they send nothing (the honest sites alone, as a reference)",
           "  --attackers F         share of the sites that attack (default 0.2 with --attack; drawn with --seed)",
           "  --sample Q            share of the sites drawn to train each round (default 1; under --privacy the",
           "                        mechanism's draw)",
@@ -327,6 +328,8 @@ public final class Simulate {
           r.setClipMedianMultiple(value.clipMedianMultiple());
           r.setWeightMedianMultiple(value.weightMedianMultiple());
           r.setExcludeMedianMultiple(value.excludeMedianMultiple());
+          r.setDirectionFloor(value.directionFloor());
+          r.setDirectionReference(value.directionReference().id());
         };
     return this;
   }
@@ -666,6 +669,9 @@ public final class Simulate {
           }
           if (!drawn(dp, s, from)) {
             continue; // not drawn for the round: the site does not train
+          }
+          if (attack == Attack.ABSENT && attackers.contains(s)) {
+            continue; // --attack absent: the attacker sites send nothing
           }
           TrainSettings siteSettings = settings.withSeed(seed * 1_000_003L + from * 10_007L + s);
           EdgeTrain edge =

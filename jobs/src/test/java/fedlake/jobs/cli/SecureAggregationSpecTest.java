@@ -80,9 +80,9 @@ class SecureAggregationSpecTest {
     refused(
         store,
         "secure aggregation hides every individual update, so robust aggregation (median, trimmed"
-            + " mean, Krum, norm clipping, weight caps, exclusion) cannot run on them; set"
-            + " --aggregation mean and the clipping and cap multiples to 0, or turn secure"
-            + " aggregation off",
+            + " mean, Krum, norm clipping, weight caps, exclusion by norm or direction) cannot run"
+            + " on them; set --aggregation mean, the clipping and cap multiples to 0 and"
+            + " --direction-floor to -1, or turn secure aggregation off",
         "--aggregation",
         "median");
     refused(

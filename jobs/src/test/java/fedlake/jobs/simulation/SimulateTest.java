@@ -243,6 +243,84 @@ class SimulateTest extends SparkTestBase {
   }
 
   @Test
+  void signFlippersAreLeftOutByDirectionFromTheFirstRound() throws IOException {
+    // from the zero model a sign-flipped change is as long as an honest one: the norm rules let it
+    // through, the direction rule (cosine with the unit-mean change below 0) leaves it out
+    Path report = dir.resolve("report/flip.json");
+    String printed =
+        simulate(
+            seeded(),
+            dir.resolve("flipped").toUri().toString(),
+            report,
+            "--strategy",
+            "fedavg",
+            "--attack",
+            "sign-flip",
+            "--attackers",
+            "0.25",
+            "--exclude-median-multiple",
+            "4",
+            "--direction-floor",
+            "0");
+    JsonNode json = new ObjectMapper().readTree(report.toFile());
+    String attacker = json.get("attackers").get(0).asText();
+    assertTrue(
+        printed.contains(
+            "attack: sign-flip by 1 of 4 sites: "
+                + attacker
+                + "; defence: mean, exclude above 4.0x median norm, exclude below cosine 0.0 to the"
+                + " unit-mean direction"),
+        printed);
+    int excluded = 0;
+    for (JsonNode row : json.get("defence")) {
+      assertTrue(row.get("attacker").asBoolean(), "no honest update touched: " + row);
+      assertEquals("excluded", row.get("status").asText(), row.toString());
+      assertTrue(
+          row.get("reason")
+              .asText()
+              .matches(
+                  "(change norm \\S+ above 4 x the median norm \\S+; )?change at cosine"
+                      + " -0\\.\\d{4} to the unit-mean change( of itself and the 3 updates a first"
+                      + " pass left)?, below the floor 0: left out"),
+          row.toString());
+      if (row.get("round").asInt() == 0) {
+        // from the zero model only the direction sees it
+        assertTrue(row.get("reason").asText().startsWith("change at cosine -0."), row.toString());
+      }
+      excluded++;
+    }
+    assertEquals(3, excluded, "the attacker's update in each of 3 rounds: " + json.get("defence"));
+  }
+
+  @Test
+  void absentAttackersSendNothing() throws IOException {
+    Path report = dir.resolve("report/absent.json");
+    String store = dir.resolve("absent").toUri().toString();
+    String printed =
+        simulate(
+            seeded(),
+            store,
+            report,
+            "--strategy",
+            "fedavg",
+            "--attack",
+            "absent",
+            "--attackers",
+            "0.25");
+    JsonNode json = new ObjectMapper().readTree(report.toFile());
+    String absent = json.get("attackers").get(0).asText();
+    assertTrue(printed.contains("attack: absent by 1 of 4 sites: " + absent + ";"), printed);
+    Store written = Store.open(store);
+    for (int round = 0; round < 3; round++) {
+      List<String> files =
+          written.listUpdates(round).stream().map(f -> f.getPath().getName()).toList();
+      assertEquals(3, files.size(), "round " + round + ": " + files);
+      assertTrue(files.stream().noneMatch(f -> f.contains(absent)), files.toString());
+    }
+    assertEquals(0, json.get("defence").size(), json.toString());
+  }
+
+  @Test
   void cacheFromPooledStatisticsStartsFarAboveChanceAndTrains() throws IOException {
     Seeded seeded = seeded();
     Path report = dir.resolve("simulate.json");

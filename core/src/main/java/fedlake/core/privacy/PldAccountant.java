@@ -6,9 +6,11 @@ package fedlake.core.privacy;
  * grid, rounded up (so the answer errs on the safe side), the rounds are composed by FFT, and δ(ε)
  * is read off the composed distribution; ε is the smallest with δ(ε) at most the target, the larger
  * of the remove and the add direction. It is tighter than {@link RdpAccountant}'s conversion (ε
- * 7.15 against 7.97 for q 0.1, z 1, 100 rounds, δ 1e-5).
+ * 7.15 against 7.97 for q 0.1, z 1, 100 rounds, δ 1e-5). {@link PrivacyLedger} takes the smaller of
+ * the two while every round ran the same q and z.
  *
- * <p>Not wired into {@link PrivacyLedger} yet (docs/privacy.md): the ledger still reports RDP.
+ * <p>Memory: the composed distribution has {@code rounds x 12,000} values, an FFT of up to 2^22
+ * complex doubles (64 MB) at {@link #MAX_ROUNDS}; beyond it the ledger uses RDP alone.
  */
 public final class PldAccountant {
   /** Spacing of the loss grid. */

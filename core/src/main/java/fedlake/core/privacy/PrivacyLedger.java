@@ -15,6 +15,8 @@ import java.util.TreeMap;
  * @param dp the mechanism in force
  * @param spent the composition of every earlier round published under the mechanism
  * @param rounds how many rounds that is
+ * @param uniform whether all of them ran the mechanism's q and z (then PLD applies)
+ * @param epsilonAfter ε once this round is published
  */
 public record PrivacyLedger(
     CentralDp dp, RdpAccountant spent, int rounds, boolean uniform, double epsilonAfter) {

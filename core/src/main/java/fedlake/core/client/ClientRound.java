@@ -47,6 +47,30 @@ public final class ClientRound {
   }
 
   /**
+   * Starts the spec's client algorithm for a round from {@code base} (the model's parameters) with
+   * the model's control variate and the site's state.
+   */
+  static ClientAlgorithm.Round begin(
+      ClientSettings settings,
+      Objective objective,
+      Model model,
+      float[] base,
+      int cluster,
+      SiteState state,
+      Consumer<String> log) {
+    return settings
+        .create()
+        .begin(
+            new ClientAlgorithm.RoundStart(
+                objective,
+                base,
+                FloatArrays.toArray(model.getControlVariate()),
+                cluster,
+                state,
+                log));
+  }
+
+  /**
    * The objective of training {@code model} on {@code data}: a head's, or Tip-Adapter-F's for a
    * cache model.
    */
@@ -83,16 +107,7 @@ public final class ClientRound {
     Objective objective = objective(model, data, settings.train().balancedLoss());
     float[] base = Models.parameters(model);
     ClientAlgorithm.Round round =
-        settings
-            .create()
-            .begin(
-                new ClientAlgorithm.RoundStart(
-                    objective,
-                    base,
-                    FloatArrays.toArray(model.getControlVariate()),
-                    cluster,
-                    state,
-                    log));
+        ClientRound.begin(settings, objective, model, base, cluster, state, log);
     TrainSettings train = settings.train();
     LocalTraining.Result trained =
         LocalTraining.train(

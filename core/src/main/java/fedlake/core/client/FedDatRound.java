@@ -1,7 +1,6 @@
 package fedlake.core.client;
 
 import fedlake.core.data.Dataset;
-import fedlake.core.model.FloatArrays;
 import fedlake.core.model.Head;
 import fedlake.core.model.Models;
 import fedlake.core.train.LocalTrainer;
@@ -112,16 +111,7 @@ public final class FedDatRound {
       local = base.clone();
     }
     ClientAlgorithm.Round round =
-        settings
-            .create()
-            .begin(
-                new ClientAlgorithm.RoundStart(
-                    plain,
-                    base,
-                    FloatArrays.toArray(model.getControlVariate()),
-                    cluster,
-                    state,
-                    log));
+        ClientRound.begin(settings, plain, model, base, cluster, state, log);
     float[] start = Arrays.copyOf(base, 2 * size);
     System.arraycopy(local, 0, start, size, size);
     LocalTraining.Result trained =

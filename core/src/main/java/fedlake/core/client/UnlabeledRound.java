@@ -1,7 +1,6 @@
 package fedlake.core.client;
 
 import fedlake.core.data.Dataset;
-import fedlake.core.model.FloatArrays;
 import fedlake.core.model.Head;
 import fedlake.core.model.Models;
 import fedlake.core.synth.TextEmbeddings;
@@ -113,16 +112,7 @@ public final class UnlabeledRound {
             Models.parameters(zeroShot));
     float[] base = Models.parameters(model);
     ClientAlgorithm.Round algorithm =
-        settings
-            .create()
-            .begin(
-                new ClientAlgorithm.RoundStart(
-                    objective,
-                    base,
-                    FloatArrays.toArray(model.getControlVariate()),
-                    cluster,
-                    state,
-                    log));
+        ClientRound.begin(settings, objective, model, base, cluster, state, log);
     LocalTraining.Result trained =
         LocalTraining.train(
             objective,

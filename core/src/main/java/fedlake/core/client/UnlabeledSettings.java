@@ -63,28 +63,6 @@ public record UnlabeledSettings(
         "in [0, 1]");
   }
 
-  /** The settings without the server's prior correction (0). */
-  public UnlabeledSettings(
-      double momentum,
-      double topFraction,
-      double temperature,
-      double balance,
-      double synthWeight,
-      double synthScale,
-      int synthPerBatch,
-      double trust) {
-    this(
-        momentum,
-        topFraction,
-        temperature,
-        balance,
-        synthWeight,
-        synthScale,
-        synthPerBatch,
-        trust,
-        0);
-  }
-
   private static void check(boolean ok, String what, double value, String range) {
     if (!ok || !Double.isFinite(value)) {
       throw new IllegalArgumentException(

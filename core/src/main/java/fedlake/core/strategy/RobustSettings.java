@@ -49,22 +49,12 @@ public record RobustSettings(
     MULTI_KRUM;
 
     public String id() {
-      return name().toLowerCase(Locale.ROOT).replace('_', '-');
+      return RobustSettings.id(this);
     }
 
     /** The rule named {@code id}; an unknown name raises an error listing the known ones. */
     public static Rule of(String id) {
-      for (Rule r : values()) {
-        if (r.id().equals(id)) {
-          return r;
-        }
-      }
-      StringBuilder known = new StringBuilder();
-      for (Rule r : values()) {
-        known.append(known.length() == 0 ? "" : ", ").append(r.id());
-      }
-      throw new IllegalArgumentException(
-          "unknown robust aggregation '" + id + "' (known: " + known + ")");
+      return byId(Rule.class, id, "robust aggregation");
     }
   }
 
@@ -79,19 +69,29 @@ public record RobustSettings(
     MEDIAN;
 
     public String id() {
-      return name().toLowerCase(Locale.ROOT).replace('_', '-');
+      return RobustSettings.id(this);
     }
 
     /** The reference named {@code id}; an unknown name raises an error listing the known ones. */
     public static Direction of(String id) {
-      for (Direction d : values()) {
-        if (d.id().equals(id)) {
-          return d;
-        }
-      }
-      throw new IllegalArgumentException(
-          "unknown direction-reference '" + id + "' (known: unit-mean, median)");
+      return byId(Direction.class, id, "direction-reference");
     }
+  }
+
+  /** The name of a symbol in specs and on the command line: lower case, '-' for '_'. */
+  private static String id(Enum<?> symbol) {
+    return symbol.name().toLowerCase(Locale.ROOT).replace('_', '-');
+  }
+
+  private static <E extends Enum<E>> E byId(Class<E> type, String id, String what) {
+    StringBuilder known = new StringBuilder();
+    for (E e : type.getEnumConstants()) {
+      if (id(e).equals(id)) {
+        return e;
+      }
+      known.append(known.length() == 0 ? "" : ", ").append(id(e));
+    }
+    throw new IllegalArgumentException("unknown " + what + " '" + id + "' (known: " + known + ")");
   }
 
   public RobustSettings {

@@ -22,7 +22,7 @@ class PseudoLabelsTest {
   @TempDir Path dir;
 
   private static UnlabeledSettings settings(double momentum, double top, double temperature) {
-    return new UnlabeledSettings(momentum, top, temperature, 0, 0, 0.5, 0, 0);
+    return new UnlabeledSettings(momentum, top, temperature, 0, 0, 0.5, 0, 0, 0);
   }
 
   @Test

@@ -358,8 +358,15 @@ public final class Store {
    * Writes one model file (atomically); readers do not see it until {@link #movePointer} names it.
    */
   public void writeModel(Model model) throws IOException {
-    writeRecords(
-        modelFile(model.getRound(), model.getCluster()), Model.getClassSchema(), List.of(model));
+    writeAtomically(modelFile(model.getRound(), model.getCluster()), modelWriter(model));
+  }
+
+  /**
+   * Model files are written like update files (ParquetFiles#writePlain): their parameters are
+   * trained floats, which neither compress nor repeat, and sites read them every round.
+   */
+  private FileWriter modelWriter(Model model) {
+    return path -> ParquetFiles.writePlain(path, conf, Model.getClassSchema(), List.of(model));
   }
 
   /**
@@ -369,9 +376,7 @@ public final class Store {
    */
   public boolean writeModelOnce(Model model) throws IOException {
     Path file = modelFile(model.getRound(), model.getCluster());
-    if (!fs.exists(file)
-        && createAtomically(
-            file, path -> ParquetFiles.write(path, conf, Model.getClassSchema(), List.of(model)))) {
+    if (!fs.exists(file) && createAtomically(file, modelWriter(model))) {
       return true;
     }
     String held = readModel(model.getRound(), model.getCluster()).getVersion();

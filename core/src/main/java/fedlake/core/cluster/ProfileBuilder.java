@@ -28,22 +28,80 @@ public final class ProfileBuilder implements Serializable {
   }
 
   /**
+   * What a profile takes from an update besides its parameters: the scalars it repeats and what the
+   * site reported about its data.
+   *
+   * @param clusterChoice the cluster the site chose itself, or null
+   * @param labelHistogram label counts, empty when the site reported none
+   * @param classStatistics the class statistics the update carries, or null
+   */
+  public record Source(
+      int round,
+      String site,
+      int cluster,
+      Integer clusterChoice,
+      String updateId,
+      String baseModelVersion,
+      long numExamples,
+      long[] labelHistogram,
+      List<ClassStatistics> classStatistics,
+      int classCount,
+      int dimension) {
+    public static Source of(Update update) {
+      List<Long> counts = update.getLabelHistogram();
+      long[] histogram = new long[counts == null ? 0 : counts.size()];
+      for (int i = 0; i < histogram.length; i++) {
+        histogram[i] = counts.get(i);
+      }
+      return new Source(
+          update.getRound(),
+          update.getSite(),
+          update.getCluster(),
+          update.getClusterChoice(),
+          update.getUpdateId(),
+          update.getBaseModelVersion(),
+          update.getNumExamples(),
+          histogram,
+          update.getClassStatistics(),
+          update.getClassCount(),
+          update.getDimension());
+    }
+  }
+
+  /**
+   * The profile of an update record; see {@link #build(Source, float[], Model, Model, boolean,
+   * long)}.
+   */
+  public SiteProfile build(
+      Update update, Model base, Model origin, boolean choiceInformative, long now) {
+    return build(
+        Source.of(update), Models.parameters(update), base, origin, choiceInformative, now);
+  }
+
+  /**
+   * @param parameters the update's trainable parameters as {@link Models#parameters} lays them out
+   *     (weights, bias, cache keys), decoded
+   * @param base the model the site trained
    * @param origin the federation's initial model (round 0, cluster 0), the common reference of
    *     {@code position}
    * @param choiceInformative whether the models the site could choose among differed (see {@link
    *     SiteProfile#getChoiceInformative()})
    */
   public SiteProfile build(
-      Update update, Model base, Model origin, boolean choiceInformative, long now) {
-    float[] parameters = Models.parameters(update);
+      Source update,
+      float[] parameters,
+      Model base,
+      Model origin,
+      boolean choiceInformative,
+      long now) {
     float[] reference = Models.parameters(base);
     float[] start = Models.parameters(origin);
     if (start.length != parameters.length) {
       throw new IllegalArgumentException(
           "Cannot profile update "
-              + update.getUpdateId()
+              + update.updateId()
               + " of site "
-              + update.getSite()
+              + update.site()
               + ": it has "
               + parameters.length
               + " parameters, the federation's initial model "
@@ -54,9 +112,9 @@ public final class ProfileBuilder implements Serializable {
     if (parameters.length != reference.length) {
       throw new IllegalArgumentException(
           "Cannot profile update "
-              + update.getUpdateId()
+              + update.updateId()
               + " of site "
-              + update.getSite()
+              + update.site()
               + ": it has "
               + parameters.length
               + " parameters, its base model "
@@ -78,7 +136,7 @@ public final class ProfileBuilder implements Serializable {
     double[] position = new double[0];
     List<Float> centroid = null;
     if (java.util.Arrays.equals(reference, start)) {
-      centroid = centroid(update, reference);
+      centroid = centroid(update, parameters, reference);
     } else {
       double[] moved = new double[parameters.length];
       for (int i = 0; i < moved.length; i++) {
@@ -90,19 +148,19 @@ public final class ProfileBuilder implements Serializable {
     }
 
     return SiteProfile.newBuilder()
-        .setRound(update.getRound())
-        .setSite(update.getSite())
-        .setCluster(update.getCluster())
-        .setClusterChoice(update.getClusterChoice())
+        .setRound(update.round())
+        .setSite(update.site())
+        .setCluster(update.cluster())
+        .setClusterChoice(update.clusterChoice())
         .setChoiceInformative(choiceInformative)
-        .setUpdateId(update.getUpdateId())
-        .setBaseModelVersion(update.getBaseModelVersion())
-        .setNumExamples(update.getNumExamples())
-        .setLabelHistogram(histogram(update.getLabelHistogram()))
+        .setUpdateId(update.updateId())
+        .setBaseModelVersion(update.baseModelVersion())
+        .setNumExamples(update.numExamples())
+        .setLabelHistogram(histogram(update.labelHistogram()))
         .setDirection(floats(direction))
         .setUpdateNorm(norm)
         .setPosition(floats(position))
-        .setEmbeddingMean(embeddingMean(update.getClassStatistics(), base.getDimension()))
+        .setEmbeddingMean(embeddingMean(update.classStatistics(), base.getDimension()))
         .setCentroid(centroid)
         .setProjectionSeed(projection.seed())
         .setCreatedTime(Instant.ofEpochMilli(now))
@@ -120,22 +178,21 @@ public final class ProfileBuilder implements Serializable {
    * its data are, which is what tells datasets apart when they share label ids. Null when the site
    * holds every class (then the rows' changes add up to zero) or reported no labels.
    */
-  List<Float> centroid(Update update, float[] base) {
-    List<Float> weights = update.getWeights();
-    List<Long> counts = update.getLabelHistogram();
-    int classes = update.getClassCount();
-    int dimension = update.getDimension();
-    if (counts == null || counts.size() != classes || weights.size() != classes * dimension) {
+  List<Float> centroid(Source update, float[] parameters, float[] base) {
+    long[] counts = update.labelHistogram();
+    int classes = update.classCount();
+    int dimension = update.dimension();
+    if (counts.length != classes || parameters.length < (long) classes * dimension) {
       return null;
     }
     double[] sum = new double[dimension];
     double moved = 0;
     int held = 0;
     for (int c = 0; c < classes; c++) {
-      boolean holds = counts.get(c) > 0;
+      boolean holds = counts[c] > 0;
       held += holds ? 1 : 0;
       for (int j = 0; j < dimension; j++) {
-        double change = (double) weights.get(c * dimension + j) - base[c * dimension + j];
+        double change = (double) parameters[c * dimension + j] - base[c * dimension + j];
         moved += change * change;
         if (holds) {
           sum[j] += change;
@@ -156,13 +213,13 @@ public final class ProfileBuilder implements Serializable {
   }
 
   /** Counts divided by their sum; all zeros when nothing was counted. */
-  public static List<Float> histogram(List<Long> counts) {
+  public static List<Float> histogram(long[] counts) {
     double total = 0;
-    for (Long c : counts) {
+    for (long c : counts) {
       total += c;
     }
-    List<Float> shares = new ArrayList<>(counts.size());
-    for (Long c : counts) {
+    List<Float> shares = new ArrayList<>(counts.length);
+    for (long c : counts) {
       shares.add(total == 0 ? 0f : (float) (c / total));
     }
     return shares;

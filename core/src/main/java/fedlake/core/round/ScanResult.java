@@ -2,6 +2,7 @@ package fedlake.core.round;
 
 import fedlake.core.strategy.Fold;
 import fedlake.core.synth.StatisticsPool;
+import fedlake.schema.SiteProfile;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -10,8 +11,8 @@ import java.util.Map;
 
 /**
  * What a scan of update files found: one check per file, and per target cluster the fold of the
- * accepted updates, the pool of their class statistics and the sum of their predictions. Partial
- * results of tasks merge.
+ * accepted updates, the pool of their class statistics and the sum of their predictions, and, when
+ * asked, a profile of every accepted update. Partial results of tasks merge.
  */
 public final class ScanResult implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -19,6 +20,7 @@ public final class ScanResult implements Serializable {
   private final Map<Integer, Fold> folds = new HashMap<>();
   private final Map<Integer, StatisticsPool> statistics = new HashMap<>();
   private final Map<Integer, PriorCorrection> priors = new HashMap<>();
+  private final Map<String, SiteProfile> profiles = new HashMap<>();
 
   public List<UpdateCheck> checks() {
     return checks;
@@ -37,6 +39,11 @@ public final class ScanResult implements Serializable {
     return priors;
   }
 
+  /** File to the profile of its accepted update, when the rules ask for profiles. */
+  public Map<String, SiteProfile> profiles() {
+    return profiles;
+  }
+
   /** Adds everything {@code other} holds into this one; returns this. */
   public ScanResult merge(ScanResult other) {
     checks.addAll(other.checks);
@@ -44,6 +51,7 @@ public final class ScanResult implements Serializable {
     other.statistics.forEach(
         (cluster, pool) -> statistics.merge(cluster, pool, StatisticsPool::merge));
     other.priors.forEach((cluster, sums) -> priors.merge(cluster, sums, PriorCorrection::merge));
+    profiles.putAll(other.profiles);
     return this;
   }
 }

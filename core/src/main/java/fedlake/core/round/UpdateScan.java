@@ -3,6 +3,7 @@ package fedlake.core.round;
 import fedlake.core.InvalidInputException;
 import fedlake.core.client.ForwardOnlySettings;
 import fedlake.core.client.SeededUpdate;
+import fedlake.core.cluster.ProfileBuilder;
 import fedlake.core.codec.UpdateCodec;
 import fedlake.core.columnar.ColumnarFile;
 import fedlake.core.model.FloatArrays;
@@ -13,6 +14,7 @@ import fedlake.core.synth.SiteStatistics;
 import fedlake.core.synth.StatisticsPool;
 import fedlake.schema.ClassStatistics;
 import fedlake.schema.Model;
+import fedlake.schema.SiteProfile;
 import fedlake.schema.UpdateEncoding;
 import java.util.ArrayList;
 import java.util.List;
@@ -200,6 +202,13 @@ public final class UpdateScan {
           fields.add(field);
         }
       }
+      boolean profiled = rules.profiles() != null;
+      if (profiled && !statistics && columns.has(STATISTICS)) {
+        fields.add(STATISTICS);
+      }
+      if (profiled && columns.has("clusterChoice")) {
+        fields.add("clusterChoice");
+      }
       boolean predictions = columns.has(PREDICTION_SUM);
       if (predictions) {
         fields.add(PREDICTION_SUM);
@@ -332,6 +341,14 @@ public final class UpdateScan {
       if (!check.accepted()) {
         return check;
       }
+      SiteProfile profile = null;
+      if (profiled) { // from the parameters as the site trained them, before any rebase
+        try {
+          profile = profile(columns, facts, parameters, base, statistics ? moments : null);
+        } catch (IllegalArgumentException e) {
+          return facts.check(file.uri(), file.bytes(), null, e.getMessage());
+        }
+      }
       int target = rules.target(facts.site(), facts.cluster());
       int staleness = rules.validator().staleness(facts);
       rules.validator().rebase(facts, parameters, target);
@@ -362,7 +379,10 @@ public final class UpdateScan {
             .computeIfAbsent(target, t -> new PriorCorrection(classes))
             .add(predictionSum, predictionRows);
       }
-      if (moments != null) {
+      if (profile != null) {
+        into.profiles().put(file.uri(), profile);
+      }
+      if (moments != null && rules.poolStatistics()) {
         into.statistics()
             .computeIfAbsent(target, t -> new StatisticsPool(facts.dimension()))
             .add(moments);
@@ -370,6 +390,56 @@ public final class UpdateScan {
       check = check.withStatistics(fingerprint, moments != null).withStaleness(staleness);
       return target == facts.cluster() ? check : check.withCluster(target);
     }
+  }
+
+  /**
+   * The site profile of an accepted update. Class statistics count when the scan checked them
+   * (calibration) or, otherwise, when they pass the same check; statistics that do not pass leave
+   * the profile without an embedding mean and do not reject the update, so the profiles job accepts
+   * the same updates as the round job.
+   */
+  private SiteProfile profile(
+      ColumnarFile columns,
+      UpdateFacts facts,
+      float[] parameters,
+      Model base,
+      List<ClassMoments> checked) {
+    List<ClassStatistics> reported = null;
+    if (checked != null) {
+      reported = checked.stream().map(ClassMoments::toAvro).toList();
+    } else if (!rules.poolStatistics() && columns.has(STATISTICS)) {
+      try {
+        List<ClassStatistics> read = statistics(columns, base);
+        if (UpdateValidator.statisticsProblem(
+                read, facts.labelHistogram(), facts.classCount(), facts.dimension())
+            == null) {
+          reported = read;
+        }
+      } catch (InvalidInputException e) {
+        reported = null; // unreadable statistics: no embedding mean
+      }
+    }
+    Long choice = columns.has("clusterChoice") ? columns.longValue("clusterChoice") : null;
+    RoundRules.Profiles how = rules.profiles();
+    return how.builder()
+        .build(
+            new ProfileBuilder.Source(
+                facts.round(),
+                facts.site(),
+                facts.cluster(),
+                choice == null ? null : (int) (long) choice,
+                facts.updateId(),
+                facts.baseModelVersion(),
+                facts.numExamples(),
+                facts.labelHistogram(),
+                reported,
+                facts.classCount(),
+                facts.dimension()),
+            parameters,
+            base,
+            how.origin(),
+            how.choiceInformative(),
+            how.createdTime());
   }
 
   /**

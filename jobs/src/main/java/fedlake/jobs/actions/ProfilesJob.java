@@ -7,9 +7,9 @@ import fedlake.core.cluster.RandomProjection;
 import fedlake.core.model.Models;
 import fedlake.core.round.RoundJob;
 import fedlake.core.round.RoundRules;
+import fedlake.core.round.ScanResult;
 import fedlake.core.round.UpdateCheck;
 import fedlake.core.round.UpdateFile;
-import fedlake.core.round.UpdateReader;
 import fedlake.core.round.UpdateSelection;
 import fedlake.core.round.UpdateValidator;
 import fedlake.core.store.Latest;
@@ -21,13 +21,9 @@ import fedlake.core.strategy.StrategySettings;
 import fedlake.jobs.spark.SparkScanner;
 import fedlake.schema.Model;
 import fedlake.schema.SiteProfile;
-import fedlake.schema.Update;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -37,18 +33,20 @@ import java.util.regex.Pattern;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.SparkSession;
 
 /**
  * Builds one profile per site from a round's valid updates (checked exactly as the round job checks
  * them, one latest update per site) and writes them to {@code ROOT/profiles/round=R/} as Parquet
- * (SiteProfile). Tasks write their part files into a hidden staging folder that replaces the
- * round's partition when every task is done, so a rerun replaces, never adds.
+ * (SiteProfile). Each file is read once: the scan that checks an update builds its profile from the
+ * decoded parameters ({@link RoundRules#withProfiles}). The part files go to a hidden staging
+ * folder that replaces the round's partition when all are written, so a rerun replaces, never adds.
  */
 public final class ProfilesJob {
   private static final Pattern MODEL_FILE = Pattern.compile("cluster-(\\d+)\\.parquet");
+
+  /** Profiles a part file holds (about 2.5 KB each at 100 classes). */
+  private static final int PART_ROWS = 50_000;
 
   private final SparkSession spark;
   private final Store store;
@@ -110,72 +108,47 @@ public final class ProfilesJob {
         store.listUpdates(round).stream()
             .map(s -> new UpdateFile(s.getPath().toString(), s.getLen()))
             .toList();
-    // the same checks and choice of each site's latest valid update as the round job
+    // the same checks and choice of each site's latest valid update as the round job; each
+    // accepted update's profile is built in the same read of the file
+    boolean informative = !identical(bases.values());
+    long now = System.currentTimeMillis();
     RoundRules rules =
         new RoundRules(
-            validator,
-            Strategies.named(FedAvg.NAME),
-            StrategySettings.of(Strategies.named(FedAvg.NAME), Map.of()),
-            Map.of(),
-            false,
-            RoundJob.MAX_UPDATE_BYTES_DEFAULT);
-    List<UpdateCheck> checks = UpdateSelection.run(files, rules, new SparkScanner(spark)).checks();
-    List<UpdateCheck> accepted = checks.stream().filter(UpdateCheck::accepted).toList();
+                validator,
+                Strategies.named(FedAvg.NAME),
+                StrategySettings.of(Strategies.named(FedAvg.NAME), Map.of()),
+                Map.of(),
+                false,
+                RoundJob.MAX_UPDATE_BYTES_DEFAULT)
+            .withProfiles(
+                new RoundRules.Profiles(
+                    new ProfileBuilder(new RandomProjection(projectionDimension, projectionSeed)),
+                    store.readModel(0, 0),
+                    informative,
+                    now));
+    ScanResult scan = UpdateSelection.run(files, rules, new SparkScanner(spark));
+    List<UpdateCheck> checks = scan.checks();
+    List<SiteProfile> profiles =
+        checks.stream()
+            .filter(UpdateCheck::accepted)
+            .map(check -> scan.profiles().get(check.file()))
+            .toList();
     Path target = ClusterStore.profilesRound(store, round);
-    if (accepted.isEmpty()) {
+    if (profiles.isEmpty()) {
       return new Result(
           round, 0, checks.size(), target.toString(), System.currentTimeMillis() - started);
     }
-    boolean informative = !identical(bases.values());
     Path staging =
         new Path(ClusterStore.profilesDir(store), ".round=" + round + "-" + UUID.randomUUID());
-    JavaSparkContext context = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    Broadcast<Map<String, String>> settings =
-        context.broadcast(new HashMap<>(Store.settings(context.hadoopConfiguration())));
-    Broadcast<Map<Integer, Model>> models = context.broadcast(new HashMap<>(bases));
-    Broadcast<Model> origin = context.broadcast(store.readModel(0, 0));
-    ProfileBuilder builder =
-        new ProfileBuilder(new RandomProjection(projectionDimension, projectionSeed));
-    String stagingUri = staging.toString();
-    long now = System.currentTimeMillis();
-    int slices = Math.max(1, Math.min(accepted.size(), context.defaultParallelism() * 2));
     FileSystem fs = store.fileSystem();
     try {
-      long written =
-          context
-              .parallelize(new ArrayList<>(accepted), slices)
-              .mapPartitionsWithIndex(
-                  (Integer index, Iterator<UpdateCheck> part) -> {
-                    var conf = Store.configuration(settings.value());
-                    UpdateReader reader = new UpdateReader(conf);
-                    List<SiteProfile> profiles = new ArrayList<>();
-                    while (part.hasNext()) {
-                      UpdateCheck check = part.next();
-                      Update read = reader.read(check.file());
-                      // an encoded update decodes against the round's model (a late one's own
-                      // base is not at hand here: its profile is off by the models' difference)
-                      Update update =
-                          fedlake.core.codec.UpdateCodec.decoded(
-                              read, models.value().get(read.getCluster()));
-                      profiles.add(
-                          builder.build(
-                              update,
-                              models.value().get(update.getCluster()),
-                              origin.value(),
-                              informative,
-                              now));
-                    }
-                    if (!profiles.isEmpty()) {
-                      ParquetFiles.write(
-                          new Path(stagingUri, String.format("part-%05d.parquet", index)),
-                          conf,
-                          SiteProfile.getClassSchema(),
-                          profiles);
-                    }
-                    return List.of((long) profiles.size()).iterator();
-                  },
-                  false)
-              .reduce(Long::sum);
+      for (int from = 0, part = 0; from < profiles.size(); from += PART_ROWS, part++) {
+        ParquetFiles.write(
+            new Path(staging, String.format("part-%05d.parquet", part)),
+            store.conf(),
+            SiteProfile.getClassSchema(),
+            profiles.subList(from, Math.min(profiles.size(), from + PART_ROWS)));
+      }
       if (fs.exists(target)) {
         fs.delete(target, true);
       }
@@ -184,8 +157,8 @@ public final class ProfilesJob {
       }
       return new Result(
           round,
-          written,
-          checks.size() - accepted.size(),
+          profiles.size(),
+          checks.size() - profiles.size(),
           target.toString(),
           System.currentTimeMillis() - started);
     } catch (IOException e) {

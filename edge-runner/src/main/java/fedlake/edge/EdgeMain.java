@@ -111,7 +111,7 @@ public final class EdgeMain {
       CommandLine.of(
               "edge train",
               "usage: fedlake edge train --store URI --site ID (--data PATH | --images DIR --encoder PATH_OR_URL) [options]")
-          .with(StoreConfig.STORE, DATA)
+          .with(StoreConfig.STORE, SITE, DATA)
           .with(EdgeImages.OPTIONS)
           .value(
               "cluster",
@@ -119,7 +119,7 @@ public final class EdgeMain {
               "cluster whose model to train (default: the site's assignment, else lowest local loss)")
           .text(
               "  training options override the federation spec's client settings (the algorithm is the spec's):")
-          .with(SITE, EPOCHS, BATCH_SIZE, LEARNING_RATE, MOMENTUM, WEIGHT_DECAY, BALANCED_LOSS)
+          .with(EPOCHS, BATCH_SIZE, LEARNING_RATE, MOMENTUM, WEIGHT_DECAY, BALANCED_LOSS)
           .with(STATE_DIR, SEED)
           .with(SITE_STATS)
           .value(
@@ -130,7 +130,7 @@ public final class EdgeMain {
           .flag(
               "unlabeled",
               "train on soft pseudo-labels, not on the rows' labels (the spec must allow it:"
-                  + " spec set --unlabeled optional); labels, where rows have them, only audit the"
+                  + " spec set --labels optional); labels, where rows have them, only audit the"
                   + " pseudo-labels (docs/unlabeled.md). Rows without labels always train this way")
           .value(
               "holdout",

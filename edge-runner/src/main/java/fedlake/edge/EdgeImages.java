@@ -1,11 +1,13 @@
 package fedlake.edge;
 
 import fedlake.core.cli.Args;
+import fedlake.core.cli.Option;
 import fedlake.core.data.Dataset;
 import java.io.PrintStream;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.nio.file.Path;
+import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 
 /**
@@ -20,6 +22,32 @@ final class EdgeImages {
 
   /** Default input side of the encoder (CLIP ViT-B/32). */
   static final int IMAGE_SIZE_DEFAULT = 224;
+
+  /** The options of {@code edge train --images}. */
+  static final List<Option> OPTIONS =
+      List.of(
+          Option.value(
+              "images",
+              "DIR",
+              "raw images, DIR/<class>/*.png|jpg|jpeg, embedded here with --encoder (images variant"
+                  + " only); class ids: numbered folders keep their number, else --classnames, else"
+                  + " sorted folder names get 0, 1, ..."),
+          Option.value(
+              "encoder",
+              "PATH_OR_URL",
+              "frozen image encoder: TorchScript .pt file, local path, file:, http(s): or s3a:// (see docs/images.md)"),
+          Option.value(
+              "cache",
+              "DIR",
+              "embedding cache, keyed by image content and encoder (default STATE_DIR/embeddings)"),
+          Option.value(
+              "classnames",
+              "FILE",
+              "class names, line i naming class i; folders match a name or a class id"),
+          Option.value(
+              "image-size",
+              "S",
+              "side of the encoder's square input (default " + IMAGE_SIZE_DEFAULT + ")"));
 
   private EdgeImages() {}
 

@@ -1,6 +1,8 @@
 package fedlake.edge;
 
 import fedlake.core.cli.Args;
+import fedlake.core.cli.CommandLine;
+import fedlake.core.cli.Option;
 import fedlake.core.client.ClientSettings;
 import fedlake.core.data.Dataset;
 import fedlake.core.data.DatasetFiles;
@@ -10,7 +12,6 @@ import fedlake.core.train.TrainSettings;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
 
 /**
@@ -20,62 +21,148 @@ import org.apache.hadoop.conf.Configuration;
  * usage or bad input.
  */
 public final class EdgeMain {
-  public static final String USAGE =
-      String.join(
-          "\n",
-          "usage: fedlake edge train --store URI --site ID (--data PATH | --images DIR --encoder PATH_OR_URL) [options]",
-          "  --data PATH            embeddings: a .parquet file/folder (DatasetRow), a folder with X.npy + y.npy, or NAME_X.npy",
-          "  --images DIR           raw images, DIR/<class>/*.png|jpg|jpeg, embedded here with --encoder (images variant only);",
-          "                         class ids: numbered folders keep their number, else --classnames, else sorted folder names get 0, 1, ...",
-          "  --encoder PATH_OR_URL  frozen image encoder: TorchScript .pt file, local path, file:, http(s): or s3a:// (see docs/images.md)",
-          "  --cache DIR            embedding cache, keyed by image content and encoder (default STATE_DIR/embeddings)",
-          "  --classnames FILE      class names, line i naming class i; folders match a name or a class id",
-          "  --image-size S         side of the encoder's square input (default 224)",
-          "  --cluster C            cluster whose model to train (default: the site's assignment, else lowest local loss)",
-          "  training options override the federation spec's client settings (the algorithm is the spec's):",
-          "  --site ID              " + Store.SITE_ALPHABET,
-          "  --epochs E             local epochs, 1 to "
+  /** The site's id, shared by {@code train}, {@code secagg} and {@code keygen}. */
+  static final Option SITE = Option.value("site", "ID", Store.SITE_ALPHABET);
+
+  static final Option DATA =
+      Option.value(
+          "data",
+          "PATH",
+          "embeddings: a .parquet file/folder (DatasetRow), a folder with X.npy + y.npy, or NAME_X.npy");
+  static final Option STATE_DIR =
+      Option.value(
+          "state-dir",
+          "DIR",
+          "where the site keeps its state between rounds, e.g. SCAFFOLD's control variates (default ~/.fedlake/state)");
+  static final Option KEY =
+      Option.value(
+          "key",
+          "FILE",
+          "sign the update with this site key (default STATE_DIR/keys/SITE.key when it exists)");
+  static final Option QUIET = Option.flag("quiet", "no progress output");
+
+  /** The training options a site may override; {@code simulate} and the demo reuse them. */
+  public static final Option EPOCHS =
+      Option.value(
+          "epochs",
+          "E",
+          "local epochs, 1 to "
               + EdgeTrain.MAX_EPOCHS
               + " (default "
               + TrainSettings.EPOCHS_DEFAULT
-              + ")",
-          "  --batch-size B         examples per step (default "
-              + TrainSettings.BATCH_SIZE_DEFAULT
-              + ")",
-          "  --learning-rate LR     SGD step size, above 0 and at most "
+              + ")");
+
+  public static final Option BATCH_SIZE =
+      Option.value(
+          "batch-size",
+          "B",
+          "examples per step (default " + TrainSettings.BATCH_SIZE_DEFAULT + ")");
+  public static final Option LEARNING_RATE =
+      Option.value(
+          "learning-rate",
+          "LR",
+          "SGD step size, above 0 and at most "
               + EdgeTrain.MAX_LEARNING_RATE
               + " (default "
               + TrainSettings.LEARNING_RATE_DEFAULT
-              + ")",
-          "  --momentum M           SGD momentum (default " + TrainSettings.MOMENTUM_DEFAULT + ")",
-          "  --weight-decay WD      L2 penalty on weights (default "
-              + TrainSettings.WEIGHT_DECAY_DEFAULT
-              + ")",
-          "  --balanced-loss        add log(local class prior) to the logits while training (default: plain cross-entropy)",
-          "  --state-dir DIR        where the site keeps its state between rounds, e.g. SCAFFOLD's control variates (default ~/.fedlake/state)",
-          "  --seed S               shuffling seed (default 0)",
-          "  --site-stats           also upload per-class count, mean and spread of the local embeddings (opt-in; see docs/synthetic.md)",
-          "  --site-stats-spread S  covariance (default: full matrix, needed for calibration) or variance (diagonal only)",
-          "  --site-stats-min-count K  report only classes with at least K local examples (default 1)",
-          "  --site-class C         the site's class for the spec's budgets (client.budgets: local steps, forward-only;",
-          "                         an entry for the site id wins; docs/forward-only.md)",
-          "  --unlabeled            train on soft pseudo-labels, not on the rows' labels (the spec must allow it:",
-          "                         spec set --unlabeled optional); labels, where rows have them, only audit the",
-          "                         pseudo-labels (docs/unlabeled.md). Rows without labels always train this way",
-          "  --holdout F            keep this share of the local rows (0 <= F < 1; the same rows every round) out of training",
-          "                         and report the received model's accuracy on them with the update (docs/report.md)",
-          "  --local-dp-noise Z     local differential privacy: clip the change to --local-dp-clip S (default 1) and add",
-          "                         Gaussian noise of std Z x S before upload, for sites that do not trust the server",
-          "  --key FILE             sign the update with this site key (default STATE_DIR/keys/SITE.key when it exists)",
-          "  --quiet                no progress output",
+              + ")");
+  public static final Option MOMENTUM =
+      Option.value(
+          "momentum", "M", "SGD momentum (default " + TrainSettings.MOMENTUM_DEFAULT + ")");
+  public static final Option WEIGHT_DECAY =
+      Option.value(
+          "weight-decay",
+          "WD",
+          "L2 penalty on weights (default " + TrainSettings.WEIGHT_DECAY_DEFAULT + ")");
+  public static final Option BALANCED_LOSS =
+      Option.flag(
+          "balanced-loss",
+          "add log(local class prior) to the logits while training (default: plain cross-entropy)");
+  public static final Option SEED = Option.value("seed", "S", "shuffling seed (default 0)");
+
+  /** The opt-in site statistics ({@link #siteStatistics}); {@code simulate} reuses them. */
+  public static final List<Option> SITE_STATS =
+      List.of(
+          Option.flag(
+              "site-stats",
+              "also upload per-class count, mean and spread of the local embeddings (opt-in; see docs/synthetic.md)"),
+          Option.value(
+              "site-stats-spread",
+              "S",
+              "covariance (default: full matrix, needed for calibration) or variance (diagonal only)"),
+          Option.value(
+              "site-stats-min-count",
+              "K",
+              "report only classes with at least K local examples (default 1)"));
+
+  /** Local differential privacy; {@code simulate} reuses them. */
+  public static final Option LOCAL_DP_NOISE =
+      Option.value(
+          "local-dp-noise",
+          "Z",
+          "local differential privacy: clip the change to --local-dp-clip S and add Gaussian noise of"
+              + " std Z x S before upload, for sites that do not trust the server");
+
+  public static final Option LOCAL_DP_CLIP =
+      Option.value("local-dp-clip", "S", "bound on the change under --local-dp-noise (default 1)");
+
+  /** {@code edge train}. */
+  static final CommandLine TRAIN =
+      CommandLine.of(
+              "edge train",
+              "usage: fedlake edge train --store URI --site ID (--data PATH | --images DIR --encoder PATH_OR_URL) [options]")
+          .with(StoreConfig.STORE, SITE, DATA)
+          .with(EdgeImages.OPTIONS)
+          .value(
+              "cluster",
+              "C",
+              "cluster whose model to train (default: the site's assignment, else lowest local loss)")
+          .text(
+              "  training options override the federation spec's client settings (the algorithm is the spec's):")
+          .with(EPOCHS, BATCH_SIZE, LEARNING_RATE, MOMENTUM, WEIGHT_DECAY, BALANCED_LOSS)
+          .with(STATE_DIR, SEED)
+          .with(SITE_STATS)
+          .value(
+              "site-class",
+              "C",
+              "the site's class for the spec's budgets (client.budgets: local steps, forward-only;"
+                  + " an entry for the site id wins; docs/forward-only.md)")
+          .flag(
+              "unlabeled",
+              "train on soft pseudo-labels, not on the rows' labels (the spec must allow it:"
+                  + " spec set --labels optional); labels, where rows have them, only audit the"
+                  + " pseudo-labels (docs/unlabeled.md). Rows without labels always train this way")
+          .value(
+              "holdout",
+              "F",
+              "keep this share of the local rows (0 <= F < 1; the same rows every round) out of"
+                  + " training and report the received model's accuracy on them with the update"
+                  + " (docs/report.md)")
+          .with(LOCAL_DP_NOISE, LOCAL_DP_CLIP, KEY, QUIET, StoreConfig.CONF);
+
+  /** {@code edge keygen}. */
+  static final CommandLine KEYGEN =
+      CommandLine.of(
+              "edge keygen",
+              "usage: fedlake edge keygen --site ID [--state-dir DIR]",
+              "  makes the site's Ed25519 signing key STATE_DIR/keys/SITE.key and SITE.pub; the operator registers",
+              "  the .pub with fedlake site add (docs/security.md)")
+          .with(SITE, STATE_DIR);
+
+  /** The edge runner's command lines, for checks that every option is documented once. */
+  public static List<CommandLine> commandLines() {
+    return List.of(TRAIN, EdgeSecAgg.COMMAND, KEYGEN);
+  }
+
+  public static final String USAGE =
+      String.join(
+          "\n",
+          TRAIN.usage(),
           "",
           "usage: fedlake edge secagg --store URI --site ID --data PATH [options]: one step of secure aggregation",
           "  (see fedlake edge secagg --help, docs/secure-aggregation.md)",
           "",
-          "usage: fedlake edge keygen --site ID [--state-dir DIR]",
-          "  makes the site's Ed25519 signing key STATE_DIR/keys/SITE.key and SITE.pub; the operator registers",
-          "  the .pub with fedlake site add (docs/security.md)",
-          StoreConfig.USAGE);
+          KEYGEN.usage());
 
   private EdgeMain() {}
 
@@ -164,7 +251,7 @@ public final class EdgeMain {
 
   /** {@code edge keygen --site ID [--state-dir DIR]}: a signing key pair for the site. */
   static void keygen(String[] argv, PrintStream out) {
-    Args args = new Args("edge keygen", argv, Set.of("site", "state-dir"), Set.of());
+    Args args = KEYGEN.parse(argv);
     String site = Store.checkSite(args.required("site"));
     java.nio.file.Path stateDir =
         args.has("state-dir")
@@ -188,36 +275,7 @@ public final class EdgeMain {
    * {@code --images} to {@code err}.
    */
   public static EdgeTrain.Result train(String[] argv, PrintStream out, PrintStream err) {
-    Args args =
-        new Args(
-            "edge train",
-            argv,
-            Set.of(
-                "store",
-                "site",
-                "data",
-                "images",
-                "encoder",
-                "cache",
-                "classnames",
-                "image-size",
-                "cluster",
-                "epochs",
-                "batch-size",
-                "learning-rate",
-                "momentum",
-                "weight-decay",
-                "seed",
-                "state-dir",
-                "site-stats-spread",
-                "site-stats-min-count",
-                "holdout",
-                "site-class",
-                "key",
-                "local-dp-clip",
-                "local-dp-noise",
-                StoreConfig.OPTION),
-            Set.of("balanced-loss", "quiet", "site-stats", "unlabeled"));
+    Args args = TRAIN.parse(argv);
     String site = Store.checkSite(args.required("site")); // before anything is read or trained
     EdgeImages.Request images = EdgeImages.request(args);
     ClientSettings.Overrides overrides = overrides(args);

@@ -1,6 +1,7 @@
 package fedlake.edge;
 
 import fedlake.core.cli.Args;
+import fedlake.core.cli.CommandLine;
 import fedlake.core.client.ClientSettings;
 import fedlake.core.data.DatasetFiles;
 import fedlake.core.model.Models;
@@ -12,7 +13,6 @@ import fedlake.core.train.TrainSettings;
 import fedlake.schema.Update;
 import java.io.PrintStream;
 import java.nio.file.Files;
-import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
 
 /**
@@ -28,35 +28,25 @@ final class EdgeSecAgg {
   static final int WAITING = 5;
   static final int OUT = 3;
 
-  static final String USAGE =
-      String.join(
-          "\n",
-          "usage: fedlake edge secagg --store URI --site ID --data PATH [--state-dir DIR] [--key FILE]",
-          "                           [--epochs E --batch-size B --learning-rate LR --seed S] [--quiet]",
-          "  one step of the round's secure aggregation (keys, shares, masked input, unmask): run it on a",
-          "  schedule; the site trains (from --data) only when its masked input is due. Secrets stay in",
-          "  STATE_DIR/secagg/. exit 0 posted (or done), 5 nothing due yet, 3 out of this round,",
-          "  2 bad input, 1 store failure (docs/secure-aggregation.md)");
+  static final CommandLine COMMAND =
+      CommandLine.of(
+              "edge secagg",
+              "usage: fedlake edge secagg --store URI --site ID --data PATH [--state-dir DIR] [--key FILE]",
+              "                           [--epochs E --batch-size B --learning-rate LR --seed S] [--quiet]",
+              "  one step of the round's secure aggregation (keys, shares, masked input, unmask): run it on a",
+              "  schedule; the site trains (from --data) only when its masked input is due. Secrets stay in",
+              "  STATE_DIR/secagg/. exit 0 posted (or done), 5 nothing due yet, 3 out of this round,",
+              "  2 bad input, 1 store failure (docs/secure-aggregation.md)")
+          .with(StoreConfig.STORE, EdgeMain.SITE, EdgeMain.DATA, EdgeMain.STATE_DIR, EdgeMain.KEY)
+          .with(EdgeMain.EPOCHS, EdgeMain.BATCH_SIZE, EdgeMain.LEARNING_RATE, EdgeMain.SEED)
+          .with(EdgeMain.QUIET, StoreConfig.CONF);
+
+  static final String USAGE = COMMAND.usage();
 
   private EdgeSecAgg() {}
 
   static int run(String[] argv, PrintStream out) {
-    Args args =
-        new Args(
-            "edge secagg",
-            argv,
-            Set.of(
-                "store",
-                "site",
-                "data",
-                "state-dir",
-                "key",
-                "epochs",
-                "batch-size",
-                "learning-rate",
-                "seed",
-                StoreConfig.OPTION),
-            Set.of("quiet"));
+    Args args = COMMAND.parse(argv);
     String site = Store.checkSite(args.required("site"));
     String data = args.required("data");
     ClientSettings.Overrides overrides = EdgeMain.overrides(args);

@@ -56,4 +56,36 @@ class EdgeUsageTest {
     assertEquals(EdgeMain.USAGE + "\n", none.err());
     assertEquals(2, run("fly").exitCode());
   }
+
+  @Test
+  void anUnknownOptionListsTheCommandsKnownOnes() {
+    Run keygen = run("keygen", "--site", "a", "--store", "s");
+    assertEquals(2, keygen.exitCode());
+    assertEquals(
+        "fedlake edge: edge keygen: unknown option --store (known: --site, --state-dir)\n",
+        keygen.err());
+    Run secagg = run("secagg", "--site", "a", "--holdout", "0.1");
+    assertEquals(2, secagg.exitCode());
+    assertEquals(
+        "fedlake edge: edge secagg: unknown option --holdout (known: --batch-size, --conf, --data,"
+            + " --epochs, --key, --learning-rate, --quiet, --seed, --site, --state-dir, --store)\n",
+        secagg.err());
+  }
+
+  @Test
+  void everyOptionOfEveryEdgeCommandHasItsOwnUsageLine() {
+    for (fedlake.core.cli.CommandLine command : EdgeMain.commandLines()) {
+      java.util.List<String> names =
+          command.options().stream().map(fedlake.core.cli.Option::name).toList();
+      assertEquals(
+          names.size(), new java.util.HashSet<>(names).size(), command.command() + ": " + names);
+      for (fedlake.core.cli.Option option : command.options()) {
+        String line = "  --" + option.name() + (option.isFlag() ? " " : " " + option.value() + " ");
+        assertTrue(
+            command.usage().lines().anyMatch(l -> l.startsWith(line)),
+            command.command() + " --" + option.name());
+      }
+    }
+    assertTrue(EdgeMain.USAGE.contains("\n  --site-stats-min-count K "), EdgeMain.USAGE);
+  }
 }

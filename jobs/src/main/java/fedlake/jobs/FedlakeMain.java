@@ -1,10 +1,10 @@
 package fedlake.jobs;
 
+import fedlake.core.cli.CommandLine;
 import fedlake.core.store.StoreConfig;
 import fedlake.edge.EdgeMain;
 import fedlake.jobs.actions.Synthesize;
 import fedlake.jobs.bench.Bench;
-import fedlake.jobs.cli.CacheInit;
 import fedlake.jobs.cli.ClusterCommands;
 import fedlake.jobs.cli.Commands;
 import fedlake.jobs.cli.EmbedImages;
@@ -17,7 +17,9 @@ import fedlake.jobs.simulation.Demo;
 import fedlake.jobs.simulation.Simulate;
 import fedlake.jobs.spark.ClusterSubmit;
 import java.io.PrintStream;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
  * Entry point of {@code bin/fedlake} and of the spark-submit jar. Exit codes: 0 done, 1 the store
@@ -147,42 +149,57 @@ public final class FedlakeMain {
   private static String help(String command) {
     return switch (command) {
       case "edge" -> EdgeMain.USAGE;
-      case "init" ->
-          "usage: fedlake init --store URI --dim D --classes C [--clusters K] [--logit-scale S] [--sites a,b,c] [--conf KEY=VALUE]\n"
-              + "       [--exists-ok]   a store initialised by this same command line is left as it is (exit 0: a retried task)\n"
-              + "       [spec options: what sites do and how the round aggregates]\n"
-              + SpecCommands.usage()
-              + "\n"
-              + Commands.INIT_BOOTSTRAP_USAGE
-              + "\n"
-              + "       [--model cache --keys PATH [--text FILE] [--cache-alpha A] [--cache-beta B]]\n"
-              + CacheInit.USAGE
-              + "\n"
-              + StoreConfig.USAGE;
-      case "round" ->
-          "usage: fedlake round --store URI [--round R] [--master M] [--conf KEY=VALUE]   (strategy and limits: fedlake spec)\n"
-              + "       [--deploy-mode cluster]   with --master spark://HOST:PORT: the driver runs on a worker; exits with its code\n"
-              + "       [--outcome URI]   also write the exit code to this file (docs/cluster.md)\n"
-              + Commands.ROUND_CALIBRATION_USAGE
-              + "\n"
-              + StoreConfig.USAGE;
+      case "init" -> Commands.INIT.usage();
+      case "round" -> Commands.ROUND.usage();
       case "synthesize" -> Synthesize.USAGE;
-      case "round-ready" -> RoundCommands.ROUND_READY_USAGE;
-      case "current-round" -> RoundCommands.CURRENT_ROUND_USAGE;
+      case "round-ready" -> RoundCommands.ROUND_READY.usage();
+      case "current-round" -> RoundCommands.CURRENT_ROUND.usage();
       case "spec" -> SpecCommands.USAGE;
       case "site" -> SiteCommands.USAGE;
-      case "history" ->
-          "usage: fedlake history --store URI [--audit ROUND] [--conf KEY=VALUE]\n"
-              + StoreConfig.USAGE;
+      case "history" -> Commands.HISTORY.usage();
       case "evaluation" -> ReportCommands.EVALUATION_USAGE;
-      case "report" -> ReportCommands.REPORT_USAGE;
+      case "report" -> ReportCommands.REPORT.usage();
       case "simulate" -> Simulate.USAGE + "\n\n" + ClusteredSimulation.USAGE;
-      case "profiles" -> ClusterCommands.PROFILES_USAGE;
-      case "cluster" -> ClusterCommands.CLUSTER_USAGE;
+      case "profiles" -> ClusterCommands.PROFILES.usage();
+      case "cluster" -> ClusterCommands.CLUSTER.usage();
       case "demo" -> Demo.USAGE;
       case "bench" -> Bench.USAGE;
       case "embed-images" -> EmbedImages.USAGE;
       default -> USAGE;
     };
+  }
+
+  /**
+   * Every command line whose options are declared as {@link CommandLine} (all but {@code bench
+   * round}, whose options RoundBench still declares by hand), for the check that each option is
+   * declared once and documented in its usage.
+   */
+  static List<CommandLine> commandLines() {
+    List<CommandLine> all = new ArrayList<>(EdgeMain.commandLines());
+    all.addAll(
+        List.of(
+            Commands.INIT,
+            Commands.ROUND,
+            Commands.HISTORY,
+            SpecCommands.COMMAND,
+            SiteCommands.ADD,
+            SiteCommands.REVOKE,
+            SiteCommands.LIST,
+            RoundCommands.ROUND_READY,
+            RoundCommands.CURRENT_ROUND,
+            ReportCommands.EVALUATION_SET,
+            ReportCommands.EVALUATION_SHOW,
+            ReportCommands.REPORT,
+            ClusterCommands.PROFILES,
+            ClusterCommands.CLUSTER,
+            Synthesize.COMMAND,
+            EmbedImages.COMMAND,
+            Simulate.COMMAND,
+            ClusteredSimulation.COMMAND,
+            Demo.COMMAND,
+            Bench.CLUSTER,
+            Bench.ROBUST,
+            Bench.TRAIN));
+    return all;
   }
 }

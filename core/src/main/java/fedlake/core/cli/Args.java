@@ -1,6 +1,7 @@
 package fedlake.core.cli;
 
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -61,6 +62,11 @@ public final class Args {
                 + ")");
       }
     }
+  }
+
+  /** Parses {@code args} against {@code options}: the valued ones take a value, flags none. */
+  public static Args parse(String command, String[] args, Collection<Option> options) {
+    return new Args(command, args, Option.valued(options), Option.flags(options));
   }
 
   public List<String> positional() {

@@ -22,6 +22,11 @@ public record Option(String name, String value, String help) {
     return new Option(name, null, help);
   }
 
+  /** The same option with the help of one command (the name and value stay as declared). */
+  public Option withHelp(String text) {
+    return new Option(name, value, text);
+  }
+
   public boolean isFlag() {
     return value == null;
   }

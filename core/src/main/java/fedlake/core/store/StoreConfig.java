@@ -1,6 +1,7 @@
 package fedlake.core.store;
 
 import fedlake.core.cli.Args;
+import fedlake.core.cli.Option;
 import java.net.URI;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -51,14 +52,23 @@ public final class StoreConfig {
   public static final String SECRET_KEY = "fs.s3a.secret.key";
   public static final String SESSION_TOKEN = "fs.s3a.session.token";
 
-  /** Usage lines for the commands that take {@code --conf}. */
-  public static final String USAGE =
-      String.join(
-          "\n",
-          "  --conf KEY=VALUE       Hadoop setting for the store, repeatable, e.g. --conf fs.s3a.endpoint=http://127.0.0.1:9000",
-          "                         (environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, "
+  /** {@code --conf KEY=VALUE}, declared once for every command that reaches a store. */
+  public static final Option CONF =
+      Option.value(
+          OPTION,
+          "KEY=VALUE",
+          "Hadoop setting for the store, repeatable, e.g. --conf fs.s3a.endpoint=http://127.0.0.1:9000"
+              + " (environment: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION, "
               + ENDPOINT_VARIABLE
               + "; see docs/s3.md)");
+
+  /** {@code --store URI}, the federation's store; a command may give it its own help. */
+  public static final Option STORE =
+      Option.value(
+          "store", "URI", "the federation's store: a local folder or a URI (file:, s3a://...)");
+
+  /** The usage line of {@link #CONF}. */
+  public static final String USAGE = CONF.usage();
 
   private static final String SPARK_PREFIX = "spark.hadoop.";
   private static final Pattern KEY = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");

@@ -2,6 +2,7 @@ package fedlake.jobs.actions;
 
 import fedlake.core.InvalidInputException;
 import fedlake.core.cli.Args;
+import fedlake.core.cli.CommandLine;
 import fedlake.core.round.AuditStatus;
 import fedlake.core.round.UpdateValidator;
 import fedlake.core.store.ParquetFiles;
@@ -21,6 +22,7 @@ import fedlake.core.synth.TextSource;
 import fedlake.encoder.EncoderSettings;
 import fedlake.encoder.ImageFolders;
 import fedlake.jobs.cli.EmbedImages;
+import fedlake.jobs.cli.JobOptions;
 import fedlake.jobs.spark.Spark;
 import fedlake.jobs.spark.SparkStatisticsPooler;
 import fedlake.schema.ClassStatistics;
@@ -67,30 +69,53 @@ import scala.Tuple2;
 public final class Synthesize {
   public static final int PER_CLASS_DEFAULT = 100;
   public static final String IMAGES = "images";
-  public static final String USAGE =
-      String.join(
-          "\n",
-          "usage: fedlake synthesize --source text|site-stats|images --per-class M --seed S [options]",
-          "  --store URI           federation store: the table goes to ROOT/synthetic/NAME.parquet, and classes and",
-          "                        dimension are checked against its current model",
-          "  --name NAME           table name in the store (default SOURCE-mM-seedS)",
-          "  --out URI             write the table to this Parquet file instead",
-          "  --per-class M         rows per class (default " + PER_CLASS_DEFAULT + ")",
-          "  --seed S              seed; class c always draws from the stream of (S, c) (default 0)",
-          "  --skip-missing-classes  write the classes the source covers when some have none (default: error)",
-          "  --exists-ok           a table of that name made with the same source, settings and seed is kept (exit 0;",
-          "                        a retried task), not an error; one made otherwise still is",
-          "  text:       --text FILE (.npy classes x dim, or Parquet DatasetRow with label = class),",
-          "              --noise SIGMA (noise length against the unit text embedding, default "
-              + TextSource.NOISE_DEFAULT
-              + ")",
-          "  site-stats: --round R (pool the accepted updates of store round R) or --stats FILE (Parquet of",
-          "              ClassStatistics rows, pooled per class), [--classes C], [--shrinkage L] (covariance toward diagonal)",
-          "  images:     --images DIR (one sub-folder of .png/.jpg images per class; class ids by sorted folder name,",
-          "              or line i of --classnames FILE names the folder of class i), --model PATH_OR_URL (TorchScript",
-          "              or ONNX image encoder, see docs/images.md), [--batch-size N] [--image-size 224]",
-          "  --master M            Spark master (default local[*])",
-          StoreConfig.USAGE);
+  public static final CommandLine COMMAND =
+      CommandLine.of(
+              "synthesize",
+              "usage: fedlake synthesize --source text|site-stats|images --per-class M --seed S [options]")
+          .value(
+              "source",
+              "text|site-stats|images",
+              "where the class distributions come from (their options below)")
+          .with(
+              StoreConfig.STORE.withHelp(
+                  "federation store: the table goes to ROOT/synthetic/NAME.parquet, and classes and"
+                      + " dimension are checked against its current model"))
+          .value("name", "NAME", "table name in the store (default SOURCE-mM-seedS)")
+          .value("out", "URI", "write the table to this Parquet file instead")
+          .value("per-class", "M", "rows per class (default " + PER_CLASS_DEFAULT + ")")
+          .value("seed", "S", "seed; class c always draws from the stream of (S, c) (default 0)")
+          .flag(
+              "skip-missing-classes",
+              "write the classes the source covers when some have none (default: error)")
+          .flag(
+              "exists-ok",
+              "a table of that name made with the same source, settings and seed is kept (exit 0;"
+                  + " a retried task), not an error; one made otherwise still is")
+          .text("  text:")
+          .value("text", "FILE", ".npy classes x dim, or Parquet DatasetRow with label = class")
+          .value(
+              "noise",
+              "SIGMA",
+              "noise length against the unit text embedding (default "
+                  + TextSource.NOISE_DEFAULT
+                  + ")")
+          .text("  site-stats: --round R or --stats FILE")
+          .value("round", "R", "pool the accepted updates of store round R")
+          .value("stats", "FILE", "Parquet of ClassStatistics rows, pooled per class")
+          .value("classes", "C", "number of classes (checked against the source)")
+          .value("shrinkage", "L", "covariance toward diagonal (default 0)")
+          .text("  images:")
+          .value(
+              "images",
+              "DIR",
+              "one sub-folder of .png/.jpg images per class; class ids by sorted folder name, or line"
+                  + " i of --classnames FILE names the folder of class i")
+          .with(EmbedImages.CLASSNAMES)
+          .with(EmbedImages.ENCODER)
+          .with(JobOptions.MASTER, StoreConfig.CONF);
+
+  public static final String USAGE = COMMAND.usage();
 
   private final SparkSession spark;
   private final Store store;
@@ -565,32 +590,7 @@ public final class Synthesize {
   // ---- command line ---------------------------------------------------------------------------
 
   public static int run(String[] argv, PrintStream out) {
-    Args args =
-        new Args(
-            "synthesize",
-            argv,
-            Set.of(
-                "store",
-                "source",
-                "per-class",
-                "seed",
-                "name",
-                "out",
-                "text",
-                "noise",
-                "round",
-                "stats",
-                "classes",
-                "shrinkage",
-                "images",
-                "model",
-                "classnames",
-                "batch-size",
-                "image-size",
-                "engine",
-                "master",
-                StoreConfig.OPTION),
-            Set.of("skip-missing-classes", "exists-ok"));
+    Args args = COMMAND.parse(argv);
     String sourceName = args.required("source");
     StoreConfig storeConfig = StoreConfig.of(args);
     if (!args.has("store") && !args.has("out")) {

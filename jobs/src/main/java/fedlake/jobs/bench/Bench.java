@@ -1,5 +1,6 @@
 package fedlake.jobs.bench;
 
+import fedlake.core.cli.CommandLine;
 import java.io.PrintStream;
 import java.util.Arrays;
 
@@ -15,7 +16,13 @@ public final class Bench {
           + "\n"
           + TrainBench.USAGE
           + "\n"
-          + "usage: fedlake bench cluster [--profiles 100000] [--reference 10000] [--algorithm kmeans] [--k auto|K]";
+          + ClusterBench.COMMAND.usage();
+
+  /** The command lines of the benchmarks that declare their options as such. */
+  public static final CommandLine CLUSTER = ClusterBench.COMMAND;
+
+  public static final CommandLine ROBUST = RobustBench.COMMAND;
+  public static final CommandLine TRAIN = TrainBench.COMMAND;
 
   private Bench() {}
 

@@ -1,6 +1,7 @@
 package fedlake.jobs.bench;
 
 import fedlake.core.cli.Args;
+import fedlake.core.cli.CommandLine;
 import fedlake.core.store.Store;
 import fedlake.jobs.actions.ClusterJob;
 import fedlake.jobs.spark.Spark;
@@ -9,7 +10,6 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.util.Locale;
-import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
 
@@ -19,24 +19,24 @@ import org.apache.spark.sql.SparkSession;
  * same run; prints the ratios. Asserts nothing.
  */
 public final class ClusterBench {
+  static final CommandLine COMMAND =
+      CommandLine.of(
+              "bench cluster",
+              "usage: fedlake bench cluster [--profiles 100000] [--reference 10000] [--algorithm kmeans] [--k auto|K]")
+          .value("profiles", "N", "seeded profiles of the measured run (default 100000)")
+          .value("reference", "N", "profiles of the reference run (default 10000)")
+          .value("algorithm", "A", "kmeans (default), bisecting or gmm")
+          .value("k", "K", "number of clusters, or auto (default)")
+          .value("k-range", "MIN..MAX", "range for --k auto (default 2..8)")
+          .value("groups", "G", "true groups the profiles are drawn from (default 5)")
+          .value("classes", "C", "classes of the profiles' label histograms (default 100)")
+          .value("projection-dim", "P", "projected values a profile (default 128)")
+          .with(fedlake.jobs.cli.JobOptions.MASTER);
+
   private ClusterBench() {}
 
   static int run(String[] argv, PrintStream out) {
-    Args args =
-        new Args(
-            "bench cluster",
-            argv,
-            Set.of(
-                "profiles",
-                "reference",
-                "algorithm",
-                "k",
-                "k-range",
-                "groups",
-                "classes",
-                "projection-dim",
-                "master"),
-            Set.of());
+    Args args = COMMAND.parse(argv);
     int profiles = args.integer("profiles", 100_000);
     int reference = args.integer("reference", 10_000);
     int groups = args.integer("groups", 5);

@@ -1,6 +1,7 @@
 package fedlake.jobs.bench;
 
 import fedlake.core.cli.Args;
+import fedlake.core.cli.CommandLine;
 import fedlake.core.model.Head;
 import fedlake.core.model.Models;
 import fedlake.core.strategy.Aggregate;
@@ -16,7 +17,6 @@ import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
 
 /**
  * {@code fedlake bench robust}: a robust rule over K in-memory updates of P parameters (the round
@@ -25,18 +25,22 @@ import java.util.Set;
  * floats in double. Checks the result against a straightforward reference (sort every coordinate).
  */
 public final class RobustBench {
-  public static final String USAGE =
-      "usage: fedlake bench robust [--updates 100] [--parameters 1000000] [--rule trimmed-mean] [--attacker-fraction 0.2] [--repeats 5]";
+  static final CommandLine COMMAND =
+      CommandLine.of(
+              "bench robust",
+              "usage: fedlake bench robust [--updates 100] [--parameters 1000000] [--rule trimmed-mean] [--attacker-fraction 0.2] [--repeats 5]")
+          .value("updates", "K", "in-memory updates (default 100)")
+          .value("parameters", "P", "parameters an update (default 1000000)")
+          .value("rule", "RULE", "the robust rule (default trimmed-mean)")
+          .value("attacker-fraction", "F", "the rule's assumed share of attackers (default 0.2)")
+          .value("repeats", "N", "timed runs; the best counts (default 5)");
+
+  public static final String USAGE = COMMAND.usage();
 
   private RobustBench() {}
 
   public static int run(String[] argv, PrintStream out) {
-    Args args =
-        new Args(
-            "bench robust",
-            argv,
-            Set.of("updates", "parameters", "rule", "attacker-fraction", "repeats"),
-            Set.of());
+    Args args = COMMAND.parse(argv);
     int k = args.integer("updates", 100);
     int p = args.integer("parameters", 1_000_000);
     RobustSettings.Rule rule = RobustSettings.Rule.of(args.string("rule", "trimmed-mean"));

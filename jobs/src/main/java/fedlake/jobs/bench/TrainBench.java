@@ -1,6 +1,7 @@
 package fedlake.jobs.bench;
 
 import fedlake.core.cli.Args;
+import fedlake.core.cli.CommandLine;
 import fedlake.core.client.ClientAlgorithm;
 import fedlake.core.client.ClientSettings;
 import fedlake.core.client.HeadObjective;
@@ -22,7 +23,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Locale;
-import java.util.Set;
 import java.util.SplittableRandom;
 
 /**
@@ -32,17 +32,33 @@ import java.util.SplittableRandom;
  * SCAFFOLD, PROX) per epoch, to show that the objective/optimizer split keeps each of them fast.
  */
 public final class TrainBench {
-  public static final String USAGE =
-      String.join(
-          "\n",
-          "usage: fedlake bench train [--data DIR] [--epochs 10] [--batch-size 16] [--learning-rate 0.3] [--repeats 3]",
-          "  --data DIR   folder with train_X.npy and train_y.npy (default "
-              + TrainBench.DATA_DEFAULT
-              + ")",
-          "  --repeats R  timed repetitions after one warm-up; the best counts (default 3)",
-          "  --python P   python with numpy for the reference (default python3); 'none' skips it",
-          "  --numpy-threads T  BLAS threads of the reference (default 1, as the edge runner trains on one thread; 'inherit' leaves",
-          "               OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and MKL_NUM_THREADS as they are)");
+  static final CommandLine COMMAND =
+      CommandLine.of(
+              "bench train",
+              "usage: fedlake bench train [--data DIR] [--epochs 10] [--batch-size 16] [--learning-rate 0.3] [--repeats 3]")
+          .value(
+              "data",
+              "DIR",
+              "folder with train_X.npy and train_y.npy (default " + TrainBench.DATA_DEFAULT + ")")
+          .value("epochs", "E", "local epochs (default 10)")
+          .value("batch-size", "B", "examples per step (default 16)")
+          .value(
+              "learning-rate",
+              "LR",
+              "SGD step size (default " + TrainSettings.LEARNING_RATE_DEFAULT + ")")
+          .value("repeats", "R", "timed repetitions after one warm-up; the best counts (default 3)")
+          .value(
+              "python",
+              "P",
+              "python with numpy for the reference (default python3); 'none' skips it")
+          .value(
+              "numpy-threads",
+              "T",
+              "BLAS threads of the reference (default 1, as the edge runner trains on one thread;"
+                  + " 'inherit' leaves OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and MKL_NUM_THREADS as"
+                  + " they are)");
+
+  public static final String USAGE = COMMAND.usage();
   static final String DATA_DEFAULT = "/work/shared/data/clip-vitb32-dev/caltech101";
 
   private TrainBench() {}
@@ -57,19 +73,7 @@ public final class TrainBench {
   public static int run(String[] argv, PrintStream out) {
     Args args;
     try {
-      args =
-          new Args(
-              "bench train",
-              argv,
-              Set.of(
-                  "data",
-                  "epochs",
-                  "batch-size",
-                  "learning-rate",
-                  "repeats",
-                  "python",
-                  "numpy-threads"),
-              Set.of());
+      args = COMMAND.parse(argv);
     } catch (IllegalArgumentException e) {
       out.println(e.getMessage());
       out.println(USAGE);

@@ -2,6 +2,7 @@ package fedlake.jobs.cli;
 
 import fedlake.core.InvalidInputException;
 import fedlake.core.cli.Args;
+import fedlake.core.cli.Option;
 import fedlake.core.data.Dataset;
 import fedlake.core.data.DatasetFiles;
 import fedlake.core.init.Federation;
@@ -12,7 +13,7 @@ import fedlake.core.store.ParquetFiles;
 import fedlake.core.synth.Bootstraps;
 import fedlake.core.synth.SyntheticTable;
 import fedlake.core.synth.TextEmbeddings;
-import java.util.Set;
+import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 
 /**
@@ -20,17 +21,23 @@ import org.apache.hadoop.conf.Configuration;
  * [--cache-alpha A] [--cache-beta B]}.
  */
 public final class CacheInit {
-  static final Set<String> OPTIONS = Set.of("model", "keys", "text", "cache-alpha", "cache-beta");
-  public static final String USAGE =
-      String.join(
-          "\n",
-          "  --model head|cache    model kind (default head); cache: a Tip-Adapter cache model",
-          "  --keys PATH           cache keys with their labels: .parquet (DatasetRow), a folder with X.npy + y.npy, or NAME_X.npy",
-          "  --text FILE           classes x dim .npy of class text embeddings: the cache's zero-shot head part (default zeros)",
-          "  --cache-alpha A       weight of the cache logits (default 16 / keys per class, times logit-scale / 100 with --text)",
-          "  --cache-beta B        sharpness of the key affinities (default "
-              + CacheModel.BETA_DEFAULT
-              + ")");
+  /** The cache-model options of init ({@code --text}, shared with the bootstrap, is init's). */
+  static final List<Option> OPTIONS =
+      List.of(
+          Option.value(
+              "model", "head|cache", "model kind (default head); cache: a Tip-Adapter cache model"),
+          Option.value(
+              "keys",
+              "PATH",
+              "cache keys with their labels: .parquet (DatasetRow), a folder with X.npy + y.npy, or NAME_X.npy"),
+          Option.value(
+              "cache-alpha",
+              "A",
+              "weight of the cache logits (default 16 / keys per class, times logit-scale / 100 with --text)"),
+          Option.value(
+              "cache-beta",
+              "B",
+              "sharpness of the key affinities (default " + CacheModel.BETA_DEFAULT + ")"));
 
   private CacheInit() {}
 

@@ -1,6 +1,8 @@
 package fedlake.jobs.cli;
 
 import fedlake.core.cli.Args;
+import fedlake.core.cli.CommandLine;
+import fedlake.core.cli.Option;
 import fedlake.core.cluster.Assigner;
 import fedlake.core.cluster.ClusterEvents;
 import fedlake.core.cluster.ProfileFeatures;
@@ -12,71 +14,111 @@ import fedlake.jobs.actions.ClusterJob;
 import fedlake.jobs.actions.ProfilesJob;
 import fedlake.jobs.spark.Spark;
 import java.io.PrintStream;
-import java.util.Set;
 import org.apache.spark.sql.SparkSession;
 
 /**
  * {@code fedlake profiles} and {@code fedlake cluster}: the clustering jobs from the command line.
  */
 public final class ClusterCommands {
-  public static final String PROFILES_USAGE =
-      String.join(
-          "\n",
-          "usage: fedlake profiles --store URI [--round R] [--projection-dim P] [--projection-seed S] [--max-abs-value V] [--master M]",
-          "  builds one profile per site from the round's valid updates into ROOT/profiles/round=R/ (default: the current round)",
-          "  --projection-dim P     length of the projected update direction (default "
-              + RandomProjection.DIMENSION_DEFAULT
-              + ")",
-          StoreConfig.USAGE);
-  public static final String CLUSTER_USAGE =
-      String.join(
-          "\n",
-          "usage: fedlake cluster --store URI [--round R] [--algorithm kmeans|bisecting|gmm] [--k auto|K] [--k-range 2..8] [--min-size N]",
-          "  clusters the round's profiles (default: the latest profiled round) and writes ROOT/assignments/round-R.parquet",
-          "  and ROOT/cluster-history/round-R.parquet; run it after 'profiles' and before 'round'",
-          "  --algorithm A          Spark MLlib algorithm (default kmeans)",
-          "  --k K                  number of clusters, or auto (default) to choose by silhouette over --k-range",
-          "  --k-range MIN..MAX     (default "
+  public static final CommandLine PROFILES =
+      CommandLine.of(
+              "profiles",
+              "usage: fedlake profiles --store URI [--round R] [--projection-dim P] [--projection-seed S] [--max-abs-value V] [--master M]",
+              "  builds one profile per site from the round's valid updates into ROOT/profiles/round=R/ (default: the current round)")
+          .with(StoreConfig.STORE)
+          .value("round", "R", "the round whose updates to profile (default: the current round)")
+          .value(
+              "projection-dim",
+              "P",
+              "length of the projected update direction (default "
+                  + RandomProjection.DIMENSION_DEFAULT
+                  + ")")
+          .value(
+              "projection-seed",
+              "S",
+              "seed of the random projection (default " + RandomProjection.SEED_DEFAULT + ")")
+          .value(
+              "max-abs-value",
+              "V",
+              "updates with a larger absolute value are rejected (default "
+                  + UpdateValidator.MAX_ABS_VALUE_DEFAULT
+                  + ")")
+          .with(JobOptions.MASTER, StoreConfig.CONF);
+
+  /** {@code --algorithm}, shared with the clustered simulation. */
+  public static final Option ALGORITHM =
+      Option.value("algorithm", "A", "Spark MLlib algorithm: kmeans (default), bisecting or gmm");
+
+  public static final Option K_RANGE =
+      Option.value(
+          "k-range",
+          "MIN..MAX",
+          "range of k to choose from by silhouette (default "
               + ClusterJob.K_MIN_DEFAULT
               + ".."
               + ClusterJob.K_MAX_DEFAULT
-              + ")",
-          "  --min-size N           clusters with fewer sites are dissolved into the nearest other (default "
+              + ")");
+  public static final Option MIN_SIZE =
+      Option.value(
+          "min-size",
+          "N",
+          "clusters with fewer sites are dissolved into the nearest other (default "
               + ClusterJob.MIN_SIZE_DEFAULT
-              + ")",
-          "  --weights H,D,P,E[,C]  weights of label histogram, update direction, position, embedding mean, centroid (default 1,1,1,1,2)",
-          "  --choice-margin M      a site's own lowest-loss choice wins within (1 + M) x its nearest distance (default "
-              + Assigner.CHOICE_MARGIN_DEFAULT
-              + ")",
-          "  --separable-silhouette S   silhouette from which one cluster for all counts as a collapse (default "
-              + ClusterEvents.SEPARABLE_SILHOUETTE_DEFAULT
-              + ")",
-          "  --k-change-margin M    keep the previous assignment (warm-started on this round's profiles) unless a fresh",
-          "                         fit's silhouette is higher by M or more (default "
-              + ClusterJob.K_CHANGE_MARGIN_DEFAULT
-              + ")",
-          "  --restarts N           k-means runs from N seeds and keeps the lowest cost (default "
-              + ClusterJob.RESTARTS_DEFAULT
-              + ")",
-          "  --seed S               seed of the algorithm (default 0)",
-          StoreConfig.USAGE);
+              + ")");
+  public static final Option WEIGHTS =
+      Option.value(
+          "weights",
+          "H,D,P,E[,C]",
+          "weights of label histogram, update direction, position, embedding mean, centroid (default "
+              + ProfileFeatures.WEIGHTS_DEFAULT
+              + ")");
+
+  public static final CommandLine CLUSTER =
+      CommandLine.of(
+              "cluster",
+              "usage: fedlake cluster --store URI [--round R] [--algorithm kmeans|bisecting|gmm] [--k auto|K] [--k-range 2..8] [--min-size N]",
+              "  clusters the round's profiles (default: the latest profiled round) and writes ROOT/assignments/round-R.parquet",
+              "  and ROOT/cluster-history/round-R.parquet; run it after 'profiles' and before 'round'")
+          .with(StoreConfig.STORE)
+          .value("round", "R", "the profiled round to cluster (default: the latest profiled round)")
+          .with(ALGORITHM)
+          .value(
+              "k",
+              "K",
+              "number of clusters, or auto (default) to choose by silhouette over --k-range")
+          .with(K_RANGE, MIN_SIZE, WEIGHTS)
+          .value(
+              "choice-margin",
+              "M",
+              "a site's own lowest-loss choice wins within (1 + M) x its nearest distance (default "
+                  + Assigner.CHOICE_MARGIN_DEFAULT
+                  + ")")
+          .value(
+              "separable-silhouette",
+              "S",
+              "silhouette from which one cluster for all counts as a collapse (default "
+                  + ClusterEvents.SEPARABLE_SILHOUETTE_DEFAULT
+                  + ")")
+          .value(
+              "k-change-margin",
+              "M",
+              "keep the previous assignment (warm-started on this round's profiles) unless a fresh"
+                  + " fit's silhouette is higher by M or more (default "
+                  + ClusterJob.K_CHANGE_MARGIN_DEFAULT
+                  + ")")
+          .value(
+              "restarts",
+              "N",
+              "k-means runs from N seeds and keeps the lowest cost (default "
+                  + ClusterJob.RESTARTS_DEFAULT
+                  + ")")
+          .value("seed", "S", "seed of the algorithm (default 0)")
+          .with(JobOptions.MASTER, StoreConfig.CONF);
 
   private ClusterCommands() {}
 
   public static int profiles(String[] argv, PrintStream out) {
-    Args args =
-        new Args(
-            "profiles",
-            argv,
-            Set.of(
-                "store",
-                "round",
-                "projection-dim",
-                "projection-seed",
-                "max-abs-value",
-                "master",
-                StoreConfig.OPTION),
-            Set.of());
+    Args args = PROFILES.parse(argv);
     String uri = args.required("store");
     StoreConfig storeConfig = StoreConfig.of(args);
     SparkSession spark = Spark.session("fedlake-profiles", args.string("master", null));
@@ -107,26 +149,7 @@ public final class ClusterCommands {
   }
 
   public static int cluster(String[] argv, PrintStream out) {
-    Args args =
-        new Args(
-            "cluster",
-            argv,
-            Set.of(
-                "store",
-                "round",
-                "algorithm",
-                "k",
-                "k-range",
-                "min-size",
-                "weights",
-                "choice-margin",
-                "separable-silhouette",
-                "k-change-margin",
-                "restarts",
-                "seed",
-                "master",
-                StoreConfig.OPTION),
-            Set.of());
+    Args args = CLUSTER.parse(argv);
     String uri = args.required("store");
     StoreConfig storeConfig = StoreConfig.of(args);
     ClusterJob.Result result;

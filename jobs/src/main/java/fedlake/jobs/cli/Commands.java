@@ -1,6 +1,7 @@
 package fedlake.jobs.cli;
 
 import fedlake.core.cli.Args;
+import fedlake.core.cli.CommandLine;
 import fedlake.core.init.Federation;
 import fedlake.core.round.AuditStatus;
 import fedlake.core.round.RoundJob;
@@ -16,25 +17,10 @@ import fedlake.schema.UpdateAudit;
 import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
 import org.apache.spark.sql.SparkSession;
 
 /** The server-side commands that need no simulation: init, round, history. */
 public final class Commands {
-  public static final String INIT_BOOTSTRAP_USAGE =
-      String.join(
-          "\n",
-          "  --bootstrap zero-shot --text FILE [--zero-shot-scale 100]   round-0 head from class text embeddings",
-          "  --bootstrap synthetic --synthetic TABLE [--seed S]         round-0 head trained on a synthetic table",
-          "                        (a Parquet file or the NAME of ROOT/synthetic/NAME.parquet); --dim and --classes optional");
-  public static final String ROUND_CALIBRATION_USAGE =
-      String.join(
-          "\n",
-          "  --calibrate           CCVR: re-fit the aggregated head on virtual features sampled from the pooled class statistics",
-          "                        of the accepted updates; --calibration-per-class M, --calibration-epochs E,",
-          "                        --calibration-learning-rate LR, --calibration-batch-size B, --calibration-shrinkage S,",
-          "                        --calibrate-from-scratch, --seed S, --probe PATH (labelled data: accuracy before/after in history)");
-
   /**
    * init flag: a store already initialised by the same command line (recorded in spec version 1) is
    * left as it is, exit 0, so that a retried task succeeds; any other existing federation is still
@@ -42,29 +28,81 @@ public final class Commands {
    */
   static final String EXISTS_OK = "exists-ok";
 
+  /** {@code fedlake init}. */
+  public static final CommandLine INIT =
+      CommandLine.of(
+              "init",
+              "usage: fedlake init --store URI --dim D --classes C [--clusters K] [--logit-scale S] [--sites a,b,c] [--conf KEY=VALUE]")
+          .with(StoreConfig.STORE)
+          .value("dim", "D", "embedding dimension of the model")
+          .value("classes", "C", "number of classes")
+          .value("clusters", "K", "models, one per cluster of sites (default 1)")
+          .value(
+              "logit-scale",
+              "S",
+              "logits = S * W x + b (default "
+                  + fedlake.core.model.Models.DEFAULT_LOGIT_SCALE
+                  + ")")
+          .value(
+              "sites",
+              "a,b,c",
+              "only these sites may upload (the registry ROOT/_sites); without it any site may")
+          .flag(
+              EXISTS_OK,
+              "a store initialised by this same command line is left as it is (exit 0: a retried task)")
+          .text("  spec options: what sites do and how the round aggregates")
+          .with(SpecCommands.all())
+          .text(
+              "  round-0 head: --bootstrap zero-shot --text FILE [--zero-shot-scale 100], or"
+                  + " --bootstrap synthetic --synthetic TABLE [--seed S]")
+          .with(Preparation.INIT_OPTIONS)
+          .with(
+              Preparation.TEXT.withHelp(
+                  "class text embeddings (.npy classes x dim, or Parquet DatasetRow with label ="
+                      + " class): the zero-shot head of --bootstrap zero-shot, or with --model cache"
+                      + " the cache's zero-shot head part (default zeros)"))
+          .text(
+              "  a cache model: --model cache --keys PATH [--text FILE] [--cache-alpha A] [--cache-beta B]")
+          .with(CacheInit.OPTIONS)
+          .with(StoreConfig.CONF);
+
+  /** {@code fedlake round}; {@code --deploy-mode} and {@code --outcome} are ClusterSubmit's. */
+  public static final CommandLine ROUND =
+      CommandLine.of(
+              "round",
+              "usage: fedlake round --store URI [--round R] [--master M] [--conf KEY=VALUE]   (strategy and limits: fedlake spec)",
+              "       [--deploy-mode cluster]   with --master spark://HOST:PORT: the driver runs on a worker; exits with its code",
+              "       [--outcome URI]   also write the exit code to this file (docs/cluster.md)")
+          .with(StoreConfig.STORE)
+          .value("round", "R", "round to aggregate (default: the current round)")
+          .with(JobOptions.MASTER)
+          .with(
+              Preparation.CALIBRATE.withHelp(
+                  "CCVR: re-fit the aggregated head on virtual features sampled from the pooled"
+                      + " class statistics of the accepted updates"))
+          .with(Preparation.CALIBRATION)
+          .value("seed", "S", "seed of the virtual features of --calibrate (default 0)")
+          .value(
+              "probe",
+              "PATH",
+              "labelled data for --calibrate: its accuracy before and after calibration goes into history")
+          .with(StoreConfig.CONF);
+
+  /** {@code fedlake history}. */
+  public static final CommandLine HISTORY =
+      CommandLine.of(
+              "history", "usage: fedlake history --store URI [--audit ROUND] [--conf KEY=VALUE]")
+          .with(StoreConfig.STORE)
+          .value(
+              "audit",
+              "ROUND",
+              "also print that round's audit: every update file with its status and reason")
+          .with(StoreConfig.CONF);
+
   private Commands() {}
 
   public static int init(String[] argv, PrintStream out) {
-    Args args =
-        new Args(
-            "init",
-            argv,
-            Preparation.union(
-                Preparation.union(
-                    Preparation.union(
-                        Set.of(
-                            "store",
-                            "dim",
-                            "classes",
-                            "clusters",
-                            "logit-scale",
-                            "sites",
-                            StoreConfig.OPTION),
-                        Preparation.INIT_OPTIONS),
-                    CacheInit.OPTIONS),
-                fedlake.core.cli.Option.valued(SpecCommands.all())),
-            Preparation.union(
-                fedlake.core.cli.Option.flags(SpecCommands.all()), Set.of(EXISTS_OK)));
+    Args args = INIT.parse(argv);
     Store store = Store.open(args.required("store"), StoreConfig.of(args).hadoop());
     String change = "init " + String.join(" ", argv);
     if (args.flag(EXISTS_OK) && store.latest().isPresent()) {
@@ -126,13 +164,7 @@ public final class Commands {
   }
 
   public static int round(String[] argv, PrintStream out) {
-    Args args =
-        new Args(
-            "round",
-            argv,
-            Preparation.union(
-                Set.of("store", "round", "master", StoreConfig.OPTION), Preparation.ROUND_OPTIONS),
-            Preparation.ROUND_FLAGS);
+    Args args = ROUND.parse(argv);
     Preparation calibration = Preparation.calibrationFromArgs("round", args);
     String uri = args.required("store");
     StoreConfig storeConfig = StoreConfig.of(args);
@@ -192,7 +224,7 @@ public final class Commands {
   }
 
   public static int history(String[] argv, PrintStream out) {
-    Args args = new Args("history", argv, Set.of("store", "audit", StoreConfig.OPTION), Set.of());
+    Args args = HISTORY.parse(argv);
     Store store = Store.open(args.required("store"), StoreConfig.of(args).hadoop());
     List<RoundHistory> rows = store.readHistory();
     if (rows.isEmpty() && store.latest().isEmpty()) {

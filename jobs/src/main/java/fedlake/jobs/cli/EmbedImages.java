@@ -2,6 +2,8 @@ package fedlake.jobs.cli;
 
 import fedlake.core.InvalidInputException;
 import fedlake.core.cli.Args;
+import fedlake.core.cli.CommandLine;
+import fedlake.core.cli.Option;
 import fedlake.core.store.ParquetFiles;
 import fedlake.core.store.StoreConfig;
 import fedlake.encoder.ClipPreprocessor;
@@ -16,7 +18,6 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -32,51 +33,65 @@ import org.apache.spark.sql.SparkSession;
  * --overwrite} is given.
  */
 public final class EmbedImages {
-  public static final String USAGE =
-      String.join(
-          "\n",
-          "usage: fedlake embed-images --images DIR --model PATH_OR_URL --out FILE.parquet [options]",
-          "  --images DIR          one sub-folder of .png/.jpg/.jpeg images per class (path or URI, e.g. s3a://...)",
-          "  --model PATH_OR_URL   image encoder: TorchScript .pt (PyTorch engine) or .onnx; local path, file:, http(s):,",
-          "                        or a Hadoop URI (s3a://, hdfs://), downloaded once per host (see docs/images.md)",
-          "  --out FILE.parquet    output file (path or URI); refused if it exists, unless --overwrite",
-          "  --per-class M         exactly M rows per class, small classes cycling through their images (default: one row per image)",
-          "  --seed S              seed of the per-class order (default 0)",
-          "  --classnames FILE     class names, line i naming class i; folders match a name or a class id",
-          "                        (default: numbered folders keep their number, otherwise sorted folder names get 0, 1, ...)",
-          "  --batch-size B        images per forward pass (default "
-              + EncoderSettings.BATCH_SIZE_DEFAULT
-              + ")",
-          "  --image-size S        side of the square model input (default "
-              + ClipPreprocessor.DEFAULT_SIZE
-              + ")",
-          "  --engine E            PyTorch or OnnxRuntime (default: from the model file's extension)",
-          "  --partitions P        Spark tasks (default: twice the default parallelism)",
-          "  --overwrite           replace an existing output file",
-          "  --master M            Spark master (default local[*])",
-          StoreConfig.USAGE);
+  /**
+   * The image encoder's options ({@link #encoder}), shared with {@code synthesize --source images}.
+   */
+  public static final List<Option> ENCODER =
+      List.of(
+          Option.value(
+              "model",
+              "PATH_OR_URL",
+              "image encoder: TorchScript .pt (PyTorch engine) or .onnx; local path, file:, http(s):,"
+                  + " or a Hadoop URI (s3a://, hdfs://), downloaded once per host (see docs/images.md)"),
+          Option.value(
+              "batch-size",
+              "B",
+              "images per forward pass (default " + EncoderSettings.BATCH_SIZE_DEFAULT + ")"),
+          Option.value(
+              "image-size",
+              "S",
+              "side of the square model input (default " + ClipPreprocessor.DEFAULT_SIZE + ")"),
+          Option.value(
+              "engine", "E", "PyTorch or OnnxRuntime (default: from the model file's extension)"));
+
+  /** {@code --classnames FILE}, shared with {@code synthesize --source images}. */
+  public static final Option CLASSNAMES =
+      Option.value(
+          "classnames",
+          "FILE",
+          "class names, line i naming class i; folders match a name or a class id (default:"
+              + " numbered folders keep their number, otherwise sorted folder names get 0, 1, ...)");
+
+  public static final CommandLine COMMAND =
+      CommandLine.of(
+              "embed-images",
+              "usage: fedlake embed-images --images DIR --model PATH_OR_URL --out FILE.parquet [options]")
+          .value(
+              "images",
+              "DIR",
+              "one sub-folder of .png/.jpg/.jpeg images per class (path or URI, e.g. s3a://...)")
+          .with(ENCODER.get(0))
+          .value(
+              "out",
+              "FILE.parquet",
+              "output file (path or URI); refused if it exists, unless --overwrite")
+          .value(
+              "per-class",
+              "M",
+              "exactly M rows per class, small classes cycling through their images (default: one row per image)")
+          .value("seed", "S", "seed of the per-class order (default 0)")
+          .with(CLASSNAMES)
+          .with(ENCODER.subList(1, ENCODER.size()))
+          .value("partitions", "P", "Spark tasks (default: twice the default parallelism)")
+          .flag("overwrite", "replace an existing output file")
+          .with(JobOptions.MASTER, StoreConfig.CONF);
+
+  public static final String USAGE = COMMAND.usage();
 
   private EmbedImages() {}
 
   public static int run(String[] argv, PrintStream out) {
-    Args args =
-        new Args(
-            "embed-images",
-            argv,
-            Set.of(
-                "images",
-                "model",
-                "out",
-                "per-class",
-                "seed",
-                "classnames",
-                "batch-size",
-                "image-size",
-                "engine",
-                "partitions",
-                "master",
-                StoreConfig.OPTION),
-            Set.of("overwrite"));
+    Args args = COMMAND.parse(argv);
     String images = args.required("images");
     String model = args.required("model");
     String output = args.required("out");

@@ -2,6 +2,7 @@ package fedlake.jobs.cli;
 
 import fedlake.core.InvalidInputException;
 import fedlake.core.cli.Args;
+import fedlake.core.cli.Option;
 import fedlake.core.data.Dataset;
 import fedlake.core.init.Federation;
 import fedlake.core.model.Head;
@@ -13,7 +14,8 @@ import fedlake.core.synth.SyntheticTable;
 import fedlake.core.synth.TextEmbeddings;
 import fedlake.core.synth.TextSource;
 import fedlake.jobs.actions.Synthesize;
-import java.util.HashSet;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.function.Consumer;
 import org.apache.hadoop.conf.Configuration;
@@ -26,52 +28,88 @@ import org.apache.spark.sql.SparkSession;
 public final class Preparation {
   public static final String NONE = "none";
   public static final String CACHE = "cache";
-  public static final Set<String> OPTIONS =
-      Set.of(
-          "bootstrap",
+
+  /** {@code --text FILE}; init and simulate give it their own help (it also feeds a cache). */
+  public static final Option TEXT =
+      Option.value(
           "text",
-          "synthetic-per-class",
-          "site-stats-spread",
-          "site-stats-min-count",
-          "calibration-per-class",
-          "calibration-epochs",
-          "calibration-learning-rate",
-          "calibration-batch-size",
-          "calibration-shrinkage",
+          "FILE",
+          "class text embeddings (.npy classes x dim, or Parquet DatasetRow with label = class)");
+
+  /** {@code --zero-shot-scale S}: the logit scale of the zero-shot head. */
+  static final Option ZERO_SHOT_SCALE =
+      Option.value(
           "zero-shot-scale",
-          "text-noise");
-  public static final Set<String> FLAGS =
-      Set.of("calibrate", "site-stats", "calibrate-from-scratch");
-  public static final String USAGE =
-      String.join(
-          "\n",
-          "  --bootstrap B         round-0 model: none (zeros, default), zero-shot (from --text), synthetic (trained on a",
-          "                        synthetic table sampled around --text); a cache model: --model cache",
-          "  --text FILE           class text embeddings (.npy classes x dim, or Parquet DatasetRow with label = class)",
-          "  --synthetic-per-class M  rows per class of the synthetic bootstrap table (default "
-              + Synthesize.PER_CLASS_DEFAULT
-              + ");",
-          "                        --text-noise SIGMA its noise (default "
-              + TextSource.NOISE_DEFAULT
-              + "); --zero-shot-scale S (default "
-              + Bootstraps.ZERO_SHOT_SCALE_DEFAULT
-              + ")",
-          "  --site-stats          sites upload per-class statistics with their updates (opt-in; see docs/synthetic.md)",
-          "  --site-stats-spread S covariance (default) or variance; --site-stats-min-count K (default 1)",
-          "  --calibrate           CCVR: after aggregation re-fit the head on virtual features from the pooled statistics",
-          "                        (needs --site-stats); also --calibration-per-class M (default "
-              + Ccvr.PER_CLASS_DEFAULT
-              + "),",
-          "                        --calibration-epochs E ("
-              + Ccvr.EPOCHS_DEFAULT
-              + "), --calibration-learning-rate LR ("
-              + Ccvr.LEARNING_RATE_DEFAULT
-              + "), --calibration-batch-size B ("
-              + Ccvr.BATCH_SIZE_DEFAULT
-              + "),",
-          "                        --calibration-shrinkage S ("
-              + Ccvr.SHRINKAGE_DEFAULT
-              + "), --calibrate-from-scratch");
+          "S",
+          "logit scale of the zero-shot head (default " + Bootstraps.ZERO_SHOT_SCALE_DEFAULT + ")");
+
+  /** {@code --calibrate}; the round command gives it its own help. */
+  static final Option CALIBRATE =
+      Option.flag(
+          "calibrate",
+          "CCVR: after aggregation re-fit the head on virtual features from the pooled statistics"
+              + " (needs --site-stats)");
+
+  /** The settings of {@code --calibrate}, shared by simulate and round. */
+  static final List<Option> CALIBRATION =
+      List.of(
+          Option.value(
+              "calibration-per-class",
+              "M",
+              "virtual features per class (default " + Ccvr.PER_CLASS_DEFAULT + ")"),
+          Option.value(
+              "calibration-epochs",
+              "E",
+              "epochs of the re-fit (default " + Ccvr.EPOCHS_DEFAULT + ")"),
+          Option.value(
+              "calibration-learning-rate",
+              "LR",
+              "step size of the re-fit (default " + Ccvr.LEARNING_RATE_DEFAULT + ")"),
+          Option.value(
+              "calibration-batch-size",
+              "B",
+              "rows a step of the re-fit (default " + Ccvr.BATCH_SIZE_DEFAULT + ")"),
+          Option.value(
+              "calibration-shrinkage",
+              "S",
+              "shrinkage of the pooled covariances toward their diagonal (default "
+                  + Ccvr.SHRINKAGE_DEFAULT
+                  + ")"),
+          Option.flag("calibrate-from-scratch", "re-fit from zeros, not from the aggregated head"));
+
+  /** simulate's preparation options: the round-0 bootstrap, site statistics, calibration. */
+  public static final List<Option> OPTIONS = options();
+
+  private static List<Option> options() {
+    List<Option> options = new ArrayList<>();
+    options.add(
+        Option.value(
+            "bootstrap",
+            "B",
+            "round-0 model: none (zeros, default), zero-shot (from --text), synthetic (trained on a"
+                + " synthetic table sampled around --text); a cache model: --model cache"));
+    options.add(
+        Option.value(
+            "synthetic-per-class",
+            "M",
+            "rows per class of the synthetic bootstrap table (default "
+                + Synthesize.PER_CLASS_DEFAULT
+                + "); with --model cache: keys per class (default "
+                + Bootstraps.CACHE_KEYS_PER_CLASS_DEFAULT
+                + "), from the sites' pooled class statistics"));
+    options.add(
+        Option.value(
+            "text-noise",
+            "SIGMA",
+            "noise of the synthetic bootstrap table around --text (default "
+                + TextSource.NOISE_DEFAULT
+                + ")"));
+    options.add(ZERO_SHOT_SCALE);
+    options.addAll(fedlake.edge.EdgeMain.SITE_STATS);
+    options.add(CALIBRATE);
+    options.addAll(CALIBRATION);
+    return List.copyOf(options);
+  }
 
   private String bootstrap = NONE;
   private String text;
@@ -128,19 +166,6 @@ public final class Preparation {
     return p;
   }
 
-  /** The calibration options of the round command: {@code --calibrate}, {@code --calibration-*}. */
-  static final Set<String> ROUND_OPTIONS =
-      Set.of(
-          "calibration-per-class",
-          "calibration-epochs",
-          "calibration-learning-rate",
-          "calibration-batch-size",
-          "calibration-shrinkage",
-          "probe",
-          "seed");
-
-  static final Set<String> ROUND_FLAGS = Set.of("calibrate", "calibrate-from-scratch");
-
   static Preparation calibrationFromArgs(String command, Args args) {
     Preparation p = new Preparation();
     p.calibrate = args.flag("calibrate");
@@ -179,9 +204,21 @@ public final class Preparation {
     }
   }
 
-  /** Options of {@code init} that bootstrap the round-0 head. */
-  static final Set<String> INIT_OPTIONS =
-      Set.of("bootstrap", "text", "synthetic", "zero-shot-scale", "seed");
+  /** Options of {@code init} that bootstrap the round-0 head ({@code --text}: see init). */
+  static final List<Option> INIT_OPTIONS =
+      List.of(
+          Option.value(
+              "bootstrap",
+              "B",
+              "round-0 head: zero-shot (from class text embeddings, --text), synthetic (trained on"
+                  + " --synthetic TABLE) or none (zeros, default); a cache model: --model cache"),
+          ZERO_SHOT_SCALE,
+          Option.value(
+              "synthetic",
+              "TABLE",
+              "--bootstrap synthetic: a Parquet file or the NAME of ROOT/synthetic/NAME.parquet;"
+                  + " --dim and --classes optional"),
+          Option.value("seed", "S", "seed of --bootstrap synthetic's training (default 0)"));
 
   /**
    * {@code init --bootstrap zero-shot --text FILE} or {@code --bootstrap synthetic --synthetic
@@ -339,11 +376,5 @@ public final class Preparation {
         .fromScratch(calibrateFromScratch)
         .seed(seed)
         .probe(probe);
-  }
-
-  public static Set<String> union(Set<String> a, Set<String> b) {
-    Set<String> all = new HashSet<>(a);
-    all.addAll(b);
-    return all;
   }
 }

@@ -1,6 +1,7 @@
 package fedlake.jobs.cli;
 
 import fedlake.core.cli.Args;
+import fedlake.core.cli.CommandLine;
 import fedlake.core.data.Dataset;
 import fedlake.core.data.DatasetFiles;
 import fedlake.core.round.Evaluation;
@@ -17,7 +18,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
-import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 
@@ -26,29 +26,42 @@ import org.apache.hadoop.fs.FileSystem;
  * and {@code report} (the HTML round report). See docs/report.md.
  */
 public final class ReportCommands {
+  public static final CommandLine EVALUATION_SET =
+      CommandLine.of(
+              "evaluation set",
+              "usage: fedlake evaluation set --store URI --data PATH [--conf KEY=VALUE]",
+              "  registers labelled rows as the federation's evaluation set: copied into the store as",
+              "  ROOT/evaluation/eval-HASH.parquet (DatasetRow) and named by ROOT/evaluation/_CURRENT; every later",
+              "  round measures the model it publishes on it (history: testAccuracy, perClassAccuracy, evaluationRows).")
+          .with(StoreConfig.STORE)
+          .value(
+              "data",
+              "PATH",
+              "any format edge train --data reads: .parquet (DatasetRow), a folder with X.npy + y.npy,"
+                  + " or NAME_X.npy with NAME_y.npy beside it; every row labelled within the model's classes")
+          .with(StoreConfig.CONF);
+  public static final CommandLine EVALUATION_SHOW =
+      CommandLine.of(
+              "evaluation show",
+              "usage: fedlake evaluation show --store URI [--round R] [--conf KEY=VALUE]",
+              "  prints round R's evaluation: test accuracy, the sites'",
+              "  holdout accuracy spread and the accuracy per class")
+          .with(StoreConfig.STORE)
+          .value("round", "R", "the round to show (default: the last round in history)")
+          .with(StoreConfig.CONF);
   public static final String EVALUATION_USAGE =
-      String.join(
-          "\n",
-          "usage: fedlake evaluation set --store URI --data PATH [--conf KEY=VALUE]",
-          "  registers labelled rows as the federation's evaluation set: copied into the store as",
-          "  ROOT/evaluation/eval-HASH.parquet (DatasetRow) and named by ROOT/evaluation/_CURRENT; every later",
-          "  round measures the model it publishes on it (history: testAccuracy, perClassAccuracy, evaluationRows).",
-          "  --data PATH   any format edge train --data reads: .parquet (DatasetRow), a folder with X.npy + y.npy,",
-          "                or NAME_X.npy with NAME_y.npy beside it; every row labelled within the model's classes",
-          "usage: fedlake evaluation show --store URI [--round R] [--conf KEY=VALUE]",
-          "  prints round R's evaluation (default: the last round in history): test accuracy, the sites'",
-          "  holdout accuracy spread and the accuracy per class",
-          StoreConfig.USAGE);
-  public static final String REPORT_USAGE =
-      String.join(
-          "\n",
-          "usage: fedlake report --store URI --out DIR [--round-from R] [--conf KEY=VALUE]",
-          "  writes DIR/index.html: one self-contained page (inline SVG, no script, nothing fetched) with",
-          "  accuracy per round, per-class accuracy, participation and rejections, rejection reasons, update",
-          "  norms, per-site participation, cluster sizes and ε when history has them (docs/report.md).",
-          "  DIR is a local folder or a store-like URI (s3a://bucket/reports); --round-from R leaves out",
-          "  earlier rounds",
-          StoreConfig.USAGE);
+      EVALUATION_SET.usage() + "\n" + EVALUATION_SHOW.usage();
+  public static final CommandLine REPORT =
+      CommandLine.of(
+              "report",
+              "usage: fedlake report --store URI --out DIR [--round-from R] [--conf KEY=VALUE]",
+              "  writes DIR/index.html: one self-contained page (inline SVG, no script, nothing fetched) with",
+              "  accuracy per round, per-class accuracy, participation and rejections, rejection reasons, update",
+              "  norms, per-site participation, cluster sizes and ε when history has them (docs/report.md).")
+          .with(StoreConfig.STORE)
+          .value("out", "DIR", "a local folder or a store-like URI (s3a://bucket/reports)")
+          .value("round-from", "R", "leave out earlier rounds (default 0)")
+          .with(StoreConfig.CONF);
 
   private ReportCommands() {}
 
@@ -62,8 +75,7 @@ public final class ReportCommands {
   }
 
   private static int set(String[] argv, PrintStream out) {
-    Args args =
-        new Args("evaluation set", argv, Set.of("store", "data", StoreConfig.OPTION), Set.of());
+    Args args = EVALUATION_SET.parse(argv);
     Configuration conf = StoreConfig.of(args).hadoop();
     Store store = Store.open(args.required("store"), conf);
     store.requireLatest();
@@ -78,8 +90,7 @@ public final class ReportCommands {
   }
 
   private static int show(String[] argv, PrintStream out) {
-    Args args =
-        new Args("evaluation show", argv, Set.of("store", "round", StoreConfig.OPTION), Set.of());
+    Args args = EVALUATION_SHOW.parse(argv);
     Store store = Store.open(args.required("store"), StoreConfig.of(args).hadoop());
     out.println(
         "Evaluation set: "
@@ -125,9 +136,7 @@ public final class ReportCommands {
   }
 
   public static int report(String[] argv, PrintStream out) {
-    Args args =
-        new Args(
-            "report", argv, Set.of("store", "out", "round-from", StoreConfig.OPTION), Set.of());
+    Args args = REPORT.parse(argv);
     Configuration conf = StoreConfig.of(args).hadoop();
     Store store = Store.open(args.required("store"), conf);
     String dir = args.required("out");

@@ -1,6 +1,8 @@
 package fedlake.jobs.cli;
 
 import fedlake.core.cli.Args;
+import fedlake.core.cli.CommandLine;
+import fedlake.core.cli.Option;
 import fedlake.core.identity.SiteKeys;
 import fedlake.core.store.Store;
 import fedlake.core.store.StoreConfig;
@@ -19,14 +21,35 @@ import java.util.TreeSet;
  * prints every site's keys (docs/security.md).
  */
 public final class SiteCommands {
+  private static final Option SITE = Option.value("site", "ID", Store.SITE_ALPHABET);
+
+  public static final CommandLine ADD =
+      CommandLine.of(
+              "site add",
+              "usage: fedlake site add --store URI --site ID --public-key FILE   register a site's Ed25519 public key (edge keygen makes it)")
+          .with(StoreConfig.STORE, SITE)
+          .value("public-key", "FILE", "the site's public key (SITE.pub from fedlake edge keygen)")
+          .with(StoreConfig.CONF);
+  public static final CommandLine REVOKE =
+      CommandLine.of(
+              "site revoke",
+              "usage: fedlake site revoke --store URI --site ID --key KEY_ID     revoke one key: its signatures are rejected from now on")
+          .with(StoreConfig.STORE, SITE)
+          .value("key", "KEY_ID", "the key to revoke (fedlake site list shows the ids)")
+          .with(StoreConfig.CONF);
+  public static final CommandLine LIST =
+      CommandLine.of(
+              "site list",
+              "usage: fedlake site list --store URI                              every site's keys")
+          .with(StoreConfig.STORE, StoreConfig.CONF);
+
   public static final String USAGE =
       String.join(
           "\n",
-          "usage: fedlake site add --store URI --site ID --public-key FILE   register a site's Ed25519 public key (edge keygen makes it)",
-          "       fedlake site revoke --store URI --site ID --key KEY_ID     revoke one key: its signatures are rejected from now on",
-          "       fedlake site list --store URI                              every site's keys",
-          "  the round job checks signatures when the spec requires them (fedlake spec set --require-signatures yes)",
-          StoreConfig.USAGE);
+          ADD.usage(),
+          REVOKE.usage(),
+          LIST.usage(),
+          "  the round job checks signatures when the spec requires them (fedlake spec set --require-signatures yes)");
 
   private SiteCommands() {}
 
@@ -39,12 +62,7 @@ public final class SiteCommands {
     try {
       switch (action) {
         case "add" -> {
-          Args args =
-              new Args(
-                  "site add",
-                  rest,
-                  Set.of("store", "site", "public-key", StoreConfig.OPTION),
-                  Set.of());
+          Args args = ADD.parse(rest);
           Store store = Store.open(args.required("store"), StoreConfig.of(args).hadoop());
           String site = Store.checkSite(args.required("site"));
           Path file = Path.of(args.required("public-key"));
@@ -70,12 +88,7 @@ public final class SiteCommands {
           return 0;
         }
         case "revoke" -> {
-          Args args =
-              new Args(
-                  "site revoke",
-                  rest,
-                  Set.of("store", "site", "key", StoreConfig.OPTION),
-                  Set.of());
+          Args args = REVOKE.parse(rest);
           Store store = Store.open(args.required("store"), StoreConfig.of(args).hadoop());
           String site = Store.checkSite(args.required("site"));
           Instant now = Instant.now();
@@ -84,7 +97,7 @@ public final class SiteCommands {
           return 0;
         }
         case "list" -> {
-          Args args = new Args("site list", rest, Set.of("store", StoreConfig.OPTION), Set.of());
+          Args args = LIST.parse(rest);
           Store store = Store.open(args.required("store"), StoreConfig.of(args).hadoop());
           out.printf("%-24s %-16s %s%n", "site", "key", "revoked");
           SiteKeys.load(store)

@@ -1,6 +1,7 @@
 package fedlake.jobs.cli;
 
 import fedlake.core.cli.Args;
+import fedlake.core.cli.CommandLine;
 import fedlake.core.cli.Option;
 import fedlake.core.spec.Specs;
 import fedlake.core.store.Store;
@@ -23,7 +24,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -545,8 +545,12 @@ public final class SpecCommands {
     return options;
   }
 
-  public static String usage() {
-    return Option.usage(all());
+  /** The spec option named {@code name}, for commands that reuse its declaration. */
+  public static Option option(String name) {
+    return all().stream()
+        .filter(o -> o.name().equals(name))
+        .findFirst()
+        .orElseThrow(() -> new IllegalArgumentException("no spec option --" + name));
   }
 
   /** Whether any spec option is on the command line. */
@@ -708,23 +712,26 @@ public final class SpecCommands {
     }
   }
 
-  public static final String USAGE =
-      String.join(
-          "\n",
-          "usage: fedlake spec show --store URI            the spec in force and every earlier version",
-          "       fedlake spec set --store URI [options]   write the next spec version (recorded with this command line)",
-          usage(),
-          StoreConfig.USAGE);
+  /**
+   * {@code fedlake spec show|set}: both parse the same options ({@code show} ignores the spec's).
+   */
+  public static final CommandLine COMMAND =
+      CommandLine.of(
+              "spec",
+              "usage: fedlake spec show --store URI            the spec in force and every earlier version",
+              "       fedlake spec set --store URI [options]   write the next spec version (recorded with this command line)")
+          .with(StoreConfig.STORE)
+          .with(all())
+          .with(StoreConfig.CONF);
+
+  public static final String USAGE = COMMAND.usage();
 
   public static int run(String[] argv, PrintStream out) {
     if (argv.length == 0 || !(argv[0].equals("show") || argv[0].equals("set"))) {
       throw new IllegalArgumentException(USAGE);
     }
     String[] rest = java.util.Arrays.copyOfRange(argv, 1, argv.length);
-    Set<String> valued = new java.util.HashSet<>(Option.valued(all()));
-    valued.add("store");
-    valued.add(StoreConfig.OPTION);
-    Args args = new Args("spec " + argv[0], rest, valued, Option.flags(all()));
+    Args args = COMMAND.parse("spec " + argv[0], rest);
     Store store = Store.open(args.required("store"), StoreConfig.of(args).hadoop());
     FederationSpec current = Specs.require(store);
     if (argv[0].equals("show")) {

@@ -1,6 +1,7 @@
 package fedlake.jobs.simulation;
 
 import fedlake.core.cli.Args;
+import fedlake.core.cli.CommandLine;
 import fedlake.core.cluster.AdjustedRandIndex;
 import fedlake.core.cluster.ProfileFeatures;
 import fedlake.core.data.Dataset;
@@ -19,6 +20,8 @@ import fedlake.edge.EdgeMain;
 import fedlake.edge.EdgeTrain;
 import fedlake.jobs.actions.ClusterJob;
 import fedlake.jobs.actions.ProfilesJob;
+import fedlake.jobs.cli.ClusterCommands;
+import fedlake.jobs.cli.JobOptions;
 import fedlake.jobs.report.LinePlot;
 import fedlake.jobs.spark.Spark;
 import fedlake.jobs.spark.SparkScanner;
@@ -30,7 +33,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -46,37 +48,45 @@ import org.apache.spark.sql.SparkSession;
  * assignment against the sites' true datasets.
  */
 public final class ClusteredSimulation {
-  public static final String USAGE =
-      String.join(
-          "\n",
-          "usage: fedlake simulate --data DIR1,DIR2,... [--label-space shared|disjoint] [--clusters auto|K] [options]",
-          "  --data DIRS           comma-separated folders, each with train_X.npy, train_y.npy, test_X.npy, test_y.npy;",
-          "                        site i holds data of dataset i mod D (a Dirichlet label split within each dataset)",
-          "  --label-space S       shared (default): each dataset keeps its class ids, so one id means different classes;",
-          "                        disjoint: ids are offset into one union of all classes",
-          "  --clusters C          auto (default: k by silhouette over --k-range) or a fixed number of clusters",
-          "  --algorithm A         kmeans (default), bisecting or gmm",
-          "  --k-range MIN..MAX    range for --clusters auto (default "
-              + ClusterJob.K_MIN_DEFAULT
-              + ".."
-              + ClusterJob.K_MAX_DEFAULT
-              + ")",
-          "  --min-size N          smallest cluster kept (default "
-              + ClusterJob.MIN_SIZE_DEFAULT
-              + ")",
-          "  --weights H,D,P,E[,C] profile weights: label histogram, update direction, position, embedding mean, centroid"
-              + " (default "
-              + ProfileFeatures.WEIGHTS_DEFAULT
-              + ")",
-          "  --sites N --alpha A --rounds R --seed S --local-epochs E --store URI --report-json FILE --master M --strategy S",
-          "                        as for the single-dataset simulate; the global-model baseline runs in URI-global",
-          "  --no-baseline         skip the global-model baseline",
-          "  --personalise         the global-model federation runs FedDAT personalisation (docs/personalisation.md):",
-          "                        per site, on test rows drawn with its own label distribution (--site-test-rows N),",
-          "                        the personalised model against the global and the site's cluster model",
-          "  --plot FILE           PNG: per-site accuracy per round (per-cluster and global models), ARI, centralised reference",
-          "  plus the edge runner's --batch-size, --learning-rate, --momentum, --weight-decay, --balanced-loss",
-          StoreConfig.USAGE);
+  public static final CommandLine COMMAND =
+      CommandLine.of(
+              "simulate",
+              "usage: fedlake simulate --data DIR1,DIR2,... [--label-space shared|disjoint] [--clusters auto|K] [options]")
+          .value(
+              "data",
+              "DIRS",
+              "comma-separated folders, each with train_X.npy, train_y.npy, test_X.npy, test_y.npy;"
+                  + " site i holds data of dataset i mod D (a Dirichlet label split within each dataset)")
+          .value(
+              "label-space",
+              "S",
+              "shared (default): each dataset keeps its class ids, so one id means different classes;"
+                  + " disjoint: ids are offset into one union of all classes")
+          .value(
+              "clusters",
+              "C",
+              "auto (default: k by silhouette over --k-range) or a fixed number of clusters")
+          .with(ClusterCommands.ALGORITHM, ClusterCommands.K_RANGE, ClusterCommands.MIN_SIZE)
+          .with(ClusterCommands.WEIGHTS)
+          .text(
+              "  as for the single-dataset simulate; the global-model baseline runs in URI-global:")
+          .with(Simulate.SITES, Simulate.ALPHA, Simulate.ROUNDS, Simulate.SEED)
+          .with(Simulate.STORE, Simulate.REPORT_JSON, JobOptions.MASTER, Simulate.STRATEGY)
+          .with(Simulate.TRAINING)
+          .flag("no-baseline", "skip the global-model baseline")
+          .flag(
+              "personalise",
+              "the global-model federation runs FedDAT personalisation (docs/personalisation.md):"
+                  + " per site, on test rows drawn with its own label distribution, the personalised"
+                  + " model against the global and the site's cluster model")
+          .with(Simulate.SITE_TEST_ROWS)
+          .value(
+              "plot",
+              "FILE",
+              "PNG: per-site accuracy per round (per-cluster and global models), ARI, centralised reference")
+          .with(StoreConfig.CONF);
+
+  public static final String USAGE = COMMAND.usage();
 
   private List<String> dataDirs;
   private boolean disjoint;
@@ -123,35 +133,7 @@ public final class ClusteredSimulation {
   }
 
   public static ClusteredSimulation fromArgs(String[] argv) {
-    Args args =
-        new Args(
-            "simulate",
-            argv,
-            Set.of(
-                "data",
-                "label-space",
-                "clusters",
-                "algorithm",
-                "k-range",
-                "min-size",
-                "weights",
-                "sites",
-                "alpha",
-                "rounds",
-                "seed",
-                "local-epochs",
-                "store",
-                "report-json",
-                "plot",
-                "master",
-                "batch-size",
-                "learning-rate",
-                "momentum",
-                "weight-decay",
-                "strategy",
-                "site-test-rows",
-                StoreConfig.OPTION),
-            Set.of("balanced-loss", "no-baseline", "personalise"));
+    Args args = COMMAND.parse(argv);
     ClusteredSimulation s = new ClusteredSimulation();
     s.dataDirs =
         Arrays.stream(args.required("data").split(","))

@@ -1,6 +1,7 @@
 package fedlake.jobs.simulation;
 
 import fedlake.core.cli.Args;
+import fedlake.core.cli.CommandLine;
 import fedlake.core.data.Dataset;
 import fedlake.core.data.DatasetFiles;
 import fedlake.core.data.DirichletSplit;
@@ -26,7 +27,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Set;
 import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.sql.SparkSession;
@@ -39,18 +39,22 @@ import org.apache.spark.sql.SparkSession;
 public final class Demo {
   private static final int EPOCHS = 2;
   private static final double LEARNING_RATE = 0.3;
-  public static final String USAGE =
-      String.join(
-          "\n",
-          "usage: fedlake demo [--dir DIR] [--sites N] [--rounds R] [--alpha A] [--seed S] [--local-epochs E] [--learning-rate LR] [--calibrate]",
-          "  --dir DIR     working folder, recreated on every run (default ./fedlake-demo)",
-          "  --sites N     sites (default 10)",
-          "  --rounds R    rounds (default 8)",
-          "  --alpha A     Dirichlet label skew (default 0.3)",
-          "  --seed S      seed (default 7)",
-          "  --local-epochs E   local epochs a round (default " + EPOCHS + ")",
-          "  --learning-rate LR local learning rate (default " + LEARNING_RATE + ")",
-          "  --calibrate   sites report class statistics and the round job re-fits the head on them (CCVR)");
+  public static final CommandLine COMMAND =
+      CommandLine.of(
+              "demo",
+              "usage: fedlake demo [--dir DIR] [--sites N] [--rounds R] [--alpha A] [--seed S] [--local-epochs E] [--learning-rate LR] [--calibrate]")
+          .value("dir", "DIR", "working folder, recreated on every run (default ./fedlake-demo)")
+          .value("sites", "N", "sites (default 10)")
+          .value("rounds", "R", "rounds (default 8)")
+          .value("alpha", "A", "Dirichlet label skew (default 0.3)")
+          .value("seed", "S", "seed (default 7)")
+          .value("local-epochs", "E", "local epochs a round (default " + EPOCHS + ")")
+          .value("learning-rate", "LR", "local learning rate (default " + LEARNING_RATE + ")")
+          .flag(
+              "calibrate",
+              "sites report class statistics and the round job re-fits the head on them (CCVR)");
+
+  public static final String USAGE = COMMAND.usage();
   private static final String MARKER = ".fedlake-demo";
   private static final int CLASSES = 12;
   private static final int DIMENSION = 64;
@@ -75,12 +79,7 @@ public final class Demo {
   }
 
   public static Demo fromArgs(String[] argv, PrintStream out) {
-    Args args =
-        new Args(
-            "demo",
-            argv,
-            Set.of("dir", "sites", "rounds", "alpha", "seed", "local-epochs", "learning-rate"),
-            Set.of("calibrate"));
+    Args args = COMMAND.parse(argv);
     int sites = args.integer("sites", 10);
     int rounds = args.integer("rounds", 8);
     if (sites < 2 || rounds < 1) {

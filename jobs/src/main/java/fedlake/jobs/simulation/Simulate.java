@@ -1,6 +1,7 @@
 package fedlake.jobs.simulation;
 
 import fedlake.core.cli.Args;
+import fedlake.core.cli.CommandLine;
 import fedlake.core.cli.Option;
 import fedlake.core.data.Dataset;
 import fedlake.core.data.DatasetFiles;
@@ -16,10 +17,10 @@ import fedlake.core.spec.Specs;
 import fedlake.core.store.Store;
 import fedlake.core.store.StoreConfig;
 import fedlake.core.strategy.RobustSettings;
-import fedlake.core.synth.Bootstraps;
 import fedlake.core.train.TrainSettings;
 import fedlake.edge.EdgeMain;
 import fedlake.edge.EdgeTrain;
+import fedlake.jobs.cli.JobOptions;
 import fedlake.jobs.cli.Preparation;
 import fedlake.jobs.cli.SpecCommands;
 import fedlake.jobs.report.LinePlot;
@@ -37,7 +38,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -49,61 +49,133 @@ import org.apache.spark.sql.SparkSession;
  * evaluated on the test rows after every round.
  */
 public final class Simulate {
-  public static final String USAGE =
-      String.join(
-          "\n",
-          "usage: fedlake simulate --data DIR --sites N --alpha A --rounds R --seed S [options]",
-          "  --data DIR            folder with train_X.npy, train_y.npy, test_X.npy, test_y.npy",
-          "  --sites N             number of sites (default 10)",
-          "  --alpha A             Dirichlet concentration of the label split (default 0.5; smaller = more skewed)",
-          "  --rounds R            rounds to run (default 10)",
-          "  --seed S              seed of the split and of local training (default 0)",
-          "  --local-epochs E      local epochs per round (default "
-              + TrainSettings.EPOCHS_DEFAULT
-              + ")",
-          "  --store URI           store to use (default: a new temporary folder)",
-          "  --report-json FILE    write the per-round report as JSON",
-          "  --plot FILE           write test accuracy per round as a PNG chart",
-          "  --master M            Spark master (default local[*])",
-          "  --strategy S          aggregation strategy (default scaffold): "
-              + String.join(", ", fedlake.core.strategy.Strategies.names()),
-          "                        with its parameters (--server-lr X, --beta1 X, ...: docs/strategies.md) and --mu MU for fedprox sites",
-          "  --model K             head (default) or cache: a Tip-Adapter cache whose keys are synthetic samples of every class",
-          "                        (with --model cache: --synthetic-per-class M keys per class, default "
-              + Bootstraps.CACHE_KEYS_PER_CLASS_DEFAULT
-              + ", from the sites'",
-          "                        pooled class statistics; --text FILE makes the cache's head part zero-shot)",
-          "  --cache-alpha A       weight of the cache logits (default 16 / M, times 0.1 with --text)",
-          "  --cache-beta B        sharpness of the key affinities (default "
-              + CacheModel.BETA_DEFAULT
-              + ")",
-          "  plus the edge runner's --batch-size, --learning-rate, --momentum, --weight-decay, --balanced-loss",
-          "  --holdout F           sites keep this share of their rows out of training and report the received model's",
-          "                        accuracy on them (edge train --holdout; history's site accuracy spread)",
-          "  --attack A            make --attackers of the sites malicious: sign-flip, scale, examples, noise, label-flip;",
-          "                        absent: they send nothing (the honest sites alone, as a reference)",
-          "  --attackers F         share of the sites that attack (default 0.2 with --attack; drawn with --seed)",
-          "  --sample Q            share of the sites drawn to train each round (default 1; under --privacy the",
-          "                        mechanism's draw)",
-          "  central differential privacy (docs/privacy.md; the population is --sites):",
-          Option.usage(SpecCommands.PRIVACY),
-          "  --local-dp-noise Z    every site adds local DP noise (std Z x --local-dp-clip S, default S 1) before upload",
-          "  --late F              share of the sites that are always late: each trains from the model of 1 or 2 rounds",
-          "                        before (alternately, drawn with --seed) and uploads after that round was aggregated",
-          "  --late-updates P      what the round job does with late updates: ignore (default) or buffer (buffered",
-          "                        asynchronous aggregation; --max-staleness N, --staleness-exponent A: docs/storage.md)",
-          "  --personalise         FedDAT personalisation (docs/personalisation.md): sites keep a local head next to the",
-          "                        shared one; reports per site the personalised and the global model's accuracy on test",
-          "                        rows drawn with the site's own label distribution (--site-test-rows N, default "
+  // options the clustered simulation shares, declared once
+  static final Option SITES = Option.value("sites", "N", "number of sites (default 10)");
+  static final Option ALPHA =
+      Option.value(
+          "alpha",
+          "A",
+          "Dirichlet concentration of the label split (default 0.5; smaller = more skewed)");
+  static final Option ROUNDS = Option.value("rounds", "R", "rounds to run (default 10)");
+  static final Option SEED =
+      Option.value("seed", "S", "seed of the split and of local training (default 0)");
+  static final Option STORE =
+      StoreConfig.STORE.withHelp("store to use (default: a new temporary folder)");
+  static final Option REPORT_JSON =
+      Option.value("report-json", "FILE", "write the per-round report as JSON");
+  static final Option STRATEGY =
+      SpecCommands.option("strategy")
+          .withHelp(
+              "aggregation strategy (default scaffold): "
+                  + String.join(", ", fedlake.core.strategy.Strategies.names()));
+  static final Option SITE_TEST_ROWS =
+      Option.value(
+          "site-test-rows",
+          "N",
+          "with --personalise: test rows per site, drawn with the site's own label distribution"
+              + " (default "
               + PersonalEvaluation.ROWS_DEFAULT
-              + ")",
-          Option.usage(SpecCommands.PERSONALISATION),
-          "  robust aggregation (docs/robustness.md):",
-          Option.usage(SpecCommands.ROBUST),
-          SimulateBudgets.USAGE,
-          SimulateUnlabeled.USAGE,
-          Preparation.USAGE,
-          StoreConfig.USAGE);
+              + ")");
+
+  /** What sites do: the spec's client options that simulate takes. */
+  static final List<Option> TRAINING =
+      List.of(
+          SpecCommands.option("local-epochs"),
+          SpecCommands.option("batch-size"),
+          SpecCommands.option("learning-rate"),
+          SpecCommands.option("momentum"),
+          SpecCommands.option("weight-decay"),
+          SpecCommands.option("balanced-loss"));
+
+  public static final CommandLine COMMAND =
+      CommandLine.of(
+              "simulate",
+              "usage: fedlake simulate --data DIR --sites N --alpha A --rounds R --seed S [options]")
+          .value("data", "DIR", "folder with train_X.npy, train_y.npy, test_X.npy, test_y.npy")
+          .with(SITES, ALPHA, ROUNDS, SEED, STORE, REPORT_JSON)
+          .value("plot", "FILE", "write test accuracy per round as a PNG chart")
+          .with(JobOptions.MASTER, STRATEGY)
+          .text("  strategy parameters (docs/strategies.md):")
+          .with(SpecCommands.strategyParameters())
+          .with(SpecCommands.option("mu"))
+          .text("  what sites do (the edge runner's training options):")
+          .with(TRAINING)
+          .with(SpecCommands.option("update-encoding"))
+          .value(
+              "model",
+              "K",
+              "head (default) or cache: a Tip-Adapter cache whose keys are synthetic samples of every"
+                  + " class (--synthetic-per-class keys per class, from the sites' pooled class"
+                  + " statistics; --text FILE makes the cache's head part zero-shot)")
+          .value(
+              "cache-alpha",
+              "A",
+              "weight of the cache logits (default 16 / M, times 0.1 with --text)")
+          .value(
+              "cache-beta",
+              "B",
+              "sharpness of the key affinities (default " + CacheModel.BETA_DEFAULT + ")")
+          .value(
+              "holdout",
+              "F",
+              "sites keep this share of their rows out of training and report the received model's"
+                  + " accuracy on them (edge train --holdout; history's site accuracy spread)")
+          .value(
+              "attack",
+              "A",
+              "make --attackers of the sites malicious: sign-flip, scale, examples, noise,"
+                  + " label-flip; absent: they send nothing (the honest sites alone, as a reference)")
+          .value(
+              "attackers",
+              "F",
+              "share of the sites that attack (default 0.2 with --attack; drawn with --seed)")
+          .value(
+              "sample",
+              "Q",
+              "share of the sites drawn to train each round (default 1; under --privacy the"
+                  + " mechanism's draw)")
+          .text("  central differential privacy (docs/privacy.md; the population is --sites):")
+          .with(SpecCommands.PRIVACY)
+          .with(
+              EdgeMain.LOCAL_DP_NOISE.withHelp(
+                  "every site adds local DP noise (std Z x --local-dp-clip S) before upload"),
+              EdgeMain.LOCAL_DP_CLIP)
+          .value(
+              "late",
+              "F",
+              "share of the sites that are always late: each trains from the model of 1 or 2 rounds"
+                  + " before (alternately, drawn with --seed) and uploads after that round was"
+                  + " aggregated")
+          .with(
+              SpecCommands.option("late-updates"),
+              SpecCommands.option("max-staleness"),
+              SpecCommands.option("staleness-exponent"))
+          .flag(
+              "personalise",
+              "FedDAT personalisation (docs/personalisation.md): sites keep a local head next to the"
+                  + " shared one; reports per site the personalised and the global model's accuracy"
+                  + " on test rows drawn with the site's own label distribution")
+          .with(SITE_TEST_ROWS)
+          .with(SpecCommands.PERSONALISATION)
+          .text("  robust aggregation (docs/robustness.md):")
+          .with(SpecCommands.ROBUST)
+          .text("  secure aggregation (docs/secure-aggregation.md):")
+          .with(SpecCommands.SECURE)
+          .value(
+              "dropouts",
+              "F",
+              "with --secure-aggregation on: share of the sites that drop out after their shares each"
+                  + " round (default 0)")
+          .text("  heterogeneous sites (docs/forward-only.md):")
+          .with(SimulateBudgets.OPTIONS)
+          .text("  sites without labels (docs/unlabeled.md):")
+          .with(SimulateUnlabeled.OPTIONS)
+          .text("  round-0 model, site statistics and calibration (docs/synthetic.md):")
+          .with(Preparation.TEXT)
+          .with(Preparation.OPTIONS)
+          .with(StoreConfig.CONF);
+
+  public static final String USAGE = COMMAND.usage();
 
   private String dataDir;
   private int sites = 10;
@@ -143,61 +215,7 @@ public final class Simulate {
 
   public static Simulate fromArgs(String[] argv) {
     argv = SimulateUnlabeled.withZeroShot(argv);
-    Args args =
-        new Args(
-            "simulate",
-            argv,
-            Preparation.union(
-                Set.of(
-                    "data",
-                    "sites",
-                    "alpha",
-                    "rounds",
-                    "seed",
-                    "local-epochs",
-                    "store",
-                    "report-json",
-                    "plot",
-                    "master",
-                    "batch-size",
-                    "learning-rate",
-                    "momentum",
-                    "weight-decay",
-                    "strategy",
-                    StoreConfig.OPTION,
-                    "model",
-                    "cache-alpha",
-                    "cache-beta",
-                    "mu",
-                    "attack",
-                    "attackers",
-                    "sample",
-                    "late",
-                    "late-updates",
-                    "max-staleness",
-                    "staleness-exponent",
-                    "holdout",
-                    "local-dp-clip",
-                    "local-dp-noise",
-                    "update-encoding",
-                    "site-test-rows",
-                    "dropouts"),
-                Preparation.union(
-                    Preparation.union(
-                        Preparation.union(
-                            Preparation.union(Preparation.OPTIONS, SimulateUnlabeled.OPTIONS),
-                            Option.valued(SpecCommands.ROBUST)),
-                        Preparation.union(
-                            Option.valued(SpecCommands.PRIVACY),
-                            Option.valued(SpecCommands.SECURE))),
-                    Preparation.union(
-                        Preparation.union(
-                            Option.valued(SpecCommands.strategyParameters()),
-                            Option.valued(SpecCommands.PERSONALISATION)),
-                        SimulateBudgets.OPTIONS))),
-            Preparation.union(
-                Preparation.union(Set.of("balanced-loss", "personalise"), Preparation.FLAGS),
-                SimulateUnlabeled.FLAGS));
+    Args args = COMMAND.parse(argv);
     Simulate simulate =
         new Simulate()
             .data(args.required("data"))

@@ -1,8 +1,10 @@
 package fedlake.jobs.simulation;
 
 import fedlake.core.cli.Args;
+import fedlake.core.cli.Option;
 import fedlake.core.client.ForwardOnlySettings;
 import fedlake.core.client.ForwardOnlySpecs;
+import fedlake.jobs.cli.SpecCommands;
 import fedlake.schema.ClientSpec;
 import fedlake.schema.ForwardOnlySpec;
 import fedlake.schema.SiteBudgetSpec;
@@ -10,7 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -21,35 +22,22 @@ import java.util.TreeMap;
  */
 public record SimulateBudgets(
     String optimizer, ForwardOnlySettings forwardOnly, List<SiteBudgetSpec> budgets) {
-  public static final Set<String> OPTIONS =
-      Set.of(
-          "optimizer",
-          "budgets",
-          "fo-perturbation",
-          "fo-learning-rate",
-          "fo-directions",
-          "fo-steps",
-          "fo-batch-size");
-
-  public static final String USAGE =
-      String.join(
-          "\n",
-          "  --optimizer O         how sites train: backprop (default) or forward-only (two-point SPSA; the update",
-          "                        travels as a seed and one scalar per step and direction: docs/forward-only.md)",
-          "  --fo-perturbation E --fo-learning-rate LR --fo-directions D --fo-steps T --fo-batch-size B",
-          "                        forward-only settings (defaults "
-              + ForwardOnlySettings.PERTURBATION_DEFAULT
-              + ", "
-              + ForwardOnlySettings.LEARNING_RATE_DEFAULT
-              + ", "
-              + ForwardOnlySettings.DIRECTIONS_DEFAULT
-              + ", "
-              + ForwardOnlySettings.STEPS_DEFAULT
-              + ", "
-              + ForwardOnlySettings.BATCH_SIZE_DEFAULT
-              + ")",
-          "  --budgets B1,B2,...   one budget per site class, sites assigned in turn: N local steps (backprop),",
-          "                        backprop, forward-only or forward-only:N (e.g. 1,20 or backprop,forward-only)");
+  /** simulate's options of heterogeneous sites; the forward-only settings are the spec's. */
+  public static final List<Option> OPTIONS =
+      List.of(
+          SpecCommands.option("optimizer")
+              .withHelp(
+                  "how sites train: backprop (default) or forward-only (two-point SPSA; the update"
+                      + " travels as a seed and one scalar per step and direction: docs/forward-only.md)"),
+          SpecCommands.option("fo-perturbation"),
+          SpecCommands.option("fo-learning-rate"),
+          SpecCommands.option("fo-directions"),
+          SpecCommands.option("fo-steps"),
+          SpecCommands.option("fo-batch-size"),
+          SpecCommands.option("budgets")
+              .withHelp(
+                  "one budget per site class, sites assigned in turn: N local steps (backprop),"
+                      + " backprop, forward-only or forward-only:N (e.g. 1,20 or backprop,forward-only)"));
 
   public SimulateBudgets {
     ForwardOnlySpecs.forwardOnly(optimizer, "simulate: --optimizer");

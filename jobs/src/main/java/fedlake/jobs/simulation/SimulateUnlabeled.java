@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.function.Consumer;
+import java.util.stream.Stream;
 
 /**
  * The unlabeled sites of a simulation (docs/unlabeled.md): {@code --unlabeled all|F} makes all
@@ -22,26 +23,25 @@ import java.util.function.Consumer;
  * not take part).
  */
 public final class SimulateUnlabeled {
-  public static final String USAGE =
-      String.join(
-          "\n",
-          "  --unlabeled all|F     all sites, or a share F of them (drawn with --seed), train without labels on soft",
-          "                        pseudo-labels (needs --text FILE: the round-0 head is zero-shot; docs/unlabeled.md);",
-          "                        their hidden labels audit the pseudo-labels each round",
-          "  --drop-unlabeled      baseline: the unlabeled sites do not take part (the labelled sites alone)",
-          "  pseudo-label settings (the spec's client.unlabeled):",
-          Option.usage(SpecCommands.UNLABELED.subList(1, SpecCommands.UNLABELED.size())));
+  /** The pseudo-label settings (the spec's client.unlabeled), without the spec's --labels. */
+  static final List<Option> SETTINGS =
+      SpecCommands.UNLABELED.stream().filter(o -> !o.name().equals("labels")).toList();
 
-  public static final Set<String> OPTIONS;
-  public static final Set<String> FLAGS = Set.of("drop-unlabeled");
-
-  static {
-    Set<String> options = new TreeSet<>(Set.of("unlabeled"));
-    SpecCommands.UNLABELED.stream()
-        .filter(o -> !o.name().equals("labels"))
-        .forEach(o -> options.add(o.name()));
-    OPTIONS = Set.copyOf(options);
-  }
+  /** simulate's options of unlabeled sites. */
+  public static final List<Option> OPTIONS =
+      Stream.concat(
+              Stream.of(
+                  Option.value(
+                      "unlabeled",
+                      "all|F",
+                      "all sites, or a share F of them (drawn with --seed), train without labels on"
+                          + " soft pseudo-labels (needs --text FILE: the round-0 head is zero-shot;"
+                          + " docs/unlabeled.md); their hidden labels audit the pseudo-labels each round"),
+                  Option.flag(
+                      "drop-unlabeled",
+                      "baseline: the unlabeled sites do not take part (the labelled sites alone)")),
+              SETTINGS.stream())
+          .toList();
 
   private final Set<Integer> unlabeled;
   private final boolean drop;
@@ -74,7 +74,7 @@ public final class SimulateUnlabeled {
 
   public static SimulateUnlabeled fromArgs(Args args, int sites, long seed) {
     if (!args.has("unlabeled")) {
-      for (String o : OPTIONS) {
+      for (String o : SETTINGS.stream().map(Option::name).toList()) {
         if (args.has(o)) {
           throw new IllegalArgumentException("simulate: --" + o + " needs --unlabeled all|F");
         }

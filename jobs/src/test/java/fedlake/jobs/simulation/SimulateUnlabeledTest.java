@@ -6,22 +6,21 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import fedlake.core.cli.Args;
+import fedlake.core.cli.Option;
 import fedlake.schema.ClientAlgorithmName;
 import fedlake.schema.ClientSpec;
-import java.util.HashSet;
-import java.util.Set;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 /** simulate's unlabeled sites: who trains without labels, the baseline, the spec, the errors. */
 class SimulateUnlabeledTest {
   private static SimulateUnlabeled parse(String... argv) {
-    Set<String> options = new HashSet<>(SimulateUnlabeled.OPTIONS);
-    options.add("bootstrap");
-    options.add("text");
-    Args args =
-        new Args(
-            "simulate", SimulateUnlabeled.withZeroShot(argv), options, SimulateUnlabeled.FLAGS);
+    List<Option> options = new ArrayList<>(SimulateUnlabeled.OPTIONS);
+    options.add(Option.value("bootstrap", "B", "round-0 model"));
+    options.add(Option.value("text", "FILE", "class text embeddings"));
+    Args args = Args.parse("simulate", SimulateUnlabeled.withZeroShot(argv), options);
     return SimulateUnlabeled.fromArgs(args, 20, 3);
   }
 

@@ -198,6 +198,7 @@ public final class FedlakeMain {
             ClusteredSimulation.COMMAND,
             Demo.COMMAND,
             Bench.CLUSTER,
+            Bench.ROUND,
             Bench.ROBUST,
             Bench.TRAIN));
     return all;

@@ -31,6 +31,7 @@ class CommandLinesTest {
         List.of(
             "bench cluster",
             "bench robust",
+            "bench round",
             "bench train",
             "cluster",
             "current-round",

@@ -18,8 +18,10 @@ public final class Bench {
           + "\n"
           + ClusterBench.COMMAND.usage();
 
-  /** The command lines of the benchmarks that declare their options as such. */
+  /** The command lines of the benchmarks. */
   public static final CommandLine CLUSTER = ClusterBench.COMMAND;
+
+  public static final CommandLine ROUND = RoundBench.COMMAND;
 
   public static final CommandLine ROBUST = RobustBench.COMMAND;
   public static final CommandLine TRAIN = TrainBench.COMMAND;

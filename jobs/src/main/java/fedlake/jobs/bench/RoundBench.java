@@ -1,6 +1,7 @@
 package fedlake.jobs.bench;
 
 import fedlake.core.cli.Args;
+import fedlake.core.cli.CommandLine;
 import fedlake.core.init.Federation;
 import fedlake.core.model.FloatArrays;
 import fedlake.core.model.Models;
@@ -8,6 +9,7 @@ import fedlake.core.round.RoundJob;
 import fedlake.core.round.RoundResult;
 import fedlake.core.store.ParquetFiles;
 import fedlake.core.store.Store;
+import fedlake.jobs.cli.JobOptions;
 import fedlake.jobs.spark.Spark;
 import fedlake.jobs.spark.SparkScanner;
 import fedlake.schema.Model;
@@ -24,7 +26,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -40,19 +41,27 @@ import org.apache.spark.sql.SparkSession;
  * and the largest difference between the published model and the floor's mean. Asserts nothing.
  */
 public final class RoundBench {
-  public static final String USAGE =
-      String.join(
-          "\n",
-          "usage: fedlake bench round [--updates 1000[,K2,...]] [--classes 100] [--dim 512] [--master local[*]] [--keep DIR]",
-          "  K updates of a classes x dim head (+ bias) per run; several K show how time grows with K.",
-          "  Goal: job / floor within 3x. Peak heap: run with FEDLAKE_HEAP=-Xmx1g to check the 1 GiB bound.");
+  static final CommandLine COMMAND =
+      CommandLine.of(
+              "bench round",
+              "usage: fedlake bench round [--updates 1000[,K2,...]] [--classes 100] [--dim 512] [--master local[*]] [--keep DIR]",
+              "  K updates of a classes x dim head (+ bias) per run; several K show how time grows with K.",
+              "  Goal: job / floor within 3x. Peak heap: run with FEDLAKE_HEAP=-Xmx1g to check the 1 GiB bound.")
+          .value("updates", "K[,K2,...]", "updates a run (default 1000); one run per K")
+          .value("classes", "C", "classes of the head (default 100)")
+          .value("dim", "D", "embedding dimension (default 512)")
+          .with(JobOptions.MASTER)
+          .value(
+              "keep",
+              "DIR",
+              "write the stores under DIR and keep them (default: a temporary folder)");
+
+  public static final String USAGE = COMMAND.usage();
 
   private RoundBench() {}
 
   public static int run(String[] argv, PrintStream out) {
-    Args args =
-        new Args(
-            "bench round", argv, Set.of("updates", "classes", "dim", "master", "keep"), Set.of());
+    Args args = COMMAND.parse(argv);
     int classes = args.integer("classes", 100);
     int dimension = args.integer("dim", 512);
     int parameters = classes * dimension + classes;

@@ -107,6 +107,28 @@ class ClusterMathTest {
     assertEquals("projection dimension must be in 1..4096, got 0", e.getMessage());
   }
 
+  @Test
+  void cachedSignMatrixProjectsExactlyAsTheStreamedOne() {
+    java.util.SplittableRandom random = new java.util.SplittableRandom(5);
+    for (int dimension : new int[] {128, 100, 3}) {
+      RandomProjection projection = new RandomProjection(dimension, 9);
+      for (int length : new int[] {1, 513, 5000}) {
+        double[] input = new double[length];
+        for (int i = 0; i < length; i++) {
+          input[i] = i % 7 == 0 ? 0 : random.nextGaussian() * Math.pow(10, random.nextInt(-8, 3));
+        }
+        double[] streamed = projection.projectStreamed(input);
+        double scale = 1 / Math.sqrt(dimension);
+        for (int k = 0; k < dimension; k++) {
+          streamed[k] *= scale;
+        }
+        // twice: the first builds the matrix, the second reuses it
+        assertArrayEquals(streamed, projection.project(input), 0.0, dimension + " x " + length);
+        assertArrayEquals(streamed, projection.project(input), 0.0, dimension + " x " + length);
+      }
+    }
+  }
+
   private static double cosine(double[] a, double[] b) {
     double dot = 0;
     double na = 0;

@@ -8,7 +8,9 @@ import fedlake.schema.Update;
 import java.io.Serializable;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Builds a site's profile from one validated update and the model it was trained from: the label
@@ -94,8 +96,8 @@ public final class ProfileBuilder implements Serializable {
       Model origin,
       boolean choiceInformative,
       long now) {
-    float[] reference = Models.parameters(base);
-    float[] start = Models.parameters(origin);
+    float[] reference = parametersOf(base);
+    float[] start = parametersOf(origin);
     if (start.length != parameters.length) {
       throw new IllegalArgumentException(
           "Cannot profile update "
@@ -165,6 +167,20 @@ public final class ProfileBuilder implements Serializable {
         .setProjectionSeed(projection.seed())
         .setCreatedTime(Instant.ofEpochMilli(now))
         .build();
+  }
+
+  // the models a scan profiles against are the same few objects update after update: their
+  // parameters are laid out once (by identity; a handful of entries)
+  private transient Map<Model, float[]> laidOut;
+
+  private synchronized float[] parametersOf(Model model) {
+    if (laidOut == null) {
+      laidOut = new IdentityHashMap<>();
+    }
+    if (laidOut.size() > 64) {
+      laidOut.clear();
+    }
+    return laidOut.computeIfAbsent(model, Models::parameters);
   }
 
   /**

@@ -1,9 +1,11 @@
 package fedlake.core.cluster;
 
 import fedlake.core.InvalidInputException;
+import fedlake.core.store.ParquetFiles;
 import fedlake.core.store.Store;
 import fedlake.schema.ClusterHistory;
 import fedlake.schema.SiteAssignment;
+import fedlake.schema.SiteProfile;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -12,9 +14,11 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
 /**
@@ -67,6 +71,46 @@ public final class ClusterStore {
         sizes.merge(a.getCluster(), 1, Integer::sum);
       }
       return sizes;
+    }
+  }
+
+  /** Profiles a part file holds (about 2.5 KB each at 100 classes). */
+  private static final int PROFILE_PART_ROWS = 50_000;
+
+  /**
+   * Writes the round's profiles to {@code ROOT/profiles/round=R/}, replacing an earlier run's: the
+   * part files go to a hidden staging folder that replaces the round's partition when all are
+   * written, so a rerun replaces, never adds.
+   */
+  public static void writeProfiles(Store store, int round, List<SiteProfile> profiles) {
+    Path target = profilesRound(store, round);
+    Path staging = new Path(profilesDir(store), ".round=" + round + "-" + UUID.randomUUID());
+    FileSystem fs = store.fileSystem();
+    try {
+      for (int from = 0, part = 0; from < profiles.size(); from += PROFILE_PART_ROWS, part++) {
+        ParquetFiles.write(
+            new Path(staging, String.format("part-%05d.parquet", part)),
+            store.conf(),
+            SiteProfile.getClassSchema(),
+            profiles.subList(from, Math.min(profiles.size(), from + PROFILE_PART_ROWS)));
+      }
+      if (fs.exists(target)) {
+        fs.delete(target, true);
+      }
+      if (!fs.rename(staging, target)) {
+        throw new IOException("Cannot rename " + staging + " to " + target);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "Cannot write profiles of round " + round + " to " + target + ": " + e.getMessage(), e);
+    } finally {
+      try {
+        if (fs.exists(staging)) {
+          fs.delete(staging, true);
+        }
+      } catch (IOException e) {
+        // the staging folder is hidden from readers; a leftover does no harm
+      }
     }
   }
 

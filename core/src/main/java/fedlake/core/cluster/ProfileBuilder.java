@@ -169,6 +169,23 @@ public final class ProfileBuilder implements Serializable {
         .build();
   }
 
+  /**
+   * Whether a site's choice among {@code models} says anything: false when they all have the same
+   * parameters (a fresh federation's clusters).
+   */
+  public static boolean choiceInformative(java.util.Collection<Model> models) {
+    float[] first = null;
+    for (Model m : models) {
+      float[] p = Models.parameters(m);
+      if (first == null) {
+        first = p;
+      } else if (!java.util.Arrays.equals(first, p)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   // the models a scan profiles against are the same few objects update after update: their
   // parameters are laid out once (by identity; a handful of entries)
   private transient Map<Model, float[]> laidOut;

@@ -1,6 +1,9 @@
 package fedlake.core.round;
 
 import fedlake.core.cluster.ClusterPlan;
+import fedlake.core.cluster.ClusterStore;
+import fedlake.core.cluster.ProfileBuilder;
+import fedlake.core.cluster.RandomProjection;
 import fedlake.core.model.FloatArrays;
 import fedlake.core.model.Models;
 import fedlake.core.privacy.CentralDp;
@@ -67,6 +70,7 @@ public final class RoundJob {
   private LongSupplier wallClock = System::currentTimeMillis;
   private Calibrator calibrator;
   private RobustSettings robust;
+  private boolean profiles;
   private String dpSecret = System.getenv(CentralDp.SECRET_ENV);
 
   public RoundJob(Store store) {
@@ -108,6 +112,16 @@ public final class RoundJob {
       throw new IllegalArgumentException("max-abs-value must be positive, got " + value);
     }
     this.maxAbsValue = value;
+    return this;
+  }
+
+  /**
+   * Also builds the profile of every accepted update in the round's scan and writes them to {@code
+   * ROOT/profiles/round=R/} (docs/clustering.md): a clustered federation then runs {@code round}
+   * and {@code cluster} and reads each update once a round.
+   */
+  public RoundJob profiles(boolean value) {
+    this.profiles = value;
     return this;
   }
 
@@ -419,6 +433,17 @@ public final class RoundJob {
     }
     RoundRules rules =
         new RoundRules(validator, strategy, settings, plan.targets(), calibrator != null, maxBytes);
+    if (profiles) {
+      rules =
+          rules.withProfiles(
+              new RoundRules.Profiles(
+                  new ProfileBuilder(
+                      new RandomProjection(
+                          RandomProjection.DIMENSION_DEFAULT, RandomProjection.SEED_DEFAULT)),
+                  store.readModel(0, 0),
+                  ProfileBuilder.choiceInformative(bases.values()),
+                  wallClock.getAsLong()));
+    }
     ScanResult scan = UpdateSelection.run(files, rules, scanner);
     List<UpdateCheck> checks = new ArrayList<>(scan.checks());
     checks.addAll(unread);
@@ -512,6 +537,15 @@ public final class RoundJob {
 
     List<UpdateAudit> audit = audit(round, checks, outcomes, late, aggregated);
     try {
+      if (profiles && enough) { // before the models: a rerun after a crash writes them again
+        ClusterStore.writeProfiles(
+            store,
+            round,
+            accepted.stream()
+                .map(c -> scan.profiles().get(c.file()))
+                .filter(Objects::nonNull)
+                .toList());
+      }
       for (Model model : next) {
         store.writeModelOnce(model); // a rerun's same version is kept as it is
       }

@@ -4,7 +4,6 @@ import fedlake.core.cluster.ClusterPlan;
 import fedlake.core.cluster.ClusterStore;
 import fedlake.core.cluster.ProfileBuilder;
 import fedlake.core.cluster.RandomProjection;
-import fedlake.core.model.Models;
 import fedlake.core.round.RoundJob;
 import fedlake.core.round.RoundRules;
 import fedlake.core.round.ScanResult;
@@ -13,7 +12,6 @@ import fedlake.core.round.UpdateFile;
 import fedlake.core.round.UpdateSelection;
 import fedlake.core.round.UpdateValidator;
 import fedlake.core.store.Latest;
-import fedlake.core.store.ParquetFiles;
 import fedlake.core.store.Store;
 import fedlake.core.strategy.FedAvg;
 import fedlake.core.strategy.Strategies;
@@ -21,17 +19,12 @@ import fedlake.core.strategy.StrategySettings;
 import fedlake.jobs.spark.SparkScanner;
 import fedlake.schema.Model;
 import fedlake.schema.SiteProfile;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.SparkSession;
 
@@ -44,9 +37,6 @@ import org.apache.spark.sql.SparkSession;
  */
 public final class ProfilesJob {
   private static final Pattern MODEL_FILE = Pattern.compile("cluster-(\\d+)\\.parquet");
-
-  /** Profiles a part file holds (about 2.5 KB each at 100 classes). */
-  private static final int PART_ROWS = 50_000;
 
   private final SparkSession spark;
   private final Store store;
@@ -110,7 +100,7 @@ public final class ProfilesJob {
             .toList();
     // the same checks and choice of each site's latest valid update as the round job; each
     // accepted update's profile is built in the same read of the file
-    boolean informative = !identical(bases.values());
+    boolean informative = ProfileBuilder.choiceInformative(bases.values());
     long now = System.currentTimeMillis();
     RoundRules rules =
         new RoundRules(
@@ -138,41 +128,13 @@ public final class ProfilesJob {
       return new Result(
           round, 0, checks.size(), target.toString(), System.currentTimeMillis() - started);
     }
-    Path staging =
-        new Path(ClusterStore.profilesDir(store), ".round=" + round + "-" + UUID.randomUUID());
-    FileSystem fs = store.fileSystem();
-    try {
-      for (int from = 0, part = 0; from < profiles.size(); from += PART_ROWS, part++) {
-        ParquetFiles.write(
-            new Path(staging, String.format("part-%05d.parquet", part)),
-            store.conf(),
-            SiteProfile.getClassSchema(),
-            profiles.subList(from, Math.min(profiles.size(), from + PART_ROWS)));
-      }
-      if (fs.exists(target)) {
-        fs.delete(target, true);
-      }
-      if (!fs.rename(staging, target)) {
-        throw new IOException("Cannot rename " + staging + " to " + target);
-      }
-      return new Result(
-          round,
-          profiles.size(),
-          checks.size() - profiles.size(),
-          target.toString(),
-          System.currentTimeMillis() - started);
-    } catch (IOException e) {
-      throw new UncheckedIOException(
-          "Cannot write profiles of round " + round + " to " + target + ": " + e.getMessage(), e);
-    } finally {
-      try {
-        if (fs.exists(staging)) {
-          fs.delete(staging, true);
-        }
-      } catch (IOException e) {
-        // the staging folder is hidden from readers; a leftover does no harm
-      }
-    }
+    ClusterStore.writeProfiles(store, round, profiles);
+    return new Result(
+        round,
+        profiles.size(),
+        checks.size() - profiles.size(),
+        target.toString(),
+        System.currentTimeMillis() - started);
   }
 
   private Map<Integer, Model> currentModels(Latest latest) {
@@ -199,22 +161,5 @@ public final class ProfilesJob {
           "Cannot profile round " + round + ": " + dir + " holds no model");
     }
     return bases;
-  }
-
-  /**
-   * Whether every model has the same parameters (a fresh federation's clusters): a choice among
-   * them says nothing.
-   */
-  static boolean identical(java.util.Collection<Model> models) {
-    float[] first = null;
-    for (Model m : models) {
-      float[] p = Models.parameters(m);
-      if (first == null) {
-        first = p;
-      } else if (!Arrays.equals(first, p)) {
-        return false;
-      }
-    }
-    return true;
   }
 }

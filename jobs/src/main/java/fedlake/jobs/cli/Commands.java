@@ -86,6 +86,10 @@ public final class Commands {
               "probe",
               "PATH",
               "labelled data for --calibrate: its accuracy before and after calibration goes into history")
+          .flag(
+              "profiles",
+              "also build every accepted update's site profile in the same read and write them to"
+                  + " ROOT/profiles/round=R (then 'fedlake cluster'; docs/clustering.md)")
           .with(StoreConfig.CONF);
 
   /** {@code fedlake history}. */
@@ -178,6 +182,7 @@ public final class Commands {
           new RoundJob(store)
               .scanner(new SparkScanner(spark))
               .round(args.has("round") ? args.integer("round", 0) : null)
+              .profiles(args.flag("profiles"))
               .calibration(
                   calibration.calibrator(
                       args.has("probe")

@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import fedlake.core.cli.Args;
 import fedlake.core.cli.CommandLine;
 import fedlake.core.cli.Option;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import fedlake.jobs.cli.CliRun;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -115,52 +113,38 @@ class CommandLinesTest {
     }
   }
 
-  private static String[] run(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code =
-        FedlakeMain.run(
-            args,
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8));
-    return new String[] {
-      String.valueOf(code),
-      out.toString(StandardCharsets.UTF_8),
-      err.toString(StandardCharsets.UTF_8)
-    };
-  }
-
   @Test
   void anUnknownOptionIsOneLineListingTheKnownOnes() {
-    String[] history = run("history", "--store", "/nowhere", "--rounds", "3");
-    assertEquals("2", history[0]);
+    CliRun history = CliRun.of("history", "--store", "/nowhere", "--rounds", "3");
+    assertEquals(2, history.code());
     assertEquals(
         "fedlake history: history: unknown option --rounds (known: --audit, --conf, --store)\n",
-        history[2]);
-    String[] site = run("site", "revoke", "--public-key", "k.pub");
-    assertEquals("2", site[0]);
+        history.err());
+    CliRun site = CliRun.of("site", "revoke", "--public-key", "k.pub");
+    assertEquals(2, site.code());
     assertEquals(
         "fedlake site: site revoke: unknown option --public-key (known: --conf, --key, --site,"
             + " --store)\n",
-        site[2]);
-    String[] demo = run("demo", "--calibrate=yes");
-    assertEquals("2", demo[0]);
+        site.err());
+    CliRun demo = CliRun.of("demo", "--calibrate=yes");
+    assertEquals(2, demo.code());
     assertEquals(
         "fedlake demo: demo: unknown option --calibrate (known: --alpha, --calibrate, --dir,"
             + " --learning-rate, --local-epochs, --rounds, --seed, --sites)\n",
-        demo[2]);
+        demo.err());
   }
 
   @Test
   void helpPrintsTheDeclaredUsage() {
-    String[] help = run("round", "--help");
-    assertEquals("0", help[0]);
+    CliRun help = CliRun.of("round", "--help");
+    assertEquals(0, help.code());
     assertTrue(
-        help[1].startsWith(
-            "usage: fedlake round --store URI [--round R] [--master M] [--conf KEY=VALUE]"),
-        help[1]);
-    assertTrue(help[1].contains("\n  --calibration-epochs E "), help[1]);
-    assertTrue(help[1].contains("\n  --conf KEY=VALUE "), help[1]);
-    assertTrue(help[1].contains("[--deploy-mode cluster]"), help[1]);
+        help.out()
+            .startsWith(
+                "usage: fedlake round --store URI [--round R] [--master M] [--conf KEY=VALUE]"),
+        help.out());
+    assertTrue(help.out().contains("\n  --calibration-epochs E "), help.out());
+    assertTrue(help.out().contains("\n  --conf KEY=VALUE "), help.out());
+    assertTrue(help.out().contains("[--deploy-mode cluster]"), help.out());
   }
 }

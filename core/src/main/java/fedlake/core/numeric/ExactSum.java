@@ -23,9 +23,28 @@ public final class ExactSum implements Serializable {
   private static final long HALF = 0xffffffffL;
   private static final long NORMALISE_AFTER = 1L << 30;
 
-  private final long[] high;
-  private final long[] middle; // sum of the terms' bits 32..63 of the low word
-  private final long[] low; // sum of the terms' bits 0..31 of the low word
+  /**
+   * Whether {@link #addAll} runs in {@link VectorSums} (the same integers, eight values at a time):
+   * the JVM runs with {@code --add-modules jdk.incubator.vector}, its vectors hold eight longs, and
+   * the system property {@code fedlake.vector} is not {@code false}. Otherwise a scalar loop.
+   */
+  public static final boolean VECTOR = vectorSums();
+
+  private static boolean vectorSums() {
+    if ("false".equals(System.getProperty("fedlake.vector"))
+        || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+      return false;
+    }
+    try {
+      return VectorSums.usable();
+    } catch (LinkageError e) {
+      return false;
+    }
+  }
+
+  final long[] high;
+  final long[] middle; // sum of the terms' bits 32..63 of the low word
+  final long[] low; // sum of the terms' bits 0..31 of the low word
   private long terms; // terms added to the halves since they were last normalised
 
   public ExactSum(int size) {
@@ -99,10 +118,17 @@ public final class ExactSum implements Serializable {
     if (weight < 0 || weight >= (1L << 39)) {
       throw new IllegalArgumentException("weight must be in [0, 2^39), got " + weight);
     }
+    int done = VECTOR ? VectorSums.addAll(this, values, weight) : 0;
+    addRange(values, weight, done, values.length);
+    counted(1);
+  }
+
+  /** The scalar {@link #addAll} for {@code values[from..to)}; does not count the term. */
+  void addRange(float[] values, long weight, int from, int to) {
     long[] hiSums = high;
     long[] midSums = middle;
     long[] loSums = low;
-    for (int i = 0; i < values.length; i++) {
+    for (int i = from; i < to; i++) {
       int bits = Float.floatToRawIntBits(values[i]);
       int exponentField = (bits >>> 23) & 0xff;
       int shift =
@@ -125,7 +151,6 @@ public final class ExactSum implements Serializable {
       midSums[i] += lo >>> 32;
       loSums[i] += lo & HALF;
     }
-    counted(1);
   }
 
   /** Every sum divided by {@code total}, rounded once to float. */

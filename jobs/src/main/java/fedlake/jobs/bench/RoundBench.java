@@ -76,14 +76,17 @@ public final class RoundBench {
           .count(); // Spark's first-job start-up is not the round's
       out.printf(
           Locale.ROOT,
-          "bench round: %d x %d head + bias = %,d parameters (%.1f KB of float32 an update); Spark %s, %d cores, max heap %d MB%n",
+          "bench round: %d x %d head + bias = %,d parameters (%.1f KB of float32 an update); Spark %s, %d cores, max heap %d MB; exact sums %s%n",
           classes,
           dimension,
           parameters,
           parameters * 4 / 1e3,
           spark.sparkContext().master(),
           Runtime.getRuntime().availableProcessors(),
-          Runtime.getRuntime().maxMemory() >> 20);
+          Runtime.getRuntime().maxMemory() >> 20,
+          fedlake.core.numeric.ExactSum.VECTOR
+              ? "eight values at a time (jdk.incubator.vector)"
+              : "in a scalar loop (no --add-modules jdk.incubator.vector)");
       out.printf(
           Locale.ROOT,
           "  (warm-up, so that the JIT has compiled the scan as in a long-lived process: the round job on %d updates of %d x %d"

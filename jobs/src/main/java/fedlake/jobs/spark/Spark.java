@@ -6,8 +6,10 @@ import org.apache.spark.sql.SparkSession;
 /** The SparkSession of a fedlake command: the one spark-submit configured, or local[*]. */
 public final class Spark {
   /**
-   * The JVM options Spark 4.0 needs on Java 17 (bin/fedlake and the root pom pass the same list):
-   * set for executors on a cluster master unless spark-submit or {@code --conf} set them.
+   * The JVM options Spark 4.0 needs on Java 17 (bin/fedlake and the root pom pass the same list),
+   * and Java 17's incubating Vector API for the round's exact sums (bin/fedlake adds it to Spark
+   * commands): set for executors on a cluster master unless spark-submit or {@code --conf} set
+   * them.
    */
   public static final String JAVA_OPTIONS =
       String.join(
@@ -28,7 +30,9 @@ public final class Spark {
           "--add-opens=java.base/sun.security.action=ALL-UNNAMED",
           "--add-opens=java.base/sun.util.calendar=ALL-UNNAMED",
           "-Djdk.reflect.useDirectMethodHandle=false",
-          "-Dio.netty.tryReflectionSetAccessible=true");
+          "-Dio.netty.tryReflectionSetAccessible=true",
+          // the exact sums of the round run eight values at a time (fedlake.core.numeric.ExactSum)
+          "--add-modules=jdk.incubator.vector");
 
   /**
    * System property naming fedlake's lean jar ({@code fedlake-jobs-*-spark.jar}); bin/fedlake sets

@@ -117,7 +117,9 @@ public final class Ccvr implements Calibrator {
     int classes = base.getClassCount();
     int d = base.getDimension();
     Head aggregated = head(base, parameters);
+    long probing = System.nanoTime();
     Double before = probe == null ? null : aggregated.evaluate(probe).accuracy();
+    probing = System.nanoTime() - probing;
     if (!Models.HEAD.equals(base.getKind())) {
       return new Outcome(
           parameters,
@@ -198,6 +200,7 @@ public final class Ccvr implements Calibrator {
     }
     long fittedTime = System.nanoTime();
     Double after = probe == null ? null : head(base, result).evaluate(probe).accuracy();
+    probing += System.nanoTime() - fittedTime;
     String origin =
         String.format(
             Locale.ROOT,
@@ -237,7 +240,12 @@ public final class Ccvr implements Calibrator {
             timings,
             probe == null
                 ? ""
-                : String.format(Locale.ROOT, "; probe accuracy %.4f -> %.4f", before, after));
+                : String.format(
+                    Locale.ROOT,
+                    "; probe accuracy %.4f -> %.4f (%.2f s to evaluate)",
+                    before,
+                    after,
+                    probing / 1e9));
     return new Outcome(result, true, before, after, message);
   }
 

@@ -27,7 +27,7 @@ import java.util.stream.IntStream;
  */
 public final class Ccvr implements Calibrator {
   public static final int PER_CLASS_DEFAULT = 100;
-  public static final int EPOCHS_DEFAULT = 5;
+  public static final int EPOCHS_DEFAULT = 3;
   public static final int BATCH_SIZE_DEFAULT = 64;
   public static final double LEARNING_RATE_DEFAULT = 0.3;
   public static final double SHRINKAGE_DEFAULT = 0.0;

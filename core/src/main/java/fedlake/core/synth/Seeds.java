@@ -26,7 +26,7 @@ public final class Seeds {
    * Advances {@code random} exactly as {@link #gaussian} does, without computing the value: the
    * draws after it are the same as if it had been computed.
    */
-  public static void skipGaussian(SplittableRandom random) {
+  static void skipGaussian(SplittableRandom random) {
     random.nextDouble();
     random.nextDouble();
   }

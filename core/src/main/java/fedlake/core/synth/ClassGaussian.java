@@ -136,12 +136,32 @@ public final class ClassGaussian {
    * drawn row by row; row r is {@code mean + L z_r}, each coordinate summed in column order over
    * the columns of {@code L} that are not zero (a class pooled from n examples has rank below n, so
    * at d = 512 most columns are zero), so the rows do not depend on how many are drawn together.
+   * The normals of the zero columns are stepped over in the stream rather than computed.
    */
   public float[] sample(int count, SplittableRandom random) {
     int d = dimension;
     double[] z = new double[count * d];
-    for (int k = 0; k < z.length; k++) {
-      z[k] = Seeds.gaussian(random);
+    if (factor == null) {
+      for (int k = 0; k < z.length; k++) {
+        z[k] = Seeds.gaussian(random);
+      }
+    } else {
+      // only the normals of the factor's non-zero columns are read: the others are skipped in the
+      // stream (the logarithm and cosine are most of a draw's cost; a class pooled from n examples
+      // has fewer than n such columns), so every row is the same as when all are computed
+      boolean[] used = new boolean[d];
+      for (int j : columns) {
+        used[j] = true;
+      }
+      for (int offset = 0; offset < z.length; offset += d) {
+        for (int j = 0; j < d; j++) {
+          if (used[j]) {
+            z[offset + j] = Seeds.gaussian(random);
+          } else {
+            Seeds.skipGaussian(random);
+          }
+        }
+      }
     }
     float[] rows = new float[count * d];
     if (factor == null) {

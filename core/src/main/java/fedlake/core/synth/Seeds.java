@@ -22,6 +22,15 @@ public final class Seeds {
     return Math.sqrt(-2 * Math.log(1 - u1)) * Math.cos(2 * Math.PI * u2);
   }
 
+  /**
+   * Advances {@code random} exactly as {@link #gaussian} does, without computing the value: the
+   * draws after it are the same as if it had been computed.
+   */
+  static void skipGaussian(SplittableRandom random) {
+    random.nextDouble();
+    random.nextDouble();
+  }
+
   /** The finaliser of SplitMix64: a bijection that scatters nearby seeds. */
   static long mix(long z) {
     z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;

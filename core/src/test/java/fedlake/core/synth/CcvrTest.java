@@ -13,6 +13,8 @@ import fedlake.core.init.Federation;
 import fedlake.core.model.FloatArrays;
 import fedlake.core.model.Head;
 import fedlake.core.model.Models;
+import fedlake.core.round.CalibrationStatistics;
+import fedlake.core.round.Calibrator;
 import fedlake.core.round.RoundJob;
 import fedlake.core.round.RoundResult;
 import fedlake.core.store.Store;
@@ -178,5 +180,59 @@ class CcvrTest {
     assertNull(h.getCalibrationMessage());
     assertNull(h.getProbeAccuracy());
     assertNull(h.getProbeAccuracyBeforeCalibration());
+  }
+
+  @Test
+  void theRefitIsLocalTrainingOnTheVirtualSetOfTheRoundSeedAndUnreportedClassesKeepTheirRows() {
+    // statistics of site a only (classes 0-2); the "aggregate" is a head trained on site b
+    StatisticsPool pool =
+        new StatisticsPool(DIMENSION)
+            .add(ClassMoments.of(siteA(), CLASSES, ClassMoments.Spread.COVARIANCE));
+    Head aggregate =
+        LocalTrainer.train(
+                Models.head(base),
+                siteB(),
+                TrainSettings.defaults(1).withEpochs(5),
+                LocalTrainer.Progress.NONE)
+            .head();
+    float[] parameters = new float[CLASSES * DIMENSION + CLASSES];
+    System.arraycopy(aggregate.weights(), 0, parameters, 0, CLASSES * DIMENSION);
+    System.arraycopy(aggregate.bias(), 0, parameters, CLASSES * DIMENSION, CLASSES);
+    int round = 2;
+    Calibrator.Outcome outcome =
+        new Ccvr()
+            .perClass(30)
+            .epochs(4)
+            .batchSize(16)
+            .seed(11)
+            .calibrate(round, base, parameters, CalibrationStatistics.of(0, DIMENSION, pool));
+    assertTrue(outcome.calibrated(), outcome.message());
+
+    // the definition: 30 draws of each reported class from the stream (seed + round, class), then
+    // fedlake's trainer from the aggregate, rows shuffled from seed + round
+    float[] features = new float[3 * 30 * DIMENSION];
+    int[] labels = new int[3 * 30];
+    for (int c = 0; c < 3; c++) {
+      float[] rows =
+          new ClassGaussian(pool.result().get(c)).sample(30, Seeds.forClass(11 + round, c));
+      System.arraycopy(rows, 0, features, c * 30 * DIMENSION, rows.length);
+      java.util.Arrays.fill(labels, c * 30, (c + 1) * 30, c);
+    }
+    Head fitted =
+        LocalTrainer.train(
+                aggregate,
+                Dataset.of("virtual", features, labels, DIMENSION),
+                new TrainSettings(4, 16, Ccvr.LEARNING_RATE_DEFAULT, 0, 0, 11 + round, false),
+                LocalTrainer.Progress.NONE)
+            .head();
+    float[] expected = parameters.clone();
+    System.arraycopy(fitted.weights(), 0, expected, 0, 3 * DIMENSION);
+    System.arraycopy(fitted.bias(), 0, expected, CLASSES * DIMENSION, 3);
+    assertArrayEquals(expected, outcome.parameters());
+    assertFalse(
+        java.util.Arrays.equals(
+            java.util.Arrays.copyOf(parameters, 3 * DIMENSION),
+            java.util.Arrays.copyOf(outcome.parameters(), 3 * DIMENSION)),
+        "the reported classes were re-fitted");
   }
 }

@@ -120,7 +120,7 @@ class StatisticsResendTest {
   /** The calibration message with its timings replaced by "T". */
   private static String message(RoundResult result) {
     RoundHistory h = result.history().get(0);
-    return h.getCalibrationMessage().replaceAll("\\d+\\.\\d s", "T s");
+    return h.getCalibrationMessage().replaceAll("\\d+\\.\\d+ s", "T s");
   }
 
   private static float[] published(RoundResult result) {

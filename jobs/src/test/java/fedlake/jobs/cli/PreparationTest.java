@@ -122,14 +122,14 @@ class PreparationTest extends SparkTestBase {
                       + CLASSES
                       + " classes (full covariance pooled from 3 site(s): "
                       + (h.getRound() == 0
-                          ? "3 sent with the update, 0 held by the store), 5 epoch(s) (" // round 0
+                          ? "3 sent with the update, 0 held by the store), 3 epoch(s) (" // round 0
                           // sends
                           // them;
                           // later
                           // rounds
                           // the
                           // fingerprint only
-                          : "0 sent with the update, 3 held by the store), 5 epoch(s) (Gaussians reused from the cache")),
+                          : "0 sent with the update, 3 held by the store), 3 epoch(s) (Gaussians reused from the cache")),
           h.getCalibrationMessage());
       // simulate probes with its test rows: the figure after calibration is the published model's
       // test accuracy

@@ -18,10 +18,9 @@ public final class HeadObjective implements Objective {
   private final int dimension;
   private final int classes;
   private final float logitScale;
-  private final double[] adjustment;
+  private final float[] adjustment;
   private float[][] logits = new float[0][];
   private float[][] dLogits = new float[0][];
-  private final double[] row;
   private final float[][] scratch;
   private final float[] accumulator;
 
@@ -41,10 +40,17 @@ public final class HeadObjective implements Objective {
     this.dimension = dimension;
     this.classes = classes;
     this.logitScale = logitScale;
-    this.adjustment = adjustment;
-    this.row = new double[classes];
+    this.adjustment = adjustment == null ? null : toFloats(adjustment);
     this.scratch = Kernels.rows(4, classes);
     this.accumulator = new float[classes];
+  }
+
+  private static float[] toFloats(double[] values) {
+    float[] floats = new float[values.length];
+    for (int i = 0; i < values.length; i++) {
+      floats[i] = (float) values[i];
+    }
+    return floats;
   }
 
   /** The objective of training {@code head}'s shape on {@code data}, balanced or not. */
@@ -121,13 +127,23 @@ public final class HeadObjective implements Objective {
 
   @Override
   public double lossAndGradient(float[] parameters, Batch batch, float[] gradient) {
+    return lossAndGradient(parameters, batch, gradient, null);
+  }
+
+  /**
+   * Forward pass, softmax in float, then the bias gradient and the weight gradient {@link
+   * Kernels#READY_ROWS} rows of {@code W^T} at a time, each handed to {@code ready} (unless null)
+   * as soon as it is written.
+   */
+  @Override
+  public double lossAndGradient(float[] parameters, Batch batch, float[] gradient, Ready ready) {
     int count = batch.count();
     ensure(count);
     forward(parameters, 0, batch, logits);
     double loss =
-        Kernels.softmaxCrossEntropy(
-            logits, count, classes, adjustment, batch.labels(), 1f / count, row, dLogits);
-    backward(batch, dLogits, gradient, 0);
+        Kernels.softmaxCrossEntropyFloat(
+            logits, count, classes, adjustment, batch.labels(), 1f / count, dLogits);
+    backward(batch, dLogits, gradient, 0, ready);
     return loss;
   }
 
@@ -154,9 +170,17 @@ public final class HeadObjective implements Objective {
    * gradient}.
    */
   void backward(Batch batch, float[][] dLogits, float[] gradient, int offset) {
+    backward(batch, dLogits, gradient, offset, null);
+  }
+
+  /** As above, handing finished ranges of the gradient to {@code ready} unless it is null. */
+  void backward(Batch batch, float[][] dLogits, float[] gradient, int offset, Ready ready) {
     int count = batch.count();
-    Kernels.columnSums(
-        dLogits, count, classes, gradient, offset + classes * dimension, accumulator);
+    int bias = offset + classes * dimension;
+    Kernels.columnSums(dLogits, count, classes, gradient, bias, accumulator);
+    if (ready != null) {
+      ready.accept(bias, bias + classes);
+    }
     // dL/dW^T[j][c] = scale * sum_r x[r][j] dL/dz[r][c]: the scale goes into dL/dz (count x
     // classes), not the gradient
     for (int r = 0; r < count; r++) {
@@ -166,7 +190,7 @@ public final class HeadObjective implements Objective {
       }
     }
     Kernels.transposeTimes(
-        batch.features(), count, dimension, dLogits, classes, gradient, offset, accumulator);
+        batch.features(), count, dimension, dLogits, classes, gradient, offset, accumulator, ready);
   }
 
   private void ensure(int count) {

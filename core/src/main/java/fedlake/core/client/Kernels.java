@@ -80,9 +80,48 @@ final class Kernels {
       float[] out,
       int outOffset,
       float[] acc) {
+    transposeTimes(x, count, depth, g, width, out, outOffset, acc, null);
+  }
+
+  /** Output rows handed to {@link Objective.Ready} at a time by the fused backward pass. */
+  static final int READY_ROWS = 8;
+
+  /**
+   * As {@link #transposeTimes(float[], int, int, float[][], int, float[], int, float[])}, telling
+   * {@code ready} (unless null) about every {@link #READY_ROWS} finished output rows while they are
+   * still in the L1 cache, so that the step of those parameters runs before the next rows are
+   * computed. The first pass over g assigns instead of adding to a zeroed {@code acc} (the same
+   * values: {@code 0 + s == s}).
+   */
+  static void transposeTimes(
+      float[] x,
+      int count,
+      int depth,
+      float[][] g,
+      int width,
+      float[] out,
+      int outOffset,
+      float[] acc,
+      Objective.Ready ready) {
+    int readyFrom = 0;
     for (int j = 0; j < depth; j++) {
-      java.util.Arrays.fill(acc, 0, width, 0f);
       int r = 0;
+      if (count >= 4) {
+        float a0 = x[j];
+        float a1 = x[depth + j];
+        float a2 = x[2 * depth + j];
+        float a3 = x[3 * depth + j];
+        float[] g0 = g[0];
+        float[] g1 = g[1];
+        float[] g2 = g[2];
+        float[] g3 = g[3];
+        for (int c = 0; c < width; c++) {
+          acc[c] = a0 * g0[c] + a1 * g1[c] + a2 * g2[c] + a3 * g3[c];
+        }
+        r = 4;
+      } else {
+        java.util.Arrays.fill(acc, 0, width, 0f);
+      }
       for (; r + 4 <= count; r += 4) {
         float a0 = x[r * depth + j];
         float a1 = x[(r + 1) * depth + j];
@@ -104,6 +143,10 @@ final class Kernels {
         }
       }
       System.arraycopy(acc, 0, out, outOffset + j * width, width);
+      if (ready != null && (j + 1 - readyFrom == READY_ROWS || j + 1 == depth)) {
+        ready.accept(outOffset + readyFrom * width, outOffset + (j + 1) * width);
+        readyFrom = j + 1;
+      }
     }
   }
 
@@ -146,6 +189,91 @@ final class Kernels {
       loss -= Math.log(row[label] * inverse);
     }
     return loss;
+  }
+
+  /**
+   * As {@link #softmaxCrossEntropy} in float, for training: the exponentials by {@link
+   * #expNonPositive} (within 2 ulp of {@code Math.exp}, a tenth of its cost), their sum and the
+   * loss in double. {@code adjustment} as floats (null for none; minus infinity gives a probability
+   * of exactly 0). {@code dLogits} rows hold the exponentials on the way.
+   */
+  static double softmaxCrossEntropyFloat(
+      float[][] logits,
+      int count,
+      int classes,
+      float[] adjustment,
+      int[] labels,
+      float weight,
+      float[][] dLogits) {
+    double loss = 0;
+    for (int r = 0; r < count; r++) {
+      float[] z = logits[r];
+      float[] d = dLogits[r];
+      if (adjustment != null) {
+        for (int c = 0; c < classes; c++) {
+          d[c] = z[c] + adjustment[c];
+        }
+        z = d;
+      }
+      float max = Float.NEGATIVE_INFINITY;
+      for (int c = 0; c < classes; c++) {
+        max = Math.max(max, z[c]);
+      }
+      int label = labels[r];
+      float shiftedLabel = z[label] - max;
+      double sum = 0;
+      for (int c = 0; c < classes; c++) {
+        float e = expNonPositive(z[c] - max);
+        d[c] = e;
+        sum += e;
+      }
+      float scale = (float) (weight / sum);
+      for (int c = 0; c < classes; c++) {
+        d[c] *= scale;
+      }
+      d[label] -= weight;
+      loss += Math.log(sum) - shiftedLabel;
+    }
+    return loss;
+  }
+
+  // e^x = 2^n e^f with n = round(x / ln 2) and f = x - n ln 2 in [-ln 2 / 2, ln 2 / 2]; ln 2 split
+  // in two parts so that n ln 2 is exact in the first (Cody and Waite), and e^f by the degree-7
+  // Taylor polynomial (error below 2e-8 on that interval). 1.5 * 2^23 rounds a float to an integer
+  // when added; its bits then carry that integer in the low mantissa bits.
+  private static final float ROUNDER = 12582912f;
+  private static final int ROUNDER_BITS = Float.floatToRawIntBits(ROUNDER);
+  private static final float LOG2_E = 1.44269504f;
+  private static final float LN2_HIGH = 0.693359375f;
+  private static final float LN2_LOW = -2.12194440e-4f;
+
+  /** Below this e^x is under the smallest normal float, and taken as 0. */
+  static final float EXP_FLOOR = -87.3f;
+
+  /**
+   * {@code e^x} for {@code x <= 0} (and NaN) in float: exactly 1 at 0, 0 below {@link #EXP_FLOOR},
+   * NaN for NaN.
+   */
+  static float expNonPositive(float x) {
+    if (x < EXP_FLOOR) {
+      return 0f;
+    }
+    float t = x * LOG2_E + ROUNDER;
+    float n = t - ROUNDER;
+    float f = (x - n * LN2_HIGH) - n * LN2_LOW;
+    float p =
+        1f
+            + f
+                * (1f
+                    + f
+                        * (0.5f
+                            + f
+                                * (1f / 6
+                                    + f
+                                        * (1f / 24
+                                            + f * (1f / 120 + f * (1f / 720 + f * (1f / 5040)))))));
+    int exponent = Float.floatToRawIntBits(t) - ROUNDER_BITS + 127;
+    return p * Float.intBitsToFloat(exponent << 23);
   }
 
   /** {@code out[outOffset + c] = sum_r g[r][c]}, accumulated in {@code acc}. */

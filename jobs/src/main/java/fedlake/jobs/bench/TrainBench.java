@@ -28,8 +28,10 @@ import java.util.SplittableRandom;
 /**
  * {@code fedlake bench train}: the edge runner's local training of a softmax head against a numpy
  * reference doing the same minibatch SGD with its BLAS, on the same data, timing only the training
- * loops (best of a few repetitions after a warm-up). Also times every client algorithm (SGD,
- * SCAFFOLD, PROX) per epoch, to show that the objective/optimizer split keeps each of them fast.
+ * loops (best of a few repetitions after a warm-up). The reference runs once per BLAS thread
+ * setting (by default on one thread, the strict floor, and with the threads it inherits, as the
+ * issue ran it), each with its own ratio. Also times every client algorithm (SGD, SCAFFOLD, PROX)
+ * per epoch, to show that the objective/optimizer split keeps each of them fast.
  */
 public final class TrainBench {
   public static final String USAGE =
@@ -41,8 +43,9 @@ public final class TrainBench {
               + ")",
           "  --repeats R  timed repetitions after one warm-up; the best counts (default 3)",
           "  --python P   python with numpy for the reference (default python3); 'none' skips it",
-          "  --numpy-threads T  BLAS threads of the reference (default 1, as the edge runner trains on one thread; 'inherit' leaves",
-          "               OPENBLAS_NUM_THREADS, OMP_NUM_THREADS and MKL_NUM_THREADS as they are)");
+          "  --numpy-threads T[,T...]  BLAS thread settings of the reference, one run each (default 1,inherit: one thread,",
+          "               as the edge runner trains on one, then 'inherit', which leaves OPENBLAS_NUM_THREADS,",
+          "               OMP_NUM_THREADS and MKL_NUM_THREADS as they are)");
   static final String DATA_DEFAULT = "/work/shared/data/clip-vitb32-dev/caltech101";
 
   private TrainBench() {}
@@ -81,7 +84,16 @@ public final class TrainBench {
     double learningRate = args.number("learning-rate", TrainSettings.LEARNING_RATE_DEFAULT);
     int repeats = Math.max(1, args.integer("repeats", 3));
     String python = args.string("python", "python3");
-    String threads = args.string("numpy-threads", "1");
+    String[] threadSettings = args.string("numpy-threads", "1,inherit").split(",", -1);
+    for (String threads : threadSettings) {
+      if (!"inherit".equals(threads) && !threads.matches("[1-9][0-9]{0,3}")) {
+        out.println(
+            "bench train: --numpy-threads: '"
+                + threads
+                + "' is neither a thread count (1-9999) nor 'inherit'");
+        return 2;
+      }
+    }
     Path xFile = dir.resolve("train_X.npy");
     Path yFile = dir.resolve("train_y.npy");
     if (!Files.exists(xFile) || !Files.exists(yFile)) {
@@ -126,19 +138,27 @@ public final class TrainBench {
         1000 * sgd.seconds() / epochs,
         sgd.steps(),
         sgd.accuracy());
-    Timing numpy =
-        "none".equals(python)
-            ? null
-            : timeNumpy(python, threads, xFile, yFile, settings, repeats, out);
-    if (numpy != null) {
+    for (String threads : "none".equals(python) ? new String[0] : threadSettings) {
+      Timing numpy = timeNumpy(python, threads, xFile, yFile, settings, repeats, out);
+      if (numpy == null) {
+        break; // the reason is printed; another thread setting would fail the same way
+      }
+      String label =
+          "inherit".equals(threads)
+              ? "inherited BLAS threads"
+              : threads + " BLAS thread" + ("1".equals(threads) ? "" : "s");
       out.printf(
           Locale.ROOT,
-          "numpy sgd: %.3f s training (%.1f ms an epoch), training accuracy %.4f%n",
+          "numpy sgd (%s): %.3f s training (%.1f ms an epoch), training accuracy %.4f%n",
+          label,
           numpy.seconds(),
           1000 * numpy.seconds() / epochs,
           numpy.accuracy());
       out.printf(
-          Locale.ROOT, "ratio java / numpy: %.2f (goal <= 1.0)%n", sgd.seconds() / numpy.seconds());
+          Locale.ROOT,
+          "ratio java / numpy (%s): %.2f (goal <= 1.0)%n",
+          label,
+          sgd.seconds() / numpy.seconds());
     }
     out.println("per client algorithm (java):");
     for (ClientAlgorithmName algorithm : ClientAlgorithmName.values()) {
@@ -191,6 +211,23 @@ public final class TrainBench {
     return new Timing(best, accuracy, result.steps());
   }
 
+  /** The BLAS thread variables of this process's environment, or that none is set. */
+  static String inherited() {
+    StringBuilder set = new StringBuilder();
+    for (String variable :
+        new String[] {"OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"}) {
+      String value = System.getenv(variable);
+      if (value != null) {
+        set.append(set.length() == 0 ? "" : ", ").append(variable).append('=').append(value);
+      }
+    }
+    return set.length() == 0
+        ? "none of OPENBLAS_NUM_THREADS, OMP_NUM_THREADS, MKL_NUM_THREADS set; "
+            + Runtime.getRuntime().availableProcessors()
+            + " CPUs"
+        : set.toString();
+  }
+
   /**
    * The same minibatch SGD in numpy, run by {@code python}; null (with a line saying why) when it
    * cannot run.
@@ -235,7 +272,9 @@ public final class TrainBench {
           builder.environment().put(variable, threads);
         }
       }
-      out.println("numpy: BLAS threads " + ("inherit".equals(threads) ? "as inherited" : threads));
+      out.println(
+          "numpy: BLAS threads "
+              + ("inherit".equals(threads) ? "as inherited (" + inherited() + ")" : threads));
       Process process = builder.start();
       try (OutputStream stdin = process.getOutputStream()) {
         stdin.write(script.getBytes(StandardCharsets.UTF_8));

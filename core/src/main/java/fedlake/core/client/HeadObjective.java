@@ -18,9 +18,10 @@ public final class HeadObjective implements Objective {
   private final int dimension;
   private final int classes;
   private final float logitScale;
-  private final float[] adjustment;
+  private final double[] adjustment;
   private float[][] logits = new float[0][];
   private float[][] dLogits = new float[0][];
+  private final double[] row;
   private final float[][] scratch;
   private final float[] accumulator;
 
@@ -40,17 +41,10 @@ public final class HeadObjective implements Objective {
     this.dimension = dimension;
     this.classes = classes;
     this.logitScale = logitScale;
-    this.adjustment = adjustment == null ? null : toFloats(adjustment);
+    this.adjustment = adjustment;
+    this.row = new double[classes];
     this.scratch = Kernels.rows(4, classes);
     this.accumulator = new float[classes];
-  }
-
-  private static float[] toFloats(double[] values) {
-    float[] floats = new float[values.length];
-    for (int i = 0; i < values.length; i++) {
-      floats[i] = (float) values[i];
-    }
-    return floats;
   }
 
   /** The objective of training {@code head}'s shape on {@code data}, balanced or not. */
@@ -131,7 +125,7 @@ public final class HeadObjective implements Objective {
   }
 
   /**
-   * Forward pass, softmax in float, then the bias gradient and the weight gradient {@link
+   * Forward pass, softmax, then the bias gradient and the weight gradient {@link
    * Kernels#READY_ROWS} rows of {@code W^T} at a time, each handed to {@code ready} (unless null)
    * as soon as it is written.
    */
@@ -141,8 +135,8 @@ public final class HeadObjective implements Objective {
     ensure(count);
     forward(parameters, 0, batch, logits);
     double loss =
-        Kernels.softmaxCrossEntropyFloat(
-            logits, count, classes, adjustment, batch.labels(), 1f / count, dLogits);
+        Kernels.softmaxCrossEntropy(
+            logits, count, classes, adjustment, batch.labels(), 1f / count, row, dLogits);
     backward(batch, dLogits, gradient, 0, ready);
     return loss;
   }

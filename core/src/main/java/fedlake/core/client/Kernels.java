@@ -15,12 +15,58 @@ final class Kernels {
   private Kernels() {}
 
   /**
+   * Whether the products run in {@link VectorKernels}: the JVM runs with {@code --add-modules
+   * jdk.incubator.vector} (for the edge runner: {@code
+   * JAVA_OPTS=--add-modules=jdk.incubator.vector}; for any {@code java}: {@code JDK_JAVA_OPTIONS}),
+   * its vectors hold at least 8 floats, and the system property {@code fedlake.vector} is not
+   * {@code false}. Otherwise the loops below, which C2 auto-vectorises.
+   */
+  static final boolean VECTOR = vectorKernels();
+
+  private static boolean vectorKernels() {
+    if ("false".equals(System.getProperty("fedlake.vector"))
+        || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+      return false;
+    }
+    try {
+      return VectorKernels.usable();
+    } catch (LinkageError e) {
+      return false;
+    }
+  }
+
+  /** Which kernels this JVM trains with, for the benchmark's report. */
+  public static String description() {
+    return VECTOR
+        ? "jdk.incubator.vector, fused multiply-adds"
+        : "loops auto-vectorised by C2 (no --add-modules jdk.incubator.vector)";
+  }
+
+  /**
    * {@code out[r][c] += sum_j scale * x[r][j] * m[j][c]} for the {@code count} rows of {@code x}
    * ({@code count x depth}, row-major) and {@code m} ({@code depth x width}, row-major, from {@code
    * mOffset} of a flat vector). Four rows of m at a time are copied to {@code scratch} ({@code 4 x
    * >= width}) and added into every row of the block while they are in the L1 cache.
    */
   static void multiplyAdd(
+      float[] x,
+      int count,
+      int depth,
+      float scale,
+      float[] m,
+      int mOffset,
+      int width,
+      float[][] out,
+      float[][] scratch) {
+    if (VECTOR) {
+      VectorKernels.multiplyAdd(x, count, depth, scale, m, mOffset, width, out);
+    } else {
+      multiplyAddLoops(x, count, depth, scale, m, mOffset, width, out, scratch);
+    }
+  }
+
+  /** {@link #multiplyAdd} in loops that C2 auto-vectorises. */
+  static void multiplyAddLoops(
       float[] x,
       int count,
       int depth,
@@ -90,8 +136,7 @@ final class Kernels {
    * As {@link #transposeTimes(float[], int, int, float[][], int, float[], int, float[])}, telling
    * {@code ready} (unless null) about every {@link #READY_ROWS} finished output rows while they are
    * still in the L1 cache, so that the step of those parameters runs before the next rows are
-   * computed. The first pass over g assigns instead of adding to a zeroed {@code acc} (the same
-   * values: {@code 0 + s == s}).
+   * computed. The call stays outside the kernel's own method.
    */
   static void transposeTimes(
       float[] x,
@@ -103,8 +148,51 @@ final class Kernels {
       int outOffset,
       float[] acc,
       Objective.Ready ready) {
-    int readyFrom = 0;
-    for (int j = 0; j < depth; j++) {
+    int block = ready == null ? depth : READY_ROWS;
+    for (int j = 0; j < depth; j += block) {
+      int end = Math.min(depth, j + block);
+      transposeTimesRows(x, count, depth, g, width, out, outOffset, acc, j, end);
+      if (ready != null) {
+        ready.accept(outOffset + j * width, outOffset + end * width);
+      }
+    }
+  }
+
+  /**
+   * Output rows {@code [from, to)} of {@link #transposeTimes}. The first pass over g assigns
+   * instead of adding to a zeroed {@code acc} (the same values: {@code 0 + s == s}).
+   */
+  private static void transposeTimesRows(
+      float[] x,
+      int count,
+      int depth,
+      float[][] g,
+      int width,
+      float[] out,
+      int outOffset,
+      float[] acc,
+      int from,
+      int to) {
+    if (VECTOR) {
+      VectorKernels.transposeTimes(x, count, depth, g, width, out, outOffset, from, to);
+    } else {
+      transposeTimesLoops(x, count, depth, g, width, out, outOffset, acc, from, to);
+    }
+  }
+
+  /** Rows {@code [from, to)} of {@link #transposeTimes} in loops that C2 auto-vectorises. */
+  static void transposeTimesLoops(
+      float[] x,
+      int count,
+      int depth,
+      float[][] g,
+      int width,
+      float[] out,
+      int outOffset,
+      float[] acc,
+      int from,
+      int to) {
+    for (int j = from; j < to; j++) {
       int r = 0;
       if (count >= 4) {
         float a0 = x[j];
@@ -143,10 +231,6 @@ final class Kernels {
         }
       }
       System.arraycopy(acc, 0, out, outOffset + j * width, width);
-      if (ready != null && (j + 1 - readyFrom == READY_ROWS || j + 1 == depth)) {
-        ready.accept(outOffset + readyFrom * width, outOffset + (j + 1) * width);
-        readyFrom = j + 1;
-      }
     }
   }
 
@@ -189,91 +273,6 @@ final class Kernels {
       loss -= Math.log(row[label] * inverse);
     }
     return loss;
-  }
-
-  /**
-   * As {@link #softmaxCrossEntropy} in float, for training: the exponentials by {@link
-   * #expNonPositive} (within 2 ulp of {@code Math.exp}, a tenth of its cost), their sum and the
-   * loss in double. {@code adjustment} as floats (null for none; minus infinity gives a probability
-   * of exactly 0). {@code dLogits} rows hold the exponentials on the way.
-   */
-  static double softmaxCrossEntropyFloat(
-      float[][] logits,
-      int count,
-      int classes,
-      float[] adjustment,
-      int[] labels,
-      float weight,
-      float[][] dLogits) {
-    double loss = 0;
-    for (int r = 0; r < count; r++) {
-      float[] z = logits[r];
-      float[] d = dLogits[r];
-      if (adjustment != null) {
-        for (int c = 0; c < classes; c++) {
-          d[c] = z[c] + adjustment[c];
-        }
-        z = d;
-      }
-      float max = Float.NEGATIVE_INFINITY;
-      for (int c = 0; c < classes; c++) {
-        max = Math.max(max, z[c]);
-      }
-      int label = labels[r];
-      float shiftedLabel = z[label] - max;
-      double sum = 0;
-      for (int c = 0; c < classes; c++) {
-        float e = expNonPositive(z[c] - max);
-        d[c] = e;
-        sum += e;
-      }
-      float scale = (float) (weight / sum);
-      for (int c = 0; c < classes; c++) {
-        d[c] *= scale;
-      }
-      d[label] -= weight;
-      loss += Math.log(sum) - shiftedLabel;
-    }
-    return loss;
-  }
-
-  // e^x = 2^n e^f with n = round(x / ln 2) and f = x - n ln 2 in [-ln 2 / 2, ln 2 / 2]; ln 2 split
-  // in two parts so that n ln 2 is exact in the first (Cody and Waite), and e^f by the degree-7
-  // Taylor polynomial (error below 2e-8 on that interval). 1.5 * 2^23 rounds a float to an integer
-  // when added; its bits then carry that integer in the low mantissa bits.
-  private static final float ROUNDER = 12582912f;
-  private static final int ROUNDER_BITS = Float.floatToRawIntBits(ROUNDER);
-  private static final float LOG2_E = 1.44269504f;
-  private static final float LN2_HIGH = 0.693359375f;
-  private static final float LN2_LOW = -2.12194440e-4f;
-
-  /** Below this e^x is under the smallest normal float, and taken as 0. */
-  static final float EXP_FLOOR = -87.3f;
-
-  /**
-   * {@code e^x} for {@code x <= 0} (and NaN) in float: exactly 1 at 0, 0 below {@link #EXP_FLOOR},
-   * NaN for NaN.
-   */
-  static float expNonPositive(float x) {
-    if (x < EXP_FLOOR) {
-      return 0f;
-    }
-    float t = x * LOG2_E + ROUNDER;
-    float n = t - ROUNDER;
-    float f = (x - n * LN2_HIGH) - n * LN2_LOW;
-    float p =
-        1f
-            + f
-                * (1f
-                    + f
-                        * (0.5f
-                            + f
-                                * (1f / 6
-                                    + f
-                                        * (1f / 24
-                                            + f * (1f / 120 + f * (1f / 720 + f * (1f / 5040)))))));
-    int exponent = Float.floatToRawIntBits(t) - ROUNDER_BITS + 127;
-    return p * Float.intBitsToFloat(exponent << 23);
   }
 
   /** {@code out[outOffset + c] = sum_r g[r][c]}, accumulated in {@code acc}. */

@@ -36,7 +36,7 @@ final class Kernels {
   }
 
   /** Which kernels this JVM trains with, for the benchmark's report. */
-  public static String description() {
+  static String description() {
     return VECTOR
         ? "jdk.incubator.vector, fused multiply-adds"
         : "loops auto-vectorised by C2 (no --add-modules jdk.incubator.vector)";

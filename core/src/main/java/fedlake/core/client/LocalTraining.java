@@ -102,6 +102,14 @@ public final class LocalTraining {
     return new Result(objective.unpack(parameters), steps, epochLoss);
   }
 
+  /**
+   * Which kernels the products of the head run in this JVM: jdk.incubator.vector when the JVM adds
+   * that module, else loops that C2 auto-vectorises.
+   */
+  public static String kernels() {
+    return Kernels.description();
+  }
+
   /** 0, 1, ..., n - 1. */
   public static int[] identity(int n) {
     int[] order = new int[n];

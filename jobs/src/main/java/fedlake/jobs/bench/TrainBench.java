@@ -131,6 +131,7 @@ public final class TrainBench {
       java[algorithm.ordinal()] = timeJava(data, classes, settings, algorithm, repeats);
     }
     Timing sgd = java[ClientAlgorithmName.SGD.ordinal()];
+    out.println("java: kernels " + LocalTraining.kernels());
     out.printf(
         Locale.ROOT,
         "java  sgd: %.3f s training (%.1f ms an epoch, %d steps), training accuracy %.4f%n",

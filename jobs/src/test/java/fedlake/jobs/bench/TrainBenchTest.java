@@ -63,6 +63,10 @@ class TrainBenchTest {
     // 2 epochs of ceil(40 / 16) = 3 batches
     assertTrue(line(lines, "java  sgd: ").contains(", 6 steps), "), lines.toString());
     assertTrue(line(lines, "bench train: ").contains("40 x 8, 3 classes; 2 epochs, batch 16"));
+    // jobs' tests run without --add-modules jdk.incubator.vector
+    assertEquals(
+        "java: kernels loops auto-vectorised by C2 (no --add-modules jdk.incubator.vector)",
+        line(lines, "java: kernels "));
     line(lines, "  sgd ");
     line(lines, "  scaffold ");
     line(lines, "  prox ");

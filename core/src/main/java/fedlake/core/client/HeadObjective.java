@@ -135,8 +135,11 @@ public final class HeadObjective implements Objective {
     ensure(count);
     forward(parameters, 0, batch, logits);
     double loss =
-        Kernels.softmaxCrossEntropy(
-            logits, count, classes, adjustment, batch.labels(), 1f / count, row, dLogits);
+        Kernels.VECTOR && adjustment == null
+            ? VectorKernels.softmaxCrossEntropy(
+                logits, count, classes, batch.labels(), 1f / count, dLogits)
+            : Kernels.softmaxCrossEntropy(
+                logits, count, classes, adjustment, batch.labels(), 1f / count, row, dLogits);
     backward(batch, dLogits, gradient, 0, ready);
     return loss;
   }

@@ -1,6 +1,7 @@
 package fedlake.core.client;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -28,6 +29,66 @@ final class VectorKernels {
   /** Whether the preferred vectors are wide enough to pay off (8 floats: AVX2, AVX-512, SVE). */
   static boolean usable() {
     return L >= 8;
+  }
+
+  /**
+   * As {@link Kernels#softmaxCrossEntropy} without an adjustment, in float: the exponentials by the
+   * vector {@code EXP} (within an ulp; a fortieth of the cost of {@code Math.exp} a logit), their
+   * sum in float, the loss in double.
+   */
+  static double softmaxCrossEntropy(
+      float[][] logits, int count, int classes, int[] labels, float weight, float[][] dLogits) {
+    int vectorEnd = classes - classes % L;
+    double loss = 0;
+    for (int r = 0; r < count; r++) {
+      float[] z = logits[r];
+      float[] d = dLogits[r];
+      float max = max(z, vectorEnd, classes);
+      float sum = exponentials(z, max, d, vectorEnd, classes);
+      scale(d, weight / sum, vectorEnd, classes);
+      int label = labels[r];
+      d[label] -= weight;
+      loss += Math.log(sum) - (z[label] - max);
+    }
+    return loss;
+  }
+
+  private static float max(float[] z, int vectorEnd, int classes) {
+    FloatVector m = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+    for (int c = 0; c < vectorEnd; c += L) {
+      m = m.max(FloatVector.fromArray(F, z, c));
+    }
+    float max = m.reduceLanes(VectorOperators.MAX);
+    for (int c = vectorEnd; c < classes; c++) {
+      max = Math.max(max, z[c]);
+    }
+    return max;
+  }
+
+  /** {@code d[c] = e^(z[c] - max)}; returns their sum. */
+  private static float exponentials(float[] z, float max, float[] d, int vectorEnd, int classes) {
+    FloatVector sums = FloatVector.zero(F);
+    for (int c = 0; c < vectorEnd; c += L) {
+      FloatVector e = FloatVector.fromArray(F, z, c).sub(max).lanewise(VectorOperators.EXP);
+      e.intoArray(d, c);
+      sums = sums.add(e);
+    }
+    float sum = sums.reduceLanes(VectorOperators.ADD);
+    for (int c = vectorEnd; c < classes; c++) {
+      float e = (float) Math.exp(z[c] - max);
+      d[c] = e;
+      sum += e;
+    }
+    return sum;
+  }
+
+  private static void scale(float[] d, float factor, int vectorEnd, int classes) {
+    for (int c = 0; c < vectorEnd; c += L) {
+      FloatVector.fromArray(F, d, c).mul(factor).intoArray(d, c);
+    }
+    for (int c = vectorEnd; c < classes; c++) {
+      d[c] *= factor;
+    }
   }
 
   /** As {@link Kernels#multiplyAdd}. */

@@ -170,6 +170,35 @@ class KernelsTest {
   }
 
   @Test
+  void vectorSoftmaxMatchesTheDoubleOne() {
+    assumeTrue(Kernels.VECTOR, "the JVM runs without --add-modules jdk.incubator.vector");
+    for (int classes : new int[] {100, 7, 16, 33}) {
+      int count = 5;
+      float[][] logits = new float[count][];
+      int[] labels = new int[count];
+      for (int r = 0; r < count; r++) {
+        logits[r] = random(classes, 10 + r);
+        for (int c = 0; c < classes; c++) {
+          logits[r][c] *= 8; // spread as a trained head's: e^-40 .. 1 after the max
+        }
+        labels[r] = (r * 7) % classes;
+      }
+      float[][] expected = Kernels.rows(count, classes);
+      float[][] got = Kernels.rows(count, classes);
+      double lossExpected =
+          Kernels.softmaxCrossEntropy(
+              logits, count, classes, null, labels, 0.2f, new double[classes], expected);
+      double loss = VectorKernels.softmaxCrossEntropy(logits, count, classes, labels, 0.2f, got);
+      assertEquals(lossExpected, loss, 1e-5 * lossExpected, classes + " classes: loss");
+      for (int r = 0; r < count; r++) {
+        for (int c = 0; c < classes; c++) {
+          assertEquals(expected[r][c], got[r][c], 2e-7, classes + " classes, row " + r + ", " + c);
+        }
+      }
+    }
+  }
+
+  @Test
   void vectorKernelsAreOnWhereverTheModuleIsAndVectorsAreWide() {
     boolean module = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
     assumeTrue(module, "the JVM runs without --add-modules jdk.incubator.vector");

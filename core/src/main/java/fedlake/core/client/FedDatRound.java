@@ -149,13 +149,11 @@ public final class FedDatRound {
     if (term == GradientTerm.NONE) {
       return term;
     }
-    float[] p = new float[size];
-    float[] g = new float[size];
-    return (parameters, gradient, from) -> {
-      System.arraycopy(parameters, 0, p, 0, size);
-      System.arraycopy(gradient, 0, g, 0, size);
-      term.add(p, g, Math.min(from, size));
-      System.arraycopy(g, 0, gradient, 0, size);
+    return (parameters, gradient, from, to) -> {
+      int end = Math.min(to, size);
+      if (from < end) {
+        term.add(parameters, gradient, from, end);
+      }
     };
   }
 }

@@ -4,17 +4,22 @@ package fedlake.core.client;
 @FunctionalInterface
 public interface GradientTerm {
   /**
-   * Adds the term over {@code [from, parameters.length)}; vectors in the objective's working
-   * layout.
+   * Adds the term over {@code [from, to)}; vectors in the objective's working layout. Elementwise:
+   * element i reads only element i of each vector.
    */
-  void add(float[] parameters, float[] gradient, int from);
+  void add(float[] parameters, float[] gradient, int from, int to);
 
-  GradientTerm NONE = (parameters, gradient, from) -> {};
+  /** Adds the term over {@code [from, gradient.length)}. */
+  default void add(float[] parameters, float[] gradient, int from) {
+    add(parameters, gradient, from, gradient.length);
+  }
+
+  GradientTerm NONE = (parameters, gradient, from, to) -> {};
 
   /** A constant shift (SCAFFOLD's {@code c - c_i}), in the objective's working layout. */
   static GradientTerm constant(float[] shift) {
-    return (parameters, gradient, from) -> {
-      for (int i = from; i < gradient.length; i++) {
+    return (parameters, gradient, from, to) -> {
+      for (int i = from; i < to; i++) {
         gradient[i] += shift[i];
       }
     };
@@ -26,8 +31,8 @@ public interface GradientTerm {
    */
   static GradientTerm proximal(double mu, float[] anchor) {
     float m = (float) mu;
-    return (parameters, gradient, from) -> {
-      for (int i = from; i < gradient.length; i++) {
+    return (parameters, gradient, from, to) -> {
+      for (int i = from; i < to; i++) {
         gradient[i] += m * (parameters[i] - anchor[i]);
       }
     };

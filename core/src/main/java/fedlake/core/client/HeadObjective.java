@@ -121,13 +121,26 @@ public final class HeadObjective implements Objective {
 
   @Override
   public double lossAndGradient(float[] parameters, Batch batch, float[] gradient) {
+    return lossAndGradient(parameters, batch, gradient, null);
+  }
+
+  /**
+   * Forward pass, softmax, then the bias gradient and the weight gradient {@link
+   * Kernels#READY_ROWS} rows of {@code W^T} at a time, each handed to {@code ready} (unless null)
+   * as soon as it is written.
+   */
+  @Override
+  public double lossAndGradient(float[] parameters, Batch batch, float[] gradient, Ready ready) {
     int count = batch.count();
     ensure(count);
     forward(parameters, 0, batch, logits);
     double loss =
-        Kernels.softmaxCrossEntropy(
-            logits, count, classes, adjustment, batch.labels(), 1f / count, row, dLogits);
-    backward(batch, dLogits, gradient, 0);
+        Kernels.VECTOR && adjustment == null
+            ? VectorKernels.softmaxCrossEntropy(
+                logits, count, classes, batch.labels(), 1f / count, dLogits)
+            : Kernels.softmaxCrossEntropy(
+                logits, count, classes, adjustment, batch.labels(), 1f / count, row, dLogits);
+    backward(batch, dLogits, gradient, 0, ready);
     return loss;
   }
 
@@ -154,9 +167,17 @@ public final class HeadObjective implements Objective {
    * gradient}.
    */
   void backward(Batch batch, float[][] dLogits, float[] gradient, int offset) {
+    backward(batch, dLogits, gradient, offset, null);
+  }
+
+  /** As above, handing finished ranges of the gradient to {@code ready} unless it is null. */
+  void backward(Batch batch, float[][] dLogits, float[] gradient, int offset, Ready ready) {
     int count = batch.count();
-    Kernels.columnSums(
-        dLogits, count, classes, gradient, offset + classes * dimension, accumulator);
+    int bias = offset + classes * dimension;
+    Kernels.columnSums(dLogits, count, classes, gradient, bias, accumulator);
+    if (ready != null) {
+      ready.accept(bias, bias + classes);
+    }
     // dL/dW^T[j][c] = scale * sum_r x[r][j] dL/dz[r][c]: the scale goes into dL/dz (count x
     // classes), not the gradient
     for (int r = 0; r < count; r++) {
@@ -166,7 +187,7 @@ public final class HeadObjective implements Objective {
       }
     }
     Kernels.transposeTimes(
-        batch.features(), count, dimension, dLogits, classes, gradient, offset, accumulator);
+        batch.features(), count, dimension, dLogits, classes, gradient, offset, accumulator, ready);
   }
 
   private void ensure(int count) {

@@ -10,9 +10,40 @@ package fedlake.core.client;
  * c] += a * m[row + c]} over one flat array is not vectorised (measured: 4 to 5 times slower). So
  * the batch side (logits, their gradients) is kept as one array per row, and rows of a flat
  * parameter vector are copied into small scratch rows before the loops read them.
+ *
+ * <p>When the JVM has {@code jdk.incubator.vector} ({@link #VECTOR}) the two products run in {@link
+ * VectorKernels} instead, about three times faster.
  */
 final class Kernels {
   private Kernels() {}
+
+  /**
+   * Whether the products run in {@link VectorKernels}: the JVM runs with {@code --add-modules
+   * jdk.incubator.vector} (for the edge runner: {@code
+   * JAVA_OPTS=--add-modules=jdk.incubator.vector}; for any {@code java}: {@code JDK_JAVA_OPTIONS}),
+   * its vectors hold at least 8 floats, and the system property {@code fedlake.vector} is not
+   * {@code false}. Otherwise the loops below, which C2 auto-vectorises.
+   */
+  static final boolean VECTOR = vectorKernels();
+
+  private static boolean vectorKernels() {
+    if ("false".equals(System.getProperty("fedlake.vector"))
+        || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+      return false;
+    }
+    try {
+      return VectorKernels.usable();
+    } catch (LinkageError e) {
+      return false;
+    }
+  }
+
+  /** Which kernels this JVM trains with, for the benchmark's report. */
+  static String description() {
+    return VECTOR
+        ? "jdk.incubator.vector, fused multiply-adds"
+        : "loops auto-vectorised by C2 (no --add-modules jdk.incubator.vector)";
+  }
 
   /**
    * {@code out[r][c] += sum_j scale * x[r][j] * m[j][c]} for the {@code count} rows of {@code x}
@@ -21,6 +52,24 @@ final class Kernels {
    * >= width}) and added into every row of the block while they are in the L1 cache.
    */
   static void multiplyAdd(
+      float[] x,
+      int count,
+      int depth,
+      float scale,
+      float[] m,
+      int mOffset,
+      int width,
+      float[][] out,
+      float[][] scratch) {
+    if (VECTOR) {
+      VectorKernels.multiplyAdd(x, count, depth, scale, m, mOffset, width, out);
+    } else {
+      multiplyAddLoops(x, count, depth, scale, m, mOffset, width, out, scratch);
+    }
+  }
+
+  /** {@link #multiplyAdd} in loops that C2 auto-vectorises. */
+  static void multiplyAddLoops(
       float[] x,
       int count,
       int depth,
@@ -80,9 +129,91 @@ final class Kernels {
       float[] out,
       int outOffset,
       float[] acc) {
-    for (int j = 0; j < depth; j++) {
-      java.util.Arrays.fill(acc, 0, width, 0f);
+    transposeTimes(x, count, depth, g, width, out, outOffset, acc, null);
+  }
+
+  /** Output rows handed to {@link Objective.Ready} at a time by the fused backward pass. */
+  static final int READY_ROWS = 8;
+
+  /**
+   * As {@link #transposeTimes(float[], int, int, float[][], int, float[], int, float[])}, telling
+   * {@code ready} (unless null) about every {@link #READY_ROWS} finished output rows while they are
+   * still in the L1 cache, so that the step of those parameters runs before the next rows are
+   * computed. The call stays outside the kernel's own method.
+   */
+  static void transposeTimes(
+      float[] x,
+      int count,
+      int depth,
+      float[][] g,
+      int width,
+      float[] out,
+      int outOffset,
+      float[] acc,
+      Objective.Ready ready) {
+    int block = ready == null ? depth : READY_ROWS;
+    for (int j = 0; j < depth; j += block) {
+      int end = Math.min(depth, j + block);
+      transposeTimesRows(x, count, depth, g, width, out, outOffset, acc, j, end);
+      if (ready != null) {
+        ready.accept(outOffset + j * width, outOffset + end * width);
+      }
+    }
+  }
+
+  /** Output rows {@code [from, to)} of {@link #transposeTimes}, in the kernels of this JVM. */
+  private static void transposeTimesRows(
+      float[] x,
+      int count,
+      int depth,
+      float[][] g,
+      int width,
+      float[] out,
+      int outOffset,
+      float[] acc,
+      int from,
+      int to) {
+    if (VECTOR) {
+      VectorKernels.transposeTimes(x, count, depth, g, width, out, outOffset, from, to);
+    } else {
+      transposeTimesLoops(x, count, depth, g, width, out, outOffset, acc, from, to);
+    }
+  }
+
+  /**
+   * Rows {@code [from, to)} of {@link #transposeTimes} in loops that C2 auto-vectorises. The first
+   * pass over g assigns instead of adding to a zeroed {@code acc} (the same values: {@code 0 + s ==
+   * s}).
+   */
+  static void transposeTimesLoops(
+      float[] x,
+      int count,
+      int depth,
+      float[][] g,
+      int width,
+      float[] out,
+      int outOffset,
+      float[] acc,
+      int from,
+      int to) {
+    for (int j = from; j < to; j++) {
       int r = 0;
+      if (count >= 4) {
+        float a0 = x[j];
+        float a1 = x[depth + j];
+        float a2 = x[2 * depth + j];
+        float a3 = x[3 * depth + j];
+        float[] g0 = g[0];
+        float[] g1 = g[1];
+        float[] g2 = g[2];
+        float[] g3 = g[3];
+        for (int c = 0; c < width; c++) {
+          acc[c] = a0 * g0[c] + a1 * g1[c] + a2 * g2[c] + a3 * g3[c];
+        }
+        r = 4;
+      } else {
+        java.util.Arrays.fill(acc, 0, width, 0f);
+      }
       for (; r + 4 <= count; r += 4) {
         float a0 = x[r * depth + j];
         float a1 = x[(r + 1) * depth + j];

@@ -8,8 +8,10 @@ import java.util.SplittableRandom;
 /**
  * Minibatch training of any {@link Objective} with an {@link Optimizer}, every step's gradient
  * shifted by a client algorithm's {@link GradientTerm}: per epoch a Fisher-Yates shuffle of the
- * rows (seeded), then per batch gradient, term, step. The one implementation of local training; the
- * trainers of {@code fedlake.core.train} and the edge runner call it.
+ * rows (seeded), then per batch gradient, term, step; the term and step of each range of the
+ * gradient as soon as the objective has finished it ({@link Objective.Ready}). The one
+ * implementation of local training; the trainers of {@code fedlake.core.train} and the edge runner
+ * call it.
  */
 public final class LocalTraining {
   private LocalTraining() {}
@@ -77,20 +79,35 @@ public final class LocalTraining {
     SplittableRandom random = new SplittableRandom(settings.seed());
     int steps = 0;
     double epochLoss = Double.NaN;
+    // term and step per finished range of the gradient, while it is in the cache
+    Objective.Ready ready =
+        (lo, hi) -> {
+          int first = Math.max(lo, from);
+          if (first < hi) {
+            term.add(parameters, gradient, first, hi);
+            optimizer.step(parameters, gradient, first, hi);
+          }
+        };
     for (int epoch = 0; epoch < settings.epochs() && steps < maxSteps; epoch++) {
       shuffle(order, random);
       double sum = 0;
       for (int first = 0; first < n && steps < maxSteps; first += batchSize) {
         batch.fill(data, order, first, Math.min(n, first + batchSize) - first);
-        sum += objective.lossAndGradient(parameters, batch, gradient);
-        term.add(parameters, gradient, from);
-        optimizer.step(parameters, gradient);
+        sum += objective.lossAndGradient(parameters, batch, gradient, ready);
         steps++;
       }
       epochLoss = sum / n;
       progress.epoch(epoch + 1, settings.epochs(), epochLoss);
     }
     return new Result(objective.unpack(parameters), steps, epochLoss);
+  }
+
+  /**
+   * Which kernels the products of the head run in this JVM: jdk.incubator.vector when the JVM adds
+   * that module, else loops that C2 auto-vectorises.
+   */
+  public static String kernels() {
+    return Kernels.description();
   }
 
   /** 0, 1, ..., n - 1. */

@@ -50,7 +50,7 @@ public final class MomentumSgd implements Optimizer {
   }
 
   @Override
-  public void step(float[] parameters, float[] gradient) {
+  public void step(float[] parameters, float[] gradient, int lo, int hi) {
     if (parameters.length != velocity.length || gradient.length != velocity.length) {
       throw new IllegalArgumentException(
           "Optimizer of "
@@ -61,13 +61,25 @@ public final class MomentumSgd implements Optimizer {
               + gradient.length
               + " gradients");
     }
-    int decayed = Math.max(from, Math.min(decayedTo, velocity.length));
+    if (lo < 0 || hi > velocity.length || lo > hi) {
+      throw new IllegalArgumentException(
+          "Optimizer of " + velocity.length + " parameters got the range [" + lo + ", " + hi + ")");
+    }
+    int start = Math.max(lo, from);
+    int decayed = Math.min(hi, Math.max(from, Math.min(decayedTo, velocity.length)));
     if (weightDecay != 0f) {
-      for (int i = from; i < decayed; i++) {
+      for (int i = start; i < decayed; i++) {
         gradient[i] += weightDecay * parameters[i];
       }
     }
-    for (int i = from; i < velocity.length; i++) {
+    if (momentum == 0f) {
+      // v = 0 * v + g is g: the same step without keeping a velocity
+      for (int i = start; i < hi; i++) {
+        parameters[i] -= learningRate * gradient[i];
+      }
+      return;
+    }
+    for (int i = start; i < hi; i++) {
       float v = momentum * velocity[i] + gradient[i];
       velocity[i] = v;
       parameters[i] -= learningRate * v;

@@ -37,6 +37,28 @@ public interface Objective {
    */
   double lossAndGradient(float[] parameters, Batch batch, float[] gradient);
 
+  /**
+   * Told that {@code gradient[from..to)} is final (working layout), so that the caller may apply
+   * its term and step to those parameters at once.
+   */
+  @FunctionalInterface
+  interface Ready {
+    void accept(int from, int to);
+  }
+
+  /**
+   * As {@link #lossAndGradient(float[], Batch, float[])}, calling {@code ready} for ranges of the
+   * gradient as they are finished: together they cover {@code [trainableFrom, parameterCount)}
+   * once. From the call on, the computation no longer reads those parameters, so {@code ready} may
+   * change them (a fused optimizer step while the range is in the cache). By default one call at
+   * the end.
+   */
+  default double lossAndGradient(float[] parameters, Batch batch, float[] gradient, Ready ready) {
+    double loss = lossAndGradient(parameters, batch, gradient);
+    ready.accept(trainableFrom(), parameterCount());
+    return loss;
+  }
+
   /** The model the stored-layout parameters describe, for scoring. */
   Classifier classifier(float[] stored);
 }

@@ -5,6 +5,14 @@ package fedlake.core.client;
  * added its term; both vectors are in the objective's working layout.
  */
 public interface Optimizer {
-  /** Updates {@code parameters} in place from {@code gradient} (which it may overwrite). */
-  void step(float[] parameters, float[] gradient);
+  /**
+   * Updates {@code parameters[from..to)} in place from {@code gradient[from..to)} (which it may
+   * overwrite); elementwise, so a step may be taken range by range ({@link Objective.Ready}).
+   */
+  void step(float[] parameters, float[] gradient, int from, int to);
+
+  /** Updates all of {@code parameters} in place from {@code gradient}. */
+  default void step(float[] parameters, float[] gradient) {
+    step(parameters, gradient, 0, parameters.length);
+  }
 }

@@ -39,12 +39,16 @@ def train(seed):
 
 
 best = float("inf")
+best_cpu = float("inf")
 for run in range(repeats + 1):  # run 0 warms up
+    cpu_started = time.process_time()  # of all the process's threads (BLAS threads too)
     started = time.perf_counter()
     W, b = train(run)
     seconds = time.perf_counter() - started
+    cpu = time.process_time() - cpu_started
     if run > 0:
         best = min(best, seconds)
+        best_cpu = min(best_cpu, cpu)
 accuracy = float(np.mean(np.argmax(X @ W.T * scale + b, axis=1) == y))
 try:
     blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]["name"]
@@ -52,4 +56,5 @@ except Exception:  # older numpy
     blas = "unknown"
 print("blas=%s" % blas)
 print("seconds=%.6f" % best)
+print("cpu=%.6f" % best_cpu)
 print("accuracy=%.6f" % accuracy)

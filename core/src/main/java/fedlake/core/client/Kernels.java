@@ -1,5 +1,7 @@
 package fedlake.core.client;
 
+import fedlake.core.numeric.VectorSupport;
+
 /**
  * The batched arithmetic of the objectives. Every hot loop is a contiguous multiply-add over one
  * row, which HotSpot's C2 compiles to SIMD code, with no reductions across lanes and no calls
@@ -27,8 +29,7 @@ final class Kernels {
   static final boolean VECTOR = vectorKernels();
 
   private static boolean vectorKernels() {
-    if ("false".equals(System.getProperty("fedlake.vector"))
-        || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+    if (!VectorSupport.requested()) {
       return false;
     }
     try {

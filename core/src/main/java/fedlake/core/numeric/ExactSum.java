@@ -31,8 +31,7 @@ public final class ExactSum implements Serializable {
   public static final boolean VECTOR = vectorSums();
 
   private static boolean vectorSums() {
-    if ("false".equals(System.getProperty("fedlake.vector"))
-        || ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+    if (!VectorSupport.requested()) {
       return false;
     }
     try {

@@ -2,7 +2,6 @@ package fedlake.core.round;
 
 import fedlake.core.cluster.ClusterPlan;
 import fedlake.core.cluster.ClusterStore;
-import fedlake.core.cluster.ProfileBuilder;
 import fedlake.core.cluster.RandomProjection;
 import fedlake.core.model.FloatArrays;
 import fedlake.core.model.Models;
@@ -436,12 +435,11 @@ public final class RoundJob {
     if (profiles) {
       rules =
           rules.withProfiles(
-              new RoundRules.Profiles(
-                  new ProfileBuilder(
-                      new RandomProjection(
-                          RandomProjection.DIMENSION_DEFAULT, RandomProjection.SEED_DEFAULT)),
-                  store.readModel(0, 0),
-                  ProfileBuilder.choiceInformative(bases.values()),
+              RoundRules.Profiles.of(
+                  store,
+                  bases.values(),
+                  new RandomProjection(
+                      RandomProjection.DIMENSION_DEFAULT, RandomProjection.SEED_DEFAULT),
                   wallClock.getAsLong()));
     }
     ScanResult scan = UpdateSelection.run(files, rules, scanner);

@@ -1,10 +1,13 @@
 package fedlake.core.round;
 
 import fedlake.core.cluster.ProfileBuilder;
+import fedlake.core.cluster.RandomProjection;
+import fedlake.core.store.Store;
 import fedlake.core.strategy.Strategy;
 import fedlake.core.strategy.StrategySettings;
 import fedlake.schema.Model;
 import java.io.Serializable;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -59,7 +62,20 @@ public record RoundRules(
    */
   public record Profiles(
       ProfileBuilder builder, Model origin, boolean choiceInformative, long createdTime)
-      implements Serializable {}
+      implements Serializable {
+    /**
+     * Profiles of a round of {@code store} whose sites train {@code bases}: measured from the
+     * federation's initial model, projected by {@code projection}.
+     */
+    public static Profiles of(
+        Store store, Collection<Model> bases, RandomProjection projection, long createdTime) {
+      return new Profiles(
+          new ProfileBuilder(projection),
+          store.readModel(0, 0),
+          ProfileBuilder.choiceInformative(bases),
+          createdTime);
+    }
+  }
 
   /** The cluster {@code site}'s update of {@code cluster} is aggregated into. */
   public int target(String site, int cluster) {

@@ -416,7 +416,7 @@ public final class UpdateScan {
           reported = read;
         }
       } catch (InvalidInputException e) {
-        reported = null; // unreadable statistics: no embedding mean
+        // unreadable statistics: the profile has no embedding mean
       }
     }
     Long choice = columns.has("clusterChoice") ? columns.longValue("clusterChoice") : null;

@@ -2,7 +2,6 @@ package fedlake.jobs.actions;
 
 import fedlake.core.cluster.ClusterPlan;
 import fedlake.core.cluster.ClusterStore;
-import fedlake.core.cluster.ProfileBuilder;
 import fedlake.core.cluster.RandomProjection;
 import fedlake.core.round.RoundJob;
 import fedlake.core.round.RoundRules;
@@ -100,8 +99,6 @@ public final class ProfilesJob {
             .toList();
     // the same checks and choice of each site's latest valid update as the round job; each
     // accepted update's profile is built in the same read of the file
-    boolean informative = ProfileBuilder.choiceInformative(bases.values());
-    long now = System.currentTimeMillis();
     RoundRules rules =
         new RoundRules(
                 validator,
@@ -111,11 +108,11 @@ public final class ProfilesJob {
                 false,
                 RoundJob.MAX_UPDATE_BYTES_DEFAULT)
             .withProfiles(
-                new RoundRules.Profiles(
-                    new ProfileBuilder(new RandomProjection(projectionDimension, projectionSeed)),
-                    store.readModel(0, 0),
-                    informative,
-                    now));
+                RoundRules.Profiles.of(
+                    store,
+                    bases.values(),
+                    new RandomProjection(projectionDimension, projectionSeed),
+                    System.currentTimeMillis()));
     ScanResult scan = UpdateSelection.run(files, rules, new SparkScanner(spark));
     List<UpdateCheck> checks = scan.checks();
     List<SiteProfile> profiles =

@@ -5,6 +5,7 @@ import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -67,7 +68,7 @@ public final class ColumnarFile implements Closeable {
 
   private final String file;
   private final StoreInputFile input;
-  private final FileMetaData footer;
+  private final Footer footer;
   private ParquetFileReader reader; // Parquet's reader, opened only for compressed chunks
   private final RowGroup block;
   private final Layout layout;
@@ -79,7 +80,7 @@ public final class ColumnarFile implements Closeable {
   private VersionParser.ParsedVersion writerVersion;
   private PooledBuffers buffers; // with Parquet's reader
 
-  private ColumnarFile(String file, StoreInputFile input, FileMetaData footer) {
+  private ColumnarFile(String file, StoreInputFile input, Footer footer) {
     this.file = file;
     this.input = input;
     this.footer = footer;
@@ -88,7 +89,7 @@ public final class ColumnarFile implements Closeable {
     this.leavesByField = layout.leavesByField;
     long rows = 0;
     RowGroup withRow = null;
-    for (RowGroup b : footer.getRow_groups()) {
+    for (RowGroup b : footer.rowGroups) {
       if (b.getNum_rows() < 0) {
         throw new InvalidInputException(
             file, "declares a row group of " + b.getNum_rows() + " rows");
@@ -138,7 +139,7 @@ public final class ColumnarFile implements Closeable {
    * The footer, decoded in place from the file in memory (or from its tail for a large file): the
    * checks of Parquet's reader, and no structure allocated beyond what the footer's bytes hold.
    */
-  private static FileMetaData footer(String path, StoreInputFile input, long fileLength)
+  private static Footer footer(String path, StoreInputFile input, long fileLength)
       throws IOException {
     byte[] bytes = input.whole();
     int length = (int) Math.min(fileLength, Integer.MAX_VALUE);
@@ -187,16 +188,12 @@ public final class ColumnarFile implements Closeable {
               + length
               + " bytes");
     }
-    FileMetaData metadata = new FileMetaData();
     try {
-      ThriftBytes.read(metadata, bytes, length - 8 - size, size);
-    } catch (TException e) {
+      Layout last = LAST_LAYOUT.get();
+      return Footer.decode(bytes, length - 8 - size, size, last == null ? null : last.schemaBytes);
+    } catch (IllegalStateException e) {
       throw new IOException("cannot decode the footer: " + e.getMessage(), e);
     }
-    if (metadata.getSchema() == null || metadata.getRow_groups() == null) {
-      throw new IOException("the footer has no schema or no row groups");
-    }
-    return metadata;
   }
 
   private static int littleEndianInt(byte[] bytes, int at) {
@@ -208,20 +205,26 @@ public final class ColumnarFile implements Closeable {
 
   /**
    * A schema as Parquet's column readers need it, with its leaves by top-level field and the
-   * projections asked of it. Files of one round share their schema: each thread keeps the last.
+   * projections asked of it. Files of one round share their schema: each thread keeps the last,
+   * recognised by the footer bytes it was built from.
    */
   private static final class Layout {
-    final List<org.apache.parquet.format.SchemaElement> elements;
+    final byte[] schemaBytes;
     final MessageType schema;
     final Map<String, List<ColumnDescriptor>> leavesByField = new HashMap<>();
     final Map<List<String>, Projection> projections = new HashMap<>();
 
-    Layout(List<org.apache.parquet.format.SchemaElement> elements, MessageType schema) {
-      this.elements = elements;
+    Layout(byte[] schemaBytes, MessageType schema) {
+      this.schemaBytes = schemaBytes;
       this.schema = schema;
       for (ColumnDescriptor c : schema.getColumns()) {
         leavesByField.computeIfAbsent(c.getPath()[0], k -> new ArrayList<>()).add(c);
       }
+    }
+
+    boolean builtFrom(Footer footer) {
+      return Arrays.equals(
+          schemaBytes, 0, schemaBytes.length, footer.bytes, footer.schemaStart, footer.schemaEnd);
     }
 
     Projection projection(List<String> fields) {
@@ -244,26 +247,34 @@ public final class ColumnarFile implements Closeable {
 
   private static final ThreadLocal<Layout> LAST_LAYOUT = new ThreadLocal<>();
 
-  private static Layout layout(FileMetaData footer) {
+  private static Layout layout(Footer footer) {
     Layout last = LAST_LAYOUT.get();
-    if (last != null && last.elements.equals(footer.getSchema())) {
+    if (last != null && last.builtFrom(footer)) {
       return last;
     }
     try {
+      // a schema not seen last on this thread: the whole footer through Thrift's own decoder
+      FileMetaData metadata = new FileMetaData();
+      ThriftBytes.read(metadata, footer.bytes, footer.offset, footer.length);
       MessageType schema =
           CONVERTER
               .fromParquetMetadata(
                   new FileMetaData(
-                      footer.getVersion(), footer.getSchema(), footer.getNum_rows(), List.of()),
+                      metadata.getVersion(),
+                      metadata.getSchema(),
+                      metadata.getNum_rows(),
+                      List.of()),
                   null,
                   false,
                   new HashMap<>())
               .getFileMetaData()
               .getSchema();
-      Layout layout = new Layout(footer.getSchema(), schema);
+      Layout layout =
+          new Layout(
+              Arrays.copyOfRange(footer.bytes, footer.schemaStart, footer.schemaEnd), schema);
       LAST_LAYOUT.set(layout);
       return layout;
-    } catch (IOException | RuntimeException e) {
+    } catch (TException | IOException | RuntimeException e) {
       throw new IllegalArgumentException("its schema cannot be read (" + e.getMessage() + ")", e);
     }
   }
@@ -381,7 +392,7 @@ public final class ColumnarFile implements Closeable {
       if (pages == null) {
         throw new InvalidInputException(file, "its row could not be read");
       }
-      String createdBy = footer.getCreated_by();
+      String createdBy = footer.createdBy;
       this.pages = pages;
       try {
         writerVersion = VersionParser.parse(createdBy);

@@ -15,11 +15,7 @@ import org.apache.parquet.column.page.PageReadStore;
 import org.apache.parquet.column.page.PageReader;
 import org.apache.parquet.format.ColumnMetaData;
 import org.apache.parquet.format.CompressionCodec;
-import org.apache.parquet.format.DataPageHeader;
-import org.apache.parquet.format.DataPageHeaderV2;
-import org.apache.parquet.format.PageHeader;
 import org.apache.parquet.format.converter.ParquetMetadataConverter;
-import shaded.parquet.org.apache.thrift.TException;
 
 /**
  * The pages of uncompressed column chunks taken straight from a file held in memory: page headers
@@ -69,63 +65,57 @@ final class DirectPages implements PageReadStore {
     List<DataPage> pages = new ArrayList<>();
     try {
       while (values < expected && position < end) {
-        PageHeader header = new PageHeader();
-        position += ThriftBytes.read(header, file, position, end - position);
-        int size = header.getCompressed_page_size();
-        if (size < 0 || size > end - position || header.getUncompressed_page_size() != size) {
+        PageHeaderFields header = PageHeaderFields.decode(file, position, end - position);
+        position += header.length;
+        int size = header.compressedSize;
+        if (size < 0 || size > end - position || header.uncompressedSize != size) {
           throw new IllegalStateException(
               name(column)
                   + " has a page of "
                   + size
                   + " bytes ("
-                  + header.getUncompressed_page_size()
+                  + header.uncompressedSize
                   + " uncompressed) where "
                   + (end - position)
                   + " bytes of its chunk are left");
         }
         BytesInput bytes = BytesInput.from(ByteBuffer.wrap(file, position, size).slice());
-        switch (header.getType()) {
+        switch (header.type) {
           case DICTIONARY_PAGE -> {
             if (dictionary != null || !pages.isEmpty()) {
               throw new IllegalStateException(name(column) + " has a misplaced dictionary");
             }
-            dictionary =
-                new DictionaryPage(
-                    bytes,
-                    header.getDictionary_page_header().getNum_values(),
-                    CONVERTER.getEncoding(header.getDictionary_page_header().getEncoding()));
+            dictionary = new DictionaryPage(bytes, header.values, encoding(header.encoding));
           }
           case DATA_PAGE -> {
-            DataPageHeader h = header.getData_page_header();
-            requireCount(column, h.getNum_values());
+            requireCount(column, header.values);
             pages.add(
                 new DataPageV1(
                     bytes,
-                    h.getNum_values(),
+                    header.values,
                     size,
                     null,
-                    CONVERTER.getEncoding(h.getRepetition_level_encoding()),
-                    CONVERTER.getEncoding(h.getDefinition_level_encoding()),
-                    CONVERTER.getEncoding(h.getEncoding())));
-            values += h.getNum_values();
+                    encoding(header.repetitionEncoding),
+                    encoding(header.definitionEncoding),
+                    encoding(header.encoding)));
+            values += header.values;
           }
           case DATA_PAGE_V2 -> {
-            DataPageHeaderV2 h = header.getData_page_header_v2();
-            requireCount(column, h.getNum_values());
-            int repetition = h.getRepetition_levels_byte_length();
-            int definition = h.getDefinition_levels_byte_length();
+            requireCount(column, header.values);
+            int repetition = header.repetitionBytes;
+            int definition = header.definitionBytes;
             if (repetition < 0 || definition < 0 || repetition + definition > size) {
               throw new IllegalStateException(name(column) + " has a page with bad levels");
             }
             pages.add(
                 DataPageV2.uncompressed(
-                    h.getNum_rows(),
-                    h.getNum_nulls(),
-                    h.getNum_values(),
+                    header.rows,
+                    header.nulls,
+                    header.values,
                     BytesInput.from(ByteBuffer.wrap(file, position, repetition).slice()),
                     BytesInput.from(
                         ByteBuffer.wrap(file, position + repetition, definition).slice()),
-                    CONVERTER.getEncoding(h.getEncoding()),
+                    encoding(header.encoding),
                     BytesInput.from(
                         ByteBuffer.wrap(
                                 file,
@@ -133,7 +123,7 @@ final class DirectPages implements PageReadStore {
                                 size - repetition - definition)
                             .slice()),
                     null));
-            values += h.getNum_values();
+            values += header.values;
           }
           default -> {
             // index pages: nothing to decode
@@ -141,9 +131,11 @@ final class DirectPages implements PageReadStore {
         }
         position += size;
       }
-    } catch (TException e) {
-      throw new IllegalStateException(
-          name(column) + " has an unreadable page header (" + e.getMessage() + ")", e);
+    } catch (IllegalStateException e) {
+      throw e.getMessage().startsWith(name(column))
+          ? e
+          : new IllegalStateException(
+              name(column) + " has an unreadable page header (" + e.getMessage() + ")", e);
     }
     if (values != expected) {
       throw new IllegalStateException(
@@ -162,6 +154,32 @@ final class DirectPages implements PageReadStore {
     return chunk != null && chunk.dictionary() == null && chunk.pages().size() == 1
         ? chunk.pages().get(0)
         : null;
+  }
+
+  private static final org.apache.parquet.column.Encoding[] ENCODINGS = encodings();
+
+  private static org.apache.parquet.column.Encoding[] encodings() {
+    org.apache.parquet.column.Encoding[] byValue = new org.apache.parquet.column.Encoding[16];
+    for (org.apache.parquet.format.Encoding e : org.apache.parquet.format.Encoding.values()) {
+      if (e.getValue() >= 0 && e.getValue() < byValue.length) {
+        try {
+          byValue[e.getValue()] = CONVERTER.getEncoding(e);
+        } catch (IllegalArgumentException unknown) {
+          // an encoding this Parquet cannot read: left null, refused when a page names it
+        }
+      }
+    }
+    return byValue;
+  }
+
+  /** Parquet's encoding of a page header's encoding number. */
+  private static org.apache.parquet.column.Encoding encoding(int value) {
+    org.apache.parquet.column.Encoding e =
+        value >= 0 && value < ENCODINGS.length ? ENCODINGS[value] : null;
+    if (e == null) {
+      throw new IllegalStateException("unknown encoding " + value);
+    }
+    return e;
   }
 
   private static void requireCount(ColumnDescriptor column, int values) {

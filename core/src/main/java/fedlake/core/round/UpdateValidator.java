@@ -2,6 +2,7 @@ package fedlake.core.round;
 
 import fedlake.core.model.FloatArrays;
 import fedlake.core.model.Models;
+import fedlake.core.numeric.Distances;
 import fedlake.core.store.Store;
 import fedlake.schema.ClassStatistics;
 import fedlake.schema.Model;
@@ -310,42 +311,13 @@ public final class UpdateValidator implements Serializable {
   public UpdateCheck checkParameters(
       String file, long fileBytes, UpdateFacts facts, float[] parameters) {
     float[] reference = baseParameters(facts.round(), facts.cluster());
-    // four partial sums break the add-latency chain; NaN fails the bound check (comparisons with
-    // NaN are false)
-    double s0 = 0;
-    double s1 = 0;
-    double s2 = 0;
-    double s3 = 0;
     float limit = (float) Math.min(maxAbsValue, Float.MAX_VALUE);
     if (limit > maxAbsValue) {
       limit = Math.nextDown(limit); // the largest float within the limit
     }
-    boolean within = true;
-    int n = parameters.length;
-    int i = 0;
-    for (; i + 3 < n; i += 4) {
-      float a = parameters[i];
-      float b = parameters[i + 1];
-      float c = parameters[i + 2];
-      float d = parameters[i + 3];
-      within &=
-          Math.abs(a) <= limit & Math.abs(b) <= limit & Math.abs(c) <= limit & Math.abs(d) <= limit;
-      double da = (double) a - reference[i];
-      double db = (double) b - reference[i + 1];
-      double dc = (double) c - reference[i + 2];
-      double dd = (double) d - reference[i + 3];
-      s0 += da * da;
-      s1 += db * db;
-      s2 += dc * dc;
-      s3 += dd * dd;
-    }
-    for (; i < n; i++) {
-      within &= Math.abs(parameters[i]) <= limit;
-      double d = (double) parameters[i] - reference[i];
-      s0 += d * d;
-    }
-    if (!within) {
-      for (int j = 0; j < n; j++) {
+    double squared = Distances.squaredDistanceIfWithin(parameters, reference, limit);
+    if (Double.isNaN(squared)) {
+      for (int j = 0; j < parameters.length; j++) {
         float v = parameters[j];
         if (!Float.isFinite(v)) {
           return facts.check(file, fileBytes, null, "non-finite parameter " + v + " at index " + j);
@@ -365,7 +337,7 @@ public final class UpdateValidator implements Serializable {
         }
       }
     }
-    return facts.check(file, fileBytes, Math.sqrt((s0 + s1) + (s2 + s3)), null);
+    return facts.check(file, fileBytes, Math.sqrt(squared), null);
   }
 
   private transient Map<Long, float[]> baseParameters;

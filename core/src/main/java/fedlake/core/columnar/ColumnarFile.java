@@ -74,7 +74,7 @@ public final class ColumnarFile implements Closeable {
   private final Layout layout;
   private final MessageType schema;
   private final Map<String, List<ColumnDescriptor>> leavesByField;
-  private final Map<String, ColumnMetaData> chunks = new HashMap<>();
+  private final Map<List<String>, ColumnMetaData> chunks = new HashMap<>();
   private ColumnReadStoreImpl columns;
   private PageReadStore pages;
   private VersionParser.ParsedVersion writerVersion;
@@ -109,7 +109,7 @@ public final class ColumnarFile implements Closeable {
       if (meta == null || meta.getPath_in_schema() == null) {
         throw new InvalidInputException(file, "has a column chunk without metadata");
       }
-      chunks.put(String.join(".", meta.getPath_in_schema()), meta);
+      chunks.put(meta.getPath_in_schema(), meta);
     }
   }
 
@@ -359,7 +359,7 @@ public final class ColumnarFile implements Closeable {
   }
 
   private ColumnMetaData chunk(ColumnDescriptor c) {
-    ColumnMetaData chunk = chunks.get(String.join(".", c.getPath()));
+    ColumnMetaData chunk = chunks.get(Arrays.asList(c.getPath()));
     if (chunk == null) {
       throw new InvalidInputException(
           file, "has no column chunk for " + String.join(".", c.getPath()));
@@ -723,10 +723,10 @@ public final class ColumnarFile implements Closeable {
         return null;
       }
       int length = bytes.getInt(position);
-      if (PlainFloats.allAt(bytes, position + 4, length, 0, 1)) {
+      if (PlainFloats.allAt(bytes, position + 4, length, 0, max, 1)) {
         return NULL_SCALAR;
       }
-      if (!PlainFloats.allAt(bytes, position + 4, length, max, 1)) {
+      if (!PlainFloats.allAt(bytes, position + 4, length, max, max, 1)) {
         return null;
       }
       position += 4 + length;

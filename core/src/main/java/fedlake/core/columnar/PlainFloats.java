@@ -85,7 +85,8 @@ final class PlainFloats {
       }
       if (maxDefinition > 0) {
         ByteBuffer levels = v2.getDefinitionLevels().toByteBuffer();
-        if (!allAt(levels, levels.position(), levels.remaining(), maxDefinition, entries)) {
+        if (!allAt(
+            levels, levels.position(), levels.remaining(), maxDefinition, maxDefinition, entries)) {
           return -1;
         }
       }
@@ -122,7 +123,7 @@ final class PlainFloats {
         return -1;
       }
       int length = bytes.getInt(position);
-      if (!allAt(bytes, position + 4, length, maxDefinition, entries)) {
+      if (!allAt(bytes, position + 4, length, maxDefinition, maxDefinition, entries)) {
         return -1;
       }
       position += 4 + length;
@@ -193,14 +194,17 @@ final class PlainFloats {
   }
 
   /**
-   * Whether an RLE/bit-packed hybrid run of levels holds only RLE runs of {@code level} covering at
-   * least {@code entries} levels.
+   * Whether the first {@code entries} levels of an RLE/bit-packed hybrid run (levels of at most
+   * {@code maxLevel}) all equal {@code level}; false for anything else, or anything malformed (the
+   * general reader then decodes it).
    */
-  static boolean allAt(ByteBuffer bytes, int start, int length, int level, int entries) {
+  static boolean allAt(
+      ByteBuffer bytes, int start, int length, int level, int maxLevel, int entries) {
     if (start < 0 || length < 0 || start + length > bytes.limit()) {
       return false;
     }
-    int width = (32 - Integer.numberOfLeadingZeros(level) + 7) / 8;
+    int bits = 32 - Integer.numberOfLeadingZeros(maxLevel);
+    int width = (bits + 7) / 8;
     int position = start;
     int end = start + length;
     long covered = 0;
@@ -216,8 +220,29 @@ final class PlainFloats {
         header |= (b & 0x7f) << shift;
         shift += 7;
       } while ((b & 0x80) != 0);
-      if ((header & 1) != 0 || position + width > end) {
-        return false; // bit-packed run: leave it to the general reader
+      if ((header & 1) != 0) {
+        // bit-packed: groups of eight levels, bits * 8 bits (= bits bytes) a group, low bits first
+        long groups = header >>> 1;
+        if (bits == 0 || groups * bits > end - position) {
+          return false;
+        }
+        long values = Math.min(groups * 8, entries - covered);
+        for (int v = 0; v < values; v++) {
+          int value = 0;
+          for (int k = 0; k < bits; k++) {
+            int bit = v * bits + k;
+            value |= ((bytes.get(position + (bit >>> 3)) >>> (bit & 7)) & 1) << k;
+          }
+          if (value != level) {
+            return false;
+          }
+        }
+        covered += values;
+        position += (int) (groups * bits);
+        continue;
+      }
+      if (position + width > end) {
+        return false;
       }
       int value = 0;
       for (int i = 0; i < width; i++) {

@@ -1,12 +1,19 @@
 package fedlake.core.store;
 
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.net.URI;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.PosixFilePermission;
+import java.util.ArrayList;
 import java.util.EnumSet;
+import java.util.List;
 import java.util.Set;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RawLocalFileSystem;
 import org.apache.hadoop.fs.permission.FsPermission;
@@ -34,6 +41,51 @@ final class LocalStoreFileSystem extends RawLocalFileSystem {
     LocalStoreFileSystem fs = new LocalStoreFileSystem();
     fs.initialize(URI.create("file:///"), conf);
     return fs;
+  }
+
+  /**
+   * Lists a folder through the JDK: one directory read and one {@code stat} a file. Hadoop's raw
+   * file system checks each entry again and builds a status object that loads its permissions
+   * lazily; a round folder of 10,000 updates took about 0.2 s of CPU to list that way. Statuses
+   * carry length, type and modification time (all the store reads); permissions and owners are the
+   * defaults. A path that is a file lists as itself, as in Hadoop.
+   */
+  @Override
+  public FileStatus[] listStatus(Path path) throws IOException {
+    java.nio.file.Path dir = pathToFile(path).toPath();
+    BasicFileAttributes self;
+    try {
+      self = Files.readAttributes(dir, BasicFileAttributes.class);
+    } catch (NoSuchFileException e) {
+      throw new FileNotFoundException("File " + path + " does not exist");
+    }
+    Path qualified = makeQualified(path);
+    if (!self.isDirectory()) {
+      return new FileStatus[] {status(self, qualified)};
+    }
+    List<FileStatus> statuses = new ArrayList<>();
+    try (DirectoryStream<java.nio.file.Path> entries = Files.newDirectoryStream(dir)) {
+      for (java.nio.file.Path entry : entries) {
+        BasicFileAttributes attributes;
+        try {
+          attributes = Files.readAttributes(entry, BasicFileAttributes.class);
+        } catch (NoSuchFileException gone) {
+          continue; // removed while listing (or a dangling link), as Hadoop skips it
+        }
+        statuses.add(status(attributes, new Path(qualified, entry.getFileName().toString())));
+      }
+    }
+    return statuses.toArray(new FileStatus[0]);
+  }
+
+  private FileStatus status(BasicFileAttributes attributes, Path path) {
+    return new FileStatus(
+        attributes.isDirectory() ? 0 : attributes.size(),
+        attributes.isDirectory(),
+        1,
+        getDefaultBlockSize(path),
+        attributes.lastModifiedTime().toMillis(),
+        path);
   }
 
   @Override

@@ -497,15 +497,17 @@ public final class Store {
       if (!fs.exists(dir)) {
         return List.of();
       }
-      List<FileStatus> entries = new ArrayList<>();
+      List<Map.Entry<String, FileStatus>> entries = new ArrayList<>();
       for (FileStatus status : fs.listStatus(dir)) {
         String name = status.getPath().getName();
         if (!isTemporary(name) && !(name.startsWith(".") && name.endsWith(".crc"))) {
-          entries.add(status);
+          entries.add(Map.entry(name, status));
         }
       }
-      entries.sort(Comparator.comparing(s -> s.getPath().getName()));
-      return entries;
+      entries.sort(Map.Entry.comparingByKey());
+      List<FileStatus> sorted = new ArrayList<>(entries.size());
+      entries.forEach(e -> sorted.add(e.getValue()));
+      return sorted;
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot list " + dir, e);
     }

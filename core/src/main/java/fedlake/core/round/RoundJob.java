@@ -640,7 +640,7 @@ public final class RoundJob {
         lostTo = current.holder() + " holds the claim";
       } else {
         for (Model model : next) {
-          String held = store.readModel(model.getRound(), model.getCluster()).getVersion();
+          String held = store.readModelVersion(model.getRound(), model.getCluster());
           if (!held.equals(model.getVersion())) {
             lostTo =
                 store.modelFile(model.getRound(), model.getCluster())

@@ -355,6 +355,26 @@ public final class Store {
   }
 
   /**
+   * The version a model file holds, read from its version column alone (a model's parameters are
+   * not decoded).
+   */
+  public String readModelVersion(int round, int cluster) {
+    Path file = modelFile(round, cluster);
+    try (fedlake.core.columnar.ColumnarFile columns =
+        fedlake.core.columnar.ColumnarFile.open(
+            file.toString(), fs.getFileStatus(file).getLen(), fs)) {
+      columns.load(List.of("version"));
+      String version = columns.string("version", 1024);
+      if (version == null) {
+        throw new InvalidInputException(file.toString(), "holds a model without a version");
+      }
+      return version;
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read " + file, e);
+    }
+  }
+
+  /**
    * Writes one model file (atomically); readers do not see it until {@link #movePointer} names it.
    */
   public void writeModel(Model model) throws IOException {
@@ -379,7 +399,7 @@ public final class Store {
     if (!fs.exists(file) && createAtomically(file, modelWriter(model))) {
       return true;
     }
-    String held = readModel(model.getRound(), model.getCluster()).getVersion();
+    String held = readModelVersion(model.getRound(), model.getCluster());
     if (!held.equals(model.getVersion())) {
       throw new IllegalStateException(
           "Cannot write model "

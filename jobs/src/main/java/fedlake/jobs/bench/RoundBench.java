@@ -44,12 +44,17 @@ public final class RoundBench {
   static final CommandLine COMMAND =
       CommandLine.of(
               "bench round",
-              "usage: fedlake bench round [--updates 1000[,K2,...]] [--classes 100] [--dim 512] [--master local[*]] [--keep DIR]",
+              "usage: fedlake bench round [--updates 1000[,K2,...]] [--classes 100] [--dim 512] [--repeat 2] [--master local[*]] [--keep DIR]",
               "  K updates of a classes x dim head (+ bias) per run; several K show how time grows with K.",
               "  Goal: job / floor within 3x. Peak heap: run with FEDLAKE_HEAP=-Xmx1g to check the 1 GiB bound.")
           .value("updates", "K[,K2,...]", "updates a run (default 1000); one run per K")
           .value("classes", "C", "classes of the head (default 100)")
           .value("dim", "D", "embedding dimension (default 512)")
+          .value(
+              "repeat",
+              "N",
+              "run the job on N identical copies of the store, as the floor runs twice; the table"
+                  + " gives the best and the first (default 2)")
           .with(JobOptions.MASTER)
           .value(
               "keep",
@@ -64,6 +69,10 @@ public final class RoundBench {
     Args args = COMMAND.parse(argv);
     int classes = args.integer("classes", 100);
     int dimension = args.integer("dim", 512);
+    int repeat = args.integer("repeat", 2);
+    if (repeat < 1) {
+      throw new IllegalArgumentException("--repeat must be at least 1, got " + repeat);
+    }
     int parameters = classes * dimension + classes;
     SparkSession spark = Spark.session("fedlake-bench-round", args.string("master", null));
     try {
@@ -96,11 +105,13 @@ public final class RoundBench {
           dimension,
           warmUp(spark, WARM_UP_CLASSES, dimension, out) / 1e6);
       out.printf(
-          "%9s %10s %10s %8s %10s %10s %10s %12s %11s %10s%n",
+          "%9s %10s %10s %10s %8s %8s %10s %10s %10s %12s %11s %10s%n",
           "updates",
           "job ms",
+          "first ms",
           "floor ms",
           "ratio",
+          "first",
           "check ms",
           "finish ms",
           "write ms",
@@ -109,10 +120,17 @@ public final class RoundBench {
           "max |diff|");
       for (String k : args.string("updates", "1000").split(",")) {
         measure(
-            spark, Integer.parseInt(k.trim()), classes, dimension, args.string("keep", null), out);
+            spark,
+            Integer.parseInt(k.trim()),
+            classes,
+            dimension,
+            repeat,
+            args.string("keep", null),
+            out);
       }
       out.println(
-          "job = the round job's own time (Spark started, warmed up); floor = plain loop over raw float32 files; ratio = job / floor;\n"
+          "job = the round job's own time (Spark started, warmed up), best of the runs on identical copies of the store;"
+              + " first = the first of them; floor = plain loop over raw float32 files, best of two; ratio = job / floor, first = first / floor;\n"
               + "check = listing, reading, checking and folding every file; finish = strategy + model; write = model, audit, history, pointer;"
               + " peak = heap during the job.");
       return 0;
@@ -122,7 +140,13 @@ public final class RoundBench {
   }
 
   private static void measure(
-      SparkSession spark, int updates, int classes, int dimension, String keep, PrintStream out) {
+      SparkSession spark,
+      int updates,
+      int classes,
+      int dimension,
+      int repeat,
+      String keep,
+      PrintStream out) {
     try {
       Path dir =
           keep != null
@@ -136,20 +160,40 @@ public final class RoundBench {
       settle();
       double[] mean = null;
       long floorNanos = Long.MAX_VALUE;
-      for (int repeat = 0; repeat < 2; repeat++) {
+      for (int pass = 0; pass < 2; pass++) {
         long started = System.nanoTime();
         mean = floor(raw, updates, classes * dimension + classes, weights);
         floorNanos = Math.min(floorNanos, System.nanoTime() - started);
       }
 
-      Heap.resetPeaks();
-      long started = System.nanoTime();
-      RoundResult result = new RoundJob(store).scanner(new SparkScanner(spark)).execute();
-      long jobNanos = System.nanoTime() - started;
-      long peak = Heap.peak();
-      if (result.status() != RoundResult.Status.PUBLISHED || result.accepted() != updates) {
-        throw new IllegalStateException(
-            "bench round: expected " + updates + " accepted updates, got " + result.message());
+      List<Store> copies = new ArrayList<>(List.of(store));
+      for (int r = 1; r < repeat; r++) {
+        Path copy = dir.resolve("store-" + r);
+        copyTree(dir.resolve("store"), copy);
+        copies.add(Store.open(copy.toUri().toString(), new Configuration()));
+      }
+      settle();
+      long firstNanos = 0;
+      long jobNanos = Long.MAX_VALUE;
+      long peak = 0;
+      RoundResult result = null;
+      for (Store copy : copies) {
+        Heap.resetPeaks();
+        long started = System.nanoTime();
+        RoundResult run = new RoundJob(copy).scanner(new SparkScanner(spark)).execute();
+        long nanos = System.nanoTime() - started;
+        peak = Math.max(peak, Heap.peak());
+        if (run.status() != RoundResult.Status.PUBLISHED || run.accepted() != updates) {
+          throw new IllegalStateException(
+              "bench round: expected " + updates + " accepted updates, got " + run.message());
+        }
+        if (firstNanos == 0) {
+          firstNanos = nanos;
+        }
+        if (nanos < jobNanos) {
+          jobNanos = nanos;
+          result = run;
+        }
       }
       float[] published = Models.parameters(result.published().get(0));
       double maxDiff = 0;
@@ -159,11 +203,13 @@ public final class RoundBench {
       RoundHistory h = result.history().get(0);
       out.printf(
           Locale.ROOT,
-          "%9d %10.0f %10.0f %8.2f %10d %10d %10d %12.1f %11.0f %10.2e%n",
+          "%9d %10.0f %10.0f %10.0f %8.2f %8.2f %10d %10d %10d %12.1f %11.0f %10.2e%n",
           updates,
           jobNanos / 1e6,
+          firstNanos / 1e6,
           floorNanos / 1e6,
           (double) jobNanos / floorNanos,
+          (double) firstNanos / floorNanos,
           h.getValidateMillis(),
           h.getAggregateMillis(),
           h.getPublishMillis(),
@@ -221,6 +267,20 @@ public final class RoundBench {
       return nanos;
     } catch (IOException e) {
       throw new UncheckedIOException("bench round: warm-up: " + e.getMessage(), e);
+    }
+  }
+
+  /** Copies a store folder, files and folders, as it is. */
+  private static void copyTree(Path from, Path to) throws IOException {
+    try (java.util.stream.Stream<Path> paths = Files.walk(from)) {
+      for (Path p : (Iterable<Path>) paths::iterator) {
+        Path target = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(p, target);
+        }
+      }
     }
   }
 

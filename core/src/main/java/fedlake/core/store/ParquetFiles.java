@@ -129,8 +129,22 @@ public final class ParquetFiles {
    */
   public static <T extends SpecificRecord> List<T> read(
       Path path, Configuration conf, Schema schema) {
+    return read(path, conf, schema, null);
+  }
+
+  /**
+   * As {@link #read(Path, Configuration, Schema)}, decoding only the columns of {@code projection}
+   * (a part of the file's schema); the fields of {@code schema} outside it get their defaults.
+   */
+  public static <T extends SpecificRecord> List<T> read(
+      Path path, Configuration conf, Schema schema, Schema projection) {
     Configuration readConf = new Configuration(conf);
     AvroReadSupport.setAvroReadSchema(readConf, schema);
+    if (projection != null) {
+      // the projection is matched against the file's columns in the list layout fedlake writes
+      readConf.setBoolean(AvroWriteSupport.WRITE_OLD_LIST_STRUCTURE, false);
+      AvroReadSupport.setRequestedProjection(readConf, projection);
+    }
     AvroReadSupport.setAvroDataSupplier(
         readConf, org.apache.parquet.avro.SpecificDataSupplier.class);
     List<T> records = new ArrayList<>();

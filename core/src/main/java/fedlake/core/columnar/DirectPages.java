@@ -1,5 +1,6 @@
 package fedlake.core.columnar;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -13,9 +14,13 @@ import org.apache.parquet.column.page.DataPageV2;
 import org.apache.parquet.column.page.DictionaryPage;
 import org.apache.parquet.column.page.PageReadStore;
 import org.apache.parquet.column.page.PageReader;
+import org.apache.parquet.compression.CompressionCodecFactory;
+import org.apache.parquet.compression.CompressionCodecFactory.BytesInputDecompressor;
 import org.apache.parquet.format.ColumnMetaData;
 import org.apache.parquet.format.CompressionCodec;
+import org.apache.parquet.format.PageType;
 import org.apache.parquet.format.converter.ParquetMetadataConverter;
+import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 
 /**
  * The pages of uncompressed column chunks taken straight from a file held in memory: page headers
@@ -27,12 +32,26 @@ final class DirectPages implements PageReadStore {
   private static final ParquetMetadataConverter CONVERTER = new ParquetMetadataConverter();
 
   private final Map<ColumnDescriptor, Chunk> chunks = new HashMap<>();
+  private final CompressionCodecFactory codecs;
+
+  /** Pages of compressed chunks are decompressed with {@code codecs}. */
+  DirectPages(CompressionCodecFactory codecs) {
+    this.codecs = codecs;
+  }
 
   private record Chunk(DictionaryPage dictionary, List<DataPage> pages, long values) {}
 
-  /** Whether a chunk can be read here: written without compression. */
+  /**
+   * Whether a chunk can be read here: uncompressed, or compressed with a codec Parquet has without
+   * Hadoop's native library (Snappy, gzip, zstd, LZ4 raw).
+   */
   static boolean covers(ColumnMetaData chunk) {
-    return chunk.getCodec() == CompressionCodec.UNCOMPRESSED;
+    CompressionCodec codec = chunk.getCodec();
+    return codec == CompressionCodec.UNCOMPRESSED
+        || codec == CompressionCodec.SNAPPY
+        || codec == CompressionCodec.GZIP
+        || codec == CompressionCodec.ZSTD
+        || codec == CompressionCodec.LZ4_RAW;
   }
 
   /**
@@ -61,6 +80,13 @@ final class DirectPages implements PageReadStore {
     int end = (int) (start + length);
     long expected = chunk.getNum_values();
     long values = 0;
+    // uncompressed bytes the pages may take: what the footer declares (checked by the caller)
+    long budget = chunk.getTotal_uncompressed_size();
+    BytesInputDecompressor decompressor =
+        chunk.getCodec() == CompressionCodec.UNCOMPRESSED
+            ? null
+            : codecs.getDecompressor(CompressionCodecName.fromParquet(chunk.getCodec()));
+    boolean snappy = chunk.getCodec() == CompressionCodec.SNAPPY;
     DictionaryPage dictionary = null;
     List<DataPage> pages = new ArrayList<>();
     try {
@@ -68,7 +94,10 @@ final class DirectPages implements PageReadStore {
         PageHeaderFields header = PageHeaderFields.decode(file, position, end - position);
         position += header.length;
         int size = header.compressedSize;
-        if (size < 0 || size > end - position || header.uncompressedSize != size) {
+        if (size < 0
+            || size > end - position
+            || header.uncompressedSize < 0
+            || (decompressor == null && header.uncompressedSize != size)) {
           throw new IllegalStateException(
               name(column)
                   + " has a page of "
@@ -79,7 +108,25 @@ final class DirectPages implements PageReadStore {
                   + (end - position)
                   + " bytes of its chunk are left");
         }
-        BytesInput bytes = BytesInput.from(ByteBuffer.wrap(file, position, size).slice());
+        if (header.uncompressedSize > budget) {
+          throw new IllegalStateException(
+              name(column)
+                  + " has a page that declares "
+                  + header.uncompressedSize
+                  + " uncompressed bytes, more than the "
+                  + budget
+                  + " its footer leaves for it ("
+                  + chunk.getTotal_uncompressed_size()
+                  + " for the column)");
+        }
+        budget -= header.uncompressedSize;
+        BytesInput raw = BytesInput.from(ByteBuffer.wrap(file, position, size).slice());
+        BytesInput bytes =
+            decompressor == null || header.type == PageType.DATA_PAGE_V2
+                ? raw
+                : snappy
+                    ? unsnappy(column, file, position, size, header.uncompressedSize)
+                    : decompress(decompressor, column, raw, header.uncompressedSize);
         switch (header.type) {
           case DICTIONARY_PAGE -> {
             if (dictionary != null || !pages.isEmpty()) {
@@ -107,6 +154,21 @@ final class DirectPages implements PageReadStore {
             if (repetition < 0 || definition < 0 || repetition + definition > size) {
               throw new IllegalStateException(name(column) + " has a page with bad levels");
             }
+            BytesInput data =
+                BytesInput.from(
+                    ByteBuffer.wrap(
+                            file,
+                            position + repetition + definition,
+                            size - repetition - definition)
+                        .slice());
+            if (decompressor != null && header.compressedData) {
+              int at = position + repetition + definition;
+              int uncompressed = header.uncompressedSize - repetition - definition;
+              data =
+                  snappy
+                      ? unsnappy(column, file, at, size - repetition - definition, uncompressed)
+                      : decompress(decompressor, column, data, uncompressed);
+            }
             pages.add(
                 DataPageV2.uncompressed(
                     header.rows,
@@ -116,12 +178,7 @@ final class DirectPages implements PageReadStore {
                     BytesInput.from(
                         ByteBuffer.wrap(file, position + repetition, definition).slice()),
                     encoding(header.encoding),
-                    BytesInput.from(
-                        ByteBuffer.wrap(
-                                file,
-                                position + repetition + definition,
-                                size - repetition - definition)
-                            .slice()),
+                    data,
                     null));
             values += header.values;
           }
@@ -154,6 +211,60 @@ final class DirectPages implements PageReadStore {
     return chunk != null && chunk.dictionary() == null && chunk.pages().size() == 1
         ? chunk.pages().get(0)
         : null;
+  }
+
+  /**
+   * Snappy page bytes decompressed straight from the file with snappy-java (Parquet's decompressor
+   * streams them through a Hadoop codec, several times slower); the length the block declares must
+   * be the header's {@code size} (already counted against the footer) before anything is allocated.
+   */
+  private static BytesInput unsnappy(
+      ColumnDescriptor column, byte[] file, int at, int length, int size) {
+    try {
+      if (size < 0 || org.xerial.snappy.Snappy.uncompressedLength(file, at, length) != size) {
+        throw new IllegalStateException(
+            name(column)
+                + " has a Snappy page that does not hold the "
+                + size
+                + " bytes its header says");
+      }
+      byte[] out = new byte[size];
+      int n = org.xerial.snappy.Snappy.uncompress(file, at, length, out, 0);
+      if (n != size) {
+        throw new IllegalStateException(
+            name(column) + " has a page of " + n + " bytes where its header says " + size);
+      }
+      return BytesInput.from(out);
+    } catch (IOException e) {
+      throw new IllegalStateException(
+          name(column) + " has a page that does not decompress (" + e.getMessage() + ")", e);
+    }
+  }
+
+  /**
+   * A page's bytes decompressed to exactly {@code size} bytes (its header's figure, already counted
+   * against the footer's).
+   */
+  private static BytesInput decompress(
+      BytesInputDecompressor decompressor, ColumnDescriptor column, BytesInput page, int size) {
+    if (size < 0) {
+      throw new IllegalStateException(name(column) + " has a page with bad levels");
+    }
+    try {
+      // copied out: the decompressor's buffers are reused by the next page
+      byte[] out = decompressor.decompress(page, size).toByteArray();
+      if (out.length != size) {
+        throw new IllegalStateException(
+            name(column) + " has a page of " + out.length + " bytes where its header says " + size);
+      }
+      return BytesInput.from(out);
+    } catch (IOException | RuntimeException e) {
+      if (e instanceof IllegalStateException state && state.getMessage().startsWith(name(column))) {
+        throw state;
+      }
+      throw new IllegalStateException(
+          name(column) + " has a page that does not decompress (" + e.getMessage() + ")", e);
+    }
   }
 
   private static final org.apache.parquet.column.Encoding[] ENCODINGS = encodings();

@@ -28,6 +28,9 @@ final class PageHeaderFields {
   int definitionBytes;
   int repetitionBytes;
 
+  /** Data page v2: whether its values (not its levels) are compressed (the format's default). */
+  boolean compressedData = true;
+
   private PageHeaderFields() {}
 
   /** Decodes the page header at {@code offset}; {@link #length} tells how many bytes it took. */
@@ -168,6 +171,12 @@ final class PageHeaderFields {
         case 6 -> {
           repetitionBytes = in.i32("repetition_levels_byte_length");
           seen |= 32;
+        }
+        case 7 -> {
+          if (in.fieldType != CompactBytes.TRUE && in.fieldType != CompactBytes.FALSE) {
+            throw new IllegalStateException("is_compressed is not a boolean");
+          }
+          compressedData = in.booleanField();
         }
         default -> in.skipField();
       }

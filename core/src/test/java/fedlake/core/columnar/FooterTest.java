@@ -1,5 +1,6 @@
 package fedlake.core.columnar;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -227,6 +228,30 @@ class FooterTest {
     }
     assertEquals(end, position);
     assertTrue(pages > 0);
+  }
+
+  @Test
+  void valuesOfEveryWriterSettingReadBackInPlace() throws Exception {
+    org.apache.hadoop.fs.FileSystem fs = new org.apache.hadoop.fs.RawLocalFileSystem();
+    fs.initialize(java.net.URI.create("file:///"), new Configuration(false));
+    for (String name : List.of("plain", "snappy", "v2", "v2-plain")) {
+      Path file = dir.resolve(name + ".parquet");
+      if (!Files.exists(file)) {
+        files();
+      }
+      try (ColumnarFile columns =
+          ColumnarFile.open(file.toUri().toString(), Files.size(file), fs)) {
+        columns.load(List.of("weights", "bias", "numExamples", "site"));
+        float[] weights = new float[8];
+        assertEquals(8, columns.floats("weights", weights, 0, 8));
+        assertArrayEquals(new float[] {1, 2.5f, -3, 4, 4, 4, 4, 4}, weights, name);
+        float[] bias = new float[2];
+        assertEquals(2, columns.floats("bias", bias, 0, 2));
+        assertArrayEquals(new float[] {0.5f, -0.5f}, bias, name);
+        assertEquals(17L, columns.longValue("numExamples"), name);
+        assertEquals("site-" + name, columns.string("site", 100), name);
+      }
+    }
   }
 
   /** A one-row file of one field {@code a}: a float, or a list of floats. */

@@ -44,12 +44,18 @@ public final class RoundBench {
   static final CommandLine COMMAND =
       CommandLine.of(
               "bench round",
-              "usage: fedlake bench round [--updates 1000[,K2,...]] [--classes 100] [--dim 512] [--repeat 2] [--master local[*]] [--keep DIR]",
+              "usage: fedlake bench round [--updates 1000[,K2,...]] [--classes 100] [--dim 512] [--repeat 2] [--form plain|snappy] [--master local[*]] [--keep DIR]",
               "  K updates of a classes x dim head (+ bias) per run; several K show how time grows with K.",
               "  Goal: job / floor within 3x. Peak heap: run with FEDLAKE_HEAP=-Xmx1g to check the 1 GiB bound.")
           .value("updates", "K[,K2,...]", "updates a run (default 1000); one run per K")
           .value("classes", "C", "classes of the head (default 100)")
           .value("dim", "D", "embedding dimension (default 512)")
+          .value(
+              "form",
+              "plain|snappy",
+              "update files as the edge runner writes them (plain: uncompressed, no dictionary, no"
+                  + " statistics; the default) or as a writer with parquet-avro's defaults and Snappy"
+                  + " does (compressed, dictionary-encoded, with statistics)")
           .value(
               "repeat",
               "N",
@@ -70,6 +76,11 @@ public final class RoundBench {
     int classes = args.integer("classes", 100);
     int dimension = args.integer("dim", 512);
     int repeat = args.integer("repeat", 2);
+    String form = args.string("form", "plain");
+    if (!form.equals("plain") && !form.equals("snappy")) {
+      throw new IllegalArgumentException("--form must be plain or snappy, got " + form);
+    }
+    boolean snappy = form.equals("snappy");
     if (repeat < 1) {
       throw new IllegalArgumentException("--repeat must be at least 1, got " + repeat);
     }
@@ -125,6 +136,7 @@ public final class RoundBench {
             classes,
             dimension,
             repeat,
+            snappy,
             args.string("keep", null),
             out);
       }
@@ -145,6 +157,7 @@ public final class RoundBench {
       int classes,
       int dimension,
       int repeat,
+      boolean snappy,
       String keep,
       PrintStream out) {
     try {
@@ -155,7 +168,7 @@ public final class RoundBench {
       Store store = Store.open(dir.resolve("store").toUri().toString(), new Configuration());
       Path raw = Files.createDirectories(dir.resolve("raw"));
       Model base = new Federation(store).dimension(dimension).classes(classes).execute().get(0);
-      long[] weights = write(store, raw, base, updates, classes, dimension, out);
+      long[] weights = write(store, raw, base, updates, classes, dimension, snappy, out);
 
       settle();
       double[] mean = null;
@@ -259,6 +272,7 @@ public final class RoundBench {
           WARM_UP_UPDATES,
           classes,
           dimension,
+          false,
           new PrintStream(OutputStream.nullOutputStream()));
       long started = System.nanoTime();
       new RoundJob(store).scanner(new SparkScanner(spark)).execute();
@@ -267,6 +281,21 @@ public final class RoundBench {
       return nanos;
     } catch (IOException e) {
       throw new UncheckedIOException("bench round: warm-up: " + e.getMessage(), e);
+    }
+  }
+
+  /** An update as a writer with parquet-avro's defaults and Snappy writes it. */
+  private static void writeSnappy(Path file, Update update) throws IOException {
+    Configuration conf = new Configuration(false);
+    conf.setBoolean(org.apache.parquet.avro.AvroWriteSupport.WRITE_OLD_LIST_STRUCTURE, false);
+    try (org.apache.parquet.hadoop.ParquetWriter<Update> writer =
+        org.apache.parquet.avro.AvroParquetWriter.<Update>builder(
+                new org.apache.parquet.io.LocalOutputFile(file))
+            .withSchema(Update.getClassSchema())
+            .withConf(conf)
+            .withCompressionCodec(org.apache.parquet.hadoop.metadata.CompressionCodecName.SNAPPY)
+            .build()) {
+      writer.write(update);
     }
   }
 
@@ -314,7 +343,14 @@ public final class RoundBench {
    * raw float32 files.
    */
   private static long[] write(
-      Store store, Path raw, Model base, int updates, int classes, int dimension, PrintStream out) {
+      Store store,
+      Path raw,
+      Model base,
+      int updates,
+      int classes,
+      int dimension,
+      boolean snappy,
+      PrintStream out) {
     long[] weights = new long[updates];
     Path folder;
     try {
@@ -367,13 +403,16 @@ public final class RoundBench {
                               .setLabelHistogram(FloatArrays.asList(histogram))
                               .setCreatedTime(base.getCreatedTime().plusSeconds(1))
                               .build();
-                      // the edge runner's file format (ParquetFiles.writePlain), written straight
-                      // to the local folder
-                      ParquetFiles.writePlain(
+                      Path file =
                           folder.resolve(
-                              update.getSite() + "--" + update.getUpdateId() + ".parquet"),
-                          Update.getClassSchema(),
-                          List.of(update));
+                              update.getSite() + "--" + update.getUpdateId() + ".parquet");
+                      if (snappy) {
+                        writeSnappy(file, update);
+                      } else {
+                        // the edge runner's file format (ParquetFiles.writePlain), written
+                        // straight to the local folder
+                        ParquetFiles.writePlain(file, Update.getClassSchema(), List.of(update));
+                      }
                       ByteBuffer bytes =
                           ByteBuffer.allocate((w.length + b.length) * 4)
                               .order(ByteOrder.LITTLE_ENDIAN);

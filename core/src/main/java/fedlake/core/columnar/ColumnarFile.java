@@ -286,12 +286,14 @@ public final class ColumnarFile implements Closeable {
               }
             }
             MessageType type = new MessageType(schema.getName(), projected);
-            return new Projection(type, type.getColumns());
+            return new Projection(type, type.getColumns(), new NoConverter(type));
           });
     }
   }
 
-  private record Projection(MessageType type, List<ColumnDescriptor> columns) {}
+  /** A projection of a layout, with its (stateless) converters: built once, used by every file. */
+  private record Projection(
+      MessageType type, List<ColumnDescriptor> columns, NoConverter converter) {}
 
   private static final ThreadLocal<Layout> LAST_LAYOUT = new ThreadLocal<>();
 
@@ -446,7 +448,7 @@ public final class ColumnarFile implements Closeable {
       } catch (VersionParser.VersionParseException | RuntimeException e) {
         writerVersion = null;
       }
-      columns = new ColumnReadStoreImpl(pages, new NoConverter(projection), projection, createdBy);
+      columns = new ColumnReadStoreImpl(pages, wanted.converter(), projection, createdBy);
     } catch (IOException | RuntimeException e) {
       if (e instanceof InvalidInputException invalid) {
         throw invalid;

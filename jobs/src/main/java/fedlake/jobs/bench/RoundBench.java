@@ -114,7 +114,7 @@ public final class RoundBench {
           WARM_UP_UPDATES,
           WARM_UP_CLASSES,
           dimension,
-          warmUp(spark, WARM_UP_CLASSES, dimension, out) / 1e6);
+          warmUp(spark, WARM_UP_CLASSES, dimension, snappy, out) / 1e6);
       out.printf(
           "%9s %10s %10s %10s %8s %8s %10s %10s %10s %12s %11s %10s%n",
           "updates",
@@ -260,7 +260,8 @@ public final class RoundBench {
   }
 
   /** Runs the round job once on a small store of the same shape; returns its time. */
-  private static long warmUp(SparkSession spark, int classes, int dimension, PrintStream out) {
+  private static long warmUp(
+      SparkSession spark, int classes, int dimension, boolean snappy, PrintStream out) {
     try {
       Path dir = Files.createTempDirectory("fedlake-bench-warm-up-");
       Store store = Store.open(dir.resolve("store").toUri().toString(), new Configuration());
@@ -272,7 +273,7 @@ public final class RoundBench {
           WARM_UP_UPDATES,
           classes,
           dimension,
-          false,
+          snappy,
           new PrintStream(OutputStream.nullOutputStream()));
       long started = System.nanoTime();
       new RoundJob(store).scanner(new SparkScanner(spark)).execute();

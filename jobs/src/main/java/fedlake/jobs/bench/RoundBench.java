@@ -259,7 +259,9 @@ public final class RoundBench {
     }
   }
 
-  /** Runs the round job once on a small store of the same shape; returns its time. */
+  /**
+   * Runs the round job once on a small store of the same dimension and file form; returns its time.
+   */
   private static long warmUp(
       SparkSession spark, int classes, int dimension, boolean snappy, PrintStream out) {
     try {

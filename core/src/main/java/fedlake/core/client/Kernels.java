@@ -26,18 +26,7 @@ final class Kernels {
    * its vectors hold at least 8 floats, and the system property {@code fedlake.vector} is not
    * {@code false}. Otherwise the loops below, which C2 auto-vectorises.
    */
-  static final boolean VECTOR = vectorKernels();
-
-  private static boolean vectorKernels() {
-    if (!VectorSupport.requested()) {
-      return false;
-    }
-    try {
-      return VectorKernels.usable();
-    } catch (LinkageError e) {
-      return false;
-    }
-  }
+  static final boolean VECTOR = VectorSupport.usable(() -> VectorKernels.usable());
 
   /** Which kernels this JVM trains with, for the benchmark's report. */
   static String description() {

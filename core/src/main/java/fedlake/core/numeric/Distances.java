@@ -10,18 +10,7 @@ package fedlake.core.numeric;
  */
 public final class Distances {
   /** Whether {@link #squaredDistanceIfWithin} runs eight values at a time. */
-  public static final boolean VECTOR = vectorDistances();
-
-  private static boolean vectorDistances() {
-    if (!VectorSupport.requested()) {
-      return false;
-    }
-    try {
-      return VectorDistances.usable();
-    } catch (LinkageError e) {
-      return false;
-    }
-  }
+  public static final boolean VECTOR = VectorSupport.usable(() -> VectorDistances.usable());
 
   private Distances() {}
 

@@ -28,18 +28,7 @@ public final class ExactSum implements Serializable {
    * the JVM runs with {@code --add-modules jdk.incubator.vector}, its vectors hold eight longs, and
    * the system property {@code fedlake.vector} is not {@code false}. Otherwise a scalar loop.
    */
-  public static final boolean VECTOR = vectorSums();
-
-  private static boolean vectorSums() {
-    if (!VectorSupport.requested()) {
-      return false;
-    }
-    try {
-      return VectorSums.usable();
-    } catch (LinkageError e) {
-      return false;
-    }
-  }
+  public static final boolean VECTOR = VectorSupport.usable(() -> VectorSums.usable());
 
   final long[] high;
   final long[] middle; // sum of the terms' bits 32..63 of the low word

@@ -13,4 +13,19 @@ public final class VectorSupport {
     return !"false".equals(System.getProperty("fedlake.vector"))
         && ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
   }
+
+  /**
+   * Whether vector code may run here: {@link #requested()} and {@code wideEnough} (a check that
+   * loads the user's vector class, so it is called only when the module is there) holds.
+   */
+  public static boolean usable(java.util.function.BooleanSupplier wideEnough) {
+    if (!requested()) {
+      return false;
+    }
+    try {
+      return wideEnough.getAsBoolean();
+    } catch (LinkageError e) {
+      return false;
+    }
+  }
 }

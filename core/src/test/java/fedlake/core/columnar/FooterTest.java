@@ -72,6 +72,11 @@ class FooterTest {
     try (ParquetWriter<Update> writer = builder.build()) {
       writer.write(update);
     }
+    return written(file);
+  }
+
+  /** A Parquet file's bytes and where its footer lies. */
+  private static Written written(Path file) throws IOException {
     byte[] bytes = Files.readAllBytes(file);
     int n = bytes.length;
     int size =
@@ -280,14 +285,7 @@ class FooterTest {
             .build()) {
       writer.write(row);
     }
-    byte[] bytes = Files.readAllBytes(file);
-    int n = bytes.length;
-    int size =
-        (bytes[n - 8] & 0xff)
-            | (bytes[n - 7] & 0xff) << 8
-            | (bytes[n - 6] & 0xff) << 16
-            | (bytes[n - 5] & 0xff) << 24;
-    return new Written(bytes, n - 8 - size, size);
+    return written(file);
   }
 
   @Test

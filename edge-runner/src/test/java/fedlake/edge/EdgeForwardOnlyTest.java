@@ -52,7 +52,7 @@ class EdgeForwardOnlyTest {
             spec -> {
               ClientSpec client = spec.getClient();
               client.setOptimizer(optimizer);
-              client.setForwardOnly(new ForwardOnlySpec(1e-3, 0.05, 3, 6, 8));
+              client.setForwardOnly(new ForwardOnlySpec(1e-3, 0.05, 3, 6, 8, null));
               client.setBudgets(budgets);
             })
         .execute();

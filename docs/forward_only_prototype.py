@@ -12,6 +12,11 @@ its figures compare variants with each other, not with `bin/fedlake simulate`. F
                                                                               # directions with the largest |g|
   python3 docs/forward_only_prototype.py --k 512 --power -1 --cap 10 ...      # PCA directions scaled by
                                                                               # (sigma_j / sigma_0)^power
+  python3 docs/forward_only_prototype.py --steps 40 --cand 10 --rounds 8      # the full 51,300 parameters:
+                                                                              # keep 10 of 100 a step
+--cand M: each step evaluates M x --dirs candidates and keeps the --dirs of largest |g|. The +-1 entries come
+from random bits (np.unpackbits), one product of the batch with all candidates; the figures before this
+change (docs/forward-only.md, "What closes the gap") drew them as integers, a different random stream.
 Set OPENBLAS_NUM_THREADS=1 on a shared machine. Data: --data (default ../shared/data/clip-vitb32-dev).
 """
 import numpy as np, sys, time, argparse

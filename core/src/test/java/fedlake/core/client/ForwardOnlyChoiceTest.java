@@ -137,7 +137,8 @@ class ForwardOnlyChoiceTest {
   @Test
   void withoutAChoiceTheUpdateIsTodaysBitForBit() {
     // candidates = directions: no indices, and the same scalars and parameters as the 5-argument
-    // settings (this test's figures were the same before candidates existed)
+    // settings; ForwardOnlyTest and EdgeForwardOnlyTest, unchanged, pin the rest of today's
+    // behaviour
     float[] start = base();
     ForwardOnlyTraining.Result plain = train(start, new ForwardOnlySettings(1e-3, 0.07, 4, 25, 16));
     ForwardOnlyTraining.Result same =

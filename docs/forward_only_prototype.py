@@ -12,6 +12,11 @@ its figures compare variants with each other, not with `bin/fedlake simulate`. F
                                                                               # directions with the largest |g|
   python3 docs/forward_only_prototype.py --k 512 --power -1 --cap 10 ...      # PCA directions scaled by
                                                                               # (sigma_j / sigma_0)^power
+  python3 docs/forward_only_prototype.py --steps 40 --cand 10 --rounds 8      # the full 51,300 parameters:
+                                                                              # keep 10 of 100 a step
+--cand M: each step evaluates M x --dirs candidates and keeps the --dirs of largest |g|. The +-1 entries come
+from random bits (np.unpackbits), one product of the batch with all candidates; the figures before this
+change (docs/forward-only.md, "What closes the gap") drew them as integers, a different random stream.
 Set OPENBLAS_NUM_THREADS=1 on a shared machine. Data: --data (default ../shared/data/clip-vitb32-dev).
 """
 import numpy as np, sys, time, argparse
@@ -96,10 +101,13 @@ def fo(W,b,Xs,ys,r):
         Wk = W@B if B is not None else W
         base=SCALE*xb@Wk.T+b  # bs x C
         ND=a.dirs*a.cand
-        Rz=(r.integers(0,2,size=(ND,C,kk))*2-1).astype(np.float32)
-        zb=(r.integers(0,2,size=(ND,C))*2-1).astype(np.float32)
+        # +-1 from random bits (much cheaper than one integer draw per entry on the full 51,300)
+        bits=np.unpackbits(r.integers(0,256,size=(ND*C*(kk+1)+7)//8,dtype=np.uint8))[:ND*C*(kk+1)]
+        Zall=(1.0-2.0*bits.astype(np.float32)).reshape(ND,C,kk+1)
+        Rz=Zall[:,:,:kk]; zb=Zall[:,:,kk].copy()
         if a.nobias: zb*=0
-        along=SCALE*np.einsum('bk,dck->dbc',xb,Rz)+zb[:,None,:]
+        # X (W + eps Z) = X W + eps X Z: one product of the batch with all candidates
+        along=SCALE*(Rz.reshape(ND*C,kk)@xb.T).reshape(ND,C,-1).transpose(0,2,1)+zb[:,None,:]
         lp=ce(base[None]+a.eps*along,yb); lm=ce(base[None]-a.eps*along,yb)
         g=(lp-lm)/(2*a.eps)
         if a.cand>1:

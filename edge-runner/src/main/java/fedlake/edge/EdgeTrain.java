@@ -662,6 +662,9 @@ public final class EdgeTrain {
       update.setSeededLearningRate(seeded.learningRate());
       update.setSeededDirections(seeded.directions());
       update.setSeededScalars(FloatArrays.asList(seeded.scalars()));
+      if (seeded.chosen()) {
+        update.setSeededIndices(java.nio.ByteBuffer.wrap(seeded.indices()));
+      }
     }
     long parameterBytes =
         seeded != null ? seeded.bytes() : fedlake.core.codec.UpdateCodec.parameterBytes(update);

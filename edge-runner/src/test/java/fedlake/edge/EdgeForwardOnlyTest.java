@@ -1,5 +1,6 @@
 package fedlake.edge;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -43,6 +44,12 @@ class EdgeForwardOnlyTest {
   private final Dataset data = new GaussianClasses(CLASSES, DIMENSION, 0.5, 11).sample(10, 3, "a");
 
   private Store federation(String optimizer, Map<String, SiteBudgetSpec> budgets) {
+    return federation(optimizer, budgets, null);
+  }
+
+  /** With {@code candidates} (null: none) seeded directions a step to choose 3 of. */
+  private Store federation(
+      String optimizer, Map<String, SiteBudgetSpec> budgets, Integer candidates) {
     Store store = Store.open(dir.resolve("store").toUri().toString());
     new Federation(store)
         .dimension(DIMENSION)
@@ -52,7 +59,7 @@ class EdgeForwardOnlyTest {
             spec -> {
               ClientSpec client = spec.getClient();
               client.setOptimizer(optimizer);
-              client.setForwardOnly(new ForwardOnlySpec(1e-3, 0.05, 3, 6, 8));
+              client.setForwardOnly(new ForwardOnlySpec(1e-3, 0.05, 3, 6, 8, candidates));
               client.setBudgets(budgets);
             })
         .execute();
@@ -151,5 +158,67 @@ class EdgeForwardOnlyTest {
         "Site a will not train: forward-only updates travel as seeds and scalars, which local DP"
             + " noise cannot be added to (drop --local-dp-noise or train by backprop)",
         e.getMessage());
+  }
+
+  @Test
+  void chosenDirectionsTravelAsIndicesAndTheReplayGivesTheSitesParameters() {
+    Store store = federation("forward-only", Map.of(), 20);
+    Model base = store.readModel(0, 0);
+    EdgeTrain.Result result = site(store, "a").execute();
+    Update update = new UpdateReader(new Configuration()).read(result.updateFile());
+    assertEquals(18, update.getSeededScalars().size()); // 6 steps x 3 directions
+    assertEquals(18, update.getSeededIndices().remaining()); // one byte each
+    assertEquals(16 + 4 * 18 + 18, result.parameterBytes());
+    ClientSettings settings = ClientSettings.of(Specs.require(store).getClient(), 0, "a", null);
+    ClientRound.Result trained =
+        ClientRound.run(
+            base, 0, data, settings, SiteState.empty(), l -> {}, LocalTrainer.Progress.NONE);
+    byte[] indices = new byte[18];
+    update.getSeededIndices().duplicate().get(indices);
+    assertArrayEquals(trained.seeded().indices(), indices);
+    RoundResult round = new RoundJob(store).execute();
+    assertEquals(RoundResult.Status.PUBLISHED, round.status());
+    float[] published = Models.parameters(round.published().get(0));
+    float[] expected = trained.parameters();
+    for (int i = 0; i < expected.length; i++) {
+      assertEquals(
+          Float.floatToRawIntBits(expected[i]),
+          Float.floatToRawIntBits(published[i]),
+          "parameter " + i);
+    }
+  }
+
+  /** The round's audit reason for the site's update with its indices replaced by {@code bad}. */
+  private String reasonWithIndices(byte[] bad) throws Exception {
+    Store store = federation("forward-only", Map.of(), 20);
+    EdgeTrain.Result result = site(store, "a").execute();
+    UpdateReader reader = new UpdateReader(new Configuration());
+    Update hostile =
+        Update.newBuilder(reader.read(result.updateFile()))
+            .setSeededIndices(java.nio.ByteBuffer.wrap(bad))
+            .build();
+    java.nio.file.Files.delete(Path.of(java.net.URI.create(result.updateFile())));
+    store.writeUpdate(hostile);
+    RoundResult round = new RoundJob(store).execute();
+    assertEquals(RoundResult.Status.NO_VALID_UPDATES, round.status());
+    return round.audit().get(0).getReason();
+  }
+
+  @Test
+  void aRepeatedIndexIsRejectedWithTheReason() throws Exception {
+    byte[] bad = new byte[18];
+    for (int i = 0; i < 18; i++) {
+      bad[i] = (byte) (i % 3);
+    }
+    bad[13] = (byte) 200; // step 4: 200, 200
+    bad[14] = (byte) 200;
+    assertEquals("seededIndices chooses direction 200 twice in step 4", reasonWithIndices(bad));
+  }
+
+  @Test
+  void indicesThatAreNotOnePerScalarAreRejectedWithTheReason() throws Exception {
+    assertEquals(
+        "seededIndices has 17 indices, it needs one per scalar (18)",
+        reasonWithIndices(new byte[17]));
   }
 }

@@ -11,9 +11,17 @@ package fedlake.core.client;
  * @param directions perturbations a step (their estimates are averaged)
  * @param steps local steps a round
  * @param batchSize rows a step's losses are measured on
+ * @param candidates seeded directions a step evaluates, of which it applies (and uploads) the
+ *     {@code directions} with the largest |scalar|, with their indices; equal to {@code
+ *     directions}: no choice, every direction evaluated is applied (and no indices travel)
  */
 public record ForwardOnlySettings(
-    double perturbation, double learningRate, int directions, int steps, int batchSize) {
+    double perturbation,
+    double learningRate,
+    int directions,
+    int steps,
+    int batchSize,
+    int candidates) {
   public static final double PERTURBATION_DEFAULT = 1e-3;
   public static final double LEARNING_RATE_DEFAULT = 0.05;
   public static final int DIRECTIONS_DEFAULT = 10;
@@ -25,6 +33,18 @@ public record ForwardOnlySettings(
    * update costs this many passes over the parameters at most.
    */
   public static final int MAX_SCALARS = 1 << 16;
+
+  /**
+   * The most candidates a step may evaluate when it chooses among them: an index travels as one
+   * byte.
+   */
+  public static final int MAX_CANDIDATES = 256;
+
+  /** Settings without a choice of directions (candidates = directions). */
+  public ForwardOnlySettings(
+      double perturbation, double learningRate, int directions, int steps, int batchSize) {
+    this(perturbation, learningRate, directions, steps, batchSize, directions);
+  }
 
   public ForwardOnlySettings {
     if (!(perturbation > 0) || !Double.isFinite(perturbation)) {
@@ -53,6 +73,20 @@ public record ForwardOnlySettings(
               + " x "
               + directions);
     }
+    if (candidates != directions && (candidates < directions || candidates > MAX_CANDIDATES)) {
+      throw new IllegalArgumentException(
+          "forward-only candidates must be between the directions ("
+              + directions
+              + ") and "
+              + MAX_CANDIDATES
+              + ", got "
+              + candidates);
+    }
+  }
+
+  /** Whether a step chooses its directions among more candidates. */
+  public boolean chooses() {
+    return candidates > directions;
   }
 
   public static ForwardOnlySettings defaults() {
@@ -65,6 +99,7 @@ public record ForwardOnlySettings(
   }
 
   public ForwardOnlySettings withSteps(int value) {
-    return new ForwardOnlySettings(perturbation, learningRate, directions, value, batchSize);
+    return new ForwardOnlySettings(
+        perturbation, learningRate, directions, value, batchSize, candidates);
   }
 }

@@ -25,7 +25,8 @@ public final class ForwardOnlySpecs {
           f.getLearningRate(),
           f.getDirections(),
           f.getSteps(),
-          f.getBatchSize());
+          f.getBatchSize(),
+          f.getCandidates() == null ? f.getDirections() : f.getCandidates());
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("client.forwardOnly: " + e.getMessage(), e);
     }

@@ -2,8 +2,6 @@ package fedlake.core.client;
 
 import fedlake.core.data.Dataset;
 import fedlake.core.train.LocalTrainer;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.SplittableRandom;
 
 /**
@@ -15,6 +13,10 @@ import java.util.SplittableRandom;
  * = (L+ - L-) / (2 eps)}; then {@code w -= lr / D * g_d * z_d} for d in order ({@link
  * SeededUpdate#apply}). The scalars and the seed are the whole update: {@link SeededUpdate#replay}
  * rebuilds the trained parameters bit for bit.
+ *
+ * <p>With more {@link ForwardOnlySettings#candidates} than directions, a step measures the scalar
+ * of every candidate {@code z_c} (c = 0 .. candidates-1) and applies only the {@code D} of largest
+ * {@code |g_c|}, in increasing index order; the update then also carries their indices.
  *
  * <p>The plain loss only (no balanced loss, no weight decay, no momentum: none of them would
  * survive the trip as scalars).
@@ -59,10 +61,13 @@ public final class ForwardOnlyTraining {
     double[] row = new double[classes];
     float[] z = new float[count];
     int directions = settings.directions();
+    int candidates = settings.candidates();
     float learningRate = (float) settings.learningRate();
     float epsilon = (float) settings.perturbation();
     float[] scalars = new float[settings.steps() * directions];
-    List<float[]> packed = new ArrayList<>(directions);
+    byte[] indices = settings.chooses() ? new byte[scalars.length] : new byte[0];
+    float[] measured = new float[candidates];
+    int[] kept = new int[directions];
     int[] order = LocalTraining.identity(n);
     SplittableRandom random = new SplittableRandom(dataSeed);
     int cursor = n;
@@ -76,32 +81,65 @@ public final class ForwardOnlyTraining {
       cursor += batchSize;
       objective.forward(w, 0, batch, base);
       lossSum += loss(base, batch, classes, row, unused);
-      packed.clear();
-      for (int d = 0; d < directions; d++) {
-        Perturbations.fill(perturbationSeed, t, d, z);
-        float[] zw = objective.pack(z);
-        packed.add(zw);
-        objective.forward(zw, 0, batch, along);
+      for (int c = 0; c < candidates; c++) {
+        Perturbations.fill(perturbationSeed, t, c, z);
+        objective.forward(objective.pack(z), 0, batch, along);
         shift(base, along, epsilon, shifted, batchSize, classes);
         double plus = loss(shifted, batch, classes, row, unused);
         shift(base, along, -epsilon, shifted, batchSize, classes);
         double minus = loss(shifted, batch, classes, row, unused);
-        scalars[t * directions + d] = (float) ((plus - minus) / (2.0 * epsilon));
+        measured[c] = (float) ((plus - minus) / (2.0 * epsilon));
       }
-      for (int d = 0; d < directions; d++) {
+      if (settings.chooses()) {
+        largest(measured, kept);
+      } else {
+        for (int d = 0; d < directions; d++) {
+          kept[d] = d;
+        }
+      }
+      for (int j = 0; j < directions; j++) {
+        scalars[t * directions + j] = measured[kept[j]];
+        if (settings.chooses()) {
+          indices[t * directions + j] = (byte) kept[j];
+        }
+      }
+      for (int j = 0; j < directions; j++) {
+        Perturbations.fill(perturbationSeed, t, kept[j], z);
         SeededUpdate.apply(
             w,
-            packed.get(d),
-            SeededUpdate.coefficient(learningRate, scalars[t * directions + d], directions));
+            objective.pack(z),
+            SeededUpdate.coefficient(learningRate, scalars[t * directions + j], directions));
       }
     }
     double meanLoss = lossSum / settings.steps();
     progress.epoch(1, 1, meanLoss);
     return new Result(
         objective.unpack(w),
-        new SeededUpdate(perturbationSeed, learningRate, directions, scalars),
+        new SeededUpdate(perturbationSeed, learningRate, directions, scalars, indices),
         settings.steps(),
         meanLoss);
+  }
+
+  /**
+   * Fills {@code kept} with the indices of the {@code kept.length} entries of {@code measured} of
+   * largest absolute value, in increasing index order; of equal absolute values the lower index
+   * wins (a NaN counts as the largest, so that a broken step shows in the parameters).
+   */
+  static void largest(float[] measured, int[] kept) {
+    Integer[] byRank = new Integer[measured.length];
+    for (int c = 0; c < measured.length; c++) {
+      byRank[c] = c;
+    }
+    java.util.Arrays.sort(
+        byRank,
+        (a, b) -> {
+          int order = Float.compare(Math.abs(measured[b]), Math.abs(measured[a]));
+          return order != 0 ? order : Integer.compare(a, b);
+        });
+    for (int j = 0; j < kept.length; j++) {
+      kept[j] = byRank[j];
+    }
+    java.util.Arrays.sort(kept);
   }
 
   /** {@code out = base + epsilon * along}. */

@@ -3,13 +3,29 @@ package fedlake.core.client;
 /**
  * A forward-only update in the form it travels: the perturbations' base seed, the step size, the
  * directions per step and one scalar (the projected gradient {@code (L+ - L-) / (2 epsilon)}) per
- * step and direction, step-major. {@link #replay} turns it back into parameters, bit for bit the
+ * step and direction, step-major; when the site chose its directions among more candidates ({@link
+ * ForwardOnlySettings#candidates}), also one index (0-255, a byte) per scalar: the scalar {@code t
+ * x directions + j} belongs to the perturbation {@code (seed, t, indices[t x directions + j])}
+ * instead of {@code (seed, t, j)}. {@link #replay} turns it back into parameters, bit for bit the
  * ones the site trained.
+ *
+ * @param indices empty: no choice; else as many as scalars, unsigned bytes
  */
-public record SeededUpdate(long seed, float learningRate, int directions, float[] scalars) {
+public record SeededUpdate(
+    long seed, float learningRate, int directions, float[] scalars, byte[] indices) {
   /** Bytes of the payload: the seed (8), step size (4), directions (4) and 4 per scalar. */
   public static long bytes(int scalars) {
-    return 16L + 4L * scalars;
+    return bytes(scalars, 0);
+  }
+
+  /** Bytes of the payload with {@code indices} chosen directions' indices, one byte each. */
+  public static long bytes(int scalars, int indices) {
+    return 16L + 4L * scalars + indices;
+  }
+
+  /** An update without a choice of directions. */
+  public SeededUpdate(long seed, float learningRate, int directions, float[] scalars) {
+    this(seed, learningRate, directions, scalars, new byte[0]);
   }
 
   public SeededUpdate {
@@ -24,14 +40,57 @@ public record SeededUpdate(long seed, float learningRate, int directions, float[
       throw new IllegalArgumentException(
           "learning rate must be finite and > 0, got " + learningRate);
     }
+    String problem = indexProblem(indices, scalars.length, directions);
+    if (problem != null) {
+      throw new IllegalArgumentException(problem);
+    }
+  }
+
+  /**
+   * Why {@code indices} do not fit {@code scalars} scalars of {@code directions} a step: not one
+   * per scalar, or a direction chosen twice in one step; null when they fit (or are empty).
+   */
+  public static String indexProblem(byte[] indices, long scalars, long directions) {
+    if (indices.length == 0) {
+      return null;
+    }
+    if (indices.length != scalars) {
+      return "seededIndices has "
+          + indices.length
+          + " indices, it needs one per scalar ("
+          + scalars
+          + ")";
+    }
+    boolean[] seen = new boolean[ForwardOnlySettings.MAX_CANDIDATES];
+    for (int t = 0; t * directions < scalars; t++) {
+      java.util.Arrays.fill(seen, false);
+      for (int j = 0; j < directions; j++) {
+        int index = indices[(int) (t * directions + j)] & 0xFF;
+        if (seen[index]) {
+          return "seededIndices chooses direction " + index + " twice in step " + t;
+        }
+        seen[index] = true;
+      }
+    }
+    return null;
   }
 
   public int steps() {
     return scalars.length / directions;
   }
 
+  /** Whether the directions were chosen among more candidates (indices travel). */
+  public boolean chosen() {
+    return indices.length > 0;
+  }
+
   public long bytes() {
-    return bytes(scalars.length);
+    return bytes(scalars.length, indices.length);
+  }
+
+  /** The perturbation index of step {@code step}'s {@code j}-th scalar. */
+  public int direction(int step, int j) {
+    return indices.length == 0 ? j : indices[step * directions + j] & 0xFF;
   }
 
   /**
@@ -66,9 +125,9 @@ public record SeededUpdate(long seed, float learningRate, int directions, float[
     float[] z = new float[base.length];
     int steps = steps();
     for (int t = 0; t < steps; t++) {
-      for (int d = 0; d < directions; d++) {
-        Perturbations.fill(seed, t, d, z);
-        apply(parameters, z, coefficient(t, d));
+      for (int j = 0; j < directions; j++) {
+        Perturbations.fill(seed, t, direction(t, j), z);
+        apply(parameters, z, coefficient(t, j));
       }
     }
     return parameters;

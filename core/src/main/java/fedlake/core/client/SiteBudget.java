@@ -26,9 +26,11 @@ public record SiteBudget(Integer localSteps, ForwardOnlySettings forwardOnly) {
       ForwardOnlySettings f = forwardOnly;
       return String.format(
           java.util.Locale.ROOT,
-          "forward-only (SPSA: %d steps x %d directions, perturbation %s, learning rate %s, batch %d)",
+          "forward-only (SPSA: %d steps x %d directions%s, perturbation %s, learning rate %s, batch"
+              + " %d)",
           localSteps == null ? f.steps() : Math.min(localSteps, f.steps()),
           f.directions(),
+          f.chooses() ? " of " + f.candidates() + " candidates" : "",
           f.perturbation(),
           f.learningRate(),
           f.batchSize());

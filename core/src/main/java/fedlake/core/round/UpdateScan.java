@@ -71,7 +71,8 @@ public final class UpdateScan {
 
   /** A forward-only update's seed, step size, directions and scalars (replayed into parameters). */
   private static final List<String> SEEDED_FIELDS =
-      List.of("seededSeed", "seededLearningRate", "seededDirections", "seededScalars");
+      List.of(
+          "seededSeed", "seededLearningRate", "seededDirections", "seededScalars", "seededIndices");
 
   private static final String STATISTICS = "classStatistics";
   private static final String PREDICTION_SUM = "predictionSum";
@@ -242,7 +243,8 @@ public final class UpdateScan {
                   seed,
                   (float) (double) columns.doubleValue("seededLearningRate"),
                   (int) (long) columns.longValue("seededDirections"),
-                  java.util.Arrays.copyOf(scalars, n));
+                  java.util.Arrays.copyOf(scalars, n),
+                  seededIndices(columns));
           float[] replayed = seeded.replay(rules.validator().trainedFrom(facts));
           System.arraycopy(replayed, 0, parameters, 0, replayed.length);
           w = weights;
@@ -444,7 +446,8 @@ public final class UpdateScan {
 
   /**
    * Why a forward-only update cannot be replayed: another model kind, parameters sent as well, a
-   * step size or direction count missing or out of range, or not localSteps x directions scalars.
+   * step size or direction count missing or out of range, not localSteps x directions scalars, or
+   * indices of chosen directions that are not one per scalar or repeat a direction in a step.
    */
   private static String seededProblem(
       ColumnarFile columns, UpdateFacts facts, Model any, int sentParameters) {
@@ -478,7 +481,13 @@ public final class UpdateScan {
           directions,
           scalars);
     }
-    return null;
+    return SeededUpdate.indexProblem(seededIndices(columns), scalars, directions);
+  }
+
+  /** A forward-only update's indices of chosen directions, empty when it has none. */
+  private static byte[] seededIndices(ColumnarFile columns) {
+    byte[] indices = columns.bytes("seededIndices", ForwardOnlySettings.MAX_SCALARS);
+    return indices == null ? new byte[0] : indices;
   }
 
   /** Why the facts disqualify the update, including a file name that names another site. */

@@ -4,8 +4,8 @@ import fedlake.core.cli.Args;
 import fedlake.core.cli.Option;
 import fedlake.core.client.ForwardOnlySettings;
 import fedlake.core.client.ForwardOnlySpecs;
+import fedlake.jobs.simulation.SimulateBudgets;
 import fedlake.schema.ClientSpec;
-import fedlake.schema.ForwardOnlySpec;
 import fedlake.schema.SiteBudgetSpec;
 import java.util.List;
 import java.util.Locale;
@@ -48,6 +48,13 @@ final class ForwardOnlyOptions {
               "B",
               "forward-only rows a step (default " + ForwardOnlySettings.BATCH_SIZE_DEFAULT + ")"),
           Option.value(
+              "fo-candidates",
+              "C",
+              "forward-only directions a step evaluates, of which it applies and uploads the"
+                  + " --fo-directions of largest |scalar| with their indices (at most "
+                  + ForwardOnlySettings.MAX_CANDIDATES
+                  + "; default: the directions, no choice)"),
+          Option.value(
               "budgets",
               "NAME=BUDGET,...",
               "per site id or site class (edge train --site-class): N local steps, backprop,"
@@ -63,30 +70,32 @@ final class ForwardOnlyOptions {
       client.setOptimizer(optimizer);
     }
     boolean any =
-        List.of("fo-perturbation", "fo-learning-rate", "fo-directions", "fo-steps", "fo-batch-size")
+        List.of(
+                "fo-perturbation",
+                "fo-learning-rate",
+                "fo-directions",
+                "fo-steps",
+                "fo-batch-size",
+                "fo-candidates")
             .stream()
             .anyMatch(args::has);
     if (any) {
       ForwardOnlySettings now = ForwardOnlySpecs.settings(client);
       ForwardOnlySettings next;
       try {
+        int directions = args.integer("fo-directions", now.directions());
         next =
             new ForwardOnlySettings(
                 args.number("fo-perturbation", now.perturbation()),
                 args.number("fo-learning-rate", now.learningRate()),
-                args.integer("fo-directions", now.directions()),
+                directions,
                 args.integer("fo-steps", now.steps()),
-                args.integer("fo-batch-size", now.batchSize()));
+                args.integer("fo-batch-size", now.batchSize()),
+                args.integer("fo-candidates", now.chooses() ? now.candidates() : directions));
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException("--fo-*: " + e.getMessage(), e);
       }
-      client.setForwardOnly(
-          new ForwardOnlySpec(
-              next.perturbation(),
-              next.learningRate(),
-              next.directions(),
-              next.steps(),
-              next.batchSize()));
+      client.setForwardOnly(SimulateBudgets.spec(next));
     }
     if (args.has("budgets")) {
       client.setBudgets(budgets(args.required("budgets")));

@@ -34,6 +34,7 @@ public record SimulateBudgets(
           SpecCommands.option("fo-directions"),
           SpecCommands.option("fo-steps"),
           SpecCommands.option("fo-batch-size"),
+          SpecCommands.option("fo-candidates"),
           SpecCommands.option("budgets")
               .withHelp(
                   "one budget per site class, sites assigned in turn: N local steps (backprop),"
@@ -52,13 +53,15 @@ public record SimulateBudgets(
     ForwardOnlySettings d = ForwardOnlySettings.defaults();
     ForwardOnlySettings forward;
     try {
+      int directions = args.integer("fo-directions", d.directions());
       forward =
           new ForwardOnlySettings(
               args.number("fo-perturbation", d.perturbation()),
               args.number("fo-learning-rate", d.learningRate()),
-              args.integer("fo-directions", d.directions()),
+              directions,
               args.integer("fo-steps", d.steps()),
-              args.integer("fo-batch-size", d.batchSize()));
+              args.integer("fo-batch-size", d.batchSize()),
+              args.integer("fo-candidates", directions));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("simulate: " + e.getMessage(), e);
     }
@@ -107,18 +110,23 @@ public record SimulateBudgets(
   /** Writes the optimizer, forward-only settings and budgets into the spec's client record. */
   void apply(ClientSpec client) {
     client.setOptimizer(optimizer.toLowerCase(Locale.ROOT));
-    client.setForwardOnly(
-        new ForwardOnlySpec(
-            forwardOnly.perturbation(),
-            forwardOnly.learningRate(),
-            forwardOnly.directions(),
-            forwardOnly.steps(),
-            forwardOnly.batchSize()));
+    client.setForwardOnly(spec(forwardOnly));
     Map<String, SiteBudgetSpec> map = new TreeMap<>();
     for (int i = 0; i < budgets.size(); i++) {
       map.put("class-" + i, budgets.get(i));
     }
     client.setBudgets(map);
+  }
+
+  /** The spec record of {@code settings}: candidates null when they equal the directions. */
+  public static ForwardOnlySpec spec(ForwardOnlySettings settings) {
+    return new ForwardOnlySpec(
+        settings.perturbation(),
+        settings.learningRate(),
+        settings.directions(),
+        settings.steps(),
+        settings.batchSize(),
+        settings.chooses() ? settings.candidates() : null);
   }
 
   /** One line for the log, null when every site trains alike by backprop. */
@@ -138,11 +146,12 @@ public record SimulateBudgets(
     }
     return String.format(
         Locale.ROOT,
-        "budgets: optimizer %s (forward-only: %d steps x %d directions, perturbation %s, learning"
-            + " rate %s, batch %d)%s",
+        "budgets: optimizer %s (forward-only: %d steps x %d directions%s, perturbation %s,"
+            + " learning rate %s, batch %d)%s",
         optimizer,
         forwardOnly.steps(),
         forwardOnly.directions(),
+        forwardOnly.chooses() ? " of " + forwardOnly.candidates() + " candidates" : "",
         forwardOnly.perturbation(),
         forwardOnly.learningRate(),
         forwardOnly.batchSize(),

@@ -30,7 +30,7 @@ final class UploadSizes {
                 i == 1 ? "forward-only" : "backprop",
                 count[i],
                 (double) parameters[i] / count[i],
-                i == 1 ? "seed, step size, directions and scalars" : "floats",
+                i == 1 ? "seed, step size, directions, scalars and any indices" : "floats",
                 (double) files[i] / count[i]));
       }
     }

@@ -57,6 +57,20 @@ class ForwardOnlyOptionsTest {
     assertEquals(20, client.getBudgets().get("strong").getLocalSteps());
     assertEquals("forward-only", client.getBudgets().get("site-9").getOptimizer());
     assertEquals(5, client.getBudgets().get("site-9").getLocalSteps());
+    assertNull(client.getForwardOnly().getCandidates()); // no choice: the directions
+
+    assertEquals(
+        0,
+        run(err, "spec", "set", "--store", store, "--fo-candidates", "100"),
+        err.toString(StandardCharsets.UTF_8));
+    client = Specs.require(Store.open(store)).getClient();
+    assertEquals(100, client.getForwardOnly().getCandidates());
+    assertEquals(4, client.getForwardOnly().getDirections()); // kept
+    // a later change of the directions keeps the candidates
+    assertEquals(0, run(err, "spec", "set", "--store", store, "--fo-directions", "8"));
+    client = Specs.require(Store.open(store)).getClient();
+    assertEquals(100, client.getForwardOnly().getCandidates());
+    assertEquals(8, client.getForwardOnly().getDirections());
   }
 
   @Test
@@ -74,6 +88,12 @@ class ForwardOnlyOptionsTest {
     assertEquals(2, run(bad, "spec", "set", "--store", store, "--optimizer", "zeroth"));
     assertEquals(
         "fedlake spec: --optimizer: unknown optimizer 'zeroth' (expected backprop or forward-only)\n",
+        bad.toString(StandardCharsets.UTF_8));
+    bad.reset();
+    assertEquals(2, run(bad, "spec", "set", "--store", store, "--fo-candidates", "300"));
+    assertEquals(
+        "fedlake spec: --fo-*: forward-only candidates must be between the directions (10) and"
+            + " 256, got 300\n",
         bad.toString(StandardCharsets.UTF_8));
   }
 }

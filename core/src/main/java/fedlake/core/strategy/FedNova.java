@@ -21,7 +21,11 @@ import java.util.Map;
  *   tau_eff = sum_i p_i tau_i        (tau-eff weighted, the default)
  *           | max_i tau_i            (tau-eff max)
  *           | T                      (tau-eff T, a positive number)
- *   x_next  = x - server-lr * tau_eff * sum_i p_i d_i
+ *   g       = tau_eff * sum_i p_i d_i        (the normalised pseudo-gradient)
+ *   x_next  = x - server-lr * g              (server-momentum 0, the default)
+ *
+ *   v       = server-momentum * v - g        (server-momentum > 0; v starts at zeros, state
+ *   x_next  = x + server-lr * v               "momentum", as FedAvgM's)
  * </pre>
  *
  * <p>The paper leaves tau_eff to be chosen; the weighted mean keeps the update's size that of
@@ -30,9 +34,12 @@ import java.util.Map;
  * twenty; {@code max} moves as far as the sites that ran the most. The spec stores {@code weighted}
  * as 0 and {@code max} as -1.
  *
- * <p>When every tau_i is equal this is FedAvg (up to rounding). The fold keeps exact sums of {@code
- * n_i d_i} and {@code n_i tau_i}, so the result does not depend on order or partitioning. An update
- * with no local steps is an error.
+ * <p>With server momentum the normalised step is the pseudo-gradient of FedAvgM (Hsu et al. 2019;
+ * Wang et al. combine FedNova with server momentum too): when every tau_i is equal, {@code -g} is
+ * FedAvgM's {@code delta}, so FedNova with momentum is FedAvgM and without it FedAvg (up to the
+ * rounding of {@code d_i} to float). Without momentum no server state is written. The fold keeps
+ * exact sums of {@code n_i d_i} and {@code n_i tau_i}, so the result does not depend on order or
+ * partitioning. An update with no local steps is an error.
  */
 @AutoService(Strategy.class)
 public final class FedNova implements Strategy {
@@ -40,6 +47,8 @@ public final class FedNova implements Strategy {
   public static final String NAME = "fednova";
   public static final String SERVER_LR = "server-lr";
   public static final String TAU_EFF = "tau-eff";
+  public static final String SERVER_MOMENTUM = FedAvgM.SERVER_MOMENTUM;
+  public static final String MOMENTUM = FedAvgM.MOMENTUM;
   public static final double TAU_EFF_WEIGHTED = 0;
   public static final double TAU_EFF_MAX = -1;
 
@@ -62,7 +71,9 @@ public final class FedNova implements Strategy {
                 TAU_EFF_WEIGHTED,
                 "FedNova's effective number of steps: weighted (the mean of the sites' steps"
                     + " weighted by examples), max (the most steps any site ran) or a number")
-            .withWords(Map.of("weighted", TAU_EFF_WEIGHTED, "max", TAU_EFF_MAX)));
+            .withWords(Map.of("weighted", TAU_EFF_WEIGHTED, "max", TAU_EFF_MAX)),
+        StrategyParameter.fraction(
+            SERVER_MOMENTUM, 0.0, "server momentum factor (fednova: on the normalised step)"));
   }
 
   @Override
@@ -77,11 +88,22 @@ public final class FedNova implements Strategy {
     float[] x = Models.parameters(base);
     double total = sum.totalWeight;
     double tauEff = tauEff(settings.get(TAU_EFF), sum);
+    double beta = settings.get(SERVER_MOMENTUM);
     float[] next = new float[x.length];
-    for (int i = 0; i < x.length; i++) {
-      next[i] = (float) (x[i] - lr * tauEff * (sum.changes.get(i) / total));
+    if (beta == 0) {
+      for (int i = 0; i < x.length; i++) {
+        next[i] = (float) (x[i] - lr * tauEff * (sum.changes.get(i) / total));
+      }
+      return Aggregate.of(next);
     }
-    return Aggregate.of(next);
+    float[] velocity = ServerState.getOrZeros(base, MOMENTUM, x.length);
+    float[] nextVelocity = new float[x.length];
+    for (int i = 0; i < x.length; i++) {
+      double v = beta * velocity[i] - tauEff * (sum.changes.get(i) / total);
+      next[i] = (float) (x[i] + lr * v);
+      nextVelocity[i] = (float) v;
+    }
+    return new Aggregate(next, null, Map.of(MOMENTUM, nextVelocity));
   }
 
   private static double tauEff(double choice, NormalisedSum sum) {

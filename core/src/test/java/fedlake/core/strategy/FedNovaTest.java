@@ -2,7 +2,9 @@ package fedlake.core.strategy;
 
 import static fedlake.core.strategy.StrategyTests.assertBits;
 import static fedlake.core.strategy.StrategyTests.assertOrderAndPartitionFree;
+import static fedlake.core.strategy.StrategyTests.assertState;
 import static fedlake.core.strategy.StrategyTests.base;
+import static fedlake.core.strategy.StrategyTests.next;
 import static fedlake.core.strategy.StrategyTests.settings;
 import static fedlake.core.strategy.StrategyTests.update;
 import static fedlake.core.strategy.StrategyTests.withSteps;
@@ -128,6 +130,90 @@ class FedNovaTest {
             avg[i], nova[i], 1e-6, "trial " + trial + " index " + i); // d_i is rounded to float
       }
     }
+  }
+
+  @Test
+  void serverMomentumCarriesTheNormalisedStep() {
+    StrategySettings momentum = settings(strategy, "server-momentum", 0.5);
+    Aggregate first = assertOrderAndPartitionFree(strategy, round0, momentum, updates);
+    // g1 = 11/4 [0, -1/8, 3/16, 1/2] = [0, -11/32, 33/64, 11/8]; v1 = 1/2 * 0 - g1
+    // x1 = x0 + v1 = [1, -21/32, -1/64, -11/8]: the first round is FedNova without momentum
+    assertBits(new float[] {1f, -0.65625f, -0.015625f, -1.375f}, first.parameters());
+    assertBits(
+        new float[] {0f, 0.34375f, -0.515625f, -1.375f}, first.serverState().get(FedNova.MOMENTUM));
+    Model round1 = next(round0, strategy, first);
+    assertState(round1, FedNova.MOMENTUM, 0f, 0.34375f, -0.515625f, -1.375f);
+    // round 2: y_i = x1 - tau_i e_i with e_a = [1/2, 0, 0, 0], e_b = [0, 1/4, 0, 0],
+    // e_c = [0, 0, -1, 1/2]: sum p_i e_i = [1/8, 1/8, -1/4, 1/8], g2 = [11/32, 11/32, -11/16,
+    // 11/32]
+    List<UpdateParameters> second =
+        List.of(
+            withSteps(update("a", 1, 0, -0.65625, -0.015625, -1.375), 2),
+            withSteps(update("b", 2, 1, -1.65625, -0.015625, -1.375), 4),
+            withSteps(update("c", 1, 1, -0.65625, 0.984375, -1.875), 1));
+    Aggregate result = assertOrderAndPartitionFree(strategy, round1, momentum, second);
+    // v2 = 1/2 v1 - g2 = [-11/32, 11/64 - 11/32, -33/128 + 11/16, -11/16 - 11/32]
+    //    = [-11/32, -11/64, 55/128, -33/32]
+    // x2 = x1 + v2 = [21/32, -53/64, 53/128, -77/32]
+    assertBits(
+        new float[] {-0.34375f, -0.171875f, 0.4296875f, -1.03125f},
+        result.serverState().get(FedNova.MOMENTUM));
+    assertBits(new float[] {0.65625f, -0.828125f, 0.4140625f, -2.40625f}, result.parameters());
+    // without momentum the same round ignores the state: x1 - g2
+    assertBits(
+        new float[] {0.65625f, -1f, 0.671875f, -1.71875f},
+        StrategyTests.aggregate(strategy, round1, settings(strategy), second).parameters());
+  }
+
+  @Test
+  void withoutMomentumThereIsNoServerState() {
+    assertTrue(
+        StrategyTests.aggregate(strategy, round0, settings(strategy), updates)
+            .serverState()
+            .isEmpty());
+    assertEquals(0.0, settings(strategy).get("server-momentum"));
+  }
+
+  @Test
+  void equalStepsWithMomentumAreFedAvgM() {
+    FedAvgM fedAvgM = new FedAvgM();
+    StrategySettings nova = settings(strategy, "server-lr", 0.5, "server-momentum", 0.5);
+    StrategySettings avgm = settings(fedAvgM, "server-lr", 0.5, "server-momentum", 0.5);
+    // FedAvgMTest's two rounds, every site 2 local steps: tau_eff = 2, g = -(mean(y) - x)
+    List<UpdateParameters> round1 =
+        List.of(
+            withSteps(update("a", 1, 2.0, -0.625, 1.75, -3.75), 2),
+            withSteps(update("b", 3, 1.0, -0.125, -0.25, 0.25), 2),
+            withSteps(update("c", 4, 1.25, -0.25, 0.25, -0.75), 2));
+    List<UpdateParameters> round2 =
+        List.of(
+            withSteps(update("a", 1, 2.375, -1.0, 2.125, -3.875), 2),
+            withSteps(update("b", 3, 1.375, -0.5, 0.125, 0.125), 2),
+            withSteps(update("c", 4, 1.625, -0.625, 0.625, -0.875), 2));
+    Aggregate first = assertOrderAndPartitionFree(strategy, round0, nova, round1);
+    // FedAvgMTest: x1 = [9/8, -5/8, 3/8, -3/8], v1 = [1/4, 3/4, -1/4, -3/4]
+    assertBits(new float[] {1.125f, -0.625f, 0.375f, -0.375f}, first.parameters());
+    assertBits(
+        new float[] {0.25f, 0.75f, -0.25f, -0.75f}, first.serverState().get(FedNova.MOMENTUM));
+    StrategyTests.assertSame(StrategyTests.aggregate(fedAvgM, round0, avgm, round1), first);
+    Model novaRound1 = next(round0, strategy, first);
+    Model avgmRound1 =
+        next(round0, fedAvgM, StrategyTests.aggregate(fedAvgM, round0, avgm, round1));
+    Aggregate second = assertOrderAndPartitionFree(strategy, novaRound1, nova, round2);
+    // FedAvgMTest: x2 = [23/16, -7/16, 7/16, -13/16], v2 = [5/8, 3/8, 1/8, -7/8]
+    assertBits(new float[] {1.4375f, -0.4375f, 0.4375f, -0.8125f}, second.parameters());
+    assertBits(
+        new float[] {0.625f, 0.375f, 0.125f, -0.875f}, second.serverState().get(FedNova.MOMENTUM));
+    StrategyTests.assertSame(StrategyTests.aggregate(fedAvgM, avgmRound1, avgm, round2), second);
+  }
+
+  @Test
+  void serverMomentumMustBeBelowOne() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> settings(strategy, "server-momentum", 1.0));
+    assertEquals(
+        "Strategy fednova: parameter server-momentum must be in [0, 1), got 1.0", e.getMessage());
   }
 
   @Test

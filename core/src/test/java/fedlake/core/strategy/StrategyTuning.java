@@ -27,6 +27,9 @@ import org.apache.hadoop.conf.Configuration;
  *
  * <p>FedProx sites run plain SGD here (its server side is FedAvg; mu = 0 is FedAvg).
  *
+ * <p>{@code -Dfedlake.budgets=1,20} caps the local steps of site s at the (s mod k)-th budget, as
+ * {@code simulate --budgets 1,20} does (plain SGD sites only).
+ *
  * <pre>
  * java -cp schemas/target/classes:core/target/classes:core/target/test-classes:$(cat core/cp.txt) fedlake.core.strategy.StrategyTuning \
  *     DATA_DIR SEED ROUNDS 'fedadam:server-lr=0.01,tau=0.001' 'fedavg' ...
@@ -35,6 +38,12 @@ import org.apache.hadoop.conf.Configuration;
 public final class StrategyTuning {
   private static final int SITES = 20;
   private static final double ALPHA = 0.1;
+  private static final int[] BUDGETS =
+      System.getProperty("fedlake.budgets", "").isEmpty()
+          ? new int[0]
+          : java.util.Arrays.stream(System.getProperty("fedlake.budgets").split(","))
+              .mapToInt(Integer::parseInt)
+              .toArray();
 
   private StrategyTuning() {}
 
@@ -116,6 +125,7 @@ public final class StrategyTuning {
                         head,
                         sites.get(site),
                         trainSeed,
+                        BUDGETS.length == 0 ? Integer.MAX_VALUE : BUDGETS[site % BUDGETS.length],
                         "site-" + site,
                         serverControl,
                         scaffold ? siteControl[site] : null)));
@@ -142,8 +152,31 @@ public final class StrategyTuning {
    * change.
    */
   private static UpdateParameters train(
-      Head head, Dataset data, long seed, String site, float[] serverControl, float[] control) {
+      Head head,
+      Dataset data,
+      long seed,
+      int maxSteps,
+      String site,
+      float[] serverControl,
+      float[] control) {
     TrainSettings settings = TrainSettings.defaults(seed);
+    if (maxSteps < Integer.MAX_VALUE && control == null) {
+      fedlake.core.client.HeadObjective objective =
+          fedlake.core.client.HeadObjective.of(head, data, settings.balancedLoss());
+      fedlake.core.client.LocalTraining.Result trained =
+          fedlake.core.client.LocalTraining.train(
+              objective,
+              fedlake.core.client.MomentumSgd.of(
+                  objective, settings.learningRate(), settings.momentum(), settings.weightDecay()),
+              concat(head.weights(), head.bias()),
+              data,
+              settings,
+              fedlake.core.client.GradientTerm.NONE,
+              LocalTrainer.Progress.NONE,
+              maxSteps);
+      return new UpdateParameters(
+          site, data.size(), trained.steps(), trained.parameters(), new float[0]);
+    }
     float[] correction = null;
     if (control != null) {
       correction = new float[control.length];

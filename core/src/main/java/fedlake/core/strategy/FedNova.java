@@ -22,10 +22,17 @@ import java.util.Map;
  *           | max_i tau_i            (tau-eff max)
  *           | T                      (tau-eff T, a positive number)
  *   g       = tau_eff * sum_i p_i d_i        (the normalised pseudo-gradient)
- *   x_next  = x - server-lr * g              (server-momentum 0, the default)
+ * </pre>
  *
- *   v       = server-momentum * v - g        (server-momentum > 0; v starts at zeros, state
- *   x_next  = x + server-lr * v               "momentum", as FedAvgM's)
+ * and then the server optimizer ({@code server-optimizer}) takes a step along {@code -g}:
+ *
+ * <pre>
+ *   sgd, server-momentum 0 (the default):  x_next = x - server-lr * g      (no server state)
+ *   sgd, server-momentum > 0:              v = server-momentum * v - g      (state "momentum")
+ *                                          x_next = x + server-lr * v
+ *   adam:                                  m = beta1 m - (1 - beta1) g     (state "first-moment")
+ *                                          s = beta2 s + (1 - beta2) g^2   (state "second-moment")
+ *                                          x_next = x + server-lr * m / (sqrt(s) + tau)
  * </pre>
  *
  * <p>The paper leaves tau_eff to be chosen; the weighted mean keeps the update's size that of
@@ -34,12 +41,15 @@ import java.util.Map;
  * twenty; {@code max} moves as far as the sites that ran the most. The spec stores {@code weighted}
  * as 0 and {@code max} as -1.
  *
- * <p>With server momentum the normalised step is the pseudo-gradient of FedAvgM (Hsu et al. 2019;
- * Wang et al. combine FedNova with server momentum too): when every tau_i is equal, {@code -g} is
- * FedAvgM's {@code delta}, so FedNova with momentum is FedAvgM and without it FedAvg (up to the
- * rounding of {@code d_i} to float). Without momentum no server state is written. The fold keeps
- * exact sums of {@code n_i d_i} and {@code n_i tau_i}, so the result does not depend on order or
- * partitioning. An update with no local steps is an error.
+ * <p>The normalised step is a pseudo-gradient like FedAvg's {@code -delta} (Wang et al. combine
+ * FedNova with server momentum too): when every tau_i is equal, {@code -g} is the weighted mean
+ * change, so this is FedAvg (sgd without momentum), FedAvgM (sgd with momentum, Hsu et al. 2019) or
+ * FedAdam (adam, Reddi et al. 2021, with its state names and its parameters beta1, beta2 and tau),
+ * up to the rounding of {@code d_i} to float. With adam, {@code server-lr} is Adam's step size
+ * (FedAdam's default is 0.01; fednova's default 1 is sgd's) and {@code server-momentum} is not
+ * used; with sgd, beta1, beta2 and tau are not used. The fold keeps exact sums of {@code n_i d_i}
+ * and {@code n_i tau_i}, so the result does not depend on order or partitioning. An update with no
+ * local steps is an error.
  */
 @AutoService(Strategy.class)
 public final class FedNova implements Strategy {
@@ -51,6 +61,14 @@ public final class FedNova implements Strategy {
   public static final String MOMENTUM = FedAvgM.MOMENTUM;
   public static final double TAU_EFF_WEIGHTED = 0;
   public static final double TAU_EFF_MAX = -1;
+  public static final String SERVER_OPTIMIZER = "server-optimizer";
+  public static final double SGD = 0;
+  public static final double ADAM = 1;
+  public static final String BETA1 = AdaptiveOptimizer.BETA1;
+  public static final String BETA2 = AdaptiveOptimizer.BETA2;
+  public static final String TAU = AdaptiveOptimizer.TAU;
+  public static final String FIRST_MOMENT = AdaptiveOptimizer.FIRST_MOMENT;
+  public static final String SECOND_MOMENT = AdaptiveOptimizer.SECOND_MOMENT;
 
   @Override
   public String name() {
@@ -73,7 +91,19 @@ public final class FedNova implements Strategy {
                     + " weighted by examples), max (the most steps any site ran) or a number")
             .withWords(Map.of("weighted", TAU_EFF_WEIGHTED, "max", TAU_EFF_MAX)),
         StrategyParameter.fraction(
-            SERVER_MOMENTUM, 0.0, "server momentum factor (fednova: on the normalised step)"));
+            SERVER_MOMENTUM, 0.0, "server momentum factor (fednova: on the normalised step)"),
+        new StrategyParameter(
+                SERVER_OPTIMIZER,
+                SGD,
+                SGD,
+                SGD,
+                false,
+                "fednova's step on the normalised update: sgd (server-lr, server-momentum) or"
+                    + " adam (server-lr, beta1, beta2, tau)")
+            .withWords(Map.of("sgd", SGD, "adam", ADAM)),
+        StrategyParameter.fraction(BETA1, 0.9, "decay of the first moment"),
+        StrategyParameter.fraction(BETA2, 0.99, "decay of the second moment"),
+        StrategyParameter.positive(TAU, 0.001, "adaptivity: added to sqrt(v) in the denominator"));
   }
 
   @Override
@@ -88,6 +118,9 @@ public final class FedNova implements Strategy {
     float[] x = Models.parameters(base);
     double total = sum.totalWeight;
     double tauEff = tauEff(settings.get(TAU_EFF), sum);
+    if (settings.get(SERVER_OPTIMIZER) == ADAM) {
+      return adam(base, x, sum, tauEff, settings);
+    }
     double beta = settings.get(SERVER_MOMENTUM);
     float[] next = new float[x.length];
     if (beta == 0) {
@@ -104,6 +137,30 @@ public final class FedNova implements Strategy {
       nextVelocity[i] = (float) v;
     }
     return new Aggregate(next, null, Map.of(MOMENTUM, nextVelocity));
+  }
+
+  /** Adam on {@code -g}, as FedAdam on {@code delta}. */
+  private static Aggregate adam(
+      Model base, float[] x, NormalisedSum sum, double tauEff, StrategySettings settings) {
+    double lr = settings.get(SERVER_LR);
+    double beta1 = settings.get(BETA1);
+    double beta2 = settings.get(BETA2);
+    double tau = settings.get(TAU);
+    float[] first = ServerState.getOrZeros(base, FIRST_MOMENT, x.length);
+    float[] second = ServerState.getOrZeros(base, SECOND_MOMENT, x.length);
+    float[] next = new float[x.length];
+    float[] nextFirst = new float[x.length];
+    float[] nextSecond = new float[x.length];
+    double total = sum.totalWeight;
+    for (int i = 0; i < x.length; i++) {
+      double d = -tauEff * (sum.changes.get(i) / total);
+      double m = beta1 * first[i] + (1 - beta1) * d;
+      double v = beta2 * second[i] + (1 - beta2) * d * d;
+      next[i] = (float) (x[i] + lr * m / (Math.sqrt(v) + tau));
+      nextFirst[i] = (float) m;
+      nextSecond[i] = (float) v;
+    }
+    return new Aggregate(next, null, Map.of(FIRST_MOMENT, nextFirst, SECOND_MOMENT, nextSecond));
   }
 
   private static double tauEff(double choice, NormalisedSum sum) {

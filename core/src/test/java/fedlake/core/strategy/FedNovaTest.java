@@ -208,6 +208,96 @@ class FedNovaTest {
   }
 
   @Test
+  void adamStepsAlongTheNormalisedStep() {
+    StrategySettings adam =
+        settings(
+            strategy,
+            "server-optimizer",
+            FedNova.ADAM,
+            "beta1",
+            0.5,
+            "beta2",
+            0.75,
+            "tau",
+            0.5,
+            "server-momentum",
+            0.9); // not used by adam
+    Aggregate result = assertOrderAndPartitionFree(strategy, round0, adam, updates);
+    // -g = -11/4 [0, -1/8, 3/16, 1/2] = [0, 11/32, -33/64, -11/8]; from zero moments
+    // m = -g / 2, v = g^2 / 4, sqrt(v) = |g| / 2: x += (-g / 2) / (|g| / 2 + 1/2) = -g / (|g| + 1)
+    // = [0, 11/43, -33/97, -11/19]
+    assertBits(
+        new float[] {1f, (float) (-1 + 11.0 / 43), (float) (0.5 - 33.0 / 97), (float) (-11.0 / 19)},
+        result.parameters());
+    assertBits(
+        new float[] {0f, 0.171875f, -0.2578125f, -0.6875f},
+        result.serverState().get(FedNova.FIRST_MOMENT));
+    // g^2 / 4 = [0, 121/4096, 1089/16384, 121/256]
+    assertBits(
+        new float[] {0f, 0.029541015625f, 0.06646728515625f, 0.47265625f},
+        result.serverState().get(FedNova.SECOND_MOMENT));
+    assertEquals(
+        java.util.Set.of(FedNova.FIRST_MOMENT, FedNova.SECOND_MOMENT),
+        result.serverState().keySet());
+  }
+
+  @Test
+  void equalStepsWithAdamAreFedAdam() {
+    FedAdam fedAdam = new FedAdam();
+    Object[] shared = {"server-lr", 0.5, "beta1", 0.5, "beta2", 0.75, "tau", 0.015625};
+    StrategySettings avg = settings(fedAdam, shared);
+    Object[] novaSettings = java.util.Arrays.copyOf(shared, shared.length + 2);
+    novaSettings[shared.length] = "server-optimizer";
+    novaSettings[shared.length + 1] = FedNova.ADAM;
+    StrategySettings nova = settings(strategy, novaSettings);
+    // FedAdamTest's two rounds, every site 2 local steps: tau_eff = 2, -g = mean(y) - x
+    List<UpdateParameters> round1 =
+        List.of(
+            withSteps(update("a", 1, 1.84375, -1.46875, 2.21875, -3.46875), 2),
+            withSteps(update("b", 3, 0.84375, -0.96875, 0.21875, 0.53125), 2),
+            withSteps(update("c", 4, 1.09375, -1.09375, 0.71875, -0.46875), 2));
+    List<UpdateParameters> round2 =
+        List.of(
+            withSteps(update("a", 1, 2.328125, -1.953125, 2.546875, -3.46875), 2),
+            withSteps(update("b", 3, 1.328125, -1.453125, 0.546875, 0.53125), 2),
+            withSteps(update("c", 4, 1.578125, -1.578125, 1.046875, -0.46875), 2));
+    Aggregate first = assertOrderAndPartitionFree(strategy, round0, nova, round1);
+    // FedAdamTest: x1 = [11/8, -11/8, 15/16, -15/32]
+    assertBits(new float[] {1.375f, -1.375f, 0.9375f, -0.46875f}, first.parameters());
+    StrategyTests.assertSame(StrategyTests.aggregate(fedAdam, round0, avg, round1), first);
+    Model novaRound1 = next(round0, strategy, first);
+    Model avgRound1 = next(round0, fedAdam, StrategyTests.aggregate(fedAdam, round0, avg, round1));
+    Aggregate second = assertOrderAndPartitionFree(strategy, novaRound1, nova, round2);
+    // FedAdamTest: x2 = [15/8, -15/8, 11/8, -0.7367913]
+    assertBits(new float[] {1.875f, -1.875f, 1.375f, -0.7367913f}, second.parameters());
+    StrategyTests.assertSame(StrategyTests.aggregate(fedAdam, avgRound1, avg, round2), second);
+  }
+
+  @Test
+  void serverOptimizerIsSgdOrAdam() {
+    StrategyParameter p =
+        strategy.parameters().stream()
+            .filter(q -> q.name().equals("server-optimizer"))
+            .findFirst()
+            .get();
+    assertEquals(0.0, p.defaultValue());
+    assertEquals(0.0, p.word("sgd"));
+    assertEquals(1.0, p.word("adam"));
+    assertNull(p.word("yogi"));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> settings(strategy, "server-optimizer", 2.0));
+    assertEquals(
+        "Strategy fednova: parameter server-optimizer must be one of adam, sgd (adam = 1, sgd ="
+            + " 0), got 2.0",
+        e.getMessage());
+    assertEquals(
+        List.of(
+            "server-lr", "tau-eff", "server-momentum", "server-optimizer", "beta1", "beta2", "tau"),
+        strategy.parameters().stream().map(StrategyParameter::name).toList());
+  }
+
+  @Test
   void serverMomentumMustBeBelowOne() {
     IllegalArgumentException e =
         assertThrows(

@@ -144,7 +144,44 @@ public final class StrategyTuning {
         }
       }
     }
+    if (BUDGETS.length > 0) {
+      curve.append(lowBudgetClasses(Models.head(model), sites, test, classes));
+    }
     return Models.head(model).evaluate(test).accuracy();
+  }
+
+  /**
+   * Accuracy on the test rows of the classes whose training rows are mostly at sites with the
+   * smallest budget, and on the other classes' rows.
+   */
+  private static String lowBudgetClasses(
+      Head head, List<Dataset> sites, Dataset test, int classes) {
+    int low = java.util.Arrays.stream(BUDGETS).min().getAsInt();
+    long[] atLow = new long[classes];
+    long[] all = new long[classes];
+    for (int s = 0; s < sites.size(); s++) {
+      long[] histogram = sites.get(s).labelHistogram(classes);
+      for (int c = 0; c < classes; c++) {
+        all[c] += histogram[c];
+        if (BUDGETS[s % BUDGETS.length] == low) {
+          atLow[c] += histogram[c];
+        }
+      }
+    }
+    List<Integer> lowRows = new ArrayList<>();
+    List<Integer> otherRows = new ArrayList<>();
+    for (int r = 0; r < test.size(); r++) {
+      int c = test.label(r);
+      (2 * atLow[c] > all[c] ? lowRows : otherRows).add(r);
+    }
+    return String.format(
+        "] low-budget classes [%d rows %.3f] other classes [%d rows %.3f",
+        lowRows.size(),
+        head.evaluate(test.select(lowRows.stream().mapToInt(Integer::intValue).toArray()))
+            .accuracy(),
+        otherRows.size(),
+        head.evaluate(test.select(otherRows.stream().mapToInt(Integer::intValue).toArray()))
+            .accuracy());
   }
 
   /**

@@ -28,7 +28,9 @@ import org.apache.hadoop.conf.Configuration;
  * <p>FedProx sites run plain SGD here (its server side is FedAvg; mu = 0 is FedAvg).
  *
  * <p>{@code -Dfedlake.budgets=1,20} caps the local steps of site s at the (s mod k)-th budget, as
- * {@code simulate --budgets 1,20} does (plain SGD sites only).
+ * {@code simulate --budgets 1,20} does (plain SGD sites only), and prints the accuracy on the
+ * classes whose training rows are mostly at the sites with the smallest budget and on the others;
+ * {@code -Dfedlake.groups=1,20} splits the classes so in a run with other budgets.
  *
  * <pre>
  * java -cp schemas/target/classes:core/target/classes:core/target/test-classes:$(cat core/cp.txt) fedlake.core.strategy.StrategyTuning \
@@ -38,12 +40,18 @@ import org.apache.hadoop.conf.Configuration;
 public final class StrategyTuning {
   private static final int SITES = 20;
   private static final double ALPHA = 0.1;
-  private static final int[] BUDGETS =
-      System.getProperty("fedlake.budgets", "").isEmpty()
-          ? new int[0]
-          : java.util.Arrays.stream(System.getProperty("fedlake.budgets").split(","))
-              .mapToInt(Integer::parseInt)
-              .toArray();
+  private static final int[] BUDGETS = budgets("fedlake.budgets", "");
+  // which sites count as low-budget in the per-class-group accuracy (an equal-budget run can be
+  // split as the unequal one is)
+  private static final int[] GROUPS =
+      budgets("fedlake.groups", System.getProperty("fedlake.budgets", ""));
+
+  private static int[] budgets(String property, String fallback) {
+    String text = System.getProperty(property, fallback);
+    return text.isEmpty()
+        ? new int[0]
+        : java.util.Arrays.stream(text.split(",")).mapToInt(Integer::parseInt).toArray();
+  }
 
   private StrategyTuning() {}
 
@@ -144,7 +152,7 @@ public final class StrategyTuning {
         }
       }
     }
-    if (BUDGETS.length > 0) {
+    if (GROUPS.length > 0) {
       curve.append(lowBudgetClasses(Models.head(model), sites, test, classes));
     }
     return Models.head(model).evaluate(test).accuracy();
@@ -156,14 +164,14 @@ public final class StrategyTuning {
    */
   private static String lowBudgetClasses(
       Head head, List<Dataset> sites, Dataset test, int classes) {
-    int low = java.util.Arrays.stream(BUDGETS).min().getAsInt();
+    int low = java.util.Arrays.stream(GROUPS).min().getAsInt();
     long[] atLow = new long[classes];
     long[] all = new long[classes];
     for (int s = 0; s < sites.size(); s++) {
       long[] histogram = sites.get(s).labelHistogram(classes);
       for (int c = 0; c < classes; c++) {
         all[c] += histogram[c];
-        if (BUDGETS[s % BUDGETS.length] == low) {
+        if (GROUPS[s % GROUPS.length] == low) {
           atLow[c] += histogram[c];
         }
       }

@@ -77,7 +77,8 @@ public final class FedNova implements Strategy {
 
   @Override
   public String summary() {
-    return "normalised averaging: mean change per local step times the effective number of steps";
+    return "normalised averaging: mean change per local step times the effective number of steps,"
+        + " applied by sgd (with optional momentum) or adam";
   }
 
   @Override

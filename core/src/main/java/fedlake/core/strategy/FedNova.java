@@ -21,7 +21,18 @@ import java.util.Map;
  *   tau_eff = sum_i p_i tau_i        (tau-eff weighted, the default)
  *           | max_i tau_i            (tau-eff max)
  *           | T                      (tau-eff T, a positive number)
- *   x_next  = x - server-lr * tau_eff * sum_i p_i d_i
+ *   g       = tau_eff * sum_i p_i d_i        (the normalised pseudo-gradient)
+ * </pre>
+ *
+ * and then the server optimizer ({@code server-optimizer}) takes a step along {@code -g}:
+ *
+ * <pre>
+ *   sgd, server-momentum 0 (the default):  x_next = x - server-lr * g      (no server state)
+ *   sgd, server-momentum > 0:              v = server-momentum * v - g      (state "momentum")
+ *                                          x_next = x + server-lr * v
+ *   adam:                                  m = beta1 m - (1 - beta1) g     (state "first-moment")
+ *                                          s = beta2 s + (1 - beta2) g^2   (state "second-moment")
+ *                                          x_next = x + server-lr * m / (sqrt(s) + tau)
  * </pre>
  *
  * <p>The paper leaves tau_eff to be chosen; the weighted mean keeps the update's size that of
@@ -30,9 +41,15 @@ import java.util.Map;
  * twenty; {@code max} moves as far as the sites that ran the most. The spec stores {@code weighted}
  * as 0 and {@code max} as -1.
  *
- * <p>When every tau_i is equal this is FedAvg (up to rounding). The fold keeps exact sums of {@code
- * n_i d_i} and {@code n_i tau_i}, so the result does not depend on order or partitioning. An update
- * with no local steps is an error.
+ * <p>The normalised step is a pseudo-gradient like FedAvg's {@code -delta} (Wang et al. combine
+ * FedNova with server momentum too): when every tau_i is equal, {@code -g} is the weighted mean
+ * change, so this is FedAvg (sgd without momentum), FedAvgM (sgd with momentum, Hsu et al. 2019) or
+ * FedAdam (adam, Reddi et al. 2021, with its state names and its parameters beta1, beta2 and tau),
+ * up to the rounding of {@code d_i} to float. With adam, {@code server-lr} is Adam's step size
+ * (FedAdam's default is 0.01; fednova's default 1 is sgd's) and {@code server-momentum} is not
+ * used; with sgd, beta1, beta2 and tau are not used. The fold keeps exact sums of {@code n_i d_i}
+ * and {@code n_i tau_i}, so the result does not depend on order or partitioning. An update with no
+ * local steps is an error.
  */
 @AutoService(Strategy.class)
 public final class FedNova implements Strategy {
@@ -40,8 +57,18 @@ public final class FedNova implements Strategy {
   public static final String NAME = "fednova";
   public static final String SERVER_LR = "server-lr";
   public static final String TAU_EFF = "tau-eff";
+  public static final String SERVER_MOMENTUM = FedAvgM.SERVER_MOMENTUM;
+  public static final String MOMENTUM = FedAvgM.MOMENTUM;
   public static final double TAU_EFF_WEIGHTED = 0;
   public static final double TAU_EFF_MAX = -1;
+  public static final String SERVER_OPTIMIZER = "server-optimizer";
+  public static final double SGD = 0;
+  public static final double ADAM = 1;
+  public static final String BETA1 = AdaptiveOptimizer.BETA1;
+  public static final String BETA2 = AdaptiveOptimizer.BETA2;
+  public static final String TAU = AdaptiveOptimizer.TAU;
+  public static final String FIRST_MOMENT = AdaptiveOptimizer.FIRST_MOMENT;
+  public static final String SECOND_MOMENT = AdaptiveOptimizer.SECOND_MOMENT;
 
   @Override
   public String name() {
@@ -50,7 +77,8 @@ public final class FedNova implements Strategy {
 
   @Override
   public String summary() {
-    return "normalised averaging: mean change per local step times the effective number of steps";
+    return "normalised averaging: mean change per local step times the effective number of steps,"
+        + " applied by sgd (with optional momentum) or adam";
   }
 
   @Override
@@ -62,7 +90,21 @@ public final class FedNova implements Strategy {
                 TAU_EFF_WEIGHTED,
                 "FedNova's effective number of steps: weighted (the mean of the sites' steps"
                     + " weighted by examples), max (the most steps any site ran) or a number")
-            .withWords(Map.of("weighted", TAU_EFF_WEIGHTED, "max", TAU_EFF_MAX)));
+            .withWords(Map.of("weighted", TAU_EFF_WEIGHTED, "max", TAU_EFF_MAX)),
+        StrategyParameter.fraction(
+            SERVER_MOMENTUM, 0.0, "server momentum factor (fednova: on the normalised step)"),
+        new StrategyParameter(
+                SERVER_OPTIMIZER,
+                SGD,
+                SGD,
+                SGD,
+                false,
+                "fednova's step on the normalised update: sgd (server-lr, server-momentum) or"
+                    + " adam (server-lr, beta1, beta2, tau)")
+            .withWords(Map.of("sgd", SGD, "adam", ADAM)),
+        StrategyParameter.fraction(BETA1, 0.9, "decay of the first moment"),
+        StrategyParameter.fraction(BETA2, 0.99, "decay of the second moment"),
+        StrategyParameter.positive(TAU, 0.001, "adaptivity: added to sqrt(v) in the denominator"));
   }
 
   @Override
@@ -77,11 +119,49 @@ public final class FedNova implements Strategy {
     float[] x = Models.parameters(base);
     double total = sum.totalWeight;
     double tauEff = tauEff(settings.get(TAU_EFF), sum);
-    float[] next = new float[x.length];
-    for (int i = 0; i < x.length; i++) {
-      next[i] = (float) (x[i] - lr * tauEff * (sum.changes.get(i) / total));
+    if (settings.get(SERVER_OPTIMIZER) == ADAM) {
+      return adam(base, x, sum, tauEff, settings);
     }
-    return Aggregate.of(next);
+    double beta = settings.get(SERVER_MOMENTUM);
+    float[] next = new float[x.length];
+    if (beta == 0) {
+      for (int i = 0; i < x.length; i++) {
+        next[i] = (float) (x[i] - lr * tauEff * (sum.changes.get(i) / total));
+      }
+      return Aggregate.of(next);
+    }
+    float[] velocity = ServerState.getOrZeros(base, MOMENTUM, x.length);
+    float[] nextVelocity = new float[x.length];
+    for (int i = 0; i < x.length; i++) {
+      double v = beta * velocity[i] - tauEff * (sum.changes.get(i) / total);
+      next[i] = (float) (x[i] + lr * v);
+      nextVelocity[i] = (float) v;
+    }
+    return new Aggregate(next, null, Map.of(MOMENTUM, nextVelocity));
+  }
+
+  /** Adam on {@code -g}, as FedAdam on {@code delta}. */
+  private static Aggregate adam(
+      Model base, float[] x, NormalisedSum sum, double tauEff, StrategySettings settings) {
+    double lr = settings.get(SERVER_LR);
+    double beta1 = settings.get(BETA1);
+    double beta2 = settings.get(BETA2);
+    double tau = settings.get(TAU);
+    float[] first = ServerState.getOrZeros(base, FIRST_MOMENT, x.length);
+    float[] second = ServerState.getOrZeros(base, SECOND_MOMENT, x.length);
+    float[] next = new float[x.length];
+    float[] nextFirst = new float[x.length];
+    float[] nextSecond = new float[x.length];
+    double total = sum.totalWeight;
+    for (int i = 0; i < x.length; i++) {
+      double d = -tauEff * (sum.changes.get(i) / total);
+      double m = beta1 * first[i] + (1 - beta1) * d;
+      double v = beta2 * second[i] + (1 - beta2) * d * d;
+      next[i] = (float) (x[i] + lr * m / (Math.sqrt(v) + tau));
+      nextFirst[i] = (float) m;
+      nextSecond[i] = (float) v;
+    }
+    return new Aggregate(next, null, Map.of(FIRST_MOMENT, nextFirst, SECOND_MOMENT, nextSecond));
   }
 
   private static double tauEff(double choice, NormalisedSum sum) {

@@ -86,6 +86,14 @@ public record StrategyParameter(
                               .map(e -> e.getKey() + " = " + format(e.getValue()))
                               .toList())
                   + ")";
+      if (min == max && wordFor(min) != null) { // only words: no range to name
+        return "parameter "
+            + name
+            + " must be"
+            + named.substring(" or".length())
+            + ", got "
+            + value;
+      }
       return "parameter " + name + " must be in " + range + named + ", got " + value;
     }
     return null;

@@ -27,6 +27,11 @@ import org.apache.hadoop.conf.Configuration;
  *
  * <p>FedProx sites run plain SGD here (its server side is FedAvg; mu = 0 is FedAvg).
  *
+ * <p>{@code -Dfedlake.budgets=1,20} caps the local steps of site s at the (s mod k)-th budget, as
+ * {@code simulate --budgets 1,20} does (plain SGD sites only), and prints the accuracy on the
+ * classes whose training rows are mostly at the sites with the smallest budget and on the others;
+ * {@code -Dfedlake.groups=1,20} splits the classes so in a run with other budgets.
+ *
  * <pre>
  * java -cp schemas/target/classes:core/target/classes:core/target/test-classes:$(cat core/cp.txt) fedlake.core.strategy.StrategyTuning \
  *     DATA_DIR SEED ROUNDS 'fedadam:server-lr=0.01,tau=0.001' 'fedavg' ...
@@ -35,6 +40,18 @@ import org.apache.hadoop.conf.Configuration;
 public final class StrategyTuning {
   private static final int SITES = 20;
   private static final double ALPHA = 0.1;
+  private static final int[] BUDGETS = budgets("fedlake.budgets", "");
+  // which sites count as low-budget in the per-class-group accuracy (an equal-budget run can be
+  // split as the unequal one is)
+  private static final int[] GROUPS =
+      budgets("fedlake.groups", System.getProperty("fedlake.budgets", ""));
+
+  private static int[] budgets(String property, String fallback) {
+    String text = System.getProperty(property, fallback);
+    return text.isEmpty()
+        ? new int[0]
+        : java.util.Arrays.stream(text.split(",")).mapToInt(Integer::parseInt).toArray();
+  }
 
   private StrategyTuning() {}
 
@@ -116,6 +133,7 @@ public final class StrategyTuning {
                         head,
                         sites.get(site),
                         trainSeed,
+                        BUDGETS.length == 0 ? Integer.MAX_VALUE : BUDGETS[site % BUDGETS.length],
                         "site-" + site,
                         serverControl,
                         scaffold ? siteControl[site] : null)));
@@ -134,7 +152,44 @@ public final class StrategyTuning {
         }
       }
     }
+    if (GROUPS.length > 0) {
+      curve.append(lowBudgetClasses(Models.head(model), sites, test, classes));
+    }
     return Models.head(model).evaluate(test).accuracy();
+  }
+
+  /**
+   * Accuracy on the test rows of the classes whose training rows are mostly at sites with the
+   * smallest budget, and on the other classes' rows.
+   */
+  private static String lowBudgetClasses(
+      Head head, List<Dataset> sites, Dataset test, int classes) {
+    int low = java.util.Arrays.stream(GROUPS).min().getAsInt();
+    long[] atLow = new long[classes];
+    long[] all = new long[classes];
+    for (int s = 0; s < sites.size(); s++) {
+      long[] histogram = sites.get(s).labelHistogram(classes);
+      for (int c = 0; c < classes; c++) {
+        all[c] += histogram[c];
+        if (GROUPS[s % GROUPS.length] == low) {
+          atLow[c] += histogram[c];
+        }
+      }
+    }
+    List<Integer> lowRows = new ArrayList<>();
+    List<Integer> otherRows = new ArrayList<>();
+    for (int r = 0; r < test.size(); r++) {
+      int c = test.label(r);
+      (2 * atLow[c] > all[c] ? lowRows : otherRows).add(r);
+    }
+    return String.format(
+        "] low-budget classes [%d rows %.3f] other classes [%d rows %.3f",
+        lowRows.size(),
+        head.evaluate(test.select(lowRows.stream().mapToInt(Integer::intValue).toArray()))
+            .accuracy(),
+        otherRows.size(),
+        head.evaluate(test.select(otherRows.stream().mapToInt(Integer::intValue).toArray()))
+            .accuracy());
   }
 
   /**
@@ -142,8 +197,31 @@ public final class StrategyTuning {
    * change.
    */
   private static UpdateParameters train(
-      Head head, Dataset data, long seed, String site, float[] serverControl, float[] control) {
+      Head head,
+      Dataset data,
+      long seed,
+      int maxSteps,
+      String site,
+      float[] serverControl,
+      float[] control) {
     TrainSettings settings = TrainSettings.defaults(seed);
+    if (maxSteps < Integer.MAX_VALUE && control == null) {
+      fedlake.core.client.HeadObjective objective =
+          fedlake.core.client.HeadObjective.of(head, data, settings.balancedLoss());
+      fedlake.core.client.LocalTraining.Result trained =
+          fedlake.core.client.LocalTraining.train(
+              objective,
+              fedlake.core.client.MomentumSgd.of(
+                  objective, settings.learningRate(), settings.momentum(), settings.weightDecay()),
+              concat(head.weights(), head.bias()),
+              data,
+              settings,
+              fedlake.core.client.GradientTerm.NONE,
+              LocalTrainer.Progress.NONE,
+              maxSteps);
+      return new UpdateParameters(
+          site, data.size(), trained.steps(), trained.parameters(), new float[0]);
+    }
     float[] correction = null;
     if (control != null) {
       correction = new float[control.length];

@@ -9,6 +9,7 @@ import fedlake.core.store.Store;
 import fedlake.schema.ClientAlgorithmName;
 import fedlake.schema.FederationSpec;
 import java.nio.file.Path;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -134,6 +135,51 @@ class SpecCommandsTest {
         "fedlake spec: Strategy fednova: parameter tau-eff must be in (0, inf] or one of max,"
             + " weighted (max = -1, weighted = 0), got -3.0\n",
         negative.err());
+  }
+
+  @Test
+  void fedNovaServerOptimizerIsAWord() {
+    String store = dir.resolve("nova-adam").toUri().toString();
+    CliRun init =
+        run(
+            "init",
+            "--store",
+            store,
+            "--dim",
+            "4",
+            "--classes",
+            "3",
+            "--strategy",
+            "fednova",
+            "--server-momentum",
+            "0.5");
+    assertEquals(0, init.code(), init.err());
+    Map<String, Double> parameters = Specs.require(Store.open(store)).getStrategy().getParameters();
+    assertEquals(0.5, parameters.get("server-momentum"));
+    assertEquals(null, parameters.get("server-optimizer")); // not given: the default, sgd
+    CliRun adam =
+        run(
+            "spec",
+            "set",
+            "--store",
+            store,
+            "--server-optimizer",
+            "adam",
+            "--server-lr",
+            "0.01",
+            "--beta1",
+            "0.8");
+    assertEquals(0, adam.code(), adam.err());
+    parameters = Specs.require(Store.open(store)).getStrategy().getParameters();
+    assertEquals(1.0, parameters.get("server-optimizer"));
+    assertEquals(0.01, parameters.get("server-lr"));
+    assertEquals(0.8, parameters.get("beta1"));
+    CliRun bad = run("spec", "set", "--store", store, "--server-optimizer", "3");
+    assertEquals(2, bad.code());
+    assertEquals(
+        "fedlake spec: Strategy fednova: parameter server-optimizer must be one of adam, sgd"
+            + " (adam = 1, sgd = 0), got 3.0\n",
+        bad.err());
   }
 
   @Test

@@ -21,7 +21,6 @@ import fedlake.core.store.Store;
 import fedlake.core.train.LocalTrainer;
 import fedlake.schema.ClientSpec;
 import fedlake.schema.ForwardOnlySpec;
-import fedlake.schema.Model;
 import fedlake.schema.SiteBudgetSpec;
 import fedlake.schema.Update;
 import fedlake.schema.UpdateAudit;
@@ -73,7 +72,6 @@ class EdgeForwardOnlyTest {
   @Test
   void theRoundJobReplaysSeedAndScalarsIntoTheSitesTrainedParameters() {
     Store store = federation("forward-only", Map.of());
-    Model base = store.readModel(0, 0);
     EdgeTrain.Result result = site(store, "a").execute();
     Update update = new UpdateReader(new Configuration()).read(result.updateFile());
     assertTrue(result.forwardOnly());
@@ -84,19 +82,33 @@ class EdgeForwardOnlyTest {
     assertEquals(6, update.getLocalSteps());
     assertEquals(16 + 4 * 18, result.parameterBytes());
 
-    // what the site trained, computed again from the same spec, seed and data
-    ClientSettings settings = ClientSettings.of(Specs.require(store).getClient(), 0, "a", null);
-    ClientRound.Result trained =
-        ClientRound.run(
-            base, 0, data, settings, SiteState.empty(), l -> {}, LocalTrainer.Progress.NONE);
+    ClientRound.Result trained = trainedAgain(store);
     assertEquals(update.getSeededSeed(), trained.seeded().seed());
+    assertTheRoundPublishes(store, trained.parameters());
+  }
 
+  /** What site a trained, computed again from the same spec, seed and data. */
+  private ClientRound.Result trainedAgain(Store store) {
+    ClientSettings settings = ClientSettings.of(Specs.require(store).getClient(), 0, "a", null);
+    return ClientRound.run(
+        store.readModel(0, 0),
+        0,
+        data,
+        settings,
+        SiteState.empty(),
+        l -> {},
+        LocalTrainer.Progress.NONE);
+  }
+
+  /**
+   * The round publishes {@code expected} bit for bit: FedAvg of one update is that update, so the
+   * replay gave the site's trained parameters.
+   */
+  private static void assertTheRoundPublishes(Store store, float[] expected) {
     RoundResult round = new RoundJob(store).execute();
     assertEquals(RoundResult.Status.PUBLISHED, round.status());
     float[] published = Models.parameters(round.published().get(0));
-    float[] expected = trained.parameters();
     for (int i = 0; i < expected.length; i++) {
-      // FedAvg of one update is that update: the replay gave the trained parameters bit for bit
       assertEquals(
           Float.floatToRawIntBits(expected[i]),
           Float.floatToRawIntBits(published[i]),
@@ -163,29 +175,16 @@ class EdgeForwardOnlyTest {
   @Test
   void chosenDirectionsTravelAsIndicesAndTheReplayGivesTheSitesParameters() {
     Store store = federation("forward-only", Map.of(), 20);
-    Model base = store.readModel(0, 0);
     EdgeTrain.Result result = site(store, "a").execute();
     Update update = new UpdateReader(new Configuration()).read(result.updateFile());
     assertEquals(18, update.getSeededScalars().size()); // 6 steps x 3 directions
     assertEquals(18, update.getSeededIndices().remaining()); // one byte each
     assertEquals(16 + 4 * 18 + 18, result.parameterBytes());
-    ClientSettings settings = ClientSettings.of(Specs.require(store).getClient(), 0, "a", null);
-    ClientRound.Result trained =
-        ClientRound.run(
-            base, 0, data, settings, SiteState.empty(), l -> {}, LocalTrainer.Progress.NONE);
+    ClientRound.Result trained = trainedAgain(store);
     byte[] indices = new byte[18];
     update.getSeededIndices().duplicate().get(indices);
     assertArrayEquals(trained.seeded().indices(), indices);
-    RoundResult round = new RoundJob(store).execute();
-    assertEquals(RoundResult.Status.PUBLISHED, round.status());
-    float[] published = Models.parameters(round.published().get(0));
-    float[] expected = trained.parameters();
-    for (int i = 0; i < expected.length; i++) {
-      assertEquals(
-          Float.floatToRawIntBits(expected[i]),
-          Float.floatToRawIntBits(published[i]),
-          "parameter " + i);
-    }
+    assertTheRoundPublishes(store, trained.parameters());
   }
 
   /** The round's audit reason for the site's update with its indices replaced by {@code bad}. */

@@ -136,6 +136,29 @@ final class CompactBytes {
     return s;
   }
 
+  /**
+   * Reads the fields of the structure just begun whose ids are 1 to {@code into.length}, each an
+   * i32 or a boolean (1 or 0), into {@code into[id - 1]}, and skips the others; returns the fields
+   * seen as a mask (bit {@code id - 1}). The small structures of a page header are all of this
+   * kind.
+   */
+  int smallFields(int[] into, String what) {
+    int seen = 0;
+    while (nextField()) {
+      int id = fieldId;
+      if (id < 1 || id > into.length) {
+        skipField();
+      } else if (fieldType == TRUE || fieldType == FALSE) {
+        into[id - 1] = booleanField() ? 1 : 0;
+        seen |= 1 << (id - 1);
+      } else {
+        into[id - 1] = i32(what + " field " + id);
+        seen |= 1 << (id - 1);
+      }
+    }
+    return seen;
+  }
+
   /** Begins a list field; returns its size, its element type in {@link #elementType}. */
   int list(String what) {
     if (fieldType != LIST && fieldType != SET) {

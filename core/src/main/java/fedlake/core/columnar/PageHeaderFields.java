@@ -97,92 +97,37 @@ final class PageHeaderFields {
   int length;
 
   private void dataPage(CompactBytes in) {
-    int seen = 0;
-    while (in.nextField()) {
-      switch (in.fieldId) {
-        case 1 -> {
-          values = in.i32("num_values");
-          seen |= 1;
-        }
-        case 2 -> {
-          encoding = in.i32("encoding");
-          seen |= 2;
-        }
-        case 3 -> {
-          definitionEncoding = in.i32("definition_level_encoding");
-          seen |= 4;
-        }
-        case 4 -> {
-          repetitionEncoding = in.i32("repetition_level_encoding");
-          seen |= 8;
-        }
-        default -> in.skipField();
-      }
-    }
-    if (seen != 15) {
+    int[] f = new int[4];
+    if (in.smallFields(f, "data page header") != 0b1111) {
       throw new IllegalStateException("a data page header lacks its value count or encodings");
     }
+    values = f[0];
+    encoding = f[1];
+    definitionEncoding = f[2];
+    repetitionEncoding = f[3];
   }
 
   private void dictionaryPage(CompactBytes in) {
-    int seen = 0;
-    while (in.nextField()) {
-      switch (in.fieldId) {
-        case 1 -> {
-          values = in.i32("num_values");
-          seen |= 1;
-        }
-        case 2 -> {
-          encoding = in.i32("encoding");
-          seen |= 2;
-        }
-        default -> in.skipField();
-      }
-    }
-    if (seen != 3) {
+    int[] f = new int[2]; // field 3, is_sorted, is skipped
+    if (in.smallFields(f, "dictionary page header") != 0b11) {
       throw new IllegalStateException("a dictionary page header lacks its value count or encoding");
     }
+    values = f[0];
+    encoding = f[1];
   }
 
   private void dataPageV2(CompactBytes in) {
-    int seen = 0;
-    while (in.nextField()) {
-      switch (in.fieldId) {
-        case 1 -> {
-          values = in.i32("num_values");
-          seen |= 1;
-        }
-        case 2 -> {
-          nulls = in.i32("num_nulls");
-          seen |= 2;
-        }
-        case 3 -> {
-          rows = in.i32("num_rows");
-          seen |= 4;
-        }
-        case 4 -> {
-          encoding = in.i32("encoding");
-          seen |= 8;
-        }
-        case 5 -> {
-          definitionBytes = in.i32("definition_levels_byte_length");
-          seen |= 16;
-        }
-        case 6 -> {
-          repetitionBytes = in.i32("repetition_levels_byte_length");
-          seen |= 32;
-        }
-        case 7 -> {
-          if (in.fieldType != CompactBytes.TRUE && in.fieldType != CompactBytes.FALSE) {
-            throw new IllegalStateException("is_compressed is not a boolean");
-          }
-          compressedData = in.booleanField();
-        }
-        default -> in.skipField();
-      }
-    }
-    if (seen != 63) {
+    int[] f = new int[7];
+    int seen = in.smallFields(f, "data page v2 header");
+    if ((seen & 0b111111) != 0b111111) {
       throw new IllegalStateException("a data page v2 header lacks a required field");
     }
+    values = f[0];
+    nulls = f[1];
+    rows = f[2];
+    encoding = f[3];
+    definitionBytes = f[4];
+    repetitionBytes = f[5];
+    compressedData = (seen & 0b1000000) == 0 || f[6] != 0; // is_compressed, true when absent
   }
 }

@@ -99,9 +99,9 @@ class SpecCommandsTest {
     assertEquals(1, Specs.require(Store.open(store)).getSpecVersion(), "no version was written");
   }
 
-  @Test
-  void fedNovaTauEffIsAWordOrANumber() {
-    String store = dir.resolve("nova").toUri().toString();
+  /** A new FedNova federation in folder {@code name}, initialised with {@code option value}. */
+  private String initFedNova(String name, String option, String value) {
+    String store = dir.resolve(name).toUri().toString();
     CliRun init =
         run(
             "init",
@@ -113,9 +113,15 @@ class SpecCommandsTest {
             "3",
             "--strategy",
             "fednova",
-            "--tau-eff",
-            "max");
+            option,
+            value);
     assertEquals(0, init.code(), init.err());
+    return store;
+  }
+
+  @Test
+  void fedNovaTauEffIsAWordOrANumber() {
+    String store = initFedNova("nova", "--tau-eff", "max");
     assertEquals(
         -1.0, Specs.require(Store.open(store)).getStrategy().getParameters().get("tau-eff"));
     CliRun fixed = run("spec", "set", "--store", store, "--tau-eff", "12");
@@ -139,21 +145,7 @@ class SpecCommandsTest {
 
   @Test
   void fedNovaServerOptimizerIsAWord() {
-    String store = dir.resolve("nova-adam").toUri().toString();
-    CliRun init =
-        run(
-            "init",
-            "--store",
-            store,
-            "--dim",
-            "4",
-            "--classes",
-            "3",
-            "--strategy",
-            "fednova",
-            "--server-momentum",
-            "0.5");
-    assertEquals(0, init.code(), init.err());
+    String store = initFedNova("nova-adam", "--server-momentum", "0.5");
     Map<String, Double> parameters = Specs.require(Store.open(store)).getStrategy().getParameters();
     assertEquals(0.5, parameters.get("server-momentum"));
     assertEquals(null, parameters.get("server-optimizer")); // not given: the default, sgd

@@ -9,9 +9,9 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 import org.apache.parquet.ParquetReadOptions;
 import org.apache.parquet.VersionParser;
 import org.apache.parquet.bytes.BytesInput;
@@ -25,10 +25,7 @@ import org.apache.parquet.column.page.PageReadStore;
 import org.apache.parquet.column.page.PageReader;
 import org.apache.parquet.compression.CompressionCodecFactory;
 import org.apache.parquet.conf.PlainParquetConfiguration;
-import org.apache.parquet.format.ColumnChunk;
-import org.apache.parquet.format.ColumnMetaData;
 import org.apache.parquet.format.FileMetaData;
-import org.apache.parquet.format.RowGroup;
 import org.apache.parquet.format.converter.ParquetMetadataConverter;
 import org.apache.parquet.hadoop.ParquetFileReader;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
@@ -70,18 +67,18 @@ public final class ColumnarFile implements Closeable {
   private final StoreInputFile input;
   private final Footer footer;
   private ParquetFileReader reader; // Parquet's reader, opened only for compressed chunks
-  private final RowGroup block;
+  private final Footer.Group block;
   private final Layout layout;
   private final MessageType schema;
   private final Map<String, List<ColumnDescriptor>> leavesByField;
 
   /** The row group's chunks by leaf (the layout's column order); null for a leaf without one. */
-  private final ColumnMetaData[] chunks;
+  private final Footer.Chunk[] chunks;
 
   private long declaredTotal; // uncompressed bytes of every chunk
-  private ColumnReadStoreImpl columns;
+  private ColumnReadStoreImpl columns; // built when a value needs Parquet's column readers
   private PageReadStore pages;
-  private VersionParser.ParsedVersion writerVersion;
+  private Projection projected;
   private PooledBuffers buffers; // with Parquet's reader
 
   private ColumnarFile(String file, StoreInputFile input, Footer footer) {
@@ -92,14 +89,13 @@ public final class ColumnarFile implements Closeable {
     this.schema = layout.schema;
     this.leavesByField = layout.leavesByField;
     long rows = 0;
-    RowGroup withRow = null;
-    for (RowGroup b : footer.rowGroups) {
-      if (b.getNum_rows() < 0) {
-        throw new InvalidInputException(
-            file, "declares a row group of " + b.getNum_rows() + " rows");
+    Footer.Group withRow = null;
+    for (Footer.Group b : footer.rowGroups) {
+      if (b.rows() < 0) {
+        throw new InvalidInputException(file, "declares a row group of " + b.rows() + " rows");
       }
-      rows += b.getNum_rows();
-      if (b.getNum_rows() > 0) {
+      rows += b.rows();
+      if (b.rows() > 0) {
         withRow = b;
       }
     }
@@ -108,15 +104,15 @@ public final class ColumnarFile implements Closeable {
           file, "holds " + rows + " rows; an update file holds exactly one");
     }
     this.block = withRow;
-    this.chunks = new ColumnMetaData[layout.leafPaths.size()];
-    List<ColumnChunk> columns = block.getColumns();
+    this.chunks = new Footer.Chunk[layout.leafPaths.size()];
+    List<Footer.Chunk> columns = block.columns();
     for (int i = 0; i < columns.size(); i++) {
-      ColumnMetaData meta = columns.get(i).getMeta_data();
-      if (meta == null || meta.getPath_in_schema() == null) {
+      Footer.Chunk meta = columns.get(i);
+      if (meta == null) {
         throw new InvalidInputException(file, "has a column chunk without metadata");
       }
-      declaredTotal += meta.getTotal_uncompressed_size();
-      int leaf = layout.leaf(i, meta.getPath_in_schema());
+      declaredTotal += meta.uncompressed();
+      int leaf = layout.leaf(i, meta.path());
       if (leaf >= 0) {
         chunks[leaf] = meta;
       }
@@ -129,7 +125,7 @@ public final class ColumnarFile implements Closeable {
    */
   public static ColumnarFile open(String path, long bytes, FileSystem fs) {
     try {
-      StoreInputFile input = new StoreInputFile(fs, new Path(path), bytes);
+      StoreInputFile input = new StoreInputFile(fs, path, bytes);
       return new ColumnarFile(path, input, footer(path, input, bytes));
     } catch (InvalidInputException e) {
       throw e;
@@ -377,7 +373,7 @@ public final class ColumnarFile implements Closeable {
   public long declaredValues(String field) {
     long total = 0;
     for (ColumnDescriptor c : leaves(field)) {
-      total += chunk(c).getNum_values();
+      total += chunk(c).values();
     }
     return total;
   }
@@ -386,7 +382,7 @@ public final class ColumnarFile implements Closeable {
   public long declaredBytes(String field) {
     long total = 0;
     for (ColumnDescriptor c : leaves(field)) {
-      total += chunk(c).getTotal_uncompressed_size();
+      total += chunk(c).uncompressed();
     }
     return total;
   }
@@ -406,9 +402,9 @@ public final class ColumnarFile implements Closeable {
     return leaves;
   }
 
-  private ColumnMetaData chunk(ColumnDescriptor c) {
+  private Footer.Chunk chunk(ColumnDescriptor c) {
     int leaf = layout.leaf(c);
-    ColumnMetaData chunk = leaf >= 0 ? chunks[leaf] : null;
+    Footer.Chunk chunk = leaf >= 0 ? chunks[leaf] : null;
     if (chunk == null) {
       throw new InvalidInputException(
           file, "has no column chunk for " + String.join(".", c.getPath()));
@@ -441,14 +437,8 @@ public final class ColumnarFile implements Closeable {
       if (pages == null) {
         throw new InvalidInputException(file, "its row could not be read");
       }
-      String createdBy = footer.createdBy;
       this.pages = pages;
-      try {
-        writerVersion = VersionParser.parse(createdBy);
-      } catch (VersionParser.VersionParseException | RuntimeException e) {
-        writerVersion = null;
-      }
-      columns = new ColumnReadStoreImpl(pages, wanted.converter(), projection, createdBy);
+      this.projected = wanted;
     } catch (IOException | RuntimeException e) {
       if (e instanceof InvalidInputException invalid) {
         throw invalid;
@@ -474,7 +464,7 @@ public final class ColumnarFile implements Closeable {
         return null;
       }
     }
-    DirectPages pages = new DirectPages(CODECS.get());
+    DirectPages pages = new DirectPages(CODECS.get(), chunks.length, layout::leaf);
     try {
       for (ColumnDescriptor c : wanted) {
         pages.add(c, chunk(c), bytes, (int) input.getLength());
@@ -483,6 +473,48 @@ public final class ColumnarFile implements Closeable {
       throw new InvalidInputException(file, e.getMessage(), e);
     }
     return pages;
+  }
+
+  /**
+   * Parquet's column readers over the loaded pages: only values that are not plain (dictionaries,
+   * other list layouts) go through them, so most files never build them.
+   */
+  private ColumnReadStoreImpl columnStore() {
+    if (columns == null) {
+      columns =
+          new ColumnReadStoreImpl(pages, projected.converter(), projected.type(), footer.createdBy);
+    }
+    return columns;
+  }
+
+  /**
+   * The writer version Parquet's column readers correct old files by, parsed once per writer string
+   * on a thread (every file of a round comes from the same few writers).
+   */
+  private static final class WriterVersions {
+    private static final ThreadLocal<Map<String, Optional<VersionParser.ParsedVersion>>> SEEN =
+        ThreadLocal.withInitial(HashMap::new);
+
+    static VersionParser.ParsedVersion of(String createdBy) {
+      if (createdBy == null) {
+        return null;
+      }
+      Map<String, Optional<VersionParser.ParsedVersion>> seen = SEEN.get();
+      Optional<VersionParser.ParsedVersion> known = seen.get(createdBy);
+      if (known == null) {
+        VersionParser.ParsedVersion parsed;
+        try {
+          parsed = VersionParser.parse(createdBy);
+        } catch (VersionParser.VersionParseException | RuntimeException e) {
+          parsed = null;
+        }
+        known = Optional.ofNullable(parsed);
+        if (seen.size() < 64) { // any writer string is kept, but not without bound
+          seen.put(createdBy, known);
+        }
+      }
+      return known.orElse(null);
+    }
   }
 
   private ColumnReader column(String field, PrimitiveType.PrimitiveTypeName... types) {
@@ -495,7 +527,7 @@ public final class ColumnarFile implements Closeable {
     PrimitiveType.PrimitiveTypeName actual = descriptor.getPrimitiveType().getPrimitiveTypeName();
     for (PrimitiveType.PrimitiveTypeName t : types) {
       if (t == actual) {
-        return columns.getColumnReader(descriptor);
+        return columnStore().getColumnReader(descriptor);
       }
     }
     throw new InvalidInputException(
@@ -515,7 +547,7 @@ public final class ColumnarFile implements Closeable {
               + ", expected "
               + type);
     }
-    return columns.getColumnReader(descriptor);
+    return columnStore().getColumnReader(descriptor);
   }
 
   /**
@@ -582,7 +614,7 @@ public final class ColumnarFile implements Closeable {
               descriptor,
               new ListPageReader(dictionary, read, source.getTotalValueCount()),
               new PrimitiveConverter() {},
-              writerVersion);
+              WriterVersions.of(footer.createdBy));
       int max = descriptor.getMaxDefinitionLevel();
       long total = c.getTotalValueCount();
       int n = 0;

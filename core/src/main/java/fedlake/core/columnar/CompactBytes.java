@@ -27,9 +27,9 @@ final class CompactBytes {
   /** Deeper nesting than Parquet's structures ever use. */
   private static final int MAX_DEPTH = 32;
 
-  private final byte[] bytes;
+  private byte[] bytes;
   private int position;
-  private final int end;
+  private int end;
 
   /** Field id and type of the field just begun; {@link #STOP} at a structure's end. */
   int fieldId;
@@ -43,12 +43,19 @@ final class CompactBytes {
   private int depth;
 
   CompactBytes(byte[] bytes, int offset, int length) {
+    reset(bytes, offset, length);
+  }
+
+  /** Reads {@code bytes[offset, offset + length)} from the start (a reader reused per page). */
+  CompactBytes reset(byte[] bytes, int offset, int length) {
     if (offset < 0 || length < 0 || offset + length > bytes.length) {
       throw new IllegalStateException("range " + offset + "+" + length + " outside the bytes");
     }
     this.bytes = bytes;
     this.position = offset;
     this.end = offset + length;
+    this.depth = 0;
+    return this;
   }
 
   int position() {
@@ -152,7 +159,10 @@ final class CompactBytes {
         into[id - 1] = booleanField() ? 1 : 0;
         seen |= 1 << (id - 1);
       } else {
-        into[id - 1] = i32(what + " field " + id);
+        if (fieldType != I32) { // the name is built only for the error
+          require(I32, what + " field " + id);
+        }
+        into[id - 1] = readI32();
         seen |= 1 << (id - 1);
       }
     }

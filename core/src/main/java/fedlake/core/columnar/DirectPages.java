@@ -3,9 +3,7 @@ package fedlake.core.columnar;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.apache.parquet.bytes.BytesInput;
 import org.apache.parquet.column.ColumnDescriptor;
 import org.apache.parquet.column.page.DataPage;
@@ -16,7 +14,6 @@ import org.apache.parquet.column.page.PageReadStore;
 import org.apache.parquet.column.page.PageReader;
 import org.apache.parquet.compression.CompressionCodecFactory;
 import org.apache.parquet.compression.CompressionCodecFactory.BytesInputDecompressor;
-import org.apache.parquet.format.ColumnMetaData;
 import org.apache.parquet.format.CompressionCodec;
 import org.apache.parquet.format.PageType;
 import org.apache.parquet.format.converter.ParquetMetadataConverter;
@@ -31,12 +28,20 @@ import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 final class DirectPages implements PageReadStore {
   private static final ParquetMetadataConverter CONVERTER = new ParquetMetadataConverter();
 
-  private final Map<ColumnDescriptor, Chunk> chunks = new HashMap<>();
+  // by the leaf the file's layout gives a column (no hashing of column paths)
+  private final Chunk[] chunks;
+  private final java.util.function.ToIntFunction<ColumnDescriptor> leafOf;
+  private final PageHeaderFields header = new PageHeaderFields();
   private final CompressionCodecFactory codecs;
 
   /** Pages of compressed chunks are decompressed with {@code codecs}. */
-  DirectPages(CompressionCodecFactory codecs) {
+  DirectPages(
+      CompressionCodecFactory codecs,
+      int leaves,
+      java.util.function.ToIntFunction<ColumnDescriptor> leafOf) {
     this.codecs = codecs;
+    this.chunks = new Chunk[leaves];
+    this.leafOf = leafOf;
   }
 
   private record Chunk(DictionaryPage dictionary, List<DataPage> pages, long values) {}
@@ -45,8 +50,8 @@ final class DirectPages implements PageReadStore {
    * Whether a chunk can be read here: uncompressed, or compressed with a codec Parquet has without
    * Hadoop's native library (Snappy, gzip, zstd, LZ4 raw).
    */
-  static boolean covers(ColumnMetaData chunk) {
-    CompressionCodec codec = chunk.getCodec();
+  static boolean covers(Footer.Chunk chunk) {
+    CompressionCodec codec = chunk.codec();
     return codec == CompressionCodec.UNCOMPRESSED
         || codec == CompressionCodec.SNAPPY
         || codec == CompressionCodec.GZIP
@@ -58,14 +63,14 @@ final class DirectPages implements PageReadStore {
    * Reads the pages of {@code chunk} (column {@code column}) from {@code file}, the whole file;
    * problems are {@link IllegalStateException}s whose message does not name the file.
    */
-  void add(ColumnDescriptor column, ColumnMetaData chunk, byte[] file, int fileLength) {
+  void add(ColumnDescriptor column, Footer.Chunk chunk, byte[] file, int fileLength) {
     // where Parquet's reader starts: the dictionary page when there is one before the data
-    long dictionaryAt = chunk.isSetDictionary_page_offset() ? chunk.getDictionary_page_offset() : 0;
+    long dictionaryAt = chunk.dictionaryPageOffset();
     long start =
-        dictionaryAt > 0 && dictionaryAt < chunk.getData_page_offset()
+        dictionaryAt > 0 && dictionaryAt < chunk.dataPageOffset()
             ? dictionaryAt
-            : chunk.getData_page_offset();
-    long length = chunk.getTotal_compressed_size();
+            : chunk.dataPageOffset();
+    long length = chunk.compressed();
     if (start < 4 || length < 0 || start + length > fileLength - 8) {
       throw new IllegalStateException(
           name(column)
@@ -78,20 +83,20 @@ final class DirectPages implements PageReadStore {
     }
     int position = (int) start;
     int end = (int) (start + length);
-    long expected = chunk.getNum_values();
+    long expected = chunk.values();
     long values = 0;
     // uncompressed bytes the pages may take: what the footer declares (checked by the caller)
-    long budget = chunk.getTotal_uncompressed_size();
+    long budget = chunk.uncompressed();
     BytesInputDecompressor decompressor =
-        chunk.getCodec() == CompressionCodec.UNCOMPRESSED
+        chunk.codec() == CompressionCodec.UNCOMPRESSED
             ? null
-            : codecs.getDecompressor(CompressionCodecName.fromParquet(chunk.getCodec()));
-    boolean snappy = chunk.getCodec() == CompressionCodec.SNAPPY;
+            : codecs.getDecompressor(CompressionCodecName.fromParquet(chunk.codec()));
+    boolean snappy = chunk.codec() == CompressionCodec.SNAPPY;
     DictionaryPage dictionary = null;
-    List<DataPage> pages = new ArrayList<>();
+    List<DataPage> pages = new ArrayList<>(1);
     try {
       while (values < expected && position < end) {
-        PageHeaderFields header = PageHeaderFields.decode(file, position, end - position);
+        PageHeaderFields header = this.header.read(file, position, end - position);
         position += header.length;
         int size = header.compressedSize;
         if (size < 0
@@ -116,7 +121,7 @@ final class DirectPages implements PageReadStore {
                   + " uncompressed bytes, more than the "
                   + budget
                   + " its footer leaves for it ("
-                  + chunk.getTotal_uncompressed_size()
+                  + chunk.uncompressed()
                   + " for the column)");
         }
         budget -= header.uncompressedSize;
@@ -202,12 +207,12 @@ final class DirectPages implements PageReadStore {
               + " values where the footer declares "
               + expected);
     }
-    chunks.put(column, new Chunk(dictionary, pages, values));
+    chunks[leafOf.applyAsInt(column)] = new Chunk(dictionary, pages, values);
   }
 
   /** The column's data page when it has exactly one and no dictionary; else null. */
   DataPage onlyPage(ColumnDescriptor column) {
-    Chunk chunk = chunks.get(column);
+    Chunk chunk = chunk(column);
     return chunk != null && chunk.dictionary() == null && chunk.pages().size() == 1
         ? chunk.pages().get(0)
         : null;
@@ -305,11 +310,16 @@ final class DirectPages implements PageReadStore {
 
   @Override
   public PageReader getPageReader(ColumnDescriptor column) {
-    Chunk chunk = chunks.get(column);
+    Chunk chunk = chunk(column);
     if (chunk == null) {
       throw new IllegalArgumentException("column " + column + " was not read");
     }
     return new ColumnarFile.ListPageReader(chunk.dictionary(), chunk.pages(), chunk.values());
+  }
+
+  private Chunk chunk(ColumnDescriptor column) {
+    int leaf = leafOf.applyAsInt(column);
+    return leaf < 0 ? null : chunks[leaf];
   }
 
   @Override

@@ -3,11 +3,7 @@ package fedlake.core.columnar;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import org.apache.parquet.format.ColumnChunk;
-import org.apache.parquet.format.ColumnMetaData;
 import org.apache.parquet.format.CompressionCodec;
-import org.apache.parquet.format.Encoding;
-import org.apache.parquet.format.RowGroup;
 import org.apache.parquet.format.Type;
 
 /**
@@ -24,7 +20,7 @@ final class Footer {
   final int length;
   int schemaStart = -1;
   int schemaEnd = -1;
-  final List<RowGroup> rowGroups = new ArrayList<>();
+  final List<Group> rowGroups = new ArrayList<>();
   String createdBy;
 
   /** Column paths decoded on this thread before, by their bytes. */
@@ -134,10 +130,30 @@ final class Footer {
     }
   }
 
-  private RowGroup rowGroup(CompactBytes in) {
-    RowGroup group = new RowGroup();
-    List<ColumnChunk> columns = null;
-    boolean rows = false;
+  /** A row group: its row count and its column chunks in file order. */
+  record Group(long rows, long totalByteSize, List<Chunk> columns) {}
+
+  /**
+   * What reading a column chunk needs of its metadata (built once per chunk, without the encoding
+   * lists, statistics and size histograms a writer adds).
+   *
+   * @param dictionaryPageOffset -1 when the footer gives none
+   */
+  record Chunk(
+      List<String> path,
+      Type type,
+      CompressionCodec codec,
+      long values,
+      long uncompressed,
+      long compressed,
+      long dataPageOffset,
+      long dictionaryPageOffset) {}
+
+  private Group rowGroup(CompactBytes in) {
+    List<Chunk> columns = null;
+    long rows = -1;
+    long totalByteSize = 0;
+    boolean counted = false;
     in.beginStruct();
     while (in.nextField()) {
       switch (in.fieldId) {
@@ -149,58 +165,61 @@ final class Footer {
             columns.add(columnChunk(in));
           }
         }
-        case 2 -> group.setTotal_byte_size(in.i64("total_byte_size"));
+        case 2 -> totalByteSize = in.i64("total_byte_size");
         case 3 -> {
-          group.setNum_rows(in.i64("num_rows"));
-          rows = true;
+          rows = in.i64("num_rows");
+          counted = true;
         }
         default -> in.skipField();
       }
     }
-    if (columns == null || !rows) {
+    if (columns == null || !counted) {
       throw new IllegalStateException("a row group has no columns or no row count");
     }
-    group.setColumns(columns);
-    return group;
+    return new Group(rows, totalByteSize, columns);
   }
 
-  private ColumnChunk columnChunk(CompactBytes in) {
-    ColumnChunk chunk = new ColumnChunk();
+  /** The chunk's metadata, or null when the footer gives none (the reader refuses it). */
+  private Chunk columnChunk(CompactBytes in) {
+    Chunk chunk = null;
     in.beginStruct();
     while (in.nextField()) {
-      switch (in.fieldId) {
-        case 1 -> chunk.setFile_path(in.string("file_path"));
-        case 2 -> chunk.setFile_offset(in.i64("file_offset"));
-        case 3 -> {
-          in.struct("meta_data");
-          chunk.setMeta_data(columnMetaData(in));
-        }
-        default -> in.skipField();
+      if (in.fieldId == 3) {
+        in.struct("meta_data");
+        chunk = columnMetaData(in);
+      } else {
+        in.skipField();
       }
     }
     return chunk;
   }
 
   /** The fields of a column chunk's metadata that reading it needs; the structure already begun. */
-  private ColumnMetaData columnMetaData(CompactBytes in) {
-    ColumnMetaData meta = new ColumnMetaData();
+  private Chunk columnMetaData(CompactBytes in) {
+    List<String> path = null;
+    Type type = null;
+    CompressionCodec codec = null;
+    long values = 0;
+    long uncompressed = 0;
+    long compressed = 0;
+    long dataPageOffset = 0;
+    long dictionaryPageOffset = -1;
     int seen = 0;
     while (in.nextField()) {
       switch (in.fieldId) {
         case 1 -> {
-          meta.setType(Type.findByValue(in.i32("type")));
+          type = Type.findByValue(in.i32("type"));
           seen |= 1;
         }
         case 2 -> {
+          // required by the format; the pages say how they are encoded
           int n = in.list("encodings");
           if (in.elementType != CompactBytes.I32) {
             throw new IllegalStateException("encodings holds type " + in.elementType);
           }
-          List<Encoding> encodings = new ArrayList<>(n);
           for (int i = 0; i < n; i++) {
-            encodings.add(Encoding.findByValue(in.readI32()));
+            in.readI32();
           }
-          meta.setEncodings(encodings);
           seen |= 128;
         }
         case 3 -> {
@@ -208,31 +227,30 @@ final class Footer {
           if (in.elementType != CompactBytes.BINARY) {
             throw new IllegalStateException("path_in_schema holds type " + in.elementType);
           }
-          meta.setPath_in_schema(paths.read(in, n));
+          path = paths.read(in, n);
           seen |= 2;
         }
         case 4 -> {
-          meta.setCodec(CompressionCodec.findByValue(in.i32("codec")));
+          codec = CompressionCodec.findByValue(in.i32("codec"));
           seen |= 4;
         }
         case 5 -> {
-          meta.setNum_values(in.i64("num_values"));
+          values = in.i64("num_values");
           seen |= 8;
         }
         case 6 -> {
-          meta.setTotal_uncompressed_size(in.i64("total_uncompressed_size"));
+          uncompressed = in.i64("total_uncompressed_size");
           seen |= 16;
         }
         case 7 -> {
-          meta.setTotal_compressed_size(in.i64("total_compressed_size"));
+          compressed = in.i64("total_compressed_size");
           seen |= 32;
         }
         case 9 -> {
-          meta.setData_page_offset(in.i64("data_page_offset"));
+          dataPageOffset = in.i64("data_page_offset");
           seen |= 64;
         }
-        case 10 -> meta.setIndex_page_offset(in.i64("index_page_offset"));
-        case 11 -> meta.setDictionary_page_offset(in.i64("dictionary_page_offset"));
+        case 11 -> dictionaryPageOffset = in.i64("dictionary_page_offset");
         default -> in.skipField();
       }
     }
@@ -241,6 +259,7 @@ final class Footer {
           "a column chunk's metadata lacks a required field (type, encodings, path, codec, value"
               + " count, sizes or data page offset)");
     }
-    return meta;
+    return new Chunk(
+        path, type, codec, values, uncompressed, compressed, dataPageOffset, dictionaryPageOffset);
   }
 }

@@ -31,12 +31,31 @@ final class PageHeaderFields {
   /** Data page v2: whether its values (not its levels) are compressed (the format's default). */
   boolean compressedData = true;
 
-  private PageHeaderFields() {}
+  /** Reused for every header this object reads: a chunk's pages are read one after another. */
+  private final CompactBytes in = new CompactBytes(new byte[0], 0, 0);
+
+  // the small structures' fields by id (smallFields reads ids 1 to length and skips the others)
+  private final int[] dataFields = new int[4];
+  private final int[] dictionaryFields = new int[2];
+  private final int[] dataV2Fields = new int[7];
 
   /** Decodes the page header at {@code offset}; {@link #length} tells how many bytes it took. */
   static PageHeaderFields decode(byte[] bytes, int offset, int length) {
-    CompactBytes in = new CompactBytes(bytes, offset, length);
-    PageHeaderFields h = new PageHeaderFields();
+    return new PageHeaderFields().read(bytes, offset, length);
+  }
+
+  /**
+   * Decodes the page header at {@code offset} into this object (replacing what it held); returns
+   * it.
+   */
+  PageHeaderFields read(byte[] bytes, int offset, int length) {
+    CompactBytes in = this.in.reset(bytes, offset, length);
+    PageHeaderFields h = this;
+    h.type = null;
+    h.uncompressedSize = h.compressedSize = h.values = h.encoding = 0;
+    h.definitionEncoding = h.repetitionEncoding = h.nulls = h.rows = 0;
+    h.definitionBytes = h.repetitionBytes = 0;
+    h.compressedData = true;
     int seen = 0;
     int detail = 0;
     in.beginStruct();
@@ -96,8 +115,13 @@ final class PageHeaderFields {
   /** Bytes the header took. */
   int length;
 
+  private static int[] cleared(int[] fields) {
+    java.util.Arrays.fill(fields, 0);
+    return fields;
+  }
+
   private void dataPage(CompactBytes in) {
-    int[] f = new int[4];
+    int[] f = cleared(dataFields);
     if (in.smallFields(f, "data page header") != 0b1111) {
       throw new IllegalStateException("a data page header lacks its value count or encodings");
     }
@@ -108,7 +132,7 @@ final class PageHeaderFields {
   }
 
   private void dictionaryPage(CompactBytes in) {
-    int[] f = new int[2]; // field 3, is_sorted, is skipped
+    int[] f = cleared(dictionaryFields); // field 3, is_sorted, is skipped
     if (in.smallFields(f, "dictionary page header") != 0b11) {
       throw new IllegalStateException("a dictionary page header lacks its value count or encoding");
     }
@@ -117,7 +141,7 @@ final class PageHeaderFields {
   }
 
   private void dataPageV2(CompactBytes in) {
-    int[] f = new int[7];
+    int[] f = cleared(dataV2Fields);
     int seen = in.smallFields(f, "data page v2 header");
     if ((seen & 0b111111) != 0b111111) {
       throw new IllegalStateException("a data page v2 header lacks a required field");

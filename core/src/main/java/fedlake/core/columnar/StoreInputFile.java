@@ -27,13 +27,16 @@ final class StoreInputFile implements InputFile {
   private static final ThreadLocal<byte[]> KEPT = ThreadLocal.withInitial(() -> new byte[0]);
 
   private final FileSystem fs;
-  private final Path path;
+  private final String file;
   private final long length;
   private byte[] whole;
 
-  StoreInputFile(FileSystem fs, Path path, long length) throws IOException {
+  /**
+   * @param file the file as its store listing names it ({@code file:/...} on the local file system)
+   */
+  StoreInputFile(FileSystem fs, String file, long length) throws IOException {
     this.fs = fs;
-    this.path = path;
+    this.file = file;
     this.length = length;
     if (length <= WHOLE_READ_LIMIT) {
       // files are read one after another per thread, and Parquet copies what it keeps: the thread's
@@ -43,10 +46,11 @@ final class StoreInputFile implements InputFile {
       if (whole != kept && length <= KEPT_BUFFER_LIMIT) {
         KEPT.set(whole);
       }
-      if ("file".equals(fs.getUri().getScheme())) {
-        readLocal(path, whole, (int) length);
+      java.nio.file.Path local = "file".equals(fs.getUri().getScheme()) ? local(file) : null;
+      if (local != null) {
+        readLocal(local, whole, (int) length);
       } else {
-        try (FSDataInputStream in = fs.open(path)) {
+        try (FSDataInputStream in = fs.open(new Path(file))) {
           in.readFully(0, whole, 0, (int) length);
         }
       }
@@ -57,8 +61,9 @@ final class StoreInputFile implements InputFile {
    * A local file straight through the JDK: Hadoop's local file system checks the file's status and
    * builds statistics on every open, which costs more than reading a small file.
    */
-  private static void readLocal(Path path, byte[] into, int length) throws IOException {
-    try (FileChannel channel = FileChannel.open(java.nio.file.Path.of(path.toUri()))) {
+  private static void readLocal(java.nio.file.Path path, byte[] into, int length)
+      throws IOException {
+    try (FileChannel channel = FileChannel.open(path)) {
       ByteBuffer buffer = ByteBuffer.wrap(into, 0, length);
       while (buffer.hasRemaining()) {
         if (channel.read(buffer, buffer.position()) < 0) {
@@ -76,6 +81,21 @@ final class StoreInputFile implements InputFile {
     }
   }
 
+  /**
+   * The local path of a listed {@code file:} name, without building a URI: Hadoop's local listing
+   * names files {@code file:/absolute/path}, with the path as it is on disk (not escaped). Null for
+   * another form, which goes through the file system.
+   */
+  static java.nio.file.Path local(String file) {
+    if (file.startsWith("file:///")) {
+      return java.nio.file.Path.of(file.substring(7));
+    }
+    if (file.startsWith("file:/") && !file.startsWith("file://")) {
+      return java.nio.file.Path.of(file.substring(5));
+    }
+    return null;
+  }
+
   /** The whole file, when it was read at open (its first {@link #getLength()} bytes); or null. */
   byte[] whole() {
     return whole;
@@ -88,12 +108,14 @@ final class StoreInputFile implements InputFile {
 
   @Override
   public SeekableInputStream newStream() throws IOException {
-    return whole != null ? new InMemory(whole, (int) length) : HadoopStreams.wrap(fs.open(path));
+    return whole != null
+        ? new InMemory(whole, (int) length)
+        : HadoopStreams.wrap(fs.open(new Path(file)));
   }
 
   @Override
   public String toString() {
-    return path.toString();
+    return file;
   }
 
   /** A seekable stream over the bytes read at open. */

@@ -300,11 +300,14 @@ public final class RoundJob {
 
   /** Everything in the round's folder, and the late files still pending when they count. */
   private List<UpdateFile> listRound(int round, LateUpdates.Earlier earlier) {
-    List<org.apache.hadoop.fs.FileStatus> listed = new ArrayList<>(earlier.pending());
-    listed.addAll(store.listRoundFolder(round));
-    return listed.stream()
-        .map(s -> new UpdateFile(s.getPath().toString(), s.isDirectory() ? -1 : s.getLen()))
-        .toList();
+    List<UpdateFile> files = new ArrayList<>();
+    for (org.apache.hadoop.fs.FileStatus s : earlier.pending()) {
+      files.add(new UpdateFile(s.getPath().toString(), s.isDirectory() ? -1 : s.getLen()));
+    }
+    for (Store.Listed entry : store.listRoundFolder(round)) {
+      files.add(new UpdateFile(entry.uri(), entry.bytes()));
+    }
+    return files;
   }
 
   /**

@@ -583,29 +583,75 @@ public final class Store {
   }
 
   /**
+   * A file or folder of a store listing: its full name as the store's listing gives it ({@code
+   * file:/...} on a local store) and its length, -1 for a folder.
+   */
+  public record Listed(String uri, long bytes) {}
+
+  /**
    * Everything in a round's update folder, files and folders, but the temporary files of uploads in
    * progress ({@code .NAME.UUID.tmp}) and checksum side files ({@code .NAME.crc}), sorted by name;
    * empty when the folder does not exist. The round job audits each.
+   *
+   * <p>On a local store the folder is listed through the JDK, its entries' lengths read on two
+   * threads, and names are joined to the folder's as text: a round of 10,000 uploads is listed in a
+   * fraction of the time Hadoop's paths take, and any name the file system allows comes back.
    */
-  public List<FileStatus> listRoundFolder(int round) {
+  public List<Listed> listRoundFolder(int round) {
     Path dir = updatesDir(round);
     try {
       if (!fs.exists(dir)) {
         return List.of();
       }
-      List<Map.Entry<String, FileStatus>> entries = new ArrayList<>();
-      for (FileStatus status : fs.listStatus(dir)) {
-        String name = status.getPath().getName();
-        if (!isTemporary(name) && !(name.startsWith(".") && name.endsWith(".crc"))) {
-          entries.add(Map.entry(name, status));
+      Path qualified = fs.makeQualified(dir);
+      List<Listed> entries = new ArrayList<>();
+      if ("file".equals(qualified.toUri().getScheme())) {
+        String prefix = qualified.toString() + "/";
+        List<java.nio.file.Path> paths = new ArrayList<>();
+        try (java.nio.file.DirectoryStream<java.nio.file.Path> listing =
+            java.nio.file.Files.newDirectoryStream(java.nio.file.Path.of(qualified.toUri()))) {
+          for (java.nio.file.Path entry : listing) {
+            String name = entry.getFileName().toString();
+            if (!isTemporary(name) && !(name.startsWith(".") && name.endsWith(".crc"))) {
+              paths.add(entry);
+            }
+          }
+        }
+        paths.parallelStream()
+            .map(entry -> localEntry(prefix, entry))
+            .filter(java.util.Objects::nonNull)
+            .forEachOrdered(entries::add);
+      } else {
+        for (FileStatus status : fs.listStatus(dir)) {
+          String name = status.getPath().getName();
+          if (!isTemporary(name) && !(name.startsWith(".") && name.endsWith(".crc"))) {
+            entries.add(
+                new Listed(
+                    status.getPath().toString(), status.isDirectory() ? -1 : status.getLen()));
+          }
         }
       }
-      entries.sort(Map.Entry.comparingByKey());
-      List<FileStatus> sorted = new ArrayList<>(entries.size());
-      entries.forEach(e -> sorted.add(e.getValue()));
-      return sorted;
+      entries.sort(Comparator.comparing(Listed::uri));
+      return entries;
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot list " + dir, e);
+    } catch (UncheckedIOException e) {
+      throw new UncheckedIOException("Cannot list " + dir, e.getCause());
+    }
+  }
+
+  /** A local folder entry, or null when it went away while listing (as Hadoop skips it). */
+  private static Listed localEntry(String prefix, java.nio.file.Path entry) {
+    try {
+      java.nio.file.attribute.BasicFileAttributes attributes =
+          java.nio.file.Files.readAttributes(
+              entry, java.nio.file.attribute.BasicFileAttributes.class);
+      return new Listed(
+          prefix + entry.getFileName(), attributes.isDirectory() ? -1 : attributes.size());
+    } catch (java.nio.file.NoSuchFileException gone) {
+      return null;
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 

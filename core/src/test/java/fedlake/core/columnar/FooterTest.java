@@ -20,7 +20,6 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.parquet.avro.AvroParquetWriter;
 import org.apache.parquet.avro.AvroWriteSupport;
 import org.apache.parquet.column.ParquetProperties;
-import org.apache.parquet.format.ColumnChunk;
 import org.apache.parquet.format.ColumnMetaData;
 import org.apache.parquet.format.FileMetaData;
 import org.apache.parquet.format.PageHeader;
@@ -143,28 +142,24 @@ class FooterTest {
         assertEquals(expected.getRow_groups().size(), footer.rowGroups.size());
         for (int g = 0; g < footer.rowGroups.size(); g++) {
           RowGroup want = expected.getRow_groups().get(g);
-          RowGroup got = footer.rowGroups.get(g);
-          assertEquals(want.getNum_rows(), got.getNum_rows());
-          assertEquals(want.getTotal_byte_size(), got.getTotal_byte_size());
-          assertEquals(want.getColumns().size(), got.getColumns().size());
+          Footer.Group got = footer.rowGroups.get(g);
+          assertEquals(want.getNum_rows(), got.rows());
+          assertEquals(want.getTotal_byte_size(), got.totalByteSize());
+          assertEquals(want.getColumns().size(), got.columns().size());
           for (int c = 0; c < want.getColumns().size(); c++) {
-            ColumnChunk wantChunk = want.getColumns().get(c);
-            ColumnChunk gotChunk = got.getColumns().get(c);
-            assertEquals(wantChunk.getFile_offset(), gotChunk.getFile_offset());
-            ColumnMetaData a = wantChunk.getMeta_data();
-            ColumnMetaData b = gotChunk.getMeta_data();
-            assertEquals(a.getPath_in_schema(), b.getPath_in_schema());
-            assertEquals(a.getType(), b.getType());
-            assertEquals(a.getEncodings(), b.getEncodings());
-            assertEquals(a.getCodec(), b.getCodec());
-            assertEquals(a.getNum_values(), b.getNum_values());
-            assertEquals(a.getTotal_uncompressed_size(), b.getTotal_uncompressed_size());
-            assertEquals(a.getTotal_compressed_size(), b.getTotal_compressed_size());
-            assertEquals(a.getData_page_offset(), b.getData_page_offset());
-            assertEquals(a.isSetDictionary_page_offset(), b.isSetDictionary_page_offset());
-            assertEquals(a.getDictionary_page_offset(), b.getDictionary_page_offset());
-            assertEquals(a.getIndex_page_offset(), b.getIndex_page_offset());
-            pagesMatch(w, b);
+            ColumnMetaData a = want.getColumns().get(c).getMeta_data();
+            Footer.Chunk b = got.columns().get(c);
+            assertEquals(a.getPath_in_schema(), b.path());
+            assertEquals(a.getType(), b.type());
+            assertEquals(a.getCodec(), b.codec());
+            assertEquals(a.getNum_values(), b.values());
+            assertEquals(a.getTotal_uncompressed_size(), b.uncompressed());
+            assertEquals(a.getTotal_compressed_size(), b.compressed());
+            assertEquals(a.getData_page_offset(), b.dataPageOffset());
+            assertEquals(
+                a.isSetDictionary_page_offset() ? a.getDictionary_page_offset() : -1,
+                b.dictionaryPageOffset());
+            pagesMatch(w, a);
           }
         }
         // the schema's bytes: a list of exactly the schema's elements, ending where the footer's
@@ -297,17 +292,16 @@ class FooterTest {
       Footer footer = Footer.decode(w.bytes(), w.footerAt(), w.footerLength(), null);
       assertEquals(
           thrift(w).getRow_groups().get(0).getColumns().get(0).getMeta_data().getPath_in_schema(),
-          footer.rowGroups.get(0).getColumns().get(0).getMeta_data().getPath_in_schema());
+          footer.rowGroups.get(0).columns().get(0).path());
     }
     assertEquals(
         List.of("a", "list", "element"),
         Footer.decode(list.bytes(), list.footerAt(), list.footerLength(), null)
             .rowGroups
             .get(0)
-            .getColumns()
+            .columns()
             .get(0)
-            .getMeta_data()
-            .getPath_in_schema());
+            .path());
   }
 
   @Test

@@ -44,7 +44,7 @@ public final class RoundBench {
   static final CommandLine COMMAND =
       CommandLine.of(
               "bench round",
-              "usage: fedlake bench round [--updates 1000[,K2,...]] [--classes 100] [--dim 512] [--repeat 2] [--form plain|snappy] [--master local[*]] [--keep DIR]",
+              "usage: fedlake bench round [--updates 1000[,K2,...]] [--classes 100] [--dim 512] [--repeat 2] [--warm-up 4] [--form plain|snappy] [--master local[*]] [--keep DIR]",
               "  K updates of a classes x dim head (+ bias) per run; several K show how time grows with K.",
               "  Goal: job / floor within 3x. Peak heap: run with FEDLAKE_HEAP=-Xmx1g to check the 1 GiB bound.")
           .value("updates", "K[,K2,...]", "updates a run (default 1000); one run per K")
@@ -61,6 +61,12 @@ public final class RoundBench {
               "N",
               "run the job on N identical copies of the store, as the floor runs twice; the table"
                   + " gives the best and the first (default 2)")
+          .value(
+              "warm-up",
+              "N",
+              "rounds the job runs on a small store before the measured ones, so that the JIT has"
+                  + " compiled the round as in a long-lived process (default 4; 0 measures a cold"
+                  + " JVM)")
           .with(JobOptions.MASTER)
           .value(
               "keep",
@@ -76,6 +82,10 @@ public final class RoundBench {
     int classes = args.integer("classes", 100);
     int dimension = args.integer("dim", 512);
     int repeat = args.integer("repeat", 2);
+    int warmUps = args.integer("warm-up", 4);
+    if (warmUps < 0) {
+      throw new IllegalArgumentException("--warm-up must be 0 or more, got " + warmUps);
+    }
     String form = args.string("form", "plain");
     if (!form.equals("plain") && !form.equals("snappy")) {
       throw new IllegalArgumentException("--form must be plain or snappy, got " + form);
@@ -107,14 +117,16 @@ public final class RoundBench {
           fedlake.core.numeric.ExactSum.VECTOR
               ? "eight values at a time (jdk.incubator.vector)"
               : "in a scalar loop (no --add-modules jdk.incubator.vector)");
-      out.printf(
-          Locale.ROOT,
-          "  (warm-up, so that the JIT has compiled the scan as in a long-lived process: the round job on %d updates of %d x %d"
-              + " took %.0f ms)%n",
-          WARM_UP_UPDATES,
-          WARM_UP_CLASSES,
-          dimension,
-          warmUp(spark, WARM_UP_CLASSES, dimension, snappy, out) / 1e6);
+      if (warmUps > 0) {
+        out.printf(
+            Locale.ROOT,
+            "  (warm-up, so that the JIT has compiled the round as in a long-lived process: the round job on %d updates of %d x %d"
+                + " took %s ms)%n",
+            WARM_UP_UPDATES,
+            WARM_UP_CLASSES,
+            dimension,
+            warmUp(spark, warmUps, WARM_UP_CLASSES, dimension, snappy));
+      }
       out.printf(
           "%9s %10s %10s %10s %8s %8s %10s %10s %10s %12s %11s %10s%n",
           "updates",
@@ -241,7 +253,7 @@ public final class RoundBench {
    * Warm-up: enough files that the per-file code (footer parsing, checks) is compiled, of a small
    * shape so it is quick.
    */
-  private static final int WARM_UP_UPDATES = 3000;
+  private static final int WARM_UP_UPDATES = 5000;
 
   private static final int WARM_UP_CLASSES = 10;
 
@@ -260,13 +272,15 @@ public final class RoundBench {
   }
 
   /**
-   * Runs the round job once on a small store of the same dimension and file form; returns its time.
+   * Runs the round job {@code rounds} times, each on a fresh copy of a small store of the same
+   * dimension and file form; returns their times.
    */
-  private static long warmUp(
-      SparkSession spark, int classes, int dimension, boolean snappy, PrintStream out) {
+  private static String warmUp(
+      SparkSession spark, int rounds, int classes, int dimension, boolean snappy) {
     try {
       Path dir = Files.createTempDirectory("fedlake-bench-warm-up-");
-      Store store = Store.open(dir.resolve("store").toUri().toString(), new Configuration());
+      Path original = dir.resolve("store");
+      Store store = Store.open(original.toUri().toString(), new Configuration());
       Model base = new Federation(store).dimension(dimension).classes(classes).execute().get(0);
       write(
           store,
@@ -277,11 +291,19 @@ public final class RoundBench {
           dimension,
           snappy,
           new PrintStream(OutputStream.nullOutputStream()));
-      long started = System.nanoTime();
-      new RoundJob(store).scanner(new SparkScanner(spark)).execute();
-      long nanos = System.nanoTime() - started;
+      List<String> times = new ArrayList<>();
+      for (int r = 0; r < rounds; r++) {
+        Path copy = dir.resolve("copy");
+        copyTree(original, copy);
+        long started = System.nanoTime();
+        new RoundJob(Store.open(copy.toUri().toString(), new Configuration()))
+            .scanner(new SparkScanner(spark))
+            .execute();
+        times.add(String.format(Locale.ROOT, "%.0f", (System.nanoTime() - started) / 1e6));
+        Heap.deleteTree(copy);
+      }
       Heap.deleteTree(dir);
-      return nanos;
+      return String.join(", ", times);
     } catch (IOException e) {
       throw new UncheckedIOException("bench round: warm-up: " + e.getMessage(), e);
     }

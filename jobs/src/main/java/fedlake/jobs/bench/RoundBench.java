@@ -106,7 +106,7 @@ public final class RoundBench {
           .count(); // Spark's first-job start-up is not the round's
       out.printf(
           Locale.ROOT,
-          "bench round: %d x %d head + bias = %,d parameters (%.1f KB of float32 an update); Spark %s, %d cores, max heap %d MB; exact sums %s%n",
+          "bench round: %d x %d head + bias = %,d parameters (%.1f KB of float32 an update); Spark %s, %d cores, max heap %d MB%s; exact sums %s%n",
           classes,
           dimension,
           parameters,
@@ -114,6 +114,11 @@ public final class RoundBench {
           spark.sparkContext().master(),
           Runtime.getRuntime().availableProcessors(),
           Runtime.getRuntime().maxMemory() >> 20,
+          java.lang.management.ManagementFactory.getRuntimeMXBean()
+                  .getInputArguments()
+                  .contains("-XX:+AlwaysPreTouch")
+              ? " (touched at start)"
+              : "",
           fedlake.core.numeric.ExactSum.VECTOR
               ? "eight values at a time (jdk.incubator.vector)"
               : "in a scalar loop (no --add-modules jdk.incubator.vector)");

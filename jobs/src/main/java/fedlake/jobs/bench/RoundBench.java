@@ -122,15 +122,20 @@ public final class RoundBench {
           fedlake.core.numeric.ExactSum.VECTOR
               ? "eight values at a time (jdk.incubator.vector)"
               : "in a scalar loop (no --add-modules jdk.incubator.vector)");
+      List<Integer> ks = new ArrayList<>();
+      for (String k : args.string("updates", "1000").split(",")) {
+        ks.add(Integer.parseInt(k.trim()));
+      }
       if (warmUps > 0) {
+        int updates = warmUpUpdates(java.util.Collections.max(ks), parameters);
         out.printf(
             Locale.ROOT,
             "  (warm-up, so that the JIT has compiled the round as in a long-lived process: the round job on %d updates of %d x %d"
                 + " took %s ms)%n",
-            WARM_UP_UPDATES,
-            WARM_UP_CLASSES,
+            updates,
+            classes,
             dimension,
-            warmUp(spark, warmUps, WARM_UP_CLASSES, dimension, snappy));
+            warmUp(spark, warmUps, updates, classes, dimension, snappy));
       }
       out.printf(
           "%9s %10s %10s %10s %8s %8s %10s %10s %10s %12s %11s %10s%n",
@@ -146,16 +151,8 @@ public final class RoundBench {
           "job us/upd",
           "peak MB",
           "max |diff|");
-      for (String k : args.string("updates", "1000").split(",")) {
-        measure(
-            spark,
-            Integer.parseInt(k.trim()),
-            classes,
-            dimension,
-            repeat,
-            snappy,
-            args.string("keep", null),
-            out);
+      for (int k : ks) {
+        measure(spark, k, classes, dimension, repeat, snappy, args.string("keep", null), out);
       }
       out.println(
           "job = the round job's own time (Spark started, warmed up), best of the runs on identical copies of the store;"
@@ -255,12 +252,14 @@ public final class RoundBench {
   }
 
   /**
-   * Warm-up: enough files that the per-file code (footer parsing, checks) is compiled, of a small
-   * shape so it is quick.
+   * Warm-up rounds run on updates of the measured shape, enough of them that the per-file code
+   * (footers, checks, sums) is compiled: as many as the largest measured round, at most 5,000 and
+   * at most about 250 MB of parameters.
    */
-  private static final int WARM_UP_UPDATES = 5000;
-
-  private static final int WARM_UP_CLASSES = 10;
+  private static int warmUpUpdates(int largest, int parameters) {
+    long byBytes = Math.max(100, 250_000_000L / (4L * parameters));
+    return (int) Math.min(Math.min(5000, largest), byBytes);
+  }
 
   /**
    * Flushes the files just written, so that neither measurement competes with the kernel writing
@@ -277,11 +276,11 @@ public final class RoundBench {
   }
 
   /**
-   * Runs the round job {@code rounds} times, each on a fresh copy of a small store of the same
-   * dimension and file form; returns their times.
+   * Runs the round job {@code rounds} times, each on a fresh copy of a store of {@code updates}
+   * updates of the measured shape and file form; returns their times.
    */
   private static String warmUp(
-      SparkSession spark, int rounds, int classes, int dimension, boolean snappy) {
+      SparkSession spark, int rounds, int updates, int classes, int dimension, boolean snappy) {
     try {
       Path dir = Files.createTempDirectory("fedlake-bench-warm-up-");
       Path original = dir.resolve("store");
@@ -291,7 +290,7 @@ public final class RoundBench {
           store,
           Files.createDirectories(dir.resolve("raw")),
           base,
-          WARM_UP_UPDATES,
+          updates,
           classes,
           dimension,
           snappy,

@@ -519,6 +519,8 @@ class RoundJobTest {
     Files.copy(a, a.resolveSibling("UPPER.PARQUET"));
     Files.copy(a, a.resolveSibling("site-c--notes.txt"));
     Files.createDirectory(a.resolveSibling("site-d--folder.parquet"));
+    // a name Hadoop's paths cannot hold (':') and one that looks escaped: listed, read, audited
+    Files.copy(a, a.resolveSibling("site-e--odd:name %41.parquet"));
     RoundResult result = job(store).execute();
 
     String hidden =
@@ -547,11 +549,13 @@ class RoundJobTest {
             "site-c--notes.txt",
             "rejected: " + suffix,
             "site-d--folder.parquet",
-            "rejected: not an update file: a folder (uploads are SITE--ID.parquet files)"),
+            "rejected: not an update file: a folder (uploads are SITE--ID.parquet files)",
+            "site-e--odd:name %41.parquet",
+            "rejected: file name says site 'site-e', the update says site 'site-a'"),
         reasons,
         "every file but an upload's temporary files has an audit row");
     assertEquals(1, result.accepted());
-    assertEquals(6, store.readAudit(0).size());
+    assertEquals(7, store.readAudit(0).size());
   }
 
   // ---- clusters and registries ----------------------------------------------------------------

@@ -1008,6 +1008,9 @@ public final class ColumnarFile implements Closeable {
 
   @Override
   public void close() {
+    if (pages instanceof DirectPages direct) {
+      direct.release();
+    }
     closeQuietly(reader);
     if (buffers != null) {
       buffers.close();

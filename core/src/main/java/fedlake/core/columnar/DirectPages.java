@@ -32,6 +32,18 @@ final class DirectPages implements PageReadStore {
   private final Chunk[] chunks;
   private final java.util.function.ToIntFunction<ColumnDescriptor> leafOf;
   private final PageHeaderFields header = new PageHeaderFields();
+
+  /**
+   * Decompressed Snappy pages of the file being read, one after another in a buffer that a thread
+   * reuses from file to file (like the file's own bytes, {@link StoreInputFile}); taken while a
+   * file is open and given back by {@link #release}.
+   */
+  private static final ThreadLocal<byte[][]> SPARE = ThreadLocal.withInitial(() -> new byte[1][]);
+
+  private static final int SPARE_LIMIT = 16 << 20;
+
+  private byte[] arena;
+  private int used;
   private final CompressionCodecFactory codecs;
 
   /** Pages of compressed chunks are decompressed with {@code codecs}. */
@@ -223,8 +235,7 @@ final class DirectPages implements PageReadStore {
    * streams them through a Hadoop codec, several times slower); the length the block declares must
    * be the header's {@code size} (already counted against the footer) before anything is allocated.
    */
-  private static BytesInput unsnappy(
-      ColumnDescriptor column, byte[] file, int at, int length, int size) {
+  private BytesInput unsnappy(ColumnDescriptor column, byte[] file, int at, int length, int size) {
     try {
       if (size < 0 || org.xerial.snappy.Snappy.uncompressedLength(file, at, length) != size) {
         throw new IllegalStateException(
@@ -233,13 +244,14 @@ final class DirectPages implements PageReadStore {
                 + size
                 + " bytes its header says");
       }
-      byte[] out = new byte[size];
-      int n = org.xerial.snappy.Snappy.uncompress(file, at, length, out, 0);
+      byte[] out = room(size);
+      int n = org.xerial.snappy.Snappy.uncompress(file, at, length, out, used);
       if (n != size) {
         throw new IllegalStateException(
             name(column) + " has a page of " + n + " bytes where its header says " + size);
       }
-      return BytesInput.from(out);
+      used += size;
+      return BytesInput.from(ByteBuffer.wrap(out, used - size, size).slice());
     } catch (IOException e) {
       throw new IllegalStateException(
           name(column) + " has a page that does not decompress (" + e.getMessage() + ")", e);
@@ -320,6 +332,33 @@ final class DirectPages implements PageReadStore {
   private Chunk chunk(ColumnDescriptor column) {
     int leaf = leafOf.applyAsInt(column);
     return leaf < 0 ? null : chunks[leaf];
+  }
+
+  /**
+   * The buffer to decompress {@code size} more bytes into at {@link #used}: the thread's spare
+   * buffer when it is free (a file open in a file is given a fresh one), grown as needed; pages
+   * already made keep the buffer they were made in.
+   */
+  private byte[] room(int size) {
+    if (arena == null) {
+      byte[][] spare = SPARE.get();
+      arena = spare[0] != null ? spare[0] : new byte[0];
+      spare[0] = null; // taken until release
+    }
+    if (arena.length - used < size) {
+      arena = new byte[Math.max(size, Math.max(used + size, 2 * arena.length))];
+      used = 0;
+    }
+    return arena;
+  }
+
+  /** The file is closed: its pages are no longer read, and the spare buffer can serve the next. */
+  void release() {
+    if (arena != null && arena.length <= SPARE_LIMIT) {
+      SPARE.get()[0] = arena;
+    }
+    arena = null;
+    used = 0;
   }
 
   @Override

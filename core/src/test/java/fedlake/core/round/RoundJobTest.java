@@ -558,6 +558,58 @@ class RoundJobTest {
     assertEquals(7, store.readAudit(0).size());
   }
 
+  /**
+   * Updates as another writer with parquet-avro's defaults and Snappy writes them, in pages of 256
+   * bytes: read in place (pages decompressed into one buffer a thread reuses from file to file),
+   * the round publishes bit for bit the model it publishes from the same updates written plain.
+   */
+  @Test
+  void snappyFilesInManyPagesAggregateAsPlainOnes() throws Exception {
+    Map<String, float[]> published = new TreeMap<>();
+    for (String form : List.of("plain", "snappy")) {
+      Store forms = Store.open(dir.resolve(form).toUri().toString());
+      new Federation(forms).dimension(64).classes(10).execute();
+      Model start = forms.readModel(0, 0);
+      java.util.Random random = new java.util.Random(7);
+      for (int s = 0; s < 5; s++) {
+        float[] weights = new float[640];
+        float[] bias = new float[10];
+        for (int i = 0; i < weights.length; i++) {
+          weights[i] = (float) random.nextGaussian();
+        }
+        bias[s] = s + 0.5f;
+        Update update = Fixtures.update(start, "site-" + s, 10L + 7 * s, weights, bias).build();
+        if (form.equals("plain")) {
+          forms.writeUpdate(update);
+        } else {
+          Path file =
+              Path.of(forms.updatesDir(0).toUri())
+                  .resolve(update.getSite() + "--" + update.getUpdateId() + ".parquet");
+          Files.createDirectories(file.getParent());
+          org.apache.hadoop.conf.Configuration conf =
+              new org.apache.hadoop.conf.Configuration(false);
+          conf.setBoolean(org.apache.parquet.avro.AvroWriteSupport.WRITE_OLD_LIST_STRUCTURE, false);
+          try (org.apache.parquet.hadoop.ParquetWriter<Update> writer =
+              org.apache.parquet.avro.AvroParquetWriter.<Update>builder(
+                      new org.apache.parquet.io.LocalOutputFile(file))
+                  .withSchema(Update.getClassSchema())
+                  .withConf(conf)
+                  .withPageSize(256)
+                  .withDictionaryEncoding(false)
+                  .withCompressionCodec(
+                      org.apache.parquet.hadoop.metadata.CompressionCodecName.SNAPPY)
+                  .build()) {
+            writer.write(update);
+          }
+        }
+      }
+      RoundResult result = job(forms).execute();
+      assertEquals(5, result.accepted(), form + ": " + result.message());
+      published.put(form, parameters(forms.readModel(1, 0)));
+    }
+    assertArrayEquals(published.get("plain"), published.get("snappy"));
+  }
+
   // ---- clusters and registries ----------------------------------------------------------------
 
   @Test

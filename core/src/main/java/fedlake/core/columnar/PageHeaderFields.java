@@ -50,46 +50,45 @@ final class PageHeaderFields {
    */
   PageHeaderFields read(byte[] bytes, int offset, int length) {
     CompactBytes in = this.in.reset(bytes, offset, length);
-    PageHeaderFields h = this;
-    h.type = null;
-    h.uncompressedSize = h.compressedSize = h.values = h.encoding = 0;
-    h.definitionEncoding = h.repetitionEncoding = h.nulls = h.rows = 0;
-    h.definitionBytes = h.repetitionBytes = 0;
-    h.compressedData = true;
+    type = null;
+    uncompressedSize = compressedSize = values = encoding = 0;
+    definitionEncoding = repetitionEncoding = nulls = rows = 0;
+    definitionBytes = repetitionBytes = 0;
+    compressedData = true;
     int seen = 0;
     int detail = 0;
     in.beginStruct();
     while (in.nextField()) {
       switch (in.fieldId) {
         case 1 -> {
-          int type = in.i32("page type");
-          h.type = PageType.findByValue(type);
-          if (h.type == null) {
-            throw new IllegalStateException("unknown page type " + type);
+          int value = in.i32("page type");
+          type = PageType.findByValue(value);
+          if (type == null) {
+            throw new IllegalStateException("unknown page type " + value);
           }
           seen |= 1;
         }
         case 2 -> {
-          h.uncompressedSize = in.i32("uncompressed_page_size");
+          uncompressedSize = in.i32("uncompressed_page_size");
           seen |= 2;
         }
         case 3 -> {
-          h.compressedSize = in.i32("compressed_page_size");
+          compressedSize = in.i32("compressed_page_size");
           seen |= 4;
         }
         case 5 -> {
           in.struct("data_page_header");
-          h.dataPage(in);
+          dataPage(in);
           detail = 5;
         }
         case 7 -> {
           in.struct("dictionary_page_header");
-          h.dictionaryPage(in);
+          dictionaryPage(in);
           detail = 7;
         }
         case 8 -> {
           in.struct("data_page_header_v2");
-          h.dataPageV2(in);
+          dataPageV2(in);
           detail = 8;
         }
         default -> in.skipField();
@@ -99,17 +98,17 @@ final class PageHeaderFields {
       throw new IllegalStateException("a page header lacks its type or sizes");
     }
     int wanted =
-        switch (h.type) {
+        switch (type) {
           case DATA_PAGE -> 5;
           case DICTIONARY_PAGE -> 7;
           case DATA_PAGE_V2 -> 8;
           default -> detail;
         };
     if (detail != wanted) {
-      throw new IllegalStateException("a " + h.type + " page header lacks its details");
+      throw new IllegalStateException("a " + type + " page header lacks its details");
     }
-    h.length = in.position() - offset;
-    return h;
+    this.length = in.position() - offset;
+    return this;
   }
 
   /** Bytes the header took. */

@@ -63,6 +63,28 @@ public final class ParquetFiles {
    */
   public static <T extends SpecificRecord> void writePlain(
       java.nio.file.Path path, Schema schema, Iterable<T> records) throws IOException {
+    writeLocal(
+        path,
+        schema,
+        records,
+        CompressionCodecName.UNCOMPRESSED,
+        false,
+        ParquetWriter.DEFAULT_PAGE_SIZE);
+  }
+
+  /**
+   * Writes {@code records} straight to a local file with {@code codec}, dictionaries and statistics
+   * when {@code dictionary} (parquet-avro's defaults), and pages of about {@code pageSize} bytes:
+   * the forms other writers produce, for benchmarks and tests.
+   */
+  public static <T extends SpecificRecord> void writeLocal(
+      java.nio.file.Path path,
+      Schema schema,
+      Iterable<T> records,
+      CompressionCodecName codec,
+      boolean dictionary,
+      int pageSize)
+      throws IOException {
     Configuration conf = new Configuration(false);
     conf.setBoolean(AvroWriteSupport.WRITE_OLD_LIST_STRUCTURE, false);
     write(
@@ -71,8 +93,9 @@ public final class ParquetFiles {
         schema,
         records,
         java.util.Map.of(),
-        CompressionCodecName.UNCOMPRESSED,
-        false);
+        codec,
+        dictionary,
+        pageSize);
   }
 
   private static <T extends SpecificRecord> void write(
@@ -93,7 +116,8 @@ public final class ParquetFiles {
         records,
         footer,
         codec,
-        dictionary);
+        dictionary,
+        ParquetWriter.DEFAULT_PAGE_SIZE);
   }
 
   private static <T extends SpecificRecord> void write(
@@ -103,7 +127,8 @@ public final class ParquetFiles {
       Iterable<T> records,
       java.util.Map<String, String> footer,
       CompressionCodecName codec,
-      boolean dictionary)
+      boolean dictionary,
+      int pageSize)
       throws IOException {
     try (ParquetWriter<T> writer =
         AvroParquetWriter.<T>builder(file)
@@ -112,6 +137,7 @@ public final class ParquetFiles {
             .withConf(writeConf)
             .withCompressionCodec(codec)
             .withDictionaryEncoding(dictionary)
+            .withPageSize(pageSize)
             .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
             .withExtraMetaData(footer)
             // plain files (updates) are read by the round job, not queried: no min/max or size

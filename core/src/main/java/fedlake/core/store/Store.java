@@ -612,7 +612,7 @@ public final class Store {
             java.nio.file.Files.newDirectoryStream(java.nio.file.Path.of(qualified.toUri()))) {
           for (java.nio.file.Path entry : listing) {
             String name = entry.getFileName().toString();
-            if (!isTemporary(name) && !(name.startsWith(".") && name.endsWith(".crc"))) {
+            if (listed(name)) {
               paths.add(entry);
             }
           }
@@ -624,7 +624,7 @@ public final class Store {
       } else {
         for (FileStatus status : fs.listStatus(dir)) {
           String name = status.getPath().getName();
-          if (!isTemporary(name) && !(name.startsWith(".") && name.endsWith(".crc"))) {
+          if (listed(name)) {
             entries.add(
                 new Listed(
                     status.getPath().toString(), status.isDirectory() ? -1 : status.getLen()));
@@ -638,6 +638,11 @@ public final class Store {
     } catch (UncheckedIOException e) {
       throw new UncheckedIOException("Cannot list " + dir, e.getCause());
     }
+  }
+
+  /** Whether a round folder's entry is listed: not an upload's temporary file nor a checksum. */
+  private static boolean listed(String name) {
+    return !isTemporary(name) && !(name.startsWith(".") && name.endsWith(".crc"));
   }
 
   /** A local folder entry, or null when it went away while listing (as Hadoop skips it). */

@@ -559,9 +559,9 @@ class RoundJobTest {
   }
 
   /**
-   * Updates as another writer with parquet-avro's defaults and Snappy writes them, in pages of 256
-   * bytes: read in place (pages decompressed into one buffer a thread reuses from file to file),
-   * the round publishes bit for bit the model it publishes from the same updates written plain.
+   * Updates written with Snappy in pages of 256 bytes, as other writers may: read in place (pages
+   * decompressed into one buffer a thread reuses from file to file), the round publishes bit for
+   * bit the model it publishes from the same updates written plain.
    */
   @Test
   void snappyFilesInManyPagesAggregateAsPlainOnes() throws Exception {
@@ -586,21 +586,13 @@ class RoundJobTest {
               Path.of(forms.updatesDir(0).toUri())
                   .resolve(update.getSite() + "--" + update.getUpdateId() + ".parquet");
           Files.createDirectories(file.getParent());
-          org.apache.hadoop.conf.Configuration conf =
-              new org.apache.hadoop.conf.Configuration(false);
-          conf.setBoolean(org.apache.parquet.avro.AvroWriteSupport.WRITE_OLD_LIST_STRUCTURE, false);
-          try (org.apache.parquet.hadoop.ParquetWriter<Update> writer =
-              org.apache.parquet.avro.AvroParquetWriter.<Update>builder(
-                      new org.apache.parquet.io.LocalOutputFile(file))
-                  .withSchema(Update.getClassSchema())
-                  .withConf(conf)
-                  .withPageSize(256)
-                  .withDictionaryEncoding(false)
-                  .withCompressionCodec(
-                      org.apache.parquet.hadoop.metadata.CompressionCodecName.SNAPPY)
-                  .build()) {
-            writer.write(update);
-          }
+          fedlake.core.store.ParquetFiles.writeLocal(
+              file,
+              Update.getClassSchema(),
+              List.of(update),
+              org.apache.parquet.hadoop.metadata.CompressionCodecName.SNAPPY,
+              false,
+              256);
         }
       }
       RoundResult result = job(forms).execute();

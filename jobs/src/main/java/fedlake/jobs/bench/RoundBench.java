@@ -313,21 +313,6 @@ public final class RoundBench {
     }
   }
 
-  /** An update as a writer with parquet-avro's defaults and Snappy writes it. */
-  private static void writeSnappy(Path file, Update update) throws IOException {
-    Configuration conf = new Configuration(false);
-    conf.setBoolean(org.apache.parquet.avro.AvroWriteSupport.WRITE_OLD_LIST_STRUCTURE, false);
-    try (org.apache.parquet.hadoop.ParquetWriter<Update> writer =
-        org.apache.parquet.avro.AvroParquetWriter.<Update>builder(
-                new org.apache.parquet.io.LocalOutputFile(file))
-            .withSchema(Update.getClassSchema())
-            .withConf(conf)
-            .withCompressionCodec(org.apache.parquet.hadoop.metadata.CompressionCodecName.SNAPPY)
-            .build()) {
-      writer.write(update);
-    }
-  }
-
   /** Copies a store folder, files and folders, as it is. */
   private static void copyTree(Path from, Path to) throws IOException {
     try (java.util.stream.Stream<Path> paths = Files.walk(from)) {
@@ -436,7 +421,14 @@ public final class RoundBench {
                           folder.resolve(
                               update.getSite() + "--" + update.getUpdateId() + ".parquet");
                       if (snappy) {
-                        writeSnappy(file, update);
+                        // as a writer with parquet-avro's defaults and Snappy writes it
+                        ParquetFiles.writeLocal(
+                            file,
+                            Update.getClassSchema(),
+                            List.of(update),
+                            org.apache.parquet.hadoop.metadata.CompressionCodecName.SNAPPY,
+                            true,
+                            org.apache.parquet.hadoop.ParquetWriter.DEFAULT_PAGE_SIZE);
                       } else {
                         // the edge runner's file format (ParquetFiles.writePlain), written
                         // straight to the local folder

@@ -604,24 +604,11 @@ public final class Store {
         return List.of();
       }
       Path qualified = fs.makeQualified(dir);
-      List<Listed> entries = new ArrayList<>();
+      List<Listed> entries;
       if ("file".equals(qualified.toUri().getScheme())) {
-        String prefix = qualified.toString() + "/";
-        List<java.nio.file.Path> paths = new ArrayList<>();
-        try (java.nio.file.DirectoryStream<java.nio.file.Path> listing =
-            java.nio.file.Files.newDirectoryStream(java.nio.file.Path.of(qualified.toUri()))) {
-          for (java.nio.file.Path entry : listing) {
-            String name = entry.getFileName().toString();
-            if (listed(name)) {
-              paths.add(entry);
-            }
-          }
-        }
-        paths.parallelStream()
-            .map(entry -> localEntry(prefix, entry))
-            .filter(java.util.Objects::nonNull)
-            .forEachOrdered(entries::add);
+        entries = listLocal(qualified);
       } else {
+        entries = new ArrayList<>();
         for (FileStatus status : fs.listStatus(dir)) {
           String name = status.getPath().getName();
           if (listed(name)) {
@@ -638,6 +625,29 @@ public final class Store {
     } catch (UncheckedIOException e) {
       throw new UncheckedIOException("Cannot list " + dir, e.getCause());
     }
+  }
+
+  /**
+   * A local folder's listed entries (unsorted), through the JDK; in a method of its own so that its
+   * loops compile as a small method would (see RoundJob#sortListed).
+   */
+  private static List<Listed> listLocal(Path qualified) throws IOException {
+    String prefix = qualified.toString() + "/";
+    List<java.nio.file.Path> paths = new ArrayList<>();
+    try (java.nio.file.DirectoryStream<java.nio.file.Path> listing =
+        java.nio.file.Files.newDirectoryStream(java.nio.file.Path.of(qualified.toUri()))) {
+      for (java.nio.file.Path entry : listing) {
+        if (listed(entry.getFileName().toString())) {
+          paths.add(entry);
+        }
+      }
+    }
+    List<Listed> entries = new ArrayList<>(paths.size());
+    paths.parallelStream()
+        .map(entry -> localEntry(prefix, entry))
+        .filter(java.util.Objects::nonNull)
+        .forEachOrdered(entries::add);
+    return entries;
   }
 
   /** Whether a round folder's entry is listed: not an upload's temporary file nor a checksum. */

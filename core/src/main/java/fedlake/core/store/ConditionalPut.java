@@ -47,10 +47,14 @@ final class ConditionalPut {
   }
 
   /**
-   * Uploads {@code body} to {@code target} unless an object exists there: true when this call
-   * created it, false when the server said it exists (HTTP 412).
+   * Uploads the local {@code file} to {@code target} unless an object exists there: true when this
+   * call created it, false when the server said it exists (HTTP 412).
    */
-  boolean put(Path target, RequestBody body) throws IOException {
+  boolean put(Path target, java.io.File file) throws IOException {
+    return put(target, RequestBody.fromFile(file));
+  }
+
+  private boolean put(Path target, RequestBody body) throws IOException {
     S3Client s3 = client();
     PutObjectRequest request =
         PutObjectRequest.builder()

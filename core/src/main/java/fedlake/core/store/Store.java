@@ -249,9 +249,9 @@ public final class Store {
    * the server honours conditional writes: the writer writes a local temporary file, which is
    * uploaded with one PutObject carrying {@code If-None-Match: *}; the server refuses it (HTTP 412)
    * when the object exists. Whether the server honours the header is probed once per file system
-   * ({@link ConditionalPut#honoured}). On servers that ignore it, and on other object stores, the
-   * existence check and the upload are two requests, so two writers within that window may both
-   * "create" the object and the later upload wins (docs/storage.md).
+   * (ConditionalPut). On servers that ignore it, and on other object stores, the existence check
+   * and the upload are two requests, so two writers within that window may both "create" the object
+   * and the later upload wins (docs/storage.md).
    */
   public boolean createAtomically(Path target, FileWriter writer) throws IOException {
     if (objectStore) {
@@ -307,8 +307,7 @@ public final class Store {
     java.io.File checksum = new java.io.File(local.getParentFile(), "." + local.getName() + ".crc");
     try {
       writer.write(new Path(local.toURI()));
-      return conditionalPut.put(
-          target, software.amazon.awssdk.core.sync.RequestBody.fromFile(local));
+      return conditionalPut.put(target, local);
     } finally {
       java.nio.file.Files.deleteIfExists(local.toPath());
       java.nio.file.Files.deleteIfExists(checksum.toPath());

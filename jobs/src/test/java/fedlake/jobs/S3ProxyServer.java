@@ -1,5 +1,6 @@
 package fedlake.jobs;
 
+import fedlake.core.store.StoreConfig;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -9,6 +10,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -164,6 +166,21 @@ public final class S3ProxyServer implements AutoCloseable {
   /** The endpoint URL, e.g. http://127.0.0.1:41234. */
   public String endpoint() {
     return "http://127.0.0.1:" + port;
+  }
+
+  /** The S3A settings that reach this server, as a user of an S3-compatible server sets them. */
+  public Map<String, String> s3aSettings() {
+    return Map.of(
+        StoreConfig.ENDPOINT,
+        endpoint(),
+        StoreConfig.PATH_STYLE_ACCESS,
+        "true",
+        StoreConfig.SSL_ENABLED,
+        "false",
+        StoreConfig.ACCESS_KEY,
+        ACCESS_KEY,
+        StoreConfig.SECRET_KEY,
+        SECRET_KEY);
   }
 
   /** Where the server keeps the object {@code key} of {@code bucket} on disk. */

@@ -121,7 +121,7 @@ public record RoundClaim(
           store.createAtomically(
               file(store),
               path -> {
-                try (OutputStream out = store.fileSystem().create(path, false)) {
+                try (OutputStream out = store.fileSystem(path).create(path, false)) {
                   out.write(text.getBytes(StandardCharsets.UTF_8));
                 }
               });

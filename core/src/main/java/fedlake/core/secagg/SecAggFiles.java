@@ -96,7 +96,7 @@ public final class SecAggFiles {
       return store.createAtomically(
           target,
           path -> {
-            try (OutputStream out = store.fileSystem().create(path, true)) {
+            try (OutputStream out = store.fileSystem(path).create(path, true)) {
               out.write(bytes);
             }
           });

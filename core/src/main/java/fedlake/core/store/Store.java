@@ -72,6 +72,9 @@ public final class Store {
   private final FileSystem fs;
   private final boolean objectStore;
 
+  /** Create-if-absent on S3A (a PutObject with If-None-Match), else null. */
+  private final ConditionalPut conditionalPut;
+
   private Store(URI root, Configuration conf) throws IOException {
     this.root = root;
     this.rootPath = new Path(root);
@@ -80,6 +83,7 @@ public final class Store {
     this.fs =
         fileSystem instanceof LocalFileSystem ? LocalStoreFileSystem.create(conf) : fileSystem;
     this.objectStore = OBJECT_STORES.contains(fs.getUri().getScheme());
+    this.conditionalPut = "s3a".equals(fs.getUri().getScheme()) ? ConditionalPut.of(fs) : null;
   }
 
   /** Opens the store at {@code uri}; a plain path means a local directory. */
@@ -141,6 +145,16 @@ public final class Store {
 
   public FileSystem fileSystem() {
     return fs;
+  }
+
+  /**
+   * The file system to write {@code path} with: the store's, or for the local temporary file that
+   * {@link #createAtomically} hands its writer on an object store, the raw local one.
+   */
+  public FileSystem fileSystem(Path path) throws IOException {
+    return objectStore && "file".equals(path.toUri().getScheme())
+        ? LocalStoreFileSystem.create(conf)
+        : fs;
   }
 
   /** Checks that a site id is safe to put into a file name. */
@@ -225,16 +239,25 @@ public final class Store {
 
   /**
    * Creates {@code target} with the content {@code writer} writes, unless it exists: returns false,
-   * writing nothing visible, when it does. Readers see the file complete or not at all.
+   * writing nothing visible, when it does. Readers see the file complete or not at all. The writer
+   * must open the path it is given with {@link #fileSystem(Path)} or the path's own file system: on
+   * S3 it is a local temporary file.
    *
    * <p>Atomic on file systems: on the local file system the finished temporary file is hard-linked
    * to the target (link(2) fails when the target exists), on HDFS and other Hadoop file systems it
-   * is renamed (their rename does not replace an existing target). On object stores Hadoop 3.4.1's
-   * S3A has no conditional put: the existence check and the upload are two requests, so two writers
-   * within that window may both "create" the object and the later upload wins (docs/storage.md).
+   * is renamed (their rename does not replace an existing target). Atomic on S3 ({@code s3a:}) when
+   * the server honours conditional writes: the writer writes a local temporary file, which is
+   * uploaded with one PutObject carrying {@code If-None-Match: *}; the server refuses it (HTTP 412)
+   * when the object exists. Whether the server honours the header is probed once per file system
+   * (ConditionalPut). On servers that ignore it, and on other object stores, the existence check
+   * and the upload are two requests, so two writers within that window may both "create" the object
+   * and the later upload wins (docs/storage.md).
    */
   public boolean createAtomically(Path target, FileWriter writer) throws IOException {
     if (objectStore) {
+      if (conditionalPut != null && probedConditionalPut(target)) {
+        return createConditionally(target, writer);
+      }
       if (fs.exists(target)) {
         return false;
       }
@@ -262,6 +285,32 @@ public final class Store {
       return fs.rename(temporary, target);
     } finally {
       removeTemporary(temporary);
+    }
+  }
+
+  private boolean probedConditionalPut(Path target) throws IOException {
+    try {
+      return conditionalPut.honoured(target.getParent());
+    } catch (IOException e) {
+      throw new IOException("Cannot create " + target + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * {@link #createAtomically} on S3: the writer writes a local temporary file, uploaded with one
+   * conditional PutObject; the temporary file (and the checksum file beside it) is deleted always.
+   */
+  private boolean createConditionally(Path target, FileWriter writer) throws IOException {
+    java.io.File local =
+        new java.io.File(
+            System.getProperty("java.io.tmpdir"), "fedlake-create-" + UUID.randomUUID() + ".tmp");
+    java.io.File checksum = new java.io.File(local.getParentFile(), "." + local.getName() + ".crc");
+    try {
+      writer.write(new Path(local.toURI()));
+      return conditionalPut.put(target, local);
+    } finally {
+      java.nio.file.Files.deleteIfExists(local.toPath());
+      java.nio.file.Files.deleteIfExists(checksum.toPath());
     }
   }
 
@@ -298,7 +347,10 @@ public final class Store {
     return removed;
   }
 
-  /** Writing callback for {@link #writeAtomically}. */
+  /**
+   * Writing callback for {@link #writeAtomically} and {@link #createAtomically}: writes a new file
+   * at the path given, which need not be on the store's file system.
+   */
   @FunctionalInterface
   public interface FileWriter {
     void write(Path path) throws IOException;

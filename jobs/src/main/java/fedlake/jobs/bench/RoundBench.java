@@ -41,16 +41,18 @@ import org.apache.spark.sql.SparkSession;
  * and the largest difference between the published model and the floor's mean. Asserts nothing.
  */
 public final class RoundBench {
-  /** --warm-up auto stops after a round that spent less than this share of its time compiling. */
-  static final int SETTLED_PERCENT = 5;
-
-  /** --warm-up auto runs at most this many rounds. */
-  static final int MAX_WARM_UPS = 20;
+  /**
+   * Warm-up rounds by default. The JIT compiles the per-file code in the first round, but the
+   * once-a-round code (listing, claim, audit, history, Spark's job set-up) only over several: its
+   * compiling time falls from about 3 s in the first round to 0.1-0.3 s from the tenth on, and not
+   * to zero (code used once a round is flushed from the code cache and compiled again).
+   */
+  static final int WARM_UPS_DEFAULT = 12;
 
   static final CommandLine COMMAND =
       CommandLine.of(
               "bench round",
-              "usage: fedlake bench round [--updates 1000[,K2,...]] [--classes 100] [--dim 512] [--repeat 2] [--warm-up auto|N] [--form plain|snappy] [--master local[*]] [--keep DIR]",
+              "usage: fedlake bench round [--updates 1000[,K2,...]] [--classes 100] [--dim 512] [--repeat 2] [--warm-up 12] [--form plain|snappy] [--master local[*]] [--keep DIR]",
               "  K updates of a classes x dim head (+ bias) per run; several K show how time grows with K.",
               "  Goal: job / floor within 3x. Peak heap: run with FEDLAKE_HEAP=-Xmx1g to check the 1 GiB bound.")
           .value("updates", "K[,K2,...]", "updates a run (default 1000); one run per K")
@@ -69,14 +71,11 @@ public final class RoundBench {
                   + " gives the best and the first (default 2)")
           .value(
               "warm-up",
-              "auto|N",
+              "N",
               "rounds the job runs on a smaller store before the measured ones, so that the JIT"
-                  + " has compiled the round as in a long-lived process. auto (the default): until"
-                  + " one round spends under "
-                  + SETTLED_PERCENT
-                  + "% of its time compiling, at most "
-                  + MAX_WARM_UPS
-                  + " rounds; N: exactly N rounds (0 measures a cold JVM)")
+                  + " has compiled the round as in a long-lived process (default "
+                  + WARM_UPS_DEFAULT
+                  + "; 0 measures a cold JVM)")
           .with(JobOptions.MASTER)
           .value(
               "keep",
@@ -92,10 +91,9 @@ public final class RoundBench {
     int classes = args.integer("classes", 100);
     int dimension = args.integer("dim", 512);
     int repeat = args.integer("repeat", 2);
-    boolean autoWarmUp = args.string("warm-up", "auto").equals("auto");
-    int warmUps = autoWarmUp ? -1 : args.integer("warm-up", 0);
-    if (!autoWarmUp && warmUps < 0) {
-      throw new IllegalArgumentException("--warm-up must be auto or 0 or more, got " + warmUps);
+    int warmUps = args.integer("warm-up", WARM_UPS_DEFAULT);
+    if (warmUps < 0) {
+      throw new IllegalArgumentException("--warm-up must be 0 or more, got " + warmUps);
     }
     String form = args.string("form", "plain");
     if (!form.equals("plain") && !form.equals("snappy")) {
@@ -137,7 +135,7 @@ public final class RoundBench {
       for (String k : args.string("updates", "1000").split(",")) {
         ks.add(Integer.parseInt(k.trim()));
       }
-      if (warmUps != 0) {
+      if (warmUps > 0) {
         int updates = warmUpUpdates(java.util.Collections.max(ks), parameters);
         out.printf(
             Locale.ROOT,
@@ -287,11 +285,9 @@ public final class RoundBench {
   }
 
   /**
-   * Runs the round job on fresh copies of a store of {@code updates} updates of the measured shape
-   * and file form: {@code rounds} times, or with -1 until a round spends under {@link
-   * #SETTLED_PERCENT}% of its time in the JIT compiler (at most {@link #MAX_WARM_UPS}); returns
-   * their times and compiling times. A long-lived driver gets there after a few rounds, but the
-   * round's once-a-round code (listing, claim, audit, history) compiles only after several.
+   * Runs the round job {@code rounds} times, each on a fresh copy of a store of {@code updates}
+   * updates of the measured shape and file form; returns their times and the JIT's compiling time
+   * during each.
    */
   private static String warmUp(
       SparkSession spark, int rounds, int updates, int classes, int dimension, boolean snappy) {
@@ -312,7 +308,7 @@ public final class RoundBench {
           snappy,
           new PrintStream(OutputStream.nullOutputStream()));
       List<String> times = new ArrayList<>();
-      for (int r = 0; rounds < 0 ? r < MAX_WARM_UPS : r < rounds; r++) {
+      for (int r = 0; r < rounds; r++) {
         Path copy = dir.resolve("copy");
         copyTree(original, copy);
         long compiling = jit.getTotalCompilationTime();
@@ -324,9 +320,6 @@ public final class RoundBench {
         long compiled = jit.getTotalCompilationTime() - compiling;
         times.add(String.format(Locale.ROOT, "%.0f (%d)", millis, compiled));
         Heap.deleteTree(copy);
-        if (rounds < 0 && compiled * 100 < SETTLED_PERCENT * millis) {
-          break;
-        }
       }
       Heap.deleteTree(dir);
       return String.join(", ", times);

@@ -73,11 +73,13 @@ public record SecAggSettings(
         || robustness.getClipMedianMultiple() > 0
         || robustness.getWeightMedianMultiple() > 0
         || robustness.getExcludeMedianMultiple() > 0
-        || robustness.getDirectionFloor() > -1) {
+        || robustness.getDirectionFloor() > -1
+        || robustness.getMisdirectedCeiling() > 0) {
       return "secure aggregation hides every individual update, so robust aggregation (median,"
-          + " trimmed mean, Krum, norm clipping, weight caps, exclusion by norm or direction)"
-          + " cannot run on them; set --aggregation mean, the clipping and cap multiples to 0 and"
-          + " --direction-floor to -1, or turn secure aggregation off";
+          + " trimmed mean, Krum, norm clipping, weight caps, exclusion by norm, direction or class"
+          + " rows) cannot run on them; set --aggregation mean, the clipping and cap multiples and"
+          + " --misdirected-ceiling to 0 and --direction-floor to -1, or turn secure aggregation"
+          + " off";
     }
     if (spec.getModel().getClusters() != 1) {
       return "secure aggregation needs one model: clustering and site profiles read individual"

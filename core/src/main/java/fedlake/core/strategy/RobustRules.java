@@ -393,4 +393,90 @@ public final class RobustRules {
                     : Integer.compare(a, b));
     return order;
   }
+
+  /**
+   * The base's class rows (the first {@code classes x dimension} parameters, row-major) centred on
+   * their mean row and scaled to length 1; a row equal to the mean stays zero. Centring removes the
+   * direction every class's row shares (embeddings of a frozen encoder share a large one).
+   */
+  public static double[][] unitCentredRows(float[] x, int classes, int dimension) {
+    double[] mean = new double[dimension];
+    for (int c = 0; c < classes; c++) {
+      for (int j = 0; j < dimension; j++) {
+        mean[j] += x[c * dimension + j];
+      }
+    }
+    for (int j = 0; j < dimension; j++) {
+      mean[j] /= classes;
+    }
+    double[][] rows = new double[classes][dimension];
+    for (int c = 0; c < classes; c++) {
+      double length = 0;
+      for (int j = 0; j < dimension; j++) {
+        rows[c][j] = x[c * dimension + j] - mean[j];
+        length += rows[c][j] * rows[c][j];
+      }
+      if (length > 0) {
+        double scale = 1 / Math.sqrt(length);
+        for (int j = 0; j < dimension; j++) {
+          rows[c][j] *= scale;
+        }
+      } else {
+        java.util.Arrays.fill(rows[c], 0);
+      }
+    }
+    return rows;
+  }
+
+  /**
+   * The share of the squared length of an update's weight change {@code y - x} that lies in class
+   * rows whose change points closer (by cosine) to another class's row of {@link #unitCentredRows}
+   * than to its own: 0 when every row moves toward its own class, 1 when every row moves toward
+   * another class's, as training on flipped labels makes it. 0 when the weights did not change or
+   * the base's rows are all equal (as a zero model in round 0 is): no row is nearer then. Costs
+   * classes^2 x dimension multiply-adds.
+   */
+  public static double misdirectedShare(float[] y, float[] x, double[][] unitRows, int dimension) {
+    int classes = unitRows.length;
+    boolean rowsDiffer = false;
+    for (double[] row : unitRows) {
+      rowsDiffer |= norm(row) > 0;
+    }
+    if (!rowsDiffer) {
+      return 0;
+    }
+    double total = 0;
+    double misdirected = 0;
+    double[] change = new double[dimension];
+    for (int c = 0; c < classes; c++) {
+      double squared = 0;
+      for (int j = 0; j < dimension; j++) {
+        change[j] = (double) y[c * dimension + j] - x[c * dimension + j];
+        squared += change[j] * change[j];
+      }
+      total += squared;
+      if (squared > 0 && nearestRow(change, unitRows) != c) {
+        misdirected += squared;
+      }
+    }
+    return total == 0 ? 0 : misdirected / total;
+  }
+
+  /** The row of {@code unitRows} with the largest dot product with {@code v}; the first of ties. */
+  private static int nearestRow(double[] v, double[][] unitRows) {
+    int best = 0;
+    double bestDot = Double.NEGATIVE_INFINITY;
+    for (int k = 0; k < unitRows.length; k++) {
+      double[] row = unitRows[k];
+      double dot = 0;
+      for (int j = 0; j < v.length; j++) {
+        dot += v[j] * row[j];
+      }
+      if (dot > bestDot) {
+        best = k;
+        bestDot = dot;
+      }
+    }
+    return best;
+  }
 }

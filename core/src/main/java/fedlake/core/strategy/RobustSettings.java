@@ -19,6 +19,9 @@ import java.util.Locale;
  * @param directionFloor leave out updates whose change has a cosine below this with the round's
  *     reference direction, in [-1, 1); -1 for none (no cosine is below -1)
  * @param directionReference the reference direction of the direction rule
+ * @param misdirectedCeiling leave out updates with more than this share of their weight change in
+ *     class rows that move toward another class's row of the base (flipped labels), in [0, 1]; 0
+ *     for none
  */
 public record RobustSettings(
     Rule rule,
@@ -28,12 +31,13 @@ public record RobustSettings(
     double weightMedianMultiple,
     double excludeMedianMultiple,
     double directionFloor,
-    Direction directionReference)
+    Direction directionReference,
+    double misdirectedCeiling)
     implements Serializable {
 
   /** Plain aggregation: the strategy's own weighted mean, no clipping, no cap. */
   public static final RobustSettings NONE =
-      new RobustSettings(Rule.MEAN, 0.2, 0, 0, 0, 0, -1, Direction.UNIT_MEAN);
+      new RobustSettings(Rule.MEAN, 0.2, 0, 0, 0, 0, -1, Direction.UNIT_MEAN, 0);
 
   /** The robust rules; {@link #id()} is the name in specs and on the command line. */
   public enum Rule {
@@ -118,6 +122,10 @@ public record RobustSettings(
       throw new IllegalArgumentException(
           "direction-floor must be in [-1, 1) (-1: off), got " + directionFloor);
     }
+    if (!(misdirectedCeiling >= 0 && misdirectedCeiling <= 1)) {
+      throw new IllegalArgumentException(
+          "misdirected-ceiling must be in [0, 1] (0: off), got " + misdirectedCeiling);
+    }
   }
 
   /** The same settings without the direction rule (for callers that set the first six). */
@@ -136,7 +144,8 @@ public record RobustSettings(
         weightMedianMultiple,
         excludeMedianMultiple,
         -1,
-        Direction.UNIT_MEAN);
+        Direction.UNIT_MEAN,
+        0);
   }
 
   /** The same settings with the direction rule against the unit mean. */
@@ -156,7 +165,8 @@ public record RobustSettings(
         weightMedianMultiple,
         excludeMedianMultiple,
         directionFloor,
-        Direction.UNIT_MEAN);
+        Direction.UNIT_MEAN,
+        0);
   }
 
   /** The same settings without norm-based exclusion (for callers that set the first five). */
@@ -174,7 +184,8 @@ public record RobustSettings(
         weightMedianMultiple,
         0,
         -1,
-        Direction.UNIT_MEAN);
+        Direction.UNIT_MEAN,
+        0);
   }
 
   private static void check(String name, double value) {
@@ -193,7 +204,8 @@ public record RobustSettings(
         spec.getWeightMedianMultiple(),
         spec.getExcludeMedianMultiple(),
         spec.getDirectionFloor(),
-        Direction.of(spec.getDirectionReference()));
+        Direction.of(spec.getDirectionReference()),
+        spec.getMisdirectedCeiling());
   }
 
   /** Whether this is plain aggregation (nothing to wrap). */
@@ -203,20 +215,27 @@ public record RobustSettings(
         && clipMedianMultiple == 0
         && weightMedianMultiple == 0
         && excludeMedianMultiple == 0
-        && !direction();
+        && !direction()
+        && !classRows();
   }
 
   /**
    * Whether the fold must keep every update until the round's statistics are known: every rule but
-   * the mean, adaptive clipping, weight caps, exclusion by norm and by direction. Only fixed
-   * clipping under the mean streams.
+   * the mean, adaptive clipping, weight caps, exclusion by norm, by direction and by class rows.
+   * Only fixed clipping under the mean streams.
    */
   public boolean keepsUpdates() {
-    return rule != Rule.MEAN
-        || clipMedianMultiple > 0
-        || weightMedianMultiple > 0
-        || excludeMedianMultiple > 0
-        || direction();
+    return rule != Rule.MEAN || clipMedianMultiple > 0 || weightMedianMultiple > 0 || leavesOut();
+  }
+
+  /** Whether a rule leaves whole updates out before the rest: by norm, direction or class rows. */
+  public boolean leavesOut() {
+    return excludeMedianMultiple > 0 || direction() || classRows();
+  }
+
+  /** Whether the class-row rule is on: a misdirected ceiling above 0. */
+  public boolean classRows() {
+    return misdirectedCeiling > 0;
   }
 
   /** Whether the direction rule is on: a floor above -1 on the cosine with the median change. */
@@ -250,6 +269,11 @@ public record RobustSettings(
           .append(" to the ")
           .append(directionReference.id())
           .append(" direction");
+    }
+    if (classRows()) {
+      text.append(", exclude above ")
+          .append(misdirectedCeiling)
+          .append(" of the change in misdirected class rows");
     }
     if (weightMedianMultiple > 0) {
       text.append(", weight cap ").append(weightMedianMultiple).append("x median");

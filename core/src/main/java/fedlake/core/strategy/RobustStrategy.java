@@ -81,8 +81,8 @@ public final class RobustStrategy extends StrategyWrapper {
     float[] x = Models.parameters(base);
     List<UpdateOutcome> outcomes = new ArrayList<>();
     List<UpdateParameters> updates = all;
-    if (robust.excludeMedianMultiple() > 0 || robust.direction()) {
-      updates = leaveOut(all, x, outcomes);
+    if (robust.leavesOut()) {
+      updates = leaveOut(all, base, x, outcomes);
       if (updates.isEmpty()) {
         // nothing is trusted (possible only under the direction rule): publish the base again,
         // with its control variate and server state
@@ -260,24 +260,35 @@ public final class RobustStrategy extends StrategyWrapper {
 
   /**
    * Step 0: the updates left after exclusion by norm (change norm above excludeMedianMultiple times
-   * the median over all of the round's updates) and by direction (cosine of the change below
-   * directionFloor, with the reference direction of all of the round's changes, refined once to the
-   * reference of the updates that first pass left); an outcome for each one left out, naming every
-   * rule it failed.
+   * the median over all of the round's updates), by class rows (more than misdirectedCeiling of the
+   * weight change in rows moving toward another class's row of the base) and by direction (cosine
+   * of the change below directionFloor, with the reference direction of all of the round's changes,
+   * refined once to the reference of the updates that first pass left); an outcome for each one
+   * left out, naming every rule it failed.
    */
   private List<UpdateParameters> leaveOut(
-      List<UpdateParameters> all, float[] x, List<UpdateOutcome> outcomes) {
+      List<UpdateParameters> all, Model base, float[] x, List<UpdateOutcome> outcomes) {
     int n = all.size();
     double[] norms = new double[n];
     for (int i = 0; i < n; i++) {
       norms[i] = RobustRules.changeNorm(all.get(i).parameters(), x);
     }
+    double[] misdirected = new double[n];
+    if (robust.classRows()) {
+      int dimension = base.getDimension();
+      double[][] rows = RobustRules.unitCentredRows(x, base.getClassCount(), dimension);
+      for (int i = 0; i < n; i++) {
+        misdirected[i] = RobustRules.misdirectedShare(all.get(i).parameters(), x, rows, dimension);
+      }
+    }
     double medianNorm = RobustRules.median(norms);
     boolean[] longer = new boolean[n];
+    boolean[] flipped = new boolean[n];
     for (int i = 0; i < n; i++) {
       longer[i] =
           robust.excludeMedianMultiple() > 0
               && norms[i] > robust.excludeMedianMultiple() * medianNorm;
+      flipped[i] = robust.classRows() && misdirected[i] > robust.misdirectedCeiling();
     }
     // the direction rule: cosines with the reference of all updates; then, if that leaves some
     // out, once more with the reference of the updates that no rule left out (so that the
@@ -292,7 +303,8 @@ public final class RobustStrategy extends StrategyWrapper {
       boolean[] inliers = new boolean[n];
       int count = 0;
       for (int i = 0; i < n; i++) {
-        inliers[i] = !longer[i] && cosines != null && cosines[i] >= robust.directionFloor();
+        inliers[i] =
+            !longer[i] && !flipped[i] && cosines != null && cosines[i] >= robust.directionFloor();
         count += inliers[i] ? 1 : 0;
       }
       if (cosines != null && count > 0 && count < n) {
@@ -315,6 +327,13 @@ public final class RobustStrategy extends StrategyWrapper {
                 + format(robust.excludeMedianMultiple())
                 + " x the median norm "
                 + format(medianNorm));
+      }
+      if (flipped[i]) {
+        why.add(
+            format(misdirected[i])
+                + " of the weight change in class rows moving toward another class's row, above"
+                + " the ceiling "
+                + format(robust.misdirectedCeiling()));
       }
       if (cosines != null && cosines[i] < robust.directionFloor()) {
         boolean self =

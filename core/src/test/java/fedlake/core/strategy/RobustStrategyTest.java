@@ -194,10 +194,77 @@ class RobustStrategyTest {
         FEDAVG, new RobustSettings(Rule.MEAN, 0.2, 0, clip, cap, exclude, floor));
   }
 
+  @Test
+  void misdirectedShareCountsRowsMovingTowardAnotherClass() {
+    // one input dimension, two classes: rows w0 = 1, w1 = -1, mean 0, so the unit centred rows are
+    // +1 and -1; a row's change is nearest to the row of its sign
+    float[] x = Fixtures.floats(1, -1, 0, 0);
+    double[][] rows = RobustRules.unitCentredRows(x, 2, 1);
+    // (+0.5, -0.5): each row grows along itself; (-0.5, +0.5): each toward the other class
+    assertEquals(0, RobustRules.misdirectedShare(Fixtures.floats(1.5, -1.5, 0, 0), x, rows, 1));
+    assertEquals(1, RobustRules.misdirectedShare(Fixtures.floats(0.5, -0.5, 9, 9), x, rows, 1));
+    // (+0.3, +0.4): row 0 along itself (0.09), row 1 toward row 0 (0.16): 0.16 / 0.25 = 0.64
+    assertEquals(
+        0.64, RobustRules.misdirectedShare(Fixtures.floats(1.3, -0.6, 0, 0), x, rows, 1), 1e-6);
+    // a zero base (round 0) has no nearer row: 0 whatever the change
+    float[] zero = new float[4];
+    assertEquals(
+        0,
+        RobustRules.misdirectedShare(
+            Fixtures.floats(-5, 5, 0, 0), zero, RobustRules.unitCentredRows(zero, 2, 1), 1));
+    // two dimensions: rows (2, 1) and (1, 2) both point along the shared (1, 1); centred on their
+    // mean (1.5, 1.5) they are (0.5, -0.5) and (-0.5, 0.5). A change (0.2, 0.1) of row 0 is nearer
+    // its own centred row (dot +0.0707 against -0.0707); (0.1, 0.2) is nearer row 1's, although
+    // its plain cosine with row 0 (0.8) is positive
+    float[] y = Fixtures.floats(2.2, 1.1, 1, 2, 0, 0);
+    float[] x2 = Fixtures.floats(2, 1, 1, 2, 0, 0);
+    double[][] rows2 = RobustRules.unitCentredRows(x2, 2, 2);
+    assertEquals(0, RobustRules.misdirectedShare(y, x2, rows2, 2));
+    assertEquals(
+        1, RobustRules.misdirectedShare(Fixtures.floats(2.1, 1.2, 1, 2, 0, 0), x2, rows2, 2));
+  }
+
+  @Test
+  void updatesWhoseClassRowsMoveTowardOtherClassesAreLeftOut() {
+    // base w = (1, -1): a, b, c move each row along itself (shares 0); d swaps the rows' changes,
+    // as training on flipped labels does (share 1) and is left out at the ceiling 0.5.
+    // FedAvg of a, b, c (weights 1, 1, 2): w0 (1.5 + 1.3 + 2 x 1.2) / 4 = 1.3,
+    // w1 (-1.5 - 1.2 - 2 x 1.4) / 4 = -1.375, b0 (0.1 + 0 + 2 x 0.2) / 4 = 0.125, b1 -0.1 / 4
+    Strategy strategy =
+        RobustStrategy.wrap(
+            FEDAVG,
+            new RobustSettings(
+                Rule.MEAN, 0.2, 0, 0, 0, 0, -1, RobustSettings.Direction.UNIT_MEAN, 0.5));
+    Model base = base(1, -1, 0, 0);
+    Aggregate a =
+        assertOrderAndPartitionFree(
+            strategy,
+            base,
+            StrategySettings.of(strategy, Map.of()),
+            List.of(
+                update("a", 1, 1.5, -1.5, 0.1, -0.1),
+                update("b", 1, 1.3, -1.2, 0, 0),
+                update("c", 2, 1.2, -1.4, 0.2, 0),
+                update("d", 1, 0.5, -0.5, 0, 0)));
+    assertBits(Fixtures.floats(1.3, -1.375, 0.125, -0.025), a.parameters());
+    assertEquals(
+        List.of(
+            new UpdateOutcome(
+                "d",
+                UpdateOutcome.Action.EXCLUDED,
+                "1 of the weight change in class rows moving toward another class's row, above the"
+                    + " ceiling 0.5000: left out")),
+        a.outcomes());
+    assertEquals(
+        "mean, exclude above 0.5 of the change in misdirected class rows",
+        new RobustSettings(Rule.MEAN, 0.2, 0, 0, 0, 0, -1, RobustSettings.Direction.UNIT_MEAN, 0.5)
+            .describe());
+  }
+
   private static Strategy byMedian(double floor) {
     return RobustStrategy.wrap(
         FEDAVG,
-        new RobustSettings(Rule.MEAN, 0.2, 0, 0, 0, 0, floor, RobustSettings.Direction.MEDIAN));
+        new RobustSettings(Rule.MEAN, 0.2, 0, 0, 0, 0, floor, RobustSettings.Direction.MEDIAN, 0));
   }
 
   private static final List<UpdateParameters> FOUR =

@@ -455,7 +455,11 @@ public final class SpecCommands {
           Option.value(
               "direction-reference",
               "D",
-              "the direction rule's reference: unit-mean (default; the round's changes scaled to length 1, summed) or median (coordinate-wise)"));
+              "the direction rule's reference: unit-mean (default; the round's changes scaled to length 1, summed) or median (coordinate-wise)"),
+          Option.value(
+              "misdirected-ceiling",
+              "S",
+              "leave out updates with more than S of their weight change in class rows moving toward another class's row (flipped labels), in [0, 1] (default 0: off)"));
 
   private SpecCommands() {}
 
@@ -484,6 +488,9 @@ public final class SpecCommands {
     }
     if (args.has("direction-reference")) {
       robustness.setDirectionReference(args.required("direction-reference"));
+    }
+    if (args.has("misdirected-ceiling")) {
+      robustness.setMisdirectedCeiling(args.number("misdirected-ceiling", 0));
     }
   }
 

@@ -348,6 +348,7 @@ public final class Simulate {
           r.setExcludeMedianMultiple(value.excludeMedianMultiple());
           r.setDirectionFloor(value.directionFloor());
           r.setDirectionReference(value.directionReference().id());
+          r.setMisdirectedCeiling(value.misdirectedCeiling());
         };
     return this;
   }

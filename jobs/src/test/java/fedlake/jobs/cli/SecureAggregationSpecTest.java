@@ -80,9 +80,10 @@ class SecureAggregationSpecTest {
     refused(
         store,
         "secure aggregation hides every individual update, so robust aggregation (median, trimmed"
-            + " mean, Krum, norm clipping, weight caps, exclusion by norm or direction) cannot run"
-            + " on them; set --aggregation mean, the clipping and cap multiples to 0 and"
-            + " --direction-floor to -1, or turn secure aggregation off",
+            + " mean, Krum, norm clipping, weight caps, exclusion by norm, direction or class rows)"
+            + " cannot run on them; set --aggregation mean, the clipping and cap multiples and"
+            + " --misdirected-ceiling to 0 and --direction-floor to -1, or turn secure aggregation"
+            + " off",
         "--aggregation",
         "median");
     refused(

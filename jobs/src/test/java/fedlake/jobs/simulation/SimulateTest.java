@@ -293,6 +293,52 @@ class SimulateTest extends SparkTestBase {
   }
 
   @Test
+  void labelFlippersAreLeftOutByTheirClassRowsFromTheSecondRound() throws IOException {
+    // training on labels c -> C - 1 - c moves each class row toward another class's row: from round
+    // 1 (the zero model of round 0 has no rows to compare with) the class-row rule leaves it out
+    Path report = dir.resolve("report/label-flip.json");
+    String printed =
+        simulate(
+            seeded(),
+            dir.resolve("label-flip").toUri().toString(),
+            report,
+            "--strategy",
+            "fedavg",
+            "--attack",
+            "label-flip",
+            "--attackers",
+            "0.25",
+            "--misdirected-ceiling",
+            "0.5");
+    JsonNode json = new ObjectMapper().readTree(report.toFile());
+    String attacker = json.get("attackers").get(0).asText();
+    assertTrue(
+        printed.contains(
+            "attack: label-flip by 1 of 4 sites: "
+                + attacker
+                + "; defence: mean, exclude above 0.5 of the change in misdirected class rows"),
+        printed);
+    int excluded = 0;
+    for (JsonNode row : json.get("defence")) {
+      assertTrue(row.get("attacker").asBoolean(), "no honest update touched: " + row);
+      if (row.get("round").asInt() == 0) {
+        assertEquals("accepted", row.get("status").asText(), row.toString());
+        continue;
+      }
+      assertEquals("excluded", row.get("status").asText(), row.toString());
+      assertTrue(
+          row.get("reason")
+              .asText()
+              .matches(
+                  "(1|0\\.\\d{4}) of the weight change in class rows moving toward another class's"
+                      + " row, above the ceiling 0\\.5000: left out"),
+          row.toString());
+      excluded++;
+    }
+    assertEquals(2, excluded, "the attacker's update in rounds 1 and 2: " + json.get("defence"));
+  }
+
+  @Test
   void absentAttackersSendNothing() throws IOException {
     Path report = dir.resolve("report/absent.json");
     String store = dir.resolve("absent").toUri().toString();

@@ -2,7 +2,6 @@ package fedlake.core.secagg;
 
 import fedlake.schema.FederationSpec;
 import fedlake.schema.SecureAggregationSpec;
-import java.util.Set;
 
 /** The secure aggregation part of a federation spec, checked. */
 public record SecAggSettings(
@@ -14,10 +13,6 @@ public record SecAggSettings(
     long unmaskSeconds) {
   /** Most sites one round can hold: keeps the 64-bit sums exact ({@link Quantizer}). */
   public static final int MAX_SITES = 1024;
-
-  /** Strategies that only need the weighted mean change, which is all secure aggregation gives. */
-  public static final Set<String> STRATEGIES =
-      Set.of("fedavg", "fedavgm", "fedadam", "fedyogi", "fedadagrad", "fedprox");
 
   /** Whether {@code spec} (null: a store without one) runs secure aggregation. */
   public static boolean on(FederationSpec spec) {
@@ -61,11 +56,11 @@ public record SecAggSettings(
     }
     of(spec);
     String strategy = spec.getStrategy().getName();
-    if (!STRATEGIES.contains(strategy)) {
+    if (fedlake.core.strategy.Strategies.named(strategy).needsEachUpdate()) {
       return "secure aggregation gives the round job only the sum of the updates; strategy "
           + strategy
-          + " needs more (control variates or local steps): use fedavg, fedavgm, fedadam, fedyogi,"
-          + " fedadagrad or fedprox";
+          + " needs more (control variates or local steps): use "
+          + fedlake.core.strategy.Strategies.meanOnlyNames();
     }
     var robustness = spec.getRobustness();
     if (!"mean".equals(robustness.getAggregation())

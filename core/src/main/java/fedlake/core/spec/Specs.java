@@ -332,13 +332,14 @@ public final class Specs {
     if (fedlake.core.privacy.CentralDp.required(spec)) {
       fedlake.core.privacy.CentralDp.validate(spec.getPrivacy());
       String name = spec.getStrategy().getName();
-      if (name.equals("scaffold") || name.equals("fednova")) {
+      if (Strategies.named(name).needsEachUpdate()) {
         throw new IllegalArgumentException(
             "central differential privacy cannot run with "
                 + name
                 + ": it averages clipped changes with weight 1, without control variates or"
-                + " local-step normalisation (use fedavg, fedavgm, fedadam, fedyogi, fedadagrad or"
-                + " fedprox)");
+                + " local-step normalisation (use "
+                + Strategies.meanOnlyNames()
+                + ")");
       }
       if (!robust.none()) {
         throw new IllegalArgumentException(

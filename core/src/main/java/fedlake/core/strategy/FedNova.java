@@ -76,6 +76,11 @@ public final class FedNova implements Strategy {
   }
 
   @Override
+  public boolean needsEachUpdate() {
+    return true;
+  }
+
+  @Override
   public String summary() {
     return "normalised averaging: mean change per local step times the effective number of steps,"
         + " applied by sgd (with optional momentum) or adam";

@@ -36,6 +36,11 @@ public final class Scaffold implements Strategy {
   }
 
   @Override
+  public boolean needsEachUpdate() {
+    return true;
+  }
+
+  @Override
   public String summary() {
     return "weighted mean moved by server-lr, plus the SCAFFOLD control variate c += mean control delta";
   }

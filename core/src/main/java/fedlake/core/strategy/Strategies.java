@@ -52,6 +52,20 @@ public final class Strategies {
     return List.copyOf(BY_NAME.keySet());
   }
 
+  /**
+   * The names of the strategies that need only the weighted mean change ({@link
+   * Strategy#needsEachUpdate} false), sorted, as in "a, b or c".
+   */
+  public static String meanOnlyNames() {
+    List<String> names =
+        all().stream().filter(s -> !s.needsEachUpdate()).map(Strategy::name).toList();
+    return names.size() < 2
+        ? String.join("", names)
+        : String.join(", ", names.subList(0, names.size() - 1))
+            + " or "
+            + names.get(names.size() - 1);
+  }
+
   /** Every strategy, sorted by name. */
   public static List<Strategy> all() {
     return List.copyOf(BY_NAME.values());

@@ -36,6 +36,15 @@ public interface Strategy extends Serializable {
   }
 
   /**
+   * Whether finishing needs more of each update than its share of the weighted mean change (control
+   * deltas, local steps). Secure aggregation and central differential privacy give the server only
+   * that mean, so they refuse such strategies.
+   */
+  default boolean needsEachUpdate() {
+    return false;
+  }
+
+  /**
    * The client algorithm this strategy needs the sites to run, or null when any algorithm that
    * needs no server support will do (SGD or PROX).
    */

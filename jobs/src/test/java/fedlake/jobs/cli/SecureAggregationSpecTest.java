@@ -89,8 +89,8 @@ class SecureAggregationSpecTest {
     refused(
         store,
         "secure aggregation gives the round job only the sum of the updates; strategy scaffold"
-            + " needs more (control variates or local steps): use fedavg, fedavgm, fedadam,"
-            + " fedyogi, fedadagrad or fedprox",
+            + " needs more (control variates or local steps): use fedadagrad, fedadam, fedavg,"
+            + " fedavgm, fedprox or fedyogi",
         "--strategy",
         "scaffold");
     refused(

@@ -131,7 +131,7 @@ final class Footer {
   }
 
   /** A row group: its row count and its column chunks in file order. */
-  record Group(long rows, long totalByteSize, List<Chunk> columns) {}
+  record Group(long rows, List<Chunk> columns) {}
 
   /**
    * What reading a column chunk needs of its metadata (built once per chunk, without the encoding
@@ -152,7 +152,6 @@ final class Footer {
   private Group rowGroup(CompactBytes in) {
     List<Chunk> columns = null;
     long rows = -1;
-    long totalByteSize = 0;
     boolean counted = false;
     in.beginStruct();
     while (in.nextField()) {
@@ -165,7 +164,6 @@ final class Footer {
             columns.add(columnChunk(in));
           }
         }
-        case 2 -> totalByteSize = in.i64("total_byte_size");
         case 3 -> {
           rows = in.i64("num_rows");
           counted = true;
@@ -176,7 +174,7 @@ final class Footer {
     if (columns == null || !counted) {
       throw new IllegalStateException("a row group has no columns or no row count");
     }
-    return new Group(rows, totalByteSize, columns);
+    return new Group(rows, columns);
   }
 
   /** The chunk's metadata, or null when the footer gives none (the reader refuses it). */

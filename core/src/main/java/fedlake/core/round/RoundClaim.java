@@ -312,15 +312,14 @@ public record RoundClaim(
           bases.put(Integer.parseInt(key.substring(5)), properties.getProperty(key));
         }
       }
-      Properties p = properties;
       return new RoundClaim(
-          Integer.parseInt(required(p, "round", file)),
-          Integer.parseInt(required(p, "generation", file)),
-          required(p, "job", file),
-          required(p, "host", file),
-          Long.parseLong(required(p, "pid", file)),
-          Long.parseLong(required(p, "processStart", file)),
-          Long.parseLong(required(p, "claimedTime", file)),
+          Integer.parseInt(required(properties, "round", file)),
+          Integer.parseInt(required(properties, "generation", file)),
+          required(properties, "job", file),
+          required(properties, "host", file),
+          Long.parseLong(required(properties, "pid", file)),
+          Long.parseLong(required(properties, "processStart", file)),
+          Long.parseLong(required(properties, "claimedTime", file)),
           bases,
           files);
     } catch (NumberFormatException e) {

@@ -680,8 +680,9 @@ public final class Store {
   }
 
   /**
-   * A local folder's listed entries (unsorted), through the JDK; in a method of its own so that its
-   * loops compile as a small method would (see RoundJob#sortListed).
+   * A local folder's listed entries (unsorted), through the JDK. A method of its own: a loop over
+   * thousands of entries inside a large method that runs once a round makes the JIT compile that
+   * whole method on the stack, at great cost.
    */
   private static List<Listed> listLocal(Path qualified) throws IOException {
     String prefix = qualified.toString() + "/";

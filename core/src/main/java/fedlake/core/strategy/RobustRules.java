@@ -396,8 +396,10 @@ public final class RobustRules {
 
   /**
    * The base's class rows (the first {@code classes x dimension} parameters, row-major) centred on
-   * their mean row and scaled to length 1; a row equal to the mean stays zero. Centring removes the
-   * direction every class's row shares (embeddings of a frozen encoder share a large one).
+   * their mean row and scaled to length 1 (a row equal to the mean stays zero); null when every row
+   * equals the mean (as in a zero model of round 0): no row is nearer to a change than another
+   * then. Centring removes the direction every class's row shares (embeddings of a frozen encoder
+   * share a large one).
    */
   public static double[][] unitCentredRows(float[] x, int classes, int dimension) {
     double[] mean = new double[dimension];
@@ -410,6 +412,7 @@ public final class RobustRules {
       mean[j] /= classes;
     }
     double[][] rows = new double[classes][dimension];
+    boolean differ = false;
     for (int c = 0; c < classes; c++) {
       double length = 0;
       for (int j = 0; j < dimension; j++) {
@@ -417,6 +420,7 @@ public final class RobustRules {
         length += rows[c][j] * rows[c][j];
       }
       if (length > 0) {
+        differ = true;
         double scale = 1 / Math.sqrt(length);
         for (int j = 0; j < dimension; j++) {
           rows[c][j] *= scale;
@@ -425,26 +429,18 @@ public final class RobustRules {
         java.util.Arrays.fill(rows[c], 0);
       }
     }
-    return rows;
+    return differ ? rows : null;
   }
 
   /**
    * The share of the squared length of an update's weight change {@code y - x} that lies in class
    * rows whose change points closer (by cosine) to another class's row of {@link #unitCentredRows}
    * than to its own: 0 when every row moves toward its own class, 1 when every row moves toward
-   * another class's, as training on flipped labels makes it. 0 when the weights did not change or
-   * the base's rows are all equal (as a zero model in round 0 is): no row is nearer then. Costs
-   * classes^2 x dimension multiply-adds.
+   * another class's, as training on flipped labels makes it; 0 when the weights did not change.
+   * Costs classes^2 x dimension multiply-adds.
    */
   public static double misdirectedShare(float[] y, float[] x, double[][] unitRows, int dimension) {
     int classes = unitRows.length;
-    boolean rowsDiffer = false;
-    for (double[] row : unitRows) {
-      rowsDiffer |= norm(row) > 0;
-    }
-    if (!rowsDiffer) {
-      return 0;
-    }
     double total = 0;
     double misdirected = 0;
     double[] change = new double[dimension];

@@ -277,7 +277,7 @@ public final class RobustStrategy extends StrategyWrapper {
     if (robust.classRows()) {
       int dimension = base.getDimension();
       double[][] rows = RobustRules.unitCentredRows(x, base.getClassCount(), dimension);
-      for (int i = 0; i < n; i++) {
+      for (int i = 0; rows != null && i < n; i++) {
         misdirected[i] = RobustRules.misdirectedShare(all.get(i).parameters(), x, rows, dimension);
       }
     }

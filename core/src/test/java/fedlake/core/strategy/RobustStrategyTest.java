@@ -206,12 +206,9 @@ class RobustStrategyTest {
     // (+0.3, +0.4): row 0 along itself (0.09), row 1 toward row 0 (0.16): 0.16 / 0.25 = 0.64
     assertEquals(
         0.64, RobustRules.misdirectedShare(Fixtures.floats(1.3, -0.6, 0, 0), x, rows, 1), 1e-6);
-    // a zero base (round 0) has no nearer row: 0 whatever the change
-    float[] zero = new float[4];
-    assertEquals(
-        0,
-        RobustRules.misdirectedShare(
-            Fixtures.floats(-5, 5, 0, 0), zero, RobustRules.unitCentredRows(zero, 2, 1), 1));
+    // a zero base (round 0), or one whose rows are all equal, has no nearer row to compare with
+    assertEquals(null, RobustRules.unitCentredRows(new float[4], 2, 1));
+    assertEquals(null, RobustRules.unitCentredRows(Fixtures.floats(3, 3, 0, 0), 2, 1));
     // two dimensions: rows (2, 1) and (1, 2) both point along the shared (1, 1); centred on their
     // mean (1.5, 1.5) they are (0.5, -0.5) and (-0.5, 0.5). A change (0.2, 0.1) of row 0 is nearer
     // its own centred row (dot +0.0707 against -0.0707); (0.1, 0.2) is nearer row 1's, although
@@ -230,11 +227,9 @@ class RobustStrategyTest {
     // as training on flipped labels does (share 1) and is left out at the ceiling 0.5.
     // FedAvg of a, b, c (weights 1, 1, 2): w0 (1.5 + 1.3 + 2 x 1.2) / 4 = 1.3,
     // w1 (-1.5 - 1.2 - 2 x 1.4) / 4 = -1.375, b0 (0.1 + 0 + 2 x 0.2) / 4 = 0.125, b1 -0.1 / 4
-    Strategy strategy =
-        RobustStrategy.wrap(
-            FEDAVG,
-            new RobustSettings(
-                Rule.MEAN, 0.2, 0, 0, 0, 0, -1, RobustSettings.Direction.UNIT_MEAN, 0.5));
+    RobustSettings classRows =
+        new RobustSettings(Rule.MEAN, 0.2, 0, 0, 0, 0, -1, RobustSettings.Direction.UNIT_MEAN, 0.5);
+    Strategy strategy = RobustStrategy.wrap(FEDAVG, classRows);
     Model base = base(1, -1, 0, 0);
     Aggregate a =
         assertOrderAndPartitionFree(
@@ -256,9 +251,14 @@ class RobustStrategyTest {
                     + " ceiling 0.5000: left out")),
         a.outcomes());
     assertEquals(
-        "mean, exclude above 0.5 of the change in misdirected class rows",
-        new RobustSettings(Rule.MEAN, 0.2, 0, 0, 0, 0, -1, RobustSettings.Direction.UNIT_MEAN, 0.5)
-            .describe());
+        "mean, exclude above 0.5 of the change in misdirected class rows", classRows.describe());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                new RobustSettings(
+                    Rule.MEAN, 0.2, 0, 0, 0, 0, -1, RobustSettings.Direction.UNIT_MEAN, 1.5));
+    assertEquals("misdirected-ceiling must be in [0, 1] (0: off), got 1.5", e.getMessage());
   }
 
   private static Strategy byMedian(double floor) {

@@ -22,6 +22,9 @@ import java.util.Locale;
  * @param misdirectedCeiling leave out updates with more than this share of their weight change in
  *     class rows that move toward another class's row of the base (flipped labels), in [0, 1]; 0
  *     for none
+ * @param directionMadMultiple with the direction rule: leave an update out only if its cosine is
+ *     also more than this many median absolute deviations below the median of the round's cosines
+ *     (an outlier of its round, not just below the floor); 0 for none: the floor alone
  */
 public record RobustSettings(
     Rule rule,
@@ -32,12 +35,13 @@ public record RobustSettings(
     double excludeMedianMultiple,
     double directionFloor,
     Direction directionReference,
-    double misdirectedCeiling)
+    double misdirectedCeiling,
+    double directionMadMultiple)
     implements Serializable {
 
   /** Plain aggregation: the strategy's own weighted mean, no clipping, no cap. */
   public static final RobustSettings NONE =
-      new RobustSettings(Rule.MEAN, 0.2, 0, 0, 0, 0, -1, Direction.UNIT_MEAN, 0);
+      new RobustSettings(Rule.MEAN, 0.2, 0, 0, 0, 0, -1, Direction.UNIT_MEAN, 0, 0);
 
   /** The robust rules; {@link #id()} is the name in specs and on the command line. */
   public enum Rule {
@@ -126,6 +130,31 @@ public record RobustSettings(
       throw new IllegalArgumentException(
           "misdirected-ceiling must be in [0, 1] (0: off), got " + misdirectedCeiling);
     }
+    check("direction-mad-multiple", directionMadMultiple);
+  }
+
+  /** The same settings with the floor alone deciding the direction rule. */
+  public RobustSettings(
+      Rule rule,
+      double attackerFraction,
+      double clipNorm,
+      double clipMedianMultiple,
+      double weightMedianMultiple,
+      double excludeMedianMultiple,
+      double directionFloor,
+      Direction directionReference,
+      double misdirectedCeiling) {
+    this(
+        rule,
+        attackerFraction,
+        clipNorm,
+        clipMedianMultiple,
+        weightMedianMultiple,
+        excludeMedianMultiple,
+        directionFloor,
+        directionReference,
+        misdirectedCeiling,
+        0);
   }
 
   /** The same settings without the direction rule (for callers that set the first six). */
@@ -205,7 +234,8 @@ public record RobustSettings(
         spec.getExcludeMedianMultiple(),
         spec.getDirectionFloor(),
         Direction.of(spec.getDirectionReference()),
-        spec.getMisdirectedCeiling());
+        spec.getMisdirectedCeiling(),
+        spec.getDirectionMadMultiple());
   }
 
   /** Whether this is plain aggregation (nothing to wrap). */
@@ -269,6 +299,11 @@ public record RobustSettings(
           .append(" to the ")
           .append(directionReference.id())
           .append(" direction");
+      if (directionMadMultiple > 0) {
+        text.append(" and ")
+            .append(directionMadMultiple)
+            .append(" median deviations below the round's median cosine");
+      }
     }
     if (classRows()) {
       text.append(", exclude above ")

@@ -300,11 +300,11 @@ public final class RobustStrategy extends StrategyWrapper {
       boolean[] everyone = new boolean[n];
       Arrays.fill(everyone, true);
       cosines = cosines(all, x, norms, everyone);
+      double firstFloor = cosines == null ? robust.directionFloor() : floor(cosines).value();
       boolean[] inliers = new boolean[n];
       int count = 0;
       for (int i = 0; i < n; i++) {
-        inliers[i] =
-            !longer[i] && !flipped[i] && cosines != null && cosines[i] >= robust.directionFloor();
+        inliers[i] = !longer[i] && !flipped[i] && cosines != null && cosines[i] >= firstFloor;
         count += inliers[i] ? 1 : 0;
       }
       if (cosines != null && count > 0 && count < n) {
@@ -316,6 +316,7 @@ public final class RobustStrategy extends StrategyWrapper {
         }
       }
     }
+    Floor floor = cosines == null ? null : floor(cosines);
     List<UpdateParameters> kept = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       List<String> why = new ArrayList<>();
@@ -335,7 +336,7 @@ public final class RobustStrategy extends StrategyWrapper {
                 + " the ceiling "
                 + format(robust.misdirectedCeiling()));
       }
-      if (cosines != null && cosines[i] < robust.directionFloor()) {
+      if (floor != null && cosines[i] < floor.value()) {
         boolean self =
             refinedFrom != null
                 && !refinedFrom[i]
@@ -345,8 +346,8 @@ public final class RobustStrategy extends StrategyWrapper {
                 + format(cosines[i])
                 + " to the "
                 + (self ? against.replace(" of the ", " of itself and the ") : against)
-                + ", below the floor "
-                + format(robust.directionFloor()));
+                + ", below "
+                + floor.describe(robust.directionFloor()));
       }
       if (why.isEmpty()) {
         kept.add(all.get(i));
@@ -359,6 +360,45 @@ public final class RobustStrategy extends StrategyWrapper {
       }
     }
     return kept;
+  }
+
+  /**
+   * The direction rule's floor for one pass over the round's {@code cosines}: directionFloor, or,
+   * with a MAD multiple K, the lower of it and the median cosine less K median absolute deviations,
+   * so that only an outlier of the round is left out where the round's cosines scatter widely.
+   */
+  private Floor floor(double[] cosines) {
+    double k = robust.directionMadMultiple();
+    if (k == 0) {
+      return new Floor(robust.directionFloor(), 0, 0, 0);
+    }
+    double median = RobustRules.median(cosines);
+    double[] deviations = new double[cosines.length];
+    for (int i = 0; i < cosines.length; i++) {
+      deviations[i] = Math.abs(cosines[i] - median);
+    }
+    double deviation = RobustRules.median(deviations);
+    return new Floor(
+        Math.min(robust.directionFloor(), median - k * deviation), k, median, deviation);
+  }
+
+  /** The floor of one pass and, with a MAD multiple {@code k} above 0, where it came from. */
+  private record Floor(double value, double k, double median, double deviation) {
+    /** {@code the floor F}, or where a MAD multiple put it. */
+    String describe(double directionFloor) {
+      if (k == 0) {
+        return "the floor " + format(value);
+      }
+      return format(value)
+          + ", the lower of the floor "
+          + format(directionFloor)
+          + " and the round's median cosine "
+          + format(median)
+          + " less "
+          + format(k)
+          + " x its median deviation "
+          + format(deviation);
+    }
   }
 
   /**

@@ -222,6 +222,27 @@ class RobustStrategyTest {
   }
 
   @Test
+  void aRowCountsAsMisdirectedOnlyWhenClearlyNearerAnotherClass() {
+    // three classes in two dimensions, rows at 0, 120 and 240 degrees (mean 0, already unit): a
+    // change of row 0 at 62 degrees has cosine 0.4695 with its own row and 0.5299 with row 1's,
+    // nearer row 1 by 0.06, within the margin 0.1 (a similar class); at 80 degrees 0.1736 against
+    // 0.7660, clearly nearer row 1
+    float[] x = Fixtures.floats(1, 0, -0.5, Math.sqrt(0.75), -0.5, -Math.sqrt(0.75), 0, 0, 0);
+    double[][] rows = RobustRules.unitCentredRows(x, 3, 2);
+    assertEquals(0.1, RobustRules.MISDIRECTED_MARGIN);
+    assertEquals(0, RobustRules.misdirectedShare(rowZeroMovedAt(x, 62), x, rows, 2));
+    assertEquals(1, RobustRules.misdirectedShare(rowZeroMovedAt(x, 80), x, rows, 2));
+    assertEquals(0, RobustRules.misdirectedShare(rowZeroMovedAt(x, 55), x, rows, 2));
+  }
+
+  private static float[] rowZeroMovedAt(float[] x, double degrees) {
+    float[] y = x.clone();
+    y[0] += (float) (0.1 * Math.cos(Math.toRadians(degrees)));
+    y[1] += (float) (0.1 * Math.sin(Math.toRadians(degrees)));
+    return y;
+  }
+
+  @Test
   void updatesWhoseClassRowsMoveTowardOtherClassesAreLeftOut() {
     // base w = (1, -1): a, b, c move each row along itself (shares 0); d swaps the rows' changes,
     // as training on flipped labels does (share 1) and is left out at the ceiling 0.5.
@@ -298,6 +319,63 @@ class RobustStrategyTest {
                 "change at cosine -0.9484 to the unit-mean change of itself and the 3 updates a"
                     + " first pass left, below the floor 0: left out")),
         a.outcomes());
+  }
+
+  @Test
+  void withAMadMultipleOnlyOutliersOfTheRoundAreLeftOut() {
+    // six changes from a zero base (weights 1), floor 0. First pass, against the unit mean of all:
+    // cosines a -0.3912, b 0.5710, c 0.4509, d 0.2704, e -0.0727, f 0.5715 (median 0.3607,
+    // median deviation 0.2106, so 1 MAD below the median is 0.1501: the floor 0 is lower and
+    // decides); a and e fail, and the reference is refined to the unit mean of b, c, d, f:
+    // a -0.3080, b 0.4865, c 0.7788, d 0.1651, e -0.0505, f 0.8628 (a and e with their own unit
+    // added), median 0.3258, median deviation 0.4147.
+    List<UpdateParameters> six =
+        List.of(
+            update("a", 1, 0, -1, 0, -1),
+            update("b", 1, 0, 2, 0, -1),
+            update("c", 1, 0, 1, 1, 2),
+            update("d", 1, 0, -1, 2, -1),
+            update("e", 1, 1, 0, -1, 0),
+            update("f", 1, 0, 2, 1, 2));
+    // the floor alone leaves out a and e: mean of b, c, d, f = (0, 4, 4, 2) / 4
+    Aggregate floorAlone = run(byMad(0), six);
+    assertBits(Fixtures.floats(0, 1, 1, 0.5), floorAlone.parameters());
+    assertEquals(
+        "change at cosine -0.05052 to the unit-mean change of itself and the 4 updates a first"
+            + " pass left, below the floor 0: left out",
+        bySite(floorAlone).get("e").reason());
+    // with K = 1 the floor drops to 0.3258 - 0.4147 = -0.08887, below e's -0.0505: only a is
+    // an outlier of its round; mean of b, c, d, e, f = (1, 4, 3, 2) / 5
+    Aggregate outliers = run(byMad(1), six);
+    assertBits(Fixtures.floats(0.2, 0.8, 0.6, 0.4), outliers.parameters());
+    assertEquals(
+        List.of(
+            new UpdateOutcome(
+                "a",
+                UpdateOutcome.Action.EXCLUDED,
+                "change at cosine -0.3080 to the unit-mean change of itself and the 4 updates a"
+                    + " first pass left, below -0.08887, the lower of the floor 0 and the round's"
+                    + " median cosine 0.3258 less 1 x its median deviation 0.4147: left out")),
+        outliers.outcomes());
+    assertEquals(
+        "mean, exclude below cosine 0.0 to the unit-mean direction and 1.0 median deviations below"
+            + " the round's median cosine",
+        new RobustSettings(Rule.MEAN, 0.2, 0, 0, 0, 0, 0, RobustSettings.Direction.UNIT_MEAN, 0, 1)
+            .describe());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                new RobustSettings(
+                    Rule.MEAN, 0.2, 0, 0, 0, 0, 0, RobustSettings.Direction.UNIT_MEAN, 0, -1));
+    assertEquals("direction-mad-multiple must be >= 0 (0: off), got -1.0", e.getMessage());
+  }
+
+  private static Strategy byMad(double k) {
+    return RobustStrategy.wrap(
+        FEDAVG,
+        new RobustSettings(
+            Rule.MEAN, 0.2, 0, 0, 0, 0, 0, RobustSettings.Direction.UNIT_MEAN, 0, k));
   }
 
   @Test

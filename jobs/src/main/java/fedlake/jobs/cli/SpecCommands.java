@@ -457,6 +457,10 @@ public final class SpecCommands {
               "D",
               "the direction rule's reference: unit-mean (default; the round's changes scaled to length 1, summed) or median (coordinate-wise)"),
           Option.value(
+              "direction-mad-multiple",
+              "K",
+              "with the direction rule, leave out only updates also more than K median absolute deviations below the round's median cosine (default 0: the floor alone)"),
+          Option.value(
               "misdirected-ceiling",
               "S",
               "leave out updates with more than S of their weight change in class rows moving toward another class's row (flipped labels), in [0, 1] (default 0: off)"));
@@ -491,6 +495,9 @@ public final class SpecCommands {
     }
     if (args.has("misdirected-ceiling")) {
       robustness.setMisdirectedCeiling(args.number("misdirected-ceiling", 0));
+    }
+    if (args.has("direction-mad-multiple")) {
+      robustness.setDirectionMadMultiple(args.number("direction-mad-multiple", 0));
     }
   }
 

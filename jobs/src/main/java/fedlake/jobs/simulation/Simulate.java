@@ -349,6 +349,7 @@ public final class Simulate {
           r.setDirectionFloor(value.directionFloor());
           r.setDirectionReference(value.directionReference().id());
           r.setMisdirectedCeiling(value.misdirectedCeiling());
+          r.setDirectionMadMultiple(value.directionMadMultiple());
         };
     return this;
   }
@@ -493,6 +494,17 @@ public final class Simulate {
       long peakMemoryBytes,
       long fullFineTuningBytes) {}
 
+  /**
+   * What centralised training reaches under an attack (every training row in one place, the sites'
+   * settings for {@link #REFERENCE_EPOCHS} epochs): on all sites' rows, and on the honest sites'
+   * rows alone. Their difference is what the attackers' data is worth, which no defence that leaves
+   * the attackers out can win back.
+   */
+  public record Reference(int epochs, double allRows, double honestRows) {}
+
+  /** Epochs of the centralised references. */
+  static final int REFERENCE_EPOCHS = 20;
+
   /** The simulation's outcome; {@code store} is null when it was a temporary one (removed). */
   public record Report(
       String data,
@@ -508,6 +520,7 @@ public final class Simulate {
       String attack,
       List<String> attackers,
       List<Defence> defence,
+      Reference reference,
       Costs costs) {
     public double finalTestAccuracy() {
       return history.get(history.size() - 1).testAccuracy();
@@ -630,6 +643,14 @@ public final class Simulate {
             sites,
             String.join(", ", attackerNames),
             RobustSettings.of(Specs.require(store).getRobustness()).describe());
+      }
+      Reference reference =
+          attack == null ? null : reference(train, test, split, attackers, classes);
+      if (reference != null) {
+        log(
+            "centralised reference (%d epochs, every row in one place): %.4f on all sites' rows,"
+                + " %.4f on the honest sites' rows alone",
+            reference.epochs(), reference.allRows(), reference.honestRows());
       }
       double maxAbs = Specs.require(store).getRobustness().getMaxAbsValue();
       java.util.Map<Integer, Integer> lag = lateSites(sites, lateFraction, seed);
@@ -800,6 +821,7 @@ public final class Simulate {
               attack == null ? null : attack.id(),
               attackerNames,
               defence,
+              reference,
               cost.costs(fedlake.core.codec.UpdateCodec.id(encoding)));
       Costs c = report.costs();
       log(
@@ -980,6 +1002,18 @@ public final class Simulate {
     json.append("  \"attackers\": [")
         .append(String.join(", ", report.attackers().stream().map(Simulate::quote).toList()))
         .append("],\n");
+    Reference r = report.reference();
+    json.append("  \"centralised_reference\": ")
+        .append(
+            r == null
+                ? "null"
+                : String.format(
+                    Locale.ROOT,
+                    "{\"epochs\": %d, \"all_rows\": %.6f, \"honest_rows\": %.6f}",
+                    r.epochs(),
+                    r.allRows(),
+                    r.honestRows()))
+        .append(",\n");
     json.append("  \"defence\": [\n");
     for (int i = 0; i < report.defence().size(); i++) {
       Defence d = report.defence().get(i);
@@ -999,6 +1033,38 @@ public final class Simulate {
         String.format(
             Locale.ROOT, "  \"final_test_accuracy\": %.6f%n}%n", report.finalTestAccuracy()));
     writeReport(file, json);
+  }
+
+  /**
+   * The centralised references of an attacked run: heads trained from zeros with the sites'
+   * settings on all training rows, and on the rows of the sites that do not attack.
+   */
+  private Reference reference(
+      Dataset train, Dataset test, int[][] split, List<Integer> attackers, int classes) {
+    List<Integer> honest = new ArrayList<>();
+    for (int s = 0; s < split.length; s++) {
+      if (!attackers.contains(s)) {
+        for (int row : split[s]) {
+          honest.add(row);
+        }
+      }
+    }
+    int[] rows = honest.stream().mapToInt(Integer::intValue).sorted().toArray();
+    return new Reference(
+        REFERENCE_EPOCHS,
+        centralised(train, test, classes),
+        centralised(train.select(rows), test, classes));
+  }
+
+  private double centralised(Dataset rows, Dataset test, int classes) {
+    Head head =
+        fedlake.core.train.LocalTrainer.train(
+                Head.zeros(rows.dimension(), classes, Models.DEFAULT_LOGIT_SCALE),
+                rows,
+                settings.withSeed(seed).withEpochs(REFERENCE_EPOCHS),
+                fedlake.core.train.LocalTrainer.Progress.NONE)
+            .head();
+    return head.evaluate(test).accuracy();
   }
 
   /** Writes a JSON report, creating its folder. */

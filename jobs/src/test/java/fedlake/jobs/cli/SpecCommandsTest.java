@@ -207,6 +207,46 @@ class SpecCommandsTest {
   }
 
   @Test
+  void theRecommendedRobustConfigurationIsSetFromTheCommandLine() {
+    // docs/robustness.md's recommendation, as a data engineer would type it
+    String store = dir.resolve("robust").toUri().toString();
+    assertEquals(0, run("init", "--store", store, "--dim", "4", "--classes", "3").code());
+    CliRun set =
+        run(
+            "spec",
+            "set",
+            "--store",
+            store,
+            "--exclude-median-multiple",
+            "4",
+            "--clip-median-multiple",
+            "2",
+            "--weight-median-multiple",
+            "4",
+            "--direction-floor",
+            "0",
+            "--direction-mad-multiple",
+            "5",
+            "--misdirected-ceiling",
+            "0.5");
+    assertEquals(0, set.code(), set.err());
+    var robustness = Specs.require(Store.open(store)).getRobustness();
+    assertEquals(5.0, robustness.getDirectionMadMultiple());
+    assertEquals(0.5, robustness.getMisdirectedCeiling());
+    assertEquals(
+        "mean, clip 2.0x median norm, exclude above 4.0x median norm, exclude below cosine 0.0 to"
+            + " the unit-mean direction and 5.0 median deviations below the round's median cosine,"
+            + " exclude above 0.5 of the change in misdirected class rows, weight cap 4.0x median",
+        fedlake.core.strategy.RobustSettings.of(robustness).describe());
+
+    CliRun bad = run("spec", "set", "--store", store, "--direction-mad-multiple", "-1");
+    assertEquals(2, bad.code());
+    assertTrue(
+        bad.err().contains("direction-mad-multiple must be >= 0 (0: off), got -1.0"), bad.err());
+    assertEquals(5.0, Specs.require(Store.open(store)).getRobustness().getDirectionMadMultiple());
+  }
+
+  @Test
   void theRoundCommandsExitCodes() {
     assertEquals(0, Commands.exitCode(RoundResult.Status.PUBLISHED));
     assertEquals(0, Commands.exitCode(RoundResult.Status.ALREADY_DONE));

@@ -142,6 +142,7 @@ class SimulateTest extends SparkTestBase {
       siteRows += size.asInt();
     }
     assertEquals(train.size(), siteRows);
+    assertTrue(json.get("centralised_reference").isNull(), "no attack, no reference");
 
     double accuracy = json.get("final_test_accuracy").asDouble();
     assertEquals(rounds.get(3).get("test_accuracy").asDouble(), accuracy, 0.0);
@@ -336,6 +337,23 @@ class SimulateTest extends SparkTestBase {
       excluded++;
     }
     assertEquals(2, excluded, "the attacker's update in rounds 1 and 2: " + json.get("defence"));
+    // what the attacker's rows are worth: heads trained in one place on all rows and on the
+    // honest sites' rows alone
+    JsonNode reference = json.get("centralised_reference");
+    assertEquals(20, reference.get("epochs").asInt(), reference.toString());
+    for (String field : List.of("all_rows", "honest_rows")) {
+      double accuracy = reference.get(field).asDouble();
+      assertTrue(accuracy > 0.5 && accuracy <= 1, reference.toString());
+    }
+    assertTrue(
+        printed.contains(
+            String.format(
+                Locale.ROOT,
+                "centralised reference (20 epochs, every row in one place): %.4f on all sites'"
+                    + " rows, %.4f on the honest sites' rows alone",
+                reference.get("all_rows").asDouble(),
+                reference.get("honest_rows").asDouble())),
+        printed);
   }
 
   @Test

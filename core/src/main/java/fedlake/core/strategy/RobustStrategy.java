@@ -300,7 +300,8 @@ public final class RobustStrategy extends StrategyWrapper {
       boolean[] everyone = new boolean[n];
       Arrays.fill(everyone, true);
       cosines = cosines(all, x, norms, everyone);
-      double firstFloor = cosines == null ? robust.directionFloor() : floor(cosines).value();
+      double firstFloor =
+          cosines == null ? robust.directionFloor() : floor(cosines, longer, flipped).value();
       boolean[] inliers = new boolean[n];
       int count = 0;
       for (int i = 0; i < n; i++) {
@@ -316,7 +317,7 @@ public final class RobustStrategy extends StrategyWrapper {
         }
       }
     }
-    Floor floor = cosines == null ? null : floor(cosines);
+    Floor floor = cosines == null ? null : floor(cosines, longer, flipped);
     List<UpdateParameters> kept = new ArrayList<>();
     for (int i = 0; i < n; i++) {
       List<String> why = new ArrayList<>();
@@ -366,16 +367,26 @@ public final class RobustStrategy extends StrategyWrapper {
    * The direction rule's floor for one pass over the round's {@code cosines}: directionFloor, or,
    * with a MAD multiple K, the lower of it and the median cosine less K median absolute deviations,
    * so that only an outlier of the round is left out where the round's cosines scatter widely.
+   * Median and deviation are over the updates no other rule left out (all, if none is left): an
+   * attacker already left out by norm or class rows does not shift them.
    */
-  private Floor floor(double[] cosines) {
+  private Floor floor(double[] cosines, boolean[] longer, boolean[] flipped) {
     double k = robust.directionMadMultiple();
     if (k == 0) {
       return new Floor(robust.directionFloor(), 0, 0, 0);
     }
-    double median = RobustRules.median(cosines);
-    double[] deviations = new double[cosines.length];
+    double[] judged = new double[cosines.length];
+    int m = 0;
     for (int i = 0; i < cosines.length; i++) {
-      deviations[i] = Math.abs(cosines[i] - median);
+      if (!longer[i] && !flipped[i]) {
+        judged[m++] = cosines[i];
+      }
+    }
+    judged = m == 0 ? cosines : Arrays.copyOf(judged, m);
+    double median = RobustRules.median(judged);
+    double[] deviations = new double[judged.length];
+    for (int i = 0; i < judged.length; i++) {
+      deviations[i] = Math.abs(judged[i] - median);
     }
     double deviation = RobustRules.median(deviations);
     return new Floor(

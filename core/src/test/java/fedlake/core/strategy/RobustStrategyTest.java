@@ -362,6 +362,31 @@ class RobustStrategyTest {
             + " the round's median cosine",
         new RobustSettings(Rule.MEAN, 0.2, 0, 0, 0, 0, 0, RobustSettings.Direction.UNIT_MEAN, 0, 1)
             .describe());
+    // a seventh change g = (-40, 0, 0, 0), left out by norm (40 above 4 x the median norm 2.449),
+    // does not count toward the median and deviation: they stay those of the six, and e stays in.
+    // Counted, its cosine 0.3997 would lift the median to 0.3997 and the floor to 0, leaving e out.
+    List<UpdateParameters> seven = new java.util.ArrayList<>(six);
+    seven.add(update("g", 1, -40, 0, 0, 0));
+    Aggregate withLong =
+        run(
+            RobustStrategy.wrap(
+                FEDAVG,
+                new RobustSettings(
+                    Rule.MEAN, 0.2, 0, 0, 0, 4, 0, RobustSettings.Direction.UNIT_MEAN, 0, 1)),
+            seven);
+    assertBits(Fixtures.floats(0.2, 0.8, 0.6, 0.4), withLong.parameters());
+    assertEquals(Set.of("a", "g"), bySite(withLong).keySet());
+    assertEquals(
+        "change norm 40 above 4 x the median norm 2.449: left out",
+        bySite(withLong).get("g").reason());
+    assertTrue(
+        bySite(withLong)
+            .get("a")
+            .reason()
+            .endsWith(
+                "below -0.08887, the lower of the floor 0 and the round's median cosine 0.3258 less"
+                    + " 1 x its median deviation 0.4147: left out"),
+        bySite(withLong).get("a").reason());
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,

@@ -14,7 +14,6 @@ import fedlake.core.round.RoundJob;
 import fedlake.core.round.RoundResult;
 import fedlake.core.store.Store;
 import fedlake.core.store.StoreConfig;
-import fedlake.core.train.LocalTrainer;
 import fedlake.core.train.TrainSettings;
 import fedlake.edge.EdgeMain;
 import fedlake.edge.EdgeTrain;
@@ -239,9 +238,6 @@ public final class ClusteredSimulation {
    * model.
    */
   public record Reference(int epochs, double perDataset, double oneHead) {}
-
-  /** Epochs of the centralised reference heads. */
-  static final int REFERENCE_EPOCHS = 20;
 
   /** The simulation's outcome. */
   public record Report(
@@ -617,24 +613,15 @@ public final class ClusteredSimulation {
         series);
   }
 
-  /**
-   * The centralised reference heads, trained with the sites' settings for {@link #REFERENCE_EPOCHS}
-   * epochs.
-   */
+  /** The centralised reference heads ({@link Centralised}). */
   private Reference reference(List<Dataset> trains, List<Dataset> tests, int[] truth, int classes) {
-    TrainSettings central = settings.withSeed(seed).withEpochs(REFERENCE_EPOCHS);
+    TrainSettings central = settings.withSeed(seed);
     int dimension = trains.get(0).dimension();
     double[] perDataset = new double[trains.size()];
     int rows = 0;
     for (int d = 0; d < trains.size(); d++) {
-      Head head =
-          LocalTrainer.train(
-                  Head.zeros(dimension, classes, Models.DEFAULT_LOGIT_SCALE),
-                  trains.get(d),
-                  central,
-                  LocalTrainer.Progress.NONE)
-              .head();
-      perDataset[d] = head.evaluate(tests.get(d)).accuracy();
+      perDataset[d] =
+          Centralised.head(trains.get(d), classes, central).evaluate(tests.get(d)).accuracy();
       rows += trains.get(d).size();
     }
     float[] features = new float[rows * dimension];
@@ -646,18 +633,14 @@ public final class ClusteredSimulation {
       at += train.size();
     }
     Head all =
-        LocalTrainer.train(
-                Head.zeros(dimension, classes, Models.DEFAULT_LOGIT_SCALE),
-                Dataset.of("all training rows", features, labels, dimension),
-                central,
-                LocalTrainer.Progress.NONE)
-            .head();
+        Centralised.head(
+            Dataset.of("all training rows", features, labels, dimension), classes, central);
     double[] oneHead = new double[tests.size()];
     for (int d = 0; d < tests.size(); d++) {
       oneHead[d] = all.evaluate(tests.get(d)).accuracy();
     }
     return new Reference(
-        REFERENCE_EPOCHS, mean(s -> perDataset[truth[s]]), mean(s -> oneHead[truth[s]]));
+        Centralised.EPOCHS, mean(s -> perDataset[truth[s]]), mean(s -> oneHead[truth[s]]));
   }
 
   private void trainAll(

@@ -496,14 +496,11 @@ public final class Simulate {
 
   /**
    * What centralised training reaches under an attack (every training row in one place, the sites'
-   * settings for {@link #REFERENCE_EPOCHS} epochs): on all sites' rows, and on the honest sites'
-   * rows alone. Their difference is what the attackers' data is worth, which no defence that leaves
-   * the attackers out can win back.
+   * settings for {@code epochs} epochs): on all sites' rows, and on the honest sites' rows alone.
+   * Their difference is what the attackers' data is worth, which no defence that leaves the
+   * attackers out can win back.
    */
   public record Reference(int epochs, double allRows, double honestRows) {}
-
-  /** Epochs of the centralised references. */
-  static final int REFERENCE_EPOCHS = 20;
 
   /** The simulation's outcome; {@code store} is null when it was a temporary one (removed). */
   public record Report(
@@ -1050,21 +1047,11 @@ public final class Simulate {
       }
     }
     int[] rows = honest.stream().mapToInt(Integer::intValue).sorted().toArray();
+    TrainSettings central = settings.withSeed(seed);
     return new Reference(
-        REFERENCE_EPOCHS,
-        centralised(train, test, classes),
-        centralised(train.select(rows), test, classes));
-  }
-
-  private double centralised(Dataset rows, Dataset test, int classes) {
-    Head head =
-        fedlake.core.train.LocalTrainer.train(
-                Head.zeros(rows.dimension(), classes, Models.DEFAULT_LOGIT_SCALE),
-                rows,
-                settings.withSeed(seed).withEpochs(REFERENCE_EPOCHS),
-                fedlake.core.train.LocalTrainer.Progress.NONE)
-            .head();
-    return head.evaluate(test).accuracy();
+        Centralised.EPOCHS,
+        Centralised.head(train, classes, central).evaluate(test).accuracy(),
+        Centralised.head(train.select(rows), classes, central).evaluate(test).accuracy());
   }
 
   /** Writes a JSON report, creating its folder. */

@@ -133,30 +133,6 @@ public record RobustSettings(
     check("direction-mad-multiple", directionMadMultiple);
   }
 
-  /** The same settings with the floor alone deciding the direction rule. */
-  public RobustSettings(
-      Rule rule,
-      double attackerFraction,
-      double clipNorm,
-      double clipMedianMultiple,
-      double weightMedianMultiple,
-      double excludeMedianMultiple,
-      double directionFloor,
-      Direction directionReference,
-      double misdirectedCeiling) {
-    this(
-        rule,
-        attackerFraction,
-        clipNorm,
-        clipMedianMultiple,
-        weightMedianMultiple,
-        excludeMedianMultiple,
-        directionFloor,
-        directionReference,
-        misdirectedCeiling,
-        0);
-  }
-
   /** The same settings without the direction rule (for callers that set the first six). */
   public RobustSettings(
       Rule rule,
@@ -174,6 +150,7 @@ public record RobustSettings(
         excludeMedianMultiple,
         -1,
         Direction.UNIT_MEAN,
+        0,
         0);
   }
 
@@ -195,6 +172,7 @@ public record RobustSettings(
         excludeMedianMultiple,
         directionFloor,
         Direction.UNIT_MEAN,
+        0,
         0);
   }
 
@@ -214,6 +192,7 @@ public record RobustSettings(
         0,
         -1,
         Direction.UNIT_MEAN,
+        0,
         0);
   }
 

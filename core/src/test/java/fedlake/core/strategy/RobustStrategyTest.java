@@ -249,7 +249,8 @@ class RobustStrategyTest {
     // FedAvg of a, b, c (weights 1, 1, 2): w0 (1.5 + 1.3 + 2 x 1.2) / 4 = 1.3,
     // w1 (-1.5 - 1.2 - 2 x 1.4) / 4 = -1.375, b0 (0.1 + 0 + 2 x 0.2) / 4 = 0.125, b1 -0.1 / 4
     RobustSettings classRows =
-        new RobustSettings(Rule.MEAN, 0.2, 0, 0, 0, 0, -1, RobustSettings.Direction.UNIT_MEAN, 0.5);
+        new RobustSettings(
+            Rule.MEAN, 0.2, 0, 0, 0, 0, -1, RobustSettings.Direction.UNIT_MEAN, 0.5, 0);
     Strategy strategy = RobustStrategy.wrap(FEDAVG, classRows);
     Model base = base(1, -1, 0, 0);
     Aggregate a =
@@ -278,14 +279,15 @@ class RobustStrategyTest {
             IllegalArgumentException.class,
             () ->
                 new RobustSettings(
-                    Rule.MEAN, 0.2, 0, 0, 0, 0, -1, RobustSettings.Direction.UNIT_MEAN, 1.5));
+                    Rule.MEAN, 0.2, 0, 0, 0, 0, -1, RobustSettings.Direction.UNIT_MEAN, 1.5, 0));
     assertEquals("misdirected-ceiling must be in [0, 1] (0: off), got 1.5", e.getMessage());
   }
 
   private static Strategy byMedian(double floor) {
     return RobustStrategy.wrap(
         FEDAVG,
-        new RobustSettings(Rule.MEAN, 0.2, 0, 0, 0, 0, floor, RobustSettings.Direction.MEDIAN, 0));
+        new RobustSettings(
+            Rule.MEAN, 0.2, 0, 0, 0, 0, floor, RobustSettings.Direction.MEDIAN, 0, 0));
   }
 
   private static final List<UpdateParameters> FOUR =

@@ -242,6 +242,20 @@ public record RobustSettings(
     return excludeMedianMultiple > 0 || direction() || classRows();
   }
 
+  /**
+   * A caution for these settings under the named strategy, or null: SCAFFOLD's control-variate
+   * correction moves every class row of a site's change, so the class-row rule sees flipped labels
+   * far less clearly there (docs/robustness.md).
+   */
+  public String caution(String strategy) {
+    if (classRows() && "scaffold".equals(strategy)) {
+      return "under scaffold the class-row rule (misdirectedCeiling) catches only about half of the"
+          + " label-flipped updates and leaves out some honest ones; docs/robustness.md recommends it"
+          + " with fedavg";
+    }
+    return null;
+  }
+
   /** Whether the class-row rule is on: a misdirected ceiling above 0. */
   public boolean classRows() {
     return misdirectedCeiling > 0;

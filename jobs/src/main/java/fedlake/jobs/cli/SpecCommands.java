@@ -6,6 +6,7 @@ import fedlake.core.cli.Option;
 import fedlake.core.spec.Specs;
 import fedlake.core.store.Store;
 import fedlake.core.store.StoreConfig;
+import fedlake.core.strategy.RobustSettings;
 import fedlake.core.strategy.Strategies;
 import fedlake.core.strategy.Strategy;
 import fedlake.core.strategy.StrategyParameter;
@@ -773,6 +774,11 @@ public final class SpecCommands {
         written.getSpecVersion(),
         written.getStrategy().getName(),
         Specs.id(written.getClient().getAlgorithm()));
+    String caution =
+        RobustSettings.of(written.getRobustness()).caution(written.getStrategy().getName());
+    if (caution != null) {
+      out.printf("Note: %s%n", caution);
+    }
     return 0;
   }
 }

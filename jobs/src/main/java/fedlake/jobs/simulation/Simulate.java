@@ -641,6 +641,12 @@ public final class Simulate {
             String.join(", ", attackerNames),
             RobustSettings.of(Specs.require(store).getRobustness()).describe());
       }
+      String caution =
+          RobustSettings.of(Specs.require(store).getRobustness())
+              .caution(Specs.require(store).getStrategy().getName());
+      if (caution != null) {
+        log("note: %s", caution);
+      }
       Reference reference =
           attack == null ? null : reference(train, test, split, attackers, classes);
       if (reference != null) {

@@ -239,6 +239,18 @@ class SpecCommandsTest {
             + " exclude above 0.5 of the change in misdirected class rows, weight cap 4.0x median",
         fedlake.core.strategy.RobustSettings.of(robustness).describe());
 
+    assertTrue(!set.out().contains("Note:"), set.out());
+    // SCAFFOLD blurs what the class-row rule looks at: spec set says so
+    CliRun scaffold = run("spec", "set", "--store", store, "--strategy", "scaffold");
+    assertEquals(0, scaffold.code(), scaffold.err());
+    assertTrue(
+        scaffold
+            .out()
+            .contains(
+                "Note: under scaffold the class-row rule (misdirectedCeiling) catches only about half"
+                    + " of the label-flipped updates"),
+        scaffold.out());
+
     CliRun bad = run("spec", "set", "--store", store, "--direction-mad-multiple", "-1");
     assertEquals(2, bad.code());
     assertTrue(

@@ -217,6 +217,8 @@ class SpecCommandsTest {
             "set",
             "--store",
             store,
+            "--strategy",
+            "fedavgm",
             "--exclude-median-multiple",
             "4",
             "--clip-median-multiple",
@@ -231,6 +233,7 @@ class SpecCommandsTest {
             "0.5");
     assertEquals(0, set.code(), set.err());
     var robustness = Specs.require(Store.open(store)).getRobustness();
+    assertEquals("fedavgm", Specs.require(Store.open(store)).getStrategy().getName().toString());
     assertEquals(5.0, robustness.getDirectionMadMultiple());
     assertEquals(0.5, robustness.getMisdirectedCeiling());
     assertEquals(

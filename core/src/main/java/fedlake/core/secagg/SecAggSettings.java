@@ -1,5 +1,6 @@
 package fedlake.core.secagg;
 
+import fedlake.core.strategy.Strategies;
 import fedlake.schema.FederationSpec;
 import fedlake.schema.SecureAggregationSpec;
 
@@ -56,11 +57,11 @@ public record SecAggSettings(
     }
     of(spec);
     String strategy = spec.getStrategy().getName();
-    if (fedlake.core.strategy.Strategies.named(strategy).needsEachUpdate()) {
+    if (Strategies.named(strategy).needsEachUpdate()) {
       return "secure aggregation gives the round job only the sum of the updates; strategy "
           + strategy
           + " needs more (control variates or local steps): use "
-          + fedlake.core.strategy.Strategies.meanOnlyNames();
+          + Strategies.meanOnlyNames();
     }
     var robustness = spec.getRobustness();
     if (!"mean".equals(robustness.getAggregation())

@@ -425,8 +425,6 @@ public final class RobustRules {
         for (int j = 0; j < dimension; j++) {
           rows[c][j] *= scale;
         }
-      } else {
-        java.util.Arrays.fill(rows[c], 0);
       }
     }
     return differ ? rows : null;

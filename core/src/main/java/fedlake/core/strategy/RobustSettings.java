@@ -1,5 +1,6 @@
 package fedlake.core.strategy;
 
+import fedlake.schema.FederationSpec;
 import fedlake.schema.RobustnessSpec;
 import java.io.Serializable;
 import java.util.Locale;
@@ -243,15 +244,16 @@ public record RobustSettings(
   }
 
   /**
-   * A caution for these settings under the named strategy, or null: SCAFFOLD's control-variate
+   * A caution for {@code spec}'s robustness under its strategy, or null: SCAFFOLD's control-variate
    * correction moves every class row of a site's change, so the class-row rule sees flipped labels
    * far less clearly there (docs/robustness.md).
    */
-  public String caution(String strategy) {
-    if (classRows() && "scaffold".equals(strategy)) {
+  public static String caution(FederationSpec spec) {
+    if (of(spec.getRobustness()).classRows()
+        && Scaffold.NAME.equals(spec.getStrategy().getName())) {
       return "under scaffold the class-row rule (misdirectedCeiling) catches only about half of the"
           + " label-flipped updates and leaves out some honest ones; docs/robustness.md recommends it"
-          + " with fedavg";
+          + " with fedavgm";
     }
     return null;
   }

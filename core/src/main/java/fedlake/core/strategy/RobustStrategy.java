@@ -348,7 +348,7 @@ public final class RobustStrategy extends StrategyWrapper {
                 + " to the "
                 + (self ? against.replace(" of the ", " of itself and the ") : against)
                 + ", below "
-                + floor.describe(robust.directionFloor()));
+                + floor.text());
       }
       if (why.isEmpty()) {
         kept.add(all.get(i));
@@ -372,8 +372,9 @@ public final class RobustStrategy extends StrategyWrapper {
    */
   private Floor floor(double[] cosines, boolean[] longer, boolean[] flipped) {
     double k = robust.directionMadMultiple();
+    double fixed = robust.directionFloor();
     if (k == 0) {
-      return new Floor(robust.directionFloor(), 0, 0, 0);
+      return new Floor(fixed, "the floor " + format(fixed));
     }
     double[] judged = new double[cosines.length];
     int m = 0;
@@ -389,28 +390,22 @@ public final class RobustStrategy extends StrategyWrapper {
       deviations[i] = Math.abs(judged[i] - median);
     }
     double deviation = RobustRules.median(deviations);
+    double value = Math.min(fixed, median - k * deviation);
     return new Floor(
-        Math.min(robust.directionFloor(), median - k * deviation), k, median, deviation);
+        value,
+        format(value)
+            + ", the lower of the floor "
+            + format(fixed)
+            + " and the round's median cosine "
+            + format(median)
+            + " less "
+            + format(k)
+            + " x its median deviation "
+            + format(deviation));
   }
 
-  /** The floor of one pass and, with a MAD multiple {@code k} above 0, where it came from. */
-  private record Floor(double value, double k, double median, double deviation) {
-    /** {@code the floor F}, or where a MAD multiple put it. */
-    String describe(double directionFloor) {
-      if (k == 0) {
-        return "the floor " + format(value);
-      }
-      return format(value)
-          + ", the lower of the floor "
-          + format(directionFloor)
-          + " and the round's median cosine "
-          + format(median)
-          + " less "
-          + format(k)
-          + " x its median deviation "
-          + format(deviation);
-    }
-  }
+  /** The direction rule's floor of one pass, and how the reason names it. */
+  private record Floor(double value, String text) {}
 
   /**
    * Every update's cosine with the reference direction of the updates marked in {@code from} (for

@@ -774,8 +774,7 @@ public final class SpecCommands {
         written.getSpecVersion(),
         written.getStrategy().getName(),
         Specs.id(written.getClient().getAlgorithm()));
-    String caution =
-        RobustSettings.of(written.getRobustness()).caution(written.getStrategy().getName());
+    String caution = RobustSettings.caution(written);
     if (caution != null) {
       out.printf("Note: %s%n", caution);
     }

@@ -26,6 +26,7 @@ import fedlake.jobs.cli.SpecCommands;
 import fedlake.jobs.report.LinePlot;
 import fedlake.jobs.spark.Spark;
 import fedlake.jobs.spark.SparkScanner;
+import fedlake.schema.FederationSpec;
 import fedlake.schema.Model;
 import fedlake.schema.RobustnessSpec;
 import fedlake.schema.RoundHistory;
@@ -632,6 +633,7 @@ public final class Simulate {
       SparkScanner scanner = new SparkScanner(spark);
       List<String> attackerNames = attackers.stream().map(Simulate::siteName).toList();
       List<Defence> defence = new ArrayList<>();
+      FederationSpec spec = Specs.require(store);
       if (attack != null) {
         log(
             "attack: %s by %d of %d sites: %s; defence: %s",
@@ -639,11 +641,9 @@ public final class Simulate {
             attackers.size(),
             sites,
             String.join(", ", attackerNames),
-            RobustSettings.of(Specs.require(store).getRobustness()).describe());
+            RobustSettings.of(spec.getRobustness()).describe());
       }
-      String caution =
-          RobustSettings.of(Specs.require(store).getRobustness())
-              .caution(Specs.require(store).getStrategy().getName());
+      String caution = RobustSettings.caution(spec);
       if (caution != null) {
         log("note: %s", caution);
       }
@@ -655,11 +655,10 @@ public final class Simulate {
                 + " %.4f on the honest sites' rows alone",
             reference.epochs(), reference.allRows(), reference.honestRows());
       }
-      double maxAbs = Specs.require(store).getRobustness().getMaxAbsValue();
+      double maxAbs = spec.getRobustness().getMaxAbsValue();
       java.util.Map<Integer, Integer> lag = lateSites(sites, lateFraction, seed);
       String secret = "simulate-server-secret-" + seed;
-      fedlake.core.privacy.CentralDp dp =
-          fedlake.core.privacy.CentralDp.of(Specs.require(store), sites, secret);
+      fedlake.core.privacy.CentralDp dp = fedlake.core.privacy.CentralDp.of(spec, sites, secret);
       if (dp != null) {
         log("privacy: %s", dp.describe());
       }
@@ -672,7 +671,7 @@ public final class Simulate {
             lag.size(),
             sites,
             lag.entrySet().stream().map(e -> siteName(e.getKey()) + ": " + e.getValue()).toList(),
-            Specs.id(Specs.require(store).getRoundPolicy().getLateUpdates()));
+            Specs.id(spec.getRoundPolicy().getLateUpdates()));
       }
       CostTotals cost = new CostTotals();
       List<Dataset> siteTests = new ArrayList<>();
@@ -686,8 +685,7 @@ public final class Simulate {
         }
         log(
             "personalise: %s; %d test rows a site, drawn with its own label distribution",
-            fedlake.core.client.Personalisation.of(
-                    Specs.require(store).getClient().getPersonalisation())
+            fedlake.core.client.Personalisation.of(spec.getClient().getPersonalisation())
                 .describe(),
             siteTestRows);
       }
@@ -696,7 +694,7 @@ public final class Simulate {
       }
       UploadSizes uploads = new UploadSizes();
       SecureSimulation secure =
-          fedlake.core.secagg.SecAggSettings.on(Specs.require(store))
+          fedlake.core.secagg.SecAggSettings.on(spec)
               ? new SecureSimulation(store, siteData, states, dropouts, seed, pool)
               : null;
       for (int round = 0; round < rounds; round++) {
